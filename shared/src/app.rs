@@ -1,0 +1,196 @@
+//! The request pipeline every runtime calls: resolve the request id, route, run the handler,
+//! turn errors into envelopes, add the headers every response carries, and log one line.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::http::{Body, Method, Request};
+use crate::platform::Platform;
+use crate::request_id;
+use crate::router::{self, Ctx, Outcome, RouteMatch};
+use crate::routes;
+use serde_json::json;
+use std::rc::Rc;
+
+/// Serves one request. Never fails: every error becomes a JSON envelope.
+pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
+    let started = platform.now_ms();
+    let request_id = request_id::resolve(req.header("x-request-id"), &*platform.random);
+    let method = req.method;
+    let cx = Ctx {
+        platform: platform.clone(),
+        request_id,
+    };
+
+    let mut route_name = "unmatched";
+    let result = match router::find(routes::TABLE, method, &req.path) {
+        RouteMatch::Found(route, params) => {
+            route_name = route.template;
+            req.params = params;
+            (route.handler)(&cx, req).await
+        }
+        RouteMatch::MethodNotAllowed(allowed) => {
+            let allow = allowed
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("method {method} is not allowed here; allowed: {allow}"),
+            )
+            .with_header("allow", allow))
+        }
+        RouteMatch::NotFound => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no route for {} {}", method, truncate(&req.path, 200)),
+        )),
+        RouteMatch::BadPath => Err(ApiError::bad_request(
+            "the path is not valid percent-encoded UTF-8",
+        )),
+    };
+
+    let mut outcome = match result {
+        Ok(o) => o,
+        Err(e) => Outcome::Response(e.into_response(&cx.request_id)),
+    };
+    let status = match &mut outcome {
+        Outcome::Response(resp) => {
+            resp.headers.set("x-request-id", cx.request_id.clone());
+            if method == Method::Head {
+                resp.body = Body::Empty;
+            }
+            resp.status
+        }
+        Outcome::Upgrade(up) => {
+            up.headers
+                .push(("x-request-id".into(), cx.request_id.clone()));
+            101
+        }
+    };
+
+    let line = json!({
+        "level": if status >= 500 { "error" } else { "info" },
+        "msg": "request",
+        "request_id": cx.request_id,
+        "method": method.as_str(),
+        "route": route_name,
+        "status": status,
+        "duration_ms": platform.now_ms() - started,
+        "runtime": platform.runtime.as_str(),
+    });
+    platform.log.log(&line.to_string());
+    outcome
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Response;
+    use crate::testing::TestRig;
+    use futures::executor::block_on;
+    use serde_json::Value;
+
+    fn call(rig: &TestRig, req: Request) -> Response {
+        match block_on(handle(rig.platform(), req)) {
+            Outcome::Response(r) => r,
+            Outcome::Upgrade(_) => panic!("unexpected upgrade"),
+        }
+    }
+
+    fn body(r: &Response) -> Value {
+        r.json_body().expect("json body")
+    }
+
+    #[test]
+    fn unknown_route_is_a_404_envelope_with_the_request_id() {
+        let rig = TestRig::new();
+        let r = call(&rig, Request::new(Method::Get, "http://x/nope"));
+        assert_eq!(r.status, 404);
+        let b = body(&r);
+        assert_eq!(b["error"]["code"], "not_found");
+        assert_eq!(b["error"]["request_id"], r.header("x-request-id").unwrap());
+    }
+
+    #[test]
+    fn wrong_method_is_405_with_allow() {
+        let rig = TestRig::new();
+        let r = call(&rig, Request::new(Method::Delete, "http://x/health"));
+        assert_eq!(r.status, 405);
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+        assert_eq!(body(&r)["error"]["code"], "method_not_allowed");
+    }
+
+    #[test]
+    fn valid_request_ids_are_propagated_and_logged() {
+        let rig = TestRig::new();
+        let r = call(
+            &rig,
+            Request::new(Method::Get, "http://x/health").with_header("X-Request-Id", "trace-42"),
+        );
+        assert_eq!(r.header("x-request-id"), Some("trace-42"));
+        let log = rig.log.0.borrow();
+        let line: Value = serde_json::from_str(log.last().unwrap()).unwrap();
+        assert_eq!(line["request_id"], "trace-42");
+        assert_eq!(line["route"], "/health");
+        assert_eq!(line["status"], 200);
+    }
+
+    #[test]
+    fn head_has_no_body() {
+        let rig = TestRig::new();
+        let r = call(&rig, Request::new(Method::Head, "http://x/health"));
+        assert_eq!(r.status, 200);
+        assert!(r.body.as_bytes().is_empty());
+    }
+
+    #[test]
+    fn diagnostics_round_trip_through_kv_and_sql() {
+        let rig = TestRig::new();
+        let r = call(
+            &rig,
+            Request::new(Method::Put, "http://x/v1/diag/kv/k1").with_body("v1"),
+        );
+        assert_eq!(r.status, 204);
+        let r = call(&rig, Request::new(Method::Get, "http://x/v1/diag/kv/k1"));
+        assert_eq!(r.body.as_bytes(), b"v1");
+
+        let r = call(
+            &rig,
+            Request::new(Method::Post, "http://x/v1/diag/notes").with_body(r#"{"text":"hello"}"#),
+        );
+        assert_eq!(r.status, 201);
+        let id = body(&r)["id"].as_str().unwrap().to_string();
+        let r = call(&rig, Request::new(Method::Get, &format!("http://x/v1/diag/notes/{id}")));
+        assert_eq!(body(&r)["text"], "hello");
+    }
+
+    #[test]
+    fn diagnostics_are_hidden_when_disabled() {
+        let mut rig = TestRig::new();
+        rig.config = crate::platform::Config::new();
+        let r = call(&rig, Request::new(Method::Get, "http://x/v1/diag/kv/k1"));
+        assert_eq!(r.status, 404);
+    }
+
+    #[test]
+    fn echo_requires_an_upgrade_and_a_valid_room() {
+        let rig = TestRig::new();
+        let r = call(&rig, Request::new(Method::Get, "http://x/v1/echo/room1"));
+        assert_eq!(r.status, 426);
+        let r = call(
+            &rig,
+            Request::new(Method::Get, "http://x/v1/echo/bad%20room").with_header("upgrade", "websocket"),
+        );
+        assert_eq!(r.status, 422);
+    }
+}

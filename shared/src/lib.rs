@@ -1,0 +1,36 @@
+//! # prism-core
+//!
+//! The platform-neutral heart of PrismAI Edge. Every route, rule and protocol lives here and is
+//! tested natively with plain `cargo test`; the Cloudflare worker and the Spin component
+//! (`workers/`) only implement the [`ports`] and forward requests to [`app::handle`].
+//!
+//! ## Layout
+//! - [`http`]: the request/response model every runtime converts to and from.
+//! - [`error`]: the one error type handlers return, and its JSON envelope with stable codes.
+//! - [`ports`]: what a runtime must provide (key-value, SQL, clock, randomness, outbound HTTP,
+//!   live objects, logging). Small traits, implemented by the adapters.
+//! - [`platform`]: the bundle of ports and configuration a request runs against.
+//! - [`router`]: the route table (method + path template → handler) and its matcher.
+//! - [`app`]: the request pipeline: request id, routing, error envelope, response headers, log.
+//! - [`routes`]: one module per API resource, each owning its handlers.
+//! - [`live`]: logic that runs inside a live object (a Durable Object on Cloudflare).
+//!
+//! ## Rules this crate keeps
+//! - No runtime crate (`worker`, `spin-sdk`, `wasm-bindgen`) and no I/O of its own: all effects go
+//!   through [`ports`], so the same code runs natively, in workerd and under Spin.
+//! - No panics on any input: a panic in WASM kills the instance. Handlers return
+//!   [`error::ApiError`] instead.
+
+pub mod app;
+pub mod error;
+pub mod http;
+pub mod live;
+pub mod platform;
+pub mod ports;
+pub mod request_id;
+pub mod router;
+pub mod routes;
+pub mod version;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,0 +1,233 @@
+//! The route table and its matcher. One table serves every runtime; the OpenAPI document and the
+//! route-walking tests are generated from it, so a route cannot exist undocumented or untested.
+
+use crate::error::ApiResult;
+use crate::http::{Method, Request, Response};
+use crate::platform::Platform;
+use crate::ports::ObjectRef;
+use futures::future::LocalBoxFuture;
+use percent_encoding::percent_decode_str;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a handler produces: a response, or an instruction to hand the original request (a
+/// WebSocket upgrade) to a live object. The core decides *whether* and *where*; the adapter
+/// performs the hand-off because only it holds the runtime's socket.
+pub enum Outcome {
+    Response(Response),
+    Upgrade(Upgrade),
+}
+
+impl From<Response> for Outcome {
+    fn from(r: Response) -> Self {
+        Outcome::Response(r)
+    }
+}
+
+/// A WebSocket hand-off to a live object.
+#[derive(Clone, Debug)]
+pub struct Upgrade {
+    pub target: ObjectRef,
+    /// The object-internal path the upgrade is delivered to.
+    pub path: String,
+    /// Headers the core adds for the object (e.g. the authenticated participant); the adapter
+    /// strips any incoming header of the same name first, so clients cannot forge them.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Per-request context handed to handlers.
+pub struct Ctx {
+    pub platform: Rc<Platform>,
+    pub request_id: String,
+}
+
+pub type HandlerFuture<'a> = LocalBoxFuture<'a, ApiResult<Outcome>>;
+pub type Handler = for<'a> fn(&'a Ctx, Request) -> HandlerFuture<'a>;
+
+/// Wraps an `async fn(&Ctx, Request) -> ApiResult<impl Into<Outcome>>` as a [`Handler`].
+#[macro_export]
+macro_rules! handler {
+    ($f:path) => {{
+        fn wrapped<'a>(
+            cx: &'a $crate::router::Ctx,
+            req: $crate::http::Request,
+        ) -> $crate::router::HandlerFuture<'a> {
+            Box::pin(async move { $f(cx, req).await.map(Into::into) })
+        }
+        wrapped as $crate::router::Handler
+    }};
+}
+
+/// One entry of the route table.
+pub struct Route {
+    pub method: Method,
+    /// Path template with `{name}` segments, e.g. `/v1/echo/{room}`. Also the route's name in logs.
+    pub template: &'static str,
+    pub handler: Handler,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+}
+
+/// The result of matching a request against the table.
+pub enum RouteMatch<'r> {
+    Found(&'r Route, HashMap<String, String>),
+    /// The path exists with other methods; the `Allow` header lists them.
+    MethodNotAllowed(Vec<Method>),
+    NotFound,
+    /// The path had an undecodable segment (bad percent-encoding or not UTF-8).
+    BadPath,
+}
+
+/// Matches `method path` against `routes`. HEAD is served by a GET route when no HEAD route
+/// exists (the pipeline drops the body).
+pub fn find<'r>(routes: &'r [Route], method: Method, path: &str) -> RouteMatch<'r> {
+    let Some(segments) = decode_segments(path) else {
+        return RouteMatch::BadPath;
+    };
+    let mut allowed = Vec::new();
+    let mut get_fallback = None;
+    for route in routes {
+        let Some(params) = match_template(route.template, &segments) else {
+            continue;
+        };
+        if route.method == method {
+            return RouteMatch::Found(route, params);
+        }
+        if method == Method::Head && route.method == Method::Get {
+            get_fallback = Some((route, params));
+        }
+        if !allowed.contains(&route.method) {
+            allowed.push(route.method);
+        }
+    }
+    if let Some((route, params)) = get_fallback {
+        return RouteMatch::Found(route, params);
+    }
+    if allowed.is_empty() {
+        RouteMatch::NotFound
+    } else {
+        if allowed.contains(&Method::Get) && !allowed.contains(&Method::Head) {
+            allowed.push(Method::Head);
+        }
+        allowed.sort();
+        RouteMatch::MethodNotAllowed(allowed)
+    }
+}
+
+/// Splits a raw path into percent-decoded segments. A trailing slash is insignificant; empty
+/// segments in the middle (`//`) never match a route.
+fn decode_segments(path: &str) -> Option<Vec<String>> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if trimmed.is_empty() {
+        return Some(Vec::new());
+    }
+    trimmed
+        .split('/')
+        .map(|s| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned())
+        })
+        .collect()
+}
+
+fn match_template(template: &str, segments: &[String]) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    let mut parts = template.split('/').filter(|s| !s.is_empty());
+    let mut segs = segments.iter();
+    loop {
+        match (parts.next(), segs.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    params.insert(name.to_string(), s.clone());
+                } else if p != s {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiResult;
+
+    async fn noop(_: &Ctx, _: Request) -> ApiResult<Response> {
+        Ok(Response::new(204))
+    }
+
+    fn table() -> Vec<Route> {
+        vec![
+            Route {
+                method: Method::Get,
+                template: "/v1/things/{id}",
+                handler: crate::handler!(noop),
+                summary: "",
+            },
+            Route {
+                method: Method::Delete,
+                template: "/v1/things/{id}",
+                handler: crate::handler!(noop),
+                summary: "",
+            },
+            Route {
+                method: Method::Get,
+                template: "/health",
+                handler: crate::handler!(noop),
+                summary: "",
+            },
+        ]
+    }
+
+    #[test]
+    fn captures_decoded_params_and_ignores_trailing_slash() {
+        let t = table();
+        match find(&t, Method::Get, "/v1/things/a%20b/") {
+            RouteMatch::Found(r, p) => {
+                assert_eq!(r.template, "/v1/things/{id}");
+                assert_eq!(p["id"], "a b");
+            }
+            _ => panic!("expected a match"),
+        }
+    }
+
+    #[test]
+    fn wrong_method_lists_allowed_methods_including_head() {
+        let t = table();
+        match find(&t, Method::Post, "/v1/things/1") {
+            RouteMatch::MethodNotAllowed(m) => {
+                assert_eq!(m, vec![Method::Get, Method::Head, Method::Delete])
+            }
+            _ => panic!("expected 405"),
+        }
+    }
+
+    #[test]
+    fn head_falls_back_to_get_and_unknown_paths_are_not_found() {
+        let t = table();
+        assert!(matches!(
+            find(&t, Method::Head, "/health"),
+            RouteMatch::Found(..)
+        ));
+        assert!(matches!(
+            find(&t, Method::Get, "/v1/things"),
+            RouteMatch::NotFound
+        ));
+        assert!(matches!(
+            find(&t, Method::Get, "/v1/things//x"),
+            RouteMatch::NotFound
+        ));
+        assert!(matches!(
+            find(&t, Method::Get, "/v1/things/%ff"),
+            RouteMatch::BadPath
+        ));
+    }
+}

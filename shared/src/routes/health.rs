@@ -1,0 +1,26 @@
+use crate::error::ApiResult;
+use crate::http::{Request, Response};
+use crate::router::Ctx;
+use crate::version;
+use serde_json::json;
+
+/// Liveness plus enough identity to tell which build and which bindings are serving. Reports
+/// configuration only: it must stay cheap enough for a load balancer to call every second.
+pub async fn get(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let p = &cx.platform;
+    Ok(Response::json(
+        200,
+        &json!({
+            "status": "ok",
+            "version": version::VERSION,
+            "commit": version::git_commit(),
+            "runtime": p.runtime.as_str(),
+            "bindings": {
+                "db": p.db.is_some(),
+                "cache": p.kv.is_some(),
+                "live_objects": p.objects.is_some(),
+                "outbound_http": p.http.is_some(),
+            },
+        }),
+    ))
+}

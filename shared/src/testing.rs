@@ -1,0 +1,264 @@
+//! Native implementations of the ports for tests and benchmarks: deterministic randomness, a
+//! hand-moved clock, an in-memory key-value store and live hub, and a real SQLite database
+//! (rusqlite) standing in for D1 / Durable Object storage / Spin SQLite, which are SQLite too.
+
+use crate::platform::{Config, Platform, RuntimeKind};
+use crate::ports::{
+    Clock, ConnectionId, KvStore, LiveHub, Logger, PortError, Random, Row, SqlDatabase, SqlValue,
+    Statement,
+};
+use async_trait::async_trait;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+/// Deterministic, non-repeating "randomness": a counter run through SHA-256.
+#[derive(Default)]
+pub struct SeqRandom(Cell<u64>);
+
+impl Random for SeqRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        use sha2::{Digest, Sha256};
+        for chunk in buf.chunks_mut(32) {
+            let n = self.0.get();
+            self.0.set(n + 1);
+            let d = Sha256::digest(n.to_le_bytes());
+            chunk.copy_from_slice(&d[..chunk.len()]);
+        }
+    }
+}
+
+/// A clock that only moves when told to.
+pub struct ManualClock(Cell<i64>);
+
+impl ManualClock {
+    pub fn new(now_ms: i64) -> Self {
+        ManualClock(Cell::new(now_ms))
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.set(self.0.get() + ms);
+    }
+    pub fn set(&self, now_ms: i64) {
+        self.0.set(now_ms);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.get()
+    }
+}
+
+/// Collects log lines so tests can assert on them (e.g. that no secret is logged).
+#[derive(Default)]
+pub struct VecLogger(pub RefCell<Vec<String>>);
+
+impl Logger for VecLogger {
+    fn log(&self, line: &str) {
+        self.0.borrow_mut().push(line.to_string());
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryKv(RefCell<HashMap<String, Vec<u8>>>);
+
+#[async_trait(?Send)]
+impl KvStore for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self.0.borrow().get(key).cloned())
+    }
+    async fn put(&self, key: &str, value: &[u8], _ttl: Option<u64>) -> Result<(), PortError> {
+        self.0.borrow_mut().insert(key.to_string(), value.to_vec());
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.0.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+/// A live hub that records what each connection was sent.
+#[derive(Default)]
+pub struct MemoryHub {
+    conns: RefCell<BTreeMap<ConnectionId, Vec<String>>>,
+    closed: RefCell<Vec<(ConnectionId, u16)>>,
+}
+
+impl MemoryHub {
+    pub fn with_connections(ids: &[&str]) -> Self {
+        let hub = MemoryHub::default();
+        for id in ids {
+            hub.connect(id);
+        }
+        hub
+    }
+    pub fn connect(&self, id: &str) {
+        self.conns.borrow_mut().insert(id.to_string(), Vec::new());
+    }
+    pub fn sent_to(&self, id: &str) -> Vec<String> {
+        self.conns.borrow().get(id).cloned().unwrap_or_default()
+    }
+    pub fn closed(&self) -> Vec<(ConnectionId, u16)> {
+        self.closed.borrow().clone()
+    }
+}
+
+impl LiveHub for MemoryHub {
+    fn connections(&self) -> Vec<ConnectionId> {
+        self.conns.borrow().keys().cloned().collect()
+    }
+    fn send(&self, to: &str, text: &str) {
+        if let Some(q) = self.conns.borrow_mut().get_mut(to) {
+            q.push(text.to_string());
+        }
+    }
+    fn close(&self, to: &str, code: u16, _reason: &str) {
+        if self.conns.borrow_mut().remove(to).is_some() {
+            self.closed.borrow_mut().push((to.to_string(), code));
+        }
+    }
+}
+
+/// A real SQLite database in memory.
+pub struct SqliteDb(rusqlite::Connection);
+
+impl SqliteDb {
+    pub fn open_in_memory() -> Self {
+        SqliteDb(rusqlite::Connection::open_in_memory().expect("sqlite in memory"))
+    }
+
+    /// Applies every migration under the repository's `migrations/` folder, in order, as
+    /// `wrangler d1 migrations apply` does.
+    pub fn with_migrations() -> Self {
+        let db = Self::open_in_memory();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("migrations dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for f in files {
+            let sql = std::fs::read_to_string(&f).expect("read migration");
+            db.0.execute_batch(&sql)
+                .unwrap_or_else(|e| panic!("migration {}: {e}", f.display()));
+        }
+        db
+    }
+
+    fn to_sql(v: &SqlValue) -> rusqlite::types::Value {
+        use rusqlite::types::Value as V;
+        match v {
+            SqlValue::Null => V::Null,
+            SqlValue::Integer(i) => V::Integer(*i),
+            SqlValue::Real(f) => V::Real(*f),
+            SqlValue::Text(s) => V::Text(s.clone()),
+            SqlValue::Blob(b) => V::Blob(b.clone()),
+        }
+    }
+
+    fn run_query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        let err = |e: rusqlite::Error| PortError::new(e.to_string());
+        let mut stmt = self.0.prepare(sql).map_err(err)?;
+        let columns: Rc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
+        let n = columns.len();
+        let values: Vec<_> = params.iter().map(Self::to_sql).collect();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(values.iter()))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(err)? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                use rusqlite::types::ValueRef;
+                vals.push(match r.get_ref(i).map_err(err)? {
+                    ValueRef::Null => SqlValue::Null,
+                    ValueRef::Integer(i) => SqlValue::Integer(i),
+                    ValueRef::Real(f) => SqlValue::Real(f),
+                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+                });
+            }
+            out.push(Row::new(columns.clone(), vals));
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        let values: Vec<_> = params.iter().map(Self::to_sql).collect();
+        self.0
+            .execute(sql, rusqlite::params_from_iter(values.iter()))
+            .map(|n| n as u64)
+            .map_err(|e| PortError::new(e.to_string()))
+    }
+}
+
+#[async_trait(?Send)]
+impl SqlDatabase for SqliteDb {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        self.run_query(sql, params)
+    }
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        self.run_execute(sql, params)
+    }
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
+        let err = |e: rusqlite::Error| PortError::new(e.to_string());
+        self.0.execute_batch("BEGIN").map_err(err)?;
+        let mut out = Vec::new();
+        for s in &statements {
+            match self.run_execute(&s.sql, &s.params) {
+                Ok(n) => out.push(n),
+                Err(e) => {
+                    let _ = self.0.execute_batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+        }
+        self.0.execute_batch("COMMIT").map_err(err)?;
+        Ok(out)
+    }
+}
+
+/// The ports of one native test platform, kept so tests can inspect and steer them.
+pub struct TestRig {
+    pub clock: Rc<ManualClock>,
+    pub kv: Rc<MemoryKv>,
+    pub db: Rc<SqliteDb>,
+    pub log: Rc<VecLogger>,
+    pub config: Config,
+}
+
+impl TestRig {
+    /// A rig with a migrated SQLite database, an empty key-value store and diagnostics on.
+    pub fn new() -> Self {
+        let mut config = Config::new();
+        config.set("diagnostics", "on");
+        TestRig {
+            clock: Rc::new(ManualClock::new(1_750_000_000_000)),
+            kv: Rc::new(MemoryKv::default()),
+            db: Rc::new(SqliteDb::with_migrations()),
+            log: Rc::new(VecLogger::default()),
+            config,
+        }
+    }
+
+    pub fn platform(&self) -> Rc<Platform> {
+        Rc::new(Platform {
+            runtime: RuntimeKind::Native,
+            clock: self.clock.clone(),
+            random: Rc::new(SeqRandom::default()),
+            log: self.log.clone(),
+            kv: Some(self.kv.clone()),
+            db: Some(self.db.clone()),
+            objects: None,
+            http: None,
+            config: self.config.clone(),
+        })
+    }
+}
+
+impl Default for TestRig {
+    fn default() -> Self {
+        Self::new()
+    }
+}

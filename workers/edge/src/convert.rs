@@ -1,0 +1,59 @@
+//! Conversions between workers-rs types and the core's HTTP model.
+
+use futures::StreamExt;
+use prism_core::http::{Body, Method, Request};
+use worker::{Headers, Response, Result};
+
+pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
+    let url = req.url()?;
+    let mut out = Request::new(Method::parse(req.method().as_ref()), url.as_str());
+    for (name, value) in req.headers().entries() {
+        out.headers.append(&name, value);
+    }
+    if !matches!(out.method, Method::Get | Method::Head) {
+        out.body = req.bytes().await.unwrap_or_default();
+    }
+    Ok(out)
+}
+
+pub fn headers_to_worker(headers: &prism_core::http::Headers) -> Headers {
+    let h = Headers::new();
+    for (n, v) in headers.iter() {
+        // Names and values come from the core, which only produces valid ones.
+        let _ = h.append(n, v);
+    }
+    h
+}
+
+pub fn response_to_worker(r: prism_core::http::Response) -> Result<Response> {
+    let headers = headers_to_worker(&r.headers);
+    let resp = match r.body {
+        Body::Empty => Response::empty()?,
+        Body::Bytes(b) => Response::from_bytes(b)?,
+        Body::Stream(s) => Response::from_stream(s.map(Ok::<Vec<u8>, worker::Error>))?,
+    };
+    Ok(resp.with_status(r.status).with_headers(headers))
+}
+
+/// Converts a core request into a workers-rs request (for Durable Object calls and outbound
+/// fetches).
+pub fn request_to_worker(req: &Request) -> Result<worker::Request> {
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::from(req.method.as_str().to_string()))
+        .with_headers(headers_to_worker(&req.headers));
+    if !req.body.is_empty() {
+        let arr = js_sys::Uint8Array::from(req.body.as_slice());
+        init.with_body(Some(arr.into()));
+    }
+    worker::Request::new_with_init(&req.url(), &init)
+}
+
+/// Buffers a workers-rs response into the core model.
+pub async fn response_from_worker(mut resp: Response) -> Result<prism_core::http::Response> {
+    let mut out = prism_core::http::Response::new(resp.status_code());
+    for (n, v) in resp.headers().entries() {
+        out.headers.append(&n, v);
+    }
+    out.body = Body::from(resp.bytes().await.unwrap_or_default());
+    Ok(out)
+}

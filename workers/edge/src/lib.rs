@@ -1,0 +1,52 @@
+//! Cloudflare Workers adapter. Glue only: build the core's [`Platform`] from the worker's
+//! bindings, convert the request, call [`prism_core::app::handle`], convert the outcome back.
+//! Durable Object classes live in [`objects`]; every decision they make comes from the core.
+
+mod convert;
+mod d1;
+mod jsvalue;
+mod kv;
+mod objects;
+mod system;
+
+use prism_core::platform::{Config, Platform, RuntimeKind};
+use prism_core::router::Outcome;
+use std::rc::Rc;
+use worker::{event, Context, Env, Request, Response, Result};
+
+pub use objects::conversation::ConversationObject;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let core_req = convert::request_from_worker(req).await?;
+    let platform = Rc::new(platform(&env));
+    match prism_core::app::handle(platform, core_req.clone()).await {
+        Outcome::Response(r) => convert::response_to_worker(r),
+        Outcome::Upgrade(up) => objects::forward_upgrade(&env, &core_req, up).await,
+    }
+}
+
+/// The core's view of this worker's bindings. Missing optional bindings become `None`, which
+/// the core reports in `/health` and turns into `binding_missing` errors where needed.
+pub(crate) fn platform(env: &Env) -> Platform {
+    Platform {
+        runtime: RuntimeKind::Cloudflare,
+        clock: Rc::new(system::JsClock),
+        random: Rc::new(system::CryptoRandom),
+        log: Rc::new(system::ConsoleLog),
+        kv: env
+            .kv("CACHE")
+            .ok()
+            .map(|k| Rc::new(kv::WorkersKv(k)) as _),
+        db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
+        objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
+        http: None,
+        config: Config::load(|name| {
+            let upper = name.to_ascii_uppercase();
+            env.secret(&upper)
+                .map(|s| s.to_string())
+                .or_else(|_| env.var(&upper).map(|v| v.to_string()))
+                .ok()
+        }),
+    }
+}

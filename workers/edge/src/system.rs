@@ -1,0 +1,31 @@
+//! Clock, randomness and logging over the Workers runtime.
+
+use prism_core::ports::{Clock, Logger, Random};
+
+pub struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+pub struct CryptoRandom;
+
+impl Random for CryptoRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // crypto.getRandomValues via getrandom's wasm_js backend. It cannot fail in workerd;
+        // if it ever did, refuse to continue with predictable bytes.
+        if getrandom::fill(buf).is_err() {
+            panic!("crypto.getRandomValues failed");
+        }
+    }
+}
+
+pub struct ConsoleLog;
+
+impl Logger for ConsoleLog {
+    fn log(&self, line: &str) {
+        worker::console_log!("{line}");
+    }
+}

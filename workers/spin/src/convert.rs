@@ -1,0 +1,59 @@
+//! Conversions between Spin's `http` types and the core's HTTP model.
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{BodyExt, Full, StreamBody};
+use prism_core::http::{Body, Method, Request, Response};
+use spin_sdk::http::body::IncomingBodyExt;
+
+pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<Request> {
+    let (parts, body) = req.into_parts();
+    let uri = &parts.uri;
+    // Spin passes the full URL in `spin-full-url`; plain WASI hosts give an absolute URI or a
+    // path plus a Host header.
+    let url = if let Some(full) = parts.headers.get("spin-full-url").and_then(|v| v.to_str().ok()) {
+        full.to_string()
+    } else if uri.scheme().is_some() {
+        uri.to_string()
+    } else {
+        let host = parts
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        format!(
+            "http://{host}{}",
+            uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        )
+    };
+    let mut out = Request::new(Method::parse(parts.method.as_str()), &url);
+    for (name, value) in parts.headers.iter() {
+        if let Ok(v) = value.to_str() {
+            out.headers.append(name.as_str(), v);
+        }
+    }
+    out.body = body.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Ok(out)
+}
+
+pub type SpinBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+pub fn response_to_spin(r: Response) -> http::Response<SpinBody> {
+    let body: SpinBody = match r.body {
+        Body::Empty => Full::new(Bytes::new()).boxed_unsync(),
+        Body::Bytes(b) => Full::new(Bytes::from(b)).boxed_unsync(),
+        Body::Stream(s) => StreamBody::new(
+            s.map(|chunk| Ok::<_, std::convert::Infallible>(http_body::Frame::data(Bytes::from(chunk)))),
+        )
+        .boxed_unsync(),
+    };
+    let mut builder = http::Response::builder().status(r.status);
+    for (n, v) in r.headers.iter() {
+        builder = builder.header(n, v);
+    }
+    builder.body(body).unwrap_or_else(|_| {
+        let mut fallback = http::Response::new(Full::new(Bytes::new()).boxed_unsync());
+        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}

@@ -1,0 +1,81 @@
+//! Spin adapter (spin-sdk 7, WASI 0.3 HTTP; runs on Spin 4). Glue only: build the core's
+//! [`Platform`] from Spin's key-value store, SQLite and variables, convert the request, call
+//! [`prism_core::app::handle`], convert the response back.
+//!
+//! Spin has no Durable Objects and no WebSockets: the core knows (via [`RuntimeKind::Spin`]) and
+//! serves the HTTP + SSE paths instead. Built without the `spin-host` feature, the component
+//! imports only standard WASI interfaces, so `wasmtime serve` can run it (configuration then
+//! comes from WASI environment variables and storage-backed routes answer `binding_missing`).
+
+mod convert;
+#[cfg(feature = "spin-host")]
+mod kv;
+#[cfg(feature = "spin-host")]
+mod sqlite;
+mod system;
+
+use prism_core::error::{ApiError, ErrorCode};
+use prism_core::platform::{Config, Platform, RuntimeKind};
+use prism_core::router::Outcome;
+use spin_sdk::http::{IntoResponse, Request};
+use std::rc::Rc;
+
+#[spin_sdk::http_service]
+async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let core_req = convert::request_from_spin(req).await?;
+    let platform = Rc::new(platform().await);
+    let resp = match prism_core::app::handle(platform, core_req).await {
+        Outcome::Response(r) => r,
+        // The core never upgrades on Spin; answer clearly if that ever changes.
+        Outcome::Upgrade(up) => {
+            let id = up
+                .headers
+                .iter()
+                .find(|(n, _)| n == "x-request-id")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            ApiError::new(ErrorCode::NotSupported, "WebSockets are not available on Spin")
+                .into_response(&id)
+        }
+    };
+    Ok(convert::response_to_spin(resp))
+}
+
+async fn platform() -> Platform {
+    Platform {
+        runtime: RuntimeKind::Spin,
+        clock: Rc::new(system::WasiClock),
+        random: Rc::new(system::WasiRandom),
+        log: Rc::new(system::StderrLog),
+        #[cfg(feature = "spin-host")]
+        kv: kv::SpinKv::open().await.map(|k| Rc::new(k) as _),
+        #[cfg(not(feature = "spin-host"))]
+        kv: None,
+        #[cfg(feature = "spin-host")]
+        db: sqlite::SpinSqlite::open().await.map(|d| Rc::new(d) as _),
+        #[cfg(not(feature = "spin-host"))]
+        db: None,
+        objects: None,
+        http: None,
+        config: config().await,
+    }
+}
+
+/// Spin variables (lower-case names, as Spin requires) when the host has them; WASI
+/// environment variables (`PRISM_` + upper-case name) in the storage-free build.
+async fn config() -> Config {
+    let mut values = Vec::new();
+    for name in Config::KNOWN {
+        #[cfg(feature = "spin-host")]
+        let v = spin_sdk::variables::get(name).await.ok();
+        #[cfg(not(feature = "spin-host"))]
+        let v = std::env::var(format!("PRISM_{}", name.to_ascii_uppercase())).ok();
+        values.push((*name, v));
+    }
+    Config::load(|name| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.clone())
+    })
+}
