@@ -170,7 +170,10 @@ mod tests {
         );
         assert_eq!(r.status, 201);
         let id = body(&r)["id"].as_str().unwrap().to_string();
-        let r = call(&rig, Request::new(Method::Get, &format!("http://x/v1/diag/notes/{id}")));
+        let r = call(
+            &rig,
+            Request::new(Method::Get, &format!("http://x/v1/diag/notes/{id}")),
+        );
         assert_eq!(body(&r)["text"], "hello");
     }
 
@@ -189,7 +192,8 @@ mod tests {
         assert_eq!(r.status, 426);
         let r = call(
             &rig,
-            Request::new(Method::Get, "http://x/v1/echo/bad%20room").with_header("upgrade", "websocket"),
+            Request::new(Method::Get, "http://x/v1/echo/bad%20room")
+                .with_header("upgrade", "websocket"),
         );
         assert_eq!(r.status, 422);
     }

@@ -216,8 +216,8 @@ mod tests {
 
     #[test]
     fn envelope_has_code_message_request_id_and_field() {
-        let r = ApiError::validation("config.language", "unsupported language")
-            .into_response("req-1");
+        let r =
+            ApiError::validation("config.language", "unsupported language").into_response("req-1");
         assert_eq!(r.status, 422);
         let v: serde_json::Value = r.json_body().unwrap();
         assert_eq!(v["error"]["code"], "validation_failed");
@@ -230,7 +230,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in ErrorCode::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(c
+                .as_str()
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch == '_'));
             assert!((400..600).contains(&c.status()));
         }
     }

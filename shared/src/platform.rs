@@ -87,11 +87,15 @@ pub struct Platform {
 
 impl Platform {
     pub fn kv(&self) -> ApiResult<&dyn KvStore> {
-        self.kv.as_deref().ok_or_else(|| missing("key-value store (CACHE)"))
+        self.kv
+            .as_deref()
+            .ok_or_else(|| missing("key-value store (CACHE)"))
     }
 
     pub fn db(&self) -> ApiResult<&dyn SqlDatabase> {
-        self.db.as_deref().ok_or_else(|| missing("SQL database (DB)"))
+        self.db
+            .as_deref()
+            .ok_or_else(|| missing("SQL database (DB)"))
     }
 
     pub fn objects(&self) -> ApiResult<&dyn Objects> {

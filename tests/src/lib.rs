@@ -1,1 +1,33 @@
+//! End-to-end fixture: starts the real local runtimes once per test binary and hands tests a
+//! base URL and clients. Tests talk HTTP and WebSocket only, like any client would.
+//!
+//! - [`Edge`]: the Cloudflare worker in workerd via `wrangler dev`, with a throwaway state dir
+//!   (real D1, KV and Durable Objects), migrations applied first.
+//! - [`SpinServe`]: the storage-free Spin component under `wasmtime serve`.
+//!
+//! Processes run in their own process group with a watchdog that kills the group when the test
+//! process exits, so a failing or aborted test never leaves a runtime behind.
 
+mod process;
+pub mod ws;
+
+pub use process::{Edge, EdgeOptions, SpinServe};
+
+use std::path::PathBuf;
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A reqwest client that never follows redirects and has sane timeouts.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}

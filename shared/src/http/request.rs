@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn splits_origin_path_and_query() {
-        let r = Request::new(Method::Get, "https://a.example:8443/v1/x%20y?q=1&r=a+b#frag");
+        let r = Request::new(
+            Method::Get,
+            "https://a.example:8443/v1/x%20y?q=1&r=a+b#frag",
+        );
         assert_eq!(r.origin, "https://a.example:8443");
         assert_eq!(r.path, "/v1/x%20y");
         assert_eq!(r.query, "q=1&r=a+b");

@@ -42,7 +42,10 @@ mod tests {
             let got = hub.sent_to(c);
             assert_eq!(got.len(), 1);
             let v: serde_json::Value = serde_json::from_str(&got[0]).unwrap();
-            assert_eq!((v["from"].as_str(), v["text"].as_str()), (Some("a"), Some("hi")));
+            assert_eq!(
+                (v["from"].as_str(), v["text"].as_str()),
+                (Some("a"), Some("hi"))
+            );
         }
         on_text(&hub, "b", &"x".repeat(MAX_FRAME + 1));
         assert_eq!(hub.sent_to("a").len(), 1, "nothing broadcast");

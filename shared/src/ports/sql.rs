@@ -133,10 +133,10 @@ pub struct Statement {
 }
 
 impl Statement {
-    pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
+    pub fn new(sql: impl Into<String>, params: impl Into<Vec<SqlValue>>) -> Self {
         Statement {
             sql: sql.into(),
-            params,
+            params: params.into(),
         }
     }
 }
@@ -151,9 +151,10 @@ pub trait SqlDatabase {
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError>;
 }
 
-/// Builds a `Vec<SqlValue>` from mixed Rust values: `params![tenant_id, 10, None::<String>]`.
+/// Builds an array of [`SqlValue`]s from mixed Rust values:
+/// `db.query(sql, &params![tenant_id, 10, None::<String>])`.
 #[macro_export]
 macro_rules! params {
-    () => { Vec::<$crate::ports::SqlValue>::new() };
-    ($($v:expr),+ $(,)?) => { vec![$($crate::ports::SqlValue::from($v)),+] };
+    () => { [$crate::ports::SqlValue::Null; 0] };
+    ($($v:expr),+ $(,)?) => { [$($crate::ports::SqlValue::from($v)),+] };
 }

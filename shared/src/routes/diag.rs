@@ -24,7 +24,10 @@ fn enabled(cx: &Ctx) -> ApiResult<()> {
 fn kv_key(req: &Request) -> ApiResult<String> {
     let key = req.param("key");
     if key.len() > MAX_KEY || key.chars().any(char::is_control) {
-        return Err(ApiError::validation("key", "keys are 1-128 printable characters"));
+        return Err(ApiError::validation(
+            "key",
+            "keys are 1-128 printable characters",
+        ));
     }
     Ok(format!("diag:{key}"))
 }
@@ -60,7 +63,10 @@ struct NewNote {
 pub async fn note_create(cx: &Ctx, req: Request) -> ApiResult<Response> {
     enabled(cx)?;
     let note: NewNote = serde_json::from_slice(&req.body).map_err(|e| {
-        ApiError::new(crate::error::ErrorCode::InvalidJson, format!("invalid JSON: {e}"))
+        ApiError::new(
+            crate::error::ErrorCode::InvalidJson,
+            format!("invalid JSON: {e}"),
+        )
     })?;
     if note.text.is_empty() || note.text.len() > 1000 {
         return Err(ApiError::validation("text", "text is 1-1000 bytes"));
@@ -74,7 +80,10 @@ pub async fn note_create(cx: &Ctx, req: Request) -> ApiResult<Response> {
             &params![id.as_str(), note.text.as_str(), now],
         )
         .await?;
-    Ok(Response::json(201, &json!({ "id": id, "text": note.text, "created_at": now })))
+    Ok(Response::json(
+        201,
+        &json!({ "id": id, "text": note.text, "created_at": now }),
+    ))
 }
 
 pub async fn note_get(cx: &Ctx, req: Request) -> ApiResult<Response> {

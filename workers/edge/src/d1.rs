@@ -24,12 +24,13 @@ fn err(what: &str, e: impl std::fmt::Debug) -> PortError {
 }
 
 impl D1 {
-    fn prepare(&self, sql: &str, params: &[SqlValue]) -> Result<worker::D1PreparedStatement, PortError> {
+    fn prepare(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<worker::D1PreparedStatement, PortError> {
         let args: Vec<JsValue> = params.iter().map(to_js).collect();
-        self.0
-            .prepare(sql)
-            .bind(&args)
-            .map_err(|e| err("bind", e))
+        self.0.prepare(sql).bind(&args).map_err(|e| err("bind", e))
     }
 }
 
@@ -52,7 +53,12 @@ impl SqlDatabase for D1 {
             .map(|c| c.as_string().unwrap_or_default())
             .collect();
         Ok(iter
-            .map(|r| Row::new(columns.clone(), Array::from(&r).iter().map(from_js).collect()))
+            .map(|r| {
+                Row::new(
+                    columns.clone(),
+                    Array::from(&r).iter().map(from_js).collect(),
+                )
+            })
             .collect())
     }
 
@@ -76,9 +82,5 @@ impl SqlDatabase for D1 {
 }
 
 fn changes(r: &worker::D1Result) -> u64 {
-    r.meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0) as u64
+    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) as u64
 }

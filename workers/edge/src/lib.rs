@@ -34,10 +34,7 @@ pub(crate) fn platform(env: &Env) -> Platform {
         clock: Rc::new(system::JsClock),
         random: Rc::new(system::CryptoRandom),
         log: Rc::new(system::ConsoleLog),
-        kv: env
-            .kv("CACHE")
-            .ok()
-            .map(|k| Rc::new(kv::WorkersKv(k)) as _),
+        kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
         db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
         objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
         http: None,

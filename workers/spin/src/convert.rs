@@ -1,17 +1,23 @@
 //! Conversions between Spin's `http` types and the core's HTTP model.
 
 use bytes::Bytes;
+use futures::stream::LocalBoxStream;
 use futures::StreamExt;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{Either, Full, StreamBody};
 use prism_core::http::{Body, Method, Request, Response};
 use spin_sdk::http::body::IncomingBodyExt;
+use std::convert::Infallible;
 
 pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<Request> {
     let (parts, body) = req.into_parts();
     let uri = &parts.uri;
     // Spin passes the full URL in `spin-full-url`; plain WASI hosts give an absolute URI or a
     // path plus a Host header.
-    let url = if let Some(full) = parts.headers.get("spin-full-url").and_then(|v| v.to_str().ok()) {
+    let url = if let Some(full) = parts
+        .headers
+        .get("spin-full-url")
+        .and_then(|v| v.to_str().ok())
+    {
         full.to_string()
     } else if uri.scheme().is_some() {
         uri.to_string()
@@ -36,23 +42,26 @@ pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<R
     Ok(out)
 }
 
-pub type SpinBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+type Frames = LocalBoxStream<'static, Result<http_body::Frame<Bytes>, Infallible>>;
+/// A buffered or streamed body. Not `Send` (our streams are local), which `http_body_util`'s
+/// boxing helpers would require, hence the explicit `Either`.
+pub type SpinBody = Either<Full<Bytes>, StreamBody<Frames>>;
 
 pub fn response_to_spin(r: Response) -> http::Response<SpinBody> {
     let body: SpinBody = match r.body {
-        Body::Empty => Full::new(Bytes::new()).boxed_unsync(),
-        Body::Bytes(b) => Full::new(Bytes::from(b)).boxed_unsync(),
-        Body::Stream(s) => StreamBody::new(
-            s.map(|chunk| Ok::<_, std::convert::Infallible>(http_body::Frame::data(Bytes::from(chunk)))),
-        )
-        .boxed_unsync(),
+        Body::Empty => Either::Left(Full::new(Bytes::new())),
+        Body::Bytes(b) => Either::Left(Full::new(Bytes::from(b))),
+        Body::Stream(s) => Either::Right(StreamBody::new(
+            s.map(|chunk| Ok(http_body::Frame::data(Bytes::from(chunk))))
+                .boxed_local(),
+        )),
     };
     let mut builder = http::Response::builder().status(r.status);
     for (n, v) in r.headers.iter() {
         builder = builder.header(n, v);
     }
     builder.body(body).unwrap_or_else(|_| {
-        let mut fallback = http::Response::new(Full::new(Bytes::new()).boxed_unsync());
+        let mut fallback = http::Response::new(Either::Left(Full::new(Bytes::new())));
         *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
         fallback
     })

@@ -34,8 +34,11 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 .find(|(n, _)| n == "x-request-id")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            ApiError::new(ErrorCode::NotSupported, "WebSockets are not available on Spin")
-                .into_response(&id)
+            ApiError::new(
+                ErrorCode::NotSupported,
+                "WebSockets are not available on Spin",
+            )
+            .into_response(&id)
         }
     };
     Ok(convert::response_to_spin(resp))

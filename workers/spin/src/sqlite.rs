@@ -22,7 +22,12 @@ impl SpinSqlite {
         let rows = result.collect().await.map_err(err)?;
         Ok(rows
             .into_iter()
-            .map(|r| Row::new(columns.clone(), r.values.into_iter().map(from_spin).collect()))
+            .map(|r| {
+                Row::new(
+                    columns.clone(),
+                    r.values.into_iter().map(from_spin).collect(),
+                )
+            })
             .collect())
     }
 }

@@ -33,8 +33,10 @@ impl DurableObject for ConversationObject {
             ("/echo", true) => {
                 let pair = WebSocketPair::new()?;
                 let id = new_uuid(&CryptoRandom);
-                self.state.accept_websocket_with_tags(&pair.server, &["echo"]);
-                pair.server.serialize_attachment(ConnMeta { id: id.clone() })?;
+                self.state
+                    .accept_websocket_with_tags(&pair.server, &["echo"]);
+                pair.server
+                    .serialize_attachment(ConnMeta { id: id.clone() })?;
                 echo::on_join(&DoHub::new(&self.state), &id);
                 Response::from_websocket(pair.client)
             }
@@ -42,23 +44,38 @@ impl DurableObject for ConversationObject {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
         let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? else {
             return Ok(());
         };
         let hub = DoHub::new(&self.state);
         match message {
             WebSocketIncomingMessage::String(text) => echo::on_text(&hub, &meta.id, &text),
-            WebSocketIncomingMessage::Binary(_) => {
-                hub.send(&meta.id, r#"{"type":"error","code":"binary_unsupported","message":"send text frames"}"#)
-            }
+            WebSocketIncomingMessage::Binary(_) => hub.send(
+                &meta.id,
+                r#"{"type":"error","code":"binary_unsupported","message":"send text frames"}"#,
+            ),
         }
         Ok(())
     }
 
-    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _clean: bool,
+    ) -> Result<()> {
         // Complete the closing handshake; 1005/1006 are reserved and may not be sent.
-        let code = if (1000..=4999).contains(&code) && code != 1005 && code != 1006 { code as u16 } else { 1000 };
+        let code = if (1000..=4999).contains(&code) && code != 1005 && code != 1006 {
+            code as u16
+        } else {
+            1000
+        };
         let _ = ws.close(Some(code), Some(reason));
         Ok(())
     }

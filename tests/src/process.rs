@@ -1,0 +1,265 @@
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A free TCP port on loopback (bind to 0, read it back, release it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Spawns `cmd` in its own process group and a watchdog that kills that group (and removes
+/// `cleanup`, if given) once this test process is gone.
+// The watchdog must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
+fn spawn_guarded(mut cmd: Command, log: &Path, cleanup: Option<&Path>) -> Child {
+    let out = std::fs::File::create(log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let pgid = child.id();
+    let me = std::process::id();
+    let rm = cleanup
+        .map(|p| format!("; rm -rf '{}'", p.display()))
+        .unwrap_or_default();
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -TERM -{pgid} 2>/dev/null; sleep 2; kill -KILL -{pgid} 2>/dev/null{rm}"
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("watchdog");
+    child
+}
+
+fn kill_group(child: &mut Child) {
+    let pgid = child.id() as i32;
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(format!("-{pgid}"))
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .arg(format!("-{pgid}"))
+        .status();
+    let _ = child.wait();
+}
+
+/// Polls `GET /health` with a raw HTTP/1.0 request until it answers 200.
+fn wait_ready(port: u16, timeout: Duration, log: &Path) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            if s.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                .is_ok()
+            {
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200") {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    panic!("runtime on port {port} not ready after {timeout:?}; its log:\n{log}");
+}
+
+fn artifacts_dir() -> PathBuf {
+    let d = crate::repo_root().join("target/e2e");
+    std::fs::create_dir_all(&d).expect("artifacts dir");
+    d
+}
+
+/// Options for starting the edge runtime.
+#[derive(Clone, Debug, Default)]
+pub struct EdgeOptions {
+    /// Extra `--var NAME:value` pairs (secrets and provider URLs for tests).
+    pub vars: Vec<(String, String)>,
+}
+
+/// The Cloudflare worker running in workerd under `wrangler dev`.
+pub struct Edge {
+    pub base: String,
+    pub port: u16,
+    state_dir: PathBuf,
+    log: PathBuf,
+    opts: EdgeOptions,
+    child: Option<Child>,
+}
+
+impl Edge {
+    /// One runtime per test binary, started on first use.
+    pub fn shared() -> &'static Edge {
+        static EDGE: OnceLock<Edge> = OnceLock::new();
+        EDGE.get_or_init(|| Edge::start(EdgeOptions::default()))
+    }
+
+    /// A runtime of its own (for tests that restart it or need special configuration).
+    pub fn start(opts: EdgeOptions) -> Edge {
+        let port = free_port();
+        let dir = artifacts_dir();
+        let state_dir = dir.join(format!("state-{port}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        let log = dir.join(format!("wrangler-{port}.log"));
+        let mut edge = Edge {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            state_dir,
+            log,
+            opts,
+            child: None,
+        };
+        edge.migrate();
+        edge.spawn();
+        edge
+    }
+
+    fn wrangler() -> Command {
+        let root = crate::repo_root();
+        let mut c = Command::new(root.join("node_modules/.bin/wrangler"));
+        c.current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1");
+        c
+    }
+
+    fn migrate(&self) {
+        let out = Self::wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&self.state_dir)
+            .output()
+            .expect("wrangler d1 migrations apply");
+        assert!(
+            out.status.success(),
+            "migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = Self::wrangler();
+        cmd.args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--show-interactive-dev-session=false",
+        ])
+        .args(["--port", &self.port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(&self.state_dir)
+        .args(["--var", "DIAGNOSTICS:on"]);
+        for (k, v) in &self.opts.vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        self.child = Some(spawn_guarded(cmd, &self.log, Some(&self.state_dir)));
+        wait_ready(self.port, Duration::from_secs(120), &self.log);
+    }
+
+    /// Stops and starts the runtime on the same port and state: what survives is what was
+    /// durably stored.
+    pub fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            kill_group(&mut c);
+        }
+        self.spawn();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// The runtime's combined output so far (worker logs included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            kill_group(&mut c);
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+/// The storage-free Spin component under `wasmtime serve`.
+pub struct SpinServe {
+    pub base: String,
+    child: Child,
+}
+
+impl SpinServe {
+    pub fn shared() -> &'static SpinServe {
+        static SPIN: OnceLock<SpinServe> = OnceLock::new();
+        SPIN.get_or_init(SpinServe::start)
+    }
+
+    fn start() -> SpinServe {
+        let root = crate::repo_root();
+        let wasm = root.join("workers/spin/build/prism_spin_storage_free.wasm");
+        assert!(
+            wasm.exists(),
+            "{} missing: run scripts/build-spin --storage-free",
+            wasm.display()
+        );
+        let wasmtime = std::env::var("PRISM_WASMTIME").unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            format!("{home}/.cache/prismai/tools/bin/wasmtime")
+        });
+        let port = free_port();
+        let log = artifacts_dir().join(format!("wasmtime-{port}.log"));
+        let mut cmd = Command::new(&wasmtime);
+        cmd.args(["serve", "-Scli", "-Sp3", "-Wcomponent-model-async"])
+            .args(["--addr", &format!("127.0.0.1:{port}")])
+            .args(["--env", "PRISM_DIAGNOSTICS=on"])
+            .arg(&wasm);
+        let child = spawn_guarded(cmd, &log, None);
+        wait_ready(port, Duration::from_secs(60), &log);
+        SpinServe {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for SpinServe {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}

@@ -1,0 +1,64 @@
+//! A small WebSocket client for tests: JSON frames in and out, with timeouts.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub struct WsClient {
+    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> WsClient {
+        let (inner, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .unwrap_or_else(|e| panic!("ws connect {url}: {e}"));
+        WsClient { inner }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.inner
+            .send(Message::Text(text.into()))
+            .await
+            .expect("ws send");
+    }
+
+    pub async fn send_json(&mut self, v: &Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    /// The next text frame as JSON; panics after `timeout` or on close.
+    pub async fn recv_json(&mut self, timeout: Duration) -> Value {
+        loop {
+            let msg = tokio::time::timeout(timeout, self.inner.next())
+                .await
+                .expect("timed out waiting for a frame")
+                .expect("socket closed")
+                .expect("ws error");
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).expect("json frame"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for a frame whose `type` is `ty`, skipping others.
+    pub async fn recv_type(&mut self, ty: &str, timeout: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let v = self.recv_json(left).await;
+            if v["type"] == ty {
+                return v;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.inner.close(None).await;
+    }
+}
