@@ -1,12 +1,15 @@
 //! The request pipeline every runtime calls: resolve the request id, route, run the handler,
 //! turn errors into envelopes, add the headers every response carries, and log one line.
 
-use crate::error::{ApiError, ErrorCode};
+use crate::auth::gateway::{self, Admission};
+use crate::cors;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Body, Method, Request};
 use crate::platform::Platform;
 use crate::request_id;
-use crate::router::{self, Ctx, Outcome, RouteMatch};
+use crate::router::{self, Ctx, Outcome, Route, RouteMatch};
 use crate::routes;
+use crate::security_headers;
 use serde_json::json;
 use std::rc::Rc;
 
@@ -15,17 +18,36 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
     let started = platform.now_ms();
     let request_id = request_id::resolve(req.header("x-request-id"), &*platform.random);
     let method = req.method;
-    let cx = Ctx {
+    let mut cx = Ctx {
         platform: platform.clone(),
         request_id,
+        principal: None,
+        platform_admin: false,
     };
 
     let mut route_name = "unmatched";
+    let mut rate = None;
+    let mut widget_origin = None;
     let result = match router::find(routes::TABLE, method, &req.path) {
         RouteMatch::Found(route, params) => {
             route_name = route.template;
             req.params = params;
-            (route.handler)(&cx, req).await
+            match admit(&platform, route, &req).await {
+                Ok(admission) => {
+                    rate = admission.rate;
+                    cx.platform_admin = admission.platform_admin;
+                    cx.principal = admission.principal;
+                    if route.is_widget() && cx.principal.as_ref().is_some_and(|p| p.is_public_key())
+                    {
+                        widget_origin = req.header("origin").map(str::to_string);
+                    }
+                    (route.handler)(&cx, req).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        RouteMatch::MethodNotAllowed(allowed) if method == Method::Options => {
+            preflight(&platform, &req, &allowed).await
         }
         RouteMatch::MethodNotAllowed(allowed) => {
             let allow = allowed
@@ -55,6 +77,17 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
     let status = match &mut outcome {
         Outcome::Response(resp) => {
             resp.headers.set("x-request-id", cx.request_id.clone());
+            security_headers::apply(&mut resp.headers);
+            if let Some(r) = rate {
+                for (n, v) in r.headers() {
+                    resp.headers.set(n, v);
+                }
+            }
+            if let Some(origin) = &widget_origin {
+                for (n, v) in cors::allow_origin_headers(origin) {
+                    resp.headers.set(n, v);
+                }
+            }
             if method == Method::Head {
                 resp.body = Body::Empty;
             }
@@ -76,9 +109,49 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         "status": status,
         "duration_ms": platform.now_ms() - started,
         "runtime": platform.runtime.as_str(),
+        "tenant": cx.principal.as_ref().map(|p| p.tenant_id()),
+        "credential": cx.principal.as_ref().map(|p| p.log_id()),
     });
     platform.log.log(&line.to_string());
     outcome
+}
+
+/// Size limit, then the route's access policy.
+async fn admit(p: &Platform, route: &Route, req: &Request) -> ApiResult<Admission> {
+    if req.body.len() > route.body_limit {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the body exceeds this endpoint's limit of {} bytes",
+                route.body_limit
+            ),
+        ));
+    }
+    gateway::admit(p, route.access, req).await
+}
+
+/// OPTIONS on a path with no OPTIONS route: a CORS preflight if the path has widget routes.
+async fn preflight(p: &Platform, req: &Request, allowed: &[Method]) -> ApiResult<Outcome> {
+    let widget_methods: Vec<Method> = routes::TABLE
+        .iter()
+        .filter(|r| r.is_widget() && allowed.contains(&r.method))
+        .filter(|r| {
+            matches!(
+                router::find(std::slice::from_ref(*r), r.method, &req.path),
+                RouteMatch::Found(..)
+            )
+        })
+        .map(|r| r.method)
+        .collect();
+    if widget_methods.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "this path does not accept cross-origin requests",
+        ));
+    }
+    cors::preflight(p, req, &widget_methods)
+        .await
+        .map(Outcome::Response)
 }
 
 fn truncate(s: &str, max: usize) -> &str {

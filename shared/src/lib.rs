@@ -22,14 +22,26 @@
 //!   [`error::ApiError`] instead.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod http;
+pub mod ids;
+pub mod input;
 pub mod live;
+pub mod objects;
+pub mod pagination;
 pub mod platform;
 pub mod ports;
+pub mod ratelimit;
 pub mod request_id;
 pub mod router;
 pub mod routes;
+pub mod security_headers;
+pub mod tenancy;
+pub mod time;
+pub mod users;
 pub mod version;
 
 #[cfg(any(test, feature = "testing"))]

@@ -37,7 +37,12 @@ pub struct Config(HashMap<String, String>);
 impl Config {
     /// Every variable the core reads. Adapters load exactly these, so a typo in a name is a
     /// compile-time list entry rather than a silent `None` somewhere deep.
-    pub const KNOWN: &'static [&'static str] = &["diagnostics", "environment"];
+    pub const KNOWN: &'static [&'static str] = &[
+        "diagnostics",
+        "environment",
+        "platform_admin_secret",
+        "jwt_signing_keys",
+    ];
 
     pub fn new() -> Self {
         Self::default()

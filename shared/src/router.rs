@@ -1,7 +1,8 @@
 //! The route table and its matcher. One table serves every runtime; the OpenAPI document and the
 //! route-walking tests are generated from it, so a route cannot exist undocumented or untested.
 
-use crate::error::ApiResult;
+use crate::auth::{Access, Permission, Principal};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{Method, Request, Response};
 use crate::platform::Platform;
 use crate::ports::ObjectRef;
@@ -39,6 +40,28 @@ pub struct Upgrade {
 pub struct Ctx {
     pub platform: Rc<Platform>,
     pub request_id: String,
+    /// The tenant-scoped caller, set by the gateway for `Access::Tenant` routes.
+    pub principal: Option<Principal>,
+    /// True when the platform admin secret authenticated the request.
+    pub platform_admin: bool,
+}
+
+impl Ctx {
+    /// The authenticated tenant caller. Only fails if a route's access policy and its handler
+    /// disagree, which the route-table tests rule out.
+    pub fn principal(&self) -> ApiResult<&Principal> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("route has no tenant principal"))
+    }
+
+    pub fn tenant_id(&self) -> ApiResult<&str> {
+        Ok(self.principal()?.tenant_id())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.platform.now_ms()
+    }
 }
 
 pub type HandlerFuture<'a> = LocalBoxFuture<'a, ApiResult<Outcome>>;
@@ -58,14 +81,76 @@ macro_rules! handler {
     }};
 }
 
-/// One entry of the route table.
+/// Produces a JSON Schema (usually a `$ref` into the document's components) for the OpenAPI
+/// document.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// One entry of the route table: everything the gateway and the OpenAPI document need to know.
 pub struct Route {
     pub method: Method,
     /// Path template with `{name}` segments, e.g. `/v1/echo/{room}`. Also the route's name in logs.
     pub template: &'static str,
     pub handler: Handler,
+    pub access: Access,
     /// One line for the OpenAPI document.
     pub summary: &'static str,
+    /// OpenAPI tag (the resource).
+    pub tag: &'static str,
+    /// Largest accepted body in bytes.
+    pub body_limit: usize,
+    pub request: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    /// Status of a successful response.
+    pub success: u16,
+}
+
+impl Route {
+    pub const fn new(method: Method, template: &'static str, handler: Handler) -> Route {
+        Route {
+            method,
+            template,
+            handler,
+            access: Access::Public,
+            summary: "",
+            tag: "platform",
+            body_limit: crate::input::DEFAULT_BODY_LIMIT,
+            request: None,
+            response: None,
+            success: 200,
+        }
+    }
+    pub const fn access(mut self, access: Access) -> Route {
+        self.access = access;
+        self
+    }
+    pub const fn tenant(self, perm: Permission) -> Route {
+        self.access(Access::Tenant(perm))
+    }
+    pub const fn summary(mut self, tag: &'static str, summary: &'static str) -> Route {
+        self.tag = tag;
+        self.summary = summary;
+        self
+    }
+    pub const fn body_limit(mut self, bytes: usize) -> Route {
+        self.body_limit = bytes;
+        self
+    }
+    pub const fn request<T: schemars::JsonSchema>(mut self) -> Route {
+        self.request = Some(schemars::SchemaGenerator::subschema_for::<T>);
+        self
+    }
+    pub const fn response<T: schemars::JsonSchema>(mut self) -> Route {
+        self.response = Some(schemars::SchemaGenerator::subschema_for::<T>);
+        self
+    }
+    pub const fn success(mut self, status: u16) -> Route {
+        self.success = status;
+        self
+    }
+    /// Widget routes answer CORS for the tenant's allowed origins.
+    pub fn is_widget(&self) -> bool {
+        matches!(self.access, Access::Tenant(p) if p.allowed_for_public_key())
+    }
 }
 
 /// The result of matching a request against the table.
@@ -166,24 +251,9 @@ mod tests {
 
     fn table() -> Vec<Route> {
         vec![
-            Route {
-                method: Method::Get,
-                template: "/v1/things/{id}",
-                handler: crate::handler!(noop),
-                summary: "",
-            },
-            Route {
-                method: Method::Delete,
-                template: "/v1/things/{id}",
-                handler: crate::handler!(noop),
-                summary: "",
-            },
-            Route {
-                method: Method::Get,
-                template: "/health",
-                handler: crate::handler!(noop),
-                summary: "",
-            },
+            Route::new(Method::Get, "/v1/things/{id}", crate::handler!(noop)),
+            Route::new(Method::Delete, "/v1/things/{id}", crate::handler!(noop)),
+            Route::new(Method::Get, "/health", crate::handler!(noop)),
         ]
     }
 

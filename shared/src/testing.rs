@@ -202,55 +202,73 @@ impl SqlDatabase for SqliteDb {
         self.run_execute(sql, params)
     }
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
+        // A savepoint, not BEGIN, so a batch nests inside an object's transaction.
         let err = |e: rusqlite::Error| PortError::new(e.to_string());
-        self.0.execute_batch("BEGIN").map_err(err)?;
+        self.0.execute_batch("SAVEPOINT batch").map_err(err)?;
         let mut out = Vec::new();
         for s in &statements {
             match self.run_execute(&s.sql, &s.params) {
                 Ok(n) => out.push(n),
                 Err(e) => {
-                    let _ = self.0.execute_batch("ROLLBACK");
+                    let _ = self.0.execute_batch("ROLLBACK TO batch; RELEASE batch");
                     return Err(e);
                 }
             }
         }
-        self.0.execute_batch("COMMIT").map_err(err)?;
+        self.0.execute_batch("RELEASE batch").map_err(err)?;
         Ok(out)
     }
 }
 
-/// The ports of one native test platform, kept so tests can inspect and steer them.
+/// The ports of one native test platform, kept so tests can inspect and steer them. Live
+/// objects run in-process over the same SQLite database, as on Spin.
 pub struct TestRig {
     pub clock: Rc<ManualClock>,
     pub kv: Rc<MemoryKv>,
     pub db: Rc<SqliteDb>,
     pub log: Rc<VecLogger>,
+    pub random: Rc<SeqRandom>,
     pub config: Config,
 }
 
+/// The platform admin secret and JWT keys a [`TestRig`] is configured with.
+pub const TEST_ADMIN_SECRET: &str = "test-platform-admin-secret-0123456789";
+pub const TEST_JWT_KEYS: &str = "k1:test-jwt-signing-secret-0123456789abcdef";
+
 impl TestRig {
-    /// A rig with a migrated SQLite database, an empty key-value store and diagnostics on.
+    /// A rig with a migrated SQLite database, an empty key-value store, diagnostics on, and a
+    /// platform admin secret and JWT keys configured.
     pub fn new() -> Self {
         let mut config = Config::new();
         config.set("diagnostics", "on");
+        config.set("platform_admin_secret", TEST_ADMIN_SECRET);
+        config.set("jwt_signing_keys", TEST_JWT_KEYS);
         TestRig {
             clock: Rc::new(ManualClock::new(1_750_000_000_000)),
             kv: Rc::new(MemoryKv::default()),
             db: Rc::new(SqliteDb::with_migrations()),
             log: Rc::new(VecLogger::default()),
+            random: Rc::new(SeqRandom::default()),
             config,
         }
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     pub fn platform(&self) -> Rc<Platform> {
         Rc::new(Platform {
             runtime: RuntimeKind::Native,
             clock: self.clock.clone(),
-            random: Rc::new(SeqRandom::default()),
+            random: self.random.clone(),
             log: self.log.clone(),
             kv: Some(self.kv.clone()),
             db: Some(self.db.clone()),
-            objects: None,
+            objects: Some(Rc::new(crate::objects::in_process::InProcessObjects {
+                db: self.db.clone(),
+                clock: self.clock.clone(),
+            })),
             http: None,
             config: self.config.clone(),
         })
@@ -261,4 +279,49 @@ impl Default for TestRig {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A valid body for every route that takes one, for the route-walking tests (native and end to
+/// end). A new route without an entry fails those tests, so it cannot skip isolation and
+/// permission testing.
+pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
+    use crate::http::Method;
+    use serde_json::json;
+    r.request?;
+    Some(match (r.method, r.template) {
+        (Method::Post, "/v1/auth/token") => json!({"email": "nobody@nowhere.example"}),
+        (Method::Put, "/v1/tenant/config") => {
+            json!({"version": 1, "config": {"language": "de", "allowed_origins": ["https://shop.example"]}})
+        }
+        (Method::Put, "/v1/tenant/features/{flag}") => json!({"enabled": false}),
+        (Method::Post, "/v1/api-keys") => {
+            json!({"name": "x", "kind": "secret", "scopes": ["admin"]})
+        }
+        (Method::Patch, "/v1/users/{user_id}") => json!({"name": "Renamed", "role": "viewer"}),
+        (Method::Post, "/v1/invitations") => {
+            json!({"email": "new@x.example", "name": "New", "role": "agent"})
+        }
+        (Method::Post, "/v1/widget/identify") => json!({}),
+        (Method::Post, "/v1/platform/tenants") => {
+            json!({"name": "X", "slug": "x-sample", "owner_email": "o@x.example", "owner_name": "O"})
+        }
+        (Method::Patch, "/v1/platform/tenants/{tenant_id}") => json!({"name": "Renamed"}),
+        (Method::Post, "/v1/invitations/accept") => json!({"token": "inv_unknown"}),
+        (m, t) => panic!("no sample body for {m} {t}: add one to prism_core::testing::sample_body"),
+    })
+}
+
+/// A route's path with its parameters filled from `values` (`flag` defaults to a real flag).
+/// Panics when a parameter has no value, so new parameters get test resources.
+pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
+    let mut path = r.template.to_string();
+    for (name, value) in values.iter().copied().chain([("flag", "ai_answers")]) {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    assert!(
+        !path.contains('{'),
+        "no test resource for a parameter of {}",
+        r.template
+    );
+    path
 }

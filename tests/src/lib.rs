@@ -8,12 +8,17 @@
 //! Processes run in their own process group with a watchdog that kills the group when the test
 //! process exits, so a failing or aborted test never leaves a runtime behind.
 
+pub mod api;
 mod process;
 pub mod ws;
 
 pub use process::{Edge, EdgeOptions, SpinServe};
 
 use std::path::PathBuf;
+
+/// Secrets the fixture starts the edge runtime with (test-only values).
+pub const ADMIN_SECRET: &str = "e2e-platform-admin-secret-0123456789";
+pub const JWT_KEYS: &str = "e2e1:e2e-jwt-signing-secret-0123456789abcdef";
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {

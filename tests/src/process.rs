@@ -98,7 +98,7 @@ fn artifacts_dir() -> PathBuf {
 /// Options for starting the edge runtime.
 #[derive(Clone, Debug, Default)]
 pub struct EdgeOptions {
-    /// Extra `--var NAME:value` pairs (secrets and provider URLs for tests).
+    /// Extra variables (secrets and provider URLs for tests).
     pub vars: Vec<(String, String)>,
 }
 
@@ -163,6 +163,20 @@ impl Edge {
     }
 
     fn spawn(&mut self) {
+        // Configuration goes through an env file: with `--env-file`, wrangler ignores the
+        // developer's .dev.vars, so local secrets can never leak into or break the tests.
+        let env_file = self.state_dir.with_extension("env");
+        let mut vars = vec![
+            ("DIAGNOSTICS".to_string(), "on".to_string()),
+            (
+                "PLATFORM_ADMIN_SECRET".to_string(),
+                crate::ADMIN_SECRET.to_string(),
+            ),
+            ("JWT_SIGNING_KEYS".to_string(), crate::JWT_KEYS.to_string()),
+        ];
+        vars.extend(self.opts.vars.iter().cloned());
+        let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, text).expect("write env file");
         let mut cmd = Self::wrangler();
         cmd.args([
             "dev",
@@ -174,10 +188,8 @@ impl Edge {
         .args(["--inspector-port", &free_port().to_string()])
         .arg("--persist-to")
         .arg(&self.state_dir)
-        .args(["--var", "DIAGNOSTICS:on"]);
-        for (k, v) in &self.opts.vars {
-            cmd.args(["--var", &format!("{k}:{v}")]);
-        }
+        .arg("--env-file")
+        .arg(&env_file);
         self.child = Some(spawn_guarded(cmd, &self.log, Some(&self.state_dir)));
         wait_ready(self.port, Duration::from_secs(120), &self.log);
     }

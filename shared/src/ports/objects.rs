@@ -8,6 +8,8 @@ use async_trait::async_trait;
 pub enum ObjectClass {
     /// One per conversation: the ordered message log and the live WebSocket hub.
     Conversation,
+    /// One per tenant: exact rate limits and the tenant's current credential version.
+    Gate,
 }
 
 impl ObjectClass {
@@ -15,6 +17,7 @@ impl ObjectClass {
     pub fn binding(self) -> &'static str {
         match self {
             ObjectClass::Conversation => "CONVERSATIONS",
+            ObjectClass::Gate => "GATES",
         }
     }
 }

@@ -1,56 +1,196 @@
-//! The route table: one module per API resource, each owning its handlers and validation.
+//! The route table: one module per API resource, each owning its handlers and validation. The
+//! table is the single source for routing, access control, body limits and the OpenAPI document.
 
+mod audit_logs;
+mod auth_tokens;
 mod diag;
 mod echo;
 mod health;
+mod keys;
 mod meta;
+pub mod openapi;
+mod platform;
+mod tenant;
+mod users;
+mod widget;
 
+use crate::auth::{Access, Permission as P};
 use crate::handler;
-use crate::http::Method;
+use crate::http::Method::{Delete, Get, Patch, Post, Put};
+use crate::pagination::Page;
 use crate::router::Route;
 
 /// Every route the platform serves, on every runtime.
 pub static TABLE: &[Route] = &[
-    Route {
-        method: Method::Get,
-        template: "/health",
-        handler: handler!(health::get),
-        summary: "Liveness, version and configured bindings",
-    },
-    Route {
-        method: Method::Get,
-        template: "/v1/meta",
-        handler: handler!(meta::get),
-        summary: "API version and serving runtime",
-    },
-    Route {
-        method: Method::Get,
-        template: "/v1/echo/{room}",
-        handler: handler!(echo::connect),
-        summary: "WebSocket echo/broadcast room (proves live objects end to end)",
-    },
-    Route {
-        method: Method::Get,
-        template: "/v1/diag/kv/{key}",
-        handler: handler!(diag::kv_get),
-        summary: "Diagnostics (when enabled): read a key-value entry",
-    },
-    Route {
-        method: Method::Put,
-        template: "/v1/diag/kv/{key}",
-        handler: handler!(diag::kv_put),
-        summary: "Diagnostics (when enabled): write a key-value entry",
-    },
-    Route {
-        method: Method::Post,
-        template: "/v1/diag/notes",
-        handler: handler!(diag::note_create),
-        summary: "Diagnostics (when enabled): insert a row into the SQL database",
-    },
-    Route {
-        method: Method::Get,
-        template: "/v1/diag/notes/{id}",
-        handler: handler!(diag::note_get),
-        summary: "Diagnostics (when enabled): read a row back from the SQL database",
-    },
+    // --- platform-wide, no credentials ---
+    Route::new(Get, "/health", handler!(health::get))
+        .summary("system", "Liveness, version and configured bindings")
+        .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/meta", handler!(meta::get))
+        .summary("system", "API version and serving runtime")
+        .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/openapi.json", handler!(openapi::get))
+        .summary("system", "This OpenAPI document")
+        .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/echo/{room}", handler!(echo::connect))
+        .summary(
+            "system",
+            "WebSocket echo/broadcast room (proves live objects end to end)",
+        )
+        .success(101),
+    Route::new(Get, "/v1/diag/kv/{key}", handler!(diag::kv_get)).summary(
+        "diagnostics",
+        "Read a key-value entry (only when diagnostics are enabled)",
+    ),
+    Route::new(Put, "/v1/diag/kv/{key}", handler!(diag::kv_put))
+        .summary(
+            "diagnostics",
+            "Write a key-value entry (only when diagnostics are enabled)",
+        )
+        .success(204),
+    Route::new(Post, "/v1/diag/notes", handler!(diag::note_create))
+        .summary(
+            "diagnostics",
+            "Insert a row into the SQL database (only when diagnostics are enabled)",
+        )
+        .success(201),
+    Route::new(Get, "/v1/diag/notes/{id}", handler!(diag::note_get)).summary(
+        "diagnostics",
+        "Read a row back from the SQL database (only when diagnostics are enabled)",
+    ),
+    // --- platform administration ---
+    Route::new(Post, "/v1/platform/tenants", handler!(platform::create))
+        .access(Access::Platform)
+        .summary("platform", "Create a tenant with its owner and first keys")
+        .request::<platform::CreateTenant>()
+        .response::<platform::TenantCreated>()
+        .success(201),
+    Route::new(Get, "/v1/platform/tenants", handler!(platform::list))
+        .access(Access::Platform)
+        .summary("platform", "List tenants")
+        .response::<Page<crate::tenancy::Tenant>>(),
+    Route::new(
+        Get,
+        "/v1/platform/tenants/{tenant_id}",
+        handler!(platform::get),
+    )
+    .access(Access::Platform)
+    .summary("platform", "Get a tenant")
+    .response::<crate::tenancy::Tenant>(),
+    Route::new(
+        Patch,
+        "/v1/platform/tenants/{tenant_id}",
+        handler!(platform::update),
+    )
+    .access(Access::Platform)
+    .summary("platform", "Change a tenant's name, tier, status or limits")
+    .request::<platform::UpdateTenant>()
+    .response::<crate::tenancy::Tenant>(),
+    // --- authentication ---
+    Route::new(Post, "/v1/auth/token", handler!(auth_tokens::issue))
+        .tenant(P::TokenIssue)
+        .summary(
+            "auth",
+            "Exchange a secret key for an agent's short-lived JWT",
+        )
+        .request::<auth_tokens::TokenRequest>()
+        .response::<auth_tokens::TokenResponse>(),
+    Route::new(
+        Post,
+        "/v1/invitations/accept",
+        handler!(auth_tokens::accept_invitation),
+    )
+    .summary("auth", "Redeem an invitation token and become a user")
+    .request::<auth_tokens::AcceptInvitation>()
+    .response::<crate::users::User>()
+    .success(201),
+    // --- the calling tenant ---
+    Route::new(Get, "/v1/tenant", handler!(tenant::get))
+        .tenant(P::TenantRead)
+        .summary(
+            "tenant",
+            "The calling tenant, its effective limits and features",
+        )
+        .response::<tenant::TenantSummary>(),
+    Route::new(Get, "/v1/tenant/config", handler!(tenant::get_config))
+        .tenant(P::TenantRead)
+        .summary("tenant", "The tenant's configuration and its version")
+        .response::<tenant::VersionedConfig>(),
+    Route::new(Put, "/v1/tenant/config", handler!(tenant::put_config))
+        .tenant(P::ConfigWrite)
+        .summary(
+            "tenant",
+            "Replace the configuration (send back the version you read)",
+        )
+        .request::<tenant::VersionedConfig>()
+        .response::<tenant::VersionedConfig>(),
+    Route::new(Get, "/v1/tenant/features", handler!(tenant::get_features))
+        .tenant(P::TenantRead)
+        .summary("tenant", "Effective feature flags")
+        .response::<tenant::Features>(),
+    Route::new(
+        Put,
+        "/v1/tenant/features/{flag}",
+        handler!(tenant::set_feature),
+    )
+    .tenant(P::FlagsWrite)
+    .summary("tenant", "Turn a feature flag on or off")
+    .request::<tenant::SetFeature>()
+    .response::<tenant::Features>(),
+    Route::new(Get, "/v1/usage", handler!(tenant::usage))
+        .tenant(P::UsageRead)
+        .summary("tenant", "Requests per day (allowed and rate limited)")
+        .response::<tenant::Usage>(),
+    Route::new(Get, "/v1/audit-logs", handler!(audit_logs::list))
+        .tenant(P::AuditRead)
+        .summary("tenant", "List audit log entries")
+        .response::<Page<crate::audit::AuditEntry>>(),
+    // --- API keys ---
+    Route::new(Get, "/v1/api-keys", handler!(keys::list))
+        .tenant(P::KeysManage)
+        .summary("api-keys", "List API keys (never their secrets)")
+        .response::<Page<crate::auth::api_keys::ApiKey>>(),
+    Route::new(Post, "/v1/api-keys", handler!(keys::create))
+        .tenant(P::KeysManage)
+        .summary("api-keys", "Create an API key (the full key is shown once)")
+        .request::<keys::CreateKey>()
+        .response::<keys::KeyCreated>()
+        .success(201),
+    Route::new(Delete, "/v1/api-keys/{key_id}", handler!(keys::revoke))
+        .tenant(P::KeysManage)
+        .summary("api-keys", "Revoke an API key, effective on its next use")
+        .response::<crate::auth::api_keys::ApiKey>(),
+    // --- users ---
+    Route::new(Get, "/v1/users", handler!(users::list))
+        .tenant(P::UsersRead)
+        .summary("users", "List users")
+        .response::<Page<crate::users::User>>(),
+    Route::new(Get, "/v1/users/{user_id}", handler!(users::get))
+        .tenant(P::UsersRead)
+        .summary("users", "Get a user")
+        .response::<crate::users::User>(),
+    Route::new(Patch, "/v1/users/{user_id}", handler!(users::update))
+        .tenant(P::UsersManage)
+        .summary("users", "Change a user's name, role, skills or status")
+        .request::<users::UpdateUser>()
+        .response::<crate::users::User>(),
+    Route::new(Post, "/v1/invitations", handler!(users::invite))
+        .tenant(P::UsersManage)
+        .summary("users", "Invite a person by email")
+        .request::<users::Invite>()
+        .response::<users::InvitationCreated>()
+        .success(201),
+    Route::new(Get, "/v1/invitations", handler!(users::list_invitations))
+        .tenant(P::UsersManage)
+        .summary("users", "List invitations")
+        .response::<Page<crate::users::invitations::Invitation>>(),
+    // --- widget ---
+    Route::new(Post, "/v1/widget/identify", handler!(widget::identify))
+        .tenant(P::WidgetSession)
+        .summary(
+            "widget",
+            "Identify the visitor: verified customer (user_hash) or anonymous",
+        )
+        .request::<widget::IdentifyRequest>()
+        .response::<widget::Identity>(),
 ];

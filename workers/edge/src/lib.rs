@@ -4,6 +4,7 @@
 
 mod convert;
 mod d1;
+mod do_sql;
 mod jsvalue;
 mod kv;
 mod objects;
@@ -15,6 +16,7 @@ use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
 
 pub use objects::conversation::ConversationObject;
+pub use objects::gate::GateObject;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

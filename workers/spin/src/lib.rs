@@ -15,7 +15,9 @@ mod sqlite;
 mod system;
 
 use prism_core::error::{ApiError, ErrorCode};
+use prism_core::objects::in_process::InProcessObjects;
 use prism_core::platform::{Config, Platform, RuntimeKind};
+use prism_core::ports::{Clock, KvStore, Objects, SqlDatabase};
 use prism_core::router::Outcome;
 use spin_sdk::http::{IntoResponse, Request};
 use std::rc::Rc;
@@ -45,20 +47,33 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 }
 
 async fn platform() -> Platform {
+    let clock: Rc<dyn Clock> = Rc::new(system::WasiClock);
+    #[cfg(feature = "spin-host")]
+    let (kv, db) = (
+        kv::SpinKv::open()
+            .await
+            .map(|k| Rc::new(k) as Rc<dyn KvStore>),
+        sqlite::SpinSqlite::open()
+            .await
+            .map(|d| Rc::new(d) as Rc<dyn SqlDatabase>),
+    );
+    #[cfg(not(feature = "spin-host"))]
+    let (kv, db): (Option<Rc<dyn KvStore>>, Option<Rc<dyn SqlDatabase>>) = (None, None);
+    // No Durable Objects on Spin: live objects run in-process over the same SQLite database.
+    let objects = db.clone().map(|db| {
+        Rc::new(InProcessObjects {
+            db,
+            clock: clock.clone(),
+        }) as Rc<dyn Objects>
+    });
     Platform {
         runtime: RuntimeKind::Spin,
-        clock: Rc::new(system::WasiClock),
+        clock,
         random: Rc::new(system::WasiRandom),
         log: Rc::new(system::StderrLog),
-        #[cfg(feature = "spin-host")]
-        kv: kv::SpinKv::open().await.map(|k| Rc::new(k) as _),
-        #[cfg(not(feature = "spin-host"))]
-        kv: None,
-        #[cfg(feature = "spin-host")]
-        db: sqlite::SpinSqlite::open().await.map(|d| Rc::new(d) as _),
-        #[cfg(not(feature = "spin-host"))]
-        db: None,
-        objects: None,
+        kv,
+        db,
+        objects,
         http: None,
         config: config().await,
     }

@@ -64,18 +64,20 @@ impl SqlDatabase for SpinSqlite {
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
-        self.run("BEGIN IMMEDIATE", &[]).await?;
+        // A savepoint, not BEGIN, so a batch nests inside an object's transaction.
+        self.run("SAVEPOINT batch", &[]).await?;
         let mut out = Vec::with_capacity(statements.len());
         for s in &statements {
             match self.execute(&s.sql, &s.params).await {
                 Ok(n) => out.push(n),
                 Err(e) => {
-                    let _ = self.run("ROLLBACK", &[]).await;
+                    let _ = self.run("ROLLBACK TO batch", &[]).await;
+                    let _ = self.run("RELEASE batch", &[]).await;
                     return Err(e);
                 }
             }
         }
-        self.run("COMMIT", &[]).await?;
+        self.run("RELEASE batch", &[]).await?;
         Ok(out)
     }
 }

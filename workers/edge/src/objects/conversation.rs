@@ -5,6 +5,7 @@ use super::hub::{ConnMeta, DoHub};
 use crate::system::CryptoRandom;
 use prism_core::live::echo;
 use prism_core::ports::LiveHub;
+use prism_core::ports::ObjectClass;
 use prism_core::request_id::new_uuid;
 use worker::{
     durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
@@ -40,7 +41,7 @@ impl DurableObject for ConversationObject {
                 echo::on_join(&DoHub::new(&self.state), &id);
                 Response::from_websocket(pair.client)
             }
-            _ => Response::error("unknown object route", 404),
+            _ => super::serve(ObjectClass::Conversation, &self.state, req).await,
         }
     }
 

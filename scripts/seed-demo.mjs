@@ -1,0 +1,84 @@
+// Seeds the demo tenant through the real platform API (idempotent) and prints its credentials.
+// Usage: node scripts/seed-demo.mjs <base-url> <platform-admin-secret> <state-file>
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+
+const [base, adminSecret, stateFile] = process.argv.slice(2);
+if (!base || !adminSecret || !stateFile) {
+  console.error("usage: seed-demo.mjs <base-url> <platform-admin-secret> <state-file>");
+  process.exit(2);
+}
+
+async function api(method, path, { token, body } = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = text; }
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text}`);
+  return json;
+}
+
+let demo = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")) : null;
+if (demo) {
+  // The state file survives only with the local database; check it still matches.
+  try {
+    await api("GET", "/v1/tenant", { token: demo.secret_key });
+  } catch {
+    demo = null;
+  }
+}
+
+if (!demo) {
+  const existing = await api("GET", "/v1/platform/tenants?limit=100", { token: adminSecret });
+  if (existing.items.some((t) => t.slug === "demo")) {
+    console.error("The demo tenant exists but its keys are lost; delete .wrangler/state to start fresh.");
+    process.exit(1);
+  }
+  const origin = new URL(base).origin;
+  const created = await api("POST", "/v1/platform/tenants", {
+    token: adminSecret,
+    body: {
+      name: "Demo Outfitters",
+      slug: "demo",
+      tier: "pro",
+      owner_email: "owner@demo.example",
+      owner_name: "Dana Owner",
+      allowed_origins: [origin, origin.replace("127.0.0.1", "localhost")],
+    },
+  });
+  const sk = created.secret_key;
+  const invite = await api("POST", "/v1/invitations", {
+    token: sk,
+    body: { email: "agent@demo.example", name: "Alex Agent", role: "agent" },
+  });
+  const agent = await api("POST", "/v1/invitations/accept", { body: { token: invite.token } });
+  await api("PATCH", `/v1/users/${agent.id}`, { token: sk, body: { skills: ["billing", "shipping"] } });
+  demo = {
+    tenant_id: created.tenant.id,
+    secret_key: sk,
+    public_key: created.public_key,
+    identity_secret: created.identity_secret,
+    owner_id: created.owner.id,
+    agent_id: agent.id,
+  };
+  writeFileSync(stateFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
+}
+
+const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });
+console.log(`
+  Demo tenant "demo" (${demo.tenant_id})
+    secret key (server-side):   ${demo.secret_key}
+    public widget key:          ${demo.public_key}
+    identity secret:            ${demo.identity_secret}
+    agent JWT (15 min):         ${token.access_token}
+
+  Try:
+    curl -H "Authorization: Bearer ${demo.secret_key}" ${base}/v1/tenant
+    curl ${base}/v1/openapi.json
+`);

@@ -1,0 +1,97 @@
+//! Authentication and authorisation: who is calling (a tenant's API key, an agent's JWT, the
+//! platform admin) and whether that caller may use a route. The gateway runs this once per
+//! request, from the route table's [`Access`] policy; handlers receive a [`Principal`].
+
+pub mod api_keys;
+pub mod credentials;
+pub mod gateway;
+pub mod identity;
+pub mod jwt;
+pub mod permissions;
+
+pub use permissions::{Access, Permission};
+
+use crate::ratelimit::{LimitOverrides, RateLimits};
+use crate::tenancy::{TenantStatus, Tier};
+use crate::users::Role;
+use api_keys::KeyKind;
+use serde::{Deserialize, Serialize};
+
+/// What the gateway needs to know about a tenant on every request (cached with credentials).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenantAuth {
+    pub id: String,
+    pub slug: String,
+    pub tier: Tier,
+    pub status: TenantStatus,
+    pub limits: Option<LimitOverrides>,
+    pub version: i64,
+    pub allowed_origins: Vec<String>,
+}
+
+impl TenantAuth {
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits::for_tier(self.tier, self.limits.as_ref())
+    }
+}
+
+/// The authenticated caller.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Actor {
+    Key {
+        key_id: String,
+        prefix: String,
+        kind: KeyKind,
+        scopes: Vec<String>,
+    },
+    User {
+        user_id: String,
+        role: Role,
+    },
+}
+
+/// A tenant-scoped caller: every query a handler runs is filtered by `tenant.id`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub tenant: TenantAuth,
+    pub actor: Actor,
+}
+
+impl Principal {
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant.id
+    }
+
+    /// `(actor_type, actor_id)` for audit rows and logs; never a secret.
+    pub fn actor_ref(&self) -> (&'static str, String) {
+        match &self.actor {
+            Actor::Key { key_id, .. } => ("api_key", key_id.clone()),
+            Actor::User { user_id, .. } => ("user", user_id.clone()),
+        }
+    }
+
+    /// The id to log: the key's public prefix or the user id.
+    pub fn log_id(&self) -> String {
+        match &self.actor {
+            Actor::Key { prefix, .. } => prefix.clone(),
+            Actor::User { user_id, .. } => user_id.clone(),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            Actor::Key { .. } => None,
+        }
+    }
+
+    pub fn is_public_key(&self) -> bool {
+        matches!(
+            &self.actor,
+            Actor::Key {
+                kind: KeyKind::Public,
+                ..
+            }
+        )
+    }
+}

@@ -1,0 +1,375 @@
+//! The tenant gate: one object per tenant that decides rate limits exactly and knows the
+//! tenant's current credential version.
+//!
+//! Every authenticated request makes one call here, so it is also where a revocation becomes
+//! visible everywhere at once: cached credentials carry the tenant version they were read at,
+//! and the gate answers with the newest version it has seen; a newer version sends the caller
+//! back to the database. All of a request's buckets (tenant quota, credential burst, visitor
+//! burst) are checked together and charged only if all allow it.
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Method, Request, Response};
+use crate::input::parse_json;
+use crate::params;
+use crate::ports::{Clock, SqlDatabase, Statement};
+use crate::ratelimit::{gcra, Bucket, Limit};
+use serde::{Deserialize, Serialize};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS gate_buckets (object TEXT NOT NULL, bucket TEXT NOT NULL, tat INTEGER NOT NULL, PRIMARY KEY (object, bucket))",
+    "CREATE TABLE IF NOT EXISTS gate_meta (object TEXT PRIMARY KEY, version INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS gate_usage (object TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (object, day, metric))",
+];
+
+/// Buckets are swept of expired rows every this many checks.
+const SWEEP_EVERY: i64 = 256;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BucketSpec {
+    pub name: String,
+    pub count: u32,
+    pub period_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckRequest {
+    /// The tenant version the caller's credentials were read at.
+    pub version: i64,
+    pub day: String,
+    pub buckets: Vec<BucketSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResponse {
+    /// The caller's credentials are older than the newest version: nothing was charged; reload
+    /// them (their limits may have changed too) and check again.
+    #[serde(default)]
+    pub stale: bool,
+    pub allowed: bool,
+    /// The newest tenant version the gate knows.
+    pub version: i64,
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset_ms: i64,
+    pub retry_after_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ObserveRequest {
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UsageDay {
+    pub day: String,
+    pub requests: i64,
+    pub denied: i64,
+}
+
+pub async fn handle(
+    name: &str,
+    db: &dyn SqlDatabase,
+    clock: &dyn Clock,
+    req: Request,
+) -> ApiResult<Response> {
+    for s in SCHEMA {
+        db.execute(s, &[]).await?;
+    }
+    match (req.method, req.path.as_str()) {
+        (Method::Post, "/check") => {
+            let body: CheckRequest = parse_json(&req.body)?;
+            Ok(Response::json(
+                200,
+                &check(name, db, clock.now_ms(), &body).await?,
+            ))
+        }
+        (Method::Post, "/observe") => {
+            let body: ObserveRequest = parse_json(&req.body)?;
+            let v = observe(name, db, body.version).await?;
+            Ok(Response::json(200, &serde_json::json!({ "version": v })))
+        }
+        (Method::Get, "/usage") => Ok(Response::json(200, &usage(name, db).await?)),
+        _ => Err(ApiError::not_found("gate route")),
+    }
+}
+
+async fn meta(name: &str, db: &dyn SqlDatabase) -> ApiResult<(i64, i64)> {
+    let rows = db
+        .query(
+            "SELECT version, checks FROM gate_meta WHERE object = ?1",
+            &params![name],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .map(|r| (r.int("version").unwrap_or(0), r.int("checks").unwrap_or(0)))
+        .unwrap_or((0, 0)))
+}
+
+/// Records that `version` exists; returns the newest known.
+pub async fn observe(name: &str, db: &dyn SqlDatabase, version: i64) -> ApiResult<i64> {
+    db.execute(
+        "INSERT INTO gate_meta (object, version) VALUES (?1, ?2)
+         ON CONFLICT (object) DO UPDATE SET version = MAX(version, excluded.version)",
+        &params![name, version],
+    )
+    .await?;
+    Ok(meta(name, db).await?.0)
+}
+
+pub async fn check(
+    name: &str,
+    db: &dyn SqlDatabase,
+    now: i64,
+    req: &CheckRequest,
+) -> ApiResult<CheckResponse> {
+    let (known, checks) = meta(name, db).await?;
+    if req.version < known {
+        return Ok(CheckResponse {
+            stale: true,
+            allowed: false,
+            version: known,
+            limit: 0,
+            remaining: 0,
+            reset_ms: 0,
+            retry_after_ms: 0,
+        });
+    }
+    let version = req.version;
+
+    let mut decisions = Vec::with_capacity(req.buckets.len());
+    for b in &req.buckets {
+        let rows = db
+            .query(
+                "SELECT tat FROM gate_buckets WHERE object = ?1 AND bucket = ?2",
+                &params![name, b.name.as_str()],
+            )
+            .await?;
+        let state = Bucket {
+            tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
+        };
+        let limit = Limit {
+            count: b.count,
+            period_ms: b.period_ms,
+        };
+        decisions.push((b, gcra::check(state, limit, now, 1)));
+    }
+    let allowed = decisions.iter().all(|(_, d)| d.allowed);
+
+    let mut writes = Vec::new();
+    if allowed {
+        for (b, d) in &decisions {
+            writes.push(Statement::new(
+                "INSERT INTO gate_buckets (object, bucket, tat) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat",
+                params![name, b.name.as_str(), d.next.tat],
+            ));
+        }
+    }
+    writes.push(Statement::new(
+        "INSERT INTO gate_meta (object, version, checks) VALUES (?1, ?2, 1)
+         ON CONFLICT (object) DO UPDATE SET version = MAX(version, excluded.version), checks = checks + 1",
+        params![name, version],
+    ));
+    writes.push(Statement::new(
+        "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (object, day, metric) DO UPDATE SET value = value + 1",
+        params![
+            name,
+            req.day.as_str(),
+            if allowed { "requests" } else { "denied" }
+        ],
+    ));
+    if checks % SWEEP_EVERY == SWEEP_EVERY - 1 {
+        writes.push(Statement::new(
+            "DELETE FROM gate_buckets WHERE object = ?1 AND tat < ?2",
+            params![name, now],
+        ));
+    }
+    db.batch(writes).await?;
+
+    // Report the most constraining bucket: the first denial, or the one with least headroom.
+    let pick = if allowed {
+        decisions.iter().min_by_key(|(_, d)| d.remaining)
+    } else {
+        decisions
+            .iter()
+            .filter(|(_, d)| !d.allowed)
+            .max_by_key(|(_, d)| d.retry_after_ms)
+    };
+    let (limit, remaining, reset_ms, retry_after_ms) = pick
+        .map(|(_, d)| (d.limit, d.remaining, d.reset_ms, d.retry_after_ms))
+        .unwrap_or((0, 0, 0, 0));
+    Ok(CheckResponse {
+        stale: false,
+        allowed,
+        version,
+        limit,
+        remaining,
+        reset_ms,
+        retry_after_ms,
+    })
+}
+
+pub async fn usage(name: &str, db: &dyn SqlDatabase) -> ApiResult<Vec<UsageDay>> {
+    let rows = db
+        .query(
+            "SELECT day, metric, value FROM gate_usage WHERE object = ?1 ORDER BY day DESC LIMIT 200",
+            &params![name],
+        )
+        .await?;
+    let mut days: Vec<UsageDay> = Vec::new();
+    for r in rows {
+        let day = r.text("day").unwrap_or_default();
+        let idx = match days.iter().position(|d| d.day == day) {
+            Some(i) => i,
+            None => {
+                days.push(UsageDay {
+                    day: day.clone(),
+                    requests: 0,
+                    denied: 0,
+                });
+                days.len() - 1
+            }
+        };
+        let v = r.int("value").unwrap_or(0);
+        match r.text("metric").as_deref() {
+            Some("requests") => days[idx].requests = v,
+            Some("denied") => days[idx].denied = v,
+            _ => {}
+        }
+    }
+    Ok(days)
+}
+
+/// Calls a tenant's gate to charge buckets (from the gateway).
+pub async fn call_check(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+    body: &CheckRequest,
+) -> ApiResult<CheckResponse> {
+    let resp = call(p, tenant_id, Method::Post, "/check", Some(body)).await?;
+    resp.json_body()
+        .ok_or_else(|| ApiError::internal("gate returned an unreadable answer"))
+}
+
+/// Tells a tenant's gate that its version moved (after a change to credentials, users, tier or
+/// origins), so cached credentials everywhere are re-read on their next use.
+pub async fn call_observe(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+    version: i64,
+) -> ApiResult<()> {
+    call(
+        p,
+        tenant_id,
+        Method::Post,
+        "/observe",
+        Some(&ObserveRequest { version }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The tenant's daily request counts.
+pub async fn call_usage(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+) -> ApiResult<Vec<UsageDay>> {
+    let resp = call::<()>(p, tenant_id, Method::Get, "/usage", None).await?;
+    resp.json_body()
+        .ok_or_else(|| ApiError::internal("gate returned an unreadable answer"))
+}
+
+async fn call<T: Serialize>(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> ApiResult<Response> {
+    let target = crate::ports::ObjectRef::new(crate::ports::ObjectClass::Gate, tenant_id);
+    let mut req = Request::new(method, &format!("https://gate{path}"));
+    if let Some(b) = body {
+        req.body = serde_json::to_vec(b).map_err(|e| ApiError::internal(e.to_string()))?;
+        req.headers.set("content-type", "application/json");
+    }
+    let resp = p.objects()?.call(&target, req).await?;
+    if resp.status >= 400 {
+        return Err(ApiError::internal(format!("gate answered {}", resp.status)));
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SqliteDb;
+    use futures::executor::block_on;
+
+    fn req(version: i64, buckets: &[(&str, u32, i64)]) -> CheckRequest {
+        CheckRequest {
+            version,
+            day: "2026-01-01".into(),
+            buckets: buckets
+                .iter()
+                .map(|(n, c, p)| BucketSpec {
+                    name: n.to_string(),
+                    count: *c,
+                    period_ms: *p,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn buckets_are_charged_only_when_all_allow() {
+        let db = SqliteDb::open_in_memory();
+        block_on(async {
+            for s in SCHEMA {
+                db.execute(s, &[]).await.unwrap();
+            }
+            let r = req(1, &[("tenant", 10, 60_000), ("cred:a", 2, 60_000)]);
+            assert!(check("t", &db, 0, &r).await.unwrap().allowed);
+            assert!(check("t", &db, 0, &r).await.unwrap().allowed);
+            let denied = check("t", &db, 0, &r).await.unwrap();
+            assert!(!denied.allowed);
+            assert_eq!(denied.limit, 2, "reports the denying bucket");
+            // The tenant bucket was not charged for the denied request: 8 left for another key.
+            let other = req(1, &[("tenant", 10, 60_000), ("cred:b", 100, 60_000)]);
+            let mut ok = 0;
+            for _ in 0..20 {
+                if check("t", &db, 0, &other).await.unwrap().allowed {
+                    ok += 1;
+                }
+            }
+            assert_eq!(ok, 8);
+            let u = usage("t", &db).await.unwrap();
+            assert_eq!((u[0].requests, u[0].denied), (10, 13));
+        });
+    }
+
+    #[test]
+    fn version_is_the_newest_seen() {
+        let db = SqliteDb::open_in_memory();
+        block_on(async {
+            for s in SCHEMA {
+                db.execute(s, &[]).await.unwrap();
+            }
+            assert_eq!(observe("t", &db, 5).await.unwrap(), 5);
+            let stale = check("t", &db, 0, &req(3, &[("tenant", 1, 1000)]))
+                .await
+                .unwrap();
+            assert!(stale.stale && stale.version == 5);
+            // A stale check charged nothing: the single token is still there.
+            assert!(
+                check("t", &db, 0, &req(5, &[("tenant", 1, 1000)]))
+                    .await
+                    .unwrap()
+                    .allowed
+            );
+            assert_eq!(check("t", &db, 0, &req(7, &[])).await.unwrap().version, 7);
+            assert_eq!(observe("t", &db, 6).await.unwrap(), 7);
+        });
+    }
+}

@@ -1,0 +1,189 @@
+//! `GET /v1/openapi.json`: the OpenAPI 3.1 document, generated from the route table itself, so a
+//! route cannot exist undocumented. Schemas come from the handlers' own request and response
+//! types (schemars), so the document cannot drift from the code either.
+
+use crate::auth::Access;
+use crate::error::{ApiResult, ErrorCode};
+use crate::http::{Method, Request, Response};
+use crate::router::{Ctx, Route};
+use crate::version;
+use schemars::generate::SchemaSettings;
+use serde_json::{json, Map, Value};
+
+pub async fn get(_cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    Ok(Response::json(200, &document(super::TABLE)))
+}
+
+/// Builds the document for a route table.
+pub fn document(routes: &[Route]) -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    let mut gen = settings.into_generator();
+    let mut paths: Map<String, Value> = Map::new();
+    for r in routes {
+        let op = operation(r, &mut gen);
+        let entry = paths
+            .entry(r.template.to_string())
+            .or_insert_with(|| json!({}));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(r.method.as_str().to_ascii_lowercase(), op);
+        }
+    }
+    let mut schemas: Map<String, Value> = gen.take_definitions(true).into_iter().collect();
+    schemas.insert("Error".into(), error_schema());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PrismAI Edge API",
+            "version": version::VERSION,
+            "description": "AI customer service at the edge. Every error is a JSON envelope {error:{code,message,request_id,field?}} with a stable code."
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "platformAdmin": { "type": "http", "scheme": "bearer", "description": "The platform admin secret." },
+                "secretKey": { "type": "http", "scheme": "bearer", "description": "A tenant secret key (sk_…) with the needed scope." },
+                "agentToken": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An agent JWT from POST /v1/auth/token." },
+                "widgetKey": { "type": "apiKey", "in": "query", "name": "key", "description": "A tenant public widget key (pk_…), from an allowed origin." }
+            }
+        }
+    })
+}
+
+fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(operation_id(r)));
+    op.insert("summary".into(), json!(r.summary));
+    op.insert("tags".into(), json!([r.tag]));
+    let (security, scope) = match r.access {
+        Access::Public | Access::SelfAuthenticated => (json!([]), None),
+        Access::Platform => (json!([{ "platformAdmin": [] }]), None),
+        Access::Tenant(p) => {
+            let mut s = vec![json!({ "secretKey": [] }), json!({ "agentToken": [] })];
+            if p.allowed_for_public_key() {
+                s.push(json!({ "widgetKey": [] }));
+            }
+            (Value::Array(s), Some(p))
+        }
+    };
+    op.insert("security".into(), security);
+    if let Some(p) = scope {
+        op.insert("x-required-scope".into(), json!(p.scope()));
+        op.insert("x-min-role".into(), json!(p.min_role().as_str()));
+    }
+    let params: Vec<Value> = r
+        .template
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    let mut params = params;
+    if r.response.is_some() && r.method == Method::Get && r.summary.starts_with("List") {
+        params.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }));
+        params.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(req) = r.request {
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": true, "content": { "application/json": { "schema": req(gen) } } }),
+        );
+    }
+    let mut responses = Map::new();
+    let ok = match r.response {
+        Some(resp) => {
+            json!({ "description": "Success", "content": { "application/json": { "schema": resp(gen) } } })
+        }
+        None => json!({ "description": "Success" }),
+    };
+    responses.insert(r.success.to_string(), ok);
+    for code in error_codes(r) {
+        let status = code.status().to_string();
+        let entry = responses
+            .entry(status)
+            .or_insert_with(|| json!({ "description": "", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }, "x-error-codes": [] }));
+        if let Some(codes) = entry.get_mut("x-error-codes").and_then(Value::as_array_mut) {
+            codes.push(json!(code.as_str()));
+        }
+        if let Some(d) = entry.get_mut("description") {
+            let joined = entry_codes(d, code);
+            *d = json!(joined);
+        }
+    }
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+fn entry_codes(desc: &Value, code: ErrorCode) -> String {
+    match desc.as_str() {
+        Some("") | None => format!("Error: {}", code.as_str()),
+        Some(d) => format!("{d}, {}", code.as_str()),
+    }
+}
+
+/// The error codes a route can answer with, from its shape.
+pub fn error_codes(r: &Route) -> Vec<ErrorCode> {
+    let mut codes = vec![ErrorCode::Internal];
+    if r.request.is_some() {
+        codes.extend([
+            ErrorCode::InvalidJson,
+            ErrorCode::BadRequest,
+            ErrorCode::ValidationFailed,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+        ]);
+    }
+    if r.template.contains('{') {
+        codes.push(ErrorCode::NotFound);
+    }
+    match r.access {
+        Access::Public | Access::SelfAuthenticated => {}
+        Access::Platform => codes.extend([ErrorCode::Unauthorized, ErrorCode::InvalidToken]),
+        Access::Tenant(_) => codes.extend([
+            ErrorCode::Unauthorized,
+            ErrorCode::InvalidToken,
+            ErrorCode::TokenExpired,
+            ErrorCode::Forbidden,
+            ErrorCode::RateLimited,
+        ]),
+    }
+    codes
+}
+
+fn operation_id(r: &Route) -> String {
+    let mut id = r.method.as_str().to_ascii_lowercase();
+    for seg in r
+        .template
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "v1")
+    {
+        let seg = seg.trim_start_matches('{').trim_end_matches('}');
+        id.push('_');
+        id.push_str(&seg.replace(['-', '.'], "_"));
+    }
+    id
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "request_id"],
+                "properties": {
+                    "code": { "type": "string", "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() },
+                    "message": { "type": "string" },
+                    "request_id": { "type": "string" },
+                    "field": { "type": "string", "description": "Path of the offending input field." }
+                }
+            }
+        }
+    })
+}

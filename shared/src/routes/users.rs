@@ -1,0 +1,161 @@
+//! The tenant's users (agents, admins) and invitations.
+
+use crate::audit;
+use crate::auth::{credentials, Actor};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{Request, Response};
+use crate::input::{self, check};
+use crate::pagination::PageRequest;
+use crate::router::Ctx;
+use crate::users::invitations::{self, Invitation};
+use crate::users::{store as users, Role, UserStatus};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let page = PageRequest::from_request(&req)?;
+    Ok(Response::json(
+        200,
+        &users::list(cx.platform.db()?, cx.tenant_id()?, &page).await?,
+    ))
+}
+
+pub async fn get(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    Ok(Response::json(
+        200,
+        &users::get(cx.platform.db()?, cx.tenant_id()?, req.param("user_id")).await?,
+    ))
+}
+
+/// The role of the caller, for rules about who may grant what (secret keys act as owners).
+fn caller_role(cx: &Ctx) -> ApiResult<Role> {
+    Ok(match &cx.principal()?.actor {
+        Actor::User { role, .. } => *role,
+        Actor::Key { .. } => Role::Owner,
+    })
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub skills: Option<Vec<String>>,
+    /// `deactivated` signs the user out everywhere on their next request.
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+}
+
+pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let body: UpdateUser = input::json(&req)?;
+    let tenant_id = cx.tenant_id()?;
+    let db = cx.platform.db()?;
+    let before = users::get(db, tenant_id, req.param("user_id")).await?;
+    let caller = caller_role(cx)?;
+    // Only owners touch owners or make new ones.
+    if (before.role == Role::Owner || body.role == Some(Role::Owner)) && caller != Role::Owner {
+        return Err(ApiError::forbidden(
+            "only an owner can change an owner or grant ownership",
+        ));
+    }
+    let mut u = before.clone();
+    if let Some(n) = body.name {
+        check::text("name", &n, 1, 100)?;
+        u.name = n;
+    }
+    if let Some(r) = body.role {
+        u.role = r;
+    }
+    if let Some(s) = body.skills {
+        users::validate_skills(&s)?;
+        u.skills = s;
+    }
+    if let Some(s) = body.status {
+        u.status = s;
+    }
+    let loses_owner = before.role == Role::Owner
+        && before.status == UserStatus::Active
+        && (u.role != Role::Owner || u.status != UserStatus::Active);
+    if loses_owner && users::active_owner_count(db, tenant_id).await? <= 1 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a tenant must keep at least one active owner",
+        ));
+    }
+    u.updated_at = cx.now();
+    users::update(db, &u).await?;
+    if u.role != before.role || u.status != before.status {
+        credentials::forget(&cx.platform, &credentials::user_cache_key(&u.id)).await;
+        credentials::tenant_changed(&cx.platform, tenant_id).await?;
+    }
+    audit::record(
+        cx,
+        tenant_id,
+        "user.update",
+        ("user", &u.id),
+        Some(json!({"name": before.name, "role": before.role, "skills": before.skills, "status": before.status})),
+        Some(json!({"name": u.name, "role": u.role, "skills": u.skills, "status": u.status})),
+    )
+    .await?;
+    Ok(Response::json(200, &u))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invite {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct InvitationCreated {
+    pub invitation: Invitation,
+    /// One-time token for the invitee (send it in the invitation link). Shown once.
+    pub token: String,
+}
+
+pub async fn invite(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let body: Invite = input::json(&req)?;
+    check::email("email", &body.email)?;
+    check::text("name", &body.name, 1, 100)?;
+    if body.role == Role::Owner && caller_role(cx)? != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can invite an owner"));
+    }
+    let tenant_id = cx.tenant_id()?;
+    let p = &cx.platform;
+    let (_, actor) = cx.principal()?.actor_ref();
+    let new = invitations::NewInvitation {
+        tenant_id,
+        email: &body.email,
+        name: &body.name,
+        role: body.role,
+        created_by: &actor,
+    };
+    let (invitation, token) = invitations::create(p.db()?, &*p.random, new, cx.now()).await?;
+    audit::record(
+        cx,
+        tenant_id,
+        "user.invite",
+        ("invitation", &invitation.id),
+        None,
+        Some(json!({"email": invitation.email, "role": invitation.role})),
+    )
+    .await?;
+    Ok(Response::json(
+        201,
+        &InvitationCreated { invitation, token },
+    ))
+}
+
+pub async fn list_invitations(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let page = PageRequest::from_request(&req)?;
+    Ok(Response::json(
+        200,
+        &invitations::list(cx.platform.db()?, cx.tenant_id()?, &page).await?,
+    ))
+}

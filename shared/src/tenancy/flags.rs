@@ -1,0 +1,76 @@
+//! Feature flags per tenant. The set of flags is closed (a typo is a 422, not a new flag) and
+//! every flag has a default, so a tenant without rows behaves predictably.
+
+use crate::error::{ApiError, ApiResult};
+use crate::params;
+use crate::ports::SqlDatabase;
+use std::collections::BTreeMap;
+
+/// Every flag with its default.
+pub const FLAGS: &[(&str, bool)] = &[
+    ("ai_answers", true),
+    ("human_handoff", true),
+    ("knowledge_base", true),
+    ("analytics", true),
+    ("leads", true),
+    ("surveys", false),
+    ("sms_channel", false),
+    ("whatsapp_channel", false),
+    ("email_channel", false),
+    ("voice_channel", false),
+];
+
+pub fn check_name(flag: &str) -> ApiResult<()> {
+    if FLAGS.iter().any(|(f, _)| *f == flag) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "flag",
+            format!("unknown feature flag {flag:?}"),
+        ))
+    }
+}
+
+/// The tenant's effective flags (defaults overlaid with its settings).
+pub async fn effective(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
+    let mut out: BTreeMap<String, bool> = FLAGS.iter().map(|(f, d)| (f.to_string(), *d)).collect();
+    let rows = db
+        .query(
+            "SELECT flag, enabled FROM tenant_feature_flags WHERE tenant_id = ?1",
+            &params![tenant_id],
+        )
+        .await?;
+    for r in rows {
+        if let (Some(f), Some(e)) = (r.text("flag"), r.int("enabled")) {
+            if let Some(v) = out.get_mut(&f) {
+                *v = e != 0;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn is_enabled(db: &dyn SqlDatabase, tenant_id: &str, flag: &str) -> ApiResult<bool> {
+    Ok(effective(db, tenant_id)
+        .await?
+        .get(flag)
+        .copied()
+        .unwrap_or(false))
+}
+
+pub async fn set(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    flag: &str,
+    enabled: bool,
+    now: i64,
+) -> ApiResult<()> {
+    check_name(flag)?;
+    db.execute(
+        "INSERT INTO tenant_feature_flags (tenant_id, flag, enabled, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tenant_id, flag) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+        &params![tenant_id, flag, enabled, now],
+    )
+    .await?;
+    Ok(())
+}

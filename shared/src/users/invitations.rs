@@ -1,0 +1,186 @@
+//! Invitations: an admin invites a person by email; the emailed link carries a one-time token
+//! (only its hash is stored) that the invitee redeems within seven days to become a user.
+
+use super::store::{normalise_email, Role, User, UserStatus};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::new_id;
+use crate::pagination::{Page, PageRequest};
+use crate::params;
+use crate::ports::{Random, Row, SqlDatabase};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use schemars::JsonSchema;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const TTL_MS: i64 = 7 * 24 * 3_600_000;
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Invitation {
+    fn from_row(r: &Row) -> ApiResult<Invitation> {
+        let bad = || ApiError::internal("corrupt invitation row");
+        Ok(Invitation {
+            id: r.text("id").ok_or_else(bad)?,
+            email: r.text("email").ok_or_else(bad)?,
+            name: r.text("name").ok_or_else(bad)?,
+            role: r
+                .text("role")
+                .and_then(|s| Role::parse(&s))
+                .ok_or_else(bad)?,
+            expires_at: r.int("expires_at").ok_or_else(bad)?,
+            accepted_at: r.int("accepted_at"),
+            created_at: r.int("created_at").ok_or_else(bad)?,
+        })
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Who is invited, as what, by whom.
+pub struct NewInvitation<'a> {
+    pub tenant_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub created_by: &'a str,
+}
+
+/// Creates an invitation; returns it and the one-time token (shown once, never stored).
+pub async fn create(
+    db: &dyn SqlDatabase,
+    random: &dyn Random,
+    new: NewInvitation<'_>,
+    now: i64,
+) -> ApiResult<(Invitation, String)> {
+    let NewInvitation {
+        tenant_id,
+        email,
+        name,
+        role,
+        created_by,
+    } = new;
+    let email = normalise_email(email);
+    if super::store::get_by_email(db, tenant_id, &email)
+        .await?
+        .is_some()
+    {
+        return Err(
+            ApiError::new(ErrorCode::Conflict, "a user with this email already exists")
+                .with_field("email"),
+        );
+    }
+    let token = format!("inv_{}", URL_SAFE_NO_PAD.encode(random.bytes::<32>()));
+    let inv = Invitation {
+        id: new_id(random, "inv"),
+        email,
+        name: name.to_string(),
+        role,
+        expires_at: now + TTL_MS,
+        accepted_at: None,
+        created_at: now,
+    };
+    db.execute(
+        "INSERT INTO invitations (id, tenant_id, email, name, role, token_hash, expires_at, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &params![
+            inv.id.as_str(), tenant_id, inv.email.as_str(), inv.name.as_str(), role.as_str(),
+            hash_token(&token), inv.expires_at, created_by, now
+        ],
+    )
+    .await?;
+    Ok((inv, token))
+}
+
+pub async fn list(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Page<Invitation>> {
+    let (clause, extra) = page.after_clause(2);
+    let mut p = vec![tenant_id.into()];
+    p.extend(extra);
+    let rows = db
+        .query(
+            &format!(
+                "SELECT id, email, name, role, expires_at, accepted_at, created_at FROM invitations
+                 WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}",
+                page.limit + 1
+            ),
+            &p,
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .map(Invitation::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page.limit, |i| {
+        (i.created_at, i.id.clone())
+    }))
+}
+
+/// Redeems a token: creates the user and marks the invitation accepted, atomically. Unknown,
+/// expired and used tokens all get the same 404, so tokens cannot be probed.
+pub async fn accept(
+    db: &dyn SqlDatabase,
+    random: &dyn Random,
+    token: &str,
+    now: i64,
+) -> ApiResult<User> {
+    let gone = || ApiError::not_found("invitation");
+    if !token.starts_with("inv_") || token.len() > 100 {
+        return Err(gone());
+    }
+    let rows = db
+        .query(
+            "SELECT id, tenant_id, email, name, role, expires_at, accepted_at FROM invitations WHERE token_hash = ?1",
+            &params![hash_token(token)],
+        )
+        .await?;
+    let r = rows.first().ok_or_else(gone)?;
+    if r.int("accepted_at").is_some() || r.int("expires_at").unwrap_or(0) <= now {
+        return Err(gone());
+    }
+    let tenant_id = r.text("tenant_id").ok_or_else(gone)?;
+    let email = r.text("email").ok_or_else(gone)?;
+    if super::store::get_by_email(db, &tenant_id, &email)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a user with this email already exists",
+        ));
+    }
+    let user = User {
+        id: new_id(random, "usr"),
+        tenant_id: tenant_id.clone(),
+        email,
+        name: r.text("name").unwrap_or_default(),
+        role: r
+            .text("role")
+            .and_then(|s| Role::parse(&s))
+            .unwrap_or(Role::Agent),
+        skills: Vec::new(),
+        status: UserStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    let mark = crate::ports::Statement::new(
+        "UPDATE invitations SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
+        params![r.text("id").unwrap_or_default(), now],
+    );
+    db.batch(vec![mark, user.insert_statement()]).await?;
+    Ok(user)
+}

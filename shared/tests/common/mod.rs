@@ -1,0 +1,171 @@
+//! A tiny client over the core pipeline with the native test ports.
+#![allow(dead_code)]
+
+use futures::executor::block_on;
+use prism_core::http::{Method, Request, Response};
+use prism_core::router::Outcome;
+use prism_core::testing::{TestRig, TEST_ADMIN_SECRET};
+use serde_json::{json, Value};
+
+pub struct Api {
+    pub rig: TestRig,
+    seq: std::cell::Cell<u32>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub resp: Response,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.resp.header(name)
+    }
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// A tenant created through the platform API, with its credentials.
+#[derive(Clone, Debug)]
+pub struct TestTenant {
+    pub id: String,
+    pub slug: String,
+    pub secret_key: String,
+    pub public_key: String,
+    pub identity_secret: String,
+    pub owner_id: String,
+}
+
+pub const ORIGIN: &str = "https://shop.example";
+
+impl Api {
+    pub fn new() -> Api {
+        Api {
+            rig: TestRig::new(),
+            seq: std::cell::Cell::new(0),
+        }
+    }
+
+    pub fn send(&self, req: Request) -> Reply {
+        let resp = match block_on(prism_core::app::handle(self.rig.platform(), req)) {
+            Outcome::Response(r) => r,
+            Outcome::Upgrade(_) => panic!("unexpected upgrade"),
+        };
+        let body = serde_json::from_slice(resp.body.as_bytes()).unwrap_or(Value::Null);
+        Reply {
+            status: resp.status,
+            body,
+            resp,
+        }
+    }
+
+    pub fn req(method: Method, path: &str, bearer: Option<&str>, body: Option<&Value>) -> Request {
+        let mut r = Request::new(method, &format!("https://api.test{path}"));
+        if let Some(b) = bearer {
+            r.headers.append("authorization", format!("Bearer {b}"));
+        }
+        if let Some(b) = body {
+            r.headers.append("content-type", "application/json");
+            r.body = serde_json::to_vec(b).unwrap();
+        }
+        r
+    }
+
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.send(Self::req(method, path, bearer, body.as_ref()))
+    }
+
+    pub fn get(&self, path: &str, bearer: &str) -> Reply {
+        self.call(Method::Get, path, Some(bearer), None)
+    }
+
+    pub fn create_tenant(&self, slug: &str, tier: &str, limits: Option<Value>) -> TestTenant {
+        let mut body = json!({
+            "name": format!("Tenant {slug}"),
+            "slug": slug,
+            "tier": tier,
+            "owner_email": format!("owner@{slug}.example"),
+            "owner_name": "Owner",
+            "allowed_origins": [ORIGIN],
+        });
+        if let Some(l) = limits {
+            body["limits"] = l;
+        }
+        let r = self.call(
+            Method::Post,
+            "/v1/platform/tenants",
+            Some(TEST_ADMIN_SECRET),
+            Some(body),
+        );
+        assert_eq!(r.status, 201, "create tenant: {}", r.body);
+        TestTenant {
+            id: r.body["tenant"]["id"].as_str().unwrap().into(),
+            slug: slug.into(),
+            secret_key: r.body["secret_key"].as_str().unwrap().into(),
+            public_key: r.body["public_key"].as_str().unwrap().into(),
+            identity_secret: r.body["identity_secret"].as_str().unwrap().into(),
+            owner_id: r.body["owner"]["id"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Adds a user with `role` to the tenant (invite + accept) and returns (user id, JWT).
+    pub fn user_with_role(&self, t: &TestTenant, role: &str) -> (String, String) {
+        self.seq.set(self.seq.get() + 1);
+        let email = format!("{role}-{}@{}.example", self.seq.get(), t.slug);
+        let r = self.call(
+            Method::Post,
+            "/v1/invitations",
+            Some(&t.secret_key),
+            Some(json!({"email": email, "name": role, "role": role})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let token = r.body["token"].as_str().unwrap().to_string();
+        let r = self.call(
+            Method::Post,
+            "/v1/invitations/accept",
+            None,
+            Some(json!({"token": token})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let user_id = r.body["id"].as_str().unwrap().to_string();
+        (user_id.clone(), self.token_for(t, &user_id))
+    }
+
+    pub fn token_for(&self, t: &TestTenant, user_id: &str) -> String {
+        let r = self.call(
+            Method::Post,
+            "/v1/auth/token",
+            Some(&t.secret_key),
+            Some(json!({"user_id": user_id})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A secret key with the given scopes.
+    pub fn key_with_scopes(&self, t: &TestTenant, scopes: &[&str]) -> String {
+        let r = self.call(
+            Method::Post,
+            "/v1/api-keys",
+            Some(&t.secret_key),
+            Some(json!({"name": "scoped", "kind": "secret", "scopes": scopes})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["secret"].as_str().unwrap().to_string()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        use prism_core::ports::SqlDatabase;
+        block_on(self.rig.db.query(sql, &[])).unwrap()[0]
+            .int("n")
+            .unwrap()
+    }
+}

@@ -1,0 +1,140 @@
+//! Tenant-level helpers over the public API, for end-to-end tests.
+
+use crate::{http, ADMIN_SECRET};
+use serde_json::{json, Value};
+
+pub const ORIGIN: &str = "https://shop.example";
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub secret_key: String,
+    pub public_key: String,
+    pub identity_secret: String,
+    pub owner_id: String,
+}
+
+/// A status and parsed body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut rb = http().request(m, format!("{base}{path}"));
+    if let Some(b) = bearer {
+        rb = rb.bearer_auth(b);
+    }
+    if let Some(b) = body {
+        rb = rb.json(b);
+    }
+    let r = rb.send().await.expect("request");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
+}
+
+/// Creates a tenant through the platform API, with `ORIGIN` allowed for its widget key.
+pub async fn create_tenant(base: &str, slug: &str, tier: &str, limits: Option<Value>) -> Tenant {
+    let mut body = json!({
+        "name": format!("Tenant {slug}"), "slug": slug, "tier": tier,
+        "owner_email": format!("owner@{slug}.example"), "owner_name": "Owner",
+        "allowed_origins": [ORIGIN],
+    });
+    if let Some(l) = limits {
+        body["limits"] = l;
+    }
+    let r = call(
+        base,
+        "POST",
+        "/v1/platform/tenants",
+        Some(ADMIN_SECRET),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status, 201, "create tenant {slug}: {}", r.body);
+    Tenant {
+        id: r.body["tenant"]["id"].as_str().unwrap().into(),
+        slug: slug.into(),
+        secret_key: r.body["secret_key"].as_str().unwrap().into(),
+        public_key: r.body["public_key"].as_str().unwrap().into(),
+        identity_secret: r.body["identity_secret"].as_str().unwrap().into(),
+        owner_id: r.body["owner"]["id"].as_str().unwrap().into(),
+    }
+}
+
+/// A unique slug per test run (the runtime's state may be shared between tests).
+pub fn unique_slug(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}",
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos % 100_000
+    )
+}
+
+/// Adds a user with `role` (invite, accept) and returns (user id, agent JWT).
+pub async fn user_with_role(base: &str, t: &Tenant, role: &str) -> (String, String) {
+    let email = format!("{role}-{}@{}.example", unique_slug("u"), t.slug);
+    let r = call(
+        base,
+        "POST",
+        "/v1/invitations",
+        Some(&t.secret_key),
+        Some(&json!({"email": email, "name": role, "role": role})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    let r = call(
+        base,
+        "POST",
+        "/v1/invitations/accept",
+        None,
+        Some(&json!({"token": token})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let user_id = r.body["id"].as_str().unwrap().to_string();
+    let r = call(
+        base,
+        "POST",
+        "/v1/auth/token",
+        Some(&t.secret_key),
+        Some(&json!({"user_id": user_id})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    (
+        user_id,
+        r.body["access_token"].as_str().unwrap().to_string(),
+    )
+}

@@ -1,0 +1,427 @@
+//! The gateway end to end in workerd: real D1, KV and the gate Durable Object.
+
+use futures_util::future::join_all;
+use prism_core::auth::Access;
+use prism_core::routes::TABLE;
+use prism_core::testing::{fill_path, sample_body};
+use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role, ORIGIN};
+use prism_e2e::{http, Edge};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
+    let base = &Edge::shared().base;
+    let a = create_tenant(base, &unique_slug("iso-a"), "enterprise", None).await;
+    let b = create_tenant(base, &unique_slug("iso-b"), "enterprise", None).await;
+    let key = call(
+        base,
+        "POST",
+        "/v1/api-keys",
+        Some(&a.secret_key),
+        Some(&json!({"name": "victim", "kind": "secret"})),
+    )
+    .await;
+    let key_id = key.body["key"]["id"].as_str().unwrap().to_string();
+    let (user_id, _) = user_with_role(base, &a, "agent").await;
+    let users_before = call(
+        base,
+        "GET",
+        "/v1/users?limit=100",
+        Some(&a.secret_key),
+        None,
+    )
+    .await
+    .body;
+    let keys_before = call(
+        base,
+        "GET",
+        "/v1/api-keys?limit=100",
+        Some(&a.secret_key),
+        None,
+    )
+    .await
+    .body;
+    let mut walked = 0;
+    for r in TABLE
+        .iter()
+        .filter(|r| matches!(r.access, Access::Tenant(_)))
+    {
+        let path = fill_path(r, &[("key_id", &key_id), ("user_id", &user_id)]);
+        let reply = call(
+            base,
+            r.method.as_str(),
+            &path,
+            Some(&b.secret_key),
+            sample_body(r).as_ref(),
+        )
+        .await;
+        if r.template.contains("{key_id}") || r.template.contains("{user_id}") {
+            assert_eq!(
+                reply.status, 404,
+                "{} {}: {}",
+                r.method, r.template, reply.body
+            );
+        }
+        assert!(
+            !reply.body.to_string().contains(&a.id),
+            "{} {} leaked A",
+            r.method,
+            r.template
+        );
+        walked += 1;
+    }
+    assert!(walked >= 15);
+    assert_eq!(
+        users_before,
+        call(
+            base,
+            "GET",
+            "/v1/users?limit=100",
+            Some(&a.secret_key),
+            None
+        )
+        .await
+        .body
+    );
+    assert_eq!(
+        keys_before,
+        call(
+            base,
+            "GET",
+            "/v1/api-keys?limit=100",
+            Some(&a.secret_key),
+            None
+        )
+        .await
+        .body
+    );
+}
+
+#[tokio::test]
+async fn concurrent_clients_get_exactly_the_quota() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(
+        base,
+        &unique_slug("quota"),
+        "enterprise",
+        Some(json!({"tenant": {"count": 20, "period_secs": 3600}})),
+    )
+    .await;
+    // Two independent clients (connection pools) racing for 21 requests.
+    let clients = [http(), http()];
+    let url = format!("{base}/v1/tenant");
+    let futures = (0..21).map(|i| {
+        let c = clients[i % 2].clone();
+        let url = url.clone();
+        let key = t.secret_key.clone();
+        async move {
+            c.get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(futures).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        1,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn short_windows_recover_after_retry_after() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(
+        base,
+        &unique_slug("window"),
+        "enterprise",
+        Some(json!({"tenant": {"count": 3, "period_secs": 3}})),
+    )
+    .await;
+    for _ in 0..3 {
+        let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-limit"), Some("3"));
+    }
+    let denied = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    assert_eq!((denied.status, denied.code()), (429, "rate_limited"));
+    let retry: u64 = denied.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&retry), "retry-after {retry}");
+    assert_eq!(denied.header("ratelimit-remaining"), Some("0"));
+    tokio::time::sleep(Duration::from_millis(retry * 1000 + 100)).await;
+    assert_eq!(
+        call(base, "GET", "/v1/tenant", Some(&t.secret_key), None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn revoked_keys_stop_working_on_the_next_request() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(base, &unique_slug("revoke"), "pro", None).await;
+    let k = call(
+        base,
+        "POST",
+        "/v1/api-keys",
+        Some(&t.secret_key),
+        Some(&json!({"name": "ci", "kind": "secret", "scopes": ["tenant:read"]})),
+    )
+    .await;
+    let key = k.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(base, "GET", "/v1/tenant", Some(&key), None)
+            .await
+            .status,
+        200
+    );
+    let id = k.body["key"]["id"].as_str().unwrap();
+    assert_eq!(
+        call(
+            base,
+            "DELETE",
+            &format!("/v1/api-keys/{id}"),
+            Some(&t.secret_key),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let r = call(base, "GET", "/v1/tenant", Some(&key), None).await;
+    assert_eq!((r.status, r.code()), (401, "invalid_token"));
+    // The scoped key could not do more than its scope either.
+    assert_eq!(
+        call(base, "GET", "/v1/users", Some(&t.secret_key), None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_raises_limits_on_the_next_request() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(base, &unique_slug("tier"), "free", None).await;
+    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    assert_eq!(r.body["limits"]["tenant"]["count"], 100);
+    let r = call(
+        base,
+        "PATCH",
+        &format!("/v1/platform/tenants/{}", t.id),
+        Some(prism_e2e::ADMIN_SECRET),
+        Some(&json!({"tier": "pro"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    assert_eq!(r.body["limits"]["tenant"]["count"], 1000);
+    assert_eq!(
+        r.header("ratelimit-limit"),
+        Some("50"),
+        "pro credential burst now applies"
+    );
+}
+
+#[tokio::test]
+async fn agents_sign_in_with_jwts_and_roles_apply() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(base, &unique_slug("jwt"), "pro", None).await;
+    let (uid, jwt) = user_with_role(base, &t, "agent").await;
+    assert_eq!(
+        call(base, "GET", "/v1/users", Some(&jwt), None)
+            .await
+            .status,
+        200
+    );
+    let r = call(
+        base,
+        "PUT",
+        "/v1/tenant/features/surveys",
+        Some(&jwt),
+        Some(&json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // A token signed with another key, and a deactivated user, are refused.
+    let forged = prism_core::auth::jwt::JwtKeys::from_config(Some(
+        "e2e1:not-the-real-signing-secret-at-all!!",
+    ))
+    .unwrap()
+    .issue(&uid, &t.id, prism_core::users::Role::Owner, now_ms())
+    .unwrap();
+    assert_eq!(
+        call(base, "GET", "/v1/users", Some(&forged), None)
+            .await
+            .code(),
+        "invalid_token"
+    );
+    call(
+        base,
+        "PATCH",
+        &format!("/v1/users/{uid}"),
+        Some(&t.secret_key),
+        Some(&json!({"status": "deactivated"})),
+    )
+    .await;
+    assert_eq!(
+        call(base, "GET", "/v1/users", Some(&jwt), None)
+            .await
+            .status,
+        401
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn widget_cors_and_origins() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(base, &unique_slug("widget"), "pro", None).await;
+    let url = format!("{base}/v1/widget/identify?key={}", t.public_key);
+    let pre = http()
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(pre.headers()["access-control-allow-origin"], ORIGIN);
+    let bad = http()
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 403);
+    assert!(bad.headers().get("access-control-allow-origin").is_none());
+
+    let hash = prism_core::auth::identity::user_hash(&t.identity_secret, "cust-9");
+    let r = http()
+        .post(&url)
+        .header("origin", ORIGIN)
+        .json(&json!({"user_id": "cust-9", "user_hash": hash}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], ORIGIN);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["kind"], "verified");
+    let r = http()
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn hostile_input_is_refused_and_nothing_is_written() {
+    let base = &Edge::shared().base;
+    let t = create_tenant(base, &unique_slug("input"), "enterprise", None).await;
+    let count = || async {
+        call(
+            base,
+            "GET",
+            "/v1/api-keys?limit=100",
+            Some(&t.secret_key),
+            None,
+        )
+        .await
+        .body["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    let post = |ct: &'static str, body: Vec<u8>| {
+        http()
+            .post(format!("{base}/v1/api-keys"))
+            .bearer_auth(&t.secret_key)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "application/json",
+            vec![b'x'; 200 * 1024],
+            413,
+            "payload_too_large",
+        ),
+        ("text/plain", b"{}".to_vec(), 415, "unsupported_media_type"),
+        (
+            "application/json",
+            b"{\"name\":\"\xc3\x28\"}".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "application/json",
+            "[".repeat(100).into_bytes(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "application/json",
+            br#"{"name":"x","kind":"secret","extra":1}"#.to_vec(),
+            422,
+            "validation_failed",
+        ),
+        (
+            "application/json",
+            br#"{"name":"x","kind":"secret","scopes":[1e400]}"#.to_vec(),
+            400,
+            "invalid_json",
+        ),
+    ];
+    for (ct, body, status, code) in cases {
+        let r = post(ct, body).await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], code, "{v}");
+    }
+    assert_eq!(count().await, before);
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let base = &Edge::shared().base;
+    let doc: serde_json::Value = http()
+        .get(format!("{base}/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for r in TABLE {
+        assert!(
+            doc["paths"][r.template][r.method.as_str().to_ascii_lowercase()].is_object(),
+            "{} {}",
+            r.method,
+            r.template
+        );
+    }
+}
