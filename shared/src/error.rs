@@ -55,6 +55,11 @@ impl ErrorCode {
         ErrorCode::UpstreamError,
     ];
 
+    /// The code with this string form (for errors relayed from live objects).
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
@@ -199,6 +204,22 @@ impl ApiError {
             r.headers.append(&n, v);
         }
         r
+    }
+}
+
+impl ApiError {
+    /// Rebuilds an error from another component's envelope (a live object's answer), keeping its
+    /// code, message and field.
+    pub fn from_response(r: &Response) -> ApiError {
+        let v: serde_json::Value = r.json_body().unwrap_or_default();
+        let e = &v["error"];
+        let code = e["code"]
+            .as_str()
+            .and_then(ErrorCode::parse)
+            .unwrap_or(ErrorCode::Internal);
+        let mut err = ApiError::new(code, e["message"].as_str().unwrap_or("internal error"));
+        err.field = e["field"].as_str().map(String::from);
+        err
     }
 }
 

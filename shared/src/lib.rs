@@ -24,6 +24,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod conversations;
 pub mod cors;
 pub mod error;
 pub mod http;

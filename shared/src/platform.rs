@@ -1,7 +1,7 @@
 //! The ports and configuration one request runs against, assembled by the adapter.
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ports::{Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase};
+use crate::ports::{Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -83,6 +83,7 @@ pub struct Platform {
     pub clock: Rc<dyn Clock>,
     pub random: Rc<dyn Random>,
     pub log: Rc<dyn Logger>,
+    pub timer: Rc<dyn Timer>,
     pub kv: Option<Rc<dyn KvStore>>,
     pub db: Option<Rc<dyn SqlDatabase>>,
     pub objects: Option<Rc<dyn Objects>>,

@@ -147,9 +147,14 @@ impl Route {
         self.success = status;
         self
     }
-    /// Widget routes answer CORS for the tenant's allowed origins.
+    /// Widget routes (public key or conversation token) answer CORS for the tenant's allowed
+    /// origins.
     pub fn is_widget(&self) -> bool {
-        matches!(self.access, Access::Tenant(p) if p.allowed_for_public_key())
+        match self.access {
+            Access::Tenant(p) => p.allowed_for_public_key(),
+            Access::Conversation(_) => true,
+            _ => false,
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::platform::{Config, Platform, RuntimeKind};
 use crate::ports::{
-    Clock, ConnectionId, KvStore, LiveHub, Logger, PortError, Random, Row, SqlDatabase, SqlValue,
-    Statement,
+    Clock, Connection, ConnectionId, KvStore, LiveHub, Logger, PortError, Random, Row, SqlDatabase,
+    SqlValue, Statement,
 };
 use async_trait::async_trait;
 use std::cell::{Cell, RefCell};
@@ -49,6 +49,14 @@ impl Clock for ManualClock {
     }
 }
 
+/// Sleeping on a manual clock just moves it: streams that poll run instantly and deterministically.
+#[async_trait(?Send)]
+impl crate::ports::Timer for ManualClock {
+    async fn sleep(&self, ms: u64) {
+        self.advance(ms as i64);
+    }
+}
+
 /// Collects log lines so tests can assert on them (e.g. that no secret is logged).
 #[derive(Default)]
 pub struct VecLogger(pub RefCell<Vec<String>>);
@@ -80,7 +88,7 @@ impl KvStore for MemoryKv {
 /// A live hub that records what each connection was sent.
 #[derive(Default)]
 pub struct MemoryHub {
-    conns: RefCell<BTreeMap<ConnectionId, Vec<String>>>,
+    conns: RefCell<BTreeMap<ConnectionId, (serde_json::Value, Vec<String>)>>,
     closed: RefCell<Vec<(ConnectionId, u16)>>,
 }
 
@@ -88,15 +96,37 @@ impl MemoryHub {
     pub fn with_connections(ids: &[&str]) -> Self {
         let hub = MemoryHub::default();
         for id in ids {
-            hub.connect(id);
+            hub.connect(id, serde_json::Value::Null);
         }
         hub
     }
-    pub fn connect(&self, id: &str) {
-        self.conns.borrow_mut().insert(id.to_string(), Vec::new());
+    pub fn connect(&self, id: &str, attachment: serde_json::Value) {
+        self.conns
+            .borrow_mut()
+            .insert(id.to_string(), (attachment, Vec::new()));
+    }
+    pub fn disconnect(&self, id: &str) {
+        self.conns.borrow_mut().remove(id);
     }
     pub fn sent_to(&self, id: &str) -> Vec<String> {
-        self.conns.borrow().get(id).cloned().unwrap_or_default()
+        self.conns
+            .borrow()
+            .get(id)
+            .map(|c| c.1.clone())
+            .unwrap_or_default()
+    }
+    /// Frames sent to `id`, parsed, and forgotten (so the next call sees only new ones).
+    pub fn take(&self, id: &str) -> Vec<serde_json::Value> {
+        let mut conns = self.conns.borrow_mut();
+        let Some(c) = conns.get_mut(id) else {
+            return Vec::new();
+        };
+        c.1.drain(..)
+            .filter_map(|t| serde_json::from_str(&t).ok())
+            .collect()
+    }
+    pub fn attachment(&self, id: &str) -> Option<serde_json::Value> {
+        self.conns.borrow().get(id).map(|c| c.0.clone())
     }
     pub fn closed(&self) -> Vec<(ConnectionId, u16)> {
         self.closed.borrow().clone()
@@ -104,17 +134,29 @@ impl MemoryHub {
 }
 
 impl LiveHub for MemoryHub {
-    fn connections(&self) -> Vec<ConnectionId> {
-        self.conns.borrow().keys().cloned().collect()
+    fn connections(&self) -> Vec<Connection> {
+        self.conns
+            .borrow()
+            .iter()
+            .map(|(id, (a, _))| Connection {
+                id: id.clone(),
+                attachment: a.clone(),
+            })
+            .collect()
     }
     fn send(&self, to: &str, text: &str) {
-        if let Some(q) = self.conns.borrow_mut().get_mut(to) {
-            q.push(text.to_string());
+        if let Some(c) = self.conns.borrow_mut().get_mut(to) {
+            c.1.push(text.to_string());
         }
     }
     fn close(&self, to: &str, code: u16, _reason: &str) {
         if self.conns.borrow_mut().remove(to).is_some() {
             self.closed.borrow_mut().push((to.to_string(), code));
+        }
+    }
+    fn set_attachment(&self, id: &str, value: &serde_json::Value) {
+        if let Some(c) = self.conns.borrow_mut().get_mut(id) {
+            c.0 = value.clone();
         }
     }
 }
@@ -268,7 +310,9 @@ impl TestRig {
             objects: Some(Rc::new(crate::objects::in_process::InProcessObjects {
                 db: self.db.clone(),
                 clock: self.clock.clone(),
+                random: self.random.clone(),
             })),
+            timer: self.clock.clone(),
             http: None,
             config: self.config.clone(),
         })
@@ -307,6 +351,25 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         }
         (Method::Patch, "/v1/platform/tenants/{tenant_id}") => json!({"name": "Renamed"}),
         (Method::Post, "/v1/invitations/accept") => json!({"token": "inv_unknown"}),
+        (Method::Post, "/v1/conversations") => json!({"name": "Sample Customer"}),
+        (Method::Patch, "/v1/conversations/{conversation_id}") => json!({"tags": ["billing"]}),
+        (Method::Post, "/v1/conversations/{conversation_id}/messages") => {
+            json!({"text": "hello", "client_msg_id": "sample-1"})
+        }
+        (Method::Post, "/v1/conversations/{conversation_id}/read") => json!({"up_to_seq": 1}),
+        (Method::Post, "/v1/conversations/{conversation_id}/handoff") => json!({}),
+        (Method::Post, "/v1/conversations/{conversation_id}/status") => {
+            json!({"status": "resolved"})
+        }
+        (Method::Post, "/v1/conversations/{conversation_id}/assign") => json!({"user_id": null}),
+        (Method::Post, "/v1/conversations/{conversation_id}/notes") => json!({"text": "internal"}),
+        (Method::Post, "/v1/conversations/{conversation_id}/token") => {
+            json!({"visitor_id": "vis_aaaaaaaaaaaaaaaaaaaaaaaaaa"})
+        }
+        (Method::Post, "/v1/canned-responses")
+        | (Method::Put, "/v1/canned-responses/{canned_id}") => {
+            json!({"shortcut": "sample", "title": "Sample", "text": "Hello from a canned response"})
+        }
         (m, t) => panic!("no sample body for {m} {t}: add one to prism_core::testing::sample_body"),
     })
 }

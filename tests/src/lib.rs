@@ -10,6 +10,7 @@
 
 pub mod api;
 mod process;
+pub mod sse;
 pub mod ws;
 
 pub use process::{Edge, EdgeOptions, SpinServe};

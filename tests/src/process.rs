@@ -36,7 +36,7 @@ fn spawn_guarded(mut cmd: Command, log: &Path, cleanup: Option<&Path>) -> Child 
     Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -TERM -{pgid} 2>/dev/null; sleep 2; kill -KILL -{pgid} 2>/dev/null{rm}"
+            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -s TERM -- -{pgid} 2>/dev/null; sleep 2; kill -s KILL -- -{pgid} 2>/dev/null{rm}"
         ))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -49,9 +49,9 @@ fn spawn_guarded(mut cmd: Command, log: &Path, cleanup: Option<&Path>) -> Child 
 
 fn kill_group(child: &mut Child) {
     let pgid = child.id() as i32;
+    // `--` matters: without it procps `kill` reads `-<pgid>` as an option, not a process group.
     let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(format!("-{pgid}"))
+        .args(["-s", "TERM", "--", &format!("-{pgid}")])
         .status();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
@@ -61,8 +61,7 @@ fn kill_group(child: &mut Child) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = Command::new("kill")
-        .arg("-KILL")
-        .arg(format!("-{pgid}"))
+        .args(["-s", "KILL", "--", &format!("-{pgid}")])
         .status();
     let _ = child.wait();
 }

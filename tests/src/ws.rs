@@ -61,4 +61,37 @@ impl WsClient {
     pub async fn close(mut self) {
         let _ = self.inner.close(None).await;
     }
+
+    /// Drops the connection without a closing handshake (a network failure).
+    pub fn kill(self) {
+        drop(self.inner);
+    }
+
+    /// Waits for the server to close the socket; returns the close code.
+    pub async fn closed_with(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.inner.next()).await {
+                Err(_) => return None,
+                Ok(None) => return None,
+                Ok(Some(Ok(Message::Close(f)))) => return f.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_))) => return None,
+            }
+        }
+    }
+
+    /// Collects frames until `timeout` passes with none arriving.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout(quiet, self.inner.next()).await {
+            if let Message::Text(t) = msg {
+                if let Ok(v) = serde_json::from_str(&t) {
+                    out.push(v);
+                }
+            }
+        }
+        out
+    }
 }

@@ -29,6 +29,8 @@ pub struct KeyRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserRecord {
     pub user_id: String,
+    #[serde(default)]
+    pub name: String,
     pub role: Role,
     pub status: UserStatus,
     pub tenant: TenantAuth,
@@ -40,6 +42,30 @@ pub fn key_cache_key(prefix: &str) -> String {
 
 pub fn user_cache_key(user_id: &str) -> String {
     format!("auth:user:{user_id}")
+}
+
+pub fn tenant_cache_key(tenant_id: &str) -> String {
+    format!("auth:tenant:{tenant_id}")
+}
+
+/// The tenant's gateway record (for callers that carry only a tenant id, like customers'
+/// conversation tokens); `fresh` bypasses the cache.
+pub async fn tenant_record(
+    p: &Platform,
+    tenant_id: &str,
+    fresh: bool,
+) -> ApiResult<Option<TenantAuth>> {
+    let ck = tenant_cache_key(tenant_id);
+    if !fresh {
+        if let Some(t) = cached::<TenantAuth>(p, &ck).await {
+            return Ok(Some(t));
+        }
+    }
+    let Some(t) = load_tenant(p.db()?, tenant_id).await? else {
+        return Ok(None);
+    };
+    store(p, &ck, &t).await;
+    Ok(Some(t))
 }
 
 /// The gateway's view of a tenant, read from the database.
@@ -129,6 +155,7 @@ pub async fn user_record(
     };
     let rec = UserRecord {
         user_id: user.id,
+        name: user.name,
         role: user.role,
         status: user.status,
         tenant,

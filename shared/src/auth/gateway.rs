@@ -94,20 +94,139 @@ pub async fn admit(p: &Platform, access: Access, req: &Request) -> ApiResult<Adm
                 Err(invalid_credentials())
             }
         }
-        Access::Tenant(perm) => admit_tenant(p, perm, req).await.map_err(|e| {
-            // Every 401 names the scheme (RFC 9110), whichever check produced it.
-            if e.status() == 401 && !e.headers.iter().any(|(n, _)| n == "www-authenticate") {
-                e.with_header("www-authenticate", "Bearer")
-            } else {
-                e
-            }
-        }),
+        Access::Tenant(perm) => admit_tenant(p, perm, req, None)
+            .await
+            .map_err(www_authenticate),
+        Access::Conversation(perm) => admit_conversation(p, perm, req)
+            .await
+            .map_err(www_authenticate),
     }
 }
 
-async fn admit_tenant(p: &Platform, perm: Permission, req: &Request) -> ApiResult<Admission> {
+/// Every 401 names the scheme (RFC 9110), whichever check produced it.
+fn www_authenticate(e: ApiError) -> ApiError {
+    if e.status() == 401 && !e.headers.iter().any(|(n, _)| n == "www-authenticate") {
+        e.with_header("www-authenticate", "Bearer")
+    } else {
+        e
+    }
+}
+
+/// The credential of a live route: a bearer header, or (browsers cannot set headers on
+/// WebSocket/EventSource) the `token` query parameter or a `bearer.<token>` WebSocket subprotocol.
+fn live_credential(req: &Request) -> Option<String> {
+    if let Some(b) = bearer(req) {
+        return Some(b.to_string());
+    }
+    if let Some(t) = req.query_param("token") {
+        return Some(t);
+    }
+    req.header("sec-websocket-protocol")?
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("bearer."))
+        .map(String::from)
+}
+
+async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> ApiResult<Admission> {
+    let cred = live_credential(req).ok_or_else(|| {
+        unauthorized("missing credentials: a conversation token or an agent credential")
+    })?;
+    if cred.starts_with("pk_") || cred.starts_with("sk_") {
+        if cred.starts_with("sk_") && bearer(req).is_none() {
+            return Err(unauthorized(
+                "secret keys must be sent in the Authorization header",
+            ));
+        }
+        return admit_tenant(p, perm, req, Some(&cred)).await;
+    }
+    let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;
+    let now = p.now_ms();
+    let claims = match crate::conversations::tokens::verify(&keys, &cred, now) {
+        Ok(c) => c,
+        // Not a conversation token: an agent token, checked as one.
+        Err(e) if e.code == ErrorCode::InvalidToken => {
+            return admit_tenant(p, perm, req, Some(&cred)).await
+        }
+        Err(e) => return Err(e),
+    };
+    if req.param("conversation_id") != claims.cid {
+        // A token for conversation A cannot even learn whether B exists.
+        return Err(ApiError::not_found("conversation"));
+    }
+    let mut tenant = credentials::tenant_record(p, &claims.tid, false)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    if check_tenant(&tenant).is_err() {
+        tenant = credentials::tenant_record(p, &claims.tid, true)
+            .await?
+            .ok_or_else(invalid_credentials)?;
+        check_tenant(&tenant)?;
+    }
+    let bucket = format!("cust:{}", claims.sub);
+    let mut check = charge_customer(p, &tenant, &bucket).await?;
+    if check.stale {
+        tenant = credentials::tenant_record(p, &claims.tid, true)
+            .await?
+            .ok_or_else(invalid_credentials)?;
+        check_tenant(&tenant)?;
+        check = charge_customer(p, &tenant, &bucket).await?;
+    }
+    let principal = Principal {
+        tenant,
+        actor: Actor::Customer {
+            customer_id: claims.sub,
+            name: claims.name,
+            conversation_id: claims.cid,
+        },
+    };
+    finish(principal, &check, req)
+}
+
+/// Customers are charged the tenant quota and a per-customer bucket at visitor limits.
+async fn charge_customer(
+    p: &Platform,
+    tenant: &TenantAuth,
+    bucket: &str,
+) -> ApiResult<CheckResponse> {
+    let limits = tenant.rate_limits();
+    let buckets = vec![
+        BucketSpec {
+            name: "tenant".into(),
+            count: limits.tenant.count,
+            period_ms: limits.tenant.period_ms,
+        },
+        BucketSpec {
+            name: bucket.into(),
+            count: limits.visitor.count,
+            period_ms: limits.visitor.period_ms,
+        },
+    ];
+    let req = CheckRequest {
+        version: tenant.version,
+        day: crate::time::utc_day(p.now_ms()),
+        buckets,
+    };
+    gate::call_check(p, &tenant.id, &req).await
+}
+
+async fn admit_tenant(
+    p: &Platform,
+    perm: Permission,
+    req: &Request,
+    given: Option<&str>,
+) -> ApiResult<Admission> {
     let query_key = req.query_param("key");
-    let cred = match (bearer(req), query_key.as_deref()) {
+    // Live routes (WebSocket, SSE) cannot carry headers from a browser: an agent's short-lived
+    // JWT may come in the `token` query parameter or subprotocol on GET requests.
+    let live_jwt = (req.method == crate::http::Method::Get && bearer(req).is_none())
+        .then(|| live_credential(req))
+        .flatten()
+        .filter(|t| jwt::looks_like_jwt(t));
+    let cred = match (
+        given.or_else(|| bearer(req)).or(live_jwt.as_deref()),
+        query_key.as_deref(),
+    ) {
         (Some(b), _) if b.starts_with("pk_") || b.starts_with("sk_") => Credential::Key(b),
         (Some(b), _) if jwt::looks_like_jwt(b) => Credential::Jwt(b),
         (Some(_), _) => return Err(invalid_credentials()),
@@ -303,6 +422,7 @@ fn user_principal(rec: &UserRecord, perm: Permission) -> ApiResult<Principal> {
         tenant: rec.tenant.clone(),
         actor: Actor::User {
             user_id: rec.user_id.clone(),
+            name: rec.name.clone(),
             role: rec.role,
         },
     })

@@ -61,6 +61,17 @@ impl JwtKeys {
         Ok(JwtKeys { keys })
     }
 
+    /// The key that signs new tokens, with its id.
+    pub fn signing_key(&self) -> (String, &Hs256Key) {
+        let (kid, key) = &self.keys[0];
+        (kid.clone(), key)
+    }
+
+    /// The key a token names, if it is one of ours.
+    pub fn verifying_key(&self, kid: &str) -> Option<&Hs256Key> {
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    }
+
     /// Issues a token for one user of one tenant.
     pub fn issue(
         &self,
@@ -97,10 +108,7 @@ impl JwtKeys {
             .as_deref()
             .ok_or_else(|| invalid("no key id"))?;
         let key = self
-            .keys
-            .iter()
-            .find(|(k, _)| k == kid)
-            .map(|(_, key)| key)
+            .verifying_key(kid)
             .ok_or_else(|| invalid("unknown key id"))?;
         let token: Token<AgentClaims> = Hs256
             .validator(key)

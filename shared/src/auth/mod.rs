@@ -11,6 +11,7 @@ pub mod permissions;
 
 pub use permissions::{Access, Permission};
 
+use crate::conversations::Participant;
 use crate::ratelimit::{LimitOverrides, RateLimits};
 use crate::tenancy::{TenantStatus, Tier};
 use crate::users::Role;
@@ -46,7 +47,14 @@ pub enum Actor {
     },
     User {
         user_id: String,
+        name: String,
         role: Role,
+    },
+    /// A customer holding a conversation token: confined to that one conversation.
+    Customer {
+        customer_id: String,
+        name: String,
+        conversation_id: String,
     },
 }
 
@@ -67,22 +75,45 @@ impl Principal {
         match &self.actor {
             Actor::Key { key_id, .. } => ("api_key", key_id.clone()),
             Actor::User { user_id, .. } => ("user", user_id.clone()),
+            Actor::Customer { customer_id, .. } => ("customer", customer_id.clone()),
         }
     }
 
-    /// The id to log: the key's public prefix or the user id.
+    /// The id to log: the key's public prefix, the user id or the customer id.
     pub fn log_id(&self) -> String {
         match &self.actor {
             Actor::Key { prefix, .. } => prefix.clone(),
             Actor::User { user_id, .. } => user_id.clone(),
+            Actor::Customer { customer_id, .. } => customer_id.clone(),
         }
     }
 
     pub fn user_id(&self) -> Option<&str> {
         match &self.actor {
             Actor::User { user_id, .. } => Some(user_id),
-            Actor::Key { .. } => None,
+            _ => None,
         }
+    }
+
+    /// How this caller appears in a conversation.
+    pub fn participant(&self) -> Participant {
+        match &self.actor {
+            Actor::Customer {
+                customer_id, name, ..
+            } => Participant::Customer {
+                id: customer_id.clone(),
+                name: name.clone(),
+            },
+            Actor::User { user_id, name, .. } => Participant::Agent {
+                id: user_id.clone(),
+                name: name.clone(),
+            },
+            Actor::Key { prefix, .. } => Participant::System { id: prefix.clone() },
+        }
+    }
+
+    pub fn is_customer(&self) -> bool {
+        matches!(self.actor, Actor::Customer { .. })
     }
 
     pub fn is_public_key(&self) -> bool {

@@ -15,6 +15,9 @@ pub enum Access {
     Platform,
     /// A tenant credential holding this permission.
     Tenant(Permission),
+    /// One conversation: its customer's conversation token, or a tenant credential holding this
+    /// permission. The route's `{conversation_id}` must be the token's conversation.
+    Conversation(Permission),
 }
 
 /// Tenant-scoped permissions.

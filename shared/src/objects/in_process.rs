@@ -3,26 +3,65 @@
 //! transaction, which serialises concurrent callers on the database's write lock, so decisions
 //! stay exact across instances.
 
+use super::ObjectContext;
 use crate::http::{Request, Response};
-use crate::ports::{Clock, ObjectRef, Objects, PortError, SqlDatabase};
+use crate::ports::{Clock, NoHub, ObjectRef, Objects, PortError, Random, SqlDatabase};
 use async_trait::async_trait;
 use std::rc::Rc;
 
 pub struct InProcessObjects {
     pub db: Rc<dyn SqlDatabase>,
     pub clock: Rc<dyn Clock>,
+    pub random: Rc<dyn Random>,
 }
 
 #[async_trait(?Send)]
 impl Objects for InProcessObjects {
+    /// The call, its mirror writes and any inbox events it publishes commit together.
     async fn call(&self, target: &ObjectRef, req: Request) -> Result<Response, PortError> {
         self.db.execute("BEGIN IMMEDIATE", &[]).await?;
-        let resp = super::handle(target, &*self.db, &*self.clock, req).await;
+        let cx = ObjectContext {
+            target,
+            store: &*self.db,
+            hub: &NoHub,
+            clock: &*self.clock,
+            random: &*self.random,
+            mirror: Some(&*self.db),
+            objects: Some(&Nested {
+                db: &*self.db,
+                clock: &*self.clock,
+                random: &*self.random,
+            }),
+        };
+        let (resp, _) = super::handle(&cx, req).await;
         if resp.status >= 500 {
             let _ = self.db.execute("ROLLBACK", &[]).await;
         } else {
             self.db.execute("COMMIT", &[]).await?;
         }
         Ok(resp)
+    }
+}
+
+/// Object-to-object calls inside an in-process call: already inside its transaction.
+struct Nested<'a> {
+    db: &'a dyn SqlDatabase,
+    clock: &'a dyn Clock,
+    random: &'a dyn Random,
+}
+
+#[async_trait(?Send)]
+impl Objects for Nested<'_> {
+    async fn call(&self, target: &ObjectRef, req: Request) -> Result<Response, PortError> {
+        let cx = ObjectContext {
+            target,
+            store: self.db,
+            hub: &NoHub,
+            clock: self.clock,
+            random: self.random,
+            mirror: Some(self.db),
+            objects: None,
+        };
+        Ok(super::handle(&cx, req).await.0)
     }
 }

@@ -5,24 +5,124 @@
 
 pub mod gate;
 pub mod in_process;
+pub mod inbox;
 
-use crate::error::ApiError;
+use crate::conversations::engine::{self, ObjectEnv};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{Request, Response};
-use crate::ports::{Clock, ObjectClass, ObjectRef, SqlDatabase};
+use crate::ports::{Clock, LiveHub, ObjectClass, ObjectRef, Objects, Random, SqlDatabase};
+use serde_json::Value;
 
 /// The header carrying the object's name on internal calls (set by the `Objects` port).
 pub const NAME_HEADER: &str = "x-prism-object";
+/// The header carrying the authenticated participant of a live connection (set by the edge).
+pub const PARTICIPANT_HEADER: &str = "x-prism-participant";
+
+/// What an object runs against, supplied by the runtime hosting it.
+pub struct ObjectContext<'a> {
+    pub target: &'a ObjectRef,
+    /// The object's own storage.
+    pub store: &'a dyn SqlDatabase,
+    pub hub: &'a dyn LiveHub,
+    pub clock: &'a dyn Clock,
+    pub random: &'a dyn Random,
+    /// The tenant-wide database conversation mirrors are written to.
+    pub mirror: Option<&'a dyn SqlDatabase>,
+    /// Other objects (a conversation publishes to its tenant's inbox).
+    pub objects: Option<&'a dyn Objects>,
+}
+
+impl<'a> ObjectContext<'a> {
+    fn conversation(&self) -> ObjectEnv<'a> {
+        ObjectEnv {
+            name: &self.target.name,
+            store: self.store,
+            hub: self.hub,
+            clock: self.clock,
+            random: self.random,
+        }
+    }
+}
+
+/// What the host must do after an event: schedule a retry of the mirror outbox after this many
+/// milliseconds (an alarm on Cloudflare).
+pub type RetryAfter = Option<i64>;
 
 /// Serves one internal request to an object.
-pub async fn handle(
-    target: &ObjectRef,
-    store: &dyn SqlDatabase,
-    clock: &dyn Clock,
-    req: Request,
-) -> Response {
-    let result = match target.class {
-        ObjectClass::Gate => gate::handle(&target.name, store, clock, req).await,
-        ObjectClass::Conversation => Err(ApiError::not_found("object route")),
+pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAfter) {
+    let result = match cx.target.class {
+        ObjectClass::Gate => gate::handle(&cx.target.name, cx.store, cx.clock, req).await,
+        ObjectClass::Inbox => inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await,
+        ObjectClass::Conversation => engine::handle(&cx.conversation(), req).await,
     };
-    result.unwrap_or_else(|e| e.into_response("internal"))
+    let retry = match cx.target.class {
+        ObjectClass::Conversation => flush(cx).await,
+        _ => None,
+    };
+    (
+        result.unwrap_or_else(|e| e.into_response("internal")),
+        retry,
+    )
+}
+
+/// Applies a conversation's mirror outbox (after any change, and from the retry alarm).
+pub async fn flush(cx: &ObjectContext<'_>) -> RetryAfter {
+    let mirror = cx.mirror?;
+    match engine::flush(&cx.conversation(), mirror, cx.objects).await {
+        Ok(retry) => retry,
+        Err(_) => Some(5_000),
+    }
+}
+
+/// Admits a live connection to an object; returns the socket attachment to store.
+pub async fn connect(
+    cx: &ObjectContext<'_>,
+    participant_header: Option<&str>,
+    extra: Value,
+) -> ApiResult<Value> {
+    let participant = participant_header
+        .and_then(|h| serde_json::from_str(h).ok())
+        .ok_or_else(|| ApiError::unauthorized("no participant"))?;
+    match cx.target.class {
+        ObjectClass::Conversation => engine::connect(&cx.conversation(), &participant).await,
+        ObjectClass::Inbox => {
+            inbox::ensure_schema(cx.store).await?;
+            Ok(serde_json::json!({ "p": participant, "skills": extra["skills"] }))
+        }
+        ObjectClass::Gate => Err(ApiError::not_found("live route")),
+    }
+}
+
+/// After a connection was accepted.
+pub async fn joined(cx: &ObjectContext<'_>, conn: &str) -> RetryAfter {
+    if cx.target.class == ObjectClass::Conversation {
+        let _ = engine::joined(&cx.conversation(), conn).await;
+    }
+    None
+}
+
+/// A text frame arrived on a connection.
+pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAfter {
+    match cx.target.class {
+        ObjectClass::Conversation => {
+            if let Err(e) = engine::on_text(&cx.conversation(), conn, text).await {
+                cx.hub.send(
+                    conn,
+                    &crate::conversations::protocol::ServerFrame::error("internal", e.message)
+                        .to_text(),
+                );
+            }
+            flush(cx).await
+        }
+        // Inbox sockets are receive-only.
+        _ => None,
+    }
+}
+
+/// A connection closed.
+pub async fn on_close(cx: &ObjectContext<'_>, conn: &str, attachment: &Value) -> RetryAfter {
+    if cx.target.class == ObjectClass::Conversation {
+        let _ = engine::on_close(&cx.conversation(), conn, attachment).await;
+    }
+    None
 }

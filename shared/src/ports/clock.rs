@@ -4,3 +4,10 @@ pub trait Clock {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
 }
+
+/// Waiting, for streams that poll (Server-Sent Events). Separate from [`Clock`] because it is
+/// async; tests implement it by moving a manual clock.
+#[async_trait::async_trait(?Send)]
+pub trait Timer {
+    async fn sleep(&self, ms: u64);
+}

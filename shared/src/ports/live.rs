@@ -1,21 +1,45 @@
+use serde_json::Value;
+
 /// Identifies one live connection inside a hub (stable across Durable Object hibernation,
 /// because it is stored in the socket's attachment, not in memory).
 pub type ConnectionId = String;
 
+/// One open connection and what it remembers (who it is, its flood-control state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub attachment: Value,
+}
+
 /// The live-session hub a live object runs against: the set of connected clients and a way to
-/// reach them. On Cloudflare this is the Durable Object's hibernatable WebSockets.
+/// reach them. On Cloudflare this is the Durable Object's hibernatable WebSockets, whose
+/// attachments survive hibernation; runtimes without WebSockets use [`NoHub`].
 pub trait LiveHub {
-    /// Ids of every open connection.
-    fn connections(&self) -> Vec<ConnectionId>;
+    /// Every open connection with its attachment.
+    fn connections(&self) -> Vec<Connection>;
     /// Sends one text frame to one connection; a closed connection is skipped silently.
     fn send(&self, to: &str, text: &str);
     /// Closes one connection with a WebSocket close code.
     fn close(&self, to: &str, code: u16, reason: &str);
+    /// Replaces a connection's attachment (persisted with the socket).
+    fn set_attachment(&self, id: &str, value: &Value);
 
     /// Sends one text frame to every connection.
     fn broadcast(&self, text: &str) {
         for c in self.connections() {
-            self.send(&c, text);
+            self.send(&c.id, text);
         }
     }
+}
+
+/// A hub with no connections, for runtimes without WebSockets (clients poll over SSE instead).
+pub struct NoHub;
+
+impl LiveHub for NoHub {
+    fn connections(&self) -> Vec<Connection> {
+        Vec::new()
+    }
+    fn send(&self, _: &str, _: &str) {}
+    fn close(&self, _: &str, _: u16, _: &str) {}
+    fn set_attachment(&self, _: &str, _: &Value) {}
 }

@@ -14,9 +14,9 @@ mod outbound;
 mod random;
 mod sql;
 
-pub use clock::Clock;
+pub use clock::{Clock, Timer};
 pub use kv::KvStore;
-pub use live::{ConnectionId, LiveHub};
+pub use live::{Connection, ConnectionId, LiveHub, NoHub};
 pub use log::Logger;
 pub use objects::{ObjectClass, ObjectRef, Objects};
 pub use outbound::HttpClient;

@@ -10,6 +10,8 @@ pub enum ObjectClass {
     Conversation,
     /// One per tenant: exact rate limits and the tenant's current credential version.
     Gate,
+    /// One per tenant: the agents' live inbox feed, presence and handoff routing.
+    Inbox,
 }
 
 impl ObjectClass {
@@ -18,6 +20,7 @@ impl ObjectClass {
         match self {
             ObjectClass::Conversation => "CONVERSATIONS",
             ObjectClass::Gate => "GATES",
+            ObjectClass::Inbox => "INBOXES",
         }
     }
 }

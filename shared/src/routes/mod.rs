@@ -3,9 +3,12 @@
 
 mod audit_logs;
 mod auth_tokens;
+mod canned;
+mod conversations;
 mod diag;
 mod echo;
 mod health;
+mod inbox;
 mod keys;
 mod meta;
 pub mod openapi;
@@ -184,6 +187,216 @@ pub static TABLE: &[Route] = &[
         .tenant(P::UsersManage)
         .summary("users", "List invitations")
         .response::<Page<crate::users::invitations::Invitation>>(),
+    // --- conversations: customers (conversation token) and agents ---
+    Route::new(Post, "/v1/conversations", handler!(conversations::start))
+        .tenant(P::WidgetSession)
+        .summary(
+            "conversations",
+            "Start a conversation for a visitor or customer; returns its conversation token",
+        )
+        .request::<conversations::StartConversation>()
+        .response::<conversations::Started>()
+        .success(201),
+    Route::new(Get, "/v1/conversations", handler!(conversations::list))
+        .tenant(P::ConversationsRead)
+        .summary(
+            "conversations",
+            "List conversations (the inbox): status, assignee (id, me, none), channel",
+        )
+        .response::<Page<conversations::Summary>>(),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}",
+        handler!(conversations::get),
+    )
+    .access(Access::Conversation(P::ConversationsRead))
+    .summary("conversations", "A conversation's state and customer")
+    .response::<conversations::ConversationDetail>(),
+    Route::new(
+        Patch,
+        "/v1/conversations/{conversation_id}",
+        handler!(conversations::update),
+    )
+    .tenant(P::ConversationsWrite)
+    .summary("conversations", "Set tags or priority")
+    .request::<conversations::UpdateConversation>()
+    .response::<crate::conversations::Meta>(),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/live",
+        handler!(conversations::live),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .summary(
+        "conversations",
+        "WebSocket: the live conversation protocol (hello/message/typing/read frames)",
+    )
+    .success(101),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/events",
+        handler!(conversations::events),
+    )
+    .access(Access::Conversation(P::ConversationsRead))
+    .summary(
+        "conversations",
+        "Server-Sent Events fallback: message events with id = seq; resume with Last-Event-ID",
+    ),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/messages",
+        handler!(conversations::history),
+    )
+    .access(Access::Conversation(P::ConversationsRead))
+    .summary(
+        "conversations",
+        "Message history: after_seq or before_seq, limit",
+    )
+    .response::<crate::conversations::engine::History>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/messages",
+        handler!(conversations::send),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .summary(
+        "conversations",
+        "Send a message (Idempotency-Key makes retries safe)",
+    )
+    .request::<conversations::SendMessage>()
+    .response::<crate::conversations::engine::Posted>()
+    .success(201),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/read",
+        handler!(conversations::mark_read),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .summary(
+        "conversations",
+        "Mark messages read up to a sequence number",
+    )
+    .request::<conversations::MarkRead>()
+    .success(204),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/handoff",
+        handler!(conversations::handoff),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .summary(
+        "conversations",
+        "Ask for a human (customer) or take over from the AI (agent)",
+    )
+    .request::<conversations::Handoff>()
+    .response::<crate::conversations::Meta>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/status",
+        handler!(conversations::set_status),
+    )
+    .tenant(P::ConversationsWrite)
+    .summary(
+        "conversations",
+        "Resolve, reopen, close, or release to the AI (open)",
+    )
+    .request::<conversations::SetStatus>()
+    .response::<crate::conversations::Meta>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/assign",
+        handler!(conversations::assign),
+    )
+    .tenant(P::ConversationsWrite)
+    .summary(
+        "conversations",
+        "Assign, transfer (another user_id) or unassign (null)",
+    )
+    .request::<conversations::Assign>()
+    .response::<crate::conversations::Meta>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/notes",
+        handler!(conversations::add_note),
+    )
+    .tenant(P::ConversationsWrite)
+    .summary("conversations", "Add an internal note (agents only)")
+    .request::<conversations::AddNote>()
+    .response::<crate::conversations::protocol::NoteView>()
+    .success(201),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/token",
+        handler!(conversations::refresh_token),
+    )
+    .tenant(P::WidgetSession)
+    .summary(
+        "conversations",
+        "A fresh conversation token for the conversation's own customer",
+    )
+    .request::<conversations::TokenRefresh>()
+    .response::<conversations::TokenIssued>(),
+    // --- canned responses ---
+    Route::new(Get, "/v1/canned-responses", handler!(canned::list))
+        .tenant(P::ConversationsRead)
+        .summary("canned-responses", "List canned responses")
+        .response::<Page<crate::conversations::canned::Canned>>(),
+    Route::new(Post, "/v1/canned-responses", handler!(canned::create))
+        .tenant(P::ConfigWrite)
+        .summary(
+            "canned-responses",
+            "Create a canned response (used as /shortcut)",
+        )
+        .request::<crate::conversations::canned::CannedInput>()
+        .response::<crate::conversations::canned::Canned>()
+        .success(201),
+    Route::new(
+        Get,
+        "/v1/canned-responses/{canned_id}",
+        handler!(canned::get),
+    )
+    .tenant(P::ConversationsRead)
+    .summary("canned-responses", "Get a canned response")
+    .response::<crate::conversations::canned::Canned>(),
+    Route::new(
+        Put,
+        "/v1/canned-responses/{canned_id}",
+        handler!(canned::update),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("canned-responses", "Replace a canned response")
+    .request::<crate::conversations::canned::CannedInput>()
+    .response::<crate::conversations::canned::Canned>(),
+    Route::new(
+        Delete,
+        "/v1/canned-responses/{canned_id}",
+        handler!(canned::delete),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("canned-responses", "Delete a canned response")
+    .response::<crate::conversations::canned::Canned>(),
+    // --- the agents' live inbox ---
+    Route::new(Get, "/v1/inbox/live", handler!(inbox::live))
+        .tenant(P::ConversationsRead)
+        .summary(
+            "inbox",
+            "WebSocket: the tenant's live inbox feed (agent token); marks the agent online",
+        )
+        .success(101),
+    Route::new(Get, "/v1/inbox/events", handler!(inbox::events))
+        .tenant(P::ConversationsRead)
+        .summary(
+            "inbox",
+            "Server-Sent Events: the live inbox feed (resume with Last-Event-ID)",
+        ),
+    Route::new(Get, "/v1/inbox/history", handler!(inbox::history))
+        .tenant(P::ConversationsRead)
+        .summary("inbox", "Recent inbox events after a sequence number")
+        .response::<crate::objects::inbox::EventPage>(),
+    Route::new(Get, "/v1/inbox/online", handler!(inbox::online))
+        .tenant(P::ConversationsRead)
+        .summary("inbox", "Agents online now, with their skills")
+        .response::<serde_json::Value>(),
     // --- widget ---
     Route::new(Post, "/v1/widget/identify", handler!(widget::identify))
         .tenant(P::WidgetSession)

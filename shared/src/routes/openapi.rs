@@ -47,7 +47,8 @@ pub fn document(routes: &[Route]) -> Value {
                 "platformAdmin": { "type": "http", "scheme": "bearer", "description": "The platform admin secret." },
                 "secretKey": { "type": "http", "scheme": "bearer", "description": "A tenant secret key (sk_…) with the needed scope." },
                 "agentToken": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An agent JWT from POST /v1/auth/token." },
-                "widgetKey": { "type": "apiKey", "in": "query", "name": "key", "description": "A tenant public widget key (pk_…), from an allowed origin." }
+                "widgetKey": { "type": "apiKey", "in": "query", "name": "key", "description": "A tenant public widget key (pk_…), from an allowed origin." },
+                "conversationToken": { "type": "apiKey", "in": "query", "name": "token", "description": "A customer's conversation token (from POST /v1/conversations), also accepted as a Bearer header or a `bearer.<token>` WebSocket subprotocol." }
             }
         }
     })
@@ -61,6 +62,10 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
     let (security, scope) = match r.access {
         Access::Public | Access::SelfAuthenticated => (json!([]), None),
         Access::Platform => (json!([{ "platformAdmin": [] }]), None),
+        Access::Conversation(p) => (
+            json!([{ "conversationToken": [] }, { "secretKey": [] }, { "agentToken": [] }]),
+            Some(p),
+        ),
         Access::Tenant(p) => {
             let mut s = vec![json!({ "secretKey": [] }), json!({ "agentToken": [] })];
             if p.allowed_for_public_key() {
@@ -144,7 +149,7 @@ pub fn error_codes(r: &Route) -> Vec<ErrorCode> {
     match r.access {
         Access::Public | Access::SelfAuthenticated => {}
         Access::Platform => codes.extend([ErrorCode::Unauthorized, ErrorCode::InvalidToken]),
-        Access::Tenant(_) => codes.extend([
+        Access::Tenant(_) | Access::Conversation(_) => codes.extend([
             ErrorCode::Unauthorized,
             ErrorCode::InvalidToken,
             ErrorCode::TokenExpired,

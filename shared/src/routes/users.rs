@@ -33,6 +33,7 @@ fn caller_role(cx: &Ctx) -> ApiResult<Role> {
     Ok(match &cx.principal()?.actor {
         Actor::User { role, .. } => *role,
         Actor::Key { .. } => Role::Owner,
+        Actor::Customer { .. } => Role::Viewer,
     })
 }
 

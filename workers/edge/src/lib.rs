@@ -17,6 +17,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 pub use objects::conversation::ConversationObject;
 pub use objects::gate::GateObject;
+pub use objects::inbox::InboxObject;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -36,6 +37,7 @@ pub(crate) fn platform(env: &Env) -> Platform {
         clock: Rc::new(system::JsClock),
         random: Rc::new(system::CryptoRandom),
         log: Rc::new(system::ConsoleLog),
+        timer: Rc::new(system::JsTimer),
         kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
         db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
         objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),

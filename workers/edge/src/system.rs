@@ -1,6 +1,7 @@
 //! Clock, randomness and logging over the Workers runtime.
 
-use prism_core::ports::{Clock, Logger, Random};
+use async_trait::async_trait;
+use prism_core::ports::{Clock, Logger, Random, Timer};
 
 pub struct JsClock;
 
@@ -27,5 +28,14 @@ pub struct ConsoleLog;
 impl Logger for ConsoleLog {
     fn log(&self, line: &str) {
         worker::console_log!("{line}");
+    }
+}
+
+pub struct JsTimer;
+
+#[async_trait(?Send)]
+impl Timer for JsTimer {
+    async fn sleep(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
     }
 }

@@ -64,6 +64,7 @@ async fn platform() -> Platform {
         Rc::new(InProcessObjects {
             db,
             clock: clock.clone(),
+            random: Rc::new(system::WasiRandom),
         }) as Rc<dyn Objects>
     });
     Platform {
@@ -71,6 +72,7 @@ async fn platform() -> Platform {
         clock,
         random: Rc::new(system::WasiRandom),
         log: Rc::new(system::StderrLog),
+        timer: Rc::new(system::WasiTimer),
         kv,
         db,
         objects,

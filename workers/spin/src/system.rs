@@ -1,6 +1,7 @@
 //! Clock, randomness and logging over WASI.
 
-use prism_core::ports::{Clock, Logger, Random};
+use async_trait::async_trait;
+use prism_core::ports::{Clock, Logger, Random, Timer};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct WasiClock;
@@ -30,5 +31,14 @@ pub struct StderrLog;
 impl Logger for StderrLog {
     fn log(&self, line: &str) {
         eprintln!("{line}");
+    }
+}
+
+pub struct WasiTimer;
+
+#[async_trait(?Send)]
+impl Timer for WasiTimer {
+    async fn sleep(&self, ms: u64) {
+        spin_sdk::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }

@@ -1,10 +1,10 @@
-//! The conversation Durable Object: single writer and live hub of one conversation. For now it
-//! serves the echo room (the live path end to end); the conversation protocol builds on it.
+//! The conversation Durable Object: single writer and live hub of one conversation (all logic
+//! in `prism_core::conversations`). Echo rooms (a diagnostic of the live path) share the class.
 
+use super::host::Host;
 use super::hub::{ConnMeta, DoHub};
 use crate::system::CryptoRandom;
 use prism_core::live::echo;
-use prism_core::ports::LiveHub;
 use prism_core::ports::ObjectClass;
 use prism_core::request_id::new_uuid;
 use worker::{
@@ -15,34 +15,41 @@ use worker::{
 #[durable_object]
 pub struct ConversationObject {
     state: State,
-    #[allow(dead_code)]
     env: Env,
+}
+
+const ECHO: &str = "echo";
+
+impl ConversationObject {
+    fn host(&self) -> Host<'_> {
+        Host {
+            class: ObjectClass::Conversation,
+            state: &self.state,
+            env: &self.env,
+        }
+    }
 }
 
 impl DurableObject for ConversationObject {
     fn new(state: State, env: Env) -> Self {
+        Host::enable_auto_pong(&state);
         Self { state, env }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let path = req.path();
-        let upgrade = req
-            .headers()
-            .get("upgrade")?
-            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-        match (path.as_str(), upgrade) {
-            ("/echo", true) => {
-                let pair = WebSocketPair::new()?;
-                let id = new_uuid(&CryptoRandom);
-                self.state
-                    .accept_websocket_with_tags(&pair.server, &["echo"]);
-                pair.server
-                    .serialize_attachment(ConnMeta { id: id.clone() })?;
-                echo::on_join(&DoHub::new(&self.state), &id);
-                Response::from_websocket(pair.client)
-            }
-            _ => super::serve(ObjectClass::Conversation, &self.state, req).await,
+        if req.path() == "/echo" {
+            let pair = WebSocketPair::new()?;
+            let id = new_uuid(&CryptoRandom);
+            self.state.accept_web_socket(&pair.server);
+            pair.server.serialize_attachment(ConnMeta {
+                id: id.clone(),
+                object: ECHO.into(),
+                attachment: serde_json::Value::Null,
+            })?;
+            echo::on_join(&DoHub::new(&self.state), &id);
+            return Response::from_websocket(pair.client);
         }
+        self.host().fetch(req).await
     }
 
     async fn websocket_message(
@@ -50,18 +57,23 @@ impl DurableObject for ConversationObject {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? else {
-            return Ok(());
+        let meta = ws.deserialize_attachment::<ConnMeta>()?;
+        let text = match message {
+            WebSocketIncomingMessage::String(t) => t,
+            WebSocketIncomingMessage::Binary(_) => {
+                let _ = ws.send_with_str(
+                    r#"{"type":"error","code":"binary_unsupported","message":"send text frames"}"#,
+                );
+                return Ok(());
+            }
         };
-        let hub = DoHub::new(&self.state);
-        match message {
-            WebSocketIncomingMessage::String(text) => echo::on_text(&hub, &meta.id, &text),
-            WebSocketIncomingMessage::Binary(_) => hub.send(
-                &meta.id,
-                r#"{"type":"error","code":"binary_unsupported","message":"send text frames"}"#,
-            ),
+        match meta {
+            Some(m) if m.object == ECHO => {
+                echo::on_text(&DoHub::new(&self.state), &m.id, &text);
+                Ok(())
+            }
+            _ => self.host().message(ws, &text).await,
         }
-        Ok(())
     }
 
     async fn websocket_close(
@@ -71,17 +83,14 @@ impl DurableObject for ConversationObject {
         reason: String,
         _clean: bool,
     ) -> Result<()> {
-        // Complete the closing handshake; 1005/1006 are reserved and may not be sent.
-        let code = if (1000..=4999).contains(&code) && code != 1005 && code != 1006 {
-            code as u16
-        } else {
-            1000
-        };
-        let _ = ws.close(Some(code), Some(reason));
-        Ok(())
+        self.host().close(ws, code, reason).await
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         Ok(())
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.host().alarm().await
     }
 }

@@ -2,12 +2,14 @@
 
 pub mod conversation;
 pub mod gate;
+mod host;
 mod hub;
+pub mod inbox;
 
 use crate::convert;
 use async_trait::async_trait;
 use prism_core::http::Request;
-use prism_core::ports::{ObjectClass, ObjectRef, Objects, PortError};
+use prism_core::ports::{ObjectRef, Objects, PortError};
 use prism_core::router::Upgrade;
 use worker::{Env, Response, Result};
 
@@ -39,31 +41,16 @@ impl Objects for DurableObjects {
     }
 }
 
-/// Serves an internal HTTP call inside a Durable Object with the core's object logic over the
-/// object's own SQLite storage.
-pub async fn serve(
-    class: ObjectClass,
-    state: &worker::State,
-    req: worker::Request,
-) -> Result<Response> {
-    let name = req
-        .headers()
-        .get(prism_core::objects::NAME_HEADER)?
-        .unwrap_or_default();
-    let core_req = convert::request_from_worker(req).await?;
-    let store = crate::do_sql::DoSql(state.storage().sql());
-    let target = ObjectRef::new(class, name);
-    let resp =
-        prism_core::objects::handle(&target, &store, &crate::system::JsClock, core_req).await;
-    convert::response_to_worker(resp)
-}
-
 /// Hands a WebSocket upgrade to the object the core chose. Headers the core sets replace any
 /// the client sent under the same name, so a client cannot impersonate a participant.
 pub async fn forward_upgrade(env: &Env, original: &Request, up: Upgrade) -> Result<Response> {
     let mut req = Request::new(original.method, &format!("https://object{}", up.path));
+    req.headers
+        .set(prism_core::objects::NAME_HEADER, up.target.name.clone());
     for (n, v) in original.headers.iter() {
-        if !up.headers.iter().any(|(un, _)| un.eq_ignore_ascii_case(n)) {
+        // Internal headers come only from the core, never from the client.
+        let internal = n.to_ascii_lowercase().starts_with("x-prism-");
+        if !internal && !up.headers.iter().any(|(un, _)| un.eq_ignore_ascii_case(n)) {
             req.headers.append(n, v);
         }
     }

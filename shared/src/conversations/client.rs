@@ -1,0 +1,237 @@
+//! The edge's side of the conversation and inbox objects: typed calls over the `Objects` port.
+
+use super::engine::{
+    AssignRequest, History, InitRequest, NoteRequest, PostRequest, Posted, ReadRequest,
+    StatusRequest, UpdateRequest,
+};
+use super::model::{Author, Meta, Participant, Status};
+use super::protocol::NoteView;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Method, Request, Response};
+use crate::objects::inbox::{EventPage, RouteRequest, RouteResponse};
+use crate::platform::Platform;
+use crate::ports::{ObjectClass, ObjectRef};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The object of one conversation: named by tenant and conversation, so another tenant's id can
+/// only ever reach an empty object (404, no existence leak).
+pub fn conversation_ref(tenant_id: &str, conversation_id: &str) -> ObjectRef {
+    ObjectRef::new(
+        ObjectClass::Conversation,
+        format!("{tenant_id}:{conversation_id}"),
+    )
+}
+
+pub fn inbox_ref(tenant_id: &str) -> ObjectRef {
+    ObjectRef::new(ObjectClass::Inbox, tenant_id)
+}
+
+async fn call<B: Serialize, T: DeserializeOwned>(
+    p: &Platform,
+    target: &ObjectRef,
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> ApiResult<T> {
+    let resp = raw(p, target, method, path, body).await?;
+    resp.json_body()
+        .ok_or_else(|| ApiError::internal("object returned an unreadable answer"))
+}
+
+async fn raw<B: Serialize>(
+    p: &Platform,
+    target: &ObjectRef,
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> ApiResult<Response> {
+    let mut req = Request::new(method, &format!("https://object{path}"));
+    if let Some(b) = body {
+        req.body = serde_json::to_vec(b).map_err(|e| ApiError::internal(e.to_string()))?;
+        req.headers.set("content-type", "application/json");
+    }
+    let resp = p.objects()?.call(target, req).await?;
+    if resp.status >= 400 {
+        return Err(ApiError::from_response(&resp));
+    }
+    Ok(resp)
+}
+
+pub struct Conversation<'a> {
+    p: &'a Platform,
+    target: ObjectRef,
+}
+
+impl<'a> Conversation<'a> {
+    pub fn new(p: &'a Platform, tenant_id: &str, conversation_id: &str) -> Self {
+        Conversation {
+            p,
+            target: conversation_ref(tenant_id, conversation_id),
+        }
+    }
+
+    pub fn target(&self) -> &ObjectRef {
+        &self.target
+    }
+
+    pub async fn init(&self, r: &InitRequest) -> ApiResult<Meta> {
+        call(self.p, &self.target, Method::Post, "/init", Some(r)).await
+    }
+
+    pub async fn meta(&self) -> ApiResult<Meta> {
+        call::<(), _>(self.p, &self.target, Method::Get, "/meta", None).await
+    }
+
+    pub async fn post(&self, r: &PostRequest) -> ApiResult<Posted> {
+        call(self.p, &self.target, Method::Post, "/messages", Some(r)).await
+    }
+
+    pub async fn history(
+        &self,
+        after: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+        staff: bool,
+    ) -> ApiResult<History> {
+        let mut q = format!(
+            "/messages?limit={limit}&staff={}",
+            if staff { 1 } else { 0 }
+        );
+        if let Some(a) = after {
+            q.push_str(&format!("&after_seq={a}"));
+        }
+        if let Some(b) = before {
+            q.push_str(&format!("&before_seq={b}"));
+        }
+        call::<(), _>(self.p, &self.target, Method::Get, &q, None).await
+    }
+
+    pub async fn set_status(
+        &self,
+        participant: Participant,
+        status: Status,
+        reason: Option<String>,
+    ) -> ApiResult<Meta> {
+        call(
+            self.p,
+            &self.target,
+            Method::Post,
+            "/status",
+            Some(&StatusRequest {
+                participant,
+                status,
+                reason,
+            }),
+        )
+        .await
+    }
+
+    pub async fn assign(
+        &self,
+        participant: Participant,
+        assignee: Option<Author>,
+    ) -> ApiResult<Meta> {
+        call(
+            self.p,
+            &self.target,
+            Method::Post,
+            "/assign",
+            Some(&AssignRequest {
+                participant,
+                assignee,
+            }),
+        )
+        .await
+    }
+
+    pub async fn update(&self, r: &UpdateRequest) -> ApiResult<Meta> {
+        call(self.p, &self.target, Method::Post, "/update", Some(r)).await
+    }
+
+    pub async fn note(&self, participant: Participant, text: &str) -> ApiResult<NoteView> {
+        call(
+            self.p,
+            &self.target,
+            Method::Post,
+            "/notes",
+            Some(&NoteRequest {
+                participant,
+                text: text.into(),
+            }),
+        )
+        .await
+    }
+
+    pub async fn read(&self, participant: Participant, up_to_seq: i64) -> ApiResult<()> {
+        raw(
+            self.p,
+            &self.target,
+            Method::Post,
+            "/read",
+            Some(&ReadRequest {
+                participant,
+                up_to_seq,
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub async fn inbox_events(
+    p: &Platform,
+    tenant_id: &str,
+    after: i64,
+    limit: u32,
+) -> ApiResult<EventPage> {
+    call::<(), _>(
+        p,
+        &inbox_ref(tenant_id),
+        Method::Get,
+        &format!("/events?after={after}&limit={limit}"),
+        None,
+    )
+    .await
+}
+
+pub async fn inbox_online(p: &Platform, tenant_id: &str) -> ApiResult<serde_json::Value> {
+    call::<(), _>(p, &inbox_ref(tenant_id), Method::Get, "/online", None).await
+}
+
+/// Hands a conversation to a human: routes it to the best online agent by skill (its tags) and
+/// load, or leaves it in the unassigned queue when nobody matching is online.
+pub async fn route_handoff(
+    p: &Platform,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> ApiResult<Meta> {
+    let conv = Conversation::new(p, tenant_id, conversation_id);
+    let meta = conv.meta().await?;
+    if meta.assignee_id.is_some() {
+        return Ok(meta);
+    }
+    let routed: RouteResponse = call(
+        p,
+        &inbox_ref(tenant_id),
+        Method::Post,
+        "/route",
+        Some(&RouteRequest {
+            conversation_id: conversation_id.into(),
+            skills: meta.tags.clone(),
+        }),
+    )
+    .await?;
+    match routed.assignee {
+        Some(agent) => {
+            conv.assign(
+                Participant::System {
+                    id: "router".into(),
+                },
+                Some(agent),
+            )
+            .await
+        }
+        None => Ok(meta),
+    }
+}

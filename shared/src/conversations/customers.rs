@@ -1,0 +1,81 @@
+//! Customers: the people a tenant talks to, identified per channel (a verified widget user, an
+//! anonymous visitor, a phone number, an email address). Found or created on first contact.
+
+use crate::error::{ApiError, ApiResult};
+use crate::ids::new_id;
+use crate::params;
+use crate::ports::{Random, SqlDatabase};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Customer {
+    pub id: String,
+    pub kind: String,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: i64,
+}
+
+pub struct Identity<'a> {
+    pub kind: &'a str,
+    pub external_id: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// The customer with this identity, created if new (details refreshed when given).
+pub async fn find_or_create(
+    db: &dyn SqlDatabase,
+    random: &dyn Random,
+    tenant_id: &str,
+    who: &Identity<'_>,
+    now: i64,
+) -> ApiResult<Customer> {
+    let id = new_id(random, "cus");
+    db.execute(
+        "INSERT INTO customers (id, tenant_id, kind, external_id, name, email, phone, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (tenant_id, kind, external_id) DO UPDATE SET
+           name = COALESCE(excluded.name, customers.name), email = COALESCE(excluded.email, customers.email),
+           phone = COALESCE(excluded.phone, customers.phone), updated_at = excluded.updated_at",
+        &params![id.as_str(), tenant_id, who.kind, who.external_id, who.name, who.email, who.phone, now],
+    )
+    .await?;
+    let rows = db
+        .query(
+            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
+            &params![tenant_id, who.kind, who.external_id],
+        )
+        .await?;
+    rows.first()
+        .map(from_row)
+        .ok_or_else(|| ApiError::internal("customer vanished"))
+}
+
+fn from_row(r: &crate::ports::Row) -> Customer {
+    Customer {
+        id: r.text("id").unwrap_or_default(),
+        kind: r.text("kind").unwrap_or_default(),
+        external_id: r.text("external_id").unwrap_or_default(),
+        name: r.text("name"),
+        email: r.text("email"),
+        phone: r.text("phone"),
+        created_at: r.int("created_at").unwrap_or(0),
+    }
+}
+
+pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Customer> {
+    let rows = db
+        .query(
+            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND id = ?2",
+            &params![tenant_id, id],
+        )
+        .await?;
+    rows.first()
+        .map(from_row)
+        .ok_or_else(|| ApiError::not_found("customer"))
+}

@@ -1,0 +1,235 @@
+//! The tenant-wide mirror of conversations (D1 on Cloudflare): what the inbox lists and
+//! analytics read. Written only from conversation objects' outboxes, idempotently: messages are
+//! keyed by `(conversation_id, seq)` and a conversation row only moves forward
+//! (`mirror_version`), so replays and concurrent flushes cannot regress it.
+
+use super::model::{Meta, Status};
+use super::protocol::MessageView;
+use super::store::OutboxEntry;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, PageRequest};
+use crate::params;
+use crate::ports::{Row, SqlDatabase, SqlValue, Statement};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub fn op_conversation(meta: &Meta) -> Value {
+    json!({ "op": "conversation", "meta": meta })
+}
+
+pub fn op_message(meta: &Meta, m: &MessageView) -> Value {
+    json!({ "op": "message", "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id, "message": m })
+}
+
+/// An event for the tenant's live inbox feed.
+pub fn op_event(kind: &str, meta: &Meta, data: Value) -> Value {
+    json!({
+        "op": "event",
+        "event": { "kind": kind, "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id, "status": meta.status, "data": data }
+    })
+}
+
+/// Applies outbox entries in one batch; returns the inbox events they carried.
+pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<Vec<Value>> {
+    let mut stmts = Vec::new();
+    let mut events = Vec::new();
+    let mut latest: Option<(i64, Meta)> = None;
+    for e in entries {
+        for op in &e.ops {
+            match op["op"].as_str() {
+                Some("message") => {
+                    let m: MessageView = serde_json::from_value(op["message"].clone())
+                        .map_err(|_| ApiError::internal("corrupt outbox message"))?;
+                    stmts.push(Statement::new(
+                        "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (conversation_id, seq) DO NOTHING",
+                        params![
+                            op["conversation_id"].as_str().unwrap_or(""), m.seq, op["tenant_id"].as_str().unwrap_or(""),
+                            m.id.as_str(), m.author.kind.as_str(), m.author.id.as_str(), m.text.as_str(),
+                            m.meta.as_ref().map(|v| v.to_string()), m.ts
+                        ],
+                    ));
+                }
+                Some("conversation") => {
+                    let meta: Meta = serde_json::from_value(op["meta"].clone())
+                        .map_err(|_| ApiError::internal("corrupt outbox state"))?;
+                    latest = Some((e.id, meta));
+                }
+                Some("event") => events.push(op["event"].clone()),
+                _ => {}
+            }
+        }
+    }
+    if let Some((version, m)) = latest {
+        stmts.push(Statement::new(
+            "INSERT INTO conversations (id, tenant_id, customer_id, channel, status, assignee_id, priority, tags, subject,
+               handoff_reason, last_seq, last_message_at, last_message_preview, unread_agent, unread_customer,
+               mirror_version, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, assignee_id = excluded.assignee_id,
+               priority = excluded.priority, tags = excluded.tags, subject = excluded.subject,
+               handoff_reason = excluded.handoff_reason, last_seq = excluded.last_seq,
+               last_message_at = excluded.last_message_at, last_message_preview = excluded.last_message_preview,
+               unread_agent = excluded.unread_agent, unread_customer = excluded.unread_customer,
+               mirror_version = excluded.mirror_version, updated_at = excluded.updated_at
+             WHERE excluded.mirror_version > conversations.mirror_version",
+            params![
+                m.conversation_id.as_str(), m.tenant_id.as_str(), m.customer_id.as_str(), m.channel.as_str(),
+                m.status.as_str(), m.assignee_id.clone(), m.priority.as_str(),
+                serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".into()), m.subject.clone(),
+                m.handoff_reason.clone(), m.last_seq, m.last_message_at, m.last_message_preview.clone(),
+                m.unread_agent, m.unread_customer, version, m.created_at, m.updated_at
+            ],
+        ));
+    }
+    if !stmts.is_empty() {
+        db.batch(stmts).await?;
+    }
+    Ok(events)
+}
+
+/// One row of the inbox.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub customer_id: String,
+    pub customer_name: Option<String>,
+    pub channel: String,
+    pub status: Status,
+    pub assignee_id: Option<String>,
+    pub priority: String,
+    pub tags: Vec<String>,
+    pub subject: Option<String>,
+    pub handoff_reason: Option<String>,
+    pub last_seq: i64,
+    pub last_message_at: Option<i64>,
+    pub last_message_preview: Option<String>,
+    pub unread_agent: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn summary(r: &Row) -> ConversationSummary {
+    ConversationSummary {
+        id: r.text("id").unwrap_or_default(),
+        customer_id: r.text("customer_id").unwrap_or_default(),
+        customer_name: r.text("customer_name"),
+        channel: r.text("channel").unwrap_or_default(),
+        status: Status::parse(&r.text("status").unwrap_or_default()).unwrap_or(Status::Open),
+        assignee_id: r.text("assignee_id"),
+        priority: r.text("priority").unwrap_or_else(|| "normal".into()),
+        tags: r
+            .text("tags")
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        subject: r.text("subject"),
+        handoff_reason: r.text("handoff_reason"),
+        last_seq: r.int("last_seq").unwrap_or(0),
+        last_message_at: r.int("last_message_at"),
+        last_message_preview: r.text("last_message_preview"),
+        unread_agent: r.int("unread_agent").unwrap_or(0),
+        created_at: r.int("created_at").unwrap_or(0),
+        updated_at: r.int("updated_at").unwrap_or(0),
+    }
+}
+
+/// Inbox filters. `assignee` is a user id, `none` (unassigned queue) or absent.
+#[derive(Default)]
+pub struct Filter {
+    pub status: Option<Status>,
+    pub assignee: Option<String>,
+    pub channel: Option<String>,
+    pub customer_id: Option<String>,
+}
+
+pub async fn list(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    f: &Filter,
+    page: &PageRequest,
+) -> ApiResult<Page<ConversationSummary>> {
+    let mut sql = String::from(
+        "SELECT c.*, cu.name AS customer_name FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
+         WHERE c.tenant_id = ?1",
+    );
+    let mut p: Vec<SqlValue> = vec![tenant_id.into()];
+    let add = |clause: &str, v: SqlValue, p: &mut Vec<SqlValue>, sql: &mut String| {
+        p.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", p.len())));
+    };
+    if let Some(s) = f.status {
+        add(" AND c.status = ?", s.as_str().into(), &mut p, &mut sql);
+    }
+    match f.assignee.as_deref() {
+        Some("none") => sql.push_str(" AND c.assignee_id IS NULL"),
+        Some(a) => add(" AND c.assignee_id = ?", a.into(), &mut p, &mut sql),
+        None => {}
+    }
+    if let Some(c) = &f.channel {
+        add(" AND c.channel = ?", c.as_str().into(), &mut p, &mut sql);
+    }
+    if let Some(c) = &f.customer_id {
+        add(
+            " AND c.customer_id = ?",
+            c.as_str().into(),
+            &mut p,
+            &mut sql,
+        );
+    }
+    if let Some((ts, id)) = &page.after {
+        p.push((*ts).into());
+        p.push(id.clone().into());
+        sql.push_str(&format!(
+            " AND (c.created_at, c.id) > (?{}, ?{})",
+            p.len() - 1,
+            p.len()
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY c.created_at, c.id LIMIT {}",
+        page.limit + 1
+    ));
+    let rows = db.query(&sql, &p).await?;
+    let items = rows.iter().map(summary).collect();
+    Ok(Page::from_rows(
+        items,
+        page.limit,
+        |c: &ConversationSummary| (c.created_at, c.id.clone()),
+    ))
+}
+
+/// The mirrored row, tenant-scoped (404 for another tenant's conversation).
+pub async fn get(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<ConversationSummary> {
+    let rows = db
+        .query(
+            "SELECT c.*, cu.name AS customer_name FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
+             WHERE c.tenant_id = ?1 AND c.id = ?2",
+            &params![tenant_id, id],
+        )
+        .await?;
+    rows.first()
+        .map(summary)
+        .ok_or_else(|| ApiError::not_found("conversation"))
+}
+
+/// Open conversations of one customer on one channel (channels append to the open one).
+pub async fn open_for_customer(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    customer_id: &str,
+    channel: &str,
+) -> ApiResult<Option<String>> {
+    let rows = db
+        .query(
+            "SELECT id FROM conversations WHERE tenant_id = ?1 AND customer_id = ?2 AND channel = ?3
+             AND status IN ('open', 'pending_human') ORDER BY created_at DESC LIMIT 1",
+            &params![tenant_id, customer_id, channel],
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.text("id")))
+}

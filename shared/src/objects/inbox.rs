@@ -1,0 +1,286 @@
+//! The tenant inbox: one object per tenant that agents' consoles subscribe to. It keeps a short
+//! ordered log of inbox events (new conversations, status and assignment changes, new
+//! messages), pushes them to connected agents, knows who is online with which skills, and routes
+//! handoffs to the least-loaded matching agent.
+
+use crate::conversations::model::{Author, AuthorKind, Participant};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Method, Request, Response};
+use crate::input::parse_json;
+use crate::params;
+use crate::ports::{Clock, LiveHub, ObjectClass, ObjectRef, Objects, SqlDatabase, Statement};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS inbox_events (object TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+       created_at INTEGER NOT NULL, PRIMARY KEY (object, seq))",
+    "CREATE TABLE IF NOT EXISTS inbox_assign (object TEXT NOT NULL, conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,
+       PRIMARY KEY (object, conversation_id))",
+];
+
+/// Events kept for resuming consoles (older ones are in the mirror tables anyway).
+const KEEP_EVENTS: i64 = 1000;
+
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct InboxEvent {
+    pub seq: i64,
+    pub kind: String,
+    pub conversation_id: String,
+    #[schemars(with = "Value")]
+    pub status: Value,
+    #[schemars(with = "Value")]
+    pub data: Value,
+    pub ts: i64,
+}
+
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EventPage {
+    pub events: Vec<InboxEvent>,
+    pub last_seq: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RouteRequest {
+    pub conversation_id: String,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RouteResponse {
+    pub assignee: Option<Author>,
+}
+
+pub async fn handle(
+    name: &str,
+    db: &dyn SqlDatabase,
+    hub: &dyn LiveHub,
+    clock: &dyn Clock,
+    req: Request,
+) -> ApiResult<Response> {
+    ensure_schema(db).await?;
+    match (req.method, req.path.as_str()) {
+        (Method::Post, "/publish") => {
+            let body: Value = parse_json(&req.body)?;
+            let events = body["events"].as_array().cloned().unwrap_or_default();
+            append(name, db, hub, clock.now_ms(), &events).await?;
+            Ok(Response::new(204))
+        }
+        (Method::Get, "/events") => {
+            let after = req
+                .query_param("after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let limit = req
+                .query_param("limit")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(100)
+                .clamp(1, 500);
+            Ok(Response::json(
+                200,
+                &events_after(name, db, after, limit).await?,
+            ))
+        }
+        (Method::Post, "/route") => {
+            let body: RouteRequest = parse_json(&req.body)?;
+            Ok(Response::json(
+                200,
+                &RouteResponse {
+                    assignee: route(name, db, hub, &body.skills).await?,
+                },
+            ))
+        }
+        (Method::Get, "/online") => Ok(Response::json(200, &json!({ "agents": online(hub) }))),
+        _ => Err(ApiError::not_found("inbox route")),
+    }
+}
+
+pub async fn ensure_schema(db: &dyn SqlDatabase) -> ApiResult<()> {
+    for s in SCHEMA {
+        db.execute(s, &[]).await?;
+    }
+    Ok(())
+}
+
+async fn append(
+    name: &str,
+    db: &dyn SqlDatabase,
+    hub: &dyn LiveHub,
+    now: i64,
+    events: &[Value],
+) -> ApiResult<()> {
+    let rows = db
+        .query(
+            "SELECT COALESCE(MAX(seq), 0) AS s FROM inbox_events WHERE object = ?1",
+            &params![name],
+        )
+        .await?;
+    let mut seq = rows.first().and_then(|r| r.int("s")).unwrap_or(0);
+    let mut stmts = Vec::new();
+    let mut out = Vec::new();
+    for e in events {
+        seq += 1;
+        let ev = InboxEvent {
+            seq,
+            kind: e["kind"].as_str().unwrap_or("event").to_string(),
+            conversation_id: e["conversation_id"].as_str().unwrap_or("").to_string(),
+            status: e["status"].clone(),
+            data: e["data"].clone(),
+            ts: now,
+        };
+        stmts.push(Statement::new(
+            "INSERT INTO inbox_events (object, seq, event, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                name,
+                seq,
+                serde_json::to_string(&ev).unwrap_or_default(),
+                now
+            ],
+        ));
+        // Track who holds which open conversation, for load-based routing.
+        let terminal = matches!(ev.status.as_str(), Some("resolved" | "closed"));
+        if ev.kind == "conversation.assigned" || terminal {
+            stmts.push(Statement::new(
+                "DELETE FROM inbox_assign WHERE object = ?1 AND conversation_id = ?2",
+                params![name, ev.conversation_id.as_str()],
+            ));
+            if let (false, Some(uid)) = (terminal, ev.data["assignee"]["id"].as_str()) {
+                stmts.push(Statement::new(
+                    "INSERT INTO inbox_assign (object, conversation_id, user_id) VALUES (?1, ?2, ?3)",
+                    params![name, ev.conversation_id.as_str(), uid],
+                ));
+            }
+        }
+        out.push(ev);
+    }
+    stmts.push(Statement::new(
+        "DELETE FROM inbox_events WHERE object = ?1 AND seq <= ?2",
+        params![name, seq - KEEP_EVENTS],
+    ));
+    db.batch(stmts).await?;
+    for ev in out {
+        let mut frame = serde_json::to_value(&ev).unwrap_or_default();
+        frame["type"] = json!("event");
+        hub.broadcast(&frame.to_string());
+    }
+    Ok(())
+}
+
+pub async fn events_after(
+    name: &str,
+    db: &dyn SqlDatabase,
+    after: i64,
+    limit: u32,
+) -> ApiResult<EventPage> {
+    let rows = db
+        .query(
+            "SELECT event FROM inbox_events WHERE object = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            &params![name, after, limit],
+        )
+        .await?;
+    let events: Vec<InboxEvent> = rows
+        .iter()
+        .filter_map(|r| r.text("event").and_then(|s| serde_json::from_str(&s).ok()))
+        .collect();
+    let last = db
+        .query(
+            "SELECT COALESCE(MAX(seq), 0) AS s FROM inbox_events WHERE object = ?1",
+            &params![name],
+        )
+        .await?;
+    Ok(EventPage {
+        events,
+        last_seq: last.first().and_then(|r| r.int("s")).unwrap_or(0),
+    })
+}
+
+/// Agents connected to the inbox right now, with their skills (from their socket attachments).
+pub fn online(hub: &dyn LiveHub) -> Vec<(Author, Vec<String>)> {
+    let mut out: Vec<(Author, Vec<String>)> = Vec::new();
+    for c in hub.connections() {
+        let Ok(Participant::Agent { id, name }) = serde_json::from_value(c.attachment["p"].clone())
+        else {
+            continue;
+        };
+        if out.iter().any(|(a, _)| a.id == id) {
+            continue;
+        }
+        let skills = c.attachment["skills"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push((
+            Author {
+                kind: AuthorKind::Agent,
+                id,
+                name,
+            },
+            skills,
+        ));
+    }
+    out
+}
+
+/// Picks an online agent: most matching skills first, then fewest open assigned conversations,
+/// then id (stable). `None` leaves the conversation in the unassigned queue.
+pub async fn route(
+    name: &str,
+    db: &dyn SqlDatabase,
+    hub: &dyn LiveHub,
+    skills: &[String],
+) -> ApiResult<Option<Author>> {
+    let agents = online(hub);
+    if agents.is_empty() {
+        return Ok(None);
+    }
+    let rows = db
+        .query(
+            "SELECT user_id, COUNT(*) AS n FROM inbox_assign WHERE object = ?1 GROUP BY user_id",
+            &params![name],
+        )
+        .await?;
+    let load = |id: &str| {
+        rows.iter()
+            .find(|r| r.text("user_id").as_deref() == Some(id))
+            .and_then(|r| r.int("n"))
+            .unwrap_or(0)
+    };
+    let best = agents.into_iter().min_by_key(|(a, s)| {
+        let matched = skills.iter().filter(|k| s.contains(k)).count() as i64;
+        (-matched, load(&a.id), a.id.clone())
+    });
+    Ok(best.map(|(a, _)| a))
+}
+
+/// Publishes mirror events to their tenants' inboxes.
+pub async fn publish(objects: &dyn Objects, events: &[Value]) -> ApiResult<()> {
+    let mut tenants: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["tenant_id"].as_str())
+        .collect();
+    tenants.sort();
+    tenants.dedup();
+    for t in tenants {
+        let mine: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["tenant_id"].as_str() == Some(t))
+            .collect();
+        let mut req = Request::new(Method::Post, "https://inbox/publish");
+        req.body = serde_json::to_vec(&json!({ "events": mine })).unwrap_or_default();
+        let resp = objects
+            .call(&ObjectRef::new(ObjectClass::Inbox, t), req)
+            .await?;
+        if resp.status >= 400 {
+            return Err(ApiError::internal(format!(
+                "inbox publish answered {}",
+                resp.status
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,576 @@
+//! The conversation object natively: live protocol (ordering, acks, typing, read receipts,
+//! presence, resume), idempotency, limits, status machine, internal notes, the mirror outbox
+//! (including a failing mirror), and handoff routing in the inbox object.
+
+use futures::executor::block_on;
+use prism_core::conversations::engine::{self, InitRequest, ObjectEnv};
+use prism_core::conversations::{mirror, model::Participant, model::Status, store};
+use prism_core::objects::{self, inbox, ObjectContext};
+use prism_core::pagination::PageRequest;
+use prism_core::ports::{ObjectClass, ObjectRef, PortError, Row, SqlDatabase, SqlValue, Statement};
+use prism_core::testing::{ManualClock, MemoryHub, SeqRandom, SqliteDb};
+use serde_json::{json, Value};
+use std::cell::Cell;
+
+const NAME: &str = "ten_1:cnv_1";
+
+struct World {
+    store: SqliteDb,
+    mirror: SqliteDb,
+    hub: MemoryHub,
+    clock: ManualClock,
+    random: SeqRandom,
+}
+
+impl World {
+    fn new() -> World {
+        let w = World {
+            store: SqliteDb::open_in_memory(),
+            mirror: SqliteDb::with_migrations(),
+            hub: MemoryHub::default(),
+            clock: ManualClock::new(1_000_000),
+            random: SeqRandom::default(),
+        };
+        block_on(store::ensure_schema(&w.store)).unwrap();
+        block_on(engine::init(
+            &w.env(),
+            InitRequest {
+                tenant_id: "ten_1".into(),
+                conversation_id: "cnv_1".into(),
+                customer_id: "cus_1".into(),
+                customer_name: "Ann".into(),
+                channel: "web".into(),
+                subject: None,
+                tags: vec!["billing".into()],
+            },
+        ))
+        .unwrap();
+        w
+    }
+
+    fn env(&self) -> ObjectEnv<'_> {
+        ObjectEnv {
+            name: NAME,
+            store: &self.store,
+            hub: &self.hub,
+            clock: &self.clock,
+            random: &self.random,
+        }
+    }
+
+    /// Connects a participant the way the runtime adapter does: admit, attach, greet.
+    fn join(&self, conn: &str, who: &Participant) {
+        let attachment = block_on(engine::connect(&self.env(), who)).unwrap();
+        self.hub.connect(conn, attachment);
+        block_on(engine::joined(&self.env(), conn)).unwrap();
+    }
+
+    fn text(&self, conn: &str, frame: Value) {
+        block_on(engine::on_text(&self.env(), conn, &frame.to_string())).unwrap();
+    }
+
+    fn leave(&self, conn: &str) {
+        let a = self.hub.attachment(conn).unwrap();
+        self.hub.disconnect(conn);
+        block_on(engine::on_close(&self.env(), conn, &a)).unwrap();
+    }
+
+    fn flush(&self, mirror_db: &dyn SqlDatabase) -> Option<i64> {
+        block_on(engine::flush(&self.env(), mirror_db, None)).unwrap()
+    }
+}
+
+fn customer() -> Participant {
+    Participant::Customer {
+        id: "cus_1".into(),
+        name: "Ann".into(),
+    }
+}
+fn customer2() -> Participant {
+    // A second device of the same customer.
+    Participant::Customer {
+        id: "cus_1".into(),
+        name: "Ann".into(),
+    }
+}
+fn agent() -> Participant {
+    Participant::Agent {
+        id: "usr_1".into(),
+        name: "Alex".into(),
+    }
+}
+
+fn types(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| f["type"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+#[test]
+fn two_customers_and_an_agent_see_the_same_ordered_log_with_acks_typing_reads_and_presence() {
+    let w = World::new();
+    w.join("c1", &customer());
+    w.join("c2", &customer2());
+    assert_eq!(types(&w.hub.take("c1")), vec!["welcome"]);
+    w.hub.take("c2");
+    w.join("a1", &agent());
+    assert_eq!(types(&w.hub.take("a1")), vec!["welcome"]);
+    let presence = w.hub.take("c1");
+    assert_eq!(presence[0]["type"], "presence");
+    assert_eq!(presence[0]["state"], "joined");
+    assert_eq!(presence[0]["agent"]["name"], "Alex");
+    w.hub.take("c2");
+
+    w.text(
+        "c1",
+        json!({"type": "message", "client_msg_id": "m1", "text": "Hello"}),
+    );
+    w.text(
+        "a1",
+        json!({"type": "message", "client_msg_id": "a1", "text": "Hi Ann"}),
+    );
+    w.text(
+        "c2",
+        json!({"type": "message", "client_msg_id": "m2", "text": "From my phone"}),
+    );
+    let c1 = w.hub.take("c1");
+    assert_eq!(types(&c1), vec!["message", "ack", "message", "message"]);
+    assert_eq!(c1[1]["seq"], 1);
+    let seqs = |frames: &[Value]| -> Vec<i64> {
+        frames
+            .iter()
+            .filter(|f| f["type"] == "message")
+            .map(|f| f["seq"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&c1), vec![1, 2, 3]);
+    assert_eq!(seqs(&w.hub.take("a1")), vec![1, 2, 3]);
+    assert_eq!(seqs(&w.hub.take("c2")), vec![1, 2, 3]);
+
+    w.text("c1", json!({"type": "typing"}));
+    assert!(w.hub.take("c1").is_empty(), "no echo of one's own typing");
+    let t = w.hub.take("a1");
+    assert_eq!(
+        (t[0]["type"].as_str(), t[0]["author"]["type"].as_str()),
+        (Some("typing"), Some("customer"))
+    );
+    w.hub.take("c2");
+
+    w.text("a1", json!({"type": "read", "up_to_seq": 3}));
+    let r = w.hub.take("c1");
+    assert_eq!(
+        (r[0]["type"].as_str(), r[0]["up_to_seq"].as_i64()),
+        (Some("read"), Some(3))
+    );
+    let meta = block_on(store::load_meta(&w.store, NAME)).unwrap().unwrap();
+    assert_eq!((meta.read_agent, meta.unread_agent), (3, 0));
+
+    w.leave("a1");
+    let left = w.hub.take("c1");
+    assert_eq!(
+        (left[0]["type"].as_str(), left[0]["state"].as_str()),
+        (Some("presence"), Some("left"))
+    );
+}
+
+#[test]
+fn resume_delivers_exactly_the_missed_messages_and_resends_are_acked_not_stored() {
+    let w = World::new();
+    w.join("c1", &customer());
+    w.join("a1", &agent());
+    for i in 1..=3 {
+        w.text("c1", json!({"type": "message", "client_msg_id": format!("m{i}"), "text": format!("msg {i}")}));
+    }
+    // The customer drops after seeing seq 2 and misses the agent's replies.
+    w.leave("c1");
+    for i in 1..=4 {
+        w.text("a1", json!({"type": "message", "client_msg_id": format!("r{i}"), "text": format!("reply {i}")}));
+    }
+    w.join("c1b", &customer());
+    w.hub.take("c1b");
+    w.text("c1b", json!({"type": "hello", "last_seq": 2}));
+    let frames = w.hub.take("c1b");
+    let got: Vec<i64> = frames
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .map(|f| f["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        vec![3, 4, 5, 6, 7],
+        "exactly the missed ones, in order"
+    );
+    assert_eq!(frames.last().unwrap()["type"], "welcome");
+
+    // Re-sending m3 (lost ack) returns the original ack and creates nothing.
+    w.text(
+        "c1b",
+        json!({"type": "message", "client_msg_id": "m3", "text": "msg 3"}),
+    );
+    let again = w.hub.take("c1b");
+    assert_eq!(types(&again), vec!["ack"]);
+    assert_eq!(
+        (again[0]["seq"].as_i64(), again[0]["duplicate"].as_bool()),
+        (Some(3), Some(true))
+    );
+    let h = block_on(engine::history(&w.env(), Some(0), None, 100, false)).unwrap();
+    assert_eq!(h.messages.len(), 7);
+    assert_eq!(
+        h.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn bad_frames_get_error_frames_and_floods_are_cut_off_without_hurting_others() {
+    let w = World::new();
+    w.join("c1", &customer());
+    w.join("c2", &customer2());
+    w.hub.take("c1");
+    w.hub.take("c2");
+    let code = |frames: Vec<Value>| {
+        frames
+            .last()
+            .map(|f| f["code"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    w.text("c1", json!("not an object"));
+    assert_eq!(code(w.hub.take("c1")), "invalid_frame");
+    block_on(engine::on_text(&w.env(), "c1", "{{{")).unwrap();
+    assert_eq!(code(w.hub.take("c1")), "invalid_frame");
+    w.text("c1", json!({"type": "launch"}));
+    assert_eq!(code(w.hub.take("c1")), "unknown_type");
+    w.text(
+        "c1",
+        json!({"type": "message", "client_msg_id": "big", "text": "x".repeat(4001)}),
+    );
+    assert_eq!(code(w.hub.take("c1")), "message_too_large");
+    block_on(engine::on_text(&w.env(), "c1", &"y".repeat(20_000))).unwrap();
+    assert_eq!(code(w.hub.take("c1")), "frame_too_large");
+    assert!(w.hub.take("c2").is_empty(), "nobody else saw any of it");
+
+    // A flood: the burst passes, then rate-limit errors, then the socket is closed (1008).
+    w.clock.advance(10_000);
+    for i in 0..40 {
+        if w.hub.attachment("c1").is_none() {
+            break;
+        }
+        w.text("c1", json!({"type": "typing", "typing": i % 2 == 0}));
+    }
+    assert_eq!(w.hub.closed(), vec![("c1".to_string(), 1008)]);
+    // The conversation is healthy for the other participant.
+    w.text(
+        "c2",
+        json!({"type": "message", "client_msg_id": "ok", "text": "still here"}),
+    );
+    let frames = w.hub.take("c2");
+    assert!(frames.iter().any(|f| f["type"] == "ack"));
+}
+
+#[test]
+fn connections_per_conversation_are_capped_and_strangers_are_refused() {
+    let w = World::new();
+    for i in 0..engine::MAX_CONNECTIONS {
+        w.join(&format!("c{i}"), &customer());
+    }
+    let e = block_on(engine::connect(&w.env(), &customer())).unwrap_err();
+    assert_eq!(e.code.as_str(), "rate_limited");
+    let w = World::new();
+    let stranger = Participant::Customer {
+        id: "cus_other".into(),
+        name: "Eve".into(),
+    };
+    assert_eq!(
+        block_on(engine::connect(&w.env(), &stranger))
+            .unwrap_err()
+            .code
+            .as_str(),
+        "not_found"
+    );
+}
+
+#[test]
+fn status_machine_handoff_notes_and_reopen() {
+    let w = World::new();
+    w.join("c1", &customer());
+    w.join("a1", &agent());
+    w.hub.take("c1");
+    w.hub.take("a1");
+    let m = block_on(engine::set_status(
+        &w.env(),
+        &customer(),
+        Status::PendingHuman,
+        None,
+    ))
+    .unwrap();
+    assert_eq!(m.status, Status::PendingHuman);
+    assert_eq!(w.hub.take("c1")[0]["status"], "pending_human");
+    w.hub.take("a1");
+    assert!(
+        block_on(engine::set_status(
+            &w.env(),
+            &customer(),
+            Status::Resolved,
+            None
+        ))
+        .is_err(),
+        "customers only ask for humans"
+    );
+
+    let n = block_on(engine::note(&w.env(), &agent(), "VIP, be nice")).unwrap();
+    assert_eq!(n.seq, 1);
+    assert!(w.hub.take("c1").is_empty(), "customers never see notes");
+    assert_eq!(w.hub.take("a1")[0]["type"], "note");
+    assert!(block_on(engine::note(&w.env(), &customer(), "sneaky")).is_err());
+    let h = block_on(engine::history(&w.env(), None, None, 50, false)).unwrap();
+    assert!(h.notes.is_none());
+
+    block_on(engine::set_status(
+        &w.env(),
+        &agent(),
+        Status::Resolved,
+        None,
+    ))
+    .unwrap();
+    // The customer writing again reopens it.
+    let p = block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "again",
+        "one more thing",
+        None,
+    ))
+    .unwrap();
+    assert_eq!(p.status, Status::Open);
+    block_on(engine::set_status(&w.env(), &agent(), Status::Closed, None)).unwrap();
+    assert!(block_on(engine::post(&w.env(), &customer(), "late", "hello?", None)).is_err());
+    assert!(
+        block_on(engine::set_status(&w.env(), &agent(), Status::Open, None)).is_err(),
+        "closed is final"
+    );
+}
+
+#[test]
+fn the_mirror_converges_and_never_regresses() {
+    let w = World::new();
+    block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "m1",
+        "Where is my order?",
+        None,
+    ))
+    .unwrap();
+    block_on(engine::set_status(
+        &w.env(),
+        &customer(),
+        Status::PendingHuman,
+        Some("customer_request".into()),
+    ))
+    .unwrap();
+    assert_eq!(w.flush(&w.mirror), None);
+    let page = block_on(mirror::list(
+        &w.mirror,
+        "ten_1",
+        &mirror::Filter::default(),
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let row = &page.items[0];
+    assert_eq!(
+        (row.status, row.last_seq, row.unread_agent),
+        (Status::PendingHuman, 1, 1)
+    );
+    assert_eq!(
+        row.last_message_preview.as_deref(),
+        Some("Where is my order?")
+    );
+    let n = block_on(
+        w.mirror
+            .query("SELECT COUNT(*) AS n FROM conversation_messages", &[]),
+    )
+    .unwrap()[0]
+        .int("n");
+    assert_eq!(n, Some(1));
+    assert_eq!(block_on(store::outbox_len(&w.store, NAME)).unwrap(), 0);
+    // Replaying an old conversation op (an older mirror_version) does not move the row back.
+    let old_meta = block_on(store::load_meta(&w.store, NAME)).unwrap().unwrap();
+    let mut older = old_meta.clone();
+    older.status = Status::Open;
+    block_on(mirror::apply(
+        &w.mirror,
+        &[store::OutboxEntry {
+            id: 1,
+            ops: vec![mirror::op_conversation(&older)],
+            attempts: 0,
+        }],
+    ))
+    .unwrap();
+    let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
+    assert_eq!(row.status, Status::PendingHuman);
+}
+
+/// A database that fails while `down` is set, like an unreachable D1.
+struct Flaky<'a> {
+    inner: &'a SqliteDb,
+    down: Cell<bool>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl SqlDatabase for Flaky<'_> {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        if self.down.get() {
+            return Err(PortError::new("down"));
+        }
+        self.inner.query(sql, params).await
+    }
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        if self.down.get() {
+            return Err(PortError::new("down"));
+        }
+        self.inner.execute(sql, params).await
+    }
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
+        if self.down.get() {
+            return Err(PortError::new("down"));
+        }
+        self.inner.batch(statements).await
+    }
+}
+
+#[test]
+fn a_failed_mirror_write_delays_but_never_loses_messages() {
+    let w = World::new();
+    let flaky = Flaky {
+        inner: &w.mirror,
+        down: Cell::new(true),
+    };
+    for i in 1..=3 {
+        block_on(engine::post(
+            &w.env(),
+            &customer(),
+            &format!("m{i}"),
+            "hello",
+            None,
+        ))
+        .unwrap();
+    }
+    let first = w.flush(&flaky);
+    let second = w.flush(&flaky);
+    assert!(
+        first.is_some() && second > first,
+        "backs off: {first:?} then {second:?}"
+    );
+    assert!(
+        block_on(store::outbox_len(&w.store, NAME)).unwrap() > 0,
+        "kept for retry"
+    );
+    // The conversation itself kept working meanwhile.
+    assert_eq!(
+        block_on(engine::history(&w.env(), Some(0), None, 10, false))
+            .unwrap()
+            .messages
+            .len(),
+        3
+    );
+    flaky.down.set(false);
+    assert_eq!(w.flush(&flaky), None);
+    let n = block_on(
+        w.mirror
+            .query("SELECT COUNT(*) AS n FROM conversation_messages", &[]),
+    )
+    .unwrap()[0]
+        .int("n");
+    assert_eq!(n, Some(3));
+    assert_eq!(
+        block_on(mirror::get(&w.mirror, "ten_1", "cnv_1"))
+            .unwrap()
+            .last_seq,
+        3
+    );
+}
+
+#[test]
+fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
+    let db = SqliteDb::open_in_memory();
+    let hub = MemoryHub::default();
+    let clock = ManualClock::new(0);
+    let random = SeqRandom::default();
+    let target = ObjectRef::new(ObjectClass::Inbox, "ten_1");
+    let cx = ObjectContext {
+        target: &target,
+        store: &db,
+        hub: &hub,
+        clock: &clock,
+        random: &random,
+        mirror: None,
+        objects: None,
+    };
+    let route = |skills: &[&str]| -> Option<String> {
+        let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
+        block_on(inbox::ensure_schema(&db)).unwrap();
+        block_on(inbox::route("ten_1", &db, &hub, &skills))
+            .unwrap()
+            .map(|a| a.id)
+    };
+    assert_eq!(
+        route(&["billing"]),
+        None,
+        "nobody online: stays in the queue"
+    );
+    let join = |conn: &str, id: &str, skills: Value| {
+        let a = block_on(objects::connect(
+            &cx,
+            Some(&json!({"kind": "agent", "id": id, "name": id}).to_string()),
+            json!({"skills": skills}),
+        ))
+        .unwrap();
+        hub.connect(conn, a);
+    };
+    join("s1", "usr_a", json!(["billing"]));
+    join("s2", "usr_b", json!(["billing", "es"]));
+    join("s3", "usr_c", json!([]));
+    assert_eq!(
+        route(&["billing", "es"]).as_deref(),
+        Some("usr_b"),
+        "best skill match"
+    );
+    // Give usr_a two open conversations and usr_b none: billing goes to usr_b (least load).
+    let publish = |events: Value| {
+        let mut req =
+            prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
+        req.body = json!({ "events": events }).to_string().into_bytes();
+        assert_eq!(block_on(objects::handle(&cx, req)).0.status, 204);
+    };
+    publish(json!([
+        {"kind": "conversation.assigned", "tenant_id": "ten_1", "conversation_id": "c1", "status": "pending_human", "data": {"assignee": {"type": "agent", "id": "usr_a", "name": "a"}}},
+        {"kind": "conversation.assigned", "tenant_id": "ten_1", "conversation_id": "c2", "status": "pending_human", "data": {"assignee": {"type": "agent", "id": "usr_a", "name": "a"}}}
+    ]));
+    assert_eq!(route(&["billing"]).as_deref(), Some("usr_b"));
+    // Agents receive the events live, in order, with sequence numbers.
+    let frames = hub.take("s1");
+    assert_eq!(
+        frames
+            .iter()
+            .map(|f| f["seq"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    // Resolving frees the load.
+    publish(json!([
+        {"kind": "conversation.status", "tenant_id": "ten_1", "conversation_id": "c1", "status": "resolved", "data": {}},
+        {"kind": "conversation.status", "tenant_id": "ten_1", "conversation_id": "c2", "status": "resolved", "data": {}}
+    ]));
+    assert_eq!(
+        route(&["billing"]).as_deref(),
+        Some("usr_a"),
+        "equal load: stable order by id"
+    );
+    let page = block_on(inbox::events_after("ten_1", &db, 2, 10)).unwrap();
+    assert_eq!(page.events.len(), 2);
+}

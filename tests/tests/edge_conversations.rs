@@ -1,0 +1,457 @@
+//! Live conversations end to end in workerd: Durable Object per conversation, hibernatable
+//! WebSockets, the SSE and POST fallbacks, resume, idempotency, the D1 mirror, and handoff to an
+//! agent on the live inbox.
+
+use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role, Tenant};
+use prism_e2e::sse::SseClient;
+use prism_e2e::ws::WsClient;
+use prism_e2e::{Edge, EdgeOptions};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(10);
+
+struct Conv {
+    id: String,
+    token: String,
+}
+
+async fn start(base: &str, t: &Tenant, name: &str) -> Conv {
+    let r = call(
+        base,
+        "POST",
+        "/v1/conversations",
+        Some(&t.secret_key),
+        Some(&json!({"name": name, "tags": ["billing"]})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    Conv {
+        id: r.body["conversation"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .into(),
+        token: r.body["token"].as_str().unwrap().into(),
+    }
+}
+
+fn live(edge: &Edge, conv: &str, token: &str) -> String {
+    edge.ws_url(&format!("/v1/conversations/{conv}/live?token={token}"))
+}
+
+fn seqs(frames: &[Value]) -> Vec<i64> {
+    frames
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .map(|f| f["seq"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn customers_and_an_agent_share_an_ordered_live_conversation() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("live"), "enterprise", None).await;
+    let c = start(base, &t, "Ann").await;
+    let (_, agent) = user_with_role(base, &t, "agent").await;
+
+    let mut c1 = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    let w = c1.recv_type("welcome", T).await;
+    assert_eq!(
+        (w["you"]["type"].as_str(), w["status"].as_str()),
+        (Some("customer"), Some("open"))
+    );
+    let mut c2 = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    c2.recv_type("welcome", T).await;
+    let mut a = WsClient::connect(&live(edge, &c.id, &agent)).await;
+    assert_eq!(a.recv_type("welcome", T).await["you"]["type"], "agent");
+    let p = c1.recv_type("presence", T).await;
+    assert_eq!(
+        (p["state"].as_str(), p["agent"]["type"].as_str()),
+        (Some("joined"), Some("agent"))
+    );
+    c2.recv_type("presence", T).await;
+
+    c1.send_json(
+        &json!({"type": "message", "client_msg_id": "c1-1", "text": "Hello, is anyone there?"}),
+    )
+    .await;
+    let ack = c1.recv_type("ack", T).await;
+    assert_eq!(ack["seq"], 1);
+    a.send_json(&json!({"type": "message", "client_msg_id": "a-1", "text": "Hi Ann, Alex here."}))
+        .await;
+    assert_eq!(a.recv_type("ack", T).await["seq"], 2);
+    c2.send_json(&json!({"type": "message", "client_msg_id": "c2-1", "text": "(from my phone)"}))
+        .await;
+    assert_eq!(c2.recv_type("ack", T).await["seq"], 3);
+    for client in [&mut c1, &mut c2, &mut a] {
+        let frames = client.drain(Duration::from_millis(700)).await;
+        let mut got = seqs(&frames);
+        got.retain(|s| *s > 0);
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "in order: {got:?}");
+    }
+
+    c1.send_json(&json!({"type": "typing"})).await;
+    let typing = a.recv_type("typing", T).await;
+    assert_eq!(typing["author"]["type"], "customer");
+    a.send_json(&json!({"type": "read", "up_to_seq": 3})).await;
+    let read = c1.recv_type("read", T).await;
+    assert_eq!(
+        (read["up_to_seq"].as_i64(), read["author"]["type"].as_str()),
+        (Some(3), Some("agent"))
+    );
+
+    a.close().await;
+    let left = c1.recv_type("presence", T).await;
+    assert_eq!(left["state"], "left");
+
+    // Pings are answered by the runtime itself.
+    c1.send_text(r#"{"type":"ping"}"#).await;
+    assert_eq!(c1.recv_type("pong", T).await["type"], "pong");
+}
+
+#[tokio::test]
+async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_are_deduplicated() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("resume"), "enterprise", None).await;
+    let c = start(base, &t, "Bo").await;
+    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    cust.recv_type("welcome", T).await;
+    let mut a = WsClient::connect(&live(edge, &c.id, &agent)).await;
+    a.recv_type("welcome", T).await;
+    for i in 1..=2 {
+        cust.send_json(&json!({"type": "message", "client_msg_id": format!("m{i}"), "text": format!("question {i}")})).await;
+        cust.recv_type("ack", T).await;
+    }
+    cust.kill();
+    for i in 1..=3 {
+        a.send_json(&json!({"type": "message", "client_msg_id": format!("r{i}"), "text": format!("answer {i}")})).await;
+        a.recv_type("ack", T).await;
+    }
+    let mut back = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    back.recv_type("welcome", T).await;
+    back.send_json(&json!({"type": "hello", "last_seq": 2}))
+        .await;
+    let frames = back.drain(Duration::from_millis(800)).await;
+    assert_eq!(
+        seqs(&frames),
+        vec![3, 4, 5],
+        "exactly the missed messages: {frames:?}"
+    );
+
+    back.send_json(&json!({"type": "message", "client_msg_id": "m2", "text": "question 2"}))
+        .await;
+    let dup = back.recv_type("ack", T).await;
+    assert_eq!(
+        (dup["seq"].as_i64(), dup["duplicate"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let h = call(
+        base,
+        "GET",
+        &format!(
+            "/v1/conversations/{}/messages?after_seq=0&token={}",
+            c.id, c.token
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        h.body["messages"].as_array().unwrap().len(),
+        5,
+        "{}",
+        h.body
+    );
+}
+
+#[tokio::test]
+async fn sse_and_post_give_the_same_guarantees() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("sse"), "enterprise", None).await;
+    let c = start(base, &t, "Cy").await;
+    let events = format!("{base}/v1/conversations/{}/events?token={}", c.id, c.token);
+    let mut sse = SseClient::connect(&events, None).await;
+    assert_eq!(sse.next_named("welcome", T).await.data["status"], "open");
+    let post = |key: &str, text: &str| {
+        let (url, key, text, token) = (
+            format!("{base}/v1/conversations/{}/messages", c.id),
+            key.to_string(),
+            text.to_string(),
+            c.token.clone(),
+        );
+        async move {
+            let r = prism_e2e::http()
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&json!({"text": text}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s1, b1) = post("k1", "first").await;
+    assert_eq!((s1, b1["ack"]["seq"].as_i64()), (201, Some(1)));
+    let (s2, b2) = post("k1", "first").await;
+    assert_eq!(
+        (
+            s2,
+            b2["ack"]["duplicate"].as_bool(),
+            b2["ack"]["seq"].as_i64()
+        ),
+        (200, Some(true), Some(1)),
+        "a retried POST stores nothing"
+    );
+    post("k2", "second").await;
+    let e1 = sse.next_named("message", T).await;
+    let e2 = sse.next_named("message", T).await;
+    assert_eq!((e1.id.as_deref(), e2.id.as_deref()), (Some("1"), Some("2")));
+    assert_eq!(e2.data["text"], "second");
+    drop(sse);
+    post("k3", "third").await;
+    post("k4", "fourth").await;
+    let mut again = SseClient::connect(&events, Some("2")).await;
+    again.next_named("welcome", T).await;
+    let r1 = again.next_named("message", T).await;
+    let r2 = again.next_named("message", T).await;
+    assert_eq!(
+        (r1.id.as_deref(), r2.id.as_deref()),
+        (Some("3"), Some("4")),
+        "Last-Event-ID resume"
+    );
+}
+
+#[tokio::test]
+async fn tokens_reach_only_their_own_conversation_and_tenant() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let a = create_tenant(base, &unique_slug("ca"), "enterprise", None).await;
+    let b = create_tenant(base, &unique_slug("cb"), "enterprise", None).await;
+    let c1 = start(base, &a, "One").await;
+    let c2 = start(base, &a, "Two").await;
+    let cb = start(base, &b, "Other").await;
+    let r = call(
+        base,
+        "GET",
+        &format!("/v1/conversations/{}/messages", c2.id),
+        Some(&c1.token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404, "conversation A's token on conversation B");
+    let r = call(
+        base,
+        "GET",
+        &format!("/v1/conversations/{}", c1.id),
+        Some(&b.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404, "tenant B's key on tenant A's conversation");
+    let r = call(
+        base,
+        "GET",
+        &format!("/v1/conversations/{}", cb.id),
+        Some(&c1.token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let list = call(
+        base,
+        "GET",
+        "/v1/conversations?limit=100",
+        Some(&b.secret_key),
+        None,
+    )
+    .await;
+    assert!(!list.body.to_string().contains(&c1.id));
+    // Customers cannot use agent-only routes with their token.
+    let r = call(
+        base,
+        "POST",
+        &format!("/v1/conversations/{}/notes", c1.id),
+        Some(&c1.token),
+        Some(&json!({"text": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn malformed_oversized_unknown_and_flooding_frames_leave_the_conversation_healthy() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("abuse"), "enterprise", None).await;
+    let c = start(base, &t, "Dee").await;
+    let mut bad = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    bad.recv_type("welcome", T).await;
+    let mut good = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    good.recv_type("welcome", T).await;
+    for (frame, code) in [
+        ("not json".to_string(), "invalid_frame"),
+        (json!({"type": "teleport"}).to_string(), "unknown_type"),
+        (
+            json!({"type": "message", "client_msg_id": "x", "text": "y".repeat(5000)}).to_string(),
+            "message_too_large",
+        ),
+        ("z".repeat(20_000), "frame_too_large"),
+    ] {
+        bad.send_text(&frame).await;
+        assert_eq!(bad.recv_type("error", T).await["code"], code);
+    }
+    for i in 0..60 {
+        bad.send_json(&json!({"type": "typing", "typing": i % 2 == 0}))
+            .await;
+    }
+    assert_eq!(
+        bad.closed_with(T).await,
+        Some(1008),
+        "a flooding connection is closed"
+    );
+    good.send_json(&json!({"type": "message", "client_msg_id": "ok", "text": "still works"}))
+        .await;
+    assert_eq!(good.recv_type("ack", T).await["seq"], 1);
+}
+
+#[tokio::test]
+async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("handoff"), "enterprise", None).await;
+    let (agent_id, agent) = user_with_role(base, &t, "agent").await;
+    call(
+        base,
+        "PATCH",
+        &format!("/v1/users/{agent_id}"),
+        Some(&t.secret_key),
+        Some(&json!({"skills": ["billing"]})),
+    )
+    .await;
+    let (_, agent) = (agent_id.clone(), agent);
+    let mut inbox = WsClient::connect(&edge.ws_url(&format!("/v1/inbox/live?token={agent}"))).await;
+    let online = call(base, "GET", "/v1/inbox/online", Some(&t.secret_key), None).await;
+    assert_eq!(
+        online.body["agents"][0][0]["id"],
+        agent_id.as_str(),
+        "{}",
+        online.body
+    );
+
+    let c = start(base, &t, "Eve").await;
+    let created = inbox.recv_json(T).await;
+    assert_eq!(
+        (created["type"].as_str(), created["kind"].as_str()),
+        (Some("event"), Some("conversation.created"))
+    );
+    let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
+    cust.recv_type("welcome", T).await;
+    let r = call(
+        base,
+        "POST",
+        &format!("/v1/conversations/{}/handoff", c.id),
+        Some(&c.token),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["assignee_id"],
+        agent_id.as_str(),
+        "routed to the online agent with the skill"
+    );
+    let status = cust.recv_type("status", T).await;
+    assert_eq!(status["status"], "pending_human");
+    let mut kinds = vec![];
+    while kinds.len() < 2 {
+        kinds.push(
+            inbox.recv_type("event", T).await["kind"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert!(
+        kinds.contains(&"conversation.status".to_string())
+            && kinds.contains(&"conversation.assigned".to_string()),
+        "{kinds:?}"
+    );
+    // The inbox lists it as pending for that agent (the D1 mirror has converged).
+    let mine = call(
+        base,
+        "GET",
+        &format!("/v1/conversations?status=pending_human&assignee={agent_id}"),
+        Some(&t.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(mine.body["items"][0]["id"], c.id.as_str(), "{}", mine.body);
+}
+
+#[tokio::test]
+async fn history_and_sequence_numbers_survive_a_runtime_restart() {
+    let mut edge = Edge::start(EdgeOptions::default());
+    let base = edge.base.clone();
+    let t = create_tenant(&base, &unique_slug("restart"), "enterprise", None).await;
+    let c = start(&base, &t, "Flo").await;
+    let post = |i: u32| {
+        let (base, id, token) = (base.clone(), c.id.clone(), c.token.clone());
+        async move {
+            call(
+                &base,
+                "POST",
+                &format!("/v1/conversations/{id}/messages"),
+                Some(&token),
+                Some(&json!({"text": format!("m{i}"), "client_msg_id": format!("k{i}")})),
+            )
+            .await
+        }
+    };
+    for i in 1..=3 {
+        assert_eq!(post(i).await.status, 201);
+    }
+    edge.restart();
+    let r = post(4).await;
+    assert_eq!(
+        r.body["ack"]["seq"], 4,
+        "sequence continues after the restart: {}",
+        r.body
+    );
+    let h = call(
+        &base,
+        "GET",
+        &format!("/v1/conversations/{}/messages?after_seq=0", c.id),
+        Some(&c.token),
+        None,
+    )
+    .await;
+    let got: Vec<i64> = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, vec![1, 2, 3, 4]);
+    let row = call(
+        &base,
+        "GET",
+        &format!(
+            "/v1/conversations?customer_id={}",
+            h.body["messages"][0]["author"]["id"].as_str().unwrap()
+        ),
+        Some(&t.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(
+        row.body["items"][0]["last_seq"], 4,
+        "the D1 mirror converged: {}",
+        row.body
+    );
+}

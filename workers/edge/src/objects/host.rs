@@ -1,0 +1,187 @@
+//! Hosts the core's object logic in a Durable Object: builds the object context from the
+//! object's storage, sockets and bindings, and turns runtime events (fetch, socket frames,
+//! closes, alarms) into calls into `prism_core::objects`. Every object class uses it.
+
+use super::hub::{ConnMeta, DoHub};
+use super::DurableObjects;
+use crate::convert;
+use crate::d1::D1;
+use crate::do_sql::DoSql;
+use crate::system::{CryptoRandom, JsClock};
+use prism_core::conversations::protocol::{PING, PONG};
+use prism_core::objects::{self, ObjectContext, RetryAfter, NAME_HEADER, PARTICIPANT_HEADER};
+use prism_core::ports::{ObjectClass, ObjectRef};
+use prism_core::request_id::new_uuid;
+use serde_json::json;
+use worker::{Env, Request, Response, Result, State, WebSocket, WebSocketPair};
+
+/// Storage key of the object's own name (alarms carry no request to read it from).
+const NAME_KEY: &str = "__object_name";
+/// The subprotocol we select when a browser offers one (it must get one of its offers back).
+const SUBPROTOCOL: &str = "prism.v1";
+/// The header carrying extra connection data (an agent's skills) from the edge.
+const SKILLS_HEADER: &str = "x-prism-skills";
+
+pub struct Host<'a> {
+    pub class: ObjectClass,
+    pub state: &'a State,
+    pub env: &'a Env,
+}
+
+impl Host<'_> {
+    /// Answers `{"type":"ping"}` without waking the object (hibernation stays cheap).
+    pub fn enable_auto_pong(state: &State) {
+        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING, PONG) {
+            state.set_websocket_auto_response(&pair);
+        }
+    }
+
+    async fn with_context<T>(&self, name: &str, f: impl AsyncFnOnce(&ObjectContext<'_>) -> T) -> T {
+        let target = ObjectRef::new(self.class, name);
+        let store = DoSql(self.state.storage().sql());
+        let hub = DoHub::new(self.state);
+        let mirror = self.env.d1("DB").ok().map(D1);
+        let objects = DurableObjects(self.env.clone());
+        let cx = ObjectContext {
+            target: &target,
+            store: &store,
+            hub: &hub,
+            clock: &JsClock,
+            random: &CryptoRandom,
+            mirror: mirror.as_ref().map(|m| m as _),
+            objects: Some(&objects),
+        };
+        f(&cx).await
+    }
+
+    async fn remember_name(&self, name: &str) -> Result<()> {
+        if self
+            .state
+            .storage()
+            .get::<String>(NAME_KEY)
+            .await
+            .ok()
+            .flatten()
+            .as_deref()
+            != Some(name)
+        {
+            self.state.storage().put(NAME_KEY, name).await?;
+        }
+        Ok(())
+    }
+
+    async fn schedule(&self, retry: RetryAfter) -> Result<()> {
+        if let Some(ms) = retry {
+            self.state.storage().set_alarm(ms).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn fetch(&self, req: Request) -> Result<Response> {
+        let name = req.headers().get(NAME_HEADER)?.unwrap_or_default();
+        if name.is_empty() {
+            return Response::error("object name missing", 400);
+        }
+        self.remember_name(&name).await?;
+        let upgrade = req
+            .headers()
+            .get("upgrade")?
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+        if upgrade && req.path() == "/live" {
+            return self.accept(&name, req).await;
+        }
+        let core_req = convert::request_from_worker(req).await?;
+        let (resp, retry) = self
+            .with_context(&name, async |cx| objects::handle(cx, core_req).await)
+            .await;
+        self.schedule(retry).await?;
+        convert::response_to_worker(resp)
+    }
+
+    async fn accept(&self, name: &str, req: Request) -> Result<Response> {
+        let participant = req.headers().get(PARTICIPANT_HEADER)?;
+        let skills: serde_json::Value = req
+            .headers()
+            .get(SKILLS_HEADER)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let request_id = req.headers().get("x-request-id")?.unwrap_or_default();
+        let offered = req.headers().get("sec-websocket-protocol")?;
+        let admitted = self
+            .with_context(name, async |cx| {
+                objects::connect(cx, participant.as_deref(), json!({ "skills": skills })).await
+            })
+            .await;
+        let attachment = match admitted {
+            Ok(a) => a,
+            Err(e) => return convert::response_to_worker(e.into_response(&request_id)),
+        };
+        let pair = WebSocketPair::new()?;
+        let id = new_uuid(&CryptoRandom);
+        self.state.accept_web_socket(&pair.server);
+        pair.server.serialize_attachment(ConnMeta {
+            id: id.clone(),
+            object: name.to_string(),
+            attachment,
+        })?;
+        let retry = self
+            .with_context(name, async |cx| objects::joined(cx, &id).await)
+            .await;
+        self.schedule(retry).await?;
+        let mut resp = Response::from_websocket(pair.client)?;
+        if offered.is_some() {
+            resp.headers_mut()
+                .set("sec-websocket-protocol", SUBPROTOCOL)?;
+        }
+        Ok(resp)
+    }
+
+    pub async fn message(&self, ws: WebSocket, text: &str) -> Result<()> {
+        let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? else {
+            return Ok(());
+        };
+        let retry = self
+            .with_context(&meta.object, async |cx| {
+                objects::on_text(cx, &meta.id, text).await
+            })
+            .await;
+        self.schedule(retry).await
+    }
+
+    pub async fn close(&self, ws: WebSocket, code: usize, reason: String) -> Result<()> {
+        // Complete the closing handshake; 1005/1006 are reserved and may not be sent.
+        let code = if (1000..=4999).contains(&code) && code != 1005 && code != 1006 {
+            code as u16
+        } else {
+            1000
+        };
+        let _ = ws.close(Some(code), Some(reason));
+        if let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? {
+            let retry = self
+                .with_context(&meta.object, async |cx| {
+                    objects::on_close(cx, &meta.id, &meta.attachment).await
+                })
+                .await;
+            self.schedule(retry).await?;
+        }
+        Ok(())
+    }
+
+    /// Retries the mirror outbox.
+    pub async fn alarm(&self) -> Result<Response> {
+        if let Some(name) = self
+            .state
+            .storage()
+            .get::<String>(NAME_KEY)
+            .await
+            .ok()
+            .flatten()
+        {
+            let retry = self
+                .with_context(&name, async |cx| objects::flush(cx).await)
+                .await;
+            self.schedule(retry).await?;
+        }
+        Response::ok("")
+    }
+}

@@ -1,0 +1,61 @@
+//! The tenant inbox Durable Object: the agents' live feed, presence and routing. All logic is
+//! `prism_core::objects::inbox`.
+
+use super::host::Host;
+use prism_core::ports::ObjectClass;
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage,
+};
+
+#[durable_object]
+pub struct InboxObject {
+    state: State,
+    env: Env,
+}
+
+impl InboxObject {
+    fn host(&self) -> Host<'_> {
+        Host {
+            class: ObjectClass::Inbox,
+            state: &self.state,
+            env: &self.env,
+        }
+    }
+}
+
+impl DurableObject for InboxObject {
+    fn new(state: State, env: Env) -> Self {
+        Host::enable_auto_pong(&state);
+        Self { state, env }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        self.host().fetch(req).await
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        if let WebSocketIncomingMessage::String(t) = message {
+            self.host().message(ws, &t).await?;
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        self.host().close(ws, code, reason).await
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
+    }
+}
