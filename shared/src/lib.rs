@@ -21,6 +21,7 @@
 //! - No panics on any input: a panic in WASM kills the instance. Handlers return
 //!   [`error::ApiError`] instead.
 
+pub mod ai;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -30,6 +31,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod input;
+pub mod knowledge;
 pub mod live;
 pub mod objects;
 pub mod pagination;

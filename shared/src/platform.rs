@@ -1,7 +1,7 @@
 //! The ports and configuration one request runs against, assembled by the adapter.
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ports::{Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer};
+use crate::ports::{Background, Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -42,6 +42,13 @@ impl Config {
         "environment",
         "platform_admin_secret",
         "jwt_signing_keys",
+        "gemini_api_key",
+        "gemini_base_url",
+        "gemini_model",
+        "openai_api_key",
+        "openai_base_url",
+        "openai_model",
+        "openai_embedding_model",
     ];
 
     pub fn new() -> Self {
@@ -84,11 +91,14 @@ pub struct Platform {
     pub random: Rc<dyn Random>,
     pub log: Rc<dyn Logger>,
     pub timer: Rc<dyn Timer>,
+    pub background: Rc<dyn Background>,
     pub kv: Option<Rc<dyn KvStore>>,
     pub db: Option<Rc<dyn SqlDatabase>>,
     pub objects: Option<Rc<dyn Objects>>,
     pub http: Option<Rc<dyn HttpClient>>,
     pub config: Config,
+    /// Tenants' vector indexes kept between requests (per isolate).
+    pub vectors: Rc<crate::knowledge::cache::VectorCache>,
 }
 
 impl Platform {

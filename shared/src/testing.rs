@@ -271,6 +271,9 @@ pub struct TestRig {
     pub log: Rc<VecLogger>,
     pub random: Rc<SeqRandom>,
     pub config: Config,
+    pub vectors: Rc<crate::knowledge::cache::VectorCache>,
+    /// Outbound HTTP for tests of provider clients (a scripted fake); none by default.
+    pub http: RefCell<Option<Rc<dyn crate::ports::HttpClient>>>,
 }
 
 /// The platform admin secret and JWT keys a [`TestRig`] is configured with.
@@ -292,6 +295,8 @@ impl TestRig {
             log: Rc::new(VecLogger::default()),
             random: Rc::new(SeqRandom::default()),
             config,
+            vectors: Rc::default(),
+            http: RefCell::new(None),
         }
     }
 
@@ -300,22 +305,33 @@ impl TestRig {
     }
 
     pub fn platform(&self) -> Rc<Platform> {
-        Rc::new(Platform {
+        // Objects run in-process; the platform they use for AI answers has no objects itself
+        // (it is already inside an object's transaction).
+        let inner = Rc::new(self.build(None));
+        let objects = Rc::new(crate::objects::in_process::InProcessObjects {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+            platform: Some(inner),
+        });
+        Rc::new(self.build(Some(objects)))
+    }
+
+    fn build(&self, objects: Option<Rc<dyn crate::ports::Objects>>) -> Platform {
+        Platform {
             runtime: RuntimeKind::Native,
             clock: self.clock.clone(),
             random: self.random.clone(),
             log: self.log.clone(),
+            timer: self.clock.clone(),
+            background: Rc::new(crate::ports::Inline),
             kv: Some(self.kv.clone()),
             db: Some(self.db.clone()),
-            objects: Some(Rc::new(crate::objects::in_process::InProcessObjects {
-                db: self.db.clone(),
-                clock: self.clock.clone(),
-                random: self.random.clone(),
-            })),
-            timer: self.clock.clone(),
-            http: None,
+            objects,
+            http: self.http.borrow().clone(),
             config: self.config.clone(),
-        })
+            vectors: self.vectors.clone(),
+        }
     }
 }
 
@@ -366,6 +382,10 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         (Method::Post, "/v1/conversations/{conversation_id}/token") => {
             json!({"visitor_id": "vis_aaaaaaaaaaaaaaaaaaaaaaaaaa"})
         }
+        (Method::Post, "/v1/knowledge/documents") | (Method::Put, "/v1/knowledge/documents/{document_id}") => {
+            json!({"title": "Sample", "content": "Sample knowledge: parcels ship within two days."})
+        }
+        (Method::Put, "/v1/tenant/secrets/{name}") => json!({"value": "sample-secret"}),
         (Method::Post, "/v1/canned-responses")
         | (Method::Put, "/v1/canned-responses/{canned_id}") => {
             json!({"shortcut": "sample", "title": "Sample", "text": "Hello from a canned response"})
@@ -378,7 +398,7 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
 /// Panics when a parameter has no value, so new parameters get test resources.
 pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
     let mut path = r.template.to_string();
-    for (name, value) in values.iter().copied().chain([("flag", "ai_answers")]) {
+    for (name, value) in values.iter().copied().chain([("flag", "ai_answers"), ("name", "sample")]) {
         path = path.replace(&format!("{{{name}}}"), value);
     }
     assert!(
@@ -387,4 +407,44 @@ pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
         r.template
     );
     path
+}
+
+/// Outbound HTTP answered by a test's script (a fake Gemini or OpenAI), recording every request.
+pub struct ScriptedHttp {
+    #[allow(clippy::type_complexity)]
+    handler: Box<dyn Fn(&crate::http::Request, usize) -> crate::http::Response>,
+    pub calls: RefCell<Vec<crate::http::Request>>,
+}
+
+impl ScriptedHttp {
+    /// `handler(request, call_index)` builds each response.
+    pub fn new(handler: impl Fn(&crate::http::Request, usize) -> crate::http::Response + 'static) -> Rc<ScriptedHttp> {
+        Rc::new(ScriptedHttp { handler: Box::new(handler), calls: RefCell::new(Vec::new()) })
+    }
+
+    /// An SSE response streaming `events` as `data:` frames, one chunk each.
+    pub fn sse(events: &[String]) -> crate::http::Response {
+        let chunks: Vec<Vec<u8>> = events.iter().map(|e| format!("data: {e}\n\n").into_bytes()).collect();
+        let mut r = crate::http::Response::new(200);
+        r.headers.set("content-type", "text/event-stream");
+        r.body = crate::http::Body::Stream(Box::pin(futures::stream::iter(chunks)));
+        r
+    }
+
+    /// A response whose body never produces a byte (a provider that hangs).
+    pub fn hanging() -> crate::http::Response {
+        let mut r = crate::http::Response::new(200);
+        r.body = crate::http::Body::Stream(Box::pin(futures::stream::pending()));
+        r
+    }
+}
+
+#[async_trait(?Send)]
+impl crate::ports::HttpClient for ScriptedHttp {
+    async fn send(&self, req: crate::http::Request) -> Result<crate::http::Response, PortError> {
+        let n = self.calls.borrow().len();
+        let resp = (self.handler)(&req, n);
+        self.calls.borrow_mut().push(req);
+        Ok(resp)
+    }
 }

@@ -510,6 +510,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         random: &random,
         mirror: None,
         objects: None,
+        platform: None,
     };
     let route = |skills: &[&str]| -> Option<String> {
         let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();

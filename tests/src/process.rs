@@ -94,6 +94,21 @@ fn artifacts_dir() -> PathBuf {
     d
 }
 
+/// Builds the worker once per test binary (a no-op when it is up to date); runtimes then start
+/// with builds disabled, so they serve exactly this build.
+fn build_once() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = crate::repo_root();
+        let out = Command::new(root.join("scripts/build-worker"))
+            .current_dir(&root)
+            .env_remove("PRISM_SKIP_BUILD")
+            .output()
+            .expect("scripts/build-worker");
+        assert!(out.status.success(), "worker build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
 /// Options for starting the edge runtime.
 #[derive(Clone, Debug, Default)]
 pub struct EdgeOptions {
@@ -120,6 +135,7 @@ impl Edge {
 
     /// A runtime of its own (for tests that restart it or need special configuration).
     pub fn start(opts: EdgeOptions) -> Edge {
+        build_once();
         let port = free_port();
         let dir = artifacts_dir();
         let state_dir = dir.join(format!("state-{port}-{}", std::process::id()));
@@ -143,6 +159,7 @@ impl Edge {
         let mut c = Command::new(root.join("node_modules/.bin/wrangler"));
         c.current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
+            .env("PRISM_SKIP_BUILD", "1")
             .env("CI", "1");
         c
     }

@@ -163,6 +163,12 @@ impl<'a> Conversation<'a> {
         .await
     }
 
+    /// Asks the object to answer customer message `seq` with the AI (streams to live clients).
+    pub async fn ai_answer(&self, seq: i64) -> ApiResult<()> {
+        raw::<()>(self.p, &self.target, Method::Post, &format!("{}?reply_to={seq}", crate::objects::AI_ANSWER_PATH), None).await?;
+        Ok(())
+    }
+
     pub async fn read(&self, participant: Participant, up_to_seq: i64) -> ApiResult<()> {
         raw(
             self.p,

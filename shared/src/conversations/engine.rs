@@ -644,13 +644,14 @@ pub async fn joined(env: &ObjectEnv<'_>, conn: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// A text frame from a connection.
-pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<()> {
+/// A text frame from a connection. Returns the sequence number of a new customer message that
+/// the AI may answer.
+pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<Option<i64>> {
     let Some(c) = env.hub.connections().into_iter().find(|c| c.id == conn) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(who) = attachment_participant(&c.attachment) else {
-        return Ok(());
+        return Ok(None);
     };
     // Flood control per connection, state kept in the socket's attachment.
     let mut attachment = c.attachment.clone();
@@ -671,7 +672,7 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<(
                 ),
             );
         }
-        return Ok(());
+        return Ok(None);
     }
     attachment["tat"] = json!(d.next.tat);
     attachment["strikes"] = json!(0);
@@ -681,7 +682,7 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<(
         Ok(f) => f,
         Err(e) => {
             env.send(conn, &e.frame());
-            return Ok(());
+            return Ok(None);
         }
     };
     match frame {
@@ -717,10 +718,16 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<(
         } => {
             if let Err(e) = protocol::validate_message(&client_msg_id, &text) {
                 env.send(conn, &e.frame());
-                return Ok(());
+                return Ok(None);
             }
             match post(env, &who, &client_msg_id, &text, None).await {
-                Ok(p) => env.send(conn, &ServerFrame::Ack(p.ack)),
+                Ok(p) => {
+                    let fresh = !p.ack.duplicate && matches!(who, Participant::Customer { .. }) && p.status.ai_answers();
+                    env.send(conn, &ServerFrame::Ack(p.ack));
+                    if fresh {
+                        return Ok(Some(p.message.seq));
+                    }
+                }
                 Err(e) if e.code == ErrorCode::Conflict => {
                     env.send(conn, &ServerFrame::error("conversation_closed", e.message))
                 }
@@ -739,7 +746,7 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<(
         }
         ClientFrame::Read { up_to_seq } => read(env, &who, up_to_seq).await?,
     }
-    Ok(())
+    Ok(None)
 }
 
 /// A connection closed: announce an agent's departure when it was their last connection.

@@ -13,6 +13,8 @@ pub struct InProcessObjects {
     pub db: Rc<dyn SqlDatabase>,
     pub clock: Rc<dyn Clock>,
     pub random: Rc<dyn Random>,
+    /// The platform objects use for AI answers (built without objects of its own).
+    pub platform: Option<Rc<crate::platform::Platform>>,
 }
 
 #[async_trait(?Send)]
@@ -32,6 +34,7 @@ impl Objects for InProcessObjects {
                 clock: &*self.clock,
                 random: &*self.random,
             }),
+            platform: self.platform.as_deref(),
         };
         let (resp, _) = super::handle(&cx, req).await;
         if resp.status >= 500 {
@@ -61,6 +64,7 @@ impl Objects for Nested<'_> {
             random: self.random,
             mirror: Some(self.db),
             objects: None,
+            platform: None,
         };
         Ok(super::handle(&cx, req).await.0)
     }

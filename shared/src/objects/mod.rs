@@ -30,6 +30,9 @@ pub struct ObjectContext<'a> {
     pub mirror: Option<&'a dyn SqlDatabase>,
     /// Other objects (a conversation publishes to its tenant's inbox).
     pub objects: Option<&'a dyn Objects>,
+    /// The edge platform, for work an object does beyond its own storage (AI answers: the
+    /// knowledge base, providers, caches).
+    pub platform: Option<&'a crate::platform::Platform>,
 }
 
 impl<'a> ObjectContext<'a> {
@@ -48,11 +51,19 @@ impl<'a> ObjectContext<'a> {
 /// milliseconds (an alarm on Cloudflare).
 pub type RetryAfter = Option<i64>;
 
+/// The object-internal path that runs the AI answer to one customer message.
+pub const AI_ANSWER_PATH: &str = "/ai/answer";
+
 /// Serves one internal request to an object.
 pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAfter) {
     let result = match cx.target.class {
         ObjectClass::Gate => gate::handle(&cx.target.name, cx.store, cx.clock, req).await,
         ObjectClass::Inbox => inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await,
+        ObjectClass::Conversation if req.path == AI_ANSWER_PATH => {
+            let reply_to = req.query_param("reply_to").and_then(|v| v.parse().ok()).unwrap_or(0);
+            answer(cx, reply_to).await;
+            Ok(Response::new(204))
+        }
         ObjectClass::Conversation => engine::handle(&cx.conversation(), req).await,
     };
     let retry = match cx.target.class {
@@ -105,17 +116,33 @@ pub async fn joined(cx: &ObjectContext<'_>, conn: &str) -> RetryAfter {
 pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAfter {
     match cx.target.class {
         ObjectClass::Conversation => {
-            if let Err(e) = engine::on_text(&cx.conversation(), conn, text).await {
-                cx.hub.send(
+            match engine::on_text(&cx.conversation(), conn, text).await {
+                Ok(Some(seq)) => {
+                    // Mirror the customer's message before the (slower) answer.
+                    let _ = flush(cx).await;
+                    answer(cx, seq).await;
+                }
+                Ok(None) => {}
+                Err(e) => cx.hub.send(
                     conn,
-                    &crate::conversations::protocol::ServerFrame::error("internal", e.message)
-                        .to_text(),
-                );
+                    &crate::conversations::protocol::ServerFrame::error("internal", e.message).to_text(),
+                ),
             }
             flush(cx).await
         }
         // Inbox sockets are receive-only.
         _ => None,
+    }
+}
+
+/// Runs the AI answer to a customer message. Failures never reach the customer as errors:
+/// the message is already stored, and an agent sees it in the inbox.
+async fn answer(cx: &ObjectContext<'_>, reply_to: i64) {
+    let Some(p) = cx.platform else { return };
+    let env = cx.conversation();
+    if let Err(e) = crate::ai::answer::answer(&env, p, reply_to).await {
+        let line = serde_json::json!({"level": "error", "msg": "ai answer failed", "object": cx.target.name, "error": e.message});
+        p.log.log(&line.to_string());
     }
 }
 

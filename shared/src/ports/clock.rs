@@ -11,3 +11,20 @@ pub trait Clock {
 pub trait Timer {
     async fn sleep(&self, ms: u64);
 }
+
+/// Work that may finish after the response is sent (an AI answer after the customer's message is
+/// acknowledged). Cloudflare keeps the request alive with `waitUntil`; elsewhere it runs inline.
+#[async_trait::async_trait(?Send)]
+pub trait Background {
+    async fn run(&self, task: futures::future::LocalBoxFuture<'static, ()>);
+}
+
+/// Runs background work before returning (runtimes without `waitUntil`, and tests).
+pub struct Inline;
+
+#[async_trait::async_trait(?Send)]
+impl Background for Inline {
+    async fn run(&self, task: futures::future::LocalBoxFuture<'static, ()>) {
+        task.await
+    }
+}

@@ -14,7 +14,7 @@ mod outbound;
 mod random;
 mod sql;
 
-pub use clock::{Clock, Timer};
+pub use clock::{Background, Clock, Inline, Timer};
 pub use kv::KvStore;
 pub use live::{Connection, ConnectionId, LiveHub, NoHub};
 pub use log::Logger;

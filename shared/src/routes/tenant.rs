@@ -117,11 +117,76 @@ pub async fn set_feature(cx: &Ctx, req: Request) -> ApiResult<Response> {
 
 #[derive(Serialize, JsonSchema)]
 pub struct Usage {
+    /// API requests per day (allowed and rate limited), from the tenant's gate.
     #[schemars(with = "Vec<serde_json::Value>")]
     pub days: Vec<crate::objects::gate::UsageDay>,
+    /// Metered counters per day: `ai_answers`, `ai_tokens_in`, `ai_tokens_out`, …
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub counters: Vec<serde_json::Value>,
 }
 
 pub async fn usage(cx: &Ctx, _req: Request) -> ApiResult<Response> {
-    let days = crate::objects::gate::call_usage(&cx.platform, cx.tenant_id()?).await?;
-    Ok(Response::json(200, &Usage { days }))
+    let tenant_id = cx.tenant_id()?;
+    let days = crate::objects::gate::call_usage(&cx.platform, tenant_id).await?;
+    let counters = crate::ai::usage::list(cx.platform.db()?, tenant_id)
+        .await?
+        .into_iter()
+        .map(|(day, metric, value)| json!({ "day": day, "metric": metric, "value": value }))
+        .collect();
+    Ok(Response::json(200, &Usage { days, counters }))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretValue {
+    pub value: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SecretNames {
+    /// Names only: secret values are write-only.
+    pub names: Vec<String>,
+}
+
+/// Stores a tenant secret (a provider API key), referenced by name from the AI configuration.
+pub async fn put_secret(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let name = req.param("name").to_string();
+    crate::ai::config::check_secret_name("name", &name)?;
+    let body: SecretValue = input::json(&req)?;
+    crate::input::check::text("value", &body.value, 1, 4096)?;
+    let tenant_id = cx.tenant_id()?;
+    cx.platform
+        .db()?
+        .execute(
+            "INSERT INTO tenant_secrets (tenant_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            &crate::params![tenant_id, name.as_str(), body.value.as_str(), cx.now()],
+        )
+        .await?;
+    audit::record(cx, tenant_id, "secret.set", ("tenant_secret", &name), None, None).await?;
+    Ok(Response::new(204))
+}
+
+pub async fn delete_secret(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let name = req.param("name").to_string();
+    let tenant_id = cx.tenant_id()?;
+    let n = cx
+        .platform
+        .db()?
+        .execute("DELETE FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2", &crate::params![tenant_id, name.as_str()])
+        .await?;
+    if n == 0 {
+        return Err(crate::error::ApiError::not_found("secret"));
+    }
+    audit::record(cx, tenant_id, "secret.delete", ("tenant_secret", &name), None, None).await?;
+    Ok(Response::new(204))
+}
+
+pub async fn list_secrets(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let rows = cx
+        .platform
+        .db()?
+        .query("SELECT name FROM tenant_secrets WHERE tenant_id = ?1 ORDER BY name", &crate::params![cx.tenant_id()?])
+        .await?;
+    Ok(Response::json(200, &SecretNames { names: rows.iter().filter_map(|r| r.text("name")).collect() }))
 }

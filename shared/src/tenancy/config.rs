@@ -18,6 +18,8 @@ pub struct TenantConfig {
     /// Origins allowed to use the tenant's public widget key (e.g. `https://shop.example`).
     pub allowed_origins: Vec<String>,
     pub escalation: EscalationRules,
+    /// Providers, models and timeouts for AI answers.
+    pub ai: crate::ai::config::AiConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +72,7 @@ impl Default for TenantConfig {
             business_hours: BusinessHours::default(),
             allowed_origins: Vec::new(),
             escalation: EscalationRules::default(),
+            ai: Default::default(),
         }
     }
 }
@@ -186,7 +189,7 @@ impl TenantConfig {
         for (i, k) in e.keywords.iter().enumerate() {
             check::text(&format!("escalation.keywords[{i}]"), k, 1, 60)?;
         }
-        Ok(())
+        self.ai.validate()
     }
 
     /// Whether the business is open at `now_ms` (Unix ms). No hours configured means always open.

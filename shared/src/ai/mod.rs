@@ -1,0 +1,14 @@
+//! AI answers grounded in the tenant's knowledge base: providers (Gemini, OpenAI-compatible,
+//! the offline responder) behind one streaming interface, resilience (timeouts, retries,
+//! circuit breaker, fallback), prompts that treat retrieved passages as data, analysis,
+//! escalation, caching and usage metering.
+
+pub mod analysis;
+pub mod answer;
+pub mod breaker;
+pub mod config;
+pub mod prompt;
+pub mod providers;
+pub mod resilience;
+pub mod sse_parse;
+pub mod usage;

@@ -1,0 +1,305 @@
+//! Google Gemini over REST v1beta (`x-goog-api-key`): `:streamGenerateContent?alt=sse` for
+//! answers (each SSE `data:` is a whole GenerateContentResponse; there is no `[DONE]`; the last
+//! frame carries `usageMetadata`), and `:batchEmbedContents` with `gemini-embedding-001` at 768
+//! dimensions for the knowledge base.
+
+use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
+use crate::ai::sse_parse::SseParser;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{Body, Method, Request};
+use crate::knowledge::embed::{normalise, Embedder, Purpose, DIM};
+use crate::ports::HttpClient;
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::rc::Rc;
+
+pub const DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com";
+pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
+pub const EMBEDDING_MODEL: &str = "gemini-embedding-001";
+
+pub struct Gemini {
+    pub http: Rc<dyn HttpClient>,
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+}
+
+/// The request body for `generateContent` / `streamGenerateContent`.
+pub fn request_body(req: &ChatRequest) -> Value {
+    let mut contents: Vec<Value> = req
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "model",
+            };
+            json!({ "role": role, "parts": [{ "text": m.text }] })
+        })
+        .collect();
+    if let Some((name, args, result)) = &req.tool_result {
+        contents.push(json!({ "role": "model", "parts": [{ "functionCall": { "name": name, "args": args } }] }));
+        contents.push(json!({ "role": "user", "parts": [{ "functionResponse": { "name": name, "response": result } }] }));
+    }
+    let mut body = json!({
+        "contents": contents,
+        "systemInstruction": { "parts": [{ "text": req.system }] },
+        "generationConfig": { "temperature": req.temperature, "maxOutputTokens": req.max_output_tokens },
+        "safetySettings": [
+            { "category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_MEDIUM_AND_ABOVE" },
+            { "category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_MEDIUM_AND_ABOVE" },
+            { "category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "threshold": "BLOCK_MEDIUM_AND_ABOVE" },
+            { "category": "HARM_CATEGORY_DANGEROUS_CONTENT", "threshold": "BLOCK_MEDIUM_AND_ABOVE" }
+        ],
+    });
+    if req.json {
+        body["generationConfig"]["responseMimeType"] = json!("application/json");
+    }
+    if !req.tools.is_empty() {
+        let decls: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|t| json!({ "name": t.name, "description": t.description, "parameters": t.parameters }))
+            .collect();
+        body["tools"] = json!([{ "functionDeclarations": decls }]);
+    }
+    body
+}
+
+fn finish_reason(s: &str) -> Finish {
+    match s {
+        "STOP" => Finish::Stop,
+        "MAX_TOKENS" => Finish::MaxTokens,
+        "SAFETY" | "PROHIBITED_CONTENT" | "BLOCKLIST" | "SPII" => Finish::Safety,
+        "RECITATION" => Finish::Recitation,
+        other => Finish::Other(other.to_string()),
+    }
+}
+
+/// Turns one GenerateContentResponse into events. `state` tracks finish and usage across frames.
+pub fn parse_frame(v: &Value, state: &mut (Option<Finish>, Usage, String)) -> Result<Vec<ChatEvent>, ProviderError> {
+    let mut out = Vec::new();
+    if let Some(block) = v["promptFeedback"]["blockReason"].as_str() {
+        state.0 = Some(if block == "SAFETY" { Finish::Safety } else { Finish::Other(block.to_string()) });
+    }
+    if let Some(model) = v["modelVersion"].as_str() {
+        state.2 = model.to_string();
+    }
+    if let Some(u) = v.get("usageMetadata") {
+        state.1 = Usage {
+            input_tokens: u["promptTokenCount"].as_u64().unwrap_or(0),
+            output_tokens: u["candidatesTokenCount"].as_u64().unwrap_or(0),
+        };
+    }
+    if let Some(c) = v["candidates"].get(0) {
+        if let Some(parts) = c["content"]["parts"].as_array() {
+            for p in parts {
+                if let Some(t) = p["text"].as_str() {
+                    if !t.is_empty() {
+                        out.push(ChatEvent::Delta(t.to_string()));
+                    }
+                }
+                if let Some(fc) = p.get("functionCall") {
+                    let name = fc["name"].as_str().ok_or_else(|| ProviderError::fatal("function call without a name"))?;
+                    out.push(ChatEvent::ToolCall { name: name.to_string(), args: fc["args"].clone() });
+                    state.0 = Some(Finish::ToolCall);
+                }
+            }
+        }
+        if let Some(r) = c["finishReason"].as_str() {
+            if state.0 != Some(Finish::ToolCall) {
+                state.0 = Some(finish_reason(r));
+            }
+        }
+    } else if v.get("error").is_some() {
+        return Err(ProviderError::transient(format!("error frame: {}", v["error"]), None));
+    }
+    Ok(out)
+}
+
+/// Gemini puts the wait in `error.details[].retryDelay` ("30s") rather than a header.
+fn retry_delay(body: &str) -> Option<i64> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    v["error"]["details"].as_array()?.iter().find_map(|d| {
+        let s = d["retryDelay"].as_str()?;
+        s.strip_suffix('s')?.parse::<f64>().ok().map(|x| (x * 1000.0) as i64)
+    })
+}
+
+impl Gemini {
+    fn url(&self, method: &str) -> String {
+        format!("{}/v1beta/models/{}:{method}", self.base_url.trim_end_matches('/'), self.model)
+    }
+
+    fn post(&self, url: &str, body: &Value) -> Request {
+        Request::new(Method::Post, url)
+            .with_header("x-goog-api-key", &self.api_key)
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(body).unwrap_or_default())
+    }
+
+    pub async fn stream(&self, req: &ChatRequest) -> Result<EventStream, ProviderError> {
+        let url = format!("{}?alt=sse", self.url("streamGenerateContent"));
+        let resp = self
+            .http
+            .send(self.post(&url, &request_body(req)))
+            .await
+            .map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
+        if resp.status >= 400 {
+            let retry_after = resp.header("retry-after").map(String::from);
+            let body = body_text(resp.body).await;
+            let mut err = ProviderError::from_status(resp.status, &body, retry_after.as_deref());
+            err.retry_after_ms = err.retry_after_ms.or_else(|| retry_delay(&body));
+            return Err(err);
+        }
+        let chunks: crate::http::ByteStream = match resp.body {
+            Body::Stream(s) => s,
+            Body::Bytes(b) => Box::pin(futures::stream::iter(vec![b])),
+            Body::Empty => Box::pin(futures::stream::empty()),
+        };
+        let model = self.model.clone();
+        struct St {
+            chunks: crate::http::ByteStream,
+            parser: SseParser,
+            pending: std::collections::VecDeque<Result<ChatEvent, ProviderError>>,
+            state: (Option<Finish>, Usage, String),
+            ended: bool,
+        }
+        let st = St { chunks, parser: SseParser::default(), pending: Default::default(), state: (None, Usage::default(), model), ended: false };
+        Ok(Box::pin(futures::stream::unfold(st, |mut st| async move {
+            loop {
+                if let Some(e) = st.pending.pop_front() {
+                    return Some((e, st));
+                }
+                if st.ended {
+                    return None;
+                }
+                let payloads = match st.chunks.next().await {
+                    Some(bytes) => st.parser.push(&bytes),
+                    None => {
+                        st.ended = true;
+                        let rest = st.parser.finish();
+                        match st.state.0.clone() {
+                            // Gemini sends no [DONE]: a finish reason in a frame is the end.
+                            Some(finish) => {
+                                for p in rest {
+                                    if let Ok(v) = serde_json::from_str::<Value>(&p) {
+                                        if let Ok(evs) = parse_frame(&v, &mut st.state) {
+                                            st.pending.extend(evs.into_iter().map(Ok));
+                                        }
+                                    }
+                                }
+                                st.pending.push_back(Ok(ChatEvent::Done { finish, usage: st.state.1.clone(), model: st.state.2.clone() }));
+                            }
+                            None => st.pending.push_back(Err(ProviderError::transient("stream ended before a finish reason", None))),
+                        }
+                        continue;
+                    }
+                };
+                for p in payloads {
+                    match serde_json::from_str::<Value>(&p) {
+                        Ok(v) => match parse_frame(&v, &mut st.state) {
+                            Ok(evs) => st.pending.extend(evs.into_iter().map(Ok)),
+                            Err(e) => {
+                                st.pending.push_back(Err(e));
+                                st.ended = true;
+                            }
+                        },
+                        Err(_) => {
+                            st.pending.push_back(Err(ProviderError::transient("malformed stream frame", None)));
+                            st.ended = true;
+                        }
+                    }
+                }
+            }
+        })))
+    }
+}
+
+/// `gemini-embedding-001` at 768 dimensions, re-normalised (truncated outputs are not unit).
+pub struct GeminiEmbedder {
+    pub http: Rc<dyn HttpClient>,
+    pub base_url: String,
+    pub api_key: String,
+}
+
+#[async_trait(?Send)]
+impl Embedder for GeminiEmbedder {
+    fn model_id(&self) -> String {
+        format!("{EMBEDDING_MODEL}@{DIM}")
+    }
+
+    async fn embed(&self, texts: &[String], purpose: Purpose) -> ApiResult<Vec<Vec<f32>>> {
+        let task = match purpose {
+            Purpose::Document => "RETRIEVAL_DOCUMENT",
+            Purpose::Query => "RETRIEVAL_QUERY",
+        };
+        let requests: Vec<Value> = texts
+            .iter()
+            .map(|t| json!({
+                "model": format!("models/{EMBEDDING_MODEL}"),
+                "content": { "parts": [{ "text": t }] },
+                "taskType": task,
+                "outputDimensionality": DIM,
+            }))
+            .collect();
+        let url = format!("{}/v1beta/models/{EMBEDDING_MODEL}:batchEmbedContents", self.base_url.trim_end_matches('/'));
+        let req = Request::new(Method::Post, &url)
+            .with_header("x-goog-api-key", &self.api_key)
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(&json!({ "requests": requests })).unwrap_or_default());
+        let resp = self.http.send(req).await?;
+        let status = resp.status;
+        let body = body_text(resp.body).await;
+        if status >= 400 {
+            return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding failed ({status})")));
+        }
+        let v: Value = serde_json::from_str(&body).map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
+        let embs = v["embeddings"].as_array().ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?;
+        if embs.len() != texts.len() {
+            return Err(ApiError::new(ErrorCode::UpstreamError, "embedding count mismatch"));
+        }
+        embs.iter()
+            .map(|e| {
+                let mut v: Vec<f32> = e["values"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect()).unwrap_or_default();
+                if v.len() != DIM {
+                    return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding has {} dimensions, expected {DIM}", v.len())));
+                }
+                normalise(&mut v);
+                Ok(v)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_become_deltas_tool_calls_and_a_finish() {
+        let mut st = (None, Usage::default(), String::new());
+        let f1 = json!({"candidates": [{"content": {"parts": [{"text": "Hello"}], "role": "model"}, "index": 0}]});
+        assert_eq!(parse_frame(&f1, &mut st).unwrap(), vec![ChatEvent::Delta("Hello".into())]);
+        let f2 = json!({"candidates": [{"content": {"parts": [{"text": " there"}]}, "finishReason": "STOP"}],
+                        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3}, "modelVersion": "gemini-2.5-flash"});
+        parse_frame(&f2, &mut st).unwrap();
+        assert_eq!(st.0, Some(Finish::Stop));
+        assert_eq!(st.1, Usage { input_tokens: 12, output_tokens: 3 });
+        let mut st = (None, Usage::default(), String::new());
+        let call = json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "handoff_to_human", "args": {"reason": "angry"}}}]}, "finishReason": "STOP"}]});
+        let evs = parse_frame(&call, &mut st).unwrap();
+        assert_eq!(evs[0], ChatEvent::ToolCall { name: "handoff_to_human".into(), args: json!({"reason": "angry"}) });
+        assert_eq!(st.0, Some(Finish::ToolCall));
+        let mut st = (None, Usage::default(), String::new());
+        parse_frame(&json!({"promptFeedback": {"blockReason": "SAFETY"}}), &mut st).unwrap();
+        assert_eq!(st.0, Some(Finish::Safety));
+    }
+
+    #[test]
+    fn retry_delay_comes_from_error_details() {
+        let body = r#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}}"#;
+        assert_eq!(retry_delay(body), Some(2000));
+    }
+}

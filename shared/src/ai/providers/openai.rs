@@ -1,0 +1,267 @@
+//! OpenAI-compatible servers (OpenAI itself, and self-hosted models behind the same API):
+//! streaming `POST /v1/chat/completions` (`data:` chunks ending with `data: [DONE]`), tool calls
+//! assembled from their streamed fragments, and `POST /v1/embeddings`.
+
+use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
+use crate::ai::sse_parse::SseParser;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{Body, Method, Request};
+use crate::knowledge::embed::{normalise, Embedder, Purpose, DIM};
+use crate::ports::HttpClient;
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::rc::Rc;
+
+pub const DEFAULT_BASE: &str = "https://api.openai.com";
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-3-small";
+
+pub struct OpenAi {
+    pub http: Rc<dyn HttpClient>,
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+}
+
+pub fn request_body(req: &ChatRequest, model: &str) -> Value {
+    let mut messages = vec![json!({ "role": "system", "content": req.system })];
+    for m in &req.messages {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        messages.push(json!({ "role": role, "content": m.text }));
+    }
+    if let Some((name, args, result)) = &req.tool_result {
+        messages.push(json!({ "role": "assistant", "content": null, "tool_calls": [{
+            "id": "call_0", "type": "function", "function": { "name": name, "arguments": args.to_string() } }] }));
+        messages.push(json!({ "role": "tool", "tool_call_id": "call_0", "content": result.to_string() }));
+    }
+    let mut body = json!({
+        "model": model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": { "include_usage": true },
+        "temperature": req.temperature,
+        "max_tokens": req.max_output_tokens,
+    });
+    if req.json {
+        body["response_format"] = json!({ "type": "json_object" });
+    }
+    if !req.tools.is_empty() {
+        body["tools"] = Value::Array(
+            req.tools
+                .iter()
+                .map(|t| json!({ "type": "function", "function": { "name": t.name, "description": t.description, "parameters": t.parameters } }))
+                .collect(),
+        );
+    }
+    body
+}
+
+#[derive(Default)]
+pub struct ParseState {
+    pub finish: Option<Finish>,
+    pub usage: Usage,
+    pub model: String,
+    /// Tool call being assembled: name and argument fragments.
+    pub tool: Option<(String, String)>,
+    pub done: bool,
+}
+
+pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, ProviderError> {
+    if data.trim() == "[DONE]" {
+        st.done = true;
+        let mut out = Vec::new();
+        if let Some((name, args)) = st.tool.take() {
+            let args = serde_json::from_str(&args).unwrap_or(Value::Null);
+            out.push(ChatEvent::ToolCall { name, args });
+            st.finish = Some(Finish::ToolCall);
+        }
+        return Ok(out);
+    }
+    let v: Value = serde_json::from_str(data).map_err(|_| ProviderError::transient("malformed stream chunk", None))?;
+    if v.get("error").is_some() {
+        return Err(ProviderError::transient(format!("error chunk: {}", v["error"]), None));
+    }
+    if let Some(m) = v["model"].as_str() {
+        st.model = m.to_string();
+    }
+    if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+        st.usage = Usage { input_tokens: u["prompt_tokens"].as_u64().unwrap_or(0), output_tokens: u["completion_tokens"].as_u64().unwrap_or(0) };
+    }
+    let mut out = Vec::new();
+    if let Some(choice) = v["choices"].get(0) {
+        let delta = &choice["delta"];
+        if let Some(t) = delta["content"].as_str() {
+            if !t.is_empty() {
+                out.push(ChatEvent::Delta(t.to_string()));
+            }
+        }
+        if let Some(calls) = delta["tool_calls"].as_array() {
+            for c in calls {
+                let f = &c["function"];
+                let entry = st.tool.get_or_insert_with(|| (String::new(), String::new()));
+                if let Some(n) = f["name"].as_str() {
+                    entry.0.push_str(n);
+                }
+                if let Some(a) = f["arguments"].as_str() {
+                    entry.1.push_str(a);
+                }
+            }
+        }
+        if let Some(r) = choice["finish_reason"].as_str() {
+            st.finish = Some(match r {
+                "stop" => Finish::Stop,
+                "length" => Finish::MaxTokens,
+                "content_filter" => Finish::Safety,
+                "tool_calls" | "function_call" => Finish::ToolCall,
+                other => Finish::Other(other.to_string()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl OpenAi {
+    pub async fn stream(&self, req: &ChatRequest) -> Result<EventStream, ProviderError> {
+        let url = format!("{}/v1/chat/completions", self.base_url.trim_end_matches('/'));
+        let http_req = Request::new(Method::Post, &url)
+            .with_header("authorization", &format!("Bearer {}", self.api_key))
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(&request_body(req, &self.model)).unwrap_or_default());
+        let resp = self.http.send(http_req).await.map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
+        if resp.status >= 400 {
+            let retry_after = resp.header("retry-after").map(String::from);
+            let body = body_text(resp.body).await;
+            return Err(ProviderError::from_status(resp.status, &body, retry_after.as_deref()));
+        }
+        let chunks: crate::http::ByteStream = match resp.body {
+            Body::Stream(s) => s,
+            Body::Bytes(b) => Box::pin(futures::stream::iter(vec![b])),
+            Body::Empty => Box::pin(futures::stream::empty()),
+        };
+        struct St {
+            chunks: crate::http::ByteStream,
+            parser: SseParser,
+            pending: std::collections::VecDeque<Result<ChatEvent, ProviderError>>,
+            st: ParseState,
+            ended: bool,
+        }
+        let st = St {
+            chunks,
+            parser: SseParser::default(),
+            pending: Default::default(),
+            st: ParseState { model: self.model.clone(), ..Default::default() },
+            ended: false,
+        };
+        Ok(Box::pin(futures::stream::unfold(st, |mut s| async move {
+            loop {
+                if let Some(e) = s.pending.pop_front() {
+                    return Some((e, s));
+                }
+                if s.ended {
+                    return None;
+                }
+                let payloads = match s.chunks.next().await {
+                    Some(bytes) => s.parser.push(&bytes),
+                    None => {
+                        let mut rest = s.parser.finish();
+                        s.ended = true;
+                        if !s.st.done && !rest.iter().any(|r| r.trim() == "[DONE]") {
+                            s.pending.push_back(Err(ProviderError::transient("stream ended before [DONE]", None)));
+                            continue;
+                        }
+                        rest.retain(|r| r.trim() != "[DONE]");
+                        rest
+                    }
+                };
+                for p in payloads {
+                    match parse_chunk(&p, &mut s.st) {
+                        Ok(evs) => s.pending.extend(evs.into_iter().map(Ok)),
+                        Err(e) => {
+                            s.pending.push_back(Err(e));
+                            s.ended = true;
+                            break;
+                        }
+                    }
+                    if s.st.done {
+                        let finish = s.st.finish.clone().unwrap_or(Finish::Stop);
+                        s.pending.push_back(Ok(ChatEvent::Done { finish, usage: s.st.usage.clone(), model: s.st.model.clone() }));
+                        s.ended = true;
+                        break;
+                    }
+                }
+            }
+        })))
+    }
+}
+
+pub struct OpenAiEmbedder {
+    pub http: Rc<dyn HttpClient>,
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+}
+
+#[async_trait(?Send)]
+impl Embedder for OpenAiEmbedder {
+    fn model_id(&self) -> String {
+        format!("{}@{DIM}", self.model)
+    }
+
+    async fn embed(&self, texts: &[String], _purpose: Purpose) -> ApiResult<Vec<Vec<f32>>> {
+        let url = format!("{}/v1/embeddings", self.base_url.trim_end_matches('/'));
+        let req = Request::new(Method::Post, &url)
+            .with_header("authorization", &format!("Bearer {}", self.api_key))
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(&json!({ "model": self.model, "input": texts, "dimensions": DIM })).unwrap_or_default());
+        let resp = self.http.send(req).await?;
+        let status = resp.status;
+        let body = body_text(resp.body).await;
+        if status >= 400 {
+            return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding failed ({status})")));
+        }
+        let v: Value = serde_json::from_str(&body).map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
+        let mut data: Vec<(usize, Vec<f32>)> = v["data"]
+            .as_array()
+            .ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?
+            .iter()
+            .map(|d| {
+                let vals: Vec<f32> = d["embedding"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect()).unwrap_or_default();
+                (d["index"].as_u64().unwrap_or(0) as usize, vals)
+            })
+            .collect();
+        data.sort_by_key(|d| d.0);
+        if data.len() != texts.len() || data.iter().any(|d| d.1.len() != DIM) {
+            return Err(ApiError::new(ErrorCode::UpstreamError, "embedding shape mismatch"));
+        }
+        Ok(data
+            .into_iter()
+            .map(|(_, mut v)| {
+                normalise(&mut v);
+                v
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_become_deltas_and_tool_calls_are_assembled() {
+        let mut st = ParseState::default();
+        let d = parse_chunk(r#"{"model":"m1","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}"#, &mut st).unwrap();
+        assert_eq!(d, vec![ChatEvent::Delta("Hi".into())]);
+        parse_chunk(r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"handoff_to_human","arguments":"{\"rea"}}]}}]}"#, &mut st).unwrap();
+        parse_chunk(r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"son\":\"x\"}"}}]},"finish_reason":"tool_calls"}]}"#, &mut st).unwrap();
+        parse_chunk(r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#, &mut st).unwrap();
+        let last = parse_chunk("[DONE]", &mut st).unwrap();
+        assert_eq!(last, vec![ChatEvent::ToolCall { name: "handoff_to_human".into(), args: json!({"reason": "x"}) }]);
+        assert_eq!(st.usage, Usage { input_tokens: 5, output_tokens: 2 });
+        assert!(parse_chunk("{oops", &mut ParseState::default()).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! The tenant's knowledge base: documents, heading-aware chunking, embeddings (a built-in
+//! deterministic embedder, or a provider's), an in-worker quantised vector index, FTS5 keyword
+//! search and hybrid retrieval.
+
+pub mod cache;
+pub mod chunk;
+pub mod embed;
+pub mod ingest;
+pub mod search;
+pub mod store;
+pub mod text;
+pub mod vectors;
