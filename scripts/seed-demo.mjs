@@ -1,6 +1,8 @@
 // Seeds the demo tenant through the real platform API (idempotent) and prints its credentials.
 // Usage: node scripts/seed-demo.mjs <base-url> <platform-admin-secret> <state-file>
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const [base, adminSecret, stateFile] = process.argv.slice(2);
 if (!base || !adminSecret || !stateFile) {
@@ -59,6 +61,20 @@ if (!demo) {
   });
   const agent = await api("POST", "/v1/invitations/accept", { body: { token: invite.token } });
   await api("PATCH", `/v1/users/${agent.id}`, { token: sk, body: { skills: ["billing", "shipping"] } });
+  // The demo knowledge base (scripts/demo/knowledge): the assistant answers from it.
+  const kbDir = join(dirname(fileURLToPath(import.meta.url)), "demo", "knowledge");
+  for (const file of readdirSync(kbDir).filter((f) => f.endsWith(".md")).sort()) {
+    const content = readFileSync(join(kbDir, file), "utf8");
+    const title = content.split("\n")[0].replace(/^#\s*/, "");
+    await api("POST", "/v1/knowledge/documents", {
+      token: sk,
+      body: { title, content, format: "markdown", source_url: `https://demo.example/help/${file.replace(/\.md$/, "")}` },
+    });
+  }
+  await api("POST", "/v1/canned-responses", {
+    token: sk,
+    body: { shortcut: "thanks", title: "Thanks", text: "Thanks for reaching out! Is there anything else I can help you with?" },
+  });
   demo = {
     tenant_id: created.tenant.id,
     secret_key: sk,

@@ -1,7 +1,9 @@
 //! The ports and configuration one request runs against, assembled by the adapter.
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ports::{Background, Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer};
+use crate::ports::{
+    Background, Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer,
+};
 use std::collections::HashMap;
 use std::rc::Rc;
 

@@ -382,7 +382,8 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         (Method::Post, "/v1/conversations/{conversation_id}/token") => {
             json!({"visitor_id": "vis_aaaaaaaaaaaaaaaaaaaaaaaaaa"})
         }
-        (Method::Post, "/v1/knowledge/documents") | (Method::Put, "/v1/knowledge/documents/{document_id}") => {
+        (Method::Post, "/v1/knowledge/documents")
+        | (Method::Put, "/v1/knowledge/documents/{document_id}") => {
             json!({"title": "Sample", "content": "Sample knowledge: parcels ship within two days."})
         }
         (Method::Put, "/v1/tenant/secrets/{name}") => json!({"value": "sample-secret"}),
@@ -398,7 +399,11 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
 /// Panics when a parameter has no value, so new parameters get test resources.
 pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
     let mut path = r.template.to_string();
-    for (name, value) in values.iter().copied().chain([("flag", "ai_answers"), ("name", "sample")]) {
+    for (name, value) in values
+        .iter()
+        .copied()
+        .chain([("flag", "ai_answers"), ("name", "sample")])
+    {
         path = path.replace(&format!("{{{name}}}"), value);
     }
     assert!(
@@ -418,13 +423,21 @@ pub struct ScriptedHttp {
 
 impl ScriptedHttp {
     /// `handler(request, call_index)` builds each response.
-    pub fn new(handler: impl Fn(&crate::http::Request, usize) -> crate::http::Response + 'static) -> Rc<ScriptedHttp> {
-        Rc::new(ScriptedHttp { handler: Box::new(handler), calls: RefCell::new(Vec::new()) })
+    pub fn new(
+        handler: impl Fn(&crate::http::Request, usize) -> crate::http::Response + 'static,
+    ) -> Rc<ScriptedHttp> {
+        Rc::new(ScriptedHttp {
+            handler: Box::new(handler),
+            calls: RefCell::new(Vec::new()),
+        })
     }
 
     /// An SSE response streaming `events` as `data:` frames, one chunk each.
     pub fn sse(events: &[String]) -> crate::http::Response {
-        let chunks: Vec<Vec<u8>> = events.iter().map(|e| format!("data: {e}\n\n").into_bytes()).collect();
+        let chunks: Vec<Vec<u8>> = events
+            .iter()
+            .map(|e| format!("data: {e}\n\n").into_bytes())
+            .collect();
         let mut r = crate::http::Response::new(200);
         r.headers.set("content-type", "text/event-stream");
         r.body = crate::http::Body::Stream(Box::pin(futures::stream::iter(chunks)));

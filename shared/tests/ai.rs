@@ -12,13 +12,21 @@ use serde_json::{json, Value};
 
 fn demo_docs() -> Vec<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/knowledge");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();
-            let title = text.lines().next().unwrap().trim_start_matches("# ").to_string();
+            let title = text
+                .lines()
+                .next()
+                .unwrap()
+                .trim_start_matches("# ")
+                .to_string();
             (title, text)
         })
         .collect()
@@ -33,8 +41,24 @@ fn load_kb(api: &Api, t: &TestTenant) {
 }
 
 fn questions() -> Vec<(String, String)> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/questions.json")).unwrap()).unwrap();
-    v.as_array().unwrap().iter().map(|q| (q["q"].as_str().unwrap().to_string(), q["doc"].as_str().unwrap().to_string())).collect()
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/demo/questions.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["q"].as_str().unwrap().to_string(),
+                q["doc"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -45,9 +69,17 @@ fn hybrid_retrieval_finds_the_right_document_for_the_labelled_questions() {
     let (mut hybrid, mut top1) = (0, 0);
     let qs = questions();
     for (q, doc) in &qs {
-        let r = api.get(&format!("/v1/knowledge/search?q={}", urlencode(q)), &t.secret_key);
+        let r = api.get(
+            &format!("/v1/knowledge/search?q={}", urlencode(q)),
+            &t.secret_key,
+        );
         assert_eq!(r.status, 200, "{}", r.body);
-        let titles: Vec<&str> = r.body["hits"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
+        let titles: Vec<&str> = r.body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap())
+            .collect();
         if titles.contains(&doc.as_str()) {
             hybrid += 1;
         }
@@ -63,13 +95,24 @@ fn hybrid_retrieval_finds_the_right_document_for_the_labelled_questions() {
     for (title, content) in demo_docs() {
         let body = ingest::plain_text("markdown", &content);
         for c in chunk::chunk(&format!("# {title}\n\n{body}")) {
-            index.push(owner.len() as i64, &vectors::quantise(&LocalEmbedder::embed_one(&format!("{}\n{}", c.heading, c.text))));
+            index.push(
+                owner.len() as i64,
+                &vectors::quantise(&LocalEmbedder::embed_one(&format!(
+                    "{}\n{}",
+                    c.heading, c.text
+                ))),
+            );
             owner.push(title.clone());
         }
     }
     let vector_only = qs
         .iter()
-        .filter(|(q, doc)| index.search(&LocalEmbedder::embed_one(q), 5).iter().any(|(i, _)| owner[*i as usize] == *doc))
+        .filter(|(q, doc)| {
+            index
+                .search(&LocalEmbedder::embed_one(q), 5)
+                .iter()
+                .any(|(i, _)| owner[*i as usize] == *doc)
+        })
         .count();
     println!(
         "recall@5 on {} labelled questions: hybrid {recall:.2} ({hybrid}), offline embedder alone {:.2} ({vector_only}); hybrid top-1 {top1}",
@@ -77,7 +120,10 @@ fn hybrid_retrieval_finds_the_right_document_for_the_labelled_questions() {
         vector_only as f64 / qs.len() as f64
     );
     assert!(recall >= 0.9, "hybrid recall@5 {recall}");
-    assert!(vector_only as f64 / qs.len() as f64 >= 0.7, "offline embedder recall@5 {vector_only}");
+    assert!(
+        vector_only as f64 / qs.len() as f64 >= 0.7,
+        "offline embedder recall@5 {vector_only}"
+    );
 }
 
 fn urlencode(s: &str) -> String {
@@ -86,22 +132,53 @@ fn urlencode(s: &str) -> String {
 
 /// Starts a conversation and returns (conversation id, customer token).
 fn start(api: &Api, t: &TestTenant) -> (String, String) {
-    let r = api.call(Method::Post, "/v1/conversations", Some(&t.secret_key), Some(json!({"name": "Ann"})));
+    let r = api.call(
+        Method::Post,
+        "/v1/conversations",
+        Some(&t.secret_key),
+        Some(json!({"name": "Ann"})),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
-    (r.body["conversation"]["conversation_id"].as_str().unwrap().into(), r.body["token"].as_str().unwrap().into())
+    (
+        r.body["conversation"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .into(),
+        r.body["token"].as_str().unwrap().into(),
+    )
 }
 
 fn ask(api: &Api, conv: &(String, String), text: &str) -> Value {
-    let key = format!("k-{}", text.len() + text.chars().next().map(|c| c as usize).unwrap_or(0) + api.rig.clock_now() as usize % 1000);
-    let r = api.call(Method::Post, &format!("/v1/conversations/{}/messages", conv.0), Some(&conv.1), Some(json!({"text": text, "client_msg_id": key})));
+    let key = format!(
+        "k-{}",
+        text.len()
+            + text.chars().next().map(|c| c as usize).unwrap_or(0)
+            + api.rig.clock_now() as usize % 1000
+    );
+    let r = api.call(
+        Method::Post,
+        &format!("/v1/conversations/{}/messages", conv.0),
+        Some(&conv.1),
+        Some(json!({"text": text, "client_msg_id": key})),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     api.rig.clock.advance(1000);
-    let h = api.get(&format!("/v1/conversations/{}/messages?after_seq=0", conv.0), &conv.1);
-    h.body["messages"].as_array().unwrap().last().unwrap().clone()
+    let h = api.get(
+        &format!("/v1/conversations/{}/messages?after_seq=0", conv.0),
+        &conv.1,
+    );
+    h.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
 }
 
 fn status(api: &Api, t: &TestTenant, conv: &(String, String)) -> Value {
-    api.get(&format!("/v1/conversations/{}", conv.0), &t.secret_key).body["conversation"].clone()
+    api.get(&format!("/v1/conversations/{}", conv.0), &t.secret_key)
+        .body["conversation"]
+        .clone()
 }
 
 #[test]
@@ -115,7 +192,10 @@ fn with_no_provider_the_offline_responder_answers_from_the_knowledge_base_with_c
     assert!(m["text"].as_str().unwrap().contains("30 days"), "{m}");
     assert_eq!(m["meta"]["provider"], "offline");
     assert_eq!(m["meta"]["citations"][0]["title"], "Returns and exchanges");
-    assert!(m["meta"]["citations"][0]["url"].as_str().unwrap().starts_with("https://demo.example/help/"));
+    assert!(m["meta"]["citations"][0]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://demo.example/help/"));
     // Analysis was stored for analytics.
     assert_eq!(api.count("SELECT COUNT(*) AS n FROM message_analysis"), 1);
     // The same first question elsewhere comes from the cache.
@@ -133,28 +213,50 @@ fn a_request_for_a_human_or_an_unanswerable_question_hands_off() {
     let m = ask(&api, &conv, "I want to talk to a human please");
     assert_eq!(m["meta"]["handoff"], "customer_request", "{m}");
     let c = status(&api, &t, &conv);
-    assert_eq!((c["status"].as_str(), c["handoff_reason"].as_str()), (Some("pending_human"), Some("customer_request")));
+    assert_eq!(
+        (c["status"].as_str(), c["handoff_reason"].as_str()),
+        (Some("pending_human"), Some("customer_request"))
+    );
     // Pending a human, the AI stays quiet.
     let quiet = ask(&api, &conv, "hello?");
     assert_eq!(quiet["author"]["type"], "customer");
 
     let conv = start(&api, &t);
-    let m = ask(&api, &conv, "Do you sell quantum flux capacitors for time machines?");
+    let m = ask(
+        &api,
+        &conv,
+        "Do you sell quantum flux capacitors for time machines?",
+    );
     assert_eq!(m["meta"]["handoff"], "low_confidence", "{m}");
 }
 
 /// Routes the tenant's AI to a scripted Gemini.
-fn with_gemini(api: &Api, t: &TestTenant, script: impl Fn(&prism_core::http::Request, usize) -> Response + 'static) -> std::rc::Rc<ScriptedHttp> {
+fn with_gemini(
+    api: &Api,
+    t: &TestTenant,
+    script: impl Fn(&prism_core::http::Request, usize) -> Response + 'static,
+) -> std::rc::Rc<ScriptedHttp> {
     let http = ScriptedHttp::new(script);
     *api.rig.http.borrow_mut() = Some(http.clone());
-    let r = api.call(Method::Put, "/v1/tenant/secrets/gemini", Some(&t.secret_key), Some(json!({"value": "test-gemini-key"})));
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/secrets/gemini",
+        Some(&t.secret_key),
+        Some(json!({"value": "test-gemini-key"})),
+    );
     assert_eq!(r.status, 204);
     let cfg = api.get("/v1/tenant/config", &t.secret_key);
     let mut c = cfg.body["config"].clone();
-    c["ai"]["providers"] = json!([{"kind": "gemini", "base_url": "https://gemini.test", "api_key_secret": "gemini"}]);
+    c["ai"]["providers"] =
+        json!([{"kind": "gemini", "base_url": "https://gemini.test", "api_key_secret": "gemini"}]);
     c["ai"]["embedding"] = json!("offline");
     c["ai"]["model_analysis"] = json!(false);
-    let r = api.call(Method::Put, "/v1/tenant/config", Some(&t.secret_key), Some(json!({"version": cfg.body["version"], "config": c})));
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(json!({"version": cfg.body["version"], "config": c})),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     http
 }
@@ -163,7 +265,8 @@ fn frame(text: &str, finish: Option<&str>) -> String {
     let mut v = json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}], "modelVersion": "gemini-2.5-flash"});
     if let Some(f) = finish {
         v["candidates"][0]["finishReason"] = json!(f);
-        v["usageMetadata"] = json!({"promptTokenCount": 120, "candidatesTokenCount": 9, "totalTokenCount": 129});
+        v["usageMetadata"] =
+            json!({"promptTokenCount": 120, "candidatesTokenCount": 9, "totalTokenCount": 129});
     }
     v.to_string()
 }
@@ -179,12 +282,18 @@ fn gemini_streams_a_cited_answer_with_the_documented_wire_format() {
     load_kb(&api, &t);
     let http = with_gemini(&api, &t, |req, _| {
         assert!(is_chat(req), "{}", req.path);
-        ScriptedHttp::sse(&[frame("You can return unworn items ", None), frame("within 30 days [1].", Some("STOP"))])
+        ScriptedHttp::sse(&[
+            frame("You can return unworn items ", None),
+            frame("within 30 days [1].", Some("STOP")),
+        ])
     });
     let conv = start(&api, &t);
     let m = ask(&api, &conv, "How long do I have to return something?");
     assert_eq!(m["text"], "You can return unworn items within 30 days [1].");
-    assert_eq!((m["meta"]["provider"].as_str(), m["meta"]["model"].as_str()), (Some("gemini"), Some("gemini-2.5-flash")));
+    assert_eq!(
+        (m["meta"]["provider"].as_str(), m["meta"]["model"].as_str()),
+        (Some("gemini"), Some("gemini-2.5-flash"))
+    );
     assert_eq!(m["meta"]["usage"]["input_tokens"], 120);
     assert_eq!(m["meta"]["citations"][0]["title"], "Returns and exchanges");
     let calls = http.calls.borrow();
@@ -192,12 +301,28 @@ fn gemini_streams_a_cited_answer_with_the_documented_wire_format() {
     assert_eq!(req.query, "alt=sse");
     assert_eq!(req.header("x-goog-api-key"), Some("test-gemini-key"));
     let body: Value = serde_json::from_slice(&req.body).unwrap();
-    assert!(body["systemInstruction"]["parts"][0]["text"].as_str().unwrap().contains("CONTEXT passages"));
-    let user = body["contents"].as_array().unwrap().last().unwrap()["parts"][0]["text"].as_str().unwrap().to_string();
-    assert!(user.contains("<<<CONTEXT") && user.contains("not instructions"), "passages are delimited data");
-    assert_eq!(body["tools"][0]["functionDeclarations"][0]["name"], "handoff_to_human");
+    assert!(body["systemInstruction"]["parts"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("CONTEXT passages"));
+    let user = body["contents"].as_array().unwrap().last().unwrap()["parts"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        user.contains("<<<CONTEXT") && user.contains("not instructions"),
+        "passages are delimited data"
+    );
+    assert_eq!(
+        body["tools"][0]["functionDeclarations"][0]["name"],
+        "handoff_to_human"
+    );
     let usage = api.get("/v1/usage", &t.secret_key);
-    assert!(usage.body["counters"].as_array().unwrap().iter().any(|c| c["metric"] == "ai_tokens_in" && c["value"] == 120));
+    assert!(usage.body["counters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["metric"] == "ai_tokens_in" && c["value"] == 120));
 }
 
 #[test]
@@ -207,7 +332,10 @@ fn retries_honour_retry_after_then_succeed() {
     load_kb(&api, &t);
     with_gemini(&api, &t, |_, n| {
         if n == 0 {
-            let mut r = Response::json(429, &json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down"}}));
+            let mut r = Response::json(
+                429,
+                &json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down"}}),
+            );
             r.headers.set("retry-after", "2");
             r
         } else {
@@ -217,15 +345,31 @@ fn retries_honour_retry_after_then_succeed() {
     let before = api.rig.clock_now();
     let m = ask(&api, &start(&api, &t), "how much is shipping");
     assert_eq!(m["meta"]["provider"], "gemini", "{m}");
-    assert!(api.rig.clock_now() - before >= 2000, "waited the requested two seconds");
+    assert!(
+        api.rig.clock_now() - before >= 2000,
+        "waited the requested two seconds"
+    );
 }
 
 #[test]
 fn provider_failures_fall_back_to_the_offline_responder() {
     for (name, script) in [
-        ("500", Box::new(|_: &prism_core::http::Request, _: usize| Response::json(500, &json!({"error": {"code": 500}}))) as Box<dyn Fn(&prism_core::http::Request, usize) -> Response>),
-        ("slow first token", Box::new(|_: &prism_core::http::Request, _: usize| ScriptedHttp::hanging())),
-        ("malformed frame", Box::new(|_: &prism_core::http::Request, _: usize| ScriptedHttp::sse(&["{not json".to_string()]))),
+        (
+            "500",
+            Box::new(|_: &prism_core::http::Request, _: usize| {
+                Response::json(500, &json!({"error": {"code": 500}}))
+            }) as Box<dyn Fn(&prism_core::http::Request, usize) -> Response>,
+        ),
+        (
+            "slow first token",
+            Box::new(|_: &prism_core::http::Request, _: usize| ScriptedHttp::hanging()),
+        ),
+        (
+            "malformed frame",
+            Box::new(|_: &prism_core::http::Request, _: usize| {
+                ScriptedHttp::sse(&["{not json".to_string()])
+            }),
+        ),
     ] {
         let api = Api::new();
         let t = api.create_tenant(&format!("fb-{}", name.replace(' ', "-")), "pro", None);
@@ -234,7 +378,10 @@ fn provider_failures_fall_back_to_the_offline_responder() {
         let m = ask(&api, &start(&api, &t), "Do you accept PayPal?");
         assert_eq!(m["author"]["type"], "ai", "{name}: {m}");
         assert_eq!(m["meta"]["provider"], "offline", "{name}: {m}");
-        assert!(m["text"].as_str().unwrap().contains("PayPal"), "{name}: {m}");
+        assert!(
+            m["text"].as_str().unwrap().contains("PayPal"),
+            "{name}: {m}"
+        );
     }
 }
 
@@ -244,8 +391,17 @@ fn a_stream_cut_mid_answer_keeps_what_was_sent_marked_incomplete() {
     let t = api.create_tenant("cut", "pro", None);
     load_kb(&api, &t);
     // Two deltas, then the connection drops (no finish reason).
-    with_gemini(&api, &t, |_, _| ScriptedHttp::sse(&[frame("Our Berlin store opens ", None), frame("at 10 am", None)]));
-    let m = ask(&api, &start(&api, &t), "What are the opening hours of the Berlin store?");
+    with_gemini(&api, &t, |_, _| {
+        ScriptedHttp::sse(&[
+            frame("Our Berlin store opens ", None),
+            frame("at 10 am", None),
+        ])
+    });
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "What are the opening hours of the Berlin store?",
+    );
     assert_eq!(m["text"], "Our Berlin store opens at 10 am");
     assert_eq!(m["meta"]["incomplete"], true);
 }
@@ -289,17 +445,37 @@ fn openai_compatible_servers_stream_answers_too() {
         ])
     });
     *api.rig.http.borrow_mut() = Some(http.clone());
-    api.call(Method::Put, "/v1/tenant/secrets/local-llm", Some(&t.secret_key), Some(json!({"value": "sk-local"})));
+    api.call(
+        Method::Put,
+        "/v1/tenant/secrets/local-llm",
+        Some(&t.secret_key),
+        Some(json!({"value": "sk-local"})),
+    );
     let cfg = api.get("/v1/tenant/config", &t.secret_key);
     let mut c = cfg.body["config"].clone();
     c["ai"]["providers"] = json!([{"kind": "openai", "model": "llama-3-8b", "base_url": "http://llm.internal:8000", "api_key_secret": "local-llm"}]);
     c["ai"]["embedding"] = json!("offline");
     c["ai"]["model_analysis"] = json!(false);
-    assert_eq!(api.call(Method::Put, "/v1/tenant/config", Some(&t.secret_key), Some(json!({"version": cfg.body["version"], "config": c}))).status, 200);
+    assert_eq!(
+        api.call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(json!({"version": cfg.body["version"], "config": c}))
+        )
+        .status,
+        200
+    );
     let m = ask(&api, &start(&api, &t), "I forgot my password");
     assert_eq!(m["text"], "Click Forgot password on the sign-in page [1].");
-    assert_eq!((m["meta"]["provider"].as_str(), m["meta"]["model"].as_str()), (Some("openai"), Some("llama-3-8b")));
-    assert_eq!(http.calls.borrow()[0].header("authorization"), Some("Bearer sk-local"));
+    assert_eq!(
+        (m["meta"]["provider"].as_str(), m["meta"]["model"].as_str()),
+        (Some("openai"), Some("llama-3-8b"))
+    );
+    assert_eq!(
+        http.calls.borrow()[0].header("authorization"),
+        Some("Bearer sk-local")
+    );
 }
 
 #[test]
@@ -307,20 +483,47 @@ fn a_knowledge_base_change_reindexes_and_invalidates_cached_answers() {
     let api = Api::new();
     let t = api.create_tenant("kbchange", "pro", None);
     load_kb(&api, &t);
-    let first = ask(&api, &start(&api, &t), "When is customer service available?");
+    let first = ask(
+        &api,
+        &start(&api, &t),
+        "When is customer service available?",
+    );
     assert!(first["text"].as_str().unwrap().contains("9 am"), "{first}");
     let docs = api.get("/v1/knowledge/documents?limit=100", &t.secret_key);
-    let stores = docs.body["items"].as_array().unwrap().iter().find(|d| d["title"] == "Stores and opening hours").unwrap()["id"].as_str().unwrap().to_string();
+    let stores = docs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "Stores and opening hours")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = api.call(Method::Put, &format!("/v1/knowledge/documents/{stores}"), Some(&t.secret_key), Some(json!({
         "title": "Stores and opening hours", "format": "markdown",
         "content": "# Customer service hours\n\nOur customer service team is available every day from 8 am to 10 pm (CET) by chat and email."
     })));
     assert_eq!(r.status, 200, "{}", r.body);
-    let second = ask(&api, &start(&api, &t), "When is customer service available?");
-    assert!(second["text"].as_str().unwrap().contains("8 am"), "new knowledge, not the cached answer: {second}");
+    let second = ask(
+        &api,
+        &start(&api, &t),
+        "When is customer service available?",
+    );
+    assert!(
+        second["text"].as_str().unwrap().contains("8 am"),
+        "new knowledge, not the cached answer: {second}"
+    );
     assert!(second["meta"].get("cached").is_none());
     // Deleting a document removes its passages from search.
-    api.call(Method::Delete, &format!("/v1/knowledge/documents/{stores}"), Some(&t.secret_key), None);
-    let s = api.get("/v1/knowledge/search?q=customer%20service%20hours", &t.secret_key);
+    api.call(
+        Method::Delete,
+        &format!("/v1/knowledge/documents/{stores}"),
+        Some(&t.secret_key),
+        None,
+    );
+    let s = api.get(
+        "/v1/knowledge/search?q=customer%20service%20hours",
+        &t.secret_key,
+    );
     assert!(!s.body.to_string().contains(&stores));
 }

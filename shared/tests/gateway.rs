@@ -130,7 +130,10 @@ fn every_tenant_route_isolates_tenants() {
         let path = path_for(r, &a_res);
         let reply = api.call(r.method, &path, Some(&b.secret_key), sample_body(r));
         // `{flag}` and `{name}` name things within the caller's own tenant, not A's resources.
-        if r.template.contains('{') && !r.template.contains("{flag}") && !r.template.contains("{name}") {
+        if r.template.contains('{')
+            && !r.template.contains("{flag}")
+            && !r.template.contains("{name}")
+        {
             assert_eq!(
                 reply.status, 404,
                 "{} {} with B's key on A's resource: {}",

@@ -138,3 +138,19 @@ pub async fn user_with_role(base: &str, t: &Tenant, role: &str) -> (String, Stri
         r.body["access_token"].as_str().unwrap().to_string(),
     )
 }
+
+/// A tenant whose assistant is switched off (tests of the conversation protocol itself, where
+/// AI replies would interleave with the messages under test).
+pub async fn create_tenant_without_ai(base: &str, slug: &str, tier: &str) -> Tenant {
+    let t = create_tenant(base, slug, tier, None).await;
+    let r = call(
+        base,
+        "PUT",
+        "/v1/tenant/features/ai_answers",
+        Some(&t.secret_key),
+        Some(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    t
+}

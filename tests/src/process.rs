@@ -105,7 +105,11 @@ fn build_once() {
             .env_remove("PRISM_SKIP_BUILD")
             .output()
             .expect("scripts/build-worker");
-        assert!(out.status.success(), "worker build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "worker build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }
 

@@ -2,7 +2,7 @@
 //! WebSockets, the SSE and POST fallbacks, resume, idempotency, the D1 mirror, and handoff to an
 //! agent on the live inbox.
 
-use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role, Tenant};
+use prism_e2e::api::{call, create_tenant_without_ai, unique_slug, user_with_role, Tenant};
 use prism_e2e::sse::SseClient;
 use prism_e2e::ws::WsClient;
 use prism_e2e::{Edge, EdgeOptions};
@@ -51,7 +51,7 @@ fn seqs(frames: &[Value]) -> Vec<i64> {
 async fn customers_and_an_agent_share_an_ordered_live_conversation() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("live"), "enterprise", None).await;
+    let t = create_tenant_without_ai(base, &unique_slug("live"), "enterprise").await;
     let c = start(base, &t, "Ann").await;
     let (_, agent) = user_with_role(base, &t, "agent").await;
 
@@ -114,7 +114,7 @@ async fn customers_and_an_agent_share_an_ordered_live_conversation() {
 async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_are_deduplicated() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("resume"), "enterprise", None).await;
+    let t = create_tenant_without_ai(base, &unique_slug("resume"), "enterprise").await;
     let c = start(base, &t, "Bo").await;
     let (_, agent) = user_with_role(base, &t, "agent").await;
     let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
@@ -171,7 +171,7 @@ async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_ar
 async fn sse_and_post_give_the_same_guarantees() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("sse"), "enterprise", None).await;
+    let t = create_tenant_without_ai(base, &unique_slug("sse"), "enterprise").await;
     let c = start(base, &t, "Cy").await;
     let events = format!("{base}/v1/conversations/{}/events?token={}", c.id, c.token);
     let mut sse = SseClient::connect(&events, None).await;
@@ -231,8 +231,8 @@ async fn sse_and_post_give_the_same_guarantees() {
 async fn tokens_reach_only_their_own_conversation_and_tenant() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let a = create_tenant(base, &unique_slug("ca"), "enterprise", None).await;
-    let b = create_tenant(base, &unique_slug("cb"), "enterprise", None).await;
+    let a = create_tenant_without_ai(base, &unique_slug("ca"), "enterprise").await;
+    let b = create_tenant_without_ai(base, &unique_slug("cb"), "enterprise").await;
     let c1 = start(base, &a, "One").await;
     let c2 = start(base, &a, "Two").await;
     let cb = start(base, &b, "Other").await;
@@ -288,7 +288,7 @@ async fn tokens_reach_only_their_own_conversation_and_tenant() {
 async fn malformed_oversized_unknown_and_flooding_frames_leave_the_conversation_healthy() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("abuse"), "enterprise", None).await;
+    let t = create_tenant_without_ai(base, &unique_slug("abuse"), "enterprise").await;
     let c = start(base, &t, "Dee").await;
     let mut bad = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     bad.recv_type("welcome", T).await;
@@ -324,7 +324,7 @@ async fn malformed_oversized_unknown_and_flooding_frames_leave_the_conversation_
 async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("handoff"), "enterprise", None).await;
+    let t = create_tenant_without_ai(base, &unique_slug("handoff"), "enterprise").await;
     let (agent_id, agent) = user_with_role(base, &t, "agent").await;
     call(
         base,
@@ -398,7 +398,7 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
 async fn history_and_sequence_numbers_survive_a_runtime_restart() {
     let mut edge = Edge::start(EdgeOptions::default());
     let base = edge.base.clone();
-    let t = create_tenant(&base, &unique_slug("restart"), "enterprise", None).await;
+    let t = create_tenant_without_ai(&base, &unique_slug("restart"), "enterprise").await;
     let c = start(&base, &t, "Flo").await;
     let post = |i: u32| {
         let (base, id, token) = (base.clone(), c.id.clone(), c.token.clone());

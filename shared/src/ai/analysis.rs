@@ -15,23 +15,83 @@ pub struct Analysis {
     pub language: String,
 }
 
-pub const INTENTS: &[&str] = &["question", "complaint", "purchase", "cancel", "human_request", "greeting", "thanks", "other"];
+pub const INTENTS: &[&str] = &[
+    "question",
+    "complaint",
+    "purchase",
+    "cancel",
+    "human_request",
+    "greeting",
+    "thanks",
+    "other",
+];
 
 const POSITIVE: &[&str] = &[
-    "thank", "thanks", "great", "love", "perfect", "awesome", "happy", "excellent", "good", "helpful", "amazing", "nice",
-    "appreciate", "wonderful", "fantastic", "brilliant", "resolved",
+    "thank",
+    "thanks",
+    "great",
+    "love",
+    "perfect",
+    "awesome",
+    "happy",
+    "excellent",
+    "good",
+    "helpful",
+    "amazing",
+    "nice",
+    "appreciate",
+    "wonderful",
+    "fantastic",
+    "brilliant",
+    "resolved",
 ];
 const NEGATIVE: &[&str] = &[
-    "angry", "terrible", "awful", "worst", "hate", "useless", "broken", "ridiculous", "unacceptable", "frustrated",
-    "frustrating", "disappointed", "bad", "wrong", "late", "scam", "horrible", "annoyed", "never", "poor", "damaged",
-    "missing", "furious", "rubbish", "waste", "stupid", "joke", "upset",
+    "angry",
+    "terrible",
+    "awful",
+    "worst",
+    "hate",
+    "useless",
+    "broken",
+    "ridiculous",
+    "unacceptable",
+    "frustrated",
+    "frustrating",
+    "disappointed",
+    "bad",
+    "wrong",
+    "late",
+    "scam",
+    "horrible",
+    "annoyed",
+    "never",
+    "poor",
+    "damaged",
+    "missing",
+    "furious",
+    "rubbish",
+    "waste",
+    "stupid",
+    "joke",
+    "upset",
 ];
-const NEGATORS: &[&str] = &["not", "no", "never", "dont", "don't", "isn't", "isnt", "wasn't", "didn't", "cannot", "can't"];
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "dont", "don't", "isn't", "isnt", "wasn't", "didn't", "cannot", "can't",
+];
 
 /// Phrases that mean "get me a person".
 const HUMAN: &[&str] = &[
-    "human", "real person", "an agent", "a person", "someone real", "representative", "talk to someone", "speak to someone",
-    "live agent", "speak to a", "talk to a",
+    "human",
+    "real person",
+    "an agent",
+    "a person",
+    "someone real",
+    "representative",
+    "talk to someone",
+    "speak to someone",
+    "live agent",
+    "speak to a",
+    "talk to a",
 ];
 
 pub fn local(message: &str, default_language: &str) -> Analysis {
@@ -50,7 +110,13 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         };
         score += if negated { -polarity * 0.8 } else { polarity };
     }
-    if message.contains("!!") || (message.len() > 8 && message.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase())) {
+    if message.contains("!!")
+        || (message.len() > 8
+            && message
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(|c| c.is_uppercase()))
+    {
         score -= 0.5;
     }
     let sentiment = (score / ((words.len() as f32).sqrt().max(1.0))).clamp(-1.0, 1.0);
@@ -59,15 +125,34 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         "human_request"
     } else if has(&["cancel", "unsubscribe", "close my account", "terminate"]) {
         "cancel"
-    } else if sentiment <= -0.3 || has(&["complain", "complaint", "refund", "not working", "doesn't work", "broken"]) {
+    } else if sentiment <= -0.3
+        || has(&[
+            "complain",
+            "complaint",
+            "refund",
+            "not working",
+            "doesn't work",
+            "broken",
+        ])
+    {
         "complaint"
-    } else if has(&["buy", "price", "pricing", "purchase", "cost", "how much", "upgrade", "discount", "plan"]) {
+    } else if has(&[
+        "buy", "price", "pricing", "purchase", "cost", "how much", "upgrade", "discount", "plan",
+    ]) {
         "purchase"
     } else if words.len() <= 4 && has(&["thank", "thanks", "cheers"]) {
         "thanks"
     } else if words.len() <= 3 && has(&["hi", "hello", "hey", "good morning"]) {
         "greeting"
-    } else if message.contains('?') || words.first().is_some_and(|w| ["how", "what", "when", "where", "why", "can", "do", "does", "is", "are", "which", "who"].contains(&w.as_str())) {
+    } else if message.contains('?')
+        || words.first().is_some_and(|w| {
+            [
+                "how", "what", "when", "where", "why", "can", "do", "does", "is", "are", "which",
+                "who",
+            ]
+            .contains(&w.as_str())
+        })
+    {
         "question"
     } else {
         "other"
@@ -79,22 +164,57 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
             None => counts.push((t, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
-    Analysis { sentiment, intent: intent.into(), topics: counts.into_iter().take(3).map(|c| c.0).collect(), language: detect_language(&words, default_language) }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    Analysis {
+        sentiment,
+        intent: intent.into(),
+        topics: counts.into_iter().take(3).map(|c| c.0).collect(),
+        language: detect_language(&words, default_language),
+    }
 }
 
 /// Language by stopword overlap among a few common languages; the tenant default otherwise.
 pub fn detect_language(words: &[String], default: &str) -> String {
     const LANGS: &[(&str, &[&str])] = &[
-        ("en", &["the", "is", "and", "my", "you", "what", "how", "can", "i", "to"]),
-        ("es", &["el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola"]),
-        ("fr", &["le", "la", "est", "et", "mon", "que", "comment", "je", "pour", "les", "bonjour"]),
-        ("de", &["der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo"]),
-        ("pt", &["o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá"]),
+        (
+            "en",
+            &[
+                "the", "is", "and", "my", "you", "what", "how", "can", "i", "to",
+            ],
+        ),
+        (
+            "es",
+            &[
+                "el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola",
+            ],
+        ),
+        (
+            "fr",
+            &[
+                "le", "la", "est", "et", "mon", "que", "comment", "je", "pour", "les", "bonjour",
+            ],
+        ),
+        (
+            "de",
+            &[
+                "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo",
+            ],
+        ),
+        (
+            "pt",
+            &[
+                "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá",
+            ],
+        ),
     ];
     let best = LANGS
         .iter()
-        .map(|(lang, stop)| (lang, words.iter().filter(|w| stop.contains(&w.as_str())).count()))
+        .map(|(lang, stop)| {
+            (
+                lang,
+                words.iter().filter(|w| stop.contains(&w.as_str())).count(),
+            )
+        })
         .max_by_key(|(_, n)| *n);
     match best {
         Some((lang, n)) if n >= 2 => lang.to_string(),
@@ -115,8 +235,22 @@ pub fn from_model_json(text: &str) -> Option<Analysis> {
     Some(Analysis {
         sentiment,
         intent,
-        topics: v["topics"].as_array().map(|a| a.iter().filter_map(|t| t.as_str()).take(5).map(|t| t.chars().take(40).collect()).collect()).unwrap_or_default(),
-        language: v["language"].as_str().unwrap_or("en").chars().take(8).collect(),
+        topics: v["topics"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str())
+                    .take(5)
+                    .map(|t| t.chars().take(40).collect())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        language: v["language"]
+            .as_str()
+            .unwrap_or("en")
+            .chars()
+            .take(8)
+            .collect(),
     })
 }
 
@@ -134,21 +268,46 @@ mod tests {
 
     #[test]
     fn classifies_common_customer_messages() {
-        let a = local("This is the worst service ever, my order arrived broken!!", "en");
+        let a = local(
+            "This is the worst service ever, my order arrived broken!!",
+            "en",
+        );
         assert!(a.sentiment < -0.3, "{}", a.sentiment);
         assert_eq!(a.intent, "complaint");
-        assert_eq!(local("Can I talk to a human please?", "en").intent, "human_request");
-        assert_eq!(local("How much does the Pro plan cost?", "en").intent, "purchase");
-        assert_eq!(local("I want to cancel my subscription", "en").intent, "cancel");
-        assert_eq!(local("What is your return policy?", "en").intent, "question");
+        assert_eq!(
+            local("Can I talk to a human please?", "en").intent,
+            "human_request"
+        );
+        assert_eq!(
+            local("How much does the Pro plan cost?", "en").intent,
+            "purchase"
+        );
+        assert_eq!(
+            local("I want to cancel my subscription", "en").intent,
+            "cancel"
+        );
+        assert_eq!(
+            local("What is your return policy?", "en").intent,
+            "question"
+        );
         assert!(local("Thanks, that was really helpful", "en").sentiment > 0.3);
         assert!(local("It's not good", "en").sentiment < 0.0, "negation");
-        assert_eq!(local("¿Cómo puedo devolver mi pedido? Hola", "en").language, "es");
+        assert_eq!(
+            local("¿Cómo puedo devolver mi pedido? Hola", "en").language,
+            "es"
+        );
     }
 
     #[test]
     fn model_json_is_validated() {
-        assert_eq!(from_model_json(r#"{"sentiment":-0.5,"intent":"complaint","topics":["shipping"],"language":"en"}"#).unwrap().intent, "complaint");
+        assert_eq!(
+            from_model_json(
+                r#"{"sentiment":-0.5,"intent":"complaint","topics":["shipping"],"language":"en"}"#
+            )
+            .unwrap()
+            .intent,
+            "complaint"
+        );
         assert!(from_model_json(r#"{"sentiment":5,"intent":"complaint"}"#).is_none());
         assert!(from_model_json(r#"{"sentiment":0,"intent":"launch_rocket"}"#).is_none());
         assert!(from_model_json("not json").is_none());

@@ -45,12 +45,20 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return Ok(());
     }
     let recent = store::messages_before(env.store, env.name, i64::MAX, 40).await?;
-    let Some(question) = recent.iter().find(|m| m.seq == reply_to && m.author.kind == AuthorKind::Customer).cloned() else {
+    let Some(question) = recent
+        .iter()
+        .find(|m| m.seq == reply_to && m.author.kind == AuthorKind::Customer)
+        .cloned()
+    else {
         return Ok(());
     };
     // A later customer message gets its own answer; an already answered one gets none.
-    if recent.iter().any(|m| m.seq > reply_to && m.author.kind == AuthorKind::Customer)
-        || store::by_client_id(env.store, env.name, "ai", &client_id(reply_to)).await?.is_some()
+    if recent
+        .iter()
+        .any(|m| m.seq > reply_to && m.author.kind == AuthorKind::Customer)
+        || store::by_client_id(env.store, env.name, "ai", &client_id(reply_to))
+            .await?
+            .is_some()
     {
         return Ok(());
     }
@@ -88,7 +96,15 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
 
     // 4. First-turn answers come from the cache when the same question was answered before.
     let first_turn = !recent.iter().any(|m| m.author.kind == AuthorKind::Ai);
-    let cache_key = cache_key(&tenant_id, &question.text, retrieval.kb_version, providers.first().map(|r| r.model.as_str()).unwrap_or("offline"));
+    let cache_key = cache_key(
+        &tenant_id,
+        &question.text,
+        retrieval.kb_version,
+        providers
+            .first()
+            .map(|r| r.model.as_str())
+            .unwrap_or("offline"),
+    );
     if first_turn && !small_talk {
         if let Some(cached) = cached(p, &cache_key).await {
             let text = cached["text"].as_str().unwrap_or_default().to_string();
@@ -103,7 +119,11 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     let open_now = cfg.is_open_at(p.now_ms());
     let mut delta_sink = |t: &str| env.fan_out_ai_delta(reply_to, t);
     for r in &providers {
-        let history: Vec<MessageView> = recent.iter().filter(|m| m.seq <= reply_to).cloned().collect();
+        let history: Vec<MessageView> = recent
+            .iter()
+            .filter(|m| m.seq <= reply_to)
+            .cloned()
+            .collect();
         let mut req = ChatRequest {
             system: prompt::system(&cfg, &tenant.name, open_now),
             messages: prompt::messages(&history, &retrieval.hits),
@@ -114,9 +134,21 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
             tool_result: None,
         };
         let mut hits = retrieval.hits.clone();
-        let mut run = match resilience::run(p, r, &req, cfg.ai.first_token_timeout_ms as i64, cfg.ai.total_timeout_ms as i64, &mut delta_sink).await {
+        let mut run = match resilience::run(
+            p,
+            r,
+            &req,
+            cfg.ai.first_token_timeout_ms as i64,
+            cfg.ai.total_timeout_ms as i64,
+            &mut delta_sink,
+        )
+        .await
+        {
             Ok(run) => run,
-            Err(_) => continue,
+            Err(f) => {
+                log_failure(p, r, &f);
+                continue;
+            }
         };
         // One round of the knowledge-base tool, then the model answers.
         if let Some((name, args)) = run.tool_call.clone() {
@@ -130,9 +162,21 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
                 req.tool_result = Some((name, args, result));
                 req.tools.clear();
                 hits = more.hits;
-                match resilience::run(p, r, &req, cfg.ai.first_token_timeout_ms as i64, cfg.ai.total_timeout_ms as i64, &mut delta_sink).await {
+                match resilience::run(
+                    p,
+                    r,
+                    &req,
+                    cfg.ai.first_token_timeout_ms as i64,
+                    cfg.ai.total_timeout_ms as i64,
+                    &mut delta_sink,
+                )
+                .await
+                {
                     Ok(second) => run = second,
-                    Err(_) => continue,
+                    Err(f) => {
+                        log_failure(p, r, &f);
+                        continue;
+                    }
                 }
             }
         }
@@ -155,7 +199,17 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         if first_turn && !run.cut && !small_talk {
             store_cache(p, &cache_key, &run.text, &citations, &run.model, r.kind).await;
         }
-        finish(env, p, reply_to, &run.text, meta_json, &tenant_id, &day, Some(&run.usage)).await?;
+        finish(
+            env,
+            p,
+            reply_to,
+            &run.text,
+            meta_json,
+            &tenant_id,
+            &day,
+            Some(&run.usage),
+        )
+        .await?;
         if cfg.ai.model_analysis {
             refine_analysis(p, r, &meta, reply_to, &question.text).await;
         }
@@ -164,7 +218,15 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
 
     // The offline responder: quote the knowledge base, or hand off when it has nothing.
     let offline_answer = if small_talk {
-        Some((if local.intent == "thanks" { "You're welcome! Anything else I can help with?" } else { "Hi! How can I help you today?" }.to_string(), Vec::new()))
+        Some((
+            if local.intent == "thanks" {
+                "You're welcome! Anything else I can help with?"
+            } else {
+                "Hi! How can I help you today?"
+            }
+            .to_string(),
+            Vec::new(),
+        ))
     } else {
         offline::answer(&question.text, &retrieval.hits)
     };
@@ -172,13 +234,34 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return handoff(env, p, &meta, &cfg, reason::LOW_CONFIDENCE).await;
     };
     stream_text(env, reply_to, &text);
-    let used_hits: Vec<Hit> = used.iter().filter_map(|i| retrieval.hits.get(*i).cloned()).collect();
+    let used_hits: Vec<Hit> = used
+        .iter()
+        .filter_map(|i| retrieval.hits.get(*i).cloned())
+        .collect();
     let citations = citation_list(&used_hits);
     if first_turn && !small_talk {
-        store_cache(p, &cache_key, &text, &citations, "offline", ProviderKind::Offline).await;
+        store_cache(
+            p,
+            &cache_key,
+            &text,
+            &citations,
+            "offline",
+            ProviderKind::Offline,
+        )
+        .await;
     }
     let meta_json = json!({ "citations": citations, "model": "offline", "provider": "offline", "latency_ms": p.now_ms() - started, "confidence": retrieval.confidence });
     finish(env, p, reply_to, &text, meta_json, &tenant_id, &day, None).await
+}
+
+/// Provider failures are logged (never shown to the customer, who gets the next provider's answer).
+fn log_failure(p: &Platform, r: &Resolved, f: &resilience::Failure) {
+    let error = match f {
+        resilience::Failure::BeforeAnswer(e) => e.message.clone(),
+        resilience::Failure::Skipped => "circuit open".to_string(),
+    };
+    let line = json!({ "level": "warn", "msg": "ai provider failed", "provider": r.kind.as_str(), "model": r.model, "error": error });
+    p.log.log(&line.to_string());
 }
 
 fn client_id(reply_to: i64) -> String {
@@ -186,12 +269,22 @@ fn client_id(reply_to: i64) -> String {
 }
 
 /// Pre-answer escalation rules (the model can still call `handoff_to_human` later).
-async fn escalation(p: &Platform, cfg: &TenantConfig, meta: &Meta, text: &str, a: &Analysis) -> ApiResult<Option<&'static str>> {
+async fn escalation(
+    p: &Platform,
+    cfg: &TenantConfig,
+    meta: &Meta,
+    text: &str,
+    a: &Analysis,
+) -> ApiResult<Option<&'static str>> {
     let lower = text.to_lowercase();
     let words = crate::knowledge::text::words(&lower);
     let keyword = cfg.escalation.keywords.iter().any(|k| {
         let k = k.to_lowercase();
-        if k.contains(' ') { lower.contains(&k) } else { words.contains(&k) }
+        if k.contains(' ') {
+            lower.contains(&k)
+        } else {
+            words.contains(&k)
+        }
     });
     if a.intent == "human_request" || keyword {
         return Ok(Some(reason::CUSTOMER_REQUEST));
@@ -208,7 +301,9 @@ async fn escalation(p: &Platform, cfg: &TenantConfig, meta: &Meta, text: &str, a
             )
             .await?;
         let streak = rows.len() as u32 == cfg.escalation.negative_turns
-            && rows.iter().all(|r| r.real("sentiment").unwrap_or(0.0) <= -0.3);
+            && rows
+                .iter()
+                .all(|r| r.real("sentiment").unwrap_or(0.0) <= -0.3);
         if streak {
             return Ok(Some(reason::NEGATIVE_SENTIMENT));
         }
@@ -217,18 +312,31 @@ async fn escalation(p: &Platform, cfg: &TenantConfig, meta: &Meta, text: &str, a
 }
 
 /// The embedder for the tenant's index (so queries match the stored vectors' model).
-pub async fn embedder(p: &Platform, tenant_id: &str, ai: &AiConfig) -> ApiResult<Box<dyn Embedder>> {
-    let index_model = crate::knowledge::store::state(p.db()?, tenant_id).await?.map(|(_, m)| m);
+pub async fn embedder(
+    p: &Platform,
+    tenant_id: &str,
+    ai: &AiConfig,
+) -> ApiResult<Box<dyn Embedder>> {
+    let index_model = crate::knowledge::store::state(p.db()?, tenant_id)
+        .await?
+        .map(|(_, m)| m);
     configured_embedder(p, tenant_id, ai, index_model.as_deref()).await
 }
 
 /// The embedder for `index_model` when an index exists, else the one the configuration asks for
 /// (its `embedding` provider, or the first remote provider with a key, or the built-in one).
-pub async fn configured_embedder(p: &Platform, tenant_id: &str, ai: &AiConfig, index_model: Option<&str>) -> ApiResult<Box<dyn Embedder>> {
+pub async fn configured_embedder(
+    p: &Platform,
+    tenant_id: &str,
+    ai: &AiConfig,
+    index_model: Option<&str>,
+) -> ApiResult<Box<dyn Embedder>> {
     let providers = config::resolve(p, tenant_id, ai).await?;
     let wanted = match (index_model, ai.embedding) {
         (Some(m), _) if m == LOCAL_MODEL => None,
-        (Some(m), _) if m.starts_with(super::providers::gemini::EMBEDDING_MODEL) => providers.iter().find(|r| r.kind == ProviderKind::Gemini),
+        (Some(m), _) if m.starts_with(super::providers::gemini::EMBEDDING_MODEL) => {
+            providers.iter().find(|r| r.kind == ProviderKind::Gemini)
+        }
         (Some(_), _) => providers.iter().find(|r| r.kind == ProviderKind::Openai),
         (None, Some(ProviderKind::Offline)) => None,
         (None, Some(kind)) => providers.iter().find(|r| r.kind == kind),
@@ -240,19 +348,35 @@ pub async fn configured_embedder(p: &Platform, tenant_id: &str, ai: &AiConfig, i
     })
 }
 
-fn remote_embedder(r: &Resolved, http: std::rc::Rc<dyn crate::ports::HttpClient>, c: &crate::platform::Config) -> Box<dyn Embedder> {
+fn remote_embedder(
+    r: &Resolved,
+    http: std::rc::Rc<dyn crate::ports::HttpClient>,
+    c: &crate::platform::Config,
+) -> Box<dyn Embedder> {
     match r.kind {
-        ProviderKind::Gemini => Box::new(super::providers::gemini::GeminiEmbedder { http, base_url: r.base_url.clone(), api_key: r.api_key.clone() }),
+        ProviderKind::Gemini => Box::new(super::providers::gemini::GeminiEmbedder {
+            http,
+            base_url: r.base_url.clone(),
+            api_key: r.api_key.clone(),
+        }),
         _ => Box::new(super::providers::openai::OpenAiEmbedder {
             http,
             base_url: r.base_url.clone(),
             api_key: r.api_key.clone(),
-            model: c.get("openai_embedding_model").unwrap_or(super::providers::openai::DEFAULT_EMBEDDING_MODEL).to_string(),
+            model: c
+                .get("openai_embedding_model")
+                .unwrap_or(super::providers::openai::DEFAULT_EMBEDDING_MODEL)
+                .to_string(),
         }),
     }
 }
 
-async fn retrieve(p: &Platform, tenant_id: &str, ai: &AiConfig, q: &str) -> ApiResult<SearchResult> {
+async fn retrieve(
+    p: &Platform,
+    tenant_id: &str,
+    ai: &AiConfig,
+    q: &str,
+) -> ApiResult<SearchResult> {
     let e = embedder(p, tenant_id, ai).await?;
     match search::search(p, &*e, tenant_id, q, 5).await {
         Ok(r) => Ok(r),
@@ -293,19 +417,51 @@ fn citations(text: &str, hits: &[Hit]) -> Value {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn finish(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64, text: &str, meta: Value, tenant_id: &str, day: &str, used: Option<&Usage>) -> ApiResult<()> {
-    engine::post(env, &Participant::Ai, &client_id(reply_to), text, Some(meta)).await?;
+async fn finish(
+    env: &ObjectEnv<'_>,
+    p: &Platform,
+    reply_to: i64,
+    text: &str,
+    meta: Value,
+    tenant_id: &str,
+    day: &str,
+    used: Option<&Usage>,
+) -> ApiResult<()> {
+    engine::post(
+        env,
+        &Participant::Ai,
+        &client_id(reply_to),
+        text,
+        Some(meta),
+    )
+    .await?;
     let mut stmts = vec![usage::add(tenant_id, day, "ai_answers", 1)];
     if let Some(u) = used {
-        stmts.push(usage::add(tenant_id, day, "ai_tokens_in", u.input_tokens as i64));
-        stmts.push(usage::add(tenant_id, day, "ai_tokens_out", u.output_tokens as i64));
+        stmts.push(usage::add(
+            tenant_id,
+            day,
+            "ai_tokens_in",
+            u.input_tokens as i64,
+        ));
+        stmts.push(usage::add(
+            tenant_id,
+            day,
+            "ai_tokens_out",
+            u.output_tokens as i64,
+        ));
     }
     p.db()?.batch(stmts).await?;
     Ok(())
 }
 
 /// Hands the conversation to a human: status, a notice to the customer, and routing.
-pub async fn handoff(env: &ObjectEnv<'_>, p: &Platform, meta: &Meta, cfg: &TenantConfig, why: &'static str) -> ApiResult<()> {
+pub async fn handoff(
+    env: &ObjectEnv<'_>,
+    p: &Platform,
+    meta: &Meta,
+    cfg: &TenantConfig,
+    why: &'static str,
+) -> ApiResult<()> {
     let ai = Participant::System { id: "ai".into() };
     engine::set_status(env, &ai, Status::PendingHuman, Some(why.into())).await?;
     let notice = if cfg.is_open_at(p.now_ms()) {
@@ -313,22 +469,54 @@ pub async fn handoff(env: &ObjectEnv<'_>, p: &Platform, meta: &Meta, cfg: &Tenan
     } else {
         "Our team is offline right now, but they'll reply right here as soon as they're back."
     };
-    engine::post(env, &Participant::Ai, &format!("handoff:{}", meta.last_seq), notice, Some(json!({ "handoff": why }))).await?;
+    engine::post(
+        env,
+        &Participant::Ai,
+        &format!("handoff:{}", meta.last_seq),
+        notice,
+        Some(json!({ "handoff": why })),
+    )
+    .await?;
     if let Some(objects) = p.objects.as_deref() {
-        let route = crate::objects::inbox::RouteRequest { conversation_id: meta.conversation_id.clone(), skills: meta.tags.clone() };
+        let route = crate::objects::inbox::RouteRequest {
+            conversation_id: meta.conversation_id.clone(),
+            skills: meta.tags.clone(),
+        };
         let mut req = crate::http::Request::new(crate::http::Method::Post, "https://inbox/route");
         req.body = serde_json::to_vec(&route).unwrap_or_default();
-        if let Ok(resp) = objects.call(&crate::conversations::client::inbox_ref(&meta.tenant_id), req).await {
+        if let Ok(resp) = objects
+            .call(
+                &crate::conversations::client::inbox_ref(&meta.tenant_id),
+                req,
+            )
+            .await
+        {
             let routed: Option<crate::objects::inbox::RouteResponse> = resp.json_body();
             if let Some(agent) = routed.and_then(|r| r.assignee) {
-                engine::assign(env, &Participant::System { id: "router".into() }, Some(Author { kind: AuthorKind::Agent, ..agent })).await?;
+                engine::assign(
+                    env,
+                    &Participant::System {
+                        id: "router".into(),
+                    },
+                    Some(Author {
+                        kind: AuthorKind::Agent,
+                        ..agent
+                    }),
+                )
+                .await?;
             }
         }
     }
     Ok(())
 }
 
-async fn store_analysis(p: &Platform, meta: &Meta, seq: i64, a: &Analysis, source: &str) -> ApiResult<()> {
+async fn store_analysis(
+    p: &Platform,
+    meta: &Meta,
+    seq: i64,
+    a: &Analysis,
+    source: &str,
+) -> ApiResult<()> {
     p.db()?
         .execute(
             "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)
@@ -348,7 +536,10 @@ async fn store_analysis(p: &Platform, meta: &Meta, seq: i64, a: &Analysis, sourc
 async fn refine_analysis(p: &Platform, r: &Resolved, meta: &Meta, seq: i64, text: &str) {
     let req = ChatRequest {
         system: analysis::model_prompt(),
-        messages: vec![super::providers::ChatMessage { role: super::providers::Role::User, text: text.to_string() }],
+        messages: vec![super::providers::ChatMessage {
+            role: super::providers::Role::User,
+            text: text.to_string(),
+        }],
         tools: Vec::new(),
         temperature: 0.0,
         max_output_tokens: 200,
@@ -376,17 +567,30 @@ async fn cached(p: &Platform, key: &str) -> Option<Value> {
     (v["expires_at"].as_i64().unwrap_or(0) > p.now_ms()).then_some(v)
 }
 
-async fn store_cache(p: &Platform, key: &str, text: &str, citations: &Value, model: &str, provider: ProviderKind) {
+async fn store_cache(
+    p: &Platform,
+    key: &str,
+    text: &str,
+    citations: &Value,
+    model: &str,
+    provider: ProviderKind,
+) {
     if let Some(kv) = p.kv.as_ref() {
         let v = json!({ "text": text, "citations": citations, "model": model, "provider": provider.as_str(), "expires_at": p.now_ms() + CACHE_TTL_SECS as i64 * 1000 });
-        let _ = kv.put(key, v.to_string().as_bytes(), Some(CACHE_TTL_SECS)).await;
+        let _ = kv
+            .put(key, v.to_string().as_bytes(), Some(CACHE_TTL_SECS))
+            .await;
     }
 }
 
 impl ObjectEnv<'_> {
     /// Streams a piece of an AI answer to every connection (and keeps the draft for SSE).
     pub fn fan_out_ai_delta(&self, reply_to: i64, text: &str) {
-        let frame = ServerFrame::AiDelta { reply_to, text: text.to_string() }.to_text();
+        let frame = ServerFrame::AiDelta {
+            reply_to,
+            text: text.to_string(),
+        }
+        .to_text();
         for c in self.hub.connections() {
             self.hub.send(&c.id, &frame);
         }

@@ -59,7 +59,10 @@ mod tests {
         assert!(!b.allows("g", 1_000));
         assert!(b.allows("g", COOL_DOWN_MS), "trial after the cool-down");
         b.failure("g", COOL_DOWN_MS);
-        assert!(!b.allows("g", COOL_DOWN_MS + 1), "a failed trial re-opens it");
+        assert!(
+            !b.allows("g", COOL_DOWN_MS + 1),
+            "a failed trial re-opens it"
+        );
         b.success("g");
         assert!(b.allows("g", COOL_DOWN_MS + 1));
     }

@@ -70,9 +70,14 @@ impl AiConfig {
                 check::text(&format!("ai.providers[{i}].model"), m, 1, 100)?;
             }
             if let Some(u) = &p.base_url {
-                let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+                let ok = url::Url::parse(u).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
+                });
                 if !ok {
-                    return Err(ApiError::validation(format!("ai.providers[{i}].base_url"), "must be an http(s) URL"));
+                    return Err(ApiError::validation(
+                        format!("ai.providers[{i}].base_url"),
+                        "must be an http(s) URL",
+                    ));
                 }
             }
             if let Some(s) = &p.api_key_secret {
@@ -80,19 +85,33 @@ impl AiConfig {
             }
         }
         if !(0.0..=2.0).contains(&self.temperature) {
-            return Err(ApiError::validation("ai.temperature", "must be between 0 and 2"));
+            return Err(ApiError::validation(
+                "ai.temperature",
+                "must be between 0 and 2",
+            ));
         }
         check::range("ai.max_output_tokens", self.max_output_tokens, 16, 8192)?;
-        check::range("ai.first_token_timeout_ms", self.first_token_timeout_ms, 500, 60_000)?;
+        check::range(
+            "ai.first_token_timeout_ms",
+            self.first_token_timeout_ms,
+            500,
+            60_000,
+        )?;
         check::range("ai.total_timeout_ms", self.total_timeout_ms, 1_000, 120_000)
     }
 }
 
 pub fn check_secret_name(field: &str, s: &str) -> ApiResult<()> {
-    if (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+    if (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
         Ok(())
     } else {
-        Err(ApiError::validation(field, "secret names are 1-32 lower-case letters, digits, '_' or '-'"))
+        Err(ApiError::validation(
+            field,
+            "secret names are 1-32 lower-case letters, digits, '_' or '-'",
+        ))
     }
 }
 
@@ -106,15 +125,30 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// Identifies the endpoint for the circuit breaker.
+    /// Identifies the endpoint and credential for the circuit breaker: one tenant's bad key or
+    /// exhausted quota must not switch the provider off for tenants with their own keys.
     pub fn key(&self) -> String {
-        format!("{}|{}|{}", self.kind.as_str(), self.base_url, self.model)
+        use sha2::{Digest, Sha256};
+        let who = hex::encode(&Sha256::digest(self.api_key.as_bytes())[..6]);
+        format!(
+            "{}|{}|{}|{who}",
+            self.kind.as_str(),
+            self.base_url,
+            self.model
+        )
     }
 }
 
-pub async fn tenant_secret(db: &dyn SqlDatabase, tenant_id: &str, name: &str) -> ApiResult<Option<String>> {
+pub async fn tenant_secret(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    name: &str,
+) -> ApiResult<Option<String>> {
     let rows = db
-        .query("SELECT value FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2", &params![tenant_id, name])
+        .query(
+            "SELECT value FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2",
+            &params![tenant_id, name],
+        )
         .await?;
     Ok(rows.first().and_then(|r| r.text("value")))
 }
@@ -123,13 +157,21 @@ fn defaults(p: &Platform, kind: ProviderKind) -> (String, String, Option<String>
     let c = &p.config;
     match kind {
         ProviderKind::Gemini => (
-            c.get("gemini_base_url").unwrap_or(super::providers::gemini::DEFAULT_BASE).to_string(),
-            c.get("gemini_model").unwrap_or(super::providers::gemini::DEFAULT_MODEL).to_string(),
+            c.get("gemini_base_url")
+                .unwrap_or(super::providers::gemini::DEFAULT_BASE)
+                .to_string(),
+            c.get("gemini_model")
+                .unwrap_or(super::providers::gemini::DEFAULT_MODEL)
+                .to_string(),
             c.get("gemini_api_key").map(String::from),
         ),
         ProviderKind::Openai => (
-            c.get("openai_base_url").unwrap_or(super::providers::openai::DEFAULT_BASE).to_string(),
-            c.get("openai_model").unwrap_or(super::providers::openai::DEFAULT_MODEL).to_string(),
+            c.get("openai_base_url")
+                .unwrap_or(super::providers::openai::DEFAULT_BASE)
+                .to_string(),
+            c.get("openai_model")
+                .unwrap_or(super::providers::openai::DEFAULT_MODEL)
+                .to_string(),
             c.get("openai_api_key").map(String::from),
         ),
         ProviderKind::Offline => (String::new(), "offline".into(), Some(String::new())),
@@ -141,7 +183,12 @@ pub async fn resolve(p: &Platform, tenant_id: &str, cfg: &AiConfig) -> ApiResult
     let wanted: Vec<ProviderConfig> = if cfg.providers.is_empty() {
         [ProviderKind::Gemini, ProviderKind::Openai]
             .into_iter()
-            .map(|kind| ProviderConfig { kind, model: None, base_url: None, api_key_secret: None })
+            .map(|kind| ProviderConfig {
+                kind,
+                model: None,
+                base_url: None,
+                api_key_secret: None,
+            })
             .collect()
     } else {
         cfg.providers.clone()
@@ -157,7 +204,12 @@ pub async fn resolve(p: &Platform, tenant_id: &str, cfg: &AiConfig) -> ApiResult
             None => platform_key,
         };
         if let Some(api_key) = key.filter(|k| !k.is_empty()) {
-            out.push(Resolved { kind: w.kind, model: w.model.unwrap_or(model), base_url: w.base_url.unwrap_or(base), api_key });
+            out.push(Resolved {
+                kind: w.kind,
+                model: w.model.unwrap_or(model),
+                base_url: w.base_url.unwrap_or(base),
+                api_key,
+            });
         }
     }
     Ok(out)

@@ -4,7 +4,10 @@
 
 use super::breaker;
 use super::config::Resolved;
-use super::providers::{gemini::Gemini, openai::OpenAi, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Usage};
+use super::providers::{
+    gemini::Gemini, openai::OpenAi, ChatEvent, ChatRequest, EventStream, Finish, ProviderError,
+    Usage,
+};
 use crate::platform::Platform;
 use futures::future::{select, Either};
 use futures::StreamExt;
@@ -34,15 +37,34 @@ pub enum Failure {
 }
 
 async fn open(p: &Platform, r: &Resolved, req: &ChatRequest) -> Result<EventStream, ProviderError> {
-    let http = p.http.clone().ok_or_else(|| ProviderError::fatal("no outbound HTTP on this runtime"))?;
+    let http = p
+        .http
+        .clone()
+        .ok_or_else(|| ProviderError::fatal("no outbound HTTP on this runtime"))?;
     match r.kind {
         super::providers::ProviderKind::Gemini => {
-            Gemini { http, base_url: r.base_url.clone(), api_key: r.api_key.clone(), model: r.model.clone() }.stream(req).await
+            Gemini {
+                http,
+                base_url: r.base_url.clone(),
+                api_key: r.api_key.clone(),
+                model: r.model.clone(),
+            }
+            .stream(req)
+            .await
         }
         super::providers::ProviderKind::Openai => {
-            OpenAi { http, base_url: r.base_url.clone(), api_key: r.api_key.clone(), model: r.model.clone() }.stream(req).await
+            OpenAi {
+                http,
+                base_url: r.base_url.clone(),
+                api_key: r.api_key.clone(),
+                model: r.model.clone(),
+            }
+            .stream(req)
+            .await
         }
-        super::providers::ProviderKind::Offline => Err(ProviderError::fatal("offline is not a remote provider")),
+        super::providers::ProviderKind::Offline => {
+            Err(ProviderError::fatal("offline is not a remote provider"))
+        }
     }
 }
 
@@ -104,7 +126,14 @@ async fn attempt_once(
     let mut stream = within(p, first_token_ms, open(p, r, req))
         .await
         .ok_or_else(|| ProviderError::transient("timed out connecting", None))??;
-    let mut run = Run { text: String::new(), finish: Finish::Stop, usage: Usage::default(), model: r.model.clone(), tool_call: None, cut: false };
+    let mut run = Run {
+        text: String::new(),
+        finish: Finish::Stop,
+        usage: Usage::default(),
+        model: r.model.clone(),
+        tool_call: None,
+        cut: false,
+    };
     loop {
         let budget = if run.text.is_empty() && run.tool_call.is_none() {
             first_token_ms - (p.now_ms() - started)
@@ -113,7 +142,12 @@ async fn attempt_once(
         };
         let next = within(p, budget, stream.next()).await;
         let event = match next {
-            None if run.text.is_empty() => return Err(ProviderError::transient("timed out waiting for the first token", None)),
+            None if run.text.is_empty() => {
+                return Err(ProviderError::transient(
+                    "timed out waiting for the first token",
+                    None,
+                ))
+            }
             None => {
                 run.cut = true;
                 return Ok(run);
@@ -133,7 +167,11 @@ async fn attempt_once(
                 run.text.push_str(&t);
             }
             Ok(ChatEvent::ToolCall { name, args }) => run.tool_call = Some((name, args)),
-            Ok(ChatEvent::Done { finish, usage, model }) => {
+            Ok(ChatEvent::Done {
+                finish,
+                usage,
+                model,
+            }) => {
                 run.finish = finish;
                 run.usage = usage;
                 if !model.is_empty() {

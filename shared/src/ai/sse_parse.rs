@@ -12,8 +12,7 @@ impl SseParser {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        loop {
-            let Some((end, sep)) = find_event_end(&self.buf) else { break };
+        while let Some((end, sep)) = find_event_end(&self.buf) {
             let block: Vec<u8> = self.buf.drain(..end + sep).collect();
             let text = String::from_utf8_lossy(&block[..end]);
             let mut data = String::new();
@@ -63,7 +62,10 @@ mod tests {
     fn events_split_across_chunks_are_reassembled() {
         let mut p = SseParser::default();
         assert!(p.push(b"data: {\"a\":").is_empty());
-        assert_eq!(p.push(b"1}\n\ndata: x\r\n\r\n: comment\n\nda"), vec!["{\"a\":1}", "x"]);
+        assert_eq!(
+            p.push(b"1}\n\ndata: x\r\n\r\n: comment\n\nda"),
+            vec!["{\"a\":1}", "x"]
+        );
         assert_eq!(p.push(b"ta: [DONE]\n\n"), vec!["[DONE]"]);
         assert!(p.push(b"data: tail").is_empty());
         assert_eq!(p.finish(), vec!["tail"]);

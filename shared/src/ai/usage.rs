@@ -25,7 +25,10 @@ pub fn add(tenant_id: &str, day: &str, metric: &str, n: i64) -> Statement {
 
 pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, day: &str, metric: &str) -> ApiResult<i64> {
     let rows = db
-        .query("SELECT value FROM usage_counters WHERE tenant_id = ?1 AND day = ?2 AND metric = ?3", &params![tenant_id, day, metric])
+        .query(
+            "SELECT value FROM usage_counters WHERE tenant_id = ?1 AND day = ?2 AND metric = ?3",
+            &params![tenant_id, day, metric],
+        )
         .await?;
     Ok(rows.first().and_then(|r| r.int("value")).unwrap_or(0))
 }
@@ -35,5 +38,14 @@ pub async fn list(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<Vec<(Strin
     let rows = db
         .query("SELECT day, metric, value FROM usage_counters WHERE tenant_id = ?1 ORDER BY day DESC, metric LIMIT 500", &params![tenant_id])
         .await?;
-    Ok(rows.iter().map(|r| (r.text("day").unwrap_or_default(), r.text("metric").unwrap_or_default(), r.int("value").unwrap_or(0))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.text("day").unwrap_or_default(),
+                r.text("metric").unwrap_or_default(),
+                r.int("value").unwrap_or(0),
+            )
+        })
+        .collect())
 }

@@ -165,7 +165,14 @@ impl<'a> Conversation<'a> {
 
     /// Asks the object to answer customer message `seq` with the AI (streams to live clients).
     pub async fn ai_answer(&self, seq: i64) -> ApiResult<()> {
-        raw::<()>(self.p, &self.target, Method::Post, &format!("{}?reply_to={seq}", crate::objects::AI_ANSWER_PATH), None).await?;
+        raw::<()>(
+            self.p,
+            &self.target,
+            Method::Post,
+            &format!("{}?reply_to={seq}", crate::objects::AI_ANSWER_PATH),
+            None,
+        )
+        .await?;
         Ok(())
     }
 

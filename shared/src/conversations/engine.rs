@@ -722,7 +722,9 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<O
             }
             match post(env, &who, &client_msg_id, &text, None).await {
                 Ok(p) => {
-                    let fresh = !p.ack.duplicate && matches!(who, Participant::Customer { .. }) && p.status.ai_answers();
+                    let fresh = !p.ack.duplicate
+                        && matches!(who, Participant::Customer { .. })
+                        && p.status.ai_answers();
                     env.send(conn, &ServerFrame::Ack(p.ack));
                     if fresh {
                         return Ok(Some(p.message.seq));

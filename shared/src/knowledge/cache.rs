@@ -10,9 +10,12 @@ use std::rc::Rc;
 /// Indexes held at most (least recently used is dropped first).
 const MAX_TENANTS: usize = 32;
 
+/// Version, model, index and last-use tick of one tenant's cached index.
+type Entry = (i64, String, Rc<Index>, u64);
+
 #[derive(Default)]
 pub struct VectorCache {
-    entries: RefCell<HashMap<String, (i64, String, Rc<Index>, u64)>>,
+    entries: RefCell<HashMap<String, Entry>>,
     tick: RefCell<u64>,
 }
 
@@ -33,10 +36,17 @@ impl VectorCache {
         let tick = *self.tick.borrow();
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= MAX_TENANTS && !entries.contains_key(tenant_id) {
-            if let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.3).map(|(k, _)| k.clone()) {
+            if let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, e)| e.3)
+                .map(|(k, _)| k.clone())
+            {
                 entries.remove(&oldest);
             }
         }
-        entries.insert(tenant_id.to_string(), (version, model.to_string(), index, tick));
+        entries.insert(
+            tenant_id.to_string(),
+            (version, model.to_string(), index, tick),
+        );
     }
 }

@@ -20,9 +20,16 @@ pub fn chunk(text: &str) -> Vec<Chunk> {
     let mut path: Vec<(usize, String)> = Vec::new();
     let mut section = String::new();
     let flush = |section: &mut String, path: &[(usize, String)], out: &mut Vec<Chunk>| {
-        let heading = path.iter().map(|(_, h)| h.as_str()).collect::<Vec<_>>().join(" > ");
+        let heading = path
+            .iter()
+            .map(|(_, h)| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" > ");
         for t in split_section(section.trim()) {
-            out.push(Chunk { heading: heading.clone(), text: t });
+            out.push(Chunk {
+                heading: heading.clone(),
+                text: t,
+            });
         }
         section.clear();
     };
@@ -50,7 +57,11 @@ fn split_section(section: &str) -> Vec<String> {
         return Vec::new();
     }
     let mut units: Vec<String> = Vec::new();
-    for para in section.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+    for para in section
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         if para.chars().count() <= TARGET_CHARS {
             units.push(para.to_string());
         } else {
@@ -62,7 +73,9 @@ fn split_section(section: &str) -> Vec<String> {
     for unit in units {
         let unit = hard_wrap(&unit);
         for piece in unit {
-            if !current.is_empty() && current.chars().count() + piece.chars().count() + 1 > TARGET_CHARS {
+            if !current.is_empty()
+                && current.chars().count() + piece.chars().count() + 1 > TARGET_CHARS
+            {
                 chunks.push(current.clone());
                 current = overlap_tail(&current);
             }
@@ -72,7 +85,12 @@ fn split_section(section: &str) -> Vec<String> {
             current.push_str(&piece);
         }
     }
-    if !current.trim().is_empty() && chunks.last().map(|c| !c.ends_with(current.as_str())).unwrap_or(true) {
+    if !current.trim().is_empty()
+        && chunks
+            .last()
+            .map(|c| !c.ends_with(current.as_str()))
+            .unwrap_or(true)
+    {
         chunks.push(current);
     }
     chunks
@@ -83,7 +101,8 @@ fn sentences(p: &str) -> Vec<String> {
     let mut start = 0;
     let chars: Vec<(usize, char)> = p.char_indices().collect();
     for (i, (pos, c)) in chars.iter().enumerate() {
-        if matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_some_and(|(_, n)| n.is_whitespace()) {
+        if matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_some_and(|(_, n)| n.is_whitespace())
+        {
             let end = pos + c.len_utf8();
             out.push(p[start..end].trim().to_string());
             start = end;
@@ -150,21 +169,31 @@ mod tests {
         let doc = "Intro line.\n\n# Returns\n\nYou can return items within 30 days.\n\n## Refunds\n\nRefunds go to the original card.\n\n# Shipping\n\nWe ship worldwide.";
         let c = chunk(doc);
         let headings: Vec<&str> = c.iter().map(|c| c.heading.as_str()).collect();
-        assert_eq!(headings, vec!["", "Returns", "Returns > Refunds", "Shipping"]);
+        assert_eq!(
+            headings,
+            vec!["", "Returns", "Returns > Refunds", "Shipping"]
+        );
         assert_eq!(c[2].text, "Refunds go to the original card.");
     }
 
     #[test]
     fn long_sections_split_near_the_target_with_overlap() {
-        let para: String = (0..60).map(|i| format!("Sentence number {i} talks about topic {i}. ")).collect();
+        let para: String = (0..60)
+            .map(|i| format!("Sentence number {i} talks about topic {i}. "))
+            .collect();
         let c = chunk(&format!("# Long\n\n{para}"));
         assert!(c.len() >= 3, "{} chunks", c.len());
         for w in c.windows(2) {
             assert!(w[0].text.chars().count() <= MAX_CHARS);
             let tail = w[0].text.rsplit(". ").next().unwrap().trim_end_matches('.');
-            assert!(w[1].text.contains(tail), "overlap carries the previous tail");
+            assert!(
+                w[1].text.contains(tail),
+                "overlap carries the previous tail"
+            );
         }
         let huge = "x".repeat(5000);
-        assert!(chunk(&huge).iter().all(|c| c.text.chars().count() <= MAX_CHARS));
+        assert!(chunk(&huge)
+            .iter()
+            .all(|c| c.text.chars().count() <= MAX_CHARS));
     }
 }

@@ -63,7 +63,11 @@ impl LocalEmbedder {
             let padded: Vec<char> = format!("<{t}>").chars().collect();
             let n = padded.len().saturating_sub(2).max(1) as f32;
             for tri in padded.windows(3) {
-                add(&mut v, &format!("c:{}", tri.iter().collect::<String>()), 0.6 / n.sqrt());
+                add(
+                    &mut v,
+                    &format!("c:{}", tri.iter().collect::<String>()),
+                    0.6 / n.sqrt(),
+                );
             }
         }
         for pair in terms.windows(2) {
@@ -106,10 +110,20 @@ mod tests {
     #[test]
     fn similar_texts_are_closer_than_unrelated_ones() {
         let q = LocalEmbedder::embed_one("How do I return shoes?");
-        let near = LocalEmbedder::embed_one("Returning shoes: you can return items within 30 days.");
+        let near =
+            LocalEmbedder::embed_one("Returning shoes: you can return items within 30 days.");
         let far = LocalEmbedder::embed_one("Our office is closed on public holidays.");
-        assert!(dot(&q, &near) > dot(&q, &far) + 0.1, "{} vs {}", dot(&q, &near), dot(&q, &far));
+        assert!(
+            dot(&q, &near) > dot(&q, &far) + 0.1,
+            "{} vs {}",
+            dot(&q, &near),
+            dot(&q, &far)
+        );
         assert!((dot(&q, &q) - 1.0).abs() < 1e-4);
-        assert_eq!(LocalEmbedder::embed_one("abc"), LocalEmbedder::embed_one("abc"), "deterministic");
+        assert_eq!(
+            LocalEmbedder::embed_one("abc"),
+            LocalEmbedder::embed_one("abc"),
+            "deterministic"
+        );
     }
 }

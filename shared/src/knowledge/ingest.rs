@@ -25,7 +25,12 @@ pub fn plain_text(format: &str, content: &str) -> String {
 }
 
 /// Indexes one stored document. Errors mark the document `failed` and are returned.
-pub async fn index_document(p: &Platform, embedder: &dyn Embedder, tenant_id: &str, document_id: &str) -> ApiResult<usize> {
+pub async fn index_document(
+    p: &Platform,
+    embedder: &dyn Embedder,
+    tenant_id: &str,
+    document_id: &str,
+) -> ApiResult<usize> {
     let db = p.db()?;
     store::set_status(db, tenant_id, document_id, "indexing", None, p.now_ms()).await?;
     let result = async {
@@ -55,7 +60,15 @@ pub async fn index_document(p: &Platform, embedder: &dyn Embedder, tenant_id: &s
     }
     .await;
     if let Err(e) = &result {
-        let _ = store::set_status(db, tenant_id, document_id, "failed", Some(&e.message), p.now_ms()).await;
+        let _ = store::set_status(
+            db,
+            tenant_id,
+            document_id,
+            "failed",
+            Some(&e.message),
+            p.now_ms(),
+        )
+        .await;
     }
     result
 }

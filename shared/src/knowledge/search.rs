@@ -51,14 +51,28 @@ pub fn fts_query(q: &str) -> String {
             break;
         }
     }
-    seen.iter().map(|w| format!("\"{}\"", w.replace('"', ""))).collect::<Vec<_>>().join(" OR ")
+    seen.iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" OR ")
 }
 
 /// Searches a tenant's knowledge base with an embedder for the index's model.
-pub async fn search(p: &Platform, embedder: &dyn Embedder, tenant_id: &str, query: &str, k: usize) -> ApiResult<SearchResult> {
+pub async fn search(
+    p: &Platform,
+    embedder: &dyn Embedder,
+    tenant_id: &str,
+    query: &str,
+    k: usize,
+) -> ApiResult<SearchResult> {
     let db = p.db()?;
     let Some((version, model)) = store::state(db, tenant_id).await? else {
-        return Ok(SearchResult { hits: Vec::new(), confidence: 0.0, model: None, kb_version: 0 });
+        return Ok(SearchResult {
+            hits: Vec::new(),
+            confidence: 0.0,
+            model: None,
+            kb_version: 0,
+        });
     };
     // Vector side, only when the embedder matches the index's model (never mix models).
     let mut vector_hits: Vec<(i64, f32)> = Vec::new();
@@ -78,7 +92,8 @@ pub async fn search(p: &Platform, embedder: &dyn Embedder, tenant_id: &str, quer
             }
         }
     }
-    let keyword_hits = store::keyword_search(db, tenant_id, &fts_query(query), PER_RETRIEVER as u32).await?;
+    let keyword_hits =
+        store::keyword_search(db, tenant_id, &fts_query(query), PER_RETRIEVER as u32).await?;
 
     let mut fused: Vec<(i64, f64, Option<f32>, Option<usize>)> = Vec::new();
     for (rank, (id, sim)) in vector_hits.iter().enumerate() {
@@ -101,18 +116,36 @@ pub async fn search(p: &Platform, embedder: &dyn Embedder, tenant_id: &str, quer
     let hits: Vec<Hit> = fused
         .iter()
         .filter_map(|(id, score, sim, kw)| {
-            passages.iter().find(|p| p.chunk_id == *id).map(|p| Hit { passage: p.clone(), score: *score, similarity: *sim, keyword_rank: *kw })
+            passages.iter().find(|p| p.chunk_id == *id).map(|p| Hit {
+                passage: p.clone(),
+                score: *score,
+                similarity: *sim,
+                keyword_rank: *kw,
+            })
         })
         .collect();
     let confidence = confidence(&hits);
-    Ok(SearchResult { hits, confidence, model: Some(model), kb_version: version })
+    Ok(SearchResult {
+        hits,
+        confidence,
+        model: Some(model),
+        kb_version: version,
+    })
 }
 
 fn confidence(hits: &[Hit]) -> f32 {
     let Some(best) = hits.first() else { return 0.0 };
     let sim = best.similarity.unwrap_or(0.0).max(0.0);
-    let agreement = if best.similarity.is_some() && best.keyword_rank.is_some() { 0.15 } else { 0.0 };
-    let keyword_only = if best.similarity.is_none() && best.keyword_rank == Some(1) { 0.3 } else { 0.0 };
+    let agreement = if best.similarity.is_some() && best.keyword_rank.is_some() {
+        0.15
+    } else {
+        0.0
+    };
+    let keyword_only = if best.similarity.is_none() && best.keyword_rank == Some(1) {
+        0.3
+    } else {
+        0.0
+    };
     (sim + agreement + keyword_only).min(1.0)
 }
 
@@ -122,7 +155,10 @@ mod tests {
 
     #[test]
     fn fts_queries_are_quoted_terms_only() {
-        assert_eq!(fts_query("How do I return \"shoes\" OR NEAR(x)?"), "\"return\" OR \"shoes\" OR \"near\"");
+        assert_eq!(
+            fts_query("How do I return \"shoes\" OR NEAR(x)?"),
+            "\"return\" OR \"shoes\" OR \"near\""
+        );
         assert_eq!(fts_query("the and of"), "");
     }
 }

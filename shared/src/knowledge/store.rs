@@ -36,7 +36,10 @@ fn from_row(r: &Row, with_content: bool) -> Document {
         id: r.text("id").unwrap_or_default(),
         title: r.text("title").unwrap_or_default(),
         source_url: r.text("source_url"),
-        tags: r.text("tags").and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+        tags: r
+            .text("tags")
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
         format: r.text("format").unwrap_or_default(),
         status: r.text("status").unwrap_or_default(),
         error: r.text("error"),
@@ -44,25 +47,49 @@ fn from_row(r: &Row, with_content: bool) -> Document {
         model: r.text("model"),
         created_at: r.int("created_at").unwrap_or(0),
         updated_at: r.int("updated_at").unwrap_or(0),
-        content: if with_content { r.text("content") } else { None },
+        content: if with_content {
+            r.text("content")
+        } else {
+            None
+        },
     }
 }
 
-pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str, with_content: bool) -> ApiResult<Document> {
+pub async fn get(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    id: &str,
+    with_content: bool,
+) -> ApiResult<Document> {
     let rows = db
-        .query(&format!("SELECT {COLUMNS}, content FROM kb_documents WHERE tenant_id = ?1 AND id = ?2"), &params![tenant_id, id])
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, content FROM kb_documents WHERE tenant_id = ?1 AND id = ?2"
+            ),
+            &params![tenant_id, id],
+        )
         .await?;
-    rows.first().map(|r| from_row(r, with_content)).ok_or_else(|| ApiError::not_found("document"))
+    rows.first()
+        .map(|r| from_row(r, with_content))
+        .ok_or_else(|| ApiError::not_found("document"))
 }
 
-pub async fn list(db: &dyn SqlDatabase, tenant_id: &str, page: &PageRequest) -> ApiResult<Page<Document>> {
+pub async fn list(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Page<Document>> {
     let (clause, extra) = page.after_clause(2);
     let mut p = vec![tenant_id.into()];
     p.extend(extra);
     let rows = db
         .query(&format!("SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}", page.limit + 1), &p)
         .await?;
-    Ok(Page::from_rows(rows.iter().map(|r| from_row(r, false)).collect(), page.limit, |d| (d.created_at, d.id.clone())))
+    Ok(Page::from_rows(
+        rows.iter().map(|r| from_row(r, false)).collect(),
+        page.limit,
+        |d| (d.created_at, d.id.clone()),
+    ))
 }
 
 pub struct NewDocument<'a> {
@@ -94,7 +121,14 @@ pub async fn upsert(db: &dyn SqlDatabase, d: &NewDocument<'_>) -> ApiResult<()> 
     Ok(())
 }
 
-pub async fn set_status(db: &dyn SqlDatabase, tenant_id: &str, id: &str, status: &str, error: Option<&str>, now: i64) -> ApiResult<()> {
+pub async fn set_status(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    now: i64,
+) -> ApiResult<()> {
     db.execute(
         "UPDATE kb_documents SET status = ?3, error = ?4, updated_at = ?5 WHERE tenant_id = ?1 AND id = ?2",
         &params![tenant_id, id, status, error, now],
@@ -122,7 +156,12 @@ pub struct ChunkRow {
 }
 
 /// Statements inserting a document's chunks (and their full-text rows) for `model`.
-pub fn insert_chunks(tenant_id: &str, document_id: &str, model: &str, chunks: &[ChunkRow]) -> Vec<Statement> {
+pub fn insert_chunks(
+    tenant_id: &str,
+    document_id: &str,
+    model: &str,
+    chunks: &[ChunkRow],
+) -> Vec<Statement> {
     let mut out = Vec::with_capacity(chunks.len() * 2);
     for c in chunks {
         out.push(Statement::new(
@@ -140,15 +179,28 @@ pub fn insert_chunks(tenant_id: &str, document_id: &str, model: &str, chunks: &[
 
 pub async fn delete_document(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<()> {
     let mut stmts = delete_chunks(tenant_id, id);
-    stmts.push(Statement::new("DELETE FROM kb_documents WHERE tenant_id = ?1 AND id = ?2", params![tenant_id, id]));
+    stmts.push(Statement::new(
+        "DELETE FROM kb_documents WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant_id, id],
+    ));
     db.batch(stmts).await?;
     Ok(())
 }
 
 /// The tenant's knowledge-base version and index model (`None` before the first document).
 pub async fn state(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<Option<(i64, String)>> {
-    let rows = db.query("SELECT version, model FROM kb_state WHERE tenant_id = ?1", &params![tenant_id]).await?;
-    Ok(rows.first().map(|r| (r.int("version").unwrap_or(0), r.text("model").unwrap_or_default())))
+    let rows = db
+        .query(
+            "SELECT version, model FROM kb_state WHERE tenant_id = ?1",
+            &params![tenant_id],
+        )
+        .await?;
+    Ok(rows.first().map(|r| {
+        (
+            r.int("version").unwrap_or(0),
+            r.text("model").unwrap_or_default(),
+        )
+    }))
 }
 
 /// Statement bumping the version (and recording the index model).
@@ -163,7 +215,10 @@ pub fn bump(tenant_id: &str, model: &str, now: i64) -> Statement {
 /// Loads the tenant's vectors for `model` into a searchable index.
 pub async fn load_index(db: &dyn SqlDatabase, tenant_id: &str, model: &str) -> ApiResult<Index> {
     let rows = db
-        .query("SELECT id, vector FROM kb_chunks WHERE tenant_id = ?1 AND model = ?2 ORDER BY id", &params![tenant_id, model])
+        .query(
+            "SELECT id, vector FROM kb_chunks WHERE tenant_id = ?1 AND model = ?2 ORDER BY id",
+            &params![tenant_id, model],
+        )
         .await?;
     let mut index = Index::default();
     for r in rows {
@@ -185,11 +240,19 @@ pub struct Passage {
     pub text: String,
 }
 
-pub async fn passages(db: &dyn SqlDatabase, tenant_id: &str, ids: &[i64]) -> ApiResult<Vec<Passage>> {
+pub async fn passages(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    ids: &[i64],
+) -> ApiResult<Vec<Passage>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     // Ids are integers we produced; formatting them into IN () is safe (no user text).
     let rows = db
         .query(
@@ -211,12 +274,21 @@ pub async fn passages(db: &dyn SqlDatabase, tenant_id: &str, ids: &[i64]) -> Api
             text: r.text("text").unwrap_or_default(),
         })
         .collect();
-    out.sort_by_key(|p| ids.iter().position(|i| *i == p.chunk_id).unwrap_or(usize::MAX));
+    out.sort_by_key(|p| {
+        ids.iter()
+            .position(|i| *i == p.chunk_id)
+            .unwrap_or(usize::MAX)
+    });
     Ok(out)
 }
 
 /// Full-text matches (BM25, best first) for already-sanitised FTS5 query syntax.
-pub async fn keyword_search(db: &dyn SqlDatabase, tenant_id: &str, fts_query: &str, limit: u32) -> ApiResult<Vec<i64>> {
+pub async fn keyword_search(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    fts_query: &str,
+    limit: u32,
+) -> ApiResult<Vec<i64>> {
     if fts_query.is_empty() {
         return Ok(Vec::new());
     }
@@ -230,7 +302,11 @@ pub async fn keyword_search(db: &dyn SqlDatabase, tenant_id: &str, fts_query: &s
 }
 
 /// Documents of a tenant indexed with a model other than `model` (to re-index on model change).
-pub async fn stale_documents(db: &dyn SqlDatabase, tenant_id: &str, model: &str) -> ApiResult<Vec<String>> {
+pub async fn stale_documents(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    model: &str,
+) -> ApiResult<Vec<String>> {
     let rows = db
         .query(
             "SELECT id FROM kb_documents WHERE tenant_id = ?1 AND (model IS NULL OR model != ?2) ORDER BY created_at",

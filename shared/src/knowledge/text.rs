@@ -3,9 +3,10 @@
 /// Words carrying little meaning for retrieval (English; the hashed embedder still sees them in
 /// character n-grams, keyword search does not).
 pub const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "have", "how", "i",
-    "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "so", "that", "the", "their", "there",
-    "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from",
+    "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "so",
+    "that", "the", "their", "there", "this", "to", "was", "we", "what", "when", "where", "which",
+    "who", "why", "will", "with", "you", "your",
 ];
 
 /// Lower-cased alphanumeric words (Unicode-aware), in order.
@@ -31,7 +32,13 @@ pub fn stem(w: &str) -> String {
     if w.len() <= 3 || !w.is_ascii() {
         return w.to_string();
     }
-    for (suffix, replacement) in [("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")] {
+    for (suffix, replacement) in [
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("s", ""),
+    ] {
         if let Some(base) = w.strip_suffix(suffix) {
             if base.len() >= 3 && !(suffix == "s" && base.ends_with('s')) {
                 return format!("{base}{replacement}");
@@ -57,7 +64,10 @@ pub fn html_to_text(html: &str) -> String {
                 None => break,
             };
             let tag = lower[i + 1..end].trim_start_matches('/');
-            let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let name: String = tag
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             let closing = lower[i + 1..].starts_with('/');
             match name.as_str() {
                 "script" | "style" | "noscript" | "template" if !closing => {
@@ -77,8 +87,8 @@ pub fn html_to_text(html: &str) -> String {
                     out.push_str(&"#".repeat(level));
                     out.push(' ');
                 }
-                "p" | "div" | "section" | "article" | "ul" | "ol" | "table" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5"
-                | "h6" | "blockquote" | "pre" => out.push_str("\n\n"),
+                "p" | "div" | "section" | "article" | "ul" | "ol" | "table" | "tr" | "h1"
+                | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" => out.push_str("\n\n"),
                 "br" => out.push('\n'),
                 "li" if !closing => out.push_str("\n- "),
                 "td" | "th" => out.push(' '),
@@ -116,7 +126,9 @@ fn decode_entities(s: &str) -> String {
             "quot" => Some('"'),
             "apos" | "#39" => Some('\''),
             "nbsp" => Some(' '),
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -162,7 +174,10 @@ mod tests {
     fn html_becomes_heading_aware_text() {
         let html = "<html><head><style>p{}</style><script>alert(1)</script></head><body><h1>Returns</h1><p>Return items within <b>30&nbsp;days</b> &amp; keep the receipt.</p><ul><li>Shoes</li><li>Bags</li></ul></body></html>";
         let t = html_to_text(html);
-        assert_eq!(t, "# Returns\n\nReturn items within 30 days & keep the receipt.\n\n- Shoes\n- Bags");
+        assert_eq!(
+            t,
+            "# Returns\n\nReturn items within 30 days & keep the receipt.\n\n- Shoes\n- Bags"
+        );
     }
 
     #[test]

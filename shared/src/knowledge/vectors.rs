@@ -110,7 +110,11 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 
 /// Exact f32 search, the baseline the benchmark measures recall against.
 pub fn exact_search(vectors: &[Vec<f32>], query: &[f32], k: usize) -> Vec<(usize, f32)> {
-    let mut scored: Vec<(usize, f32)> = vectors.iter().enumerate().map(|(i, v)| (i, super::embed::dot(v, query))).collect();
+    let mut scored: Vec<(usize, f32)> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, super::embed::dot(v, query)))
+        .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored.truncate(k);
     scored
@@ -155,7 +159,10 @@ mod tests {
                 q[j] += 0.3 * x;
             }
             normalise(&mut q);
-            let exact: Vec<i64> = exact_search(&docs, &q, 5).iter().map(|(i, _)| *i as i64).collect();
+            let exact: Vec<i64> = exact_search(&docs, &q, 5)
+                .iter()
+                .map(|(i, _)| *i as i64)
+                .collect();
             let got: Vec<i64> = index.search(&q, 5).iter().map(|(i, _)| *i).collect();
             hits += exact.iter().filter(|e| got.contains(e)).count();
             assert_eq!(got[0], exact[0]);

@@ -60,7 +60,10 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
         ObjectClass::Gate => gate::handle(&cx.target.name, cx.store, cx.clock, req).await,
         ObjectClass::Inbox => inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await,
         ObjectClass::Conversation if req.path == AI_ANSWER_PATH => {
-            let reply_to = req.query_param("reply_to").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let reply_to = req
+                .query_param("reply_to")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             answer(cx, reply_to).await;
             Ok(Response::new(204))
         }
@@ -125,7 +128,8 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
                 Ok(None) => {}
                 Err(e) => cx.hub.send(
                     conn,
-                    &crate::conversations::protocol::ServerFrame::error("internal", e.message).to_text(),
+                    &crate::conversations::protocol::ServerFrame::error("internal", e.message)
+                        .to_text(),
                 ),
             }
             flush(cx).await

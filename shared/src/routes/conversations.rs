@@ -395,11 +395,18 @@ pub async fn send(cx: &Ctx, req: Request) -> ApiResult<Response> {
     if !posted.ack.duplicate && principal.is_customer() && posted.status.ai_answers() {
         // The customer has their ack; the answer streams to live clients (and lands in the
         // log) after the response on Cloudflare, before it elsewhere.
-        let (p, tenant_id, conversation_id, seq) = (cx.platform.clone(), principal.tenant_id().to_string(), req.param("conversation_id").to_string(), posted.message.seq);
+        let (p, tenant_id, conversation_id, seq) = (
+            cx.platform.clone(),
+            principal.tenant_id().to_string(),
+            req.param("conversation_id").to_string(),
+            posted.message.seq,
+        );
         cx.platform
             .background
             .run(Box::pin(async move {
-                let _ = Conversation::new(&p, &tenant_id, &conversation_id).ai_answer(seq).await;
+                let _ = Conversation::new(&p, &tenant_id, &conversation_id)
+                    .ai_answer(seq)
+                    .await;
             }))
             .await;
     }

@@ -36,11 +36,17 @@ impl DocumentInput {
     fn validate(&self) -> ApiResult<&str> {
         check::text("title", &self.title, 1, 200)?;
         if self.content.trim().is_empty() || self.content.len() > MAX_DOCUMENT {
-            return Err(ApiError::validation("content", "content is 1 byte to 1 MiB"));
+            return Err(ApiError::validation(
+                "content",
+                "content is 1 byte to 1 MiB",
+            ));
         }
         let format = self.format.as_deref().unwrap_or("text");
         if !["text", "markdown", "html"].contains(&format) {
-            return Err(ApiError::validation("format", "must be text, markdown or html"));
+            return Err(ApiError::validation(
+                "format",
+                "must be text, markdown or html",
+            ));
         }
         if let Some(u) = &self.source_url {
             if !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
@@ -86,7 +92,19 @@ async fn save(cx: &Ctx, id: &str, body: &DocumentInput, created: bool) -> ApiRes
         let e = embedder(p, &tenant_id, &cfg.ai).await?;
         ingest::index_document(p, &*e, &tenant_id, id).await?;
     }
-    audit::record(cx, &tenant_id, if created { "knowledge.create" } else { "knowledge.update" }, ("document", id), None, Some(json!({ "title": body.title, "bytes": body.content.len() }))).await?;
+    audit::record(
+        cx,
+        &tenant_id,
+        if created {
+            "knowledge.create"
+        } else {
+            "knowledge.update"
+        },
+        ("document", id),
+        None,
+        Some(json!({ "title": body.title, "bytes": body.content.len() })),
+    )
+    .await?;
     let doc = store::get(p.db()?, &tenant_id, id, false).await?;
     Ok(Response::json(if created { 201 } else { 200 }, &doc))
 }
@@ -106,12 +124,24 @@ pub async fn replace(cx: &Ctx, req: Request) -> ApiResult<Response> {
 
 pub async fn get(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let with_content = req.query_param("content").as_deref() == Some("1");
-    Ok(Response::json(200, &store::get(cx.platform.db()?, cx.tenant_id()?, req.param("document_id"), with_content).await?))
+    Ok(Response::json(
+        200,
+        &store::get(
+            cx.platform.db()?,
+            cx.tenant_id()?,
+            req.param("document_id"),
+            with_content,
+        )
+        .await?,
+    ))
 }
 
 pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let page = PageRequest::from_request(&req)?;
-    Ok(Response::json(200, &store::list(cx.platform.db()?, cx.tenant_id()?, &page).await?))
+    Ok(Response::json(
+        200,
+        &store::list(cx.platform.db()?, cx.tenant_id()?, &page).await?,
+    ))
 }
 
 pub async fn delete(cx: &Ctx, req: Request) -> ApiResult<Response> {
@@ -120,8 +150,20 @@ pub async fn delete(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let doc = store::get(db, tenant_id, req.param("document_id"), false).await?;
     store::delete_document(db, tenant_id, &doc.id).await?;
     let model = doc.model.clone().unwrap_or_default();
-    db.execute(&store::bump(tenant_id, &model, cx.now()).sql, &store::bump(tenant_id, &model, cx.now()).params).await?;
-    audit::record(cx, tenant_id, "knowledge.delete", ("document", &doc.id), Some(json!({ "title": doc.title })), None).await?;
+    db.execute(
+        &store::bump(tenant_id, &model, cx.now()).sql,
+        &store::bump(tenant_id, &model, cx.now()).params,
+    )
+    .await?;
+    audit::record(
+        cx,
+        tenant_id,
+        "knowledge.delete",
+        ("document", &doc.id),
+        Some(json!({ "title": doc.title })),
+        None,
+    )
+    .await?;
     Ok(Response::json(200, &doc))
 }
 
@@ -135,7 +177,11 @@ pub async fn search(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let q = req.query_param("q").unwrap_or_default();
     check::text("q", &q, 1, 500)?;
     let k = match req.query_param("k") {
-        Some(v) => v.parse::<usize>().ok().filter(|k| (1..=20).contains(k)).ok_or_else(|| ApiError::validation("k", "must be 1-20"))?,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|k| (1..=20).contains(k))
+            .ok_or_else(|| ApiError::validation("k", "must be 1-20"))?,
         None => 5,
     };
     let tenant_id = cx.tenant_id()?;
@@ -172,6 +218,20 @@ pub async fn reindex(cx: &Ctx, _req: Request) -> ApiResult<Response> {
             store::bump(&tenant_id, &model, cx.now()),
         ])
         .await?;
-    audit::record(cx, &tenant_id, "knowledge.reindex", ("knowledge_base", &tenant_id), None, Some(json!({ "model": model, "documents": ids.len() }))).await?;
-    Ok(Response::json(200, &Reindexed { model, documents: ids.len() }))
+    audit::record(
+        cx,
+        &tenant_id,
+        "knowledge.reindex",
+        ("knowledge_base", &tenant_id),
+        None,
+        Some(json!({ "model": model, "documents": ids.len() })),
+    )
+    .await?;
+    Ok(Response::json(
+        200,
+        &Reindexed {
+            model,
+            documents: ids.len(),
+        },
+    ))
 }

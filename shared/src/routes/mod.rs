@@ -401,7 +401,10 @@ pub static TABLE: &[Route] = &[
     // --- knowledge base ---
     Route::new(Post, "/v1/knowledge/documents", handler!(knowledge::create))
         .tenant(P::KnowledgeWrite)
-        .summary("knowledge", "Add a document (text, markdown or html); indexed now, or in the background when large")
+        .summary(
+            "knowledge",
+            "Add a document (text, markdown or html); indexed now, or in the background when large",
+        )
         .body_limit(knowledge::MAX_DOCUMENT + 64 * 1024)
         .request::<knowledge::DocumentInput>()
         .response::<crate::knowledge::store::Document>()
@@ -410,42 +413,71 @@ pub static TABLE: &[Route] = &[
         .tenant(P::KnowledgeRead)
         .summary("knowledge", "List documents with their indexing status")
         .response::<Page<crate::knowledge::store::Document>>(),
-    Route::new(Get, "/v1/knowledge/documents/{document_id}", handler!(knowledge::get))
-        .tenant(P::KnowledgeRead)
-        .summary("knowledge", "Get a document (content=1 includes its content)")
-        .response::<crate::knowledge::store::Document>(),
-    Route::new(Put, "/v1/knowledge/documents/{document_id}", handler!(knowledge::replace))
-        .tenant(P::KnowledgeWrite)
-        .summary("knowledge", "Replace a document and re-index it")
-        .body_limit(knowledge::MAX_DOCUMENT + 64 * 1024)
-        .request::<knowledge::DocumentInput>()
-        .response::<crate::knowledge::store::Document>(),
-    Route::new(Delete, "/v1/knowledge/documents/{document_id}", handler!(knowledge::delete))
-        .tenant(P::KnowledgeWrite)
-        .summary("knowledge", "Delete a document and its chunks")
-        .response::<crate::knowledge::store::Document>(),
+    Route::new(
+        Get,
+        "/v1/knowledge/documents/{document_id}",
+        handler!(knowledge::get),
+    )
+    .tenant(P::KnowledgeRead)
+    .summary(
+        "knowledge",
+        "Get a document (content=1 includes its content)",
+    )
+    .response::<crate::knowledge::store::Document>(),
+    Route::new(
+        Put,
+        "/v1/knowledge/documents/{document_id}",
+        handler!(knowledge::replace),
+    )
+    .tenant(P::KnowledgeWrite)
+    .summary("knowledge", "Replace a document and re-index it")
+    .body_limit(knowledge::MAX_DOCUMENT + 64 * 1024)
+    .request::<knowledge::DocumentInput>()
+    .response::<crate::knowledge::store::Document>(),
+    Route::new(
+        Delete,
+        "/v1/knowledge/documents/{document_id}",
+        handler!(knowledge::delete),
+    )
+    .tenant(P::KnowledgeWrite)
+    .summary("knowledge", "Delete a document and its chunks")
+    .response::<crate::knowledge::store::Document>(),
     Route::new(Get, "/v1/knowledge/search", handler!(knowledge::search))
         .tenant(P::KnowledgeRead)
         .summary("knowledge", "Hybrid search (vector + keyword, fused): q, k")
         .response::<knowledge::SearchResponse>(),
     Route::new(Post, "/v1/knowledge/reindex", handler!(knowledge::reindex))
         .tenant(P::KnowledgeWrite)
-        .summary("knowledge", "Re-index documents embedded with another model than the configured one")
+        .summary(
+            "knowledge",
+            "Re-index documents embedded with another model than the configured one",
+        )
         .response::<knowledge::Reindexed>(),
     // --- tenant secrets (provider keys) ---
     Route::new(Get, "/v1/tenant/secrets", handler!(tenant::list_secrets))
         .tenant(P::ConfigWrite)
         .summary("tenant", "Names of stored secrets (values are write-only)")
         .response::<tenant::SecretNames>(),
-    Route::new(Put, "/v1/tenant/secrets/{name}", handler!(tenant::put_secret))
-        .tenant(P::ConfigWrite)
-        .summary("tenant", "Store a secret (e.g. a provider API key) referenced by name from the AI config")
-        .request::<tenant::SecretValue>()
-        .success(204),
-    Route::new(Delete, "/v1/tenant/secrets/{name}", handler!(tenant::delete_secret))
-        .tenant(P::ConfigWrite)
-        .summary("tenant", "Delete a secret")
-        .success(204),
+    Route::new(
+        Put,
+        "/v1/tenant/secrets/{name}",
+        handler!(tenant::put_secret),
+    )
+    .tenant(P::ConfigWrite)
+    .summary(
+        "tenant",
+        "Store a secret (e.g. a provider API key) referenced by name from the AI config",
+    )
+    .request::<tenant::SecretValue>()
+    .success(204),
+    Route::new(
+        Delete,
+        "/v1/tenant/secrets/{name}",
+        handler!(tenant::delete_secret),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("tenant", "Delete a secret")
+    .success(204),
     // --- widget ---
     Route::new(Post, "/v1/widget/identify", handler!(widget::identify))
         .tenant(P::WidgetSession)

@@ -163,7 +163,15 @@ pub async fn put_secret(cx: &Ctx, req: Request) -> ApiResult<Response> {
             &crate::params![tenant_id, name.as_str(), body.value.as_str(), cx.now()],
         )
         .await?;
-    audit::record(cx, tenant_id, "secret.set", ("tenant_secret", &name), None, None).await?;
+    audit::record(
+        cx,
+        tenant_id,
+        "secret.set",
+        ("tenant_secret", &name),
+        None,
+        None,
+    )
+    .await?;
     Ok(Response::new(204))
 }
 
@@ -173,12 +181,23 @@ pub async fn delete_secret(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let n = cx
         .platform
         .db()?
-        .execute("DELETE FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2", &crate::params![tenant_id, name.as_str()])
+        .execute(
+            "DELETE FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2",
+            &crate::params![tenant_id, name.as_str()],
+        )
         .await?;
     if n == 0 {
         return Err(crate::error::ApiError::not_found("secret"));
     }
-    audit::record(cx, tenant_id, "secret.delete", ("tenant_secret", &name), None, None).await?;
+    audit::record(
+        cx,
+        tenant_id,
+        "secret.delete",
+        ("tenant_secret", &name),
+        None,
+        None,
+    )
+    .await?;
     Ok(Response::new(204))
 }
 
@@ -186,7 +205,15 @@ pub async fn list_secrets(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let rows = cx
         .platform
         .db()?
-        .query("SELECT name FROM tenant_secrets WHERE tenant_id = ?1 ORDER BY name", &crate::params![cx.tenant_id()?])
+        .query(
+            "SELECT name FROM tenant_secrets WHERE tenant_id = ?1 ORDER BY name",
+            &crate::params![cx.tenant_id()?],
+        )
         .await?;
-    Ok(Response::json(200, &SecretNames { names: rows.iter().filter_map(|r| r.text("name")).collect() }))
+    Ok(Response::json(
+        200,
+        &SecretNames {
+            names: rows.iter().filter_map(|r| r.text("name")).collect(),
+        },
+    ))
 }

@@ -5,11 +5,13 @@
 mod convert;
 mod d1;
 mod do_sql;
+mod http_client;
 mod jsvalue;
 mod kv;
 mod objects;
 mod system;
 
+use prism_core::knowledge::cache::VectorCache;
 use prism_core::platform::{Config, Platform, RuntimeKind};
 use prism_core::router::Outcome;
 use std::rc::Rc;
@@ -19,10 +21,15 @@ pub use objects::conversation::ConversationObject;
 pub use objects::gate::GateObject;
 pub use objects::inbox::InboxObject;
 
+thread_local! {
+    /// Tenants' vector indexes, kept for the isolate's lifetime.
+    static VECTORS: Rc<VectorCache> = Rc::default();
+}
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let core_req = convert::request_from_worker(req).await?;
-    let platform = Rc::new(platform(&env));
+    let platform = Rc::new(platform(&env, Some(Rc::new(ctx))));
     match prism_core::app::handle(platform, core_req.clone()).await {
         Outcome::Response(r) => convert::response_to_worker(r),
         Outcome::Upgrade(up) => objects::forward_upgrade(&env, &core_req, up).await,
@@ -31,17 +38,23 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
 /// The core's view of this worker's bindings. Missing optional bindings become `None`, which
 /// the core reports in `/health` and turns into `binding_missing` errors where needed.
-pub(crate) fn platform(env: &Env) -> Platform {
+/// `ctx` lets work continue after the response (`waitUntil`); without it (inside a Durable
+/// Object) such work runs inline.
+pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
     Platform {
         runtime: RuntimeKind::Cloudflare,
         clock: Rc::new(system::JsClock),
         random: Rc::new(system::CryptoRandom),
         log: Rc::new(system::ConsoleLog),
         timer: Rc::new(system::JsTimer),
+        background: match ctx {
+            Some(ctx) => Rc::new(system::WaitUntil(ctx)),
+            None => Rc::new(prism_core::ports::Inline),
+        },
         kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
         db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
         objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
-        http: None,
+        http: Some(Rc::new(http_client::FetchClient)),
         config: Config::load(|name| {
             let upper = name.to_ascii_uppercase();
             env.secret(&upper)
@@ -49,5 +62,6 @@ pub(crate) fn platform(env: &Env) -> Platform {
                 .or_else(|_| env.var(&upper).map(|v| v.to_string()))
                 .ok()
         }),
+        vectors: VECTORS.with(Rc::clone),
     }
 }

@@ -1,7 +1,8 @@
 //! Clock, randomness and logging over the Workers runtime.
 
 use async_trait::async_trait;
-use prism_core::ports::{Clock, Logger, Random, Timer};
+use prism_core::ports::{Background, Clock, Logger, Random, Timer};
+use std::rc::Rc;
 
 pub struct JsClock;
 
@@ -37,5 +38,15 @@ pub struct JsTimer;
 impl Timer for JsTimer {
     async fn sleep(&self, ms: u64) {
         worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+/// Background work through the request's `waitUntil`: the response goes out, the work finishes.
+pub struct WaitUntil(pub Rc<worker::Context>);
+
+#[async_trait(?Send)]
+impl Background for WaitUntil {
+    async fn run(&self, task: futures::future::LocalBoxFuture<'static, ()>) {
+        self.0.wait_until(task);
     }
 }

@@ -8,6 +8,7 @@
 //! comes from WASI environment variables and storage-backed routes answer `binding_missing`).
 
 mod convert;
+mod http_client;
 #[cfg(feature = "spin-host")]
 mod kv;
 #[cfg(feature = "spin-host")]
@@ -17,7 +18,7 @@ mod system;
 use prism_core::error::{ApiError, ErrorCode};
 use prism_core::objects::in_process::InProcessObjects;
 use prism_core::platform::{Config, Platform, RuntimeKind};
-use prism_core::ports::{Clock, KvStore, Objects, SqlDatabase};
+use prism_core::ports::{Clock, Inline, KvStore, Objects, SqlDatabase};
 use prism_core::router::Outcome;
 use spin_sdk::http::{IntoResponse, Request};
 use std::rc::Rc;
@@ -59,26 +60,33 @@ async fn platform() -> Platform {
     );
     #[cfg(not(feature = "spin-host"))]
     let (kv, db): (Option<Rc<dyn KvStore>>, Option<Rc<dyn SqlDatabase>>) = (None, None);
-    // No Durable Objects on Spin: live objects run in-process over the same SQLite database.
+    let config = config().await;
+    let build = |objects: Option<Rc<dyn Objects>>| Platform {
+        runtime: RuntimeKind::Spin,
+        clock: clock.clone(),
+        random: Rc::new(system::WasiRandom),
+        log: Rc::new(system::StderrLog),
+        timer: Rc::new(system::WasiTimer),
+        // No waitUntil on Spin: follow-up work (AI answers) completes before the response.
+        background: Rc::new(Inline),
+        kv: kv.clone(),
+        db: db.clone(),
+        objects,
+        http: Some(Rc::new(http_client::SpinHttp)),
+        config: config.clone(),
+        vectors: Rc::default(),
+    };
+    // No Durable Objects on Spin: live objects run in-process over the same SQLite database;
+    // the platform they use for AI answers has no objects of its own (they are inside one).
     let objects = db.clone().map(|db| {
         Rc::new(InProcessObjects {
             db,
             clock: clock.clone(),
             random: Rc::new(system::WasiRandom),
+            platform: Some(Rc::new(build(None))),
         }) as Rc<dyn Objects>
     });
-    Platform {
-        runtime: RuntimeKind::Spin,
-        clock,
-        random: Rc::new(system::WasiRandom),
-        log: Rc::new(system::StderrLog),
-        timer: Rc::new(system::WasiTimer),
-        kv,
-        db,
-        objects,
-        http: None,
-        config: config().await,
-    }
+    build(objects)
 }
 
 /// Spin variables (lower-case names, as Spin requires) when the host has them; WASI

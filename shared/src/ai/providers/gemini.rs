@@ -78,10 +78,17 @@ fn finish_reason(s: &str) -> Finish {
 }
 
 /// Turns one GenerateContentResponse into events. `state` tracks finish and usage across frames.
-pub fn parse_frame(v: &Value, state: &mut (Option<Finish>, Usage, String)) -> Result<Vec<ChatEvent>, ProviderError> {
+pub fn parse_frame(
+    v: &Value,
+    state: &mut (Option<Finish>, Usage, String),
+) -> Result<Vec<ChatEvent>, ProviderError> {
     let mut out = Vec::new();
     if let Some(block) = v["promptFeedback"]["blockReason"].as_str() {
-        state.0 = Some(if block == "SAFETY" { Finish::Safety } else { Finish::Other(block.to_string()) });
+        state.0 = Some(if block == "SAFETY" {
+            Finish::Safety
+        } else {
+            Finish::Other(block.to_string())
+        });
     }
     if let Some(model) = v["modelVersion"].as_str() {
         state.2 = model.to_string();
@@ -101,8 +108,13 @@ pub fn parse_frame(v: &Value, state: &mut (Option<Finish>, Usage, String)) -> Re
                     }
                 }
                 if let Some(fc) = p.get("functionCall") {
-                    let name = fc["name"].as_str().ok_or_else(|| ProviderError::fatal("function call without a name"))?;
-                    out.push(ChatEvent::ToolCall { name: name.to_string(), args: fc["args"].clone() });
+                    let name = fc["name"]
+                        .as_str()
+                        .ok_or_else(|| ProviderError::fatal("function call without a name"))?;
+                    out.push(ChatEvent::ToolCall {
+                        name: name.to_string(),
+                        args: fc["args"].clone(),
+                    });
                     state.0 = Some(Finish::ToolCall);
                 }
             }
@@ -113,7 +125,10 @@ pub fn parse_frame(v: &Value, state: &mut (Option<Finish>, Usage, String)) -> Re
             }
         }
     } else if v.get("error").is_some() {
-        return Err(ProviderError::transient(format!("error frame: {}", v["error"]), None));
+        return Err(ProviderError::transient(
+            format!("error frame: {}", v["error"]),
+            None,
+        ));
     }
     Ok(out)
 }
@@ -123,13 +138,20 @@ fn retry_delay(body: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(body).ok()?;
     v["error"]["details"].as_array()?.iter().find_map(|d| {
         let s = d["retryDelay"].as_str()?;
-        s.strip_suffix('s')?.parse::<f64>().ok().map(|x| (x * 1000.0) as i64)
+        s.strip_suffix('s')?
+            .parse::<f64>()
+            .ok()
+            .map(|x| (x * 1000.0) as i64)
     })
 }
 
 impl Gemini {
     fn url(&self, method: &str) -> String {
-        format!("{}/v1beta/models/{}:{method}", self.base_url.trim_end_matches('/'), self.model)
+        format!(
+            "{}/v1beta/models/{}:{method}",
+            self.base_url.trim_end_matches('/'),
+            self.model
+        )
     }
 
     fn post(&self, url: &str, body: &Value) -> Request {
@@ -166,7 +188,13 @@ impl Gemini {
             state: (Option<Finish>, Usage, String),
             ended: bool,
         }
-        let st = St { chunks, parser: SseParser::default(), pending: Default::default(), state: (None, Usage::default(), model), ended: false };
+        let st = St {
+            chunks,
+            parser: SseParser::default(),
+            pending: Default::default(),
+            state: (None, Usage::default(), model),
+            ended: false,
+        };
         Ok(Box::pin(futures::stream::unfold(st, |mut st| async move {
             loop {
                 if let Some(e) = st.pending.pop_front() {
@@ -190,9 +218,16 @@ impl Gemini {
                                         }
                                     }
                                 }
-                                st.pending.push_back(Ok(ChatEvent::Done { finish, usage: st.state.1.clone(), model: st.state.2.clone() }));
+                                st.pending.push_back(Ok(ChatEvent::Done {
+                                    finish,
+                                    usage: st.state.1.clone(),
+                                    model: st.state.2.clone(),
+                                }));
                             }
-                            None => st.pending.push_back(Err(ProviderError::transient("stream ended before a finish reason", None))),
+                            None => st.pending.push_back(Err(ProviderError::transient(
+                                "stream ended before a finish reason",
+                                None,
+                            ))),
                         }
                         continue;
                     }
@@ -207,7 +242,10 @@ impl Gemini {
                             }
                         },
                         Err(_) => {
-                            st.pending.push_back(Err(ProviderError::transient("malformed stream frame", None)));
+                            st.pending.push_back(Err(ProviderError::transient(
+                                "malformed stream frame",
+                                None,
+                            )));
                             st.ended = true;
                         }
                     }
@@ -237,14 +275,19 @@ impl Embedder for GeminiEmbedder {
         };
         let requests: Vec<Value> = texts
             .iter()
-            .map(|t| json!({
-                "model": format!("models/{EMBEDDING_MODEL}"),
-                "content": { "parts": [{ "text": t }] },
-                "taskType": task,
-                "outputDimensionality": DIM,
-            }))
+            .map(|t| {
+                json!({
+                    "model": format!("models/{EMBEDDING_MODEL}"),
+                    "content": { "parts": [{ "text": t }] },
+                    "taskType": task,
+                    "outputDimensionality": DIM,
+                })
+            })
             .collect();
-        let url = format!("{}/v1beta/models/{EMBEDDING_MODEL}:batchEmbedContents", self.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/v1beta/models/{EMBEDDING_MODEL}:batchEmbedContents",
+            self.base_url.trim_end_matches('/')
+        );
         let req = Request::new(Method::Post, &url)
             .with_header("x-goog-api-key", &self.api_key)
             .with_header("content-type", "application/json")
@@ -253,18 +296,38 @@ impl Embedder for GeminiEmbedder {
         let status = resp.status;
         let body = body_text(resp.body).await;
         if status >= 400 {
-            return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding failed ({status})")));
+            return Err(ApiError::new(
+                ErrorCode::UpstreamError,
+                format!("embedding failed ({status})"),
+            ));
         }
-        let v: Value = serde_json::from_str(&body).map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
-        let embs = v["embeddings"].as_array().ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
+        let embs = v["embeddings"]
+            .as_array()
+            .ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?;
         if embs.len() != texts.len() {
-            return Err(ApiError::new(ErrorCode::UpstreamError, "embedding count mismatch"));
+            return Err(ApiError::new(
+                ErrorCode::UpstreamError,
+                "embedding count mismatch",
+            ));
         }
         embs.iter()
             .map(|e| {
-                let mut v: Vec<f32> = e["values"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect()).unwrap_or_default();
+                let mut v: Vec<f32> = e["values"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_f64())
+                            .map(|x| x as f32)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 if v.len() != DIM {
-                    return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding has {} dimensions, expected {DIM}", v.len())));
+                    return Err(ApiError::new(
+                        ErrorCode::UpstreamError,
+                        format!("embedding has {} dimensions, expected {DIM}", v.len()),
+                    ));
                 }
                 normalise(&mut v);
                 Ok(v)
@@ -281,19 +344,38 @@ mod tests {
     fn frames_become_deltas_tool_calls_and_a_finish() {
         let mut st = (None, Usage::default(), String::new());
         let f1 = json!({"candidates": [{"content": {"parts": [{"text": "Hello"}], "role": "model"}, "index": 0}]});
-        assert_eq!(parse_frame(&f1, &mut st).unwrap(), vec![ChatEvent::Delta("Hello".into())]);
+        assert_eq!(
+            parse_frame(&f1, &mut st).unwrap(),
+            vec![ChatEvent::Delta("Hello".into())]
+        );
         let f2 = json!({"candidates": [{"content": {"parts": [{"text": " there"}]}, "finishReason": "STOP"}],
                         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3}, "modelVersion": "gemini-2.5-flash"});
         parse_frame(&f2, &mut st).unwrap();
         assert_eq!(st.0, Some(Finish::Stop));
-        assert_eq!(st.1, Usage { input_tokens: 12, output_tokens: 3 });
+        assert_eq!(
+            st.1,
+            Usage {
+                input_tokens: 12,
+                output_tokens: 3
+            }
+        );
         let mut st = (None, Usage::default(), String::new());
         let call = json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "handoff_to_human", "args": {"reason": "angry"}}}]}, "finishReason": "STOP"}]});
         let evs = parse_frame(&call, &mut st).unwrap();
-        assert_eq!(evs[0], ChatEvent::ToolCall { name: "handoff_to_human".into(), args: json!({"reason": "angry"}) });
+        assert_eq!(
+            evs[0],
+            ChatEvent::ToolCall {
+                name: "handoff_to_human".into(),
+                args: json!({"reason": "angry"})
+            }
+        );
         assert_eq!(st.0, Some(Finish::ToolCall));
         let mut st = (None, Usage::default(), String::new());
-        parse_frame(&json!({"promptFeedback": {"blockReason": "SAFETY"}}), &mut st).unwrap();
+        parse_frame(
+            &json!({"promptFeedback": {"blockReason": "SAFETY"}}),
+            &mut st,
+        )
+        .unwrap();
         assert_eq!(st.0, Some(Finish::Safety));
     }
 

@@ -86,8 +86,15 @@ pub enum Finish {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChatEvent {
     Delta(String),
-    ToolCall { name: String, args: Value },
-    Done { finish: Finish, usage: Usage, model: String },
+    ToolCall {
+        name: String,
+        args: Value,
+    },
+    Done {
+        finish: Finish,
+        usage: Usage,
+        model: String,
+    },
 }
 
 /// A provider failure, classified for the resilience layer.
@@ -102,16 +109,29 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn fatal(message: impl Into<String>) -> Self {
-        ProviderError { message: message.into(), retryable: false, retry_after_ms: None }
+        ProviderError {
+            message: message.into(),
+            retryable: false,
+            retry_after_ms: None,
+        }
     }
     pub fn transient(message: impl Into<String>, retry_after_ms: Option<i64>) -> Self {
-        ProviderError { message: message.into(), retryable: true, retry_after_ms }
+        ProviderError {
+            message: message.into(),
+            retryable: true,
+            retry_after_ms,
+        }
     }
 
     /// Classifies an HTTP error status (and a `Retry-After` header in seconds).
     pub fn from_status(status: u16, body: &str, retry_after: Option<&str>) -> Self {
-        let retry_after_ms = retry_after.and_then(|v| v.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as i64);
-        let message = format!("upstream answered {status}: {}", body.chars().take(300).collect::<String>());
+        let retry_after_ms = retry_after
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|s| (s * 1000.0) as i64);
+        let message = format!(
+            "upstream answered {status}: {}",
+            body.chars().take(300).collect::<String>()
+        );
         if status == 429 || status == 408 || status >= 500 {
             ProviderError::transient(message, retry_after_ms)
         } else {

@@ -27,7 +27,11 @@ pub fn answer(question: &str, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
             if overlap == 0.0 {
                 continue;
             }
-            let bonus = if kind.is_some_and(|k| k(&s.to_lowercase())) { 1.5 } else { 0.0 };
+            let bonus = if kind.is_some_and(|k| k(&s.to_lowercase())) {
+                1.5
+            } else {
+                0.0
+            };
             scored.push((overlap + bonus - 0.3 * rank as f32, rank, i, s));
         }
     }
@@ -48,7 +52,11 @@ pub fn answer(question: &str, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
         }
     }
     chosen.sort_by_key(|c| c.0);
-    let mut out = chosen.iter().map(|c| c.1.trim()).collect::<Vec<_>>().join(" ");
+    let mut out = chosen
+        .iter()
+        .map(|c| c.1.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     if out.chars().count() > MAX_ANSWER {
         out = out.chars().take(MAX_ANSWER).collect::<String>();
         out.push('…');
@@ -60,22 +68,57 @@ type Kind = fn(&str) -> bool;
 
 fn has_number(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_digit())
-        || ["one", "two", "three", "four", "five", "ten", "thirty"].iter().any(|w| s.split_whitespace().any(|x| x.trim_matches(|c: char| !c.is_alphanumeric()) == *w))
+        || ["one", "two", "three", "four", "five", "ten", "thirty"]
+            .iter()
+            .any(|w| {
+                s.split_whitespace()
+                    .any(|x| x.trim_matches(|c: char| !c.is_alphanumeric()) == *w)
+            })
 }
 
 /// What kind of fact a question asks for, as a test on a sentence.
 fn question_kind(q: &str) -> Option<Kind> {
-    if q.contains("how long") || q.contains("how soon") || q.starts_with("when") || q.contains(" when ") {
+    if q.contains("how long")
+        || q.contains("how soon")
+        || q.starts_with("when")
+        || q.contains(" when ")
+    {
         Some(|s: &str| {
             has_number(s)
-                && ["day", "hour", "week", "month", "minute", "am", "pm", "monday", "friday", "saturday"].iter().any(|w| s.contains(w))
+                && [
+                    "day", "hour", "week", "month", "minute", "am", "pm", "monday", "friday",
+                    "saturday",
+                ]
+                .iter()
+                .any(|w| s.contains(w))
         })
-    } else if q.contains("how much") || q.contains("cost") || q.contains("price") || q.contains("fee") {
-        Some(|s: &str| has_number(s) && ["euro", "€", "$", "free", "cost", "fee"].iter().any(|w| s.contains(w)))
+    } else if q.contains("how much")
+        || q.contains("cost")
+        || q.contains("price")
+        || q.contains("fee")
+    {
+        Some(|s: &str| {
+            has_number(s)
+                && ["euro", "€", "$", "free", "cost", "fee"]
+                    .iter()
+                    .any(|w| s.contains(w))
+        })
     } else if q.starts_with("where") || q.contains(" where ") {
-        Some(|s: &str| ["at ", "under ", "in your", "open ", "street", "strasse"].iter().any(|w| s.contains(w)))
-    } else if q.starts_with("can i") || q.starts_with("do you") || q.starts_with("is ") || q.starts_with("are ") {
-        Some(|s: &str| ["can ", "cannot", "accept", "free", "only", "must", "not "].iter().any(|w| s.contains(w)))
+        Some(|s: &str| {
+            ["at ", "under ", "in your", "open ", "street", "strasse"]
+                .iter()
+                .any(|w| s.contains(w))
+        })
+    } else if q.starts_with("can i")
+        || q.starts_with("do you")
+        || q.starts_with("is ")
+        || q.starts_with("are ")
+    {
+        Some(|s: &str| {
+            ["can ", "cannot", "accept", "free", "only", "must", "not "]
+                .iter()
+                .any(|w| s.contains(w))
+        })
     } else {
         None
     }
@@ -91,7 +134,8 @@ fn split_sentences(s: &str) -> Vec<&str> {
     let bytes = s.as_bytes();
     for (i, c) in s.char_indices() {
         let end = i + c.len_utf8();
-        let boundary = matches!(c, '.' | '!' | '?') && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
+        let boundary =
+            matches!(c, '.' | '!' | '?') && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
         if boundary || c == '\n' {
             if !s[start..end].trim().is_empty() {
                 out.push(s[start..end].trim());
@@ -112,7 +156,14 @@ mod tests {
 
     fn hit(doc: &str, text: &str, sim: f32) -> Hit {
         Hit {
-            passage: Passage { chunk_id: 1, document_id: doc.into(), title: doc.into(), source_url: None, heading: String::new(), text: text.into() },
+            passage: Passage {
+                chunk_id: 1,
+                document_id: doc.into(),
+                title: doc.into(),
+                source_url: None,
+                heading: String::new(),
+                text: text.into(),
+            },
             score: 1.0,
             similarity: Some(sim),
             keyword_rank: Some(1),
@@ -130,6 +181,9 @@ mod tests {
         assert!(!text.contains("friendly"), "{text}");
         assert_eq!(used, vec![1], "cites the passage it quoted");
         assert!(answer("anything", &[]).is_none());
-        assert!(answer("zebra", &hits).is_none(), "no shared terms, no answer");
+        assert!(
+            answer("zebra", &hits).is_none(),
+            "no shared terms, no answer"
+        );
     }
 }

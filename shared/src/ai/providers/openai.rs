@@ -36,7 +36,9 @@ pub fn request_body(req: &ChatRequest, model: &str) -> Value {
     if let Some((name, args, result)) = &req.tool_result {
         messages.push(json!({ "role": "assistant", "content": null, "tool_calls": [{
             "id": "call_0", "type": "function", "function": { "name": name, "arguments": args.to_string() } }] }));
-        messages.push(json!({ "role": "tool", "tool_call_id": "call_0", "content": result.to_string() }));
+        messages.push(
+            json!({ "role": "tool", "tool_call_id": "call_0", "content": result.to_string() }),
+        );
     }
     let mut body = json!({
         "model": model,
@@ -81,15 +83,22 @@ pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, Pr
         }
         return Ok(out);
     }
-    let v: Value = serde_json::from_str(data).map_err(|_| ProviderError::transient("malformed stream chunk", None))?;
+    let v: Value = serde_json::from_str(data)
+        .map_err(|_| ProviderError::transient("malformed stream chunk", None))?;
     if v.get("error").is_some() {
-        return Err(ProviderError::transient(format!("error chunk: {}", v["error"]), None));
+        return Err(ProviderError::transient(
+            format!("error chunk: {}", v["error"]),
+            None,
+        ));
     }
     if let Some(m) = v["model"].as_str() {
         st.model = m.to_string();
     }
     if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-        st.usage = Usage { input_tokens: u["prompt_tokens"].as_u64().unwrap_or(0), output_tokens: u["completion_tokens"].as_u64().unwrap_or(0) };
+        st.usage = Usage {
+            input_tokens: u["prompt_tokens"].as_u64().unwrap_or(0),
+            output_tokens: u["completion_tokens"].as_u64().unwrap_or(0),
+        };
     }
     let mut out = Vec::new();
     if let Some(choice) = v["choices"].get(0) {
@@ -102,7 +111,9 @@ pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, Pr
         if let Some(calls) = delta["tool_calls"].as_array() {
             for c in calls {
                 let f = &c["function"];
-                let entry = st.tool.get_or_insert_with(|| (String::new(), String::new()));
+                let entry = st
+                    .tool
+                    .get_or_insert_with(|| (String::new(), String::new()));
                 if let Some(n) = f["name"].as_str() {
                     entry.0.push_str(n);
                 }
@@ -126,16 +137,27 @@ pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, Pr
 
 impl OpenAi {
     pub async fn stream(&self, req: &ChatRequest) -> Result<EventStream, ProviderError> {
-        let url = format!("{}/v1/chat/completions", self.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/v1/chat/completions",
+            self.base_url.trim_end_matches('/')
+        );
         let http_req = Request::new(Method::Post, &url)
             .with_header("authorization", &format!("Bearer {}", self.api_key))
             .with_header("content-type", "application/json")
             .with_body(serde_json::to_vec(&request_body(req, &self.model)).unwrap_or_default());
-        let resp = self.http.send(http_req).await.map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
+        let resp = self
+            .http
+            .send(http_req)
+            .await
+            .map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
         if resp.status >= 400 {
             let retry_after = resp.header("retry-after").map(String::from);
             let body = body_text(resp.body).await;
-            return Err(ProviderError::from_status(resp.status, &body, retry_after.as_deref()));
+            return Err(ProviderError::from_status(
+                resp.status,
+                &body,
+                retry_after.as_deref(),
+            ));
         }
         let chunks: crate::http::ByteStream = match resp.body {
             Body::Stream(s) => s,
@@ -153,7 +175,10 @@ impl OpenAi {
             chunks,
             parser: SseParser::default(),
             pending: Default::default(),
-            st: ParseState { model: self.model.clone(), ..Default::default() },
+            st: ParseState {
+                model: self.model.clone(),
+                ..Default::default()
+            },
             ended: false,
         };
         Ok(Box::pin(futures::stream::unfold(st, |mut s| async move {
@@ -170,7 +195,10 @@ impl OpenAi {
                         let mut rest = s.parser.finish();
                         s.ended = true;
                         if !s.st.done && !rest.iter().any(|r| r.trim() == "[DONE]") {
-                            s.pending.push_back(Err(ProviderError::transient("stream ended before [DONE]", None)));
+                            s.pending.push_back(Err(ProviderError::transient(
+                                "stream ended before [DONE]",
+                                None,
+                            )));
                             continue;
                         }
                         rest.retain(|r| r.trim() != "[DONE]");
@@ -188,7 +216,11 @@ impl OpenAi {
                     }
                     if s.st.done {
                         let finish = s.st.finish.clone().unwrap_or(Finish::Stop);
-                        s.pending.push_back(Ok(ChatEvent::Done { finish, usage: s.st.usage.clone(), model: s.st.model.clone() }));
+                        s.pending.push_back(Ok(ChatEvent::Done {
+                            finish,
+                            usage: s.st.usage.clone(),
+                            model: s.st.model.clone(),
+                        }));
                         s.ended = true;
                         break;
                     }
@@ -216,26 +248,46 @@ impl Embedder for OpenAiEmbedder {
         let req = Request::new(Method::Post, &url)
             .with_header("authorization", &format!("Bearer {}", self.api_key))
             .with_header("content-type", "application/json")
-            .with_body(serde_json::to_vec(&json!({ "model": self.model, "input": texts, "dimensions": DIM })).unwrap_or_default());
+            .with_body(
+                serde_json::to_vec(
+                    &json!({ "model": self.model, "input": texts, "dimensions": DIM }),
+                )
+                .unwrap_or_default(),
+            );
         let resp = self.http.send(req).await?;
         let status = resp.status;
         let body = body_text(resp.body).await;
         if status >= 400 {
-            return Err(ApiError::new(ErrorCode::UpstreamError, format!("embedding failed ({status})")));
+            return Err(ApiError::new(
+                ErrorCode::UpstreamError,
+                format!("embedding failed ({status})"),
+            ));
         }
-        let v: Value = serde_json::from_str(&body).map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
         let mut data: Vec<(usize, Vec<f32>)> = v["data"]
             .as_array()
             .ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?
             .iter()
             .map(|d| {
-                let vals: Vec<f32> = d["embedding"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect()).unwrap_or_default();
+                let vals: Vec<f32> = d["embedding"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_f64())
+                            .map(|x| x as f32)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 (d["index"].as_u64().unwrap_or(0) as usize, vals)
             })
             .collect();
         data.sort_by_key(|d| d.0);
         if data.len() != texts.len() || data.iter().any(|d| d.1.len() != DIM) {
-            return Err(ApiError::new(ErrorCode::UpstreamError, "embedding shape mismatch"));
+            return Err(ApiError::new(
+                ErrorCode::UpstreamError,
+                "embedding shape mismatch",
+            ));
         }
         Ok(data
             .into_iter()
@@ -258,10 +310,26 @@ mod tests {
         assert_eq!(d, vec![ChatEvent::Delta("Hi".into())]);
         parse_chunk(r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"handoff_to_human","arguments":"{\"rea"}}]}}]}"#, &mut st).unwrap();
         parse_chunk(r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"son\":\"x\"}"}}]},"finish_reason":"tool_calls"}]}"#, &mut st).unwrap();
-        parse_chunk(r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#, &mut st).unwrap();
+        parse_chunk(
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            &mut st,
+        )
+        .unwrap();
         let last = parse_chunk("[DONE]", &mut st).unwrap();
-        assert_eq!(last, vec![ChatEvent::ToolCall { name: "handoff_to_human".into(), args: json!({"reason": "x"}) }]);
-        assert_eq!(st.usage, Usage { input_tokens: 5, output_tokens: 2 });
+        assert_eq!(
+            last,
+            vec![ChatEvent::ToolCall {
+                name: "handoff_to_human".into(),
+                args: json!({"reason": "x"})
+            }]
+        );
+        assert_eq!(
+            st.usage,
+            Usage {
+                input_tokens: 5,
+                output_tokens: 2
+            }
+        );
         assert!(parse_chunk("{oops", &mut ParseState::default()).is_err());
     }
 }

@@ -42,6 +42,7 @@ impl Host<'_> {
         let hub = DoHub::new(self.state);
         let mirror = self.env.d1("DB").ok().map(D1);
         let objects = DurableObjects(self.env.clone());
+        let platform = crate::platform(self.env, None);
         let cx = ObjectContext {
             target: &target,
             store: &store,
@@ -50,6 +51,7 @@ impl Host<'_> {
             random: &CryptoRandom,
             mirror: mirror.as_ref().map(|m| m as _),
             objects: Some(&objects),
+            platform: Some(&platform),
         };
         f(&cx).await
     }
