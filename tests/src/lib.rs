@@ -14,7 +14,7 @@ mod process;
 pub mod sse;
 pub mod ws;
 
-pub use process::{Edge, EdgeOptions, SpinServe};
+pub use process::{Edge, EdgeOptions, SpinServe, Wrangler};
 
 use std::path::PathBuf;
 

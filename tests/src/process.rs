@@ -295,3 +295,69 @@ impl Drop for SpinServe {
         kill_group(&mut self.child);
     }
 }
+
+/// Any wrangler project (the benchmark baselines) under `wrangler dev`, with throwaway state.
+pub struct Wrangler {
+    pub base: String,
+    pub port: u16,
+    child: Child,
+}
+
+impl Wrangler {
+    pub fn start(config: &Path) -> Wrangler {
+        let port = free_port();
+        let dir = artifacts_dir();
+        let state = dir.join(format!("state-bench-{port}"));
+        let log = dir.join(format!("wrangler-bench-{port}.log"));
+        let mut cmd = Edge::wrangler();
+        cmd.args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--show-interactive-dev-session=false",
+            "-c",
+        ])
+        .arg(config)
+        .args(["--port", &port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(&state);
+        let child = spawn_guarded(cmd, &log, Some(&state));
+        wait_ready_any(port, Duration::from_secs(120), &log);
+        Wrangler {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            child,
+        }
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}
+
+/// Waits until the port answers any HTTP request.
+fn wait_ready_any(port: u16, timeout: Duration, log: &Path) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            if s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                .is_ok()
+            {
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.") {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "runtime on port {port} not ready; log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}

@@ -24,6 +24,36 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
     .await;
     let key_id = key.body["key"]["id"].as_str().unwrap().to_string();
     let (user_id, _) = user_with_role(base, &a, "agent").await;
+    let conv = call(
+        base,
+        "POST",
+        "/v1/conversations",
+        Some(&a.secret_key),
+        Some(&json!({"name": "Victim"})),
+    )
+    .await;
+    let conversation_id = conv.body["conversation"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let canned = call(
+        base,
+        "POST",
+        "/v1/canned-responses",
+        Some(&a.secret_key),
+        Some(&json!({"shortcut": "victim", "title": "V", "text": "v"})),
+    )
+    .await;
+    let canned_id = canned.body["id"].as_str().unwrap().to_string();
+    let doc = call(
+        base,
+        "POST",
+        "/v1/knowledge/documents",
+        Some(&a.secret_key),
+        Some(&json!({"title": "Victim", "content": "Victim knowledge."})),
+    )
+    .await;
+    let document_id = doc.body["id"].as_str().unwrap().to_string();
     let users_before = call(
         base,
         "GET",
@@ -45,9 +75,18 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
     let mut walked = 0;
     for r in TABLE
         .iter()
-        .filter(|r| matches!(r.access, Access::Tenant(_)))
+        .filter(|r| matches!(r.access, Access::Tenant(_) | Access::Conversation(_)))
     {
-        let path = fill_path(r, &[("key_id", &key_id), ("user_id", &user_id)]);
+        let path = fill_path(
+            r,
+            &[
+                ("key_id", &key_id),
+                ("user_id", &user_id),
+                ("conversation_id", &conversation_id),
+                ("canned_id", &canned_id),
+                ("document_id", &document_id),
+            ],
+        );
         let reply = call(
             base,
             r.method.as_str(),
@@ -56,7 +95,11 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
             sample_body(r).as_ref(),
         )
         .await;
-        if r.template.contains("{key_id}") || r.template.contains("{user_id}") {
+        // `{flag}` and `{name}` name things inside the caller's own tenant.
+        if r.template.contains('{')
+            && !r.template.contains("{flag}")
+            && !r.template.contains("{name}")
+        {
             assert_eq!(
                 reply.status, 404,
                 "{} {}: {}",

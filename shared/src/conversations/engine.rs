@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Live connections per conversation (customers, agents and their tabs together).
-pub const MAX_CONNECTIONS: usize = 25;
+pub const MAX_CONNECTIONS: usize = 100;
 /// Messages per connection: a burst of 10, then 5 per second.
 pub const CONNECTION_RATE: Limit = Limit {
     count: 10,

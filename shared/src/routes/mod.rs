@@ -62,6 +62,18 @@ pub static TABLE: &[Route] = &[
         "diagnostics",
         "Read a row back from the SQL database (only when diagnostics are enabled)",
     ),
+    Route::new(Get, "/v1/diag/bench/vectors", handler!(diag::bench_vectors))
+        .summary(
+            "diagnostics",
+            "Benchmark: vector searches inside the runtime (only when diagnostics are enabled)",
+        )
+        .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/diag/bench/gate", handler!(diag::bench_gate))
+        .summary(
+            "diagnostics",
+            "Benchmark: sequential rate-limit checks (only when diagnostics are enabled)",
+        )
+        .response::<serde_json::Value>(),
     // --- platform administration ---
     Route::new(Post, "/v1/platform/tenants", handler!(platform::create))
         .access(Access::Platform)
