@@ -368,6 +368,7 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         (Method::Patch, "/v1/platform/tenants/{tenant_id}") => json!({"name": "Renamed"}),
         (Method::Post, "/v1/invitations/accept") => json!({"token": "inv_unknown"}),
         (Method::Post, "/v1/conversations") => json!({"name": "Sample Customer"}),
+        (Method::Post, "/v1/auth/refresh") => json!({}),
         (Method::Patch, "/v1/conversations/{conversation_id}") => json!({"tags": ["billing"]}),
         (Method::Post, "/v1/conversations/{conversation_id}/messages") => {
             json!({"text": "hello", "client_msg_id": "sample-1"})

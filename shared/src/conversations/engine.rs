@@ -304,6 +304,7 @@ pub async fn post(
     let message = MessageView {
         seq,
         id: new_id(env.random, "msg"),
+        client_msg_id: Some(client_msg_id.to_string()),
         author: author.clone(),
         text: text.to_string(),
         ts: now,

@@ -53,6 +53,10 @@ fn yes() -> bool {
 pub struct MessageView {
     pub seq: i64,
     pub id: String,
+    /// The sender's id for the message (lets a client match its own pending message; AI
+    /// answers carry `ai:<seq of the question>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
     pub author: Author,
     pub text: String,
     pub ts: i64,

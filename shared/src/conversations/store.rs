@@ -57,6 +57,7 @@ fn message_from_row(r: &Row) -> MessageView {
     MessageView {
         seq: r.int("seq").unwrap_or(0),
         id: r.text("id").unwrap_or_default(),
+        client_msg_id: r.text("client_msg_id"),
         author: Author {
             kind: AuthorKind::parse(&r.text("author_type").unwrap_or_default()),
             id: r.text("author_id").unwrap_or_default(),
@@ -68,7 +69,8 @@ fn message_from_row(r: &Row) -> MessageView {
     }
 }
 
-const MSG_COLUMNS: &str = "seq, id, author_type, author_id, author_name, text, meta, created_at";
+const MSG_COLUMNS: &str =
+    "seq, id, client_msg_id, author_type, author_id, author_name, text, meta, created_at";
 
 /// The message a participant already sent under this client id, if any.
 pub async fn by_client_id(

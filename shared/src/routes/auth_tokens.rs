@@ -93,3 +93,24 @@ pub async fn accept_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
     .await?;
     Ok(Response::json(201, &user))
 }
+
+/// A fresh token for the calling agent (the console refreshes before expiry). Only agent tokens
+/// qualify, and only while the user is active: deactivation stops refreshes too.
+pub async fn refresh(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let principal = cx.principal()?;
+    let user_id = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("only agent tokens can be refreshed"))?;
+    let user = users::get(cx.platform.db()?, principal.tenant_id(), user_id).await?;
+    let keys = JwtKeys::from_config(cx.platform.config.get("jwt_signing_keys"))?;
+    let token = keys.issue(&user.id, principal.tenant_id(), user.role, cx.now())?;
+    Ok(Response::json(
+        200,
+        &TokenResponse {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: jwt::TTL_SECS,
+            user,
+        },
+    ))
+}

@@ -686,3 +686,48 @@ pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {
 
 /// For the OpenAPI document: one inbox row.
 pub type Summary = ConversationSummary;
+
+#[derive(Serialize, JsonSchema)]
+pub struct AnalysisRow {
+    pub seq: i64,
+    pub sentiment: f64,
+    pub intent: String,
+    pub topics: Vec<String>,
+    pub language: String,
+    /// `model` (the provider's JSON mode) or `local` (the built-in classifier).
+    pub source: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct AnalysisList {
+    pub items: Vec<AnalysisRow>,
+}
+
+/// The AI's per-message analysis of the customer's messages (sentiment, intent, topics).
+pub async fn analysis(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let conv = conversation(cx, &req)?;
+    let meta = conv.meta().await?;
+    let rows = cx
+        .platform
+        .db()?
+        .query(
+            "SELECT seq, sentiment, intent, topics, language, source FROM message_analysis WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY seq",
+            &crate::params![meta.tenant_id.as_str(), meta.conversation_id.as_str()],
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| AnalysisRow {
+            seq: r.int("seq").unwrap_or(0),
+            sentiment: r.real("sentiment").unwrap_or(0.0),
+            intent: r.text("intent").unwrap_or_default(),
+            topics: r
+                .text("topics")
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+            language: r.text("language").unwrap_or_default(),
+            source: r.text("source").unwrap_or_default(),
+        })
+        .collect();
+    Ok(Response::json(200, &AnalysisList { items }))
+}

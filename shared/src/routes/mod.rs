@@ -1,6 +1,7 @@
 //! The route table: one module per API resource, each owning its handlers and validation. The
 //! table is the single source for routing, access control, body limits and the OpenAPI document.
 
+mod assets;
 mod audit_logs;
 mod auth_tokens;
 mod canned;
@@ -74,6 +75,19 @@ pub static TABLE: &[Route] = &[
             "Benchmark: sequential rate-limit checks (only when diagnostics are enabled)",
         )
         .response::<serde_json::Value>(),
+    // --- web: widget, agent console, demo page ---
+    Route::new(Get, "/widget.js", handler!(assets::widget)).summary(
+        "web",
+        "The chat widget script (one <script data-key=pk_…> tag)",
+    ),
+    Route::new(Get, "/console", handler!(assets::console)).summary("web", "The agent console"),
+    Route::new(Get, "/console.js", handler!(assets::console_js))
+        .summary("web", "Agent console script"),
+    Route::new(Get, "/console.css", handler!(assets::console_css))
+        .summary("web", "Agent console styles"),
+    Route::new(Get, "/demo", handler!(assets::demo))
+        .summary("web", "Demo shop page embedding the widget (?key=pk_…)"),
+    Route::new(Get, "/demo.js", handler!(assets::demo_js)).summary("web", "Demo page script"),
     // --- platform administration ---
     Route::new(Post, "/v1/platform/tenants", handler!(platform::create))
         .access(Access::Platform)
@@ -110,6 +124,13 @@ pub static TABLE: &[Route] = &[
             "Exchange a secret key for an agent's short-lived JWT",
         )
         .request::<auth_tokens::TokenRequest>()
+        .response::<auth_tokens::TokenResponse>(),
+    Route::new(Post, "/v1/auth/refresh", handler!(auth_tokens::refresh))
+        .tenant(P::ConversationsRead)
+        .summary(
+            "auth",
+            "A fresh token for the calling agent (before the current one expires)",
+        )
         .response::<auth_tokens::TokenResponse>(),
     Route::new(
         Post,
@@ -337,6 +358,17 @@ pub static TABLE: &[Route] = &[
     .request::<conversations::AddNote>()
     .response::<crate::conversations::protocol::NoteView>()
     .success(201),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/analysis",
+        handler!(conversations::analysis),
+    )
+    .tenant(P::ConversationsRead)
+    .summary(
+        "conversations",
+        "The AI's analysis of each customer message (sentiment, intent, topics, language)",
+    )
+    .response::<conversations::AnalysisList>(),
     Route::new(
         Post,
         "/v1/conversations/{conversation_id}/token",

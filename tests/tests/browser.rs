@@ -1,0 +1,62 @@
+//! Browser tests (Chromium via playwright-core) against the local runtime: the widget on /demo
+//! and the agent console. The Node script under tests/browser does the clicking; this test
+//! starts the runtime, seeds a tenant with the demo knowledge base and an agent, and runs it.
+
+use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role};
+use prism_e2e::{repo_root, Edge};
+use serde_json::json;
+
+#[tokio::test]
+async fn widget_and_console_in_a_real_browser() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant(base, &unique_slug("browser"), "enterprise", None).await;
+    // The demo page is served by the edge itself, so its origin is the allowed one.
+    let cfg = call(base, "GET", "/v1/tenant/config", Some(&t.secret_key), None).await;
+    let mut c = cfg.body["config"].clone();
+    c["allowed_origins"] = json!([base]);
+    let r = call(
+        base,
+        "PUT",
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(&json!({"version": cfg.body["version"], "config": c})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dir = repo_root().join("scripts/demo/knowledge");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let content = std::fs::read_to_string(&f).unwrap();
+        let title = content
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# ")
+            .to_string();
+        let url = format!(
+            "https://demo.example/help/{}",
+            f.file_stem().unwrap().to_string_lossy()
+        );
+        let r = call(base, "POST", "/v1/knowledge/documents", Some(&t.secret_key), Some(&json!({"title": title, "content": content, "format": "markdown", "source_url": url}))).await;
+        assert_eq!(r.status, 201);
+    }
+    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let out = tokio::process::Command::new("node")
+        .arg(repo_root().join("tests/browser/run.mjs"))
+        .env("BASE", base)
+        .env("PK", &t.public_key)
+        .env("AGENT", &agent)
+        .env("SHOTS", repo_root().join("target/e2e/screenshots"))
+        .current_dir(repo_root())
+        .output()
+        .await
+        .expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser tests failed:\n{stdout}");
+}
