@@ -94,7 +94,13 @@ console.log(`
     identity secret:            ${demo.identity_secret}
     agent JWT (15 min):         ${token.access_token}
 
-  Try:
+  Open in a browser:
+    Chat as a visitor:      ${base}/demo?key=${demo.public_key}
+    Answer as the agent:    ${base}/console#token=${token.access_token}
+                            (the sign-in link lasts 15 minutes; restart scripts/dev for a new one)
+
+  Try the API:
     curl -H "Authorization: Bearer ${demo.secret_key}" ${base}/v1/tenant
+    curl -H "Authorization: Bearer ${demo.secret_key}" "${base}/v1/knowledge/search?q=return+policy"
     curl ${base}/v1/openapi.json
 `);
