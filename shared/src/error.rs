@@ -17,6 +17,9 @@ pub enum ErrorCode {
     Unauthorized,
     InvalidToken,
     TokenExpired,
+    /// A webhook whose signature does not verify, or whose signed timestamp is outside the
+    /// replay window.
+    InvalidSignature,
     Forbidden,
     NotFound,
     MethodNotAllowed,
@@ -40,6 +43,7 @@ impl ErrorCode {
         ErrorCode::Unauthorized,
         ErrorCode::InvalidToken,
         ErrorCode::TokenExpired,
+        ErrorCode::InvalidSignature,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -68,6 +72,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -88,7 +93,10 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::BadRequest | ErrorCode::InvalidJson => 400,
-            ErrorCode::Unauthorized | ErrorCode::InvalidToken | ErrorCode::TokenExpired => 401,
+            ErrorCode::Unauthorized
+            | ErrorCode::InvalidToken
+            | ErrorCode::TokenExpired
+            | ErrorCode::InvalidSignature => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,

@@ -25,6 +25,7 @@ pub mod ai;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod conversations;
 pub mod cors;
 pub mod error;

@@ -51,6 +51,10 @@ impl Config {
         "openai_base_url",
         "openai_model",
         "openai_embedding_model",
+        "public_base_url",
+        "twilio_base_url",
+        "resend_base_url",
+        "stripe_webhook_secret",
     ];
 
     pub fn new() -> Self {
@@ -98,6 +102,8 @@ pub struct Platform {
     pub db: Option<Rc<dyn SqlDatabase>>,
     pub objects: Option<Rc<dyn Objects>>,
     pub http: Option<Rc<dyn HttpClient>>,
+    /// Outbound deliveries (Cloudflare Queues); `None` delivers inline.
+    pub queue: Option<Rc<dyn crate::ports::Queue>>,
     pub config: Config,
     /// Tenants' vector indexes kept between requests (per isolate).
     pub vectors: Rc<crate::knowledge::cache::VectorCache>,

@@ -329,6 +329,7 @@ impl TestRig {
             db: Some(self.db.clone()),
             objects,
             http: self.http.borrow().clone(),
+            queue: None,
             config: self.config.clone(),
             vectors: self.vectors.clone(),
         }

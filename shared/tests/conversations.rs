@@ -76,7 +76,7 @@ impl World {
     }
 
     fn flush(&self, mirror_db: &dyn SqlDatabase) -> Option<i64> {
-        block_on(engine::flush(&self.env(), mirror_db, None)).unwrap()
+        block_on(engine::flush(&self.env(), mirror_db, None, None)).unwrap()
     }
 }
 

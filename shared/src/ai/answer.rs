@@ -371,7 +371,8 @@ fn remote_embedder(
     }
 }
 
-async fn retrieve(
+/// Knowledge retrieval for one question, falling back to keyword search when embedding fails.
+pub async fn retrieve(
     p: &Platform,
     tenant_id: &str,
     ai: &AiConfig,

@@ -786,6 +786,7 @@ pub async fn flush(
     env: &ObjectEnv<'_>,
     mirror_db: &dyn SqlDatabase,
     objects: Option<&dyn Objects>,
+    platform: Option<&crate::platform::Platform>,
 ) -> ApiResult<Option<i64>> {
     store::ensure_schema(env.store).await?;
     loop {
@@ -794,9 +795,12 @@ pub async fn flush(
             return Ok(None);
         };
         let result = async {
-            let events = mirror::apply(mirror_db, &entries).await?;
-            if let (Some(objects), false) = (objects, events.is_empty()) {
-                crate::objects::inbox::publish(objects, &events).await?;
+            let applied = mirror::apply(mirror_db, &entries).await?;
+            if let (Some(objects), false) = (objects, applied.events.is_empty()) {
+                crate::objects::inbox::publish(objects, &applied.events).await?;
+            }
+            if let (Some(p), false) = (platform, applied.outbound.is_empty()) {
+                crate::channels::outbound::enqueue(p, &applied.outbound).await;
             }
             ApiResult::Ok(())
         }

@@ -19,7 +19,10 @@ pub fn op_conversation(meta: &Meta) -> Value {
 }
 
 pub fn op_message(meta: &Meta, m: &MessageView) -> Value {
-    json!({ "op": "message", "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id, "message": m })
+    json!({
+        "op": "message", "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id,
+        "channel": meta.channel, "customer_id": meta.customer_id, "message": m
+    })
 }
 
 /// An event for the tenant's live inbox feed.
@@ -30,10 +33,21 @@ pub fn op_event(kind: &str, meta: &Meta, data: Value) -> Value {
     })
 }
 
-/// Applies outbox entries in one batch; returns the inbox events they carried.
-pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<Vec<Value>> {
+/// What applying an outbox produced for others to act on.
+#[derive(Default)]
+pub struct Applied {
+    /// Inbox events to publish.
+    pub events: Vec<Value>,
+    /// Outbound deliveries recorded (replies on messaging channels), to enqueue.
+    pub outbound: Vec<String>,
+}
+
+/// Applies outbox entries in one batch: the mirror rows, and an outbound delivery for each
+/// reply on a messaging channel (same batch, so a reply and its delivery commit together).
+pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<Applied> {
     let mut stmts = Vec::new();
     let mut events = Vec::new();
+    let mut outbound = Vec::new();
     let mut latest: Option<(i64, Meta)> = None;
     for e in entries {
         for op in &e.ops {
@@ -50,6 +64,16 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<V
                             m.meta.as_ref().map(|v| v.to_string()), m.ts
                         ],
                     ));
+                    if let Some((id, stmt)) = crate::channels::outbound::record(
+                        op,
+                        m.author.kind.as_str(),
+                        m.seq,
+                        &m.text,
+                        m.ts,
+                    ) {
+                        stmts.push(stmt);
+                        outbound.push(id);
+                    }
                 }
                 Some("conversation") => {
                     let meta: Meta = serde_json::from_value(op["meta"].clone())
@@ -86,7 +110,7 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<V
     if !stmts.is_empty() {
         db.batch(stmts).await?;
     }
-    Ok(events)
+    Ok(Applied { events, outbound })
 }
 
 /// One row of the inbox.

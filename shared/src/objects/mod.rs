@@ -82,7 +82,7 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
 /// Applies a conversation's mirror outbox (after any change, and from the retry alarm).
 pub async fn flush(cx: &ObjectContext<'_>) -> RetryAfter {
     let mirror = cx.mirror?;
-    match engine::flush(&cx.conversation(), mirror, cx.objects).await {
+    match engine::flush(&cx.conversation(), mirror, cx.objects, cx.platform).await {
         Ok(retry) => retry,
         Err(_) => Some(5_000),
     }

@@ -11,6 +11,7 @@ mod live;
 mod log;
 mod objects;
 mod outbound;
+mod queue;
 mod random;
 mod sql;
 
@@ -20,6 +21,7 @@ pub use live::{Connection, ConnectionId, LiveHub, NoHub};
 pub use log::Logger;
 pub use objects::{ObjectClass, ObjectRef, Objects};
 pub use outbound::HttpClient;
+pub use queue::Queue;
 pub use random::Random;
 pub use sql::{Row, SqlDatabase, SqlValue, Statement};
 

@@ -407,8 +407,17 @@ pub async fn send(cx: &Ctx, req: Request) -> ApiResult<Response> {
                 let _ = Conversation::new(&p, &tenant_id, &conversation_id)
                     .ai_answer(seq)
                     .await;
+                crate::channels::outbound::deliver_pending(&p, &tenant_id, &conversation_id).await;
             }))
             .await;
+    } else if !posted.ack.duplicate && !principal.is_customer() {
+        // An agent's reply on a messaging channel leaves now (inline where there is no queue).
+        crate::channels::outbound::deliver_pending(
+            &cx.platform,
+            principal.tenant_id(),
+            req.param("conversation_id"),
+        )
+        .await;
     }
     Ok(Response::json(
         if posted.ack.duplicate { 200 } else { 201 },

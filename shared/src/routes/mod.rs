@@ -17,6 +17,7 @@ pub mod openapi;
 mod platform;
 mod tenant;
 mod users;
+mod webhooks;
 mod widget;
 
 use crate::auth::{Access, Permission as P};
@@ -116,6 +117,54 @@ pub static TABLE: &[Route] = &[
     .summary("platform", "Change a tenant's name, tier, status or limits")
     .request::<platform::UpdateTenant>()
     .response::<crate::tenancy::Tenant>(),
+    Route::new(
+        Post,
+        "/v1/platform/outbound/sweep",
+        handler!(webhooks::sweep),
+    )
+    .access(Access::Platform)
+    .summary(
+        "platform",
+        "Re-dispatch due outbound sends (Cloudflare runs this from its cron trigger)",
+    )
+    .response::<serde_json::Value>(),
+    // --- provider webhooks (each verifies its own signature on the raw body) ---
+    Route::new(
+        Post,
+        "/v1/webhooks/twilio/{tenant_id}",
+        handler!(webhooks::twilio),
+    )
+    .access(Access::SelfAuthenticated)
+    .summary(
+        "webhooks",
+        "Twilio SMS/WhatsApp inbound messages and status callbacks (X-Twilio-Signature)",
+    ),
+    Route::new(
+        Post,
+        "/v1/webhooks/resend/{tenant_id}",
+        handler!(webhooks::resend),
+    )
+    .access(Access::SelfAuthenticated)
+    .body_limit(256 * 1024)
+    .summary(
+        "webhooks",
+        "Resend inbound email and delivery events (Svix signatures)",
+    ),
+    Route::new(
+        Post,
+        "/v1/webhooks/vapi/{tenant_id}",
+        handler!(webhooks::vapi),
+    )
+    .access(Access::SelfAuthenticated)
+    .body_limit(1024 * 1024)
+    .summary("webhooks", "VAPI voice server events (x-vapi-secret)"),
+    Route::new(Post, "/v1/webhooks/stripe", handler!(webhooks::stripe))
+        .access(Access::SelfAuthenticated)
+        .body_limit(256 * 1024)
+        .summary(
+            "webhooks",
+            "Stripe subscription events set tenant tiers (Stripe-Signature)",
+        ),
     // --- authentication ---
     Route::new(Post, "/v1/auth/token", handler!(auth_tokens::issue))
         .tenant(P::TokenIssue)
@@ -238,6 +287,17 @@ pub static TABLE: &[Route] = &[
             "List conversations (the inbox): status, assignee (id, me, none), channel",
         )
         .response::<Page<conversations::Summary>>(),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/deliveries",
+        handler!(webhooks::deliveries),
+    )
+    .tenant(P::ConversationsRead)
+    .summary(
+        "conversations",
+        "Outbound deliveries of a conversation's replies (SMS, WhatsApp, email)",
+    )
+    .response::<serde_json::Value>(),
     Route::new(
         Get,
         "/v1/conversations/{conversation_id}",

@@ -20,6 +20,8 @@ pub struct TenantConfig {
     pub escalation: EscalationRules,
     /// Providers, models and timeouts for AI answers.
     pub ai: crate::ai::config::AiConfig,
+    /// SMS/WhatsApp (Twilio), email (Resend) and voice (VAPI) settings.
+    pub channels: crate::channels::config::ChannelsConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -73,6 +75,7 @@ impl Default for TenantConfig {
             allowed_origins: Vec::new(),
             escalation: EscalationRules::default(),
             ai: Default::default(),
+            channels: Default::default(),
         }
     }
 }
@@ -189,7 +192,8 @@ impl TenantConfig {
         for (i, k) in e.keywords.iter().enumerate() {
             check::text(&format!("escalation.keywords[{i}]"), k, 1, 60)?;
         }
-        self.ai.validate()
+        self.ai.validate()?;
+        self.channels.validate()
     }
 
     /// Whether the business is open at `now_ms` (Unix ms). No hours configured means always open.

@@ -9,13 +9,17 @@ mod http_client;
 mod jsvalue;
 mod kv;
 mod objects;
+mod queue;
 mod system;
 
 use prism_core::knowledge::cache::VectorCache;
 use prism_core::platform::{Config, Platform, RuntimeKind};
 use prism_core::router::Outcome;
 use std::rc::Rc;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{
+    event, Context, Env, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext,
+    ScheduledEvent,
+};
 
 pub use objects::conversation::ConversationObject;
 pub use objects::gate::GateObject;
@@ -33,6 +37,27 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     match prism_core::app::handle(platform, core_req.clone()).await {
         Outcome::Response(r) => convert::response_to_worker(r),
         Outcome::Upgrade(up) => objects::forward_upgrade(&env, &core_req, up).await,
+    }
+}
+
+/// Outbound deliveries: each message names an outbox row; the core sends it and schedules any
+/// retry itself, so every message is acknowledged here.
+#[event(queue)]
+async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    let platform = platform(&env, None);
+    for message in batch.messages()? {
+        prism_core::channels::outbound::consume(&platform, message.body()).await;
+        message.ack();
+    }
+    Ok(())
+}
+
+/// The cron trigger: re-dispatches sends whose queue message was lost or whose retry is due.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let platform = platform(&env, None);
+    if let Err(e) = prism_core::channels::outbound::sweep(&platform, 200).await {
+        worker::console_log!("outbound sweep failed: {}", e.message);
     }
 }
 
@@ -55,6 +80,10 @@ pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
         db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
         objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
         http: Some(Rc::new(http_client::FetchClient)),
+        queue: env
+            .queue("OUTBOUND")
+            .ok()
+            .map(|q| Rc::new(queue::WorkersQueue(q)) as _),
         config: Config::load(|name| {
             let upper = name.to_ascii_uppercase();
             env.secret(&upper)

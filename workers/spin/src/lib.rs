@@ -73,6 +73,8 @@ async fn platform() -> Platform {
         db: db.clone(),
         objects,
         http: Some(Rc::new(http_client::SpinHttp)),
+        // No queue on Spin: replies are delivered inline; retries come from the outbox sweep.
+        queue: None,
         config: config.clone(),
         vectors: Rc::default(),
     };

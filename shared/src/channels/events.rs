@@ -1,0 +1,62 @@
+//! The webhook ledger: every accepted event is recorded once, before it is processed, so a
+//! retried webhook is acknowledged without being processed twice, and one whose processing
+//! failed is processed again on the provider's retry (nothing is lost).
+
+use crate::error::ApiResult;
+use crate::params;
+use crate::ports::SqlDatabase;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// New (or previously failed): process it.
+    Process,
+    /// Already processed: acknowledge and do nothing.
+    Duplicate,
+}
+
+pub async fn admit(
+    db: &dyn SqlDatabase,
+    provider: &str,
+    event_id: &str,
+    tenant_id: Option<&str>,
+    body: &str,
+    now: i64,
+) -> ApiResult<Admission> {
+    let inserted = db
+        .execute(
+            "INSERT INTO webhook_events (provider, event_id, tenant_id, status, body, received_at) VALUES (?1, ?2, ?3, 'received', ?4, ?5)
+             ON CONFLICT (provider, event_id) DO NOTHING",
+            &params![provider, event_id, tenant_id, body, now],
+        )
+        .await?;
+    if inserted == 1 {
+        return Ok(Admission::Process);
+    }
+    let rows = db
+        .query(
+            "SELECT status FROM webhook_events WHERE provider = ?1 AND event_id = ?2",
+            &params![provider, event_id],
+        )
+        .await?;
+    Ok(
+        match rows.first().and_then(|r| r.text("status")).as_deref() {
+            Some("processed") => Admission::Duplicate,
+            _ => Admission::Process,
+        },
+    )
+}
+
+pub async fn finish(
+    db: &dyn SqlDatabase,
+    provider: &str,
+    event_id: &str,
+    error: Option<&str>,
+    now: i64,
+) -> ApiResult<()> {
+    db.execute(
+        "UPDATE webhook_events SET status = ?3, error = ?4, processed_at = ?5 WHERE provider = ?1 AND event_id = ?2",
+        &params![provider, event_id, if error.is_some() { "failed" } else { "processed" }, error, now],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! What every channel does with a customer's inbound message: find the customer by their
+//! address on that channel, append to their open conversation on that channel (or open one),
+//! store the message idempotently under the provider's message id, and let the AI answer.
+
+use crate::conversations::client::Conversation;
+use crate::conversations::engine::{InitRequest, PostRequest, Posted};
+use crate::conversations::model::Participant;
+use crate::conversations::{customers, mirror};
+use crate::error::ApiResult;
+use crate::ids::new_id;
+use crate::platform::Platform;
+use serde_json::Value;
+use std::rc::Rc;
+
+pub struct Inbound<'a> {
+    pub tenant_id: &'a str,
+    /// `sms`, `whatsapp`, `email` or `voice`.
+    pub channel: &'a str,
+    /// Customer identity kind (`phone`, `whatsapp`, `email`) and address.
+    pub kind: &'a str,
+    pub address: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    /// The provider's id for the message: retries of the same webhook store nothing new.
+    pub message_id: &'a str,
+    pub text: &'a str,
+    pub meta: Option<Value>,
+    /// A known conversation to append to (email threads); else the customer's open one.
+    pub conversation_id: Option<String>,
+    /// An email's Message-ID, recorded for threading before the answer is sent (so the reply
+    /// carries In-Reply-To).
+    pub thread_message_id: Option<&'a str>,
+    /// Whether the AI should answer (voice transcripts are answered by the voice agent itself).
+    pub answer: bool,
+}
+
+pub struct Delivered {
+    pub conversation_id: String,
+    pub posted: Posted,
+}
+
+/// Stores the message; the AI's answer runs in the background (after the webhook is
+/// acknowledged on Cloudflare) and its reply leaves through the outbox.
+pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
+    let db = p.db()?;
+    let customer = customers::find_or_create(
+        db,
+        &*p.random,
+        m.tenant_id,
+        &customers::Identity {
+            kind: m.kind,
+            external_id: m.address,
+            name: m.name,
+            email: m.email,
+            phone: m.phone,
+        },
+        p.now_ms(),
+    )
+    .await?;
+    let existing = match m.conversation_id {
+        Some(id) => Some(id),
+        None => mirror::open_for_customer(db, m.tenant_id, &customer.id, m.channel).await?,
+    };
+    let conversation_id = match existing {
+        Some(id) => id,
+        None => {
+            let id = new_id(&*p.random, "cnv");
+            Conversation::new(p, m.tenant_id, &id)
+                .init(&InitRequest {
+                    tenant_id: m.tenant_id.into(),
+                    conversation_id: id.clone(),
+                    customer_id: customer.id.clone(),
+                    customer_name: customer
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| m.address.to_string()),
+                    channel: m.channel.into(),
+                    subject: m.subject.map(|s| s.chars().take(200).collect()),
+                    tags: Vec::new(),
+                })
+                .await?;
+            id
+        }
+    };
+    let conv = Conversation::new(p, m.tenant_id, &conversation_id);
+    let text: String = m
+        .text
+        .chars()
+        .take(crate::conversations::protocol::MAX_TEXT_CHARS)
+        .collect();
+    let text = if text.trim().is_empty() {
+        "(no text)".to_string()
+    } else {
+        text
+    };
+    let client_id: String = m
+        .message_id
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    let posted = conv
+        .post(&PostRequest {
+            participant: Participant::Customer {
+                id: customer.id.clone(),
+                name: customer
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| m.address.to_string()),
+            },
+            client_msg_id: client_id,
+            text,
+            meta: m.meta,
+        })
+        .await?;
+    if let Some(mid) = m.thread_message_id {
+        super::resend::remember(db, m.tenant_id, mid, &conversation_id, p.now_ms()).await?;
+    }
+    if m.answer && !posted.ack.duplicate && posted.status.ai_answers() {
+        let (p2, tenant_id, cid, seq) = (
+            p.clone(),
+            m.tenant_id.to_string(),
+            conversation_id.clone(),
+            posted.message.seq,
+        );
+        p.background
+            .run(Box::pin(async move {
+                let _ = Conversation::new(&p2, &tenant_id, &cid)
+                    .ai_answer(seq)
+                    .await;
+                super::outbound::deliver_pending(&p2, &tenant_id, &cid).await;
+            }))
+            .await;
+    }
+    Ok(Delivered {
+        conversation_id,
+        posted,
+    })
+}

@@ -1,0 +1,133 @@
+//! Billing through Stripe: subscription events set the tenant's tier, which changes its rate
+//! limits and features on its next request. The tenant is named in the subscription's metadata
+//! (`tenant_id`, set when the checkout session is created); the tier in its metadata (`tier`) or
+//! its price's `lookup_key`. Events can arrive out of order, so an event older than the last one
+//! applied for a tenant is ignored.
+
+use crate::error::ApiResult;
+use crate::params;
+use crate::platform::Platform;
+use crate::tenancy::Tier;
+use serde_json::Value;
+
+#[derive(Debug, PartialEq)]
+pub struct Change {
+    pub tenant_id: String,
+    pub subscription_id: String,
+    pub tier: Tier,
+    pub status: String,
+    pub created: i64,
+}
+
+/// What a subscription event means for the tenant, or `None` for events that change nothing.
+pub fn interpret(event: &Value) -> Option<Change> {
+    let kind = event["type"].as_str()?;
+    if !kind.starts_with("customer.subscription.") {
+        return None;
+    }
+    let sub = &event["data"]["object"];
+    let tenant_id = sub["metadata"]["tenant_id"].as_str()?.to_string();
+    let status = sub["status"].as_str().unwrap_or("").to_string();
+    let paid_tier = sub["metadata"]["tier"]
+        .as_str()
+        .or_else(|| sub["items"]["data"][0]["price"]["lookup_key"].as_str())
+        .or_else(|| sub["items"]["data"][0]["price"]["metadata"]["tier"].as_str())
+        .and_then(|t| Tier::parse(t).ok())
+        .unwrap_or(Tier::Pro);
+    let tier = if kind == "customer.subscription.deleted" {
+        Tier::Free
+    } else {
+        match status.as_str() {
+            "active" | "trialing" => paid_tier,
+            "canceled" | "unpaid" | "incomplete_expired" => Tier::Free,
+            // past_due, incomplete, paused: keep the current tier until Stripe decides.
+            _ => return None,
+        }
+    };
+    Some(Change {
+        tenant_id,
+        subscription_id: sub["id"].as_str().unwrap_or("").to_string(),
+        tier,
+        status,
+        created: event["created"].as_i64().unwrap_or(0),
+    })
+}
+
+/// Applies a change if it is newer than the last one applied; returns whether the tier changed.
+pub async fn apply(p: &Platform, c: &Change) -> ApiResult<bool> {
+    let db = p.db()?;
+    let Some(mut t) = crate::tenancy::store::get(db, &c.tenant_id).await? else {
+        return Ok(false);
+    };
+    let newer = db
+        .execute(
+            "INSERT INTO billing_state (tenant_id, subscription_id, status, tier, event_created, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (tenant_id) DO UPDATE SET subscription_id = excluded.subscription_id, status = excluded.status,
+               tier = excluded.tier, event_created = excluded.event_created, updated_at = excluded.updated_at
+             WHERE excluded.event_created >= billing_state.event_created",
+            &params![c.tenant_id.as_str(), c.subscription_id.as_str(), c.status.as_str(), c.tier.as_str(), c.created, p.now_ms()],
+        )
+        .await?;
+    if newer == 0 || t.tier == c.tier {
+        return Ok(false);
+    }
+    t.tier = c.tier;
+    let updated = crate::tenancy::store::update(db, &t, p.now_ms()).await?;
+    crate::objects::gate::call_observe(p, &updated.id, updated.version).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: &str, status: &str, meta: Value) -> Value {
+        json!({"id": "evt_1", "type": kind, "created": 1_700_000_000, "data": {"object": {"id": "sub_1", "status": status, "metadata": meta, "items": {"data": [{"price": {"lookup_key": "enterprise"}}]}}}})
+    }
+
+    #[test]
+    fn subscription_events_map_to_tiers() {
+        let c = interpret(&event(
+            "customer.subscription.created",
+            "active",
+            json!({"tenant_id": "ten_1", "tier": "pro"}),
+        ))
+        .unwrap();
+        assert_eq!((c.tenant_id.as_str(), c.tier), ("ten_1", Tier::Pro));
+        let c = interpret(&event(
+            "customer.subscription.updated",
+            "trialing",
+            json!({"tenant_id": "ten_1"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            c.tier,
+            Tier::Enterprise,
+            "the price's lookup key names the tier"
+        );
+        let c = interpret(&event(
+            "customer.subscription.deleted",
+            "canceled",
+            json!({"tenant_id": "ten_1"}),
+        ))
+        .unwrap();
+        assert_eq!(c.tier, Tier::Free);
+        assert!(interpret(&event(
+            "customer.subscription.updated",
+            "past_due",
+            json!({"tenant_id": "ten_1"})
+        ))
+        .is_none());
+        assert!(
+            interpret(&event("customer.subscription.created", "active", json!({}))).is_none(),
+            "no tenant named"
+        );
+        assert!(interpret(&event(
+            "invoice.paid",
+            "active",
+            json!({"tenant_id": "ten_1"})
+        ))
+        .is_none());
+    }
+}

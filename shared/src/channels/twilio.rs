@@ -1,0 +1,268 @@
+//! Twilio SMS and WhatsApp: inbound messages (form-encoded, `X-Twilio-Signature`), carrier
+//! keywords (STOP/START/HELP), delivery status callbacks, and outbound sends through the
+//! Messages API (respecting WhatsApp's 24-hour customer-service window).
+
+use super::config::{ChannelsConfig, TwilioConfig};
+use super::outbound::SendError;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{Method, Request};
+use crate::params;
+use crate::platform::Platform;
+use crate::ports::SqlDatabase;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub const DEFAULT_BASE: &str = "https://api.twilio.com";
+const STOP: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+];
+const START: &[&str] = &["START", "YES", "UNSTOP", "OPTIN"];
+const HELP: &[&str] = &["HELP", "INFO"];
+/// WhatsApp allows free-form replies only within this time of the customer's last message.
+pub const WHATSAPP_WINDOW_MS: i64 = 24 * 3_600_000;
+
+pub enum Keyword {
+    Stop,
+    Start,
+    Help,
+}
+
+/// A carrier keyword, when the whole message is one (case-insensitive).
+pub fn keyword(body: &str) -> Option<Keyword> {
+    let w = body.trim().to_ascii_uppercase();
+    if STOP.contains(&w.as_str()) {
+        Some(Keyword::Stop)
+    } else if START.contains(&w.as_str()) {
+        Some(Keyword::Start)
+    } else if HELP.contains(&w.as_str()) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
+}
+
+/// `whatsapp:+1555…` → (channel, address).
+pub fn channel_of(from: &str) -> (&'static str, &str) {
+    match from.strip_prefix("whatsapp:") {
+        Some(n) => ("whatsapp", n),
+        None => ("sms", from),
+    }
+}
+
+pub async fn set_optout(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    channel: &str,
+    address: &str,
+    out: bool,
+    now: i64,
+) -> ApiResult<()> {
+    if out {
+        db.execute(
+            "INSERT INTO channel_optouts (tenant_id, channel, address, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            &params![tenant_id, channel, address, now],
+        )
+        .await?;
+    } else {
+        db.execute(
+            "DELETE FROM channel_optouts WHERE tenant_id = ?1 AND channel = ?2 AND address = ?3",
+            &params![tenant_id, channel, address],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn opted_out(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    channel: &str,
+    address: &str,
+) -> ApiResult<bool> {
+    let rows = db
+        .query("SELECT 1 AS x FROM channel_optouts WHERE tenant_id = ?1 AND channel = ?2 AND address = ?3", &params![tenant_id, channel, address])
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// Media attachments of an inbound message (`NumMedia`, `MediaUrlN`, `MediaContentTypeN`).
+pub fn attachments(params: &[(String, String)]) -> Vec<Value> {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let n: usize = get("NumMedia")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(10);
+    (0..n)
+        .filter_map(|i| {
+            let url = get(&format!("MediaUrl{i}"))?;
+            Some(json!({ "url": url, "type": get(&format!("MediaContentType{i}")).unwrap_or_default() }))
+        })
+        .collect()
+}
+
+/// Sends one message; returns Twilio's message SID.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(
+    p: &Platform,
+    cfg: &TwilioConfig,
+    channels: &ChannelsConfig,
+    auth_token: &str,
+    tenant_id: &str,
+    channel: &str,
+    to: &str,
+    text: &str,
+    last_inbound_ms: Option<i64>,
+) -> Result<String, SendError> {
+    let http = p
+        .http
+        .clone()
+        .ok_or_else(|| SendError::Fatal("no outbound HTTP".into()))?;
+    let (from, to) = match channel {
+        "whatsapp" => (cfg.whatsapp_from.clone(), format!("whatsapp:{to}")),
+        _ => (cfg.sms_from.clone(), to.to_string()),
+    };
+    let from = from.ok_or_else(|| SendError::Fatal(format!("no {channel} sender configured")))?;
+    let mut form: Vec<(&str, String)> = vec![("To", to), ("From", from)];
+    let outside_window = channel == "whatsapp"
+        && last_inbound_ms.is_none_or(|t| p.now_ms() - t > WHATSAPP_WINDOW_MS);
+    if outside_window {
+        // Outside the 24-hour window WhatsApp only delivers approved templates.
+        let template = cfg.whatsapp_template_sid.clone().ok_or_else(|| {
+            SendError::Fatal("outside_whatsapp_window: no approved template configured".into())
+        })?;
+        form.push(("ContentSid", template));
+        form.push(("ContentVariables", json!({ "1": text }).to_string()));
+    } else {
+        form.push(("Body", text.to_string()));
+    }
+    if let Some(b) = super::config::public_base(p, channels) {
+        form.push((
+            "StatusCallback",
+            format!("{}/v1/webhooks/twilio/{tenant_id}", b.trim_end_matches('/')),
+        ));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let base_url = p
+        .config
+        .get("twilio_base_url")
+        .unwrap_or(DEFAULT_BASE)
+        .trim_end_matches('/')
+        .to_string();
+    let req = Request::new(
+        Method::Post,
+        &format!(
+            "{base_url}/2010-04-01/Accounts/{}/Messages.json",
+            cfg.account_sid
+        ),
+    )
+    .with_header(
+        "authorization",
+        &format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:{auth_token}", cfg.account_sid))
+        ),
+    )
+    .with_header("content-type", "application/x-www-form-urlencoded")
+    .with_body(body.into_bytes());
+    let resp = http
+        .send(req)
+        .await
+        .map_err(|e| SendError::Retry(format!("network: {e}"), None))?;
+    let status = resp.status;
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(|s| s * 1000);
+    let text = crate::ai::providers::body_text(resp.body).await;
+    if status == 429 || status >= 500 {
+        return Err(SendError::Retry(
+            format!(
+                "twilio {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ),
+            retry_after,
+        ));
+    }
+    if status >= 400 {
+        return Err(SendError::Fatal(format!(
+            "twilio {status}: {}",
+            text.chars().take(200).collect::<String>()
+        )));
+    }
+    let v: Value = serde_json::from_str(&text).unwrap_or_default();
+    v["sid"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| SendError::Fatal("twilio answered without a sid".into()))
+}
+
+/// The URL Twilio signed: the configured public base URL (when the edge sees a rewritten host)
+/// plus the path and query the request arrived with, else the URL as received.
+pub fn signed_url(req: &Request, public_base: Option<&str>) -> String {
+    match public_base {
+        Some(b) => {
+            let q = if req.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", req.query)
+            };
+            format!("{}{}{q}", b.trim_end_matches('/'), req.path)
+        }
+        None => req.url(),
+    }
+}
+
+/// Form fields of a Twilio webhook (UTF-8 checked).
+pub fn form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(ErrorCode::BadRequest, "the body is not valid UTF-8"))?;
+    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_and_channels() {
+        assert!(matches!(keyword(" stop "), Some(Keyword::Stop)));
+        assert!(matches!(keyword("Start"), Some(Keyword::Start)));
+        assert!(
+            keyword("please stop sending me offers").is_none(),
+            "only whole-message keywords"
+        );
+        assert_eq!(channel_of("whatsapp:+15550001"), ("whatsapp", "+15550001"));
+        assert_eq!(channel_of("+15550001"), ("sms", "+15550001"));
+        let p: Vec<(String, String)> = vec![
+            ("NumMedia".into(), "1".into()),
+            ("MediaUrl0".into(), "https://api.twilio.com/m/1".into()),
+            ("MediaContentType0".into(), "image/jpeg".into()),
+        ];
+        assert_eq!(attachments(&p)[0]["type"], "image/jpeg");
+    }
+
+    #[test]
+    fn the_signed_url_uses_the_public_base_when_configured() {
+        let req = Request::new(
+            Method::Post,
+            "http://10.0.0.7:8787/v1/webhooks/twilio/ten_1?x=1",
+        );
+        assert_eq!(
+            signed_url(&req, Some("https://support.example.com/")),
+            "https://support.example.com/v1/webhooks/twilio/ten_1?x=1"
+        );
+        assert_eq!(
+            signed_url(&req, None),
+            "http://10.0.0.7:8787/v1/webhooks/twilio/ten_1?x=1"
+        );
+    }
+}

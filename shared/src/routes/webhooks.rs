@@ -1,0 +1,619 @@
+//! Provider webhooks. Each handler verifies the signature on the raw body before parsing
+//! anything (failure: 401 `invalid_signature`, nothing stored), records the event once in the
+//! ledger, processes it, and marks it processed — so a retried webhook is acknowledged without
+//! being processed twice, and one whose processing failed is processed again on retry.
+
+use crate::ai::config::tenant_secret;
+use crate::channels::config::{self as channel_config, public_base};
+use crate::channels::events::{self, Admission};
+use crate::channels::inbound::{self, Inbound};
+use crate::channels::signatures::{self, Verdict};
+use crate::channels::{outbound, resend, stripe, twilio, vapi};
+use crate::conversations::client::Conversation;
+use crate::conversations::engine::{InitRequest, PostRequest};
+use crate::conversations::model::Participant;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::{Request, Response};
+use crate::router::Ctx;
+use crate::tenancy::{TenantConfig, TenantStatus};
+use serde_json::{json, Value};
+
+const TWIML_EMPTY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+/// Ledger copies of bodies are capped (the full event was already verified and processed).
+const LEDGER_BODY_MAX: usize = 64 * 1024;
+
+fn invalid(msg: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidSignature, msg)
+}
+
+fn not_configured(what: &str) -> ApiError {
+    ApiError::forbidden(format!("{what} is not configured for this tenant"))
+}
+
+fn verdict(v: Verdict) -> ApiResult<()> {
+    match v {
+        Verdict::Valid => Ok(()),
+        Verdict::Stale => Err(invalid(
+            "the signed timestamp is outside the 5-minute tolerance",
+        )),
+        Verdict::Invalid => Err(invalid("the signature does not match")),
+    }
+}
+
+fn ledger_body(body: &[u8]) -> String {
+    let s = String::from_utf8_lossy(body);
+    s.chars().take(LEDGER_BODY_MAX).collect()
+}
+
+/// The tenant's configuration, if the tenant exists and is active (webhooks for suspended or
+/// unknown tenants are refused the same way as unconfigured ones, revealing nothing).
+async fn tenant(cx: &Ctx, tenant_id: &str) -> ApiResult<(TenantConfig, String)> {
+    let db = cx.platform.db()?;
+    let t = crate::tenancy::store::get(db, tenant_id)
+        .await?
+        .filter(|t| t.status == TenantStatus::Active)
+        .ok_or_else(|| not_configured("this channel"))?;
+    let (cfg, _) = crate::tenancy::store::config(db, tenant_id).await?;
+    Ok((cfg, t.name))
+}
+
+/// Runs `work` once per event id; its error marks the event failed (processed again on retry).
+async fn once<F>(
+    cx: &Ctx,
+    provider: &str,
+    event_id: &str,
+    tenant_id: Option<&str>,
+    body: &[u8],
+    work: F,
+) -> ApiResult<bool>
+where
+    F: std::future::Future<Output = ApiResult<()>>,
+{
+    let db = cx.platform.db()?;
+    let id: String = event_id.chars().take(200).collect();
+    if events::admit(db, provider, &id, tenant_id, &ledger_body(body), cx.now()).await?
+        == Admission::Duplicate
+    {
+        return Ok(false);
+    }
+    let result = work.await;
+    events::finish(
+        db,
+        provider,
+        &id,
+        result.as_ref().err().map(|e| e.message.as_str()),
+        cx.now(),
+    )
+    .await?;
+    result.map(|_| true)
+}
+
+fn twiml() -> Response {
+    Response::text(200, "text/xml; charset=utf-8", TWIML_EMPTY)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Twilio
+
+pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let tenant_id = req.param("tenant_id").to_string();
+    let (cfg, _) = tenant(cx, &tenant_id).await?;
+    cfg.channels
+        .twilio
+        .as_ref()
+        .ok_or_else(|| not_configured("Twilio"))?;
+    let db = cx.platform.db()?;
+    let token = tenant_secret(db, &tenant_id, channel_config::TWILIO_AUTH_TOKEN)
+        .await?
+        .ok_or_else(|| not_configured("Twilio"))?;
+    let params = twilio::form(&req.body)?;
+    let url = twilio::signed_url(&req, public_base(&cx.platform, &cfg.channels));
+    if !signatures::twilio_verify(
+        &token,
+        &url,
+        &params,
+        req.header("x-twilio-signature").unwrap_or(""),
+    ) {
+        return Err(invalid("X-Twilio-Signature does not match"));
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let sid = get("MessageSid")
+        .or_else(|| get("SmsSid"))
+        .ok_or_else(|| ApiError::validation("MessageSid", "missing"))?;
+    // A delivery status callback (no Body): move the delivery state forward.
+    if let (Some(status), None) = (get("MessageStatus"), get("Body")) {
+        let mapped = match status.as_str() {
+            "sent" => Some("sent"),
+            "delivered" => Some("delivered"),
+            "read" => Some("read"),
+            "failed" | "undelivered" => Some("failed"),
+            _ => None,
+        };
+        if let Some(s) = mapped {
+            let error = get("ErrorCode").map(|c| format!("twilio error {c}"));
+            once(
+                cx,
+                "twilio",
+                &format!("{sid}:{status}"),
+                Some(&tenant_id),
+                &req.body,
+                async {
+                    outbound::provider_status(db, &sid, s, error.as_deref(), cx.now())
+                        .await
+                        .map(|_| ())
+                },
+            )
+            .await?;
+        }
+        return Ok(twiml());
+    }
+    let from = get("From").ok_or_else(|| ApiError::validation("From", "missing"))?;
+    let (channel, address) = twilio::channel_of(&from);
+    let body_text = get("Body").unwrap_or_default();
+    let keyword = twilio::keyword(&body_text);
+    let attachments = twilio::attachments(&params);
+    let p = cx.platform.clone();
+    once(cx, "twilio", &sid, Some(&tenant_id), &req.body, async {
+        match keyword {
+            Some(twilio::Keyword::Stop) => {
+                twilio::set_optout(db, &tenant_id, channel, address, true, cx.now()).await?
+            }
+            Some(twilio::Keyword::Start) => {
+                twilio::set_optout(db, &tenant_id, channel, address, false, cx.now()).await?
+            }
+            _ => {}
+        }
+        let meta = (!attachments.is_empty()).then(|| json!({ "attachments": attachments }));
+        let name = get("ProfileName");
+        inbound::receive(
+            &p,
+            Inbound {
+                tenant_id: &tenant_id,
+                channel,
+                kind: channel_kind(channel),
+                address,
+                name: name.as_deref(),
+                email: None,
+                phone: Some(address),
+                subject: None,
+                message_id: &sid,
+                text: &body_text,
+                meta,
+                conversation_id: None,
+                thread_message_id: None,
+                // Carrier keywords are recorded, not answered (the carrier sends its own reply).
+                answer: keyword.is_none(),
+            },
+        )
+        .await
+        .map(|_| ())
+    })
+    .await?;
+    Ok(twiml())
+}
+
+fn channel_kind(channel: &str) -> &'static str {
+    match channel {
+        "whatsapp" => "whatsapp",
+        _ => "phone",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resend
+
+pub async fn resend(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let tenant_id = req.param("tenant_id").to_string();
+    let (cfg, _) = tenant(cx, &tenant_id).await?;
+    cfg.channels
+        .email
+        .as_ref()
+        .ok_or_else(|| not_configured("Email"))?;
+    let db = cx.platform.db()?;
+    let secret = tenant_secret(db, &tenant_id, channel_config::RESEND_WEBHOOK_SECRET)
+        .await?
+        .ok_or_else(|| not_configured("Email"))?;
+    let h = |n: &str| req.header(n).unwrap_or("").to_string();
+    let (id, ts, sigs) = (h("svix-id"), h("svix-timestamp"), h("svix-signature"));
+    if id.is_empty() {
+        return Err(invalid("missing svix-id"));
+    }
+    verdict(signatures::svix_verify(
+        &secret,
+        &id,
+        &ts,
+        &sigs,
+        &req.body,
+        cx.now() / 1000,
+    ))?;
+    let event: Value = crate::input::parse_json(&req.body)?;
+    let kind = event["type"].as_str().unwrap_or("").to_string();
+    let data = event["data"].clone();
+    let p = cx.platform.clone();
+    once(cx, "resend", &id, Some(&tenant_id), &req.body, async {
+        if kind == "email.received" {
+            return receive_email(&p, &tenant_id, &data).await;
+        }
+        if let (Some(status), Some(email_id)) =
+            (resend::event_status(&kind), data["email_id"].as_str())
+        {
+            let error = data["bounce"]["message"]
+                .as_str()
+                .or_else(|| data["failed"]["reason"].as_str());
+            outbound::provider_status(db, email_id, status, error, p.now_ms()).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Response::json(200, &json!({ "received": true })))
+}
+
+async fn receive_email(
+    p: &std::rc::Rc<crate::platform::Platform>,
+    tenant_id: &str,
+    data: &Value,
+) -> ApiResult<()> {
+    let db = p.db()?;
+    let (address, name) = data["from"]
+        .as_str()
+        .and_then(resend::parse_address)
+        .ok_or_else(|| ApiError::validation("data.from", "an email address"))?;
+    let email_id = data["email_id"]
+        .as_str()
+        .ok_or_else(|| ApiError::validation("data.email_id", "missing"))?;
+    let key = tenant_secret(db, tenant_id, channel_config::RESEND_API_KEY)
+        .await?
+        .ok_or_else(|| not_configured("Email (resend_api_key)"))?;
+    // The webhook is metadata only; a fetch failure fails the event, so Resend's retry refetches.
+    let received = resend::fetch_received(p, &key, email_id).await?;
+    let message_id = data["message_id"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| format!("<{email_id}@resend>"));
+    let mut refs = received.references.clone();
+    refs.extend(received.in_reply_to.iter().cloned());
+    let conversation_id = resend::find_thread(db, tenant_id, &refs).await?;
+    let attachments: Vec<Value> = data["attachments"]
+        .as_array()
+        .map(|a| a.iter().take(20).map(|x| json!({ "id": x["id"], "filename": x["filename"], "type": x["content_type"] })).collect())
+        .unwrap_or_default();
+    let delivered = inbound::receive(
+        p,
+        Inbound {
+            tenant_id,
+            channel: "email",
+            kind: "email",
+            address: &address,
+            name: name.as_deref(),
+            email: Some(&address),
+            phone: None,
+            subject: data["subject"].as_str(),
+            message_id: &message_id,
+            text: &received.text,
+            meta: (!attachments.is_empty()).then(|| json!({ "attachments": attachments })),
+            conversation_id,
+            thread_message_id: Some(&message_id),
+            answer: true,
+        },
+    )
+    .await?;
+    let _ = delivered;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// VAPI
+
+pub async fn vapi(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let tenant_id = req.param("tenant_id").to_string();
+    let (cfg, business) = tenant(cx, &tenant_id).await?;
+    let voice = cfg
+        .channels
+        .voice
+        .clone()
+        .ok_or_else(|| not_configured("Voice"))?;
+    let db = cx.platform.db()?;
+    let secret = tenant_secret(db, &tenant_id, channel_config::VAPI_SECRET)
+        .await?
+        .ok_or_else(|| not_configured("Voice"))?;
+    let presented = req.header("x-vapi-secret").or_else(|| {
+        req.header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+    });
+    if !signatures::secret_header_verify(&secret, presented) {
+        return Err(invalid("the VAPI secret does not match"));
+    }
+    let body: Value = crate::input::parse_json(&req.body)?;
+    let message = &body["message"];
+    let kind = message["type"].as_str().unwrap_or("");
+    let call_id = message["call"]["id"].as_str().unwrap_or("").to_string();
+    let p = cx.platform.clone();
+    match kind {
+        "assistant-request" => {
+            let url = public_base(&p, &cfg.channels)
+                .map(|b| format!("{}/v1/webhooks/vapi/{tenant_id}", b.trim_end_matches('/')));
+            Ok(Response::json(
+                200,
+                &vapi::assistant(
+                    &cfg,
+                    &voice,
+                    &business,
+                    url.as_deref(),
+                    cfg.is_open_at(p.now_ms()),
+                ),
+            ))
+        }
+        "tool-calls" => {
+            let mut results = Vec::new();
+            for (id, name, args) in vapi::tool_calls(message) {
+                let result = if name == vapi::KB_TOOL {
+                    vapi::knowledge_answer(
+                        &p,
+                        &tenant_id,
+                        &cfg,
+                        args["query"].as_str().unwrap_or(""),
+                    )
+                    .await
+                } else {
+                    format!("Unknown tool {name}.")
+                };
+                results.push(json!({ "toolCallId": id, "result": result }));
+            }
+            Ok(Response::json(200, &json!({ "results": results })))
+        }
+        "transcript" | "status-update" | "end-of-call-report" if !call_id.is_empty() => {
+            let event_id = match kind {
+                "transcript" => format!(
+                    "{call_id}:t:{}:{}",
+                    message["role"].as_str().unwrap_or(""),
+                    short_hash(message["transcript"].as_str().unwrap_or(""))
+                ),
+                "status-update" => {
+                    format!("{call_id}:s:{}", message["status"].as_str().unwrap_or(""))
+                }
+                _ => format!("{call_id}:end"),
+            };
+            once(
+                cx,
+                "vapi",
+                &event_id,
+                Some(&tenant_id),
+                &req.body,
+                voice_event(&p, &tenant_id, &call_id, kind, message),
+            )
+            .await?;
+            Ok(Response::json(200, &json!({ "received": true })))
+        }
+        // Other server messages (speech-update, hang, conversation-update, …) need no answer.
+        _ => Ok(Response::json(200, &json!({ "received": true }))),
+    }
+}
+
+fn short_hash(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(s.as_bytes())[..8])
+}
+
+/// The voice conversation of a call, opened on its first event.
+async fn call_conversation(
+    p: &std::rc::Rc<crate::platform::Platform>,
+    tenant_id: &str,
+    call_id: &str,
+    message: &Value,
+) -> ApiResult<(String, Participant)> {
+    let db = p.db()?;
+    let number = message["call"]["customer"]["number"]
+        .as_str()
+        .unwrap_or("unknown caller")
+        .to_string();
+    let customer = crate::conversations::customers::find_or_create(
+        db,
+        &*p.random,
+        tenant_id,
+        &crate::conversations::customers::Identity {
+            kind: "phone",
+            external_id: &number,
+            name: None,
+            email: None,
+            phone: Some(&number),
+        },
+        p.now_ms(),
+    )
+    .await?;
+    let who = Participant::Customer {
+        id: customer.id.clone(),
+        name: customer.name.clone().unwrap_or_else(|| number.clone()),
+    };
+    if let Some(id) = vapi::call_conversation(db, tenant_id, call_id).await? {
+        return Ok((id, who));
+    }
+    let id = crate::ids::new_id(&*p.random, "cnv");
+    Conversation::new(p, tenant_id, &id)
+        .init(&InitRequest {
+            tenant_id: tenant_id.into(),
+            conversation_id: id.clone(),
+            customer_id: customer.id.clone(),
+            customer_name: customer.name.clone().unwrap_or(number),
+            channel: "voice".into(),
+            subject: Some("Phone call".into()),
+            tags: vec!["voice".into()],
+        })
+        .await?;
+    vapi::save_call(
+        db,
+        tenant_id,
+        call_id,
+        &id,
+        "in-progress",
+        None,
+        None,
+        p.now_ms(),
+    )
+    .await?;
+    Ok((id, who))
+}
+
+async fn voice_event(
+    p: &std::rc::Rc<crate::platform::Platform>,
+    tenant_id: &str,
+    call_id: &str,
+    kind: &str,
+    message: &Value,
+) -> ApiResult<()> {
+    let db = p.db()?;
+    let (conversation_id, customer) = call_conversation(p, tenant_id, call_id, message).await?;
+    let conv = Conversation::new(p, tenant_id, &conversation_id);
+    let post = |who: Participant, key: String, text: String| PostRequest {
+        participant: who,
+        client_msg_id: key,
+        text,
+        meta: Some(json!({ "call_id": call_id })),
+    };
+    match kind {
+        "transcript" => {
+            if message["transcriptType"].as_str() == Some("final") {
+                let text = message["transcript"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                if !text.is_empty() {
+                    let who = if message["role"].as_str() == Some("user") {
+                        customer
+                    } else {
+                        Participant::Ai
+                    };
+                    let key = format!(
+                        "{}{}",
+                        &call_id.chars().take(24).collect::<String>(),
+                        short_hash(&text)
+                    );
+                    conv.post(&post(
+                        who,
+                        key,
+                        text.chars()
+                            .take(crate::conversations::protocol::MAX_TEXT_CHARS)
+                            .collect(),
+                    ))
+                    .await?;
+                }
+            }
+        }
+        "status-update" => {
+            let status = message["status"].as_str().unwrap_or("unknown");
+            vapi::save_call(
+                db,
+                tenant_id,
+                call_id,
+                &conversation_id,
+                status,
+                None,
+                None,
+                p.now_ms(),
+            )
+            .await?;
+        }
+        _ => {
+            let summary = message["analysis"]["summary"]
+                .as_str()
+                .or_else(|| message["summary"].as_str());
+            let recording = message["recordingUrl"]
+                .as_str()
+                .or_else(|| message["artifact"]["recordingUrl"].as_str());
+            vapi::save_call(
+                db,
+                tenant_id,
+                call_id,
+                &conversation_id,
+                "ended",
+                summary,
+                recording,
+                p.now_ms(),
+            )
+            .await?;
+            let mut text = format!(
+                "Call ended ({}).",
+                message["endedReason"].as_str().unwrap_or("completed")
+            );
+            if let Some(s) = summary {
+                text.push_str(&format!(" Summary: {s}"));
+            }
+            let lines = vapi::report_lines(message);
+            let meta = json!({ "call_id": call_id, "summary": summary, "recording_url": recording, "transcript": lines.iter().map(|(r, t, at)| json!({"role": r, "text": t, "at": at})).collect::<Vec<_>>() });
+            conv.post(&PostRequest {
+                participant: Participant::System { id: "voice".into() },
+                client_msg_id: format!("{}:end", call_id.chars().take(56).collect::<String>()),
+                text: text
+                    .chars()
+                    .take(crate::conversations::protocol::MAX_TEXT_CHARS)
+                    .collect(),
+                meta: Some(meta),
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stripe (platform-wide)
+
+pub async fn stripe(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let secret = cx
+        .platform
+        .config
+        .get("stripe_webhook_secret")
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BindingMissing,
+                "billing webhooks are not configured (STRIPE_WEBHOOK_SECRET)",
+            )
+        })?
+        .to_string();
+    verdict(signatures::stripe_verify(
+        &secret,
+        req.header("stripe-signature").unwrap_or(""),
+        &req.body,
+        cx.now() / 1000,
+    ))?;
+    let event: Value = crate::input::parse_json(&req.body)?;
+    let id = event["id"]
+        .as_str()
+        .ok_or_else(|| ApiError::validation("id", "missing"))?
+        .to_string();
+    let change = stripe::interpret(&event);
+    let p = cx.platform.clone();
+    once(cx, "stripe", &id, change.as_ref().map(|c| c.tenant_id.as_str()), &req.body, async {
+        if let Some(c) = &change {
+            if stripe::apply(&p, c).await? {
+                let line = json!({"level": "info", "msg": "tier changed by billing", "tenant_id": c.tenant_id, "tier": c.tier.as_str(), "event": id});
+                p.log.log(&line.to_string());
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Response::json(200, &json!({ "received": true })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries
+
+pub async fn deliveries(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let (db, tenant_id, id) = (
+        cx.platform.db()?,
+        cx.tenant_id()?,
+        req.param("conversation_id"),
+    );
+    // 404 for another tenant's (or no) conversation, like every conversation route.
+    crate::conversations::mirror::get(db, tenant_id, id).await?;
+    let list = outbound::list(db, tenant_id, id).await?;
+    Ok(Response::json(200, &json!({ "items": list })))
+}
+
+/// Re-dispatches due sends (Cloudflare runs this from its cron trigger; elsewhere call it from
+/// a scheduler).
+pub async fn sweep(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let n = outbound::sweep(&cx.platform, 200).await?;
+    Ok(Response::json(200, &json!({ "dispatched": n })))
+}
