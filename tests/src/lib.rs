@@ -11,6 +11,7 @@
 pub mod api;
 pub mod fakes;
 mod process;
+pub mod providers;
 pub mod sse;
 pub mod ws;
 

@@ -173,6 +173,9 @@ pub async fn sweep(p: &Platform, limit: i64) -> ApiResult<usize> {
 /// A queue message arrived (Cloudflare consumer): deliver, and schedule the retry if needed.
 pub async fn consume(p: &Platform, body: &Value) {
     let Some(id) = body["id"].as_str() else {
+        p.log.log(
+            &json!({"level": "warn", "msg": "queue message without an outbound id"}).to_string(),
+        );
         return;
     };
     match deliver(p, id).await {

@@ -43,10 +43,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// Outbound deliveries: each message names an outbox row; the core sends it and schedules any
 /// retry itself, so every message is acknowledged here.
 #[event(queue)]
-async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
     let platform = platform(&env, None);
     for message in batch.messages()? {
-        prism_core::channels::outbound::consume(&platform, message.body()).await;
+        let body = serde_json::from_str(message.body()).unwrap_or_default();
+        prism_core::channels::outbound::consume(&platform, &body).await;
         message.ack();
     }
     Ok(())

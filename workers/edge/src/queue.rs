@@ -9,7 +9,8 @@ pub struct WorkersQueue(pub worker::Queue);
 #[async_trait(?Send)]
 impl Queue for WorkersQueue {
     async fn send(&self, body: &serde_json::Value, delay_secs: u32) -> Result<(), PortError> {
-        let mut msg = MessageBuilder::new(body.clone());
+        // Sent as JSON text: a plain string survives the structured clone unchanged.
+        let mut msg = MessageBuilder::new(body.to_string());
         if delay_secs > 0 {
             msg = msg.delay_seconds(delay_secs);
         }

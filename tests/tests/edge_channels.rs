@@ -1,0 +1,569 @@
+//! Messaging channels end to end in workerd: signed provider webhooks into real D1 and Durable
+//! Objects, the AI's answer leaving through the Cloudflare Queue consumer to local fake Twilio
+//! and Resend servers (checked for auth and body), retries through the queue that deliver
+//! exactly once, STOP, VAPI voice events, and a Stripe upgrade raising the rate limit.
+
+use prism_core::channels::signatures;
+use prism_e2e::api::{call, create_tenant, unique_slug, Tenant};
+use prism_e2e::providers::Providers;
+use prism_e2e::{Edge, EdgeOptions};
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const STRIPE_SECRET: &str = "whsec_e2e_stripe_secret";
+const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The public host providers are configured with; the edge sees 127.0.0.1 (a rewritten host).
+const PUBLIC: &str = "https://support.example.test";
+
+fn edge() -> &'static Edge {
+    static E: OnceLock<Edge> = OnceLock::new();
+    E.get_or_init(|| {
+        let fake = &Providers::shared().base;
+        Edge::start(EdgeOptions {
+            vars: vec![
+                ("TWILIO_BASE_URL".into(), fake.clone()),
+                ("RESEND_BASE_URL".into(), fake.clone()),
+                ("STRIPE_WEBHOOK_SECRET".into(), STRIPE_SECRET.into()),
+            ],
+        })
+    })
+}
+
+fn account_sid() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("AC{:032x}", n)
+}
+
+async fn load_returns_doc(base: &str, t: &Tenant) {
+    let text =
+        std::fs::read_to_string(prism_e2e::repo_root().join("scripts/demo/knowledge/returns.md"))
+            .unwrap();
+    let r = call(
+        base,
+        "POST",
+        "/v1/knowledge/documents",
+        Some(&t.secret_key),
+        Some(&json!({"title": "Returns and exchanges", "content": text, "format": "markdown"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+async fn configure(base: &str, t: &Tenant, channels: Value, secrets: &[(&str, &str)]) {
+    for (name, value) in secrets {
+        let r = call(
+            base,
+            "PUT",
+            &format!("/v1/tenant/secrets/{name}"),
+            Some(&t.secret_key),
+            Some(&json!({"value": value})),
+        )
+        .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    let cfg = call(base, "GET", "/v1/tenant/config", Some(&t.secret_key), None).await;
+    let mut c = cfg.body["config"].clone();
+    c["channels"] = channels;
+    let r = call(
+        base,
+        "PUT",
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(&json!({"version": cfg.body["version"], "config": c})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+struct Sms {
+    t: Tenant,
+    sid: String,
+    token: String,
+}
+
+async fn sms_tenant() -> Sms {
+    let base = &edge().base;
+    let t = create_tenant(base, &unique_slug("sms"), "enterprise", None).await;
+    load_returns_doc(base, &t).await;
+    let sid = account_sid();
+    let token = format!("token-{}", unique_slug("tw"));
+    configure(base, &t, json!({"public_base_url": PUBLIC, "twilio": {"account_sid": sid, "sms_from": "+15550009999"}}), &[("twilio_auth_token", &token)]).await;
+    Sms { t, sid, token }
+}
+
+/// Posts a Twilio webhook signed over the public URL, as Twilio would.
+async fn twilio_post(s: &Sms, params: &[(&str, &str)], token: &str) -> (u16, String) {
+    let path = format!("/v1/webhooks/twilio/{}", s.t.id);
+    let pairs: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sig = signatures::twilio_signature(token, &format!("{PUBLIC}{path}"), &pairs);
+    let r = prism_e2e::http()
+        .post(edge().url(&path))
+        .header("x-twilio-signature", sig)
+        .form(params)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+async fn sms_in(s: &Sms, message_sid: &str, body: &str) -> (u16, String) {
+    twilio_post(
+        s,
+        &[
+            ("MessageSid", message_sid),
+            ("AccountSid", &s.sid),
+            ("From", "+15550001111"),
+            ("To", "+15550009999"),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ],
+        &s.token,
+    )
+    .await
+}
+
+async fn until<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what}\n{}",
+            edge()
+                .log()
+                .chars()
+                .rev()
+                .take(4000)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn only_conversation(t: &Tenant, channel: &str) -> String {
+    until(
+        "the conversation in the inbox",
+        Duration::from_secs(10),
+        async || {
+            let r = call(
+                &edge().base,
+                "GET",
+                &format!("/v1/conversations?channel={channel}"),
+                Some(&t.secret_key),
+                None,
+            )
+            .await;
+            let items = r.body["items"].as_array()?.clone();
+            (items.len() == 1).then(|| items[0]["id"].as_str().unwrap().to_string())
+        },
+    )
+    .await
+}
+
+async fn deliveries(t: &Tenant, id: &str) -> Vec<Value> {
+    let r = call(
+        &edge().base,
+        "GET",
+        &format!("/v1/conversations/{id}/deliveries"),
+        Some(&t.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_sms_is_answered_through_the_queue_and_twilio_exactly_once() {
+    let s = sms_tenant().await;
+    let (status, body) = sms_in(&s, "SM_e2e_1", "How long do I have to return something?").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Response>"), "TwiML: {body}");
+    let sent = until(
+        "the reply at fake Twilio",
+        Duration::from_secs(20),
+        async || {
+            let a = Providers::shared().accepted(&s.sid);
+            (!a.is_empty()).then_some(a)
+        },
+    )
+    .await;
+    let call0 = &sent[0];
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.sid, s.token))
+    );
+    assert_eq!(call0.authorization.as_deref(), Some(basic.as_str()));
+    assert_eq!(
+        call0.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(call0.form("To").as_deref(), Some("+15550001111"));
+    assert_eq!(call0.form("From").as_deref(), Some("+15550009999"));
+    assert_eq!(
+        call0.form("StatusCallback").as_deref(),
+        Some(format!("{PUBLIC}/v1/webhooks/twilio/{}", s.t.id).as_str())
+    );
+    let text = call0.form("Body").unwrap();
+    assert!(
+        text.contains("30 days") || text.to_lowercase().contains("return"),
+        "{text}"
+    );
+
+    let id = only_conversation(&s.t, "sms").await;
+    let d = until(
+        "the delivery marked sent",
+        Duration::from_secs(10),
+        async || {
+            let d = deliveries(&s.t, &id).await;
+            (d.first()?["status"] == "sent").then_some(d)
+        },
+    )
+    .await;
+    assert_eq!(d[0]["attempts"], 1);
+
+    // Twilio retries the webhook: acknowledged, nothing new stored or sent.
+    assert_eq!(
+        sms_in(&s, "SM_e2e_1", "How long do I have to return something?")
+            .await
+            .0,
+        200
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(Providers::shared().accepted(&s.sid).len(), 1);
+    let r = call(
+        &edge().base,
+        "GET",
+        &format!("/v1/conversations/{id}/messages"),
+        Some(&s.t.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["author"]["type"] == "customer")
+            .count(),
+        1
+    );
+
+    // The delivery receipt moves the state forward.
+    let sm = d[0]["provider_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        twilio_post(
+            &s,
+            &[
+                ("MessageSid", &sm),
+                ("MessageStatus", "delivered"),
+                ("AccountSid", &s.sid)
+            ],
+            &s.token
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(deliveries(&s.t, &id).await[0]["status"], "delivered");
+}
+
+#[tokio::test]
+async fn forged_and_unsigned_webhooks_are_refused() {
+    let s = sms_tenant().await;
+    let (status, body) = sms_in(
+        &Sms {
+            t: s.t.clone(),
+            sid: s.sid.clone(),
+            token: "forged-token".into(),
+        },
+        "SM_forged",
+        "hi",
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("invalid_signature"));
+    let r = prism_e2e::http()
+        .post(edge().url(&format!("/v1/webhooks/twilio/{}", s.t.id)))
+        .form(&[("MessageSid", "SM_x"), ("Body", "hi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = call(
+        &edge().base,
+        "GET",
+        "/v1/conversations?channel=sms",
+        Some(&s.t.secret_key),
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_500_is_retried_through_the_queue_and_delivered_once() {
+    let s = sms_tenant().await;
+    Providers::shared().fail_first(&s.sid, 1);
+    assert_eq!(
+        sms_in(&s, "SM_retry_1", "Can I return swimwear?").await.0,
+        200
+    );
+    until("the retried send", Duration::from_secs(30), async || {
+        (!Providers::shared().accepted(&s.sid).is_empty()).then_some(())
+    })
+    .await;
+    let id = only_conversation(&s.t, "sms").await;
+    let d = until(
+        "sent after 2 attempts",
+        Duration::from_secs(10),
+        async || {
+            let d = deliveries(&s.t, &id).await;
+            (d.first()?["status"] == "sent").then_some(d)
+        },
+    )
+    .await;
+    assert_eq!(d[0]["attempts"], 2);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let calls = Providers::shared().calls(&s.sid);
+    assert_eq!(
+        calls.iter().map(|c| c.status).collect::<Vec<_>>(),
+        vec![500, 201],
+        "one failure, one delivery, nothing more"
+    );
+}
+
+#[tokio::test]
+async fn stop_means_nothing_more_is_sent() {
+    let s = sms_tenant().await;
+    assert_eq!(sms_in(&s, "SM_stop_1", "STOP").await.0, 200);
+    assert_eq!(
+        sms_in(&s, "SM_stop_2", "How long do I have to return something?")
+            .await
+            .0,
+        200
+    );
+    let id = only_conversation(&s.t, "sms").await;
+    let d = until(
+        "the suppressed delivery",
+        Duration::from_secs(20),
+        async || {
+            let d = deliveries(&s.t, &id).await;
+            (d.first()?["status"] == "suppressed").then_some(d)
+        },
+    )
+    .await;
+    assert_eq!(d.len(), 1);
+    assert!(Providers::shared().calls(&s.sid).is_empty());
+}
+
+#[tokio::test]
+async fn an_email_is_answered_through_resend_in_its_thread() {
+    let base = &edge().base;
+    let t = create_tenant(base, &unique_slug("mail"), "enterprise", None).await;
+    load_returns_doc(base, &t).await;
+    let key = format!("re_{}", unique_slug("k").replace('-', "_"));
+    configure(
+        base,
+        &t,
+        json!({"email": {"from_address": "support@shop.example", "from_name": "Shop"}}),
+        &[
+            ("resend_api_key", &key),
+            ("resend_webhook_secret", SVIX_SECRET),
+        ],
+    )
+    .await;
+    let email_id = format!("em-{}", unique_slug("in"));
+    Providers::shared().receive_email(&email_id, json!({"object": "email", "id": email_id, "to": ["support@shop.example"], "from": "ana@customer.example", "subject": "Returning a jacket", "text": "How long do I have to return something?", "html": null, "headers": {"message-id": "<e2e-m1@customer.example>"}}));
+    let event = json!({"type": "email.received", "created_at": "2026-11-25T10:00:00.000Z", "data": {"email_id": email_id, "from": "Ana <ana@customer.example>", "to": ["support@shop.example"], "subject": "Returning a jacket", "message_id": "<e2e-m1@customer.example>", "attachments": []}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let svix = |id: &str, ts: i64, body: &[u8]| {
+        (
+            id.to_string(),
+            ts.to_string(),
+            signatures::svix_sign(SVIX_SECRET, id, ts, body).unwrap(),
+        )
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let post = async |h: (String, String, String), body: Vec<u8>| {
+        prism_e2e::http()
+            .post(edge().url(&format!("/v1/webhooks/resend/{}", t.id)))
+            .header("content-type", "application/json")
+            .header("svix-id", h.0)
+            .header("svix-timestamp", h.1)
+            .header("svix-signature", h.2)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        post(svix("msg_stale", now - 600, &body), body.clone()).await,
+        401,
+        "stale"
+    );
+    assert_eq!(post(svix("msg_e2e_1", now, &body), body.clone()).await, 200);
+    let sent = until(
+        "the reply at fake Resend",
+        Duration::from_secs(20),
+        async || {
+            let a = Providers::shared().accepted(&key);
+            (!a.is_empty()).then_some(a)
+        },
+    )
+    .await;
+    let id = only_conversation(&t, "email").await;
+    assert_eq!(
+        sent[0].authorization.as_deref(),
+        Some(format!("Bearer {key}").as_str())
+    );
+    assert_eq!(
+        sent[0].idempotency_key.as_deref(),
+        Some(format!("out_{id}_2").as_str())
+    );
+    let b = sent[0].json();
+    assert_eq!(b["to"], json!(["ana@customer.example"]));
+    assert_eq!(b["from"], "Shop <support@shop.example>");
+    assert_eq!(b["subject"], "Re: Returning a jacket");
+    assert_eq!(b["headers"]["In-Reply-To"], "<e2e-m1@customer.example>");
+    // The same event again: processed once.
+    assert_eq!(post(svix("msg_e2e_1", now, &body), body.clone()).await, 200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(Providers::shared().accepted(&key).len(), 1);
+}
+
+#[tokio::test]
+async fn a_voice_call_is_configured_answered_and_stored() {
+    let base = &edge().base;
+    let t = create_tenant(base, &unique_slug("voice"), "enterprise", None).await;
+    load_returns_doc(base, &t).await;
+    configure(
+        base,
+        &t,
+        json!({"voice": {"first_message": "Hello from the shop!"}}),
+        &[("vapi_secret", "e2e-vapi-secret")],
+    )
+    .await;
+    let vapi = async |secret: &str, message: Value| {
+        let r = prism_e2e::http()
+            .post(edge().url(&format!("/v1/webhooks/vapi/{}", t.id)))
+            .header("x-vapi-secret", secret)
+            .json(&json!({"message": message}))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let call_ = json!({"id": unique_slug("call"), "customer": {"number": "+15550002222"}});
+    assert_eq!(
+        vapi("nope", json!({"type": "assistant-request", "call": call_}))
+            .await
+            .0,
+        401
+    );
+    let (s, a) = vapi(
+        "e2e-vapi-secret",
+        json!({"type": "assistant-request", "call": call_}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(a["assistant"]["firstMessage"], "Hello from the shop!");
+    let (s, r) = vapi("e2e-vapi-secret", json!({"type": "tool-calls", "call": call_, "toolCallList": [{"id": "tc1", "type": "function", "function": {"name": "search_knowledge_base", "arguments": {"query": "How long do I have to return something?"}}}]})).await;
+    assert_eq!(s, 200);
+    assert!(
+        r["results"][0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("Returns"),
+        "{r}"
+    );
+    let report = json!({"type": "end-of-call-report", "call": call_, "endedReason": "customer-ended-call", "recordingUrl": "https://storage.vapi.ai/r.wav", "analysis": {"summary": "Asked about returns."}});
+    assert_eq!(vapi("e2e-vapi-secret", report.clone()).await.0, 200);
+    assert_eq!(vapi("e2e-vapi-secret", report).await.0, 200);
+    let id = only_conversation(&t, "voice").await;
+    let r = call(
+        base,
+        "GET",
+        &format!("/v1/conversations/{id}/messages"),
+        Some(&t.secret_key),
+        None,
+    )
+    .await;
+    let system: Vec<&Value> = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author"]["type"] == "system")
+        .collect();
+    assert_eq!(system.len(), 1);
+    assert!(system[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Asked about returns."));
+}
+
+#[tokio::test]
+async fn a_stripe_upgrade_raises_the_rate_limit_on_the_next_request() {
+    let base = &edge().base;
+    let t = create_tenant(base, &unique_slug("bill"), "free", None).await;
+    let limit = async || {
+        call(base, "GET", "/v1/tenant", Some(&t.secret_key), None)
+            .await
+            .header("ratelimit-limit")
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let free = limit().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let event = json!({"id": format!("evt_{}", unique_slug("e").replace('-', "_")), "object": "event", "type": "customer.subscription.updated", "created": now,
+        "data": {"object": {"id": "sub_e2e", "object": "subscription", "status": "active", "metadata": {"tenant_id": t.id, "tier": "pro"}}}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let post = async |secret: &str| {
+        let sig = format!("t={now},v1={}", signatures::stripe_sign(secret, now, &body));
+        prism_e2e::http()
+            .post(edge().url("/v1/webhooks/stripe"))
+            .header("stripe-signature", sig)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post("whsec_forged").await, 401);
+    assert_eq!(limit().await, free);
+    assert_eq!(post(STRIPE_SECRET).await, 200);
+    let pro = limit().await;
+    assert!(pro > free, "pro {pro} > free {free}");
+    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    assert_eq!(r.body["tenant"]["tier"], "pro");
+}
