@@ -99,6 +99,15 @@ console.log(`
     Answer as the agent:    ${base}/console#token=${token.access_token}
                             (the sign-in link lasts 15 minutes; restart scripts/dev for a new one)
 
+  Webhook URLs for the providers' consoles (behind a tunnel, use its public host, and set it as
+  PUBLIC_BASE_URL or the tenant's channels.public_base_url so Twilio signatures verify):
+    Twilio SMS/WhatsApp (incoming + status callback): ${base}/v1/webhooks/twilio/${demo.tenant_id}
+    Resend (email.received + delivery events):        ${base}/v1/webhooks/resend/${demo.tenant_id}
+    VAPI (server URL):                                ${base}/v1/webhooks/vapi/${demo.tenant_id}
+    Stripe (customer.subscription.*):                 ${base}/v1/webhooks/stripe
+  Enable a channel with PUT /v1/tenant/config ("channels") and the tenant secrets
+  twilio_auth_token, resend_api_key, resend_webhook_secret, vapi_secret (PUT /v1/tenant/secrets/{name}).
+
   Try the API:
     curl -H "Authorization: Bearer ${demo.secret_key}" ${base}/v1/tenant
     curl -H "Authorization: Bearer ${demo.secret_key}" "${base}/v1/knowledge/search?q=return+policy"
