@@ -511,6 +511,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         mirror: None,
         objects: None,
         platform: None,
+        flushing: None,
     };
     let route = |skills: &[&str]| -> Option<String> {
         let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
@@ -574,4 +575,49 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
     );
     let page = block_on(inbox::events_after("ten_1", &db, 2, 10)).unwrap();
     assert_eq!(page.events.len(), 2);
+}
+
+#[test]
+fn a_flush_already_running_in_the_object_is_not_started_twice() {
+    let w = World::new();
+    block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "m1",
+        "Where is my order?",
+        None,
+    ))
+    .unwrap();
+    let target = ObjectRef::new(ObjectClass::Conversation, NAME);
+    let running = Cell::new(true);
+    let cx = ObjectContext {
+        target: &target,
+        store: &w.store,
+        hub: &w.hub,
+        clock: &w.clock,
+        random: &w.random,
+        mirror: Some(&w.mirror),
+        objects: None,
+        platform: None,
+        flushing: Some(&running),
+    };
+    let mirrored = || {
+        let rows = block_on(
+            w.mirror
+                .query("SELECT COUNT(*) AS n FROM conversation_messages", &[]),
+        )
+        .unwrap();
+        rows[0].int("n").unwrap()
+    };
+    // Another flush holds the flag: this one leaves the outbox to it.
+    assert_eq!(block_on(objects::flush(&cx)), None);
+    assert_eq!(mirrored(), 0);
+    assert!(
+        running.get(),
+        "the holder's flag is not cleared by the skipped flush"
+    );
+    running.set(false);
+    assert_eq!(block_on(objects::flush(&cx)), None);
+    assert_eq!(mirrored(), 1);
+    assert!(!running.get(), "released after the flush");
 }

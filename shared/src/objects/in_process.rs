@@ -35,6 +35,7 @@ impl Objects for InProcessObjects {
                 random: &*self.random,
             }),
             platform: self.platform.as_deref(),
+            flushing: None,
         };
         let (resp, _) = super::handle(&cx, req).await;
         if resp.status >= 500 {
@@ -65,6 +66,7 @@ impl Objects for Nested<'_> {
             mirror: Some(self.db),
             objects: None,
             platform: None,
+            flushing: None,
         };
         Ok(super::handle(&cx, req).await.0)
     }

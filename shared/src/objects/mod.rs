@@ -33,6 +33,12 @@ pub struct ObjectContext<'a> {
     /// The edge platform, for work an object does beyond its own storage (AI answers: the
     /// knowledge base, providers, caches).
     pub platform: Option<&'a crate::platform::Platform>,
+    /// Set while a mirror flush is running in this object instance. A Durable Object runs
+    /// other events while one awaits I/O; without this, concurrent flushes would apply (and
+    /// publish to the inbox) the same outbox entries several times. The running flush loops
+    /// until the outbox is empty, so a skipped flush loses nothing. `None` where calls cannot
+    /// overlap (in-process objects run each call in one transaction).
+    pub flushing: Option<&'a std::cell::Cell<bool>>,
 }
 
 impl<'a> ObjectContext<'a> {
@@ -82,10 +88,17 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
 /// Applies a conversation's mirror outbox (after any change, and from the retry alarm).
 pub async fn flush(cx: &ObjectContext<'_>) -> RetryAfter {
     let mirror = cx.mirror?;
-    match engine::flush(&cx.conversation(), mirror, cx.objects, cx.platform).await {
+    if cx.flushing.is_some_and(|f| f.replace(true)) {
+        return None;
+    }
+    let retry = match engine::flush(&cx.conversation(), mirror, cx.objects, cx.platform).await {
         Ok(retry) => retry,
         Err(_) => Some(5_000),
+    };
+    if let Some(f) = cx.flushing {
+        f.set(false);
     }
+    retry
 }
 
 /// Admits a live connection to an object; returns the socket attachment to store.

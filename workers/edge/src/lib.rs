@@ -28,6 +28,9 @@ pub use objects::inbox::InboxObject;
 thread_local! {
     /// Tenants' vector indexes, kept for the isolate's lifetime.
     static VECTORS: Rc<VectorCache> = Rc::default();
+    /// Variables and secrets, read once per isolate (they only change with a new deployment,
+    /// which starts new isolates): reading them cost two JS calls per name on every request.
+    static CONFIG: std::cell::OnceCell<Config> = const { std::cell::OnceCell::new() };
 }
 
 #[event(fetch)]
@@ -85,12 +88,17 @@ pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
             .queue("OUTBOUND")
             .ok()
             .map(|q| Rc::new(queue::WorkersQueue(q)) as _),
-        config: Config::load(|name| {
-            let upper = name.to_ascii_uppercase();
-            env.secret(&upper)
-                .map(|s| s.to_string())
-                .or_else(|_| env.var(&upper).map(|v| v.to_string()))
-                .ok()
+        config: CONFIG.with(|c| {
+            c.get_or_init(|| {
+                Config::load(|name| {
+                    let upper = name.to_ascii_uppercase();
+                    env.secret(&upper)
+                        .map(|s| s.to_string())
+                        .or_else(|_| env.var(&upper).map(|v| v.to_string()))
+                        .ok()
+                })
+            })
+            .clone()
         }),
         vectors: VECTORS.with(Rc::clone),
     }

@@ -16,6 +16,8 @@ use worker::{
 pub struct ConversationObject {
     state: State,
     env: Env,
+    flushing: std::cell::Cell<bool>,
+    sockets: super::hub::HubCache,
 }
 
 const ECHO: &str = "echo";
@@ -26,6 +28,8 @@ impl ConversationObject {
             class: ObjectClass::Conversation,
             state: &self.state,
             env: &self.env,
+            flushing: Some(&self.flushing),
+            hub_cache: Some(&self.sockets),
         }
     }
 }
@@ -33,7 +37,12 @@ impl ConversationObject {
 impl DurableObject for ConversationObject {
     fn new(state: State, env: Env) -> Self {
         Host::enable_auto_pong(&state);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            flushing: std::cell::Cell::new(false),
+            sockets: Default::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -87,6 +96,7 @@ impl DurableObject for ConversationObject {
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.host().invalidate_sockets();
         Ok(())
     }
 

@@ -21,6 +21,8 @@ impl DurableObject for GateObject {
             class: ObjectClass::Gate,
             state: &self.state,
             env: &self.env,
+            flushing: None,
+            hub_cache: None,
         }
         .fetch(req)
         .await

@@ -2,7 +2,7 @@
 //! object's storage, sockets and bindings, and turns runtime events (fetch, socket frames,
 //! closes, alarms) into calls into `prism_core::objects`. Every object class uses it.
 
-use super::hub::{ConnMeta, DoHub};
+use super::hub::{ConnMeta, DoHub, HubCache};
 use super::DurableObjects;
 use crate::convert;
 use crate::d1::D1;
@@ -26,6 +26,10 @@ pub struct Host<'a> {
     pub class: ObjectClass,
     pub state: &'a State,
     pub env: &'a Env,
+    /// The object's single-flight flag for mirror flushes (conversations only).
+    pub flushing: Option<&'a std::cell::Cell<bool>>,
+    /// The object's decoded sockets, kept between events while it is awake.
+    pub hub_cache: Option<&'a HubCache>,
 }
 
 impl Host<'_> {
@@ -39,7 +43,10 @@ impl Host<'_> {
     async fn with_context<T>(&self, name: &str, f: impl AsyncFnOnce(&ObjectContext<'_>) -> T) -> T {
         let target = ObjectRef::new(self.class, name);
         let store = DoSql(self.state.storage().sql());
-        let hub = DoHub::new(self.state);
+        let hub = match self.hub_cache {
+            Some(cache) => DoHub::cached(self.state, cache),
+            None => DoHub::new(self.state),
+        };
         let mirror = self.env.d1("DB").ok().map(D1);
         let objects = DurableObjects(self.env.clone());
         let platform = crate::platform(self.env, None);
@@ -52,6 +59,7 @@ impl Host<'_> {
             mirror: mirror.as_ref().map(|m| m as _),
             objects: Some(&objects),
             platform: Some(&platform),
+            flushing: self.flushing,
         };
         f(&cx).await
     }
@@ -70,6 +78,13 @@ impl Host<'_> {
             self.state.storage().put(NAME_KEY, name).await?;
         }
         Ok(())
+    }
+
+    /// Membership may have changed: read the sockets afresh on the next event.
+    pub fn invalidate_sockets(&self) {
+        if let Some(c) = self.hub_cache {
+            c.invalidate();
+        }
     }
 
     async fn schedule(&self, retry: RetryAfter) -> Result<()> {
@@ -126,6 +141,7 @@ impl Host<'_> {
             object: name.to_string(),
             attachment,
         })?;
+        self.invalidate_sockets();
         let retry = self
             .with_context(name, async |cx| objects::joined(cx, &id).await)
             .await;
@@ -158,6 +174,7 @@ impl Host<'_> {
             1000
         };
         let _ = ws.close(Some(code), Some(reason));
+        self.invalidate_sockets();
         if let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? {
             let retry = self
                 .with_context(&meta.object, async |cx| {

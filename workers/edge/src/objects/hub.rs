@@ -1,6 +1,8 @@
 use prism_core::ports::{Connection, ConnectionId, LiveHub};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::{State, WebSocket};
 
 /// What a socket remembers across hibernation (stored as its attachment): its id, the object it
@@ -14,33 +16,67 @@ pub struct ConnMeta {
     pub attachment: Value,
 }
 
+type Sockets = Rc<RefCell<Vec<(ConnMeta, WebSocket)>>>;
+
+/// The object's sockets, decoded once and kept while the object is awake: reading every
+/// socket's attachment on every event made each message cost O(members) JS round trips. It is
+/// dropped whenever membership may have changed (accept, close, error) and after hibernation
+/// (the object is rebuilt), and updated in place when an attachment changes.
+#[derive(Default)]
+pub struct HubCache(RefCell<Option<Sockets>>);
+
+impl HubCache {
+    pub fn invalidate(&self) {
+        *self.0.borrow_mut() = None;
+    }
+}
+
 /// The hibernatable WebSockets of one Durable Object as the core's live hub. Sockets are read
-/// once per event, so a broadcast is one pass, not a lookup per member.
+/// once per event (or taken from the [`HubCache`]), so a broadcast is one pass.
 pub struct DoHub {
-    sockets: Vec<(ConnMeta, WebSocket)>,
+    sockets: Sockets,
+}
+
+fn read(state: &State) -> Vec<(ConnMeta, WebSocket)> {
+    state
+        .get_websockets()
+        .into_iter()
+        .filter_map(|ws| {
+            let meta = ws.deserialize_attachment::<ConnMeta>().ok().flatten()?;
+            Some((meta, ws))
+        })
+        .collect()
 }
 
 impl DoHub {
     pub fn new(state: &State) -> Self {
-        let sockets = state
-            .get_websockets()
-            .into_iter()
-            .filter_map(|ws| {
-                let meta = ws.deserialize_attachment::<ConnMeta>().ok().flatten()?;
-                Some((meta, ws))
-            })
-            .collect();
+        DoHub {
+            sockets: Rc::new(RefCell::new(read(state))),
+        }
+    }
+
+    pub fn cached(state: &State, cache: &HubCache) -> Self {
+        let sockets = cache
+            .0
+            .borrow_mut()
+            .get_or_insert_with(|| Rc::new(RefCell::new(read(state))))
+            .clone();
         DoHub { sockets }
     }
 
-    fn find(&self, id: &str) -> Option<&(ConnMeta, WebSocket)> {
-        self.sockets.iter().find(|(m, _)| m.id == id)
+    fn socket(&self, id: &str) -> Option<WebSocket> {
+        self.sockets
+            .borrow()
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(_, ws)| ws.clone())
     }
 }
 
 impl LiveHub for DoHub {
     fn connections(&self) -> Vec<Connection> {
         self.sockets
+            .borrow()
             .iter()
             .map(|(m, _)| Connection {
                 id: m.id.clone(),
@@ -50,28 +86,28 @@ impl LiveHub for DoHub {
     }
 
     fn send(&self, to: &str, text: &str) {
-        if let Some((_, ws)) = self.find(to) {
+        if let Some(ws) = self.socket(to) {
             // A socket closing concurrently is not an error for the sender.
             let _ = ws.send_with_str(text);
         }
     }
 
     fn close(&self, to: &str, code: u16, reason: &str) {
-        if let Some((_, ws)) = self.find(to) {
+        if let Some(ws) = self.socket(to) {
             let _ = ws.close(Some(code), Some(reason));
         }
     }
 
     fn set_attachment(&self, id: &str, value: &Value) {
-        if let Some((m, ws)) = self.find(id) {
-            let mut m = m.clone();
+        let mut sockets = self.sockets.borrow_mut();
+        if let Some((m, ws)) = sockets.iter_mut().find(|(m, _)| m.id == id) {
             m.attachment = value.clone();
-            let _ = ws.serialize_attachment(m);
+            let _ = ws.serialize_attachment(m.clone());
         }
     }
 
     fn broadcast(&self, text: &str) {
-        for (_, ws) in &self.sockets {
+        for (_, ws) in self.sockets.borrow().iter() {
             let _ = ws.send_with_str(text);
         }
     }

@@ -12,6 +12,7 @@ use worker::{
 pub struct InboxObject {
     state: State,
     env: Env,
+    sockets: super::hub::HubCache,
 }
 
 impl InboxObject {
@@ -20,6 +21,8 @@ impl InboxObject {
             class: ObjectClass::Inbox,
             state: &self.state,
             env: &self.env,
+            flushing: None,
+            hub_cache: Some(&self.sockets),
         }
     }
 }
@@ -27,7 +30,11 @@ impl InboxObject {
 impl DurableObject for InboxObject {
     fn new(state: State, env: Env) -> Self {
         Host::enable_auto_pong(&state);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            sockets: Default::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -56,6 +63,7 @@ impl DurableObject for InboxObject {
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.host().invalidate_sockets();
         Ok(())
     }
 }
