@@ -55,6 +55,7 @@ impl Config {
         "twilio_base_url",
         "resend_base_url",
         "stripe_webhook_secret",
+        "elevenlabs_base_url",
     ];
 
     pub fn new() -> Self {

@@ -363,6 +363,7 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
             json!({"email": "new@x.example", "name": "New", "role": "agent"})
         }
         (Method::Post, "/v1/widget/identify") => json!({}),
+        (Method::Post, "/v1/voice/speech") => json!({"text": "Hello"}),
         (Method::Post, "/v1/platform/tenants") => {
             json!({"name": "X", "slug": "x-sample", "owner_email": "o@x.example", "owner_name": "O"})
         }

@@ -872,3 +872,60 @@ fn a_stripe_upgrade_raises_the_rate_limit_on_the_next_request() {
     );
     assert_eq!(r.status, 200);
 }
+
+#[test]
+fn spoken_replies_are_synthesised_once_per_text_and_voice() {
+    let mut api = Api::new();
+    api.rig
+        .config
+        .set("elevenlabs_base_url", "https://elevenlabs.test");
+    let http = ScriptedHttp::new(|req, _| {
+        assert_eq!(req.path, "/v1/text-to-speech/voice123");
+        assert_eq!(req.query, "output_format=mp3_44100_128");
+        assert_eq!(req.header("xi-api-key"), Some("xi-test-key"));
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut r = Response::new(200);
+        r.headers.set("content-type", "audio/mpeg");
+        r.body = prism_core::http::Body::Bytes(
+            format!("ID3-mp3-of:{}", body["text"].as_str().unwrap()).into_bytes(),
+        );
+        r
+    });
+    *api.rig.http.borrow_mut() = Some(http.clone());
+    let t = api.create_tenant("tts-shop", "enterprise", None);
+    let speak = |text: &str| {
+        api.call(
+            Method::Post,
+            "/v1/voice/speech",
+            Some(&t.secret_key),
+            Some(json!({"text": text})),
+        )
+    };
+    assert_eq!(speak("Hello").status, 409, "not configured yet");
+    configure(
+        &api,
+        &t,
+        json!({"voice": {"first_message": "Hi!", "tts": {"voice_id": "voice123"}}}),
+        &[("elevenlabs_api_key", "xi-test-key")],
+    );
+    let first = speak("Your refund is on its way.");
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("audio/mpeg"));
+    assert_eq!(first.header("x-cache"), Some("miss"));
+    assert_eq!(
+        first.resp.body.as_bytes(),
+        b"ID3-mp3-of:Your refund is on its way."
+    );
+    let again = speak("Your refund is on its way.");
+    assert_eq!(again.header("x-cache"), Some("hit"));
+    assert_eq!(again.resp.body.as_bytes(), first.resp.body.as_bytes());
+    assert_eq!(again.header("x-audio-hash"), first.header("x-audio-hash"));
+    assert_eq!(
+        http.calls.borrow().len(),
+        1,
+        "the second request came from the cache"
+    );
+    assert_eq!(speak("Something else").header("x-cache"), Some("miss"));
+    assert_eq!(http.calls.borrow().len(), 2);
+    assert_eq!(speak("").status, 422);
+}

@@ -2,7 +2,8 @@
 //! (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form body, HTTP basic auth, `201`
 //! with a message resource) and Resend (`POST /emails` with bearer auth and `Idempotency-Key`,
 //! answering a repeated key with the original result as Resend documents; `GET
-//! /emails/receiving/{id}` for inbound content). Failures are scripted per account (Twilio
+//! /emails/receiving/{id}` for inbound content); ElevenLabs text-to-speech (`POST
+//! /v1/text-to-speech/{voice_id}` with `xi-api-key`, answering `audio/mpeg` bytes). Failures are scripted per account (Twilio
 //! account SID, Resend API key) so tests sharing one fake never interfere; every request is
 //! recorded raw for assertions.
 
@@ -108,6 +109,7 @@ impl Providers {
                         )
                         .route("/emails", post(resend_send))
                         .route("/emails/receiving/{id}", get(resend_received))
+                        .route("/v1/text-to-speech/{voice}", post(elevenlabs_tts))
                         .with_state(state);
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                     tx.send(listener.local_addr().unwrap().port()).unwrap();
@@ -301,4 +303,31 @@ async fn resend_received(
         )
             .into_response(),
     }
+}
+
+async fn elevenlabs_tts(
+    State(state): State<Arc<Mutex<Inner>>>,
+    Path(voice): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = header(&h, "xi-api-key").unwrap_or_default();
+    let path = format!("/v1/text-to-speech/{voice}");
+    if key.is_empty() {
+        record(&state, "POST", path, "", &h, &body, 401);
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})),
+        )
+            .into_response();
+    }
+    record(&state, "POST", path, &key, &h, &body, 200);
+    let text = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["text"].as_str().map(String::from))
+        .unwrap_or_default();
+    // An MP3 frame header followed by the text, so tests can tell the audio of two texts apart.
+    let mut audio = vec![0xFF, 0xFB, 0x90, 0x64];
+    audio.extend_from_slice(text.as_bytes());
+    ([(axum::http::header::CONTENT_TYPE, "audio/mpeg")], audio).into_response()
 }

@@ -25,6 +25,7 @@ fn edge() -> &'static Edge {
                 ("TWILIO_BASE_URL".into(), fake.clone()),
                 ("RESEND_BASE_URL".into(), fake.clone()),
                 ("STRIPE_WEBHOOK_SECRET".into(), STRIPE_SECRET.into()),
+                ("ELEVENLABS_BASE_URL".into(), fake.clone()),
             ],
         })
     })
@@ -566,4 +567,51 @@ async fn a_stripe_upgrade_raises_the_rate_limit_on_the_next_request() {
     assert!(pro > free, "pro {pro} > free {free}");
     let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
     assert_eq!(r.body["tenant"]["tier"], "pro");
+}
+
+#[tokio::test]
+async fn spoken_replies_come_from_elevenlabs_once_then_from_the_cache() {
+    let base = &edge().base;
+    let t = create_tenant(base, &unique_slug("tts"), "enterprise", None).await;
+    let key = format!("xi-{}", unique_slug("k"));
+    configure(
+        base,
+        &t,
+        json!({"voice": {"first_message": "Hi!", "tts": {"voice_id": "e2eVoice1"}}}),
+        &[("elevenlabs_api_key", &key)],
+    )
+    .await;
+    let speak = async || {
+        let r = prism_e2e::http()
+            .post(edge().url("/v1/voice/speech"))
+            .bearer_auth(&t.secret_key)
+            .json(&json!({"text": "Thanks for calling!"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, cache) = (
+            r.status().as_u16(),
+            r.headers()
+                .get("x-cache")
+                .map(|v| v.to_str().unwrap().to_string()),
+        );
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, cache, ctype, r.bytes().await.unwrap().to_vec())
+    };
+    let (s1, c1, ct, audio1) = speak().await;
+    assert_eq!(
+        (s1, c1.as_deref(), ct.as_deref()),
+        (200, Some("miss"), Some("audio/mpeg"))
+    );
+    assert!(audio1.starts_with(&[0xFF, 0xFB]) && audio1.ends_with(b"Thanks for calling!"));
+    let (s2, c2, _, audio2) = speak().await;
+    assert_eq!((s2, c2.as_deref()), (200, Some("hit")));
+    assert_eq!(audio1, audio2);
+    let calls = Providers::shared().calls(&key);
+    assert_eq!(calls.len(), 1, "synthesised once");
+    assert_eq!(calls[0].path, "/v1/text-to-speech/e2eVoice1");
+    assert_eq!(calls[0].json()["model_id"], "eleven_flash_v2_5");
 }

@@ -55,6 +55,19 @@ pub struct VoiceConfig {
     /// VAPI voice settings passed through (`{"provider": "11labs", "voiceId": "…"}`).
     #[serde(default)]
     pub voice: Option<serde_json::Value>,
+    /// ElevenLabs text-to-speech for spoken replies (`POST /v1/voice/speech`).
+    #[serde(default)]
+    pub tts: Option<TtsConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TtsConfig {
+    /// ElevenLabs voice id.
+    pub voice_id: String,
+    /// ElevenLabs model (default `eleven_flash_v2_5`, their low-latency model).
+    #[serde(default)]
+    pub model_id: Option<String>,
 }
 
 impl ChannelsConfig {
@@ -75,6 +88,16 @@ impl ChannelsConfig {
         }
         if let Some(v) = &self.voice {
             check::text("channels.voice.first_message", &v.first_message, 1, 300)?;
+            if let Some(t) = &v.tts {
+                if !(1..=64).contains(&t.voice_id.len())
+                    || !t.voice_id.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(ApiError::validation(
+                        "channels.voice.tts.voice_id",
+                        "an ElevenLabs voice id",
+                    ));
+                }
+            }
         }
         if let Some(u) = &self.public_base_url {
             if !url::Url::parse(u).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {

@@ -11,5 +11,6 @@ pub mod outbound;
 pub mod resend;
 pub mod signatures;
 pub mod stripe;
+pub mod tts;
 pub mod twilio;
 pub mod vapi;

@@ -187,6 +187,7 @@ mod tests {
         let voice = VoiceConfig {
             first_message: "Hi, Acme here!".into(),
             voice: Some(json!({"provider": "11labs", "voiceId": "abc"})),
+            tts: None,
         };
         let a = assistant(
             &cfg,

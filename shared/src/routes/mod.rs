@@ -17,6 +17,7 @@ pub mod openapi;
 mod platform;
 mod tenant;
 mod users;
+mod voice;
 mod webhooks;
 mod widget;
 
@@ -158,6 +159,14 @@ pub static TABLE: &[Route] = &[
     .access(Access::SelfAuthenticated)
     .body_limit(1024 * 1024)
     .summary("webhooks", "VAPI voice server events (x-vapi-secret)"),
+    Route::new(Post, "/v1/voice/speech", handler!(voice::speech))
+        .tenant(P::ConversationsWrite)
+        .summary(
+            "voice",
+            "Text to speech in the tenant's ElevenLabs voice (MP3, cached by content hash)",
+        )
+        .request::<voice::SpeechRequest>()
+        .success(200),
     Route::new(Post, "/v1/webhooks/stripe", handler!(webhooks::stripe))
         .access(Access::SelfAuthenticated)
         .body_limit(256 * 1024)
