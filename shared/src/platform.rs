@@ -108,6 +108,8 @@ pub struct Platform {
     pub config: Config,
     /// Tenants' vector indexes kept between requests (per isolate).
     pub vectors: Rc<crate::knowledge::cache::VectorCache>,
+    /// Credential records kept between requests (per isolate), in front of KV.
+    pub credentials: Rc<crate::auth::memo::CredentialMemo>,
 }
 
 impl Platform {

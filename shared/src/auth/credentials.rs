@@ -86,20 +86,35 @@ pub async fn load_tenant(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<Opt
 }
 
 async fn cached<T: DeserializeOwned>(p: &Platform, key: &str) -> Option<T> {
+    let now = p.now_ms();
+    if let Some(v) = p
+        .credentials
+        .get(key, now)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        return Some(v);
+    }
     let kv = p.kv.as_ref()?;
     // A cache failure is a miss, never an error: the database is the source of truth.
     let bytes = kv.get(key).await.ok().flatten()?;
-    serde_json::from_slice(&bytes).ok()
+    let value = serde_json::from_slice(&bytes).ok()?;
+    p.credentials.put(key, bytes, now);
+    Some(value)
 }
 
 async fn store<T: Serialize>(p: &Platform, key: &str, value: &T) {
-    if let (Some(kv), Ok(bytes)) = (p.kv.as_ref(), serde_json::to_vec(value)) {
+    let Ok(bytes) = serde_json::to_vec(value) else {
+        return;
+    };
+    if let Some(kv) = p.kv.as_ref() {
         let _ = kv.put(key, &bytes, Some(TTL_SECS)).await;
     }
+    p.credentials.put(key, bytes, p.now_ms());
 }
 
 /// Drops a cached record (after a change made here, so this edge sees it at once).
 pub async fn forget(p: &Platform, key: &str) {
+    p.credentials.forget(key);
     if let Some(kv) = p.kv.as_ref() {
         let _ = kv.delete(key).await;
     }

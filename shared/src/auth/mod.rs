@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod identity;
 pub mod jwt;
+pub mod memo;
 pub mod permissions;
 
 pub use permissions::{Access, Permission};

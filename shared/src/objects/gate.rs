@@ -70,10 +70,16 @@ pub async fn handle(
     name: &str,
     db: &dyn SqlDatabase,
     clock: &dyn Clock,
+    schema_ready: Option<&std::cell::Cell<bool>>,
     req: Request,
 ) -> ApiResult<Response> {
-    for s in SCHEMA {
-        db.execute(s, &[]).await?;
+    if !schema_ready.is_some_and(std::cell::Cell::get) {
+        for s in SCHEMA {
+            db.execute(s, &[]).await?;
+        }
+        if let Some(r) = schema_ready {
+            r.set(true);
+        }
     }
     match (req.method, req.path.as_str()) {
         (Method::Post, "/check") => {

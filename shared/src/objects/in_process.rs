@@ -36,6 +36,7 @@ impl Objects for InProcessObjects {
             }),
             platform: self.platform.as_deref(),
             flushing: None,
+            schema_ready: None,
         };
         let (resp, _) = super::handle(&cx, req).await;
         if resp.status >= 500 {
@@ -67,6 +68,7 @@ impl Objects for Nested<'_> {
             objects: None,
             platform: None,
             flushing: None,
+            schema_ready: None,
         };
         Ok(super::handle(&cx, req).await.0)
     }

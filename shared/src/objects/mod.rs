@@ -39,6 +39,9 @@ pub struct ObjectContext<'a> {
     /// until the outbox is empty, so a skipped flush loses nothing. `None` where calls cannot
     /// overlap (in-process objects run each call in one transaction).
     pub flushing: Option<&'a std::cell::Cell<bool>>,
+    /// Set once this object instance has created its tables, so later events skip the DDL
+    /// (the gate sits on every authenticated request). `None`: create them on every call.
+    pub schema_ready: Option<&'a std::cell::Cell<bool>>,
 }
 
 impl<'a> ObjectContext<'a> {
@@ -63,7 +66,9 @@ pub const AI_ANSWER_PATH: &str = "/ai/answer";
 /// Serves one internal request to an object.
 pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAfter) {
     let result = match cx.target.class {
-        ObjectClass::Gate => gate::handle(&cx.target.name, cx.store, cx.clock, req).await,
+        ObjectClass::Gate => {
+            gate::handle(&cx.target.name, cx.store, cx.clock, cx.schema_ready, req).await
+        }
         ObjectClass::Inbox => inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await,
         ObjectClass::Conversation if req.path == AI_ANSWER_PATH => {
             let reply_to = req

@@ -149,6 +149,15 @@ pub trait SqlDatabase {
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError>;
     /// Runs statements in order, atomically: all take effect or none do.
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError>;
+    /// Several reads answered together. D1 overrides it to make one round trip instead of one
+    /// per query (each costs milliseconds on the request path); elsewhere they run in turn.
+    async fn query_batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, PortError> {
+        let mut out = Vec::with_capacity(statements.len());
+        for s in &statements {
+            out.push(self.query(&s.sql, &s.params).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// Builds an array of [`SqlValue`]s from mixed Rust values:

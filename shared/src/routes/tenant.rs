@@ -24,8 +24,15 @@ pub struct TenantSummary {
 
 pub async fn get(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let db = cx.platform.db()?;
-    let tenant = tenants::get_required(db, cx.tenant_id()?).await?;
-    let features = flags::effective(db, &tenant.id).await?;
+    let id = cx.tenant_id()?;
+    // One round trip for both reads.
+    let mut rows = db
+        .query_batch(vec![tenants::get_query(id), flags::effective_query(id)])
+        .await?
+        .into_iter();
+    let tenant = tenants::get_from(&rows.next().unwrap_or_default())?
+        .ok_or_else(|| crate::error::ApiError::not_found("tenant"))?;
+    let features = flags::effective_from(rows.next().unwrap_or_default());
     Ok(Response::json(
         200,
         &TenantSummary {

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
-use crate::ports::SqlDatabase;
+use crate::ports::{Row, SqlDatabase, Statement};
 use std::collections::BTreeMap;
 
 /// Every flag with its default.
@@ -33,13 +33,21 @@ pub fn check_name(flag: &str) -> ApiResult<()> {
 
 /// The tenant's effective flags (defaults overlaid with its settings).
 pub async fn effective(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
+    let s = effective_query(tenant_id);
+    Ok(effective_from(db.query(&s.sql, &s.params).await?))
+}
+
+/// The read behind [`effective`], for callers batching it with others.
+pub fn effective_query(tenant_id: &str) -> Statement {
+    Statement::new(
+        "SELECT flag, enabled FROM tenant_feature_flags WHERE tenant_id = ?1",
+        params![tenant_id],
+    )
+}
+
+/// Defaults overlaid with the rows of [`effective_query`].
+pub fn effective_from(rows: Vec<Row>) -> BTreeMap<String, bool> {
     let mut out: BTreeMap<String, bool> = FLAGS.iter().map(|(f, d)| (f.to_string(), *d)).collect();
-    let rows = db
-        .query(
-            "SELECT flag, enabled FROM tenant_feature_flags WHERE tenant_id = ?1",
-            &params![tenant_id],
-        )
-        .await?;
     for r in rows {
         if let (Some(f), Some(e)) = (r.text("flag"), r.int("enabled")) {
             if let Some(v) = out.get_mut(&f) {
@@ -47,7 +55,7 @@ pub async fn effective(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<BTree
             }
         }
     }
-    Ok(out)
+    out
 }
 
 pub async fn is_enabled(db: &dyn SqlDatabase, tenant_id: &str, flag: &str) -> ApiResult<bool> {

@@ -83,12 +83,19 @@ pub async fn slug_taken(db: &dyn SqlDatabase, slug: &str) -> ApiResult<bool> {
 }
 
 pub async fn get(db: &dyn SqlDatabase, id: &str) -> ApiResult<Option<Tenant>> {
-    let rows = db
-        .query(
-            &format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),
-            &params![id],
-        )
-        .await?;
+    let s = get_query(id);
+    get_from(&db.query(&s.sql, &s.params).await?)
+}
+
+/// The read behind [`get`], for callers batching it with others.
+pub fn get_query(id: &str) -> Statement {
+    Statement::new(
+        format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"),
+        params![id],
+    )
+}
+
+pub fn get_from(rows: &[Row]) -> ApiResult<Option<Tenant>> {
     rows.first().map(Tenant::from_row).transpose()
 }
 

@@ -151,6 +151,61 @@ async fn timed_get(url: &str, n: usize) -> f64 {
     percentile(&times, 0.5)
 }
 
+/// The address of the workerd process that runs a `wrangler dev` worker itself, bypassing
+/// wrangler's proxy worker (a second workerd in front of it). wrangler does not print it, so it
+/// is found from the listening sockets: the proxy owns `proxy_port`; its sibling workerd (same
+/// parent node process) serves the worker on one of its ports, the one answering `probe` with 200.
+async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
+    let out = Command::new("ss").arg("-ltnpH").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut sockets = Vec::new(); // (port, pid)
+    for line in text.lines().filter(|l| l.contains("\"workerd\"")) {
+        let port = line
+            .split_whitespace()
+            .nth(3)?
+            .rsplit_once(':')?
+            .1
+            .parse::<u16>()
+            .ok()?;
+        let pid = line
+            .split("pid=")
+            .nth(1)?
+            .split(',')
+            .next()?
+            .parse::<u32>()
+            .ok()?;
+        sockets.push((port, pid));
+    }
+    let ppid = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let proxy_pid = sockets.iter().find(|(p, _)| *p == proxy_port)?.1;
+    let parent = ppid(proxy_pid)?;
+    let client = reqwest::Client::new();
+    for (port, pid) in sockets {
+        if pid == proxy_pid || ppid(pid) != Some(parent) {
+            continue;
+        }
+        let base = format!("http://127.0.0.1:{port}");
+        let ok = client
+            .get(format!("{base}{probe}"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200);
+        if ok {
+            return Some(base);
+        }
+    }
+    None
+}
+
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
 }
@@ -159,6 +214,8 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 async fn main() {
     let full = std::env::args().any(|a| a == "--full");
     let secs = if full { 30 } else { 8 };
+    // `--gateway-only`: just section 1, printed and not written down (for profiling sessions).
+    let gateway_only = std::env::args().any(|a| a == "--gateway-only");
     epoch();
     let mut r = json!({ "mode": if full { "full" } else { "quick" } });
 
@@ -182,6 +239,35 @@ async fn main() {
         "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
         "auth_overhead_p50_ms": Some(a["p50_ms"].as_f64().unwrap_or(0.0) - h["p50_ms"].as_f64().unwrap_or(0.0)),
     });
+    // The same three, straight to the workerd running each worker (no wrangler proxy worker).
+    let direct_floor = direct_base(floor.port, "/").await;
+    let direct_edge = direct_base(edge.port, "/health").await;
+    if let (Some(df), Some(de)) = (&direct_floor, &direct_edge) {
+        progress(&format!("   direct to workerd: floor {df}, PrismAI {de}"));
+        let _ = wrk(&format!("{df}/"), 2, None);
+        let f = wrk(&format!("{df}/"), secs, None);
+        let h = wrk(&format!("{de}/health"), secs, None);
+        let a = wrk(&format!("{de}/v1/tenant"), secs, Some(&t.secret_key));
+        r["gateway_direct"] = json!({
+            "floor_js": f, "health": h, "authenticated": a,
+            "throughput_ratio": ratio(a["rps"].as_f64(), f["rps"].as_f64()),
+            "p99_ratio": ratio(a["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
+            "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
+        });
+    } else {
+        progress(
+            "   could not find the workers' own workerd sockets (ss -ltnp): direct run skipped",
+        );
+    }
+
+    if gateway_only {
+        println!("{}", serde_json::to_string_pretty(&r["gateway"]).unwrap());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r["gateway_direct"]).unwrap()
+        );
+        return;
+    }
 
     // 2. Chat fan-out.
     progress("2/6 chat fan-out: 2/10/50 clients each sending 4 msgs/s, PrismAI conversation vs JS Durable Object");
@@ -454,6 +540,23 @@ fn render(r: &Value) -> String {
         ));
     }
     s.push_str(&format!("\nAuthenticated vs floor: throughput **{}×** (target ≥ 0.7×), p99 **{}×** (target ≤ 2×). Auth + rate limiting add {} ms at p50 over `/health`.\n\n", f(&g["throughput_ratio"], 2), f(&g["p99_ratio"], 2), f(&g["auth_overhead_p50_ms"], 2)));
+    let d = &r["gateway_direct"];
+    if d.is_object() {
+        s.push_str("Straight to the workerd process running each worker (wrangler's proxy worker, a second workerd in front, left out):\n\n| target | req/s | p50 ms | p99 ms |\n|---|---|---|---|\n");
+        for (name, k) in [
+            ("JS worker, constant JSON (floor)", "floor_js"),
+            ("PrismAI `/health`", "health"),
+            ("PrismAI `GET /v1/tenant`", "authenticated"),
+        ] {
+            s.push_str(&format!(
+                "| {name} | {} | {} | {} |\n",
+                f(&d[k]["rps"], 0),
+                f(&d[k]["p50_ms"], 2),
+                f(&d[k]["p99_ms"], 2)
+            ));
+        }
+        s.push_str(&format!("\nDirect, authenticated vs floor: throughput **{}×**, p99 **{}×**; `/health` vs floor {}×.\n\n", f(&d["throughput_ratio"], 2), f(&d["p99_ratio"], 2), f(&d["health_throughput_ratio"], 2)));
+    }
     s.push_str("## 2. Chat fan-out (one conversation, every client sends 4 msgs/s)\n\n| clients | PrismAI delivered/s | p50 ms | p99 ms | JS DO delivered/s | p50 ms | p99 ms | throughput ratio | p99 ratio |\n|---|---|---|---|---|---|---|---|---|\n");
     for row in r["fanout"].as_array().into_iter().flatten() {
         s.push_str(&format!(

@@ -79,6 +79,50 @@ impl SqlDatabase for D1 {
         let results = self.0.batch(prepared).await.map_err(|e| err("batch", e))?;
         Ok(results.iter().map(changes).collect())
     }
+
+    /// D1's `batch` answers every statement in one round trip. workers-rs only exposes its
+    /// results as serde objects, so the rows are read from the JS objects directly.
+    async fn query_batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, PortError> {
+        let list = Array::new();
+        for s in &statements {
+            list.push(self.prepare(&s.sql, &s.params)?.inner());
+        }
+        let db: &JsValue = self.0.as_ref();
+        let batch: js_sys::Function = Reflect::get(db, &"batch".into())
+            .and_then(|f| f.dyn_into())
+            .map_err(|e| err("batch", e))?;
+        let promise: js_sys::Promise = batch
+            .call1(db, &list)
+            .and_then(|p| p.dyn_into())
+            .map_err(|e| err("batch", e))?;
+        let results: Array = JsFuture::from(promise)
+            .await
+            .and_then(|r| r.dyn_into())
+            .map_err(|e| err("batch", e))?;
+        let mut out = Vec::with_capacity(statements.len());
+        for result in results.iter() {
+            let rows: Array = Reflect::get(&result, &"results".into())
+                .and_then(|r| r.dyn_into())
+                .map_err(|e| err("batch results", e))?;
+            let mut columns: Option<Rc<[String]>> = None;
+            let mut parsed = Vec::with_capacity(rows.length() as usize);
+            for row in rows.iter() {
+                let row: Object = row.unchecked_into();
+                let cols = columns
+                    .get_or_insert_with(|| {
+                        Object::keys(&row)
+                            .iter()
+                            .map(|c| c.as_string().unwrap_or_default())
+                            .collect()
+                    })
+                    .clone();
+                let values = Object::values(&row).iter().map(from_js).collect();
+                parsed.push(Row::new(cols, values));
+            }
+            out.push(parsed);
+        }
+        Ok(out)
+    }
 }
 
 fn changes(r: &worker::D1Result) -> u64 {

@@ -30,6 +30,7 @@ impl ConversationObject {
             env: &self.env,
             flushing: Some(&self.flushing),
             hub_cache: Some(&self.sockets),
+            ready: None,
         }
     }
 }

@@ -30,6 +30,16 @@ pub struct Host<'a> {
     pub flushing: Option<&'a std::cell::Cell<bool>>,
     /// The object's decoded sockets, kept between events while it is awake.
     pub hub_cache: Option<&'a HubCache>,
+    /// Per-instance flags: the object's name is stored, its tables exist. Objects that set
+    /// them skip a storage read and the DDL on every later event.
+    pub ready: Option<&'a Ready>,
+}
+
+/// What a Durable Object instance has already done since it woke.
+#[derive(Default)]
+pub struct Ready {
+    pub named: std::cell::Cell<bool>,
+    pub schema: std::cell::Cell<bool>,
 }
 
 impl Host<'_> {
@@ -60,11 +70,15 @@ impl Host<'_> {
             objects: Some(&objects),
             platform: Some(&platform),
             flushing: self.flushing,
+            schema_ready: self.ready.map(|r| &r.schema),
         };
         f(&cx).await
     }
 
     async fn remember_name(&self, name: &str) -> Result<()> {
+        if self.ready.is_some_and(|r| r.named.get()) {
+            return Ok(());
+        }
         if self
             .state
             .storage()
@@ -76,6 +90,9 @@ impl Host<'_> {
             != Some(name)
         {
             self.state.storage().put(NAME_KEY, name).await?;
+        }
+        if let Some(r) = self.ready {
+            r.named.set(true);
         }
         Ok(())
     }

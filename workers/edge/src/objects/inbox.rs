@@ -23,6 +23,7 @@ impl InboxObject {
             env: &self.env,
             flushing: None,
             hub_cache: Some(&self.sockets),
+            ready: None,
         }
     }
 }
