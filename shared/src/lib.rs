@@ -34,6 +34,7 @@ pub mod ids;
 pub mod input;
 pub mod knowledge;
 pub mod live;
+pub mod memo;
 pub mod objects;
 pub mod pagination;
 pub mod platform;

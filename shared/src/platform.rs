@@ -108,8 +108,8 @@ pub struct Platform {
     pub config: Config,
     /// Tenants' vector indexes kept between requests (per isolate).
     pub vectors: Rc<crate::knowledge::cache::VectorCache>,
-    /// Credential records kept between requests (per isolate), in front of KV.
-    pub credentials: Rc<crate::auth::memo::CredentialMemo>,
+    /// Small values kept between requests (per isolate): credential records, feature flags.
+    pub memo: Rc<crate::memo::Memo>,
 }
 
 impl Platform {

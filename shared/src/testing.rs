@@ -272,7 +272,7 @@ pub struct TestRig {
     pub random: Rc<SeqRandom>,
     pub config: Config,
     pub vectors: Rc<crate::knowledge::cache::VectorCache>,
-    pub credentials: Rc<crate::auth::memo::CredentialMemo>,
+    pub memo: Rc<crate::memo::Memo>,
     /// Outbound HTTP for tests of provider clients (a scripted fake); none by default.
     pub http: RefCell<Option<Rc<dyn crate::ports::HttpClient>>>,
 }
@@ -297,7 +297,7 @@ impl TestRig {
             random: Rc::new(SeqRandom::default()),
             config,
             vectors: Rc::default(),
-            credentials: Rc::default(),
+            memo: Rc::default(),
             http: RefCell::new(None),
         }
     }
@@ -334,7 +334,7 @@ impl TestRig {
             queue: None,
             config: self.config.clone(),
             vectors: self.vectors.clone(),
-            credentials: self.credentials.clone(),
+            memo: self.memo.clone(),
         }
     }
 }

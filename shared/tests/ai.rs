@@ -527,3 +527,26 @@ fn a_knowledge_base_change_reindexes_and_invalidates_cached_answers() {
     );
     assert!(!s.body.to_string().contains(&stores));
 }
+
+#[test]
+fn turning_ai_answers_off_applies_to_the_next_message() {
+    let api = Api::new();
+    let t = api.create_tenant("flag-off", "pro", None);
+    load_kb(&api, &t);
+    let conv = start(&api, &t);
+    let m = ask(&api, &conv, "How long do I have to return something?");
+    assert_eq!(m["author"]["type"], "ai", "{m}");
+    // The flag was read (and kept in memory) by that answer; switching it off drops the copy.
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/features/ai_answers",
+        Some(&t.secret_key),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = ask(&api, &conv, "And can I exchange it for another size?");
+    assert_eq!(
+        m["author"]["type"], "customer",
+        "no AI answer after the switch: {m}"
+    );
+}

@@ -55,6 +55,7 @@ impl World {
             hub: &self.hub,
             clock: &self.clock,
             random: &self.random,
+            schema_ready: None,
         }
     }
 

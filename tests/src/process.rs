@@ -205,7 +205,11 @@ impl Edge {
             "--show-interactive-dev-session=false",
         ])
         .args(["--port", &self.port.to_string()])
-        .args(["--inspector-port", &free_port().to_string()])
+        // A fixed inspector port (`PRISM_INSPECTOR_PORT`) lets tests/bench/profile.mjs attach.
+        .args([
+            "--inspector-port",
+            &std::env::var("PRISM_INSPECTOR_PORT").unwrap_or_else(|_| free_port().to_string()),
+        ])
         .arg("--persist-to")
         .arg(&self.state_dir)
         .arg("--env-file")

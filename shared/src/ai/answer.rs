@@ -64,7 +64,8 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     }
     let db = p.db()?;
     let tenant_id = meta.tenant_id.clone();
-    if !flags::is_enabled(db, &tenant_id, "ai_answers").await? {
+    let features = flags::effective_cached(p, &tenant_id).await?;
+    if !features.get("ai_answers").copied().unwrap_or(false) {
         return Ok(());
     }
     let (cfg, _) = tenants::config(db, &tenant_id).await?;

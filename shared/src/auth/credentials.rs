@@ -17,6 +17,9 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Cached records live this long at most (the version check keeps them honest meanwhile).
 const TTL_SECS: u64 = 3600;
+/// Records in isolate memory are re-read from KV at least this often (bounds what idle
+/// credentials hold; correctness comes from the version check, as for KV).
+const MEMO_TTL_MS: i64 = 60_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyRecord {
@@ -88,7 +91,7 @@ pub async fn load_tenant(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<Opt
 async fn cached<T: DeserializeOwned>(p: &Platform, key: &str) -> Option<T> {
     let now = p.now_ms();
     if let Some(v) = p
-        .credentials
+        .memo
         .get(key, now)
         .and_then(|b| serde_json::from_slice(&b).ok())
     {
@@ -98,7 +101,7 @@ async fn cached<T: DeserializeOwned>(p: &Platform, key: &str) -> Option<T> {
     // A cache failure is a miss, never an error: the database is the source of truth.
     let bytes = kv.get(key).await.ok().flatten()?;
     let value = serde_json::from_slice(&bytes).ok()?;
-    p.credentials.put(key, bytes, now);
+    p.memo.put(key, bytes, MEMO_TTL_MS, now);
     Some(value)
 }
 
@@ -109,12 +112,12 @@ async fn store<T: Serialize>(p: &Platform, key: &str, value: &T) {
     if let Some(kv) = p.kv.as_ref() {
         let _ = kv.put(key, &bytes, Some(TTL_SECS)).await;
     }
-    p.credentials.put(key, bytes, p.now_ms());
+    p.memo.put(key, bytes, MEMO_TTL_MS, p.now_ms());
 }
 
 /// Drops a cached record (after a change made here, so this edge sees it at once).
 pub async fn forget(p: &Platform, key: &str) {
-    p.credentials.forget(key);
+    p.memo.forget(key);
     if let Some(kv) = p.kv.as_ref() {
         let _ = kv.delete(key).await;
     }

@@ -7,7 +7,6 @@ pub mod credentials;
 pub mod gateway;
 pub mod identity;
 pub mod jwt;
-pub mod memo;
 pub mod permissions;
 
 pub use permissions::{Access, Permission};

@@ -33,9 +33,23 @@ pub struct ObjectEnv<'a> {
     pub hub: &'a dyn LiveHub,
     pub clock: &'a dyn Clock,
     pub random: &'a dyn Random,
+    /// Set once this object instance has created its tables (see `ObjectContext`).
+    pub schema_ready: Option<&'a std::cell::Cell<bool>>,
 }
 
 impl ObjectEnv<'_> {
+    /// Creates the object's tables, once per instance where the host keeps the flag.
+    async fn ensure_schema(&self) -> ApiResult<()> {
+        if self.schema_ready.is_some_and(std::cell::Cell::get) {
+            return Ok(());
+        }
+        store::ensure_schema(self.store).await?;
+        if let Some(r) = self.schema_ready {
+            r.set(true);
+        }
+        Ok(())
+    }
+
     fn now(&self) -> i64 {
         self.clock.now_ms()
     }
@@ -146,7 +160,7 @@ pub struct Posted {
 }
 
 pub async fn handle(env: &ObjectEnv<'_>, req: Request) -> ApiResult<Response> {
-    store::ensure_schema(env.store).await?;
+    env.ensure_schema().await?;
     match (req.method, req.path.as_str()) {
         (Method::Post, "/init") => Ok(Response::json(
             200,
@@ -587,7 +601,7 @@ pub async fn read(env: &ObjectEnv<'_>, who: &Participant, up_to: i64) -> ApiResu
 
 /// Admits a new connection: returns the attachment to store with its socket.
 pub async fn connect(env: &ObjectEnv<'_>, who: &Participant) -> ApiResult<Value> {
-    store::ensure_schema(env.store).await?;
+    env.ensure_schema().await?;
     let meta = env.meta().await?;
     if let Participant::Customer { id, .. } = who {
         if *id != meta.customer_id {
@@ -788,7 +802,7 @@ pub async fn flush(
     objects: Option<&dyn Objects>,
     platform: Option<&crate::platform::Platform>,
 ) -> ApiResult<Option<i64>> {
-    store::ensure_schema(env.store).await?;
+    env.ensure_schema().await?;
     loop {
         let entries = store::outbox(env.store, env.name, 50).await?;
         let Some(last) = entries.last().map(|e| e.id) else {

@@ -115,6 +115,8 @@ pub async fn messages_after(
     Ok(rows.iter().map(message_from_row).collect())
 }
 
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
 /// Up to `limit` messages with `seq < before`, returned oldest first (history pages).
 pub async fn messages_before(
     db: &dyn SqlDatabase,
@@ -122,6 +124,9 @@ pub async fn messages_before(
     before: i64,
     limit: u32,
 ) -> ApiResult<Vec<MessageView>> {
+    // Sequence numbers stay far below 2^53, the largest integer JS storage APIs carry exactly
+    // (callers pass i64::MAX for "the latest"; unclamped, every call logged a precision warning).
+    let before = before.min(MAX_SAFE_INTEGER);
     let rows = db
         .query(
             &format!("SELECT {MSG_COLUMNS} FROM conv_messages WHERE object = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),

@@ -52,6 +52,7 @@ impl<'a> ObjectContext<'a> {
             hub: self.hub,
             clock: self.clock,
             random: self.random,
+            schema_ready: self.schema_ready,
         }
     }
 }

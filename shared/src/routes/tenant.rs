@@ -109,6 +109,7 @@ pub async fn set_feature(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let db = cx.platform.db()?;
     let before = flags::is_enabled(db, tenant_id, &flag).await?;
     flags::set(db, tenant_id, &flag, body.enabled, cx.now()).await?;
+    cx.platform.memo.forget(&flags::memo_key(tenant_id));
     audit::record(
         cx,
         tenant_id,

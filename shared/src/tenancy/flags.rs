@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
+use crate::platform::Platform;
 use crate::ports::{Row, SqlDatabase, Statement};
 use std::collections::BTreeMap;
 
@@ -35,6 +36,33 @@ pub fn check_name(flag: &str) -> ApiResult<()> {
 pub async fn effective(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
     let s = effective_query(tenant_id);
     Ok(effective_from(db.query(&s.sql, &s.params).await?))
+}
+
+/// How long a tenant's flags may be served from isolate memory on hot paths (the AI-answer
+/// check runs on every customer message): a change applies everywhere within this time, and at
+/// once in the isolate that made it.
+pub const MEMO_TTL_MS: i64 = 5_000;
+
+pub fn memo_key(tenant_id: &str) -> String {
+    format!("flags:{tenant_id}")
+}
+
+/// [`effective`] through the isolate memo (see [`MEMO_TTL_MS`]).
+pub async fn effective_cached(p: &Platform, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
+    let key = memo_key(tenant_id);
+    let now = p.now_ms();
+    if let Some(v) = p
+        .memo
+        .get(&key, now)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        return Ok(v);
+    }
+    let v = effective(p.db()?, tenant_id).await?;
+    if let Ok(b) = serde_json::to_vec(&v) {
+        p.memo.put(&key, b, MEMO_TTL_MS, now);
+    }
+    Ok(v)
 }
 
 /// The read behind [`effective`], for callers batching it with others.

@@ -216,6 +216,8 @@ async fn main() {
     let secs = if full { 30 } else { 8 };
     // `--gateway-only`: just section 1, printed and not written down (for profiling sessions).
     let gateway_only = std::env::args().any(|a| a == "--gateway-only");
+    // `--fanout-only`: just section 2 at 50 clients, printed (for profiling sessions).
+    let fanout_only = std::env::args().any(|a| a == "--fanout-only");
     epoch();
     let mut r = json!({ "mode": if full { "full" } else { "quick" } });
 
@@ -227,6 +229,26 @@ async fn main() {
     let t = create_tenant(&base, &unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
 
     // 1. Gateway overhead.
+    if fanout_only {
+        let ct = create_tenant_without_ai(&base, &unique_slug("fanout"), "enterprise").await;
+        let c = call(
+            &base,
+            "POST",
+            "/v1/conversations",
+            Some(&ct.secret_key),
+            Some(&json!({"name": "Bench"})),
+        )
+        .await;
+        let url = edge.ws_url(&format!(
+            "/v1/conversations/{}/live?token={}",
+            c.body["conversation"]["conversation_id"].as_str().unwrap(),
+            c.body["token"].as_str().unwrap()
+        ));
+        progress("fan-out, 50 clients, 40 s");
+        let prism = fanout(&url, 50, 40, 4).await;
+        println!("{prism}");
+        return;
+    }
     progress(&format!("1/6 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
     let _ = wrk(&format!("{}/", floor.base), 2, None);
     let f = wrk(&format!("{}/", floor.base), secs, None);

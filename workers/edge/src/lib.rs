@@ -28,8 +28,8 @@ pub use objects::inbox::InboxObject;
 thread_local! {
     /// Tenants' vector indexes, kept for the isolate's lifetime.
     static VECTORS: Rc<VectorCache> = Rc::default();
-    /// Credential records in front of KV, kept for the isolate's lifetime.
-    static CREDENTIALS: Rc<prism_core::auth::memo::CredentialMemo> = Rc::default();
+    /// Small values in front of KV and D1 (credentials, flags), kept for the isolate's lifetime.
+    static MEMO: Rc<prism_core::memo::Memo> = Rc::default();
     /// Variables and secrets, read once per isolate (they only change with a new deployment,
     /// which starts new isolates): reading them cost two JS calls per name on every request.
     static CONFIG: std::cell::OnceCell<Config> = const { std::cell::OnceCell::new() };
@@ -103,6 +103,6 @@ pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
             .clone()
         }),
         vectors: VECTORS.with(Rc::clone),
-        credentials: CREDENTIALS.with(Rc::clone),
+        memo: MEMO.with(Rc::clone),
     }
 }

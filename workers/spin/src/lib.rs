@@ -77,7 +77,7 @@ async fn platform() -> Platform {
         queue: None,
         config: config.clone(),
         vectors: Rc::default(),
-        credentials: Rc::default(),
+        memo: Rc::default(),
     };
     // No Durable Objects on Spin: live objects run in-process over the same SQLite database;
     // the platform they use for AI answers has no objects of its own (they are inside one).

@@ -18,6 +18,7 @@ pub struct ConversationObject {
     env: Env,
     flushing: std::cell::Cell<bool>,
     sockets: super::hub::HubCache,
+    ready: super::host::Ready,
 }
 
 const ECHO: &str = "echo";
@@ -30,7 +31,7 @@ impl ConversationObject {
             env: &self.env,
             flushing: Some(&self.flushing),
             hub_cache: Some(&self.sockets),
-            ready: None,
+            ready: Some(&self.ready),
         }
     }
 }
@@ -43,6 +44,7 @@ impl DurableObject for ConversationObject {
             env,
             flushing: std::cell::Cell::new(false),
             sockets: Default::default(),
+            ready: Default::default(),
         }
     }
 

@@ -1,0 +1,61 @@
+//! Small values kept in isolate memory between requests, in front of KV or the database.
+//!
+//! Only for data that is safe to serve slightly stale, each use saying how stale: credential
+//! records (kept honest by the tenant-version check in the gate, which every authenticated
+//! request makes anyway) and feature flags (a change applies within seconds). Memory saves a
+//! round trip on hot paths; KV and the database stay the sources of truth.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Entries held at most; past it, expired entries go first, then everything (a cold isolate
+/// pays the same reloads).
+const MAX_ENTRIES: usize = 4096;
+
+#[derive(Default)]
+pub struct Memo {
+    entries: RefCell<HashMap<String, (i64, Vec<u8>)>>,
+}
+
+impl Memo {
+    pub fn get(&self, key: &str, now_ms: i64) -> Option<Vec<u8>> {
+        let entries = self.entries.borrow();
+        let (expires, bytes) = entries.get(key)?;
+        (*expires > now_ms).then(|| bytes.clone())
+    }
+
+    pub fn put(&self, key: &str, bytes: Vec<u8>, ttl_ms: i64, now_ms: i64) {
+        let mut entries = self.entries.borrow_mut();
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
+            entries.retain(|_, (expires, _)| *expires > now_ms);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key.to_string(), (now_ms + ttl_ms, bytes));
+    }
+
+    pub fn forget(&self, key: &str) {
+        self.entries.borrow_mut().remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_the_map_stays_bounded() {
+        let m = Memo::default();
+        m.put("a", b"1".to_vec(), 1000, 0);
+        assert_eq!(m.get("a", 999), Some(b"1".to_vec()));
+        assert_eq!(m.get("a", 1000), None);
+        for i in 0..MAX_ENTRIES + 10 {
+            m.put(&format!("k{i}"), vec![], 1000, 1);
+        }
+        assert!(m.entries.borrow().len() <= MAX_ENTRIES);
+        m.put("b", b"2".to_vec(), 1000, 5);
+        m.forget("b");
+        assert_eq!(m.get("b", 6), None);
+    }
+}

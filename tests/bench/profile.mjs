@@ -1,0 +1,49 @@
+// CPU profile of a running local worker through the V8 inspector (wrangler dev --inspector-port):
+//   node tests/bench/profile.mjs <inspector-port> <seconds> [out.cpuprofile]
+// Prints the functions with the most self time (wasm functions by name), for finding where a
+// benchmark's time goes inside workerd. Uses the `ws` package wrangler already installs.
+import WebSocket from "ws";
+import { writeFileSync } from "node:fs";
+
+const [port, secs = "10", out] = process.argv.slice(2);
+const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+const results = [];
+for (const t of targets) {
+  const url = t.webSocketDebuggerUrl;
+  if (!url) continue;
+  const ws = new WebSocket(url);
+  await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (m) => {
+    const msg = JSON.parse(m);
+    if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
+  });
+  const send = (method, params = {}) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method, params })); });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 200 });
+  await send("Profiler.start");
+  results.push({ t, ws, send });
+}
+await new Promise((r) => setTimeout(r, Number(secs) * 1000));
+for (const { t, ws, send } of results) {
+  const { result } = await send("Profiler.stop");
+  const p = result.profile;
+  if (out) writeFileSync(`${out}.${results.indexOf(results.find((r) => r.t === t))}.cpuprofile`, JSON.stringify(p));
+  const self = new Map();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  for (const s of p.samples) counts.set(s, (counts.get(s) || 0) + 1);
+  let total = 0;
+  for (const [nid, c] of counts) {
+    const n = byId.get(nid);
+    const name = `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? n.callFrame.url.split("/").pop() : ""}`.trim();
+    self.set(name, (self.get(name) || 0) + c);
+    total += c;
+  }
+  console.log(`== ${t.title || t.url} (${total} samples)`);
+  for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name}`);
+  }
+  ws.close();
+}
