@@ -21,7 +21,6 @@ for (const t of targets) {
   });
   const send = (method, params = {}) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method, params })); });
   await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 200 });
   await send("Profiler.start");
   results.push({ t, ws, send });
 }

@@ -44,6 +44,13 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     if !meta.status.ai_answers() {
         return Ok(());
     }
+    // The switch first: it is in memory, and a tenant with AI answers off pays nothing more
+    // per customer message.
+    let tenant_id = meta.tenant_id.clone();
+    let features = flags::effective_cached(p, &tenant_id).await?;
+    if !features.get("ai_answers").copied().unwrap_or(false) {
+        return Ok(());
+    }
     let recent = store::messages_before(env.store, env.name, i64::MAX, 40).await?;
     let Some(question) = recent
         .iter()
@@ -63,11 +70,6 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return Ok(());
     }
     let db = p.db()?;
-    let tenant_id = meta.tenant_id.clone();
-    let features = flags::effective_cached(p, &tenant_id).await?;
-    if !features.get("ai_answers").copied().unwrap_or(false) {
-        return Ok(());
-    }
     let (cfg, _) = tenants::config(db, &tenant_id).await?;
     let tenant = tenants::get_required(db, &tenant_id).await?;
     let started = p.now_ms();

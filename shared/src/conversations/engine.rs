@@ -67,16 +67,14 @@ impl ObjectEnv<'_> {
     /// Sends a frame to every connection whose participant passes `filter`.
     fn fan_out(&self, frame: &ServerFrame, filter: impl Fn(&Participant) -> bool) {
         let text = frame.to_text();
-        for c in self.hub.connections() {
-            if attachment_participant(&c.attachment).is_some_and(|p| filter(&p)) {
-                self.hub.send(&c.id, &text);
-            }
-        }
+        self.hub.send_where(&text, &|a| {
+            attachment_participant(a).is_some_and(|p| filter(&p))
+        });
     }
 }
 
 fn attachment_participant(a: &Value) -> Option<Participant> {
-    serde_json::from_value(a.get("p")?.clone()).ok()
+    Participant::deserialize(a.get("p")?).ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,7 +660,7 @@ pub async fn joined(env: &ObjectEnv<'_>, conn: &str) -> ApiResult<()> {
 /// A text frame from a connection. Returns the sequence number of a new customer message that
 /// the AI may answer.
 pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<Option<i64>> {
-    let Some(c) = env.hub.connections().into_iter().find(|c| c.id == conn) else {
+    let Some(c) = env.hub.connection(conn) else {
         return Ok(None);
     };
     let Some(who) = attachment_participant(&c.attachment) else {

@@ -30,6 +30,22 @@ pub trait LiveHub {
             self.send(&c.id, text);
         }
     }
+
+    /// Sends one text frame to every connection whose attachment passes `keep`. Hubs that hold
+    /// their sockets override it to make one pass without copying attachments (a busy
+    /// conversation sends every message to every member).
+    fn send_where(&self, text: &str, keep: &dyn Fn(&Value) -> bool) {
+        for c in self.connections() {
+            if keep(&c.attachment) {
+                self.send(&c.id, text);
+            }
+        }
+    }
+
+    /// One open connection, if it exists.
+    fn connection(&self, id: &str) -> Option<Connection> {
+        self.connections().into_iter().find(|c| c.id == id)
+    }
 }
 
 /// A hub with no connections, for runtimes without WebSockets (clients poll over SSE instead).

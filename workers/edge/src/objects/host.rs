@@ -40,6 +40,26 @@ pub struct Host<'a> {
 pub struct Ready {
     pub named: std::cell::Cell<bool>,
     pub schema: std::cell::Cell<bool>,
+    /// Its bindings: each lookup is several JS calls, and a busy conversation has an event per
+    /// message.
+    bindings: std::cell::OnceCell<Bindings>,
+}
+
+/// The bindings an object's context is built from.
+struct Bindings {
+    platform: prism_core::platform::Platform,
+    mirror: Option<D1>,
+    objects: DurableObjects,
+}
+
+impl Bindings {
+    fn new(env: &Env) -> Bindings {
+        Bindings {
+            platform: crate::platform(env, None),
+            mirror: env.d1("DB").ok().map(D1),
+            objects: DurableObjects(env.clone()),
+        }
+    }
 }
 
 impl Host<'_> {
@@ -57,18 +77,23 @@ impl Host<'_> {
             Some(cache) => DoHub::cached(self.state, cache),
             None => DoHub::new(self.state),
         };
-        let mirror = self.env.d1("DB").ok().map(D1);
-        let objects = DurableObjects(self.env.clone());
-        let platform = crate::platform(self.env, None);
+        let owned;
+        let b = match self.ready {
+            Some(r) => r.bindings.get_or_init(|| Bindings::new(self.env)),
+            None => {
+                owned = Bindings::new(self.env);
+                &owned
+            }
+        };
         let cx = ObjectContext {
             target: &target,
             store: &store,
             hub: &hub,
             clock: &JsClock,
             random: &CryptoRandom,
-            mirror: mirror.as_ref().map(|m| m as _),
-            objects: Some(&objects),
-            platform: Some(&platform),
+            mirror: b.mirror.as_ref().map(|m| m as _),
+            objects: Some(&b.objects),
+            platform: Some(&b.platform),
             flushing: self.flushing,
             schema_ready: self.ready.map(|r| &r.schema),
         };

@@ -111,4 +111,23 @@ impl LiveHub for DoHub {
             let _ = ws.send_with_str(text);
         }
     }
+
+    fn send_where(&self, text: &str, keep: &dyn Fn(&Value) -> bool) {
+        for (m, ws) in self.sockets.borrow().iter() {
+            if keep(&m.attachment) {
+                let _ = ws.send_with_str(text);
+            }
+        }
+    }
+
+    fn connection(&self, id: &str) -> Option<Connection> {
+        self.sockets
+            .borrow()
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(m, _)| Connection {
+                id: m.id.clone(),
+                attachment: m.attachment.clone(),
+            })
+    }
 }
