@@ -35,6 +35,17 @@ impl Memo {
         entries.insert(key.to_string(), (now_ms + ttl_ms, bytes));
     }
 
+    /// A JSON value kept with [`Memo::put_json`]; an unreadable entry is a miss.
+    pub fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str, now_ms: i64) -> Option<T> {
+        serde_json::from_slice(&self.get(key, now_ms)?).ok()
+    }
+
+    pub fn put_json<T: serde::Serialize>(&self, key: &str, value: &T, ttl_ms: i64, now_ms: i64) {
+        if let Ok(bytes) = serde_json::to_vec(value) {
+            self.put(key, bytes, ttl_ms, now_ms);
+        }
+    }
+
     pub fn forget(&self, key: &str) {
         self.entries.borrow_mut().remove(key);
     }

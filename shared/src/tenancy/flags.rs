@@ -51,17 +51,11 @@ pub fn memo_key(tenant_id: &str) -> String {
 pub async fn effective_cached(p: &Platform, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
     let key = memo_key(tenant_id);
     let now = p.now_ms();
-    if let Some(v) = p
-        .memo
-        .get(&key, now)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-    {
+    if let Some(v) = p.memo.get_json(&key, now) {
         return Ok(v);
     }
     let v = effective(p.db()?, tenant_id).await?;
-    if let Ok(b) = serde_json::to_vec(&v) {
-        p.memo.put(&key, b, MEMO_TTL_MS, now);
-    }
+    p.memo.put_json(&key, &v, MEMO_TTL_MS, now);
     Ok(v)
 }
 
