@@ -206,6 +206,21 @@ async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
     None
 }
 
+/// Section 1 against one pair of addresses: the floor, `/health` and an authenticated request.
+fn gateway(floor: &str, edge: &str, secs: u64, token: &str) -> Value {
+    let _ = wrk(&format!("{floor}/"), 2, None);
+    let f = wrk(&format!("{floor}/"), secs, None);
+    let h = wrk(&format!("{edge}/health"), secs, None);
+    let a = wrk(&format!("{edge}/v1/tenant"), secs, Some(token));
+    json!({
+        "throughput_ratio": ratio(a["rps"].as_f64(), f["rps"].as_f64()),
+        "p99_ratio": ratio(a["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
+        "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
+        "auth_overhead_p50_ms": Some(a["p50_ms"].as_f64().unwrap_or(0.0) - h["p50_ms"].as_f64().unwrap_or(0.0)),
+        "floor_js": f, "health": h, "authenticated": a,
+    })
+}
+
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
 }
@@ -250,32 +265,13 @@ async fn main() {
         return;
     }
     progress(&format!("1/6 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
-    let _ = wrk(&format!("{}/", floor.base), 2, None);
-    let f = wrk(&format!("{}/", floor.base), secs, None);
-    let h = wrk(&format!("{base}/health"), secs, None);
-    let a = wrk(&format!("{base}/v1/tenant"), secs, Some(&t.secret_key));
-    r["gateway"] = json!({
-        "floor_js": f, "health": h, "authenticated": a,
-        "throughput_ratio": ratio(a["rps"].as_f64(), f["rps"].as_f64()),
-        "p99_ratio": ratio(a["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
-        "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
-        "auth_overhead_p50_ms": Some(a["p50_ms"].as_f64().unwrap_or(0.0) - h["p50_ms"].as_f64().unwrap_or(0.0)),
-    });
+    r["gateway"] = gateway(&floor.base, &base, secs, &t.secret_key);
     // The same three, straight to the workerd running each worker (no wrangler proxy worker).
     let direct_floor = direct_base(floor.port, "/").await;
     let direct_edge = direct_base(edge.port, "/health").await;
     if let (Some(df), Some(de)) = (&direct_floor, &direct_edge) {
         progress(&format!("   direct to workerd: floor {df}, PrismAI {de}"));
-        let _ = wrk(&format!("{df}/"), 2, None);
-        let f = wrk(&format!("{df}/"), secs, None);
-        let h = wrk(&format!("{de}/health"), secs, None);
-        let a = wrk(&format!("{de}/v1/tenant"), secs, Some(&t.secret_key));
-        r["gateway_direct"] = json!({
-            "floor_js": f, "health": h, "authenticated": a,
-            "throughput_ratio": ratio(a["rps"].as_f64(), f["rps"].as_f64()),
-            "p99_ratio": ratio(a["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
-            "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
-        });
+        r["gateway_direct"] = gateway(df, de, secs, &t.secret_key);
     } else {
         progress(
             "   could not find the workers' own workerd sockets (ss -ltnp): direct run skipped",
