@@ -33,6 +33,37 @@ pub enum SendError {
     Fatal(String),
 }
 
+/// A provider's answer to a send.
+pub struct ProviderReply {
+    pub status: u16,
+    /// The provider's `Retry-After`, in milliseconds.
+    pub retry_after_ms: Option<i64>,
+    pub text: String,
+}
+
+/// Sends one request to a provider: no outbound HTTP is fatal, a network failure retryable.
+pub async fn call_provider(
+    p: &Platform,
+    req: crate::http::Request,
+) -> Result<ProviderReply, SendError> {
+    let http = p
+        .http()
+        .map_err(|_| SendError::Fatal("no outbound HTTP".into()))?;
+    let resp = http
+        .send(req)
+        .await
+        .map_err(|e| SendError::Retry(format!("network: {e}"), None))?;
+    let retry_after_ms = resp
+        .header("retry-after")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(|s| s * 1000);
+    Ok(ProviderReply {
+        status: resp.status,
+        retry_after_ms,
+        text: crate::ai::providers::body_text(resp.body).await,
+    })
+}
+
 pub fn outbound_id(conversation_id: &str, seq: i64) -> String {
     format!("out_{conversation_id}_{seq}")
 }

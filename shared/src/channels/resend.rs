@@ -244,10 +244,6 @@ pub async fn send(
     text: &str,
     thread: &Thread,
 ) -> Result<String, SendError> {
-    let http = p
-        .http
-        .clone()
-        .ok_or_else(|| SendError::Fatal("no outbound HTTP".into()))?;
     let from = match &cfg.from_name {
         Some(n) => format!("{} <{}>", n.replace(['"', '<', '>'], ""), cfg.from_address),
         None => cfg.from_address.clone(),
@@ -266,16 +262,11 @@ pub async fn send(
         .with_header("content-type", "application/json")
         .with_header("idempotency-key", outbound_id)
         .with_body(body.to_string().into_bytes());
-    let resp = http
-        .send(req)
-        .await
-        .map_err(|e| SendError::Retry(format!("network: {e}"), None))?;
-    let status = resp.status;
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| v.parse::<i64>().ok())
-        .map(|s| s * 1000);
-    let text = crate::ai::providers::body_text(resp.body).await;
+    let super::outbound::ProviderReply {
+        status,
+        retry_after_ms: retry_after,
+        text,
+    } = super::outbound::call_provider(p, req).await?;
     let v: Value = serde_json::from_str(&text).unwrap_or_default();
     let detail = || {
         format!(

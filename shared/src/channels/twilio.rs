@@ -120,10 +120,6 @@ pub async fn send(
     text: &str,
     last_inbound_ms: Option<i64>,
 ) -> Result<String, SendError> {
-    let http = p
-        .http
-        .clone()
-        .ok_or_else(|| SendError::Fatal("no outbound HTTP".into()))?;
     let (from, to) = match channel {
         "whatsapp" => (cfg.whatsapp_from.clone(), format!("whatsapp:{to}")),
         _ => (cfg.sms_from.clone(), to.to_string()),
@@ -173,16 +169,11 @@ pub async fn send(
     )
     .with_header("content-type", "application/x-www-form-urlencoded")
     .with_body(body.into_bytes());
-    let resp = http
-        .send(req)
-        .await
-        .map_err(|e| SendError::Retry(format!("network: {e}"), None))?;
-    let status = resp.status;
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| v.parse::<i64>().ok())
-        .map(|s| s * 1000);
-    let text = crate::ai::providers::body_text(resp.body).await;
+    let super::outbound::ProviderReply {
+        status,
+        retry_after_ms: retry_after,
+        text,
+    } = super::outbound::call_provider(p, req).await?;
     if status == 429 || status >= 500 {
         return Err(SendError::Retry(
             format!(

@@ -40,14 +40,7 @@ pub struct ObjectEnv<'a> {
 impl ObjectEnv<'_> {
     /// Creates the object's tables, once per instance where the host keeps the flag.
     async fn ensure_schema(&self) -> ApiResult<()> {
-        if self.schema_ready.is_some_and(std::cell::Cell::get) {
-            return Ok(());
-        }
-        store::ensure_schema(self.store).await?;
-        if let Some(r) = self.schema_ready {
-            r.set(true);
-        }
-        Ok(())
+        crate::objects::ensure_tables(self.store, store::SCHEMA, self.schema_ready).await
     }
 
     fn now(&self) -> i64 {

@@ -73,14 +73,7 @@ pub async fn handle(
     schema_ready: Option<&std::cell::Cell<bool>>,
     req: Request,
 ) -> ApiResult<Response> {
-    if !schema_ready.is_some_and(std::cell::Cell::get) {
-        for s in SCHEMA {
-            db.execute(s, &[]).await?;
-        }
-        if let Some(r) = schema_ready {
-            r.set(true);
-        }
-    }
+    super::ensure_tables(db, SCHEMA, schema_ready).await?;
     match (req.method, req.path.as_str()) {
         (Method::Post, "/check") => {
             let body: CheckRequest = parse_json(&req.body)?;

@@ -57,6 +57,24 @@ impl<'a> ObjectContext<'a> {
     }
 }
 
+/// Creates an object's tables: once per instance where the host keeps `ready`, else every call.
+pub async fn ensure_tables(
+    db: &dyn SqlDatabase,
+    schema: &[&str],
+    ready: Option<&std::cell::Cell<bool>>,
+) -> ApiResult<()> {
+    if ready.is_some_and(std::cell::Cell::get) {
+        return Ok(());
+    }
+    for s in schema {
+        db.execute(s, &[]).await?;
+    }
+    if let Some(r) = ready {
+        r.set(true);
+    }
+    Ok(())
+}
+
 /// What the host must do after an event: schedule a retry of the mirror outbox after this many
 /// milliseconds (an alarm on Cloudflare).
 pub type RetryAfter = Option<i64>;

@@ -206,6 +206,23 @@ async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
     None
 }
 
+/// A new conversation's live WebSocket URL, with the customer's token.
+async fn live_url(edge: &Edge, secret_key: &str) -> String {
+    let c = call(
+        &edge.base,
+        "POST",
+        "/v1/conversations",
+        Some(secret_key),
+        Some(&json!({"name": "Bench"})),
+    )
+    .await;
+    edge.ws_url(&format!(
+        "/v1/conversations/{}/live?token={}",
+        c.body["conversation"]["conversation_id"].as_str().unwrap(),
+        c.body["token"].as_str().unwrap()
+    ))
+}
+
 /// Section 1 against one pair of addresses: the floor, `/health` and an authenticated request.
 fn gateway(floor: &str, edge: &str, secs: u64, token: &str) -> Value {
     let _ = wrk(&format!("{floor}/"), 2, None);
@@ -246,19 +263,7 @@ async fn main() {
     // 1. Gateway overhead.
     if fanout_only {
         let ct = create_tenant_without_ai(&base, &unique_slug("fanout"), "enterprise").await;
-        let c = call(
-            &base,
-            "POST",
-            "/v1/conversations",
-            Some(&ct.secret_key),
-            Some(&json!({"name": "Bench"})),
-        )
-        .await;
-        let url = edge.ws_url(&format!(
-            "/v1/conversations/{}/live?token={}",
-            c.body["conversation"]["conversation_id"].as_str().unwrap(),
-            c.body["token"].as_str().unwrap()
-        ));
+        let url = live_url(&edge, &ct.secret_key).await;
         progress("fan-out, 50 clients, 40 s");
         let prism = fanout(&url, 50, 40, 4).await;
         println!("{prism}");
@@ -292,19 +297,7 @@ async fn main() {
     let ct = create_tenant_without_ai(&base, &unique_slug("fanout"), "enterprise").await;
     let mut fan = Vec::new();
     for clients in [2usize, 10, 50] {
-        let c = call(
-            &base,
-            "POST",
-            "/v1/conversations",
-            Some(&ct.secret_key),
-            Some(&json!({"name": "Bench"})),
-        )
-        .await;
-        let url = edge.ws_url(&format!(
-            "/v1/conversations/{}/live?token={}",
-            c.body["conversation"]["conversation_id"].as_str().unwrap(),
-            c.body["token"].as_str().unwrap()
-        ));
+        let url = live_url(&edge, &ct.secret_key).await;
         // At least 15 s: p99 over fewer messages is one outlier.
         let prism = fanout(&url, clients, secs.clamp(15, 30), 4).await;
         let js = fanout(
