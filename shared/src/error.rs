@@ -27,6 +27,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// A plan quota (knowledge-base size, AI answers) is used up.
+    QuotaExceeded,
     UpgradeRequired,
     NotSupported,
     Internal,
@@ -51,6 +53,7 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::RateLimited,
+        ErrorCode::QuotaExceeded,
         ErrorCode::UpgradeRequired,
         ErrorCode::NotSupported,
         ErrorCode::Internal,
@@ -80,6 +83,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::UpgradeRequired => "upgrade_required",
             ErrorCode::NotSupported => "not_supported",
             ErrorCode::Internal => "internal",
@@ -97,7 +101,7 @@ impl ErrorCode {
             | ErrorCode::InvalidToken
             | ErrorCode::TokenExpired
             | ErrorCode::InvalidSignature => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::QuotaExceeded => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

@@ -28,6 +28,7 @@ pub mod auth;
 pub mod channels;
 pub mod conversations;
 pub mod cors;
+pub mod egress;
 pub mod error;
 pub mod http;
 pub mod ids;

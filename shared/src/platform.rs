@@ -42,6 +42,8 @@ impl Config {
     pub const KNOWN: &'static [&'static str] = &[
         "diagnostics",
         "environment",
+        // Local development only: tenant-chosen URLs may be http and local (fake providers).
+        "allow_local_egress",
         "platform_admin_secret",
         "jwt_signing_keys",
         "gemini_api_key",

@@ -929,3 +929,174 @@ fn spoken_replies_are_synthesised_once_per_text_and_voice() {
     assert_eq!(http.calls.borrow().len(), 2);
     assert_eq!(speak("").status, 422);
 }
+
+#[test]
+fn one_tenants_webhooks_cannot_touch_another_tenants_deliveries_or_events() {
+    let (api, victim, _http, accepted) = with_twilio(0);
+    // The victim's customer writes; the reply is sent and has a provider id.
+    assert_eq!(
+        api.send(inbound_sms(
+            &victim,
+            "SM_shared_id",
+            CUSTOMER,
+            "How long do I have to return something?"
+        ))
+        .status,
+        200
+    );
+    let id = conversations(&api, &victim, "sms")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let provider_id = deliveries(&api, &victim, &id)[0]["provider_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(accepted.get(), 1);
+
+    // A second tenant configures Twilio with its own token and signs callbacks naming the
+    // victim's message: its own URL, its own signature, someone else's ids.
+    let attacker = api.create_tenant("attacker", "pro", None);
+    configure(
+        &api,
+        &attacker,
+        twilio_channels(),
+        &[("twilio_auth_token", TOKEN)],
+    );
+    let forged = twilio_request(
+        &attacker,
+        &format!("https://api.test/v1/webhooks/twilio/{}", attacker.id),
+        &[
+            ("MessageSid", &provider_id),
+            ("MessageStatus", "failed"),
+            ("ErrorCode", "30007"),
+            ("AccountSid", SID),
+        ],
+        TOKEN,
+    );
+    assert_eq!(api.send(forged).status, 200);
+    assert_eq!(deliveries(&api, &victim, &id)[0]["status"], "sent");
+
+    // The same provider message id arriving for the attacker is the attacker's own event: the
+    // victim's ledger entry does not swallow it, and it lands in the attacker's inbox only.
+    assert_eq!(
+        api.send(inbound_sms(
+            &attacker,
+            "SM_shared_id",
+            "+15550002222",
+            "hello"
+        ))
+        .status,
+        200
+    );
+    assert_eq!(conversations(&api, &attacker, "sms").len(), 1);
+    assert_eq!(conversations(&api, &victim, "sms").len(), 1);
+    assert_eq!(
+        messages(&api, &victim, &id)
+            .iter()
+            .filter(|m| m["author"]["type"] == "customer")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn email_threads_match_only_their_own_customer_and_closed_threads_are_never_refused() {
+    let mut api = Api::new();
+    api.rig.config.set("resend_base_url", "https://resend.test");
+    let http = ScriptedHttp::new(|req, _| match (req.method, req.path.as_str()) {
+        (Method::Get, p) if p.starts_with("/emails/receiving/em_first") => Response::json(
+            200,
+            &json!({"object": "email", "text": "Where is my parcel? Order 5521.", "headers": {"message-id": "<t1@customer.example>"}}),
+        ),
+        (Method::Get, p) if p.starts_with("/emails/receiving/") => Response::json(
+            200,
+            &json!({"object": "email", "text": "Injected into someone else's thread", "headers": {"In-Reply-To": "<t1@customer.example>", "References": "<t1@customer.example>"}}),
+        ),
+        (Method::Post, "/emails") => Response::json(200, &json!({"id": "em_out"})),
+        other => panic!("unexpected call {other:?}"),
+    });
+    *api.rig.http.borrow_mut() = Some(http);
+    let t = api.create_tenant("threads", "enterprise", None);
+    configure(
+        &api,
+        &t,
+        json!({"email": {"from_address": "support@shop.example"}}),
+        &[
+            ("resend_api_key", "re_test_key"),
+            ("resend_webhook_secret", SVIX_SECRET),
+        ],
+    );
+    let email = |email_id: &str, from: &str, message_id: &str| {
+        json!({"type": "email.received", "created_at": "2026-11-25T10:00:00.000Z", "data": {
+            "email_id": email_id, "from": from, "to": ["support@shop.example"],
+            "message_id": message_id, "subject": "Parcel", "attachments": []
+        }})
+    };
+    let r = api.send(resend_request(
+        &api,
+        &t,
+        "ev1",
+        &email(
+            "em_first",
+            "Ana <ana@customer.example>",
+            "<t1@customer.example>",
+        ),
+        0,
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ana = conversations(&api, &t, "email")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Someone else replies "in" Ana's thread: it becomes their own conversation.
+    let r = api.send(resend_request(
+        &api,
+        &t,
+        "ev2",
+        &email("em_intruder", "mallory@evil.example", "<x1@evil.example>"),
+        0,
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(messages(&api, &t, &ana)
+        .iter()
+        .all(|m| m["text"] != "Injected into someone else's thread"));
+    assert_eq!(conversations(&api, &t, "email").len(), 2);
+
+    // Ana's conversation is closed; her reply to the thread is accepted into a new one.
+    let r = api.call(
+        Method::Post,
+        &format!("/v1/conversations/{ana}/status"),
+        Some(&t.secret_key),
+        Some(json!({"status": "closed"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api.send(resend_request(
+        &api,
+        &t,
+        "ev3",
+        &email(
+            "em_late",
+            "Ana <ana@customer.example>",
+            "<t2@customer.example>",
+        ),
+        0,
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let convs = conversations(&api, &t, "email");
+    assert_eq!(convs.len(), 3);
+    let newest = convs
+        .iter()
+        .find(|c| {
+            c["id"] != ana.as_str()
+                && c["customer_id"]
+                    == convs.iter().find(|c| c["id"] == ana.as_str()).unwrap()["customer_id"]
+        })
+        .expect("a new conversation for Ana");
+    assert_ne!(newest["status"], "closed");
+    assert_eq!(
+        count(&api, "SELECT COUNT(*) AS n FROM webhook_events WHERE provider = 'resend' AND status = 'processed'"),
+        3
+    );
+}

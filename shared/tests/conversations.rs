@@ -531,6 +531,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         let a = block_on(objects::connect(
             &cx,
             Some(&json!({"kind": "agent", "id": id, "name": id}).to_string()),
+            Some(&json!({"tenant_id": "ten_1", "holder": {"kind": "user", "user_id": id}, "scope": "conversations:read", "version": 1, "expires_at": null, "checked_at": 0}).to_string()),
             json!({"skills": skills}),
         ))
         .unwrap();

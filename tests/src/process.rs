@@ -188,6 +188,8 @@ impl Edge {
         let env_file = self.state_dir.with_extension("env");
         let mut vars = vec![
             ("DIAGNOSTICS".to_string(), "on".to_string()),
+            // The fake providers listen on 127.0.0.1 over http.
+            ("ALLOW_LOCAL_EGRESS".to_string(), "on".to_string()),
             (
                 "PLATFORM_ADMIN_SECRET".to_string(),
                 crate::ADMIN_SECRET.to_string(),

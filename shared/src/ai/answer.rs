@@ -18,6 +18,7 @@ use crate::knowledge::embed::{Embedder, LocalEmbedder, LOCAL_MODEL};
 use crate::knowledge::search::{self, Hit, SearchResult};
 use crate::params;
 use crate::platform::Platform;
+use crate::tenancy::quotas::Quotas;
 use crate::tenancy::{flags, store as tenants, TenantConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -70,7 +71,7 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return Ok(());
     }
     let db = p.db()?;
-    let (cfg, _) = tenants::config(db, &tenant_id).await?;
+    let (cfg, config_version) = tenants::config(db, &tenant_id).await?;
     let tenant = tenants::get_required(db, &tenant_id).await?;
     let started = p.now_ms();
 
@@ -86,10 +87,9 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     // 3. Providers within quota; retrieval with an embedder for the index's model.
     let mut providers = config::resolve(p, &tenant_id, &cfg.ai).await?;
     let day = crate::time::utc_day(p.now_ms());
-    if let Some(quota) = usage::daily_answer_quota(tenant.tier) {
-        if usage::get(db, &tenant_id, &day, "ai_answers").await? >= quota {
-            providers.clear();
-        }
+    let quota = Quotas::for_tier(tenant.tier, tenant.limits.as_ref()).ai_answers_per_day;
+    if usage::get(db, &tenant_id, &day, usage::PROVIDER_ANSWERS).await? >= quota {
+        providers.clear();
     }
     let small_talk = matches!(local.intent.as_str(), "greeting" | "thanks");
     let retrieval = retrieve(p, &tenant_id, &cfg.ai, &question.text).await?;
@@ -97,18 +97,26 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return handoff(env, p, &meta, &cfg, reason::LOW_CONFIDENCE).await;
     }
 
-    // 4. First-turn answers come from the cache when the same question was answered before.
-    let first_turn = !recent.iter().any(|m| m.author.kind == AuthorKind::Ai);
-    let cache_key = cache_key(
-        &tenant_id,
-        &question.text,
-        retrieval.kb_version,
-        providers
-            .first()
-            .map(|r| r.model.as_str())
-            .unwrap_or("offline"),
-    );
-    if first_turn && !small_talk {
+    // 4. Answers come from the cache only when the prompt is fully determined by the key: the
+    //    question is the whole conversation so far (no earlier customer, agent or AI message can
+    //    have shaped it), and the key names the knowledge base, the configuration and the hours.
+    let history: Vec<MessageView> = recent
+        .iter()
+        .filter(|m| m.seq <= reply_to)
+        .cloned()
+        .collect();
+    let open_now = cfg.is_open_at(p.now_ms());
+    let cacheable = !small_talk && prompt_is_question_alone(&history, reply_to);
+    let cache_key = AnswerKey {
+        tenant_id: &tenant_id,
+        kb_version: retrieval.kb_version,
+        config_version,
+        open_now,
+        provider: providers.first(),
+        question: &question.text,
+    }
+    .to_string();
+    if cacheable {
         if let Some(cached) = cached(p, &cache_key).await {
             let text = cached["text"].as_str().unwrap_or_default().to_string();
             stream_text(env, reply_to, &text);
@@ -119,14 +127,8 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     }
 
     // 5. The provider chain, then the offline responder.
-    let open_now = cfg.is_open_at(p.now_ms());
     let mut delta_sink = |t: &str| env.fan_out_ai_delta(reply_to, t);
     for r in &providers {
-        let history: Vec<MessageView> = recent
-            .iter()
-            .filter(|m| m.seq <= reply_to)
-            .cloned()
-            .collect();
         let mut req = ChatRequest {
             system: prompt::system(&cfg, &tenant.name, open_now),
             messages: prompt::messages(&history, &retrieval.hits),
@@ -199,7 +201,7 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
             "incomplete": run.cut,
             "truncated": run.finish == Finish::MaxTokens,
         });
-        if first_turn && !run.cut && !small_talk {
+        if cacheable && !run.cut {
             store_cache(p, &cache_key, &run.text, &citations, &run.model, r.kind).await;
         }
         finish(
@@ -242,7 +244,7 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         .filter_map(|i| retrieval.hits.get(*i).cloned())
         .collect();
     let citations = citation_list(&used_hits);
-    if first_turn && !small_talk {
+    if cacheable {
         store_cache(
             p,
             &cache_key,
@@ -346,7 +348,7 @@ pub async fn configured_embedder(
         (None, None) => providers.first(),
     };
     Ok(match (wanted, p.http.clone()) {
-        (Some(r), Some(http)) => remote_embedder(r, http, &p.config),
+        (Some(r), Some(http)) => remote_embedder(r, http, p),
         _ => Box::new(LocalEmbedder),
     })
 }
@@ -354,16 +356,19 @@ pub async fn configured_embedder(
 fn remote_embedder(
     r: &Resolved,
     http: std::rc::Rc<dyn crate::ports::HttpClient>,
-    c: &crate::platform::Config,
+    p: &Platform,
 ) -> Box<dyn Embedder> {
+    let c = &p.config;
     match r.kind {
         ProviderKind::Gemini => Box::new(super::providers::gemini::GeminiEmbedder {
             http,
+            timer: p.timer.clone(),
             base_url: r.base_url.clone(),
             api_key: r.api_key.clone(),
         }),
         _ => Box::new(super::providers::openai::OpenAiEmbedder {
             http,
+            timer: p.timer.clone(),
             base_url: r.base_url.clone(),
             api_key: r.api_key.clone(),
             model: c
@@ -441,6 +446,7 @@ async fn finish(
     .await?;
     let mut stmts = vec![usage::add(tenant_id, day, "ai_answers", 1)];
     if let Some(u) = used {
+        stmts.push(usage::add(tenant_id, day, usage::PROVIDER_ANSWERS, 1));
         stmts.push(usage::add(
             tenant_id,
             day,
@@ -558,10 +564,56 @@ async fn refine_analysis(p: &Platform, r: &Resolved, meta: &Meta, seq: i64, text
     }
 }
 
-fn cache_key(tenant_id: &str, question: &str, kb_version: i64, model: &str) -> String {
-    let normalised = crate::knowledge::text::terms(question).join(" ");
-    let h = hex::encode(&Sha256::digest(normalised.as_bytes())[..16]);
-    format!("ai:answer:{tenant_id}:{kb_version}:{model}:{h}")
+/// True when the only message the model would see is the question itself.
+fn prompt_is_question_alone(history: &[MessageView], reply_to: i64) -> bool {
+    let mut shown = history.iter().filter(|m| {
+        matches!(
+            m.author.kind,
+            AuthorKind::Customer | AuthorKind::Ai | AuthorKind::Agent
+        )
+    });
+    matches!((shown.next(), shown.next()), (Some(q), None) if q.seq == reply_to)
+}
+
+/// Everything a cacheable prompt is made of, hashed into the answer cache key.
+struct AnswerKey<'a> {
+    tenant_id: &'a str,
+    kb_version: i64,
+    /// Persona, language, instructions and AI settings all live in the versioned config.
+    config_version: i64,
+    /// The system prompt says when the team is offline.
+    open_now: bool,
+    provider: Option<&'a Resolved>,
+    question: &'a str,
+}
+
+impl std::fmt::Display for AnswerKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Case, spacing and closing punctuation do not change what is asked; every other
+        // character does (a normalisation that dropped words could let one visitor's planted
+        // instructions answer another visitor's question).
+        let lower = self.question.to_lowercase();
+        let q = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+        let q = q.trim_end_matches(['?', '!', '.', ' ']);
+        let provider = self
+            .provider
+            .map(|r| format!("{}|{}|{}", r.kind.as_str(), r.base_url, r.model))
+            .unwrap_or_else(|| "offline".into());
+        let mut h = Sha256::new();
+        for part in [provider.as_str(), q] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        write!(
+            f,
+            "ai:answer:{}:{}:{}:{}:{}",
+            self.tenant_id,
+            self.kb_version,
+            self.config_version,
+            u8::from(self.open_now),
+            hex::encode(&h.finalize()[..16])
+        )
+    }
 }
 
 async fn cached(p: &Platform, key: &str) -> Option<Value> {

@@ -79,6 +79,13 @@ impl AiConfig {
                         "must be an http(s) URL",
                     ));
                 }
+                // The platform's keys only ever go to the platform's endpoints.
+                if p.api_key_secret.is_none() {
+                    return Err(ApiError::validation(
+                        format!("ai.providers[{i}].api_key_secret"),
+                        "a custom base_url needs the tenant's own key (api_key_secret)",
+                    ));
+                }
             }
             if let Some(s) = &p.api_key_secret {
                 check_secret_name(&format!("ai.providers[{i}].api_key_secret"), s)?;
@@ -199,15 +206,29 @@ pub async fn resolve(p: &Platform, tenant_id: &str, cfg: &AiConfig) -> ApiResult
             continue;
         }
         let (base, model, platform_key) = defaults(p, w.kind);
-        let key = match &w.api_key_secret {
-            Some(name) => tenant_secret(p.db()?, tenant_id, name).await?,
-            None => platform_key,
+        let (base_url, key) = match (&w.api_key_secret, w.base_url) {
+            // A platform key never leaves for a tenant-chosen URL.
+            (None, Some(_)) => continue,
+            (None, None) => (base, platform_key),
+            (Some(name), url) => {
+                // Checked again here: a stored config may predate the egress rules.
+                let allowed = url.as_deref().is_none_or(|u| {
+                    crate::egress::check_url(u, crate::egress::allow_local(p)).is_ok()
+                });
+                if !allowed {
+                    continue;
+                }
+                (
+                    url.unwrap_or(base),
+                    tenant_secret(p.db()?, tenant_id, name).await?,
+                )
+            }
         };
         if let Some(api_key) = key.filter(|k| !k.is_empty()) {
             out.push(Resolved {
                 kind: w.kind,
                 model: w.model.unwrap_or(model),
-                base_url: w.base_url.unwrap_or(base),
+                base_url,
                 api_key,
             });
         }

@@ -8,8 +8,8 @@ use super::providers::{
     gemini::Gemini, openai::OpenAi, ChatEvent, ChatRequest, EventStream, Finish, ProviderError,
     Usage,
 };
+use crate::egress::within;
 use crate::platform::Platform;
-use futures::future::{select, Either};
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -65,17 +65,6 @@ async fn open(p: &Platform, r: &Resolved, req: &ChatRequest) -> Result<EventStre
         super::providers::ProviderKind::Offline => {
             Err(ProviderError::fatal("offline is not a remote provider"))
         }
-    }
-}
-
-/// Waits for `fut` at most `ms` (on the platform's timer); `None` on timeout.
-async fn within<T>(p: &Platform, ms: i64, fut: impl std::future::Future<Output = T>) -> Option<T> {
-    let fut = std::pin::pin!(fut);
-    let timer = p.timer.clone();
-    let sleep = std::pin::pin!(async move { timer.sleep(ms.max(0) as u64).await });
-    match select(fut, sleep).await {
-        Either::Left((v, _)) => Some(v),
-        Either::Right(_) => None,
     }
 }
 

@@ -4,16 +4,10 @@
 use crate::error::ApiResult;
 use crate::params;
 use crate::ports::{SqlDatabase, Statement};
-use crate::tenancy::Tier;
 
-/// AI answers from paid providers per day.
-pub fn daily_answer_quota(tier: Tier) -> Option<i64> {
-    match tier {
-        Tier::Free => Some(200),
-        Tier::Pro => Some(5_000),
-        Tier::Enterprise => None,
-    }
-}
+/// Answers a paid provider produced (the daily quota counts these; cached and offline answers
+/// are free).
+pub const PROVIDER_ANSWERS: &str = "ai_provider_answers";
 
 pub fn add(tenant_id: &str, day: &str, metric: &str, n: i64) -> Statement {
     Statement::new(

@@ -112,28 +112,45 @@ fn www_authenticate(e: ApiError) -> ApiError {
     }
 }
 
-/// The credential of a live route: a bearer header, or (browsers cannot set headers on
-/// WebSocket/EventSource) the `token` query parameter or a `bearer.<token>` WebSocket subprotocol.
-fn live_credential(req: &Request) -> Option<String> {
+/// Where a live route's credential came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Header,
+    /// `?token=`: only customers' conversation tokens may travel in URLs (they are scoped to
+    /// one conversation); URLs end up in logs and histories, so agent tokens and keys never.
+    Query,
+    /// `Sec-WebSocket-Protocol: bearer.<token>` (browsers cannot set headers on WebSockets).
+    Subprotocol,
+}
+
+/// The credential of a live route: a bearer header, the `token` query parameter, or a
+/// `bearer.<token>` WebSocket subprotocol.
+fn live_credential(req: &Request) -> Option<(String, Carrier)> {
     if let Some(b) = bearer(req) {
-        return Some(b.to_string());
+        return Some((b.to_string(), Carrier::Header));
     }
     if let Some(t) = req.query_param("token") {
-        return Some(t);
+        return Some((t, Carrier::Query));
     }
     req.header("sec-websocket-protocol")?
         .split(',')
         .map(str::trim)
         .find_map(|p| p.strip_prefix("bearer."))
-        .map(String::from)
+        .map(|t| (t.to_string(), Carrier::Subprotocol))
+}
+
+fn not_in_urls() -> ApiError {
+    unauthorized(
+        "agent tokens and API keys never travel in URLs: send Authorization: Bearer, or the bearer.<token> WebSocket subprotocol",
+    )
 }
 
 async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> ApiResult<Admission> {
-    let cred = live_credential(req).ok_or_else(|| {
+    let (cred, carrier) = live_credential(req).ok_or_else(|| {
         unauthorized("missing credentials: a conversation token or an agent credential")
     })?;
     if cred.starts_with("pk_") || cred.starts_with("sk_") {
-        if cred.starts_with("sk_") && bearer(req).is_none() {
+        if cred.starts_with("sk_") && carrier != Carrier::Header {
             return Err(unauthorized(
                 "secret keys must be sent in the Authorization header",
             ));
@@ -144,9 +161,12 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
     let now = p.now_ms();
     let claims = match crate::conversations::tokens::verify(&keys, &cred, now) {
         Ok(c) => c,
-        // Not a conversation token: an agent token, checked as one.
+        // Not a conversation token: an agent token, checked as one (never from a URL).
         Err(e) if e.code == ErrorCode::InvalidToken => {
-            return admit_tenant(p, perm, req, Some(&cred)).await
+            if carrier == Carrier::Query {
+                return Err(not_in_urls());
+            }
+            return admit_tenant(p, perm, req, Some(&cred)).await;
         }
         Err(e) => return Err(e),
     };
@@ -163,51 +183,29 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
             .ok_or_else(invalid_credentials)?;
         check_tenant(&tenant)?;
     }
-    let bucket = format!("cust:{}", claims.sub);
-    let mut check = charge_customer(p, &tenant, &bucket).await?;
+    let ip = client_ip(p, req);
+    let caller = Caller::Customer {
+        customer_id: &claims.sub,
+        ip: &ip,
+    };
+    let mut check = charge(p, &tenant, &caller).await?;
     if check.stale {
         tenant = credentials::tenant_record(p, &claims.tid, true)
             .await?
             .ok_or_else(invalid_credentials)?;
         check_tenant(&tenant)?;
-        check = charge_customer(p, &tenant, &bucket).await?;
+        check = charge(p, &tenant, &caller).await?;
     }
     let principal = Principal {
         tenant,
         actor: Actor::Customer {
-            customer_id: claims.sub,
+            customer_id: claims.sub.clone(),
             name: claims.name,
             conversation_id: claims.cid,
         },
+        expires_at: Some(claims.exp_ms),
     };
     finish(principal, &check, req)
-}
-
-/// Customers are charged the tenant quota and a per-customer bucket at visitor limits.
-async fn charge_customer(
-    p: &Platform,
-    tenant: &TenantAuth,
-    bucket: &str,
-) -> ApiResult<CheckResponse> {
-    let limits = tenant.rate_limits();
-    let buckets = vec![
-        BucketSpec {
-            name: "tenant".into(),
-            count: limits.tenant.count,
-            period_ms: limits.tenant.period_ms,
-        },
-        BucketSpec {
-            name: bucket.into(),
-            count: limits.visitor.count,
-            period_ms: limits.visitor.period_ms,
-        },
-    ];
-    let req = CheckRequest {
-        version: tenant.version,
-        day: crate::time::utc_day(p.now_ms()),
-        buckets,
-    };
-    gate::call_check(p, &tenant.id, &req).await
 }
 
 async fn admit_tenant(
@@ -218,11 +216,15 @@ async fn admit_tenant(
 ) -> ApiResult<Admission> {
     let query_key = req.query_param("key");
     // Live routes (WebSocket, SSE) cannot carry headers from a browser: an agent's short-lived
-    // JWT may come in the `token` query parameter or subprotocol on GET requests.
-    let live_jwt = (req.method == crate::http::Method::Get && bearer(req).is_none())
+    // JWT may come in a `bearer.<token>` subprotocol on GET requests, never in the URL.
+    let live_jwt = match (req.method == crate::http::Method::Get && bearer(req).is_none())
         .then(|| live_credential(req))
         .flatten()
-        .filter(|t| jwt::looks_like_jwt(t));
+    {
+        Some((t, Carrier::Query)) if jwt::looks_like_jwt(&t) => return Err(not_in_urls()),
+        Some((t, _)) => Some(t).filter(|t| jwt::looks_like_jwt(t)),
+        None => None,
+    };
     let cred = match (
         given.or_else(|| bearer(req)).or(live_jwt.as_deref()),
         query_key.as_deref(),
@@ -265,9 +267,15 @@ async fn admit_tenant(
                     key_principal(&rec, key, perm, req)?
                 }
             };
-            let visitor = (parsed.kind == KeyKind::Public).then(|| client_ip(req));
-            let cred_bucket = format!("cred:{}", rec.key.id);
-            let mut check = charge(p, &rec.tenant, &cred_bucket, visitor.as_deref()).await?;
+            let ip = client_ip(p, req);
+            let caller = match parsed.kind {
+                KeyKind::Public => Caller::Widget {
+                    key_id: &rec.key.id,
+                    ip: &ip,
+                },
+                KeyKind::Secret => Caller::Credential(&rec.key.id),
+            };
+            let mut check = charge(p, &rec.tenant, &caller).await?;
             let mut principal = principal;
             if check.stale {
                 // Cached credentials predate a change: re-read, re-verify, charge with fresh limits.
@@ -275,13 +283,14 @@ async fn admit_tenant(
                     .await?
                     .ok_or_else(invalid_credentials)?;
                 principal = key_principal(&fresh, key, perm, req)?;
-                check = charge(p, &fresh.tenant, &cred_bucket, visitor.as_deref()).await?;
+                check = charge(p, &fresh.tenant, &caller).await?;
             }
             finish(principal, &check, req)
         }
         Credential::Jwt(token) => {
             let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;
             let claims = keys.verify(token, p.now_ms())?;
+            let expires_at = Some(claims.exp_ms);
             let mut rec = credentials::user_record(p, &claims.tid, &claims.sub, false)
                 .await?
                 .ok_or_else(invalid_credentials)?;
@@ -294,16 +303,17 @@ async fn admit_tenant(
                     user_principal(&rec, perm)?
                 }
             };
-            let cred_bucket = format!("cred:{}", rec.user_id);
-            let mut check = charge(p, &rec.tenant, &cred_bucket, None).await?;
+            let caller = Caller::Credential(&rec.user_id);
+            let mut check = charge(p, &rec.tenant, &caller).await?;
             let mut principal = principal;
             if check.stale {
                 let fresh = credentials::user_record(p, &claims.tid, &claims.sub, true)
                     .await?
                     .ok_or_else(invalid_credentials)?;
                 principal = user_principal(&fresh, perm)?;
-                check = charge(p, &fresh.tenant, &cred_bucket, None).await?;
+                check = charge(p, &fresh.tenant, &caller).await?;
             }
+            principal.expires_at = expires_at;
             finish(principal, &check, req)
         }
     }
@@ -404,6 +414,7 @@ fn key_principal(
             kind: rec.key.kind,
             scopes: rec.key.scopes.clone(),
         },
+        expires_at: None,
     })
 }
 
@@ -425,57 +436,105 @@ fn user_principal(rec: &UserRecord, perm: Permission) -> ApiResult<Principal> {
             name: rec.name.clone(),
             role: rec.role,
         },
+        expires_at: None,
     })
 }
 
-/// The caller's address as the edge saw it (Cloudflare sets `cf-connecting-ip`; Spin sets
-/// `spin-client-addr`). Only used to key visitor rate limits.
-pub fn client_ip(req: &Request) -> String {
-    if let Some(ip) = req.header("cf-connecting-ip") {
-        return ip.trim().to_string();
-    }
-    if let Some(addr) = req.header("spin-client-addr") {
-        return addr
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(addr)
-            .to_string();
-    }
-    "unknown".into()
+/// The caller's address as the edge saw it, from the one header the runtime itself sets:
+/// Cloudflare's `cf-connecting-ip` (its edge replaces any client value) or Spin's
+/// `spin-client-addr` (set from the TCP peer, replacing any client value). A header a client
+/// can choose (`x-forwarded-for`, or Cloudflare's header on Spin) is never trusted: it would
+/// give every request its own visitor budget. Native tests emulate Cloudflare.
+pub fn client_ip(p: &Platform, req: &Request) -> String {
+    client_ip_on(p.runtime, req)
 }
 
-/// Charges the tenant quota, the credential's burst bucket and (for widget traffic) the
-/// visitor's bucket, atomically, in the tenant's gate.
-async fn charge(
+/// [`client_ip`] for a given runtime.
+pub fn client_ip_on(runtime: crate::platform::RuntimeKind, req: &Request) -> String {
+    use crate::platform::RuntimeKind;
+    let addr = match runtime {
+        RuntimeKind::Cloudflare | RuntimeKind::Native => req.header("cf-connecting-ip"),
+        RuntimeKind::Spin => req
+            .header("spin-client-addr")
+            .map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a)),
+    };
+    addr.map(|a| a.trim().trim_start_matches('[').trim_end_matches(']'))
+        .filter(|a| !a.is_empty() && a.len() <= 64)
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Who is being charged, which decides the buckets: authenticated callers (secret keys,
+/// agents) share the tenant's quota; anonymous ones (widget visitors, customers) share a
+/// separate one, so a visitor can never lock the tenant's agents and API out, and are each
+/// charged per address too, so opening conversations does not multiply an address's allowance.
+pub enum Caller<'a> {
+    Credential(&'a str),
+    Widget { key_id: &'a str, ip: &'a str },
+    Customer { customer_id: &'a str, ip: &'a str },
+}
+
+/// The buckets one request of `caller` is charged to.
+pub fn buckets(limits: &crate::ratelimit::RateLimits, caller: &Caller<'_>) -> Vec<BucketSpec> {
+    let spec = |name: String, l: crate::ratelimit::Limit| BucketSpec {
+        name,
+        count: l.count,
+        period_ms: l.period_ms,
+    };
+    match caller {
+        Caller::Credential(id) => vec![
+            spec("tenant".into(), limits.tenant),
+            spec(format!("cred:{id}"), limits.credential),
+        ],
+        Caller::Widget { key_id, ip } => vec![
+            spec("anon".into(), limits.anonymous),
+            spec(format!("cred:{key_id}"), limits.credential),
+            spec(format!("ip:{ip}"), limits.visitor),
+        ],
+        Caller::Customer { customer_id, ip } => vec![
+            spec("anon".into(), limits.anonymous),
+            spec(format!("cust:{customer_id}"), limits.visitor),
+            spec(format!("ip:{ip}"), limits.visitor),
+        ],
+    }
+}
+
+/// Charges one request of `caller` to the tenant's gate, atomically across its buckets.
+pub async fn charge(
     p: &Platform,
     tenant: &TenantAuth,
-    credential_bucket: &str,
-    visitor: Option<&str>,
+    caller: &Caller<'_>,
 ) -> ApiResult<CheckResponse> {
-    let limits = tenant.rate_limits();
-    let mut buckets = vec![
-        BucketSpec {
-            name: "tenant".into(),
-            count: limits.tenant.count,
-            period_ms: limits.tenant.period_ms,
-        },
-        BucketSpec {
-            name: credential_bucket.into(),
-            count: limits.credential.count,
-            period_ms: limits.credential.period_ms,
-        },
-    ];
-    if let Some(ip) = visitor {
-        buckets.push(BucketSpec {
-            name: format!("ip:{ip}"),
-            count: limits.visitor.count,
-            period_ms: limits.visitor.period_ms,
-        });
-    }
     let req = CheckRequest {
         version: tenant.version,
         day: crate::time::utc_day(p.now_ms()),
-        buckets,
+        buckets: buckets(&tenant.rate_limits(), caller),
     };
     gate::call_check(p, &tenant.id, &req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+    use crate::platform::RuntimeKind;
+
+    #[test]
+    fn only_the_runtime_s_own_address_header_is_trusted() {
+        let spoofed = Request::new(Method::Get, "http://x/")
+            .with_header("cf-connecting-ip", "203.0.113.9")
+            .with_header("x-forwarded-for", "198.51.100.7")
+            .with_header("spin-client-addr", "192.0.2.44:51234");
+        assert_eq!(client_ip_on(RuntimeKind::Spin, &spoofed), "192.0.2.44");
+        assert_eq!(
+            client_ip_on(RuntimeKind::Cloudflare, &spoofed),
+            "203.0.113.9"
+        );
+        let v6 = Request::new(Method::Get, "http://x/")
+            .with_header("spin-client-addr", "[2001:db8::1]:443");
+        assert_eq!(client_ip_on(RuntimeKind::Spin, &v6), "2001:db8::1");
+        let none =
+            Request::new(Method::Get, "http://x/").with_header("cf-connecting-ip", "203.0.113.9");
+        assert_eq!(client_ip_on(RuntimeKind::Spin, &none), "unknown");
+    }
 }

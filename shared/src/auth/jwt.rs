@@ -29,6 +29,9 @@ pub struct AgentClaims {
     /// The tenant id: a token is only ever valid for its own tenant.
     pub tid: String,
     pub role: Role,
+    /// Expiry (ms since the epoch), filled in by [`JwtKeys::verify`]; not a claim of its own.
+    #[serde(skip)]
+    pub exp_ms: i64,
 }
 
 /// The configured signing keys.
@@ -89,6 +92,7 @@ impl JwtKeys {
             sub: user_id.into(),
             tid: tenant_id.into(),
             role,
+            exp_ms: 0,
         })
         .set_duration_and_issuance(&opts, Duration::seconds(TTL_SECS))
         .set_not_before(now);
@@ -138,7 +142,12 @@ impl JwtKeys {
         if c.aud != AUDIENCE {
             return Err(invalid("wrong audience"));
         }
-        Ok(c.clone())
+        let mut c = c.clone();
+        c.exp_ms = claims
+            .expiration
+            .map(|e| e.timestamp_millis())
+            .unwrap_or_default();
+        Ok(c)
     }
 }
 

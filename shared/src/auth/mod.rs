@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod identity;
 pub mod jwt;
+pub mod live;
 pub mod permissions;
 
 pub use permissions::{Access, Permission};
@@ -63,6 +64,9 @@ pub enum Actor {
 pub struct Principal {
     pub tenant: TenantAuth,
     pub actor: Actor,
+    /// When the presented credential expires (tokens); `None` for API keys. Live connections
+    /// are closed at this time.
+    pub expires_at: Option<i64>,
 }
 
 impl Principal {
@@ -114,6 +118,53 @@ impl Principal {
 
     pub fn is_customer(&self) -> bool {
         matches!(self.actor, Actor::Customer { .. })
+    }
+
+    /// Whether this caller holds `perm` (by role, by scope, or as a public widget key).
+    pub fn holds(&self, perm: Permission) -> bool {
+        match &self.actor {
+            Actor::User { role, .. } => perm.granted_to_role(*role),
+            Actor::Key {
+                kind: KeyKind::Secret,
+                scopes,
+                ..
+            } => perm.granted_by_scopes(scopes),
+            Actor::Key { .. } => perm.allowed_for_public_key(),
+            Actor::Customer { .. } => false,
+        }
+    }
+
+    /// The highest role this caller may grant, assign, invite or mint a token for: a user's own
+    /// role; for a secret key, the highest role all of whose permissions its scopes hold (so a
+    /// key holding only `users:manage` or `auth:token` can never create or become an owner).
+    /// `None` when the caller holds not even a viewer's permissions.
+    pub fn role_ceiling(&self) -> Option<Role> {
+        if let Actor::User { role, .. } = &self.actor {
+            return Some(*role);
+        }
+        [Role::Owner, Role::Admin, Role::Agent, Role::Viewer]
+            .into_iter()
+            .find(|r| {
+                Permission::ALL
+                    .iter()
+                    .filter(|p| p.granted_to_role(*r))
+                    .all(|p| self.holds(*p))
+            })
+    }
+
+    /// Whether this caller holds every scope in `scopes` (`admin` means every permission):
+    /// a key may only create keys, or revoke keys, within its own authority.
+    pub fn holds_scopes(&self, scopes: &[String]) -> bool {
+        scopes.iter().all(|s| {
+            if s == "admin" {
+                Permission::ALL.iter().all(|p| self.holds(*p))
+            } else {
+                Permission::ALL
+                    .iter()
+                    .find(|p| p.scope() == s)
+                    .is_some_and(|p| self.holds(*p))
+            }
+        })
     }
 
     pub fn is_public_key(&self) -> bool {

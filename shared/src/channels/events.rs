@@ -14,9 +14,27 @@ pub enum Admission {
     Duplicate,
 }
 
+/// Where an event id is unique: per tenant for the per-tenant webhook URLs, platform-wide
+/// (`Scope::Platform`) for Stripe, whose one account serves the whole platform.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    Tenant(&'a str),
+    Platform,
+}
+
+impl Scope<'_> {
+    fn key(&self) -> &str {
+        match self {
+            Scope::Tenant(t) => t,
+            Scope::Platform => "",
+        }
+    }
+}
+
 pub async fn admit(
     db: &dyn SqlDatabase,
     provider: &str,
+    scope: Scope<'_>,
     event_id: &str,
     tenant_id: Option<&str>,
     body: &str,
@@ -24,9 +42,9 @@ pub async fn admit(
 ) -> ApiResult<Admission> {
     let inserted = db
         .execute(
-            "INSERT INTO webhook_events (provider, event_id, tenant_id, status, body, received_at) VALUES (?1, ?2, ?3, 'received', ?4, ?5)
-             ON CONFLICT (provider, event_id) DO NOTHING",
-            &params![provider, event_id, tenant_id, body, now],
+            "INSERT INTO webhook_events (provider, scope, event_id, tenant_id, status, body, received_at) VALUES (?1, ?2, ?3, ?4, 'received', ?5, ?6)
+             ON CONFLICT (provider, scope, event_id) DO NOTHING",
+            &params![provider, scope.key(), event_id, tenant_id, body, now],
         )
         .await?;
     if inserted == 1 {
@@ -34,8 +52,8 @@ pub async fn admit(
     }
     let rows = db
         .query(
-            "SELECT status FROM webhook_events WHERE provider = ?1 AND event_id = ?2",
-            &params![provider, event_id],
+            "SELECT status FROM webhook_events WHERE provider = ?1 AND scope = ?2 AND event_id = ?3",
+            &params![provider, scope.key(), event_id],
         )
         .await?;
     Ok(
@@ -49,13 +67,14 @@ pub async fn admit(
 pub async fn finish(
     db: &dyn SqlDatabase,
     provider: &str,
+    scope: Scope<'_>,
     event_id: &str,
     error: Option<&str>,
     now: i64,
 ) -> ApiResult<()> {
     db.execute(
-        "UPDATE webhook_events SET status = ?3, error = ?4, processed_at = ?5 WHERE provider = ?1 AND event_id = ?2",
-        &params![provider, event_id, if error.is_some() { "failed" } else { "processed" }, error, now],
+        "UPDATE webhook_events SET status = ?4, error = ?5, processed_at = ?6 WHERE provider = ?1 AND scope = ?2 AND event_id = ?3",
+        &params![provider, scope.key(), event_id, if error.is_some() { "failed" } else { "processed" }, error, now],
     )
     .await?;
     Ok(())

@@ -6,7 +6,7 @@ use crate::conversations::client::Conversation;
 use crate::conversations::engine::{InitRequest, PostRequest, Posted};
 use crate::conversations::model::Participant;
 use crate::conversations::{customers, mirror};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorCode};
 use crate::ids::new_id;
 use crate::platform::Platform;
 use serde_json::Value;
@@ -36,6 +36,30 @@ pub struct Inbound<'a> {
     pub answer: bool,
 }
 
+/// Opens a new conversation on the message's channel for `customer`.
+async fn open_conversation(
+    p: &Platform,
+    m: &Inbound<'_>,
+    customer: &customers::Customer,
+) -> ApiResult<String> {
+    let id = new_id(&*p.random, "cnv");
+    Conversation::new(p, m.tenant_id, &id)
+        .init(&InitRequest {
+            tenant_id: m.tenant_id.into(),
+            conversation_id: id.clone(),
+            customer_id: customer.id.clone(),
+            customer_name: customer
+                .name
+                .clone()
+                .unwrap_or_else(|| m.address.to_string()),
+            channel: m.channel.into(),
+            subject: m.subject.map(|s| s.chars().take(200).collect()),
+            tags: Vec::new(),
+        })
+        .await?;
+    Ok(id)
+}
+
 pub struct Delivered {
     pub conversation_id: String,
     pub posted: Posted,
@@ -59,32 +83,25 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         p.now_ms(),
     )
     .await?;
-    let existing = match m.conversation_id {
+    // A thread named by the message's headers counts only if it is this sender's own
+    // conversation on this channel: headers are chosen by whoever writes the email.
+    let thread = match m.conversation_id.as_deref() {
+        Some(id) => match mirror::get(db, m.tenant_id, id).await {
+            Ok(c) if c.customer_id == customer.id && c.channel == m.channel => Some(id.to_string()),
+            Ok(_) => None,
+            Err(e) if e.code == ErrorCode::NotFound => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let existing = match thread {
         Some(id) => Some(id),
         None => mirror::open_for_customer(db, m.tenant_id, &customer.id, m.channel).await?,
     };
     let conversation_id = match existing {
         Some(id) => id,
-        None => {
-            let id = new_id(&*p.random, "cnv");
-            Conversation::new(p, m.tenant_id, &id)
-                .init(&InitRequest {
-                    tenant_id: m.tenant_id.into(),
-                    conversation_id: id.clone(),
-                    customer_id: customer.id.clone(),
-                    customer_name: customer
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| m.address.to_string()),
-                    channel: m.channel.into(),
-                    subject: m.subject.map(|s| s.chars().take(200).collect()),
-                    tags: Vec::new(),
-                })
-                .await?;
-            id
-        }
+        None => open_conversation(p, &m, &customer).await?,
     };
-    let conv = Conversation::new(p, m.tenant_id, &conversation_id);
     let text: String = m
         .text
         .chars()
@@ -101,20 +118,32 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         .filter(|c| c.is_ascii_graphic())
         .take(64)
         .collect();
-    let posted = conv
-        .post(&PostRequest {
-            participant: Participant::Customer {
-                id: customer.id.clone(),
-                name: customer
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| m.address.to_string()),
-            },
-            client_msg_id: client_id,
-            text,
-            meta: m.meta,
-        })
-        .await?;
+    let post = PostRequest {
+        participant: Participant::Customer {
+            id: customer.id.clone(),
+            name: customer
+                .name
+                .clone()
+                .unwrap_or_else(|| m.address.to_string()),
+        },
+        client_msg_id: client_id,
+        text,
+        meta: m.meta.clone(),
+    };
+    let (conversation_id, posted) = match Conversation::new(p, m.tenant_id, &conversation_id)
+        .post(&post)
+        .await
+    {
+        Ok(posted) => (conversation_id, posted),
+        // A reply to a closed conversation starts a new one: refusing it would make the
+        // provider retry until the message is dropped.
+        Err(e) if e.code == ErrorCode::Conflict => {
+            let id = open_conversation(p, &m, &customer).await?;
+            let posted = Conversation::new(p, m.tenant_id, &id).post(&post).await?;
+            (id, posted)
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(mid) = m.thread_message_id {
         super::resend::remember(db, m.tenant_id, mid, &conversation_id, p.now_ms()).await?;
     }

@@ -46,13 +46,12 @@ pub async fn call_provider(
     p: &Platform,
     req: crate::http::Request,
 ) -> Result<ProviderReply, SendError> {
-    let http = p
-        .http()
-        .map_err(|_| SendError::Fatal("no outbound HTTP".into()))?;
-    let resp = http
-        .send(req)
+    if p.http.is_none() {
+        return Err(SendError::Fatal("no outbound HTTP".into()));
+    }
+    let resp = crate::egress::fetch(p, req, crate::egress::Limits::API)
         .await
-        .map_err(|e| SendError::Retry(format!("network: {e}"), None))?;
+        .map_err(|e| SendError::Retry(e.to_string(), None))?;
     let retry_after_ms = resp
         .header("retry-after")
         .and_then(|v| v.parse::<i64>().ok())
@@ -60,7 +59,7 @@ pub async fn call_provider(
     Ok(ProviderReply {
         status: resp.status,
         retry_after_ms,
-        text: crate::ai::providers::body_text(resp.body).await,
+        text: resp.text(),
     })
 }
 
@@ -413,10 +412,12 @@ async fn last_customer_message_at(
     Ok(rows.first().and_then(|r| r.int("t")))
 }
 
-/// A provider's delivery report. Statuses only move forward (`sent` never overwrites
+/// A provider's delivery report, for a send of the tenant whose webhook URL it came to (a
+/// tenant's signed callback can only ever name its own sends). Statuses only move forward (`sent` never overwrites
 /// `delivered`, a late `sent` callback after `read` is ignored).
 pub async fn provider_status(
     db: &dyn SqlDatabase,
+    tenant_id: &str,
     provider_id: &str,
     status: &str,
     error: Option<&str>,
@@ -434,8 +435,8 @@ pub async fn provider_status(
     }
     let rows = db
         .query(
-            "SELECT id, status FROM outbound_messages WHERE provider_id = ?1",
-            &params![provider_id],
+            "SELECT id, status FROM outbound_messages WHERE tenant_id = ?1 AND provider_id = ?2",
+            &params![tenant_id, provider_id],
         )
         .await?;
     let Some(row) = rows.first() else {
@@ -446,8 +447,8 @@ pub async fn provider_status(
         return Ok(false);
     }
     db.execute(
-        "UPDATE outbound_messages SET status = ?2, last_error = COALESCE(?3, last_error), updated_at = ?4 WHERE provider_id = ?1",
-        &params![provider_id, status, error, now],
+        "UPDATE outbound_messages SET status = ?3, last_error = COALESCE(?4, last_error), updated_at = ?5 WHERE tenant_id = ?1 AND provider_id = ?2",
+        &params![tenant_id, provider_id, status, error, now],
     )
     .await?;
     Ok(true)

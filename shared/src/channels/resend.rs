@@ -201,14 +201,17 @@ pub async fn fetch_received(p: &Platform, api_key: &str, email_id: &str) -> ApiR
         .collect();
     let req = Request::new(Method::Get, &format!("{}/emails/receiving/{id}", base(p)))
         .with_header("authorization", &format!("Bearer {api_key}"));
-    let resp = p.http()?.send(req).await.map_err(|e| {
-        crate::error::ApiError::new(
-            crate::error::ErrorCode::UpstreamError,
-            format!("resend: {e}"),
-        )
-    })?;
+    p.http()?;
+    let resp = crate::egress::fetch(p, req, crate::egress::Limits::API)
+        .await
+        .map_err(|e| {
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::UpstreamError,
+                format!("resend: {e}"),
+            )
+        })?;
     let status = resp.status;
-    let body = crate::ai::providers::body_text(resp.body).await;
+    let body = resp.text();
     if status != 200 {
         return Err(crate::error::ApiError::new(
             crate::error::ErrorCode::UpstreamError,

@@ -15,6 +15,11 @@ pub const API_KEY_SECRET: &str = "elevenlabs_api_key";
 const OUTPUT_FORMAT: &str = "mp3_44100_128";
 const CACHE_TTL_SECS: u64 = 30 * 24 * 3600;
 pub const MAX_CHARS: usize = 2_000;
+/// 2,000 characters of speech at 128 kbit/s is about 3 MB; anything far beyond is not audio.
+const AUDIO_LIMITS: crate::egress::Limits = crate::egress::Limits {
+    timeout_ms: 30_000,
+    max_bytes: 8 * 1024 * 1024,
+};
 
 /// Content hash of what would be spoken: voice, model, format and text.
 pub fn content_hash(cfg: &TtsConfig, text: &str) -> String {
@@ -92,15 +97,15 @@ pub async fn speak(
     .with_header("content-type", "application/json")
     .with_header("accept", "audio/mpeg")
     .with_body(body.to_string().into_bytes());
-    let resp = p
-        .http()?
-        .send(req)
+    p.http()?;
+    let resp = crate::egress::fetch(p, req, AUDIO_LIMITS)
         .await
         .map_err(|e| ApiError::new(ErrorCode::UpstreamError, format!("elevenlabs: {e}")))?;
     let status = resp.status;
-    let audio = resp.body.into_bytes().await;
+    let audio = resp.body;
     if status != 200 || audio.is_empty() {
-        let detail: String = String::from_utf8_lossy(&audio[..audio.len().min(300)]).into_owned();
+        let detail: String =
+            String::from_utf8_lossy(audio.get(..300).unwrap_or(&audio)).into_owned();
         return Err(ApiError::new(
             ErrorCode::UpstreamError,
             format!("elevenlabs answered {status}: {detail}"),

@@ -38,9 +38,29 @@ pub struct ObjectEnv<'a> {
 }
 
 impl ObjectEnv<'_> {
-    /// Creates the object's tables, once per instance where the host keeps the flag.
-    async fn ensure_schema(&self) -> ApiResult<()> {
+    /// Creates the object's tables. Only creating a conversation does this: an object reached
+    /// with an id the platform never issued stores nothing, so invented ids leave no trace.
+    async fn create_schema(&self) -> ApiResult<()> {
         crate::objects::ensure_tables(self.store, store::SCHEMA, self.schema_ready).await
+    }
+
+    /// Whether this object was ever created (its tables exist); a read, never a write.
+    pub async fn exists(&self) -> ApiResult<bool> {
+        if self.schema_ready.is_some_and(std::cell::Cell::get) {
+            return Ok(true);
+        }
+        let rows = self
+            .store
+            .query(
+                "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'conv_meta'",
+                &[],
+            )
+            .await?;
+        let exists = !rows.is_empty();
+        if let (true, Some(flag)) = (exists, self.schema_ready) {
+            flag.set(true);
+        }
+        Ok(exists)
     }
 
     fn now(&self) -> i64 {
@@ -151,12 +171,15 @@ pub struct Posted {
 }
 
 pub async fn handle(env: &ObjectEnv<'_>, req: Request) -> ApiResult<Response> {
-    env.ensure_schema().await?;
+    if (req.method, req.path.as_str()) == (Method::Post, "/init") {
+        let body = parse_json(&req.body)?;
+        env.create_schema().await?;
+        return Ok(Response::json(200, &init(env, body).await?));
+    }
+    if !env.exists().await? {
+        return Err(ApiError::not_found("conversation"));
+    }
     match (req.method, req.path.as_str()) {
-        (Method::Post, "/init") => Ok(Response::json(
-            200,
-            &init(env, parse_json(&req.body)?).await?,
-        )),
         (Method::Get, "/meta") => Ok(Response::json(200, &env.meta().await?)),
         (Method::Post, "/messages") => {
             let body: PostRequest = parse_json(&req.body)?;
@@ -592,7 +615,9 @@ pub async fn read(env: &ObjectEnv<'_>, who: &Participant, up_to: i64) -> ApiResu
 
 /// Admits a new connection: returns the attachment to store with its socket.
 pub async fn connect(env: &ObjectEnv<'_>, who: &Participant) -> ApiResult<Value> {
-    env.ensure_schema().await?;
+    if !env.exists().await? {
+        return Err(ApiError::not_found("conversation"));
+    }
     let meta = env.meta().await?;
     if let Participant::Customer { id, .. } = who {
         if *id != meta.customer_id {
@@ -653,6 +678,19 @@ pub async fn joined(env: &ObjectEnv<'_>, conn: &str) -> ApiResult<()> {
 /// A text frame from a connection. Returns the sequence number of a new customer message that
 /// the AI may answer.
 pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<Option<i64>> {
+    match receive(env, conn, text)? {
+        Some((who, frame)) => on_frame(env, conn, &who, frame).await,
+        None => Ok(None),
+    }
+}
+
+/// Flood control and parsing of a frame from a connection: the sender and its frame, or `None`
+/// when the frame was refused (the connection has been told why).
+pub fn receive(
+    env: &ObjectEnv<'_>,
+    conn: &str,
+    text: &str,
+) -> ApiResult<Option<(Participant, ClientFrame)>> {
     let Some(c) = env.hub.connection(conn) else {
         return Ok(None);
     };
@@ -684,13 +722,23 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<O
     attachment["strikes"] = json!(0);
     env.hub.set_attachment(conn, &attachment);
 
-    let frame = match protocol::parse_client_frame(text) {
-        Ok(f) => f,
+    match protocol::parse_client_frame(text) {
+        Ok(f) => Ok(Some((who, f))),
         Err(e) => {
             env.send(conn, &e.frame());
-            return Ok(None);
+            Ok(None)
         }
-    };
+    }
+}
+
+/// Acts on one admitted frame. Returns the sequence number of a new customer message that the
+/// AI may answer.
+pub async fn on_frame(
+    env: &ObjectEnv<'_>,
+    conn: &str,
+    who: &Participant,
+    frame: ClientFrame,
+) -> ApiResult<Option<i64>> {
     match frame {
         ClientFrame::Ping => env.send(
             conn,
@@ -726,7 +774,7 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<O
                 env.send(conn, &e.frame());
                 return Ok(None);
             }
-            match post(env, &who, &client_msg_id, &text, None).await {
+            match post(env, who, &client_msg_id, &text, None).await {
                 Ok(p) => {
                     let fresh = !p.ack.duplicate
                         && matches!(who, Participant::Customer { .. })
@@ -752,7 +800,7 @@ pub async fn on_text(env: &ObjectEnv<'_>, conn: &str, text: &str) -> ApiResult<O
                 |p| p.id() != author.id,
             );
         }
-        ClientFrame::Read { up_to_seq } => read(env, &who, up_to_seq).await?,
+        ClientFrame::Read { up_to_seq } => read(env, who, up_to_seq).await?,
     }
     Ok(None)
 }
@@ -793,7 +841,9 @@ pub async fn flush(
     objects: Option<&dyn Objects>,
     platform: Option<&crate::platform::Platform>,
 ) -> ApiResult<Option<i64>> {
-    env.ensure_schema().await?;
+    if !env.exists().await? {
+        return Ok(None);
+    }
     loop {
         let entries = store::outbox(env.store, env.name, 50).await?;
         let Some(last) = entries.last().map(|e| e.id) else {

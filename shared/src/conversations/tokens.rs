@@ -25,6 +25,9 @@ pub struct ConversationClaims {
     pub sub: String,
     /// Customer display name.
     pub name: String,
+    /// Expiry (ms since the epoch), filled in by [`verify`]; not a claim of its own.
+    #[serde(skip)]
+    pub exp_ms: i64,
 }
 
 pub fn issue(
@@ -47,6 +50,7 @@ pub fn issue(
         cid: conversation_id.into(),
         sub: customer_id.into(),
         name: name.into(),
+        exp_ms: 0,
     })
     .set_duration_and_issuance(&opts, Duration::seconds(TTL_SECS));
     Hs256
@@ -81,7 +85,12 @@ pub fn verify(keys: &JwtKeys, token: &str, now_ms: i64) -> ApiResult<Conversatio
     if claims.custom.aud != AUDIENCE {
         return Err(invalid());
     }
-    Ok(claims.custom.clone())
+    let mut c = claims.custom.clone();
+    c.exp_ms = claims
+        .expiration
+        .map(|e| e.timestamp_millis())
+        .unwrap_or_default();
+    Ok(c)
 }
 
 #[cfg(test)]

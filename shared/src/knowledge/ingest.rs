@@ -10,6 +10,7 @@ use super::vectors::quantise;
 use crate::error::ApiResult;
 use crate::params;
 use crate::platform::Platform;
+use crate::tenancy::quotas::{self, Quotas};
 
 /// Texts per embedding call.
 pub const BATCH: usize = 32;
@@ -37,6 +38,13 @@ pub async fn index_document(
         let doc = store::get(db, tenant_id, document_id, true).await?;
         let body = plain_text(&doc.format, doc.content.as_deref().unwrap_or(""));
         let chunks = chunk::chunk(&format!("# {}\n\n{}", doc.title, body));
+        // The whole index is held in memory: refuse to grow it past the plan before embedding.
+        let tenant = crate::tenancy::store::get_required(db, tenant_id).await?;
+        let quota = Quotas::for_tier(tenant.tier, tenant.limits.as_ref()).kb_chunks;
+        let others = store::chunk_total(db, tenant_id, Some(document_id)).await?;
+        if others + chunks.len() as i64 > quota {
+            return Err(quotas::exceeded("knowledge-base chunks", quota));
+        }
         let model = embedder.model_id();
         let mut rows = Vec::with_capacity(chunks.len());
         for (b, batch) in chunks.chunks(BATCH).enumerate() {

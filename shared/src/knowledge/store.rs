@@ -177,6 +177,32 @@ pub fn insert_chunks(
     out
 }
 
+/// Chunks indexed for a tenant, leaving out one document (the one being replaced).
+pub async fn chunk_total(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    except: Option<&str>,
+) -> ApiResult<i64> {
+    let rows = db
+        .query(
+            "SELECT COALESCE(SUM(chunk_count), 0) AS n FROM kb_documents WHERE tenant_id = ?1 AND id != ?2",
+            &params![tenant_id, except.unwrap_or("")],
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0))
+}
+
+/// Documents a tenant holds.
+pub async fn document_count(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<i64> {
+    let rows = db
+        .query(
+            "SELECT COUNT(*) AS n FROM kb_documents WHERE tenant_id = ?1",
+            &params![tenant_id],
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0))
+}
+
 pub async fn delete_document(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<()> {
     let mut stmts = delete_chunks(tenant_id, id);
     stmts.push(Statement::new(

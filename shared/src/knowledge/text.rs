@@ -50,59 +50,73 @@ pub fn stem(w: &str) -> String {
 
 /// Converts HTML to text: drops scripts, styles and tags, turns headings into Markdown headings
 /// (so chunking stays heading-aware), keeps paragraph breaks, decodes common entities. Written
-/// here rather than pulling an HTML parser into the worker: knowledge documents are trusted
-/// tenant content and only their text matters.
+/// here rather than pulling an HTML parser into the worker: only the text matters, and the
+/// scanner below never indexes by byte offset (the input is untrusted; a slice inside a UTF-8
+/// character would trap the isolate), which the fuzz target `html_to_text` checks.
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let lower = html.to_ascii_lowercase();
-    let bytes = html.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let end = match html[i..].find('>') {
-                Some(e) => i + e,
-                None => break,
-            };
-            let tag = lower[i + 1..end].trim_start_matches('/');
-            let name: String = tag
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect();
-            let closing = lower[i + 1..].starts_with('/');
-            match name.as_str() {
-                "script" | "style" | "noscript" | "template" if !closing => {
-                    let close = format!("</{name}");
-                    i = match lower[end..].find(&close) {
-                        Some(c) => end + c + close.len(),
-                        None => bytes.len(),
-                    };
-                    if let Some(gt) = html[i.min(bytes.len())..].find('>') {
-                        i += gt + 1;
-                    }
-                    continue;
-                }
-                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if !closing => {
-                    let level = name[1..].parse::<usize>().unwrap_or(1);
-                    out.push_str("\n\n");
-                    out.push_str(&"#".repeat(level));
-                    out.push(' ');
-                }
-                "p" | "div" | "section" | "article" | "ul" | "ol" | "table" | "tr" | "h1"
-                | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" => out.push_str("\n\n"),
-                "br" => out.push('\n'),
-                "li" if !closing => out.push_str("\n- "),
-                "td" | "th" => out.push(' '),
-                _ => {}
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(after_lt) = rest.strip_prefix('<') else {
+            let (text, tail) = rest.split_at(rest.find('<').unwrap_or(rest.len()));
+            out.push_str(&decode_entities(text));
+            rest = tail;
+            continue;
+        };
+        let Some((tag, tail)) = after_lt.split_once('>') else {
+            break;
+        };
+        rest = tail;
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match name.as_str() {
+            "script" | "style" | "noscript" | "template" if !closing => {
+                rest = skip_raw_element(rest, &name);
             }
-            i = end + 1;
-        } else {
-            let next = html[i..].find('<').map(|n| i + n).unwrap_or(bytes.len());
-            out.push_str(&decode_entities(&html[i..next]));
-            i = next;
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if !closing => {
+                let level = name
+                    .get(1..)
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .unwrap_or(1);
+                out.push_str("\n\n");
+                out.push_str(&"#".repeat(level));
+                out.push(' ');
+            }
+            "p" | "div" | "section" | "article" | "ul" | "ol" | "table" | "tr" | "h1" | "h2"
+            | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" => out.push_str("\n\n"),
+            "br" => out.push('\n'),
+            "li" if !closing => out.push_str("\n- "),
+            "td" | "th" => out.push(' '),
+            _ => {}
         }
     }
     normalise_space(&out)
 }
+
+/// The text after a raw-text element's end tag (`</script …>`), matched case-insensitively;
+/// empty when the element is never closed.
+fn skip_raw_element<'a>(s: &'a str, name: &str) -> &'a str {
+    let close = format!("</{name}");
+    let mut from = 0;
+    while let Some(pos) = s.get(from..).and_then(|t| t.find("</")) {
+        let at = from + pos;
+        let candidate = s.get(at..at + close.len()).unwrap_or("");
+        if candidate.eq_ignore_ascii_case(&close) {
+            let tail = s.get(at..).unwrap_or("");
+            return tail.split_once('>').map(|(_, t)| t).unwrap_or("");
+        }
+        from = at + 2;
+    }
+    ""
+}
+
+/// Longest entity we decode, in characters (`&#x10FFFF;`).
+const MAX_ENTITY_CHARS: usize = 10;
 
 fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
@@ -110,41 +124,48 @@ fn decode_entities(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let ent = &rest[1..semi];
-        let decoded = match ent {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" | "#39" => Some('\''),
-            "nbsp" => Some(' '),
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match decoded {
+    while let Some((before, after_amp)) = rest.split_once('&') {
+        out.push_str(before);
+        let ent: String = after_amp
+            .chars()
+            .take(MAX_ENTITY_CHARS)
+            .take_while(|c| *c != ';')
+            .collect();
+        let terminated = after_amp
+            .get(ent.len()..)
+            .is_some_and(|t| t.starts_with(';'));
+        match decode_entity(&ent).filter(|_| terminated) {
             Some(c) => {
                 out.push(c);
-                rest = &rest[semi + 1..];
+                rest = after_amp.get(ent.len() + 1..).unwrap_or("");
             }
             None => {
                 out.push('&');
-                rest = &rest[1..];
+                rest = after_amp;
             }
         }
     }
     out.push_str(rest);
     out
+}
+
+fn decode_entity(ent: &str) -> Option<char> {
+    match ent {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" | "#39" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => {
+            let num = ent.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
 }
 
 /// Collapses runs of spaces within lines and of blank lines between paragraphs.
@@ -178,6 +199,20 @@ mod tests {
             t,
             "# Returns\n\nReturn items within 30 days & keep the receipt.\n\n- Shoes\n- Bags"
         );
+    }
+
+    #[test]
+    fn multibyte_text_after_an_ampersand_does_not_panic() {
+        // Found in review: the entity scanner sliced 12 bytes into "ééé…" (2 bytes each).
+        assert_eq!(html_to_text("<p>&éééééé</p>"), "&éééééé");
+        assert_eq!(
+            html_to_text("a &#x1F600; b &#233; &bogus; &"),
+            "a 😀 b é &bogus; &"
+        );
+        assert_eq!(html_to_text("<SCRIPT>x</ScRiPt >after"), "after");
+        assert_eq!(html_to_text("<p>unclosed <b"), "unclosed");
+        assert_eq!(html_to_text("é<script>never closed"), "é");
+        assert_eq!(html_to_text("&#xFFFFFFFFFF; &#-1;"), "&#xFFFFFFFFFF; &#-1;");
     }
 
     #[test]

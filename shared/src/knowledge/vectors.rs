@@ -45,6 +45,14 @@ impl Index {
         self.ids.is_empty()
     }
 
+    /// Memory held by the index's vectors (what the isolate's cache budgets).
+    pub fn bytes(&self) -> usize {
+        self.ids.len() * std::mem::size_of::<i64>()
+            + self.codes.len() * std::mem::size_of::<u64>()
+            + self.q.len()
+            + self.scales.len() * std::mem::size_of::<f32>()
+    }
+
     /// Adds a stored vector (as produced by [`quantise`]); malformed blobs are skipped.
     pub fn push(&mut self, id: i64, blob: &[u8]) {
         if blob.len() != DIM + 4 {

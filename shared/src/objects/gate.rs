@@ -254,12 +254,13 @@ pub async fn call_check(
 
 /// Tells a tenant's gate that its version moved (after a change to credentials, users, tier or
 /// origins), so cached credentials everywhere are re-read on their next use.
+/// Returns the newest version the gate knows (observing 0 only reads it).
 pub async fn call_observe(
     p: &crate::platform::Platform,
     tenant_id: &str,
     version: i64,
-) -> ApiResult<()> {
-    call(
+) -> ApiResult<i64> {
+    let resp = call(
         p,
         tenant_id,
         Method::Post,
@@ -267,7 +268,9 @@ pub async fn call_observe(
         Some(&ObserveRequest { version }),
     )
     .await?;
-    Ok(())
+    resp.json_body::<serde_json::Value>()
+        .and_then(|v| v["version"].as_i64())
+        .ok_or_else(|| ApiError::internal("gate returned an unreadable answer"))
 }
 
 /// The tenant's daily request counts.

@@ -7,7 +7,9 @@ pub mod gate;
 pub mod in_process;
 pub mod inbox;
 
+use crate::auth::live::{self, Grant, Verdict};
 use crate::conversations::engine::{self, ObjectEnv};
+use crate::conversations::protocol::{ClientFrame, ServerFrame};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Request, Response};
 use crate::ports::{Clock, LiveHub, ObjectClass, ObjectRef, Objects, Random, SqlDatabase};
@@ -17,6 +19,9 @@ use serde_json::Value;
 pub const NAME_HEADER: &str = "x-prism-object";
 /// The header carrying the authenticated participant of a live connection (set by the edge).
 pub const PARTICIPANT_HEADER: &str = "x-prism-participant";
+/// The header carrying what admitted a live connection ([`Grant`], set by the edge), so the
+/// object can re-check it while the socket stays open.
+pub const GRANT_HEADER: &str = "x-prism-grant";
 
 /// What an object runs against, supplied by the runtime hosting it.
 pub struct ObjectContext<'a> {
@@ -88,7 +93,14 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
         ObjectClass::Gate => {
             gate::handle(&cx.target.name, cx.store, cx.clock, cx.schema_ready, req).await
         }
-        ObjectClass::Inbox => inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await,
+        ObjectClass::Inbox => {
+            // Routing must never pick an agent whose access ended: check every socket against
+            // the tenant's current version first (one gate call when nothing changed).
+            if req.path == "/route" {
+                recheck_sockets(cx, true).await;
+            }
+            inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await
+        }
         ObjectClass::Conversation if req.path == AI_ANSWER_PATH => {
             let reply_to = req
                 .query_param("reply_to")
@@ -125,54 +137,243 @@ pub async fn flush(cx: &ObjectContext<'_>) -> RetryAfter {
     retry
 }
 
-/// Admits a live connection to an object; returns the socket attachment to store.
+/// Admits a live connection to an object; returns the socket attachment to store (with the
+/// grant that admitted it, re-checked while the socket is open).
 pub async fn connect(
     cx: &ObjectContext<'_>,
     participant_header: Option<&str>,
+    grant_header: Option<&str>,
     extra: Value,
 ) -> ApiResult<Value> {
     let participant = participant_header
         .and_then(|h| serde_json::from_str(h).ok())
         .ok_or_else(|| ApiError::unauthorized("no participant"))?;
-    match cx.target.class {
-        ObjectClass::Conversation => engine::connect(&cx.conversation(), &participant).await,
+    let grant: Grant = grant_header
+        .and_then(|h| serde_json::from_str(h).ok())
+        .ok_or_else(|| ApiError::unauthorized("no grant"))?;
+    let mut attachment = match cx.target.class {
+        ObjectClass::Conversation => engine::connect(&cx.conversation(), &participant).await?,
         ObjectClass::Inbox => {
             inbox::ensure_schema(cx.store).await?;
-            Ok(serde_json::json!({ "p": participant, "skills": extra["skills"] }))
+            serde_json::json!({ "p": participant, "skills": extra["skills"] })
         }
-        ObjectClass::Gate => Err(ApiError::not_found("live route")),
-    }
+        ObjectClass::Gate => return Err(ApiError::not_found("live route")),
+    };
+    attachment["g"] = serde_json::to_value(&grant).unwrap_or_default();
+    Ok(attachment)
 }
 
-/// After a connection was accepted.
+/// After a connection was accepted: greet it, and wake up when its grant is due for a re-check.
 pub async fn joined(cx: &ObjectContext<'_>, conn: &str) -> RetryAfter {
     if cx.target.class == ObjectClass::Conversation {
         let _ = engine::joined(&cx.conversation(), conn).await;
     }
-    None
+    next_recheck(cx)
 }
 
 /// A text frame arrived on a connection.
 pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAfter {
-    match cx.target.class {
-        ObjectClass::Conversation => {
-            match engine::on_text(&cx.conversation(), conn, text).await {
-                Ok(Some(seq)) => {
-                    // Mirror the customer's message before the (slower) answer.
-                    let _ = flush(cx).await;
-                    answer(cx, seq).await;
-                }
-                Ok(None) => {}
-                Err(e) => cx.hub.send(
-                    conn,
-                    &crate::conversations::protocol::ServerFrame::error("internal", e.message)
-                        .to_text(),
-                ),
-            }
-            flush(cx).await
+    if cx.target.class != ObjectClass::Conversation {
+        // Inbox sockets are receive-only; a frame is still a moment to re-check them.
+        recheck_sockets(cx, false).await;
+        return None;
+    }
+    if !recheck_sockets(cx, false).await.contains(&conn.to_string()) {
+        let env = cx.conversation();
+        let outcome = async {
+            let Some((who, frame)) = engine::receive(&env, conn, text)? else {
+                return Ok(None);
+            };
+            let Some(frame) = admit_frame(cx, conn, &who, frame).await? else {
+                return Ok(None);
+            };
+            engine::on_frame(&env, conn, &who, frame).await
         }
-        // Inbox sockets are receive-only.
+        .await;
+        match outcome {
+            Ok(Some(seq)) => {
+                // Mirror the customer's message before the (slower) answer.
+                let _ = flush(cx).await;
+                answer(cx, seq).await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log_error(cx, "live frame failed", &e);
+                cx.hub.send(
+                    conn,
+                    &ServerFrame::error("internal", "the frame could not be processed; retry")
+                        .to_text(),
+                );
+            }
+        }
+    }
+    flush(cx).await
+}
+
+/// What a frame needs beyond flood control before it acts: a customer's message is charged
+/// like the HTTP request it replaces (it can trigger an AI answer), and an agent's
+/// `/shortcut` is expanded as it is over HTTP. `None`: refused (the sender was told).
+async fn admit_frame(
+    cx: &ObjectContext<'_>,
+    conn: &str,
+    who: &crate::conversations::Participant,
+    frame: ClientFrame,
+) -> ApiResult<Option<ClientFrame>> {
+    let ClientFrame::Message {
+        client_msg_id,
+        text,
+    } = frame
+    else {
+        return Ok(Some(frame));
+    };
+    let Some(p) = cx.platform else {
+        return Ok(Some(ClientFrame::Message {
+            client_msg_id,
+            text,
+        }));
+    };
+    match who {
+        crate::conversations::Participant::Customer { .. } => {
+            if let Some(grant) = grant_of(cx, conn) {
+                let mut check = live::charge_message(p, &grant).await?;
+                if check.stale {
+                    // The tenant changed since the grant was checked: re-check, then charge.
+                    if recheck_sockets(cx, true).await.contains(&conn.to_string()) {
+                        return Ok(None);
+                    }
+                    if let Some(fresh) = grant_of(cx, conn) {
+                        check = live::charge_message(p, &fresh).await?;
+                    }
+                }
+                if !check.allowed {
+                    cx.hub.send(
+                        conn,
+                        &ServerFrame::error(
+                            "rate_limited",
+                            format!(
+                                "rate limit exceeded; retry in {} ms",
+                                check.retry_after_ms.max(1)
+                            ),
+                        )
+                        .to_text(),
+                    );
+                    return Ok(None);
+                }
+            }
+            Ok(Some(ClientFrame::Message {
+                client_msg_id,
+                text,
+            }))
+        }
+        crate::conversations::Participant::Agent { .. } => {
+            let tenant_id = cx.target.name.split(':').next().unwrap_or("");
+            let text = crate::conversations::canned::expand(p.db()?, tenant_id, &text).await?;
+            Ok(Some(ClientFrame::Message {
+                client_msg_id,
+                text,
+            }))
+        }
+        _ => Ok(Some(ClientFrame::Message {
+            client_msg_id,
+            text,
+        })),
+    }
+}
+
+fn grant_of(cx: &ObjectContext<'_>, conn: &str) -> Option<Grant> {
+    cx.hub
+        .connection(conn)
+        .and_then(|c| serde_json::from_value(c.attachment.get("g")?.clone()).ok())
+}
+
+/// Re-checks the grants of this object's sockets that are due (all of them when `force`),
+/// closing those whose access ended. Returns the connections it closed.
+pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String> {
+    let Some(p) = cx.platform else {
+        return Vec::new();
+    };
+    let now = cx.clock.now_ms();
+    let interval = live::recheck_ms(p);
+    let due: Vec<(String, Value, Grant)> = cx
+        .hub
+        .connections()
+        .into_iter()
+        .filter_map(|c| {
+            let g: Grant = serde_json::from_value(c.attachment.get("g")?.clone()).ok()?;
+            (force || g.due_at(interval) <= now).then_some((c.id, c.attachment, g))
+        })
+        .collect();
+    let Some(tenant_id) = due.first().map(|(_, _, g)| g.tenant_id.clone()) else {
+        return Vec::new();
+    };
+    let current = match live::current_version(p, &tenant_id).await {
+        Ok(v) => v,
+        Err(e) => {
+            // Unknown: try again on the next event rather than closing anyone.
+            log_error(cx, "socket re-check failed", &e);
+            return Vec::new();
+        }
+    };
+    let mut closed = Vec::new();
+    for (id, mut attachment, grant) in due {
+        match live::recheck(p, &grant, current, now).await {
+            Ok(Verdict::Valid(g)) => {
+                attachment["g"] = serde_json::to_value(&g).unwrap_or_default();
+                cx.hub.set_attachment(&id, &attachment);
+            }
+            Ok(Verdict::Close(code, reason)) => {
+                cx.hub.close(&id, code, reason);
+                if cx.target.class == ObjectClass::Conversation {
+                    let _ = engine::on_close(&cx.conversation(), &id, &attachment).await;
+                }
+                closed.push(id);
+            }
+            Err(e) => log_error(cx, "socket re-check failed", &e),
+        }
+    }
+    closed
+}
+
+/// How long until the earliest socket grant is due (the alarm that re-checks idle sockets).
+pub fn next_recheck(cx: &ObjectContext<'_>) -> RetryAfter {
+    let p = cx.platform?;
+    let interval = live::recheck_ms(p);
+    let now = cx.clock.now_ms();
+    cx.hub
+        .connections()
+        .iter()
+        .filter_map(|c| serde_json::from_value::<Grant>(c.attachment.get("g")?.clone()).ok())
+        .map(|g| (g.due_at(interval) - now).max(0))
+        .min()
+}
+
+/// The object's alarm: retry the mirror outbox, re-check idle sockets, and say when to wake
+/// next.
+pub async fn alarm(cx: &ObjectContext<'_>) -> RetryAfter {
+    let retry = match cx.target.class {
+        ObjectClass::Conversation => flush(cx).await,
         _ => None,
+    };
+    recheck_sockets(cx, false).await;
+    earliest(retry, next_recheck(cx))
+}
+
+/// Whether a `Sec-WebSocket-Protocol` offer list contains `ours` (the only one we may answer).
+pub fn offers_subprotocol(offered: Option<&str>, ours: &str) -> bool {
+    offered.is_some_and(|o| o.split(',').any(|p| p.trim() == ours))
+}
+
+fn earliest(a: RetryAfter, b: RetryAfter) -> RetryAfter {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn log_error(cx: &ObjectContext<'_>, msg: &str, e: &ApiError) {
+    if let Some(p) = cx.platform {
+        let line = serde_json::json!({"level": "error", "msg": msg, "object": cx.target.name, "error": e.message});
+        p.log.log(&line.to_string());
     }
 }
 
@@ -181,6 +382,9 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
 async fn answer(cx: &ObjectContext<'_>, reply_to: i64) {
     let Some(p) = cx.platform else { return };
     let env = cx.conversation();
+    if !env.exists().await.unwrap_or(false) {
+        return;
+    }
     if let Err(e) = crate::ai::answer::answer(&env, p, reply_to).await {
         let line = serde_json::json!({"level": "error", "msg": "ai answer failed", "object": cx.target.name, "error": e.message});
         p.log.log(&line.to_string());

@@ -42,6 +42,22 @@ pub struct LimitOverrides {
     /// Burst limit per visitor IP on public widget routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<LimitSpec>,
+    /// Tenant-wide quota of anonymous traffic (widget visitors and customers), kept apart from
+    /// `tenant` so visitors cannot exhaust the agents' and API's budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<LimitSpec>,
+    /// Conversations one visitor address may start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_starts: Option<LimitSpec>,
+    /// Knowledge-base documents (see `tenancy::quotas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kb_documents: Option<i64>,
+    /// Knowledge-base chunks, at most `tenancy::quotas::MAX_KB_CHUNKS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kb_chunks: Option<i64>,
+    /// AI answers from paid providers per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_answers_per_day: Option<i64>,
 }
 
 impl LimitOverrides {
@@ -50,6 +66,8 @@ impl LimitOverrides {
             ("tenant", self.tenant),
             ("credential", self.credential),
             ("visitor", self.visitor),
+            ("anonymous", self.anonymous),
+            ("conversation_starts", self.conversation_starts),
         ] {
             if let Some(s) = spec {
                 if s.count == 0 || s.count > 10_000_000 {
@@ -66,6 +84,22 @@ impl LimitOverrides {
                 }
             }
         }
+        for (name, v, max) in [
+            ("kb_documents", self.kb_documents, 1_000_000),
+            (
+                "kb_chunks",
+                self.kb_chunks,
+                crate::tenancy::quotas::MAX_KB_CHUNKS,
+            ),
+            ("ai_answers_per_day", self.ai_answers_per_day, 10_000_000),
+        ] {
+            if v.is_some_and(|v| !(0..=max).contains(&v)) {
+                return Err(ApiError::validation(
+                    format!("limits.{name}"),
+                    format!("must be 0-{max}"),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -73,16 +107,22 @@ impl LimitOverrides {
 /// The limits in force for one tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimits {
+    /// Authenticated requests (secret keys, agents), tenant-wide.
     pub tenant: Limit,
     pub credential: Limit,
     pub visitor: Limit,
+    /// Anonymous requests (widget visitors, customers' conversation tokens), tenant-wide.
+    pub anonymous: Limit,
+    /// Conversations started per visitor address.
+    pub conversation_starts: Limit,
 }
 
 const HOUR: i64 = 3_600_000;
 
 impl RateLimits {
     /// Defaults by tier: Free 100 requests/hour, Pro 1,000/hour, Enterprise 10,000/hour unless
-    /// its contract sets another, plus short burst limits per credential and per visitor.
+    /// its contract sets another — once for authenticated and once for anonymous traffic — plus
+    /// short burst limits per credential and per visitor, and conversation starts per visitor.
     pub fn for_tier(tier: Tier, overrides: Option<&LimitOverrides>) -> RateLimits {
         let base = match tier {
             Tier::Free => RateLimits {
@@ -98,6 +138,14 @@ impl RateLimits {
                     count: 30,
                     period_ms: 60_000,
                 },
+                anonymous: Limit {
+                    count: 100,
+                    period_ms: HOUR,
+                },
+                conversation_starts: Limit {
+                    count: 10,
+                    period_ms: HOUR,
+                },
             },
             Tier::Pro => RateLimits {
                 tenant: Limit {
@@ -111,6 +159,14 @@ impl RateLimits {
                 visitor: Limit {
                     count: 60,
                     period_ms: 60_000,
+                },
+                anonymous: Limit {
+                    count: 1_000,
+                    period_ms: HOUR,
+                },
+                conversation_starts: Limit {
+                    count: 30,
+                    period_ms: HOUR,
                 },
             },
             Tier::Enterprise => RateLimits {
@@ -126,6 +182,14 @@ impl RateLimits {
                     count: 120,
                     period_ms: 60_000,
                 },
+                anonymous: Limit {
+                    count: 10_000,
+                    period_ms: HOUR,
+                },
+                conversation_starts: Limit {
+                    count: 60,
+                    period_ms: HOUR,
+                },
             },
         };
         let Some(o) = overrides else { return base };
@@ -133,6 +197,11 @@ impl RateLimits {
             tenant: o.tenant.map(Into::into).unwrap_or(base.tenant),
             credential: o.credential.map(Into::into).unwrap_or(base.credential),
             visitor: o.visitor.map(Into::into).unwrap_or(base.visitor),
+            anonymous: o.anonymous.map(Into::into).unwrap_or(base.anonymous),
+            conversation_starts: o
+                .conversation_starts
+                .map(Into::into)
+                .unwrap_or(base.conversation_starts),
         }
     }
 }

@@ -50,6 +50,14 @@ pub async fn issue(cx: &Ctx, req: Request) -> ApiResult<Response> {
     if user.status != UserStatus::Active {
         return Err(ApiError::forbidden("this user is deactivated"));
     }
+    // A key may only mint tokens for users whose role it holds itself: `auth:token` alone
+    // cannot become an owner's JWT.
+    if cx.principal()?.role_ceiling().is_none_or(|c| user.role > c) {
+        return Err(ApiError::forbidden(format!(
+            "this credential cannot issue tokens for the {} role",
+            user.role.as_str()
+        )));
+    }
     let keys = JwtKeys::from_config(cx.platform.config.get("jwt_signing_keys"))?;
     let token = keys.issue(&user.id, tenant_id, user.role, cx.now())?;
     audit::record(

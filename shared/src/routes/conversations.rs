@@ -3,6 +3,8 @@
 
 use crate::audit;
 use crate::auth::jwt::JwtKeys;
+use crate::auth::live::Grant;
+use crate::auth::Permission;
 use crate::auth::{identity, Actor};
 use crate::conversations::client::{self, Conversation};
 use crate::conversations::engine::{History, InitRequest, PostRequest, Posted, UpdateRequest};
@@ -14,7 +16,8 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Body, Request, Response};
 use crate::ids::{looks_like, new_id};
 use crate::input::{self, check};
-use crate::objects::PARTICIPANT_HEADER;
+use crate::objects::gate::{self, BucketSpec, CheckRequest};
+use crate::objects::{GRANT_HEADER, PARTICIPANT_HEADER};
 use crate::pagination::PageRequest;
 use crate::router::{Ctx, Outcome, Upgrade};
 use crate::users::store as users;
@@ -135,6 +138,7 @@ pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
         body.visitor_id.as_deref(),
     )
     .await?;
+    charge_start(cx, &req).await?;
     let p = &cx.platform;
     let now = cx.now();
     let customer = customers::find_or_create(
@@ -184,6 +188,43 @@ pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
     ))
 }
 
+/// Anonymous visitors may start only so many conversations per address: each one comes with
+/// its own customer budget, so unlimited starts would multiply what one address may send.
+async fn charge_start(cx: &Ctx, req: &Request) -> ApiResult<()> {
+    let principal = cx.principal()?;
+    if !principal.is_public_key() {
+        return Ok(());
+    }
+    let limit = principal.tenant.rate_limits().conversation_starts;
+    let ip = crate::auth::gateway::client_ip(&cx.platform, req);
+    let mut check = CheckRequest {
+        version: principal.tenant.version,
+        day: crate::time::utc_day(cx.now()),
+        buckets: vec![BucketSpec {
+            name: format!("start:{ip}"),
+            count: limit.count,
+            period_ms: limit.period_ms,
+        }],
+    };
+    let mut result = gate::call_check(&cx.platform, principal.tenant_id(), &check).await?;
+    if result.stale {
+        // The limits are the tenant's current ones either way; charge at the newest version.
+        check.version = result.version;
+        result = gate::call_check(&cx.platform, principal.tenant_id(), &check).await?;
+    }
+    if result.allowed {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::RateLimited,
+        "too many conversations started from this address; retry later",
+    )
+    .with_header(
+        "retry-after",
+        ((result.retry_after_ms + 999) / 1000).max(1).to_string(),
+    ))
+}
+
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRefresh {
@@ -206,7 +247,7 @@ pub struct TokenIssued {
 pub async fn refresh_token(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: TokenRefresh = input::json(&req)?;
     let tenant_id = cx.tenant_id()?.to_string();
-    let conversation_id = req.param("conversation_id");
+    let conversation_id = conversation_id(&req)?;
     let meta = Conversation::new(&cx.platform, &tenant_id, conversation_id)
         .meta()
         .await?;
@@ -246,10 +287,21 @@ pub async fn refresh_token(cx: &Ctx, req: Request) -> ApiResult<Response> {
     ))
 }
 
+/// The route's conversation id, if it is one the platform could have issued: anything else is
+/// refused before a live object is ever addressed.
+fn conversation_id(req: &Request) -> ApiResult<&str> {
+    let id = req.param("conversation_id");
+    if looks_like(id, "cnv") {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found("conversation"))
+    }
+}
+
 /// The conversation a route is about, after checking a customer only reaches their own.
 fn conversation<'a>(cx: &'a Ctx, req: &Request) -> ApiResult<Conversation<'a>> {
     let principal = cx.principal()?;
-    let id = req.param("conversation_id");
+    let id = conversation_id(req)?;
     if let Actor::Customer {
         conversation_id, ..
     } = &principal.actor
@@ -279,14 +331,24 @@ pub async fn live(cx: &Ctx, req: Request) -> ApiResult<Outcome> {
         )
         .with_header("upgrade", "websocket"));
     }
-    let participant = cx.principal()?.participant();
+    let principal = cx.principal()?;
+    let ip = principal
+        .is_customer()
+        .then(|| crate::auth::gateway::client_ip(&cx.platform, &req));
+    let grant = Grant::new(principal, Permission::ConversationsWrite, ip, cx.now());
     Ok(Outcome::Upgrade(Upgrade {
         target: conv.target().clone(),
         path: "/live".into(),
-        headers: vec![(
-            PARTICIPANT_HEADER.into(),
-            serde_json::to_string(&participant).unwrap_or_default(),
-        )],
+        headers: vec![
+            (
+                PARTICIPANT_HEADER.into(),
+                serde_json::to_string(&principal.participant()).unwrap_or_default(),
+            ),
+            (
+                GRANT_HEADER.into(),
+                serde_json::to_string(&grant).unwrap_or_default(),
+            ),
+        ],
     }))
 }
 

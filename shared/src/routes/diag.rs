@@ -13,7 +13,7 @@ use serde_json::json;
 const MAX_KEY: usize = 128;
 const MAX_VALUE: usize = 16 * 1024;
 
-fn enabled(cx: &Ctx) -> ApiResult<()> {
+pub(crate) fn enabled(cx: &Ctx) -> ApiResult<()> {
     if cx.platform.config.flag("diagnostics") {
         Ok(())
     } else {

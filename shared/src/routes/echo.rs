@@ -7,8 +7,10 @@ const MAX_ROOM_LEN: usize = 64;
 
 /// Upgrades to a WebSocket in the echo room's live object, where every frame is broadcast to
 /// every member. A diagnostic of the live path (objects, hibernation, fan-out) that needs no
-/// credentials; it stores nothing.
+/// credentials; it stores nothing, and answers 404 unless diagnostics are on.
 pub async fn connect(cx: &Ctx, req: Request) -> ApiResult<Outcome> {
+    // Unauthenticated and unmetered: only where diagnostics are on (local dev, tests).
+    super::diag::enabled(cx)?;
     let room = req.param("room");
     if room.len() > MAX_ROOM_LEN
         || !room

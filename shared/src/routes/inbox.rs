@@ -1,11 +1,13 @@
 //! The agents' live inbox feed: a WebSocket per console (presence for routing), the same events
 //! over SSE, and who is online.
 
+use crate::auth::live::Grant;
+use crate::auth::Permission;
 use crate::conversations::client;
 use crate::conversations::sse;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Body, Request, Response};
-use crate::objects::PARTICIPANT_HEADER;
+use crate::objects::{GRANT_HEADER, PARTICIPANT_HEADER};
 use crate::router::{Ctx, Outcome, Upgrade};
 use crate::users::store as users;
 use serde_json::json;
@@ -33,6 +35,7 @@ pub async fn live(cx: &Ctx, req: Request) -> ApiResult<Outcome> {
         .user_id()
         .ok_or_else(|| ApiError::forbidden("the live inbox is for agents (use an agent token)"))?;
     let user = users::get(cx.platform.db()?, principal.tenant_id(), user_id).await?;
+    let grant = Grant::new(principal, Permission::ConversationsRead, None, cx.now());
     Ok(Outcome::Upgrade(Upgrade {
         target: client::inbox_ref(principal.tenant_id()),
         path: "/live".into(),
@@ -40,6 +43,10 @@ pub async fn live(cx: &Ctx, req: Request) -> ApiResult<Outcome> {
             (
                 PARTICIPANT_HEADER.into(),
                 serde_json::to_string(&principal.participant()).unwrap_or_default(),
+            ),
+            (
+                GRANT_HEADER.into(),
+                serde_json::to_string(&grant).unwrap_or_default(),
             ),
             (
                 SKILLS_HEADER.into(),

@@ -56,6 +56,13 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
             ));
         }
     }
+    // No key may be made stronger than the credential making it.
+    if !cx.principal()?.holds_scopes(&body.scopes) {
+        return Err(ApiError::forbidden(
+            "a new key's scopes must be within the calling credential's own",
+        )
+        .with_field("scopes"));
+    }
     let p = &cx.platform;
     let tenant_id = cx.tenant_id()?;
     let (key, secret) = api_keys::generate(
@@ -89,6 +96,11 @@ pub async fn revoke(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let p = &cx.platform;
     let db = p.db()?;
     let before = api_keys::get(db, tenant_id, req.param("key_id")).await?;
+    if !cx.principal()?.holds_scopes(&before.scopes) {
+        return Err(ApiError::forbidden(
+            "this credential cannot revoke a key with more authority than its own",
+        ));
+    }
     api_keys::revoke(db, tenant_id, &before.id, cx.now()).await?;
     credentials::forget(p, &credentials::key_cache_key(&before.prefix)).await;
     credentials::tenant_changed(p, tenant_id).await?;

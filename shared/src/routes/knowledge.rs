@@ -10,6 +10,7 @@ use crate::input::{self, check};
 use crate::knowledge::{ingest, search, store};
 use crate::pagination::PageRequest;
 use crate::router::Ctx;
+use crate::tenancy::quotas::{self, Quotas};
 use crate::tenancy::store as tenants;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,15 @@ async fn save(cx: &Ctx, id: &str, body: &DocumentInput, created: bool) -> ApiRes
     let format = body.validate()?;
     let tenant_id = cx.tenant_id()?.to_string();
     let p = &cx.platform;
+    // Refused before anything is stored: the index would outgrow the plan.
+    let tenant = tenants::get_required(p.db()?, &tenant_id).await?;
+    let quota = Quotas::for_tier(tenant.tier, tenant.limits.as_ref()).kb_chunks;
+    let body_text = ingest::plain_text(format, &body.content);
+    let chunks =
+        crate::knowledge::chunk::chunk(&format!("# {}\n\n{}", body.title, body_text)).len() as i64;
+    if store::chunk_total(p.db()?, &tenant_id, Some(id)).await? + chunks > quota {
+        return Err(quotas::exceeded("knowledge-base chunks", quota));
+    }
     store::upsert(
         p.db()?,
         &store::NewDocument {
@@ -111,6 +121,13 @@ async fn save(cx: &Ctx, id: &str, body: &DocumentInput, created: bool) -> ApiRes
 
 pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: DocumentInput = input::json(&req)?;
+    body.validate()?;
+    let db = cx.platform.db()?;
+    let tenant = tenants::get_required(db, cx.tenant_id()?).await?;
+    let quota = Quotas::for_tier(tenant.tier, tenant.limits.as_ref()).kb_documents;
+    if store::document_count(db, &tenant.id).await? >= quota {
+        return Err(quotas::exceeded("knowledge-base documents", quota));
+    }
     let id = new_id(&*cx.platform.random, "doc");
     save(cx, &id, &body, true).await
 }

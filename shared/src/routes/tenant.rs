@@ -2,6 +2,7 @@
 
 use crate::audit;
 use crate::auth::credentials;
+use crate::egress;
 use crate::error::ApiResult;
 use crate::http::{Request, Response};
 use crate::input;
@@ -59,6 +60,14 @@ pub async fn get_config(cx: &Ctx, _req: Request) -> ApiResult<Response> {
 pub async fn put_config(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: VersionedConfig = input::json(&req)?;
     body.config.validate()?;
+    for (i, provider) in body.config.ai.providers.iter().enumerate() {
+        if let Some(u) = &provider.base_url {
+            egress::guard(&cx.platform, &format!("ai.providers[{i}].base_url"), u)?;
+        }
+    }
+    if let Some(u) = &body.config.channels.public_base_url {
+        egress::guard(&cx.platform, "channels.public_base_url", u)?;
+    }
     let tenant_id = cx.tenant_id()?;
     let db = cx.platform.db()?;
     let (before, _) = tenants::config(db, tenant_id).await?;

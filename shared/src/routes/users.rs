@@ -1,7 +1,7 @@
 //! The tenant's users (agents, admins) and invitations.
 
 use crate::audit;
-use crate::auth::{credentials, Actor};
+use crate::auth::credentials;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Request, Response};
 use crate::input::{self, check};
@@ -28,13 +28,16 @@ pub async fn get(cx: &Ctx, req: Request) -> ApiResult<Response> {
     ))
 }
 
-/// The role of the caller, for rules about who may grant what (secret keys act as owners).
-fn caller_role(cx: &Ctx) -> ApiResult<Role> {
-    Ok(match &cx.principal()?.actor {
-        Actor::User { role, .. } => *role,
-        Actor::Key { .. } => Role::Owner,
-        Actor::Customer { .. } => Role::Viewer,
-    })
+/// Refuses to grant, change or invite a role above what the caller itself holds (a scoped key
+/// or an admin can never make or touch an owner).
+fn within_ceiling(cx: &Ctx, role: Role, what: &str) -> ApiResult<()> {
+    match cx.principal()?.role_ceiling() {
+        Some(ceiling) if role <= ceiling => Ok(()),
+        _ => Err(ApiError::forbidden(format!(
+            "this credential cannot {what} a user with the {} role",
+            role.as_str()
+        ))),
+    }
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -56,12 +59,9 @@ pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = cx.tenant_id()?;
     let db = cx.platform.db()?;
     let before = users::get(db, tenant_id, req.param("user_id")).await?;
-    let caller = caller_role(cx)?;
-    // Only owners touch owners or make new ones.
-    if (before.role == Role::Owner || body.role == Some(Role::Owner)) && caller != Role::Owner {
-        return Err(ApiError::forbidden(
-            "only an owner can change an owner or grant ownership",
-        ));
+    within_ceiling(cx, before.role, "change")?;
+    if let Some(r) = body.role {
+        within_ceiling(cx, r, "grant")?;
     }
     let mut u = before.clone();
     if let Some(n) = body.name {
@@ -124,9 +124,7 @@ pub async fn invite(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: Invite = input::json(&req)?;
     check::email("email", &body.email)?;
     check::text("name", &body.name, 1, 100)?;
-    if body.role == Role::Owner && caller_role(cx)? != Role::Owner {
-        return Err(ApiError::forbidden("only an owner can invite an owner"));
-    }
+    within_ceiling(cx, body.role, "invite")?;
     let tenant_id = cx.tenant_id()?;
     let p = &cx.platform;
     let (_, actor) = cx.principal()?.actor_ref();

@@ -5,7 +5,7 @@
 
 use crate::ai::config::tenant_secret;
 use crate::channels::config::{self as channel_config, public_base};
-use crate::channels::events::{self, Admission};
+use crate::channels::events::{self, Admission, Scope};
 use crate::channels::inbound::{self, Inbound};
 use crate::channels::signatures::{self, Verdict};
 use crate::channels::{outbound, resend, stripe, twilio, vapi};
@@ -57,10 +57,12 @@ async fn tenant(cx: &Ctx, tenant_id: &str) -> ApiResult<(TenantConfig, String)> 
     Ok((cfg, t.name))
 }
 
-/// Runs `work` once per event id; its error marks the event failed (processed again on retry).
+/// Runs `work` once per event id within `scope`; its error marks the event failed (processed
+/// again on retry).
 async fn once<F>(
     cx: &Ctx,
     provider: &str,
+    scope: Scope<'_>,
     event_id: &str,
     tenant_id: Option<&str>,
     body: &[u8],
@@ -71,7 +73,16 @@ where
 {
     let db = cx.platform.db()?;
     let id: String = event_id.chars().take(200).collect();
-    if events::admit(db, provider, &id, tenant_id, &ledger_body(body), cx.now()).await?
+    if events::admit(
+        db,
+        provider,
+        scope,
+        &id,
+        tenant_id,
+        &ledger_body(body),
+        cx.now(),
+    )
+    .await?
         == Admission::Duplicate
     {
         return Ok(false);
@@ -80,6 +91,7 @@ where
     events::finish(
         db,
         provider,
+        scope,
         &id,
         result.as_ref().err().map(|e| e.message.as_str()),
         cx.now(),
@@ -134,11 +146,12 @@ pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
             once(
                 cx,
                 "twilio",
+                Scope::Tenant(&tenant_id),
                 &format!("{sid}:{status}"),
                 Some(&tenant_id),
                 &req.body,
                 async {
-                    outbound::provider_status(db, &sid, s, error.as_deref(), cx.now())
+                    outbound::provider_status(db, &tenant_id, &sid, s, error.as_deref(), cx.now())
                         .await
                         .map(|_| ())
                 },
@@ -153,41 +166,49 @@ pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let keyword = twilio::keyword(&body_text);
     let attachments = twilio::attachments(&params);
     let p = cx.platform.clone();
-    once(cx, "twilio", &sid, Some(&tenant_id), &req.body, async {
-        match keyword {
-            Some(twilio::Keyword::Stop) => {
-                twilio::set_optout(db, &tenant_id, channel, address, true, cx.now()).await?
+    once(
+        cx,
+        "twilio",
+        Scope::Tenant(&tenant_id),
+        &sid,
+        Some(&tenant_id),
+        &req.body,
+        async {
+            match keyword {
+                Some(twilio::Keyword::Stop) => {
+                    twilio::set_optout(db, &tenant_id, channel, address, true, cx.now()).await?
+                }
+                Some(twilio::Keyword::Start) => {
+                    twilio::set_optout(db, &tenant_id, channel, address, false, cx.now()).await?
+                }
+                _ => {}
             }
-            Some(twilio::Keyword::Start) => {
-                twilio::set_optout(db, &tenant_id, channel, address, false, cx.now()).await?
-            }
-            _ => {}
-        }
-        let meta = (!attachments.is_empty()).then(|| json!({ "attachments": attachments }));
-        let name = get("ProfileName");
-        inbound::receive(
-            &p,
-            Inbound {
-                tenant_id: &tenant_id,
-                channel,
-                kind: channel_kind(channel),
-                address,
-                name: name.as_deref(),
-                email: None,
-                phone: Some(address),
-                subject: None,
-                message_id: &sid,
-                text: &body_text,
-                meta,
-                conversation_id: None,
-                thread_message_id: None,
-                // Carrier keywords are recorded, not answered (the carrier sends its own reply).
-                answer: keyword.is_none(),
-            },
-        )
-        .await
-        .map(|_| ())
-    })
+            let meta = (!attachments.is_empty()).then(|| json!({ "attachments": attachments }));
+            let name = get("ProfileName");
+            inbound::receive(
+                &p,
+                Inbound {
+                    tenant_id: &tenant_id,
+                    channel,
+                    kind: channel_kind(channel),
+                    address,
+                    name: name.as_deref(),
+                    email: None,
+                    phone: Some(address),
+                    subject: None,
+                    message_id: &sid,
+                    text: &body_text,
+                    meta,
+                    conversation_id: None,
+                    thread_message_id: None,
+                    // Carrier keywords are recorded, not answered (the carrier sends its own reply).
+                    answer: keyword.is_none(),
+                },
+            )
+            .await
+            .map(|_| ())
+        },
+    )
     .await?;
     Ok(twiml())
 }
@@ -230,20 +251,29 @@ pub async fn resend(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let kind = event["type"].as_str().unwrap_or("").to_string();
     let data = event["data"].clone();
     let p = cx.platform.clone();
-    once(cx, "resend", &id, Some(&tenant_id), &req.body, async {
-        if kind == "email.received" {
-            return receive_email(&p, &tenant_id, &data).await;
-        }
-        if let (Some(status), Some(email_id)) =
-            (resend::event_status(&kind), data["email_id"].as_str())
-        {
-            let error = data["bounce"]["message"]
-                .as_str()
-                .or_else(|| data["failed"]["reason"].as_str());
-            outbound::provider_status(db, email_id, status, error, p.now_ms()).await?;
-        }
-        Ok(())
-    })
+    once(
+        cx,
+        "resend",
+        Scope::Tenant(&tenant_id),
+        &id,
+        Some(&tenant_id),
+        &req.body,
+        async {
+            if kind == "email.received" {
+                return receive_email(&p, &tenant_id, &data).await;
+            }
+            if let (Some(status), Some(email_id)) =
+                (resend::event_status(&kind), data["email_id"].as_str())
+            {
+                let error = data["bounce"]["message"]
+                    .as_str()
+                    .or_else(|| data["failed"]["reason"].as_str());
+                outbound::provider_status(db, &tenant_id, email_id, status, error, p.now_ms())
+                    .await?;
+            }
+            Ok(())
+        },
+    )
     .await?;
     Ok(Response::json(200, &json!({ "received": true })))
 }
@@ -376,6 +406,7 @@ pub async fn vapi(cx: &Ctx, req: Request) -> ApiResult<Response> {
             once(
                 cx,
                 "vapi",
+                Scope::Tenant(&tenant_id),
                 &event_id,
                 Some(&tenant_id),
                 &req.body,
@@ -583,7 +614,7 @@ pub async fn stripe(cx: &Ctx, req: Request) -> ApiResult<Response> {
         .to_string();
     let change = stripe::interpret(&event);
     let p = cx.platform.clone();
-    once(cx, "stripe", &id, change.as_ref().map(|c| c.tenant_id.as_str()), &req.body, async {
+    once(cx, "stripe", Scope::Platform, &id, change.as_ref().map(|c| c.tenant_id.as_str()), &req.body, async {
         if let Some(c) = &change {
             if stripe::apply(&p, c).await? {
                 let line = json!({"level": "info", "msg": "tier changed by billing", "tenant_id": c.tenant_id, "tier": c.tier.as_str(), "event": id});

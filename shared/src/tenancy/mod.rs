@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod flags;
+pub mod quotas;
 pub mod store;
 pub mod tier;
 

@@ -204,7 +204,16 @@ impl Gemini {
                     return None;
                 }
                 let payloads = match st.chunks.next().await {
-                    Some(bytes) => st.parser.push(&bytes),
+                    Some(bytes) => match st.parser.push(&bytes) {
+                        Ok(payloads) => payloads,
+                        Err(_) => {
+                            st.pending.push_back(Err(ProviderError::fatal(
+                                "the upstream sent an event larger than 1 MiB",
+                            )));
+                            st.ended = true;
+                            continue;
+                        }
+                    },
                     None => {
                         st.ended = true;
                         let rest = st.parser.finish();
@@ -258,6 +267,7 @@ impl Gemini {
 /// `gemini-embedding-001` at 768 dimensions, re-normalised (truncated outputs are not unit).
 pub struct GeminiEmbedder {
     pub http: Rc<dyn HttpClient>,
+    pub timer: Rc<dyn crate::ports::Timer>,
     pub base_url: String,
     pub api_key: String,
 }
@@ -292,9 +302,12 @@ impl Embedder for GeminiEmbedder {
             .with_header("x-goog-api-key", &self.api_key)
             .with_header("content-type", "application/json")
             .with_body(serde_json::to_vec(&json!({ "requests": requests })).unwrap_or_default());
-        let resp = self.http.send(req).await?;
+        let resp =
+            crate::egress::fetch_with(&self.http, &self.timer, req, crate::egress::Limits::API)
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::UpstreamError, format!("embedding: {e}")))?;
         let status = resp.status;
-        let body = body_text(resp.body).await;
+        let body = resp.text();
         if status >= 400 {
             return Err(ApiError::new(
                 ErrorCode::UpstreamError,

@@ -165,8 +165,7 @@ pub fn assistant_tools() -> Vec<Tool> {
     ]
 }
 
-/// The body of a response, drained with an upper bound (error bodies are small).
+/// The start of an error body (for the message); reading stops at 64 KiB.
 pub async fn body_text(body: crate::http::Body) -> String {
-    let bytes = body.into_bytes().await;
-    String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned()
+    crate::egress::read_prefix(body, 64 * 1024).await
 }

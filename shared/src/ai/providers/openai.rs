@@ -190,7 +190,16 @@ impl OpenAi {
                     return None;
                 }
                 let payloads = match s.chunks.next().await {
-                    Some(bytes) => s.parser.push(&bytes),
+                    Some(bytes) => match s.parser.push(&bytes) {
+                        Ok(payloads) => payloads,
+                        Err(_) => {
+                            s.pending.push_back(Err(ProviderError::fatal(
+                                "the upstream sent an event larger than 1 MiB",
+                            )));
+                            s.ended = true;
+                            continue;
+                        }
+                    },
                     None => {
                         let mut rest = s.parser.finish();
                         s.ended = true;
@@ -232,6 +241,7 @@ impl OpenAi {
 
 pub struct OpenAiEmbedder {
     pub http: Rc<dyn HttpClient>,
+    pub timer: Rc<dyn crate::ports::Timer>,
     pub base_url: String,
     pub api_key: String,
     pub model: String,
@@ -254,9 +264,12 @@ impl Embedder for OpenAiEmbedder {
                 )
                 .unwrap_or_default(),
             );
-        let resp = self.http.send(req).await?;
+        let resp =
+            crate::egress::fetch_with(&self.http, &self.timer, req, crate::egress::Limits::API)
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::UpstreamError, format!("embedding: {e}")))?;
         let status = resp.status;
-        let body = body_text(resp.body).await;
+        let body = resp.text();
         if status >= 400 {
             return Err(ApiError::new(
                 ErrorCode::UpstreamError,

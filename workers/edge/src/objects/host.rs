@@ -9,7 +9,9 @@ use crate::d1::D1;
 use crate::do_sql::DoSql;
 use crate::system::{CryptoRandom, JsClock};
 use prism_core::conversations::protocol::{PING, PONG};
-use prism_core::objects::{self, ObjectContext, RetryAfter, NAME_HEADER, PARTICIPANT_HEADER};
+use prism_core::objects::{
+    self, ObjectContext, RetryAfter, GRANT_HEADER, NAME_HEADER, PARTICIPANT_HEADER,
+};
 use prism_core::ports::{ObjectClass, ObjectRef};
 use prism_core::request_id::new_uuid;
 use serde_json::json;
@@ -129,8 +131,11 @@ impl Host<'_> {
         }
     }
 
-    async fn schedule(&self, retry: RetryAfter) -> Result<()> {
+    /// Sets the alarm. The object's name is stored only then (the alarm has no request to read
+    /// it from): an object that never needs an alarm writes nothing of its own.
+    async fn schedule(&self, name: &str, retry: RetryAfter) -> Result<()> {
         if let Some(ms) = retry {
+            self.remember_name(name).await?;
             self.state.storage().set_alarm(ms).await?;
         }
         Ok(())
@@ -141,7 +146,6 @@ impl Host<'_> {
         if name.is_empty() {
             return Response::error("object name missing", 400);
         }
-        self.remember_name(&name).await?;
         let upgrade = req
             .headers()
             .get("upgrade")?
@@ -153,12 +157,13 @@ impl Host<'_> {
         let (resp, retry) = self
             .with_context(&name, async |cx| objects::handle(cx, core_req).await)
             .await;
-        self.schedule(retry).await?;
+        self.schedule(&name, retry).await?;
         convert::response_to_worker(resp)
     }
 
     async fn accept(&self, name: &str, req: Request) -> Result<Response> {
         let participant = req.headers().get(PARTICIPANT_HEADER)?;
+        let grant = req.headers().get(GRANT_HEADER)?;
         let skills: serde_json::Value = req
             .headers()
             .get(SKILLS_HEADER)?
@@ -168,7 +173,13 @@ impl Host<'_> {
         let offered = req.headers().get("sec-websocket-protocol")?;
         let admitted = self
             .with_context(name, async |cx| {
-                objects::connect(cx, participant.as_deref(), json!({ "skills": skills })).await
+                objects::connect(
+                    cx,
+                    participant.as_deref(),
+                    grant.as_deref(),
+                    json!({ "skills": skills }),
+                )
+                .await
             })
             .await;
         let attachment = match admitted {
@@ -187,9 +198,10 @@ impl Host<'_> {
         let retry = self
             .with_context(name, async |cx| objects::joined(cx, &id).await)
             .await;
-        self.schedule(retry).await?;
+        self.schedule(name, retry).await?;
         let mut resp = Response::from_websocket(pair.client)?;
-        if offered.is_some() {
+        // RFC 6455 §4.2.2: answer with one of the client's offers, or with none at all.
+        if objects::offers_subprotocol(offered.as_deref(), SUBPROTOCOL) {
             resp.headers_mut()
                 .set("sec-websocket-protocol", SUBPROTOCOL)?;
         }
@@ -205,7 +217,7 @@ impl Host<'_> {
                 objects::on_text(cx, &meta.id, text).await
             })
             .await;
-        self.schedule(retry).await
+        self.schedule(&meta.object, retry).await
     }
 
     pub async fn close(&self, ws: WebSocket, code: usize, reason: String) -> Result<()> {
@@ -223,12 +235,12 @@ impl Host<'_> {
                     objects::on_close(cx, &meta.id, &meta.attachment).await
                 })
                 .await;
-            self.schedule(retry).await?;
+            self.schedule(&meta.object, retry).await?;
         }
         Ok(())
     }
 
-    /// Retries the mirror outbox.
+    /// Retries the mirror outbox and re-checks idle sockets.
     pub async fn alarm(&self) -> Result<Response> {
         if let Some(name) = self
             .state
@@ -239,9 +251,9 @@ impl Host<'_> {
             .flatten()
         {
             let retry = self
-                .with_context(&name, async |cx| objects::flush(cx).await)
+                .with_context(&name, async |cx| objects::alarm(cx).await)
                 .await;
-            self.schedule(retry).await?;
+            self.schedule(&name, retry).await?;
         }
         Response::ok("")
     }

@@ -1,0 +1,350 @@
+//! Open sockets do not outlive their credential: the conversation and inbox objects re-check
+//! each socket's grant (on frames, from their alarm, and before routing) and close it with a
+//! code that says why; customer frames are charged like the requests they replace.
+
+mod common;
+
+use common::{Api, TestTenant};
+use futures::executor::block_on;
+use prism_core::auth::live::close;
+use prism_core::http::Method;
+use prism_core::objects::{self, ObjectContext};
+use prism_core::platform::Platform;
+use prism_core::ports::{ObjectClass, ObjectRef};
+use prism_core::testing::{MemoryHub, TEST_ADMIN_SECRET};
+use serde_json::{json, Value};
+use std::rc::Rc;
+
+struct Live {
+    api: Api,
+    t: TestTenant,
+    hub: MemoryHub,
+    platform: Rc<Platform>,
+}
+
+impl Live {
+    fn new(tier: &str, limits: Option<Value>) -> Live {
+        let api = Api::new();
+        let t = api.create_tenant("live", tier, limits);
+        let platform = api.rig.platform();
+        Live {
+            api,
+            t,
+            hub: MemoryHub::default(),
+            platform,
+        }
+    }
+
+    fn version(&self) -> i64 {
+        let r = self.api.get(
+            &format!("/v1/platform/tenants/{}", self.t.id),
+            TEST_ADMIN_SECRET,
+        );
+        r.body["version"].as_i64().unwrap()
+    }
+
+    fn with<T>(&self, class: ObjectClass, name: &str, f: impl FnOnce(&ObjectContext) -> T) -> T {
+        let target = ObjectRef::new(class, name);
+        let db = &*self.api.rig.db;
+        let cx = ObjectContext {
+            target: &target,
+            store: db,
+            hub: &self.hub,
+            clock: &*self.api.rig.clock,
+            random: &*self.api.rig.random,
+            mirror: Some(db),
+            objects: None,
+            platform: Some(&self.platform),
+            flushing: None,
+            schema_ready: None,
+        };
+        f(&cx)
+    }
+
+    /// Connects socket `conn` as `participant` with a grant for `holder`.
+    fn join(
+        &self,
+        class: ObjectClass,
+        name: &str,
+        conn: &str,
+        participant: Value,
+        holder: Value,
+        expires_at: Option<i64>,
+    ) {
+        let now = self.api.rig.clock_now();
+        let grant = json!({
+            "tenant_id": self.t.id, "holder": holder,
+            "scope": if class == ObjectClass::Inbox { "conversations:read" } else { "conversations:write" },
+            "version": self.version(), "expires_at": expires_at, "checked_at": now,
+            "ip": "198.51.100.1",
+        });
+        let a = self
+            .with(class, name, |cx| {
+                block_on(objects::connect(
+                    cx,
+                    Some(&participant.to_string()),
+                    Some(&grant.to_string()),
+                    json!({"skills": []}),
+                ))
+            })
+            .unwrap();
+        self.hub.connect(conn, a);
+    }
+
+    fn closed(&self, conn: &str) -> Option<u16> {
+        self.hub
+            .closed()
+            .iter()
+            .find(|(c, _)| c == conn)
+            .map(|(_, code)| *code)
+    }
+}
+
+fn start(api: &Api, t: &TestTenant) -> (String, String, String) {
+    let r = api.call(
+        Method::Post,
+        "/v1/conversations",
+        Some(&t.secret_key),
+        Some(json!({"name": "Ann"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = &r.body["conversation"];
+    (
+        c["conversation_id"].as_str().unwrap().into(),
+        c["customer_id"].as_str().unwrap().into(),
+        r.body["token"].as_str().unwrap().into(),
+    )
+}
+
+#[test]
+fn revoked_deactivated_expired_and_suspended_sockets_are_closed_with_a_reason() {
+    let live = Live::new("pro", None);
+    let (api, t) = (&live.api, &live.t);
+    let (cid, customer_id, _) = start(api, t);
+    let name = format!("{}:{cid}", t.id);
+    let (agent_id, _) = api.user_with_role(t, "agent");
+    let key = api.key_with_scopes(t, &["conversations:write"]);
+    let prefix: String = key.split('_').take(2).collect::<Vec<_>>().join("_");
+    let conv = ObjectClass::Conversation;
+    let now = api.rig.clock_now();
+    live.join(
+        conv,
+        &name,
+        "agent",
+        json!({"kind": "agent", "id": agent_id, "name": "A"}),
+        json!({"kind": "user", "user_id": agent_id}),
+        Some(now + 900_000),
+    );
+    live.join(
+        conv,
+        &name,
+        "customer",
+        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+        json!({"kind": "customer", "customer_id": customer_id}),
+        Some(now + 3_600_000),
+    );
+    live.join(
+        conv,
+        &name,
+        "server",
+        json!({"kind": "system", "id": "k"}),
+        json!({"kind": "key", "prefix": prefix}),
+        None,
+    );
+
+    // Nothing changed: a due re-check keeps every socket open.
+    api.rig.clock.advance(61_000);
+    let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert!(live.hub.closed().is_empty(), "{:?}", live.hub.closed());
+    assert!(
+        next.is_some_and(|ms| ms <= 60_000),
+        "the alarm stays armed: {next:?}"
+    );
+
+    // The agent is deactivated and the key revoked: the next due check closes both.
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/users/{agent_id}"),
+        Some(&t.secret_key),
+        Some(json!({"status": "deactivated"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let keys = api.get("/v1/api-keys?limit=100", &t.secret_key);
+    let key_id = keys.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["prefix"] == prefix.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        api.call(
+            Method::Delete,
+            &format!("/v1/api-keys/{key_id}"),
+            Some(&t.secret_key),
+            None
+        )
+        .status,
+        200
+    );
+    // A frame from the customer before the interval passes changes nothing yet...
+    live.with(conv, &name, |cx| {
+        block_on(objects::on_text(
+            cx,
+            "customer",
+            r#"{"type":"typing","typing":true}"#,
+        ))
+    });
+    assert!(live.hub.closed().is_empty());
+    // ...after it, the frame itself triggers the re-check.
+    api.rig.clock.advance(61_000);
+    live.with(conv, &name, |cx| {
+        block_on(objects::on_text(
+            cx,
+            "customer",
+            r#"{"type":"typing","typing":false}"#,
+        ))
+    });
+    assert_eq!(live.closed("agent"), Some(close::REVOKED));
+    assert_eq!(live.closed("server"), Some(close::REVOKED));
+    assert_eq!(live.closed("customer"), None);
+
+    // The customer's token expires: closed with "expired" by the alarm, although idle.
+    api.rig.clock.advance(3_600_000);
+    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert_eq!(live.closed("customer"), Some(close::EXPIRED));
+
+    // A suspended tenant loses its sockets too.
+    live.join(
+        conv,
+        &name,
+        "customer2",
+        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+        json!({"kind": "customer", "customer_id": customer_id}),
+        Some(api.rig.clock_now() + 3_600_000),
+    );
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/platform/tenants/{}", t.id),
+        Some(TEST_ADMIN_SECRET),
+        Some(json!({"status": "suspended"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    api.rig.clock.advance(61_000);
+    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert_eq!(live.closed("customer2"), Some(close::REVOKED));
+}
+
+#[test]
+fn handoffs_are_never_routed_to_a_deactivated_agent() {
+    let live = Live::new("pro", None);
+    let (api, t) = (&live.api, &live.t);
+    let (a_id, _) = api.user_with_role(t, "agent");
+    let (b_id, _) = api.user_with_role(t, "agent");
+    let inbox = ObjectClass::Inbox;
+    let now = api.rig.clock_now();
+    for (conn, id) in [("a", &a_id), ("b", &b_id)] {
+        live.join(
+            inbox,
+            &t.id,
+            conn,
+            json!({"kind": "agent", "id": id, "name": id}),
+            json!({"kind": "user", "user_id": id}),
+            Some(now + 900_000),
+        );
+    }
+    // Deactivate the agent routing would pick first (ids sort), then route at once.
+    let first = a_id.clone().min(b_id.clone());
+    let other = if first == a_id { &b_id } else { &a_id };
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/users/{first}"),
+        Some(&t.secret_key),
+        Some(json!({"status": "deactivated"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut req = prism_core::http::Request::new(Method::Post, "https://inbox/route");
+    req.body = json!({"conversation_id": "cnv_x", "skills": []})
+        .to_string()
+        .into_bytes();
+    let (resp, _) = live.with(inbox, &t.id, |cx| block_on(objects::handle(cx, req)));
+    let routed: Value = resp.json_body().unwrap();
+    assert_eq!(routed["assignee"]["id"], other.as_str(), "{routed}");
+    assert!(live
+        .hub
+        .closed()
+        .iter()
+        .any(|(_, code)| *code == close::REVOKED));
+}
+
+#[test]
+fn customer_frames_are_charged_like_requests_and_agent_shortcuts_expand() {
+    let lots = json!({"count": 100_000, "period_secs": 60});
+    let live = Live::new(
+        "pro",
+        Some(
+            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots,
+                     "visitor": {"count": 3, "period_secs": 60}}),
+        ),
+    );
+    let (api, t) = (&live.api, &live.t);
+    let (cid, customer_id, _) = start(api, t);
+    let name = format!("{}:{cid}", t.id);
+    let conv = ObjectClass::Conversation;
+    let now = api.rig.clock_now();
+    live.join(
+        conv,
+        &name,
+        "c",
+        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+        json!({"kind": "customer", "customer_id": customer_id}),
+        Some(now + 3_600_000),
+    );
+    let mut acked = 0;
+    let mut limited = 0;
+    for i in 0..5 {
+        api.rig.clock.advance(500); // under the per-connection flood limit
+        let frame = json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hello"})
+            .to_string();
+        live.with(conv, &name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        });
+        for f in live.hub.take("c") {
+            match (f["type"].as_str(), f["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => limited += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((acked, limited), (3, 2), "3 per minute for this customer");
+
+    // An agent's /shortcut over the socket is expanded as over HTTP.
+    let r = api.call(Method::Post, "/v1/canned-responses", Some(&t.secret_key), Some(json!({"shortcut": "thanks", "title": "Thanks", "text": "Thank you for your patience!"})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (agent_id, _) = api.user_with_role(t, "agent");
+    live.join(
+        conv,
+        &name,
+        "agent",
+        json!({"kind": "agent", "id": agent_id, "name": "A"}),
+        json!({"kind": "user", "user_id": agent_id}),
+        Some(api.rig.clock_now() + 900_000),
+    );
+    let frame = json!({"type": "message", "client_msg_id": "a1", "text": "/thanks"}).to_string();
+    live.with(conv, &name, |cx| {
+        block_on(objects::on_text(cx, "agent", &frame))
+    });
+    let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
+    let last = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["author"]["type"] == "agent")
+        .unwrap()
+        .clone();
+    assert_eq!(last["text"], "Thank you for your patience!");
+}
