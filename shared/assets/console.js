@@ -100,7 +100,8 @@
 
   function connectInbox() {
     if (inboxWs) inboxWs.close();
-    const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/inbox/live?token=${encodeURIComponent(token)}`);
+    // The agent token travels as a subprotocol: never in a URL, where logs would keep it.
+    const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/inbox/live`, ["prism.v1", `bearer.${token}`]);
     inboxWs = ws;
     ws.onopen = () => { $("#live-state").textContent = "online"; $("#live-state").classList.add("on"); };
     ws.onmessage = (e) => {
@@ -110,8 +111,10 @@
       connectInbox.t = setTimeout(loadList, 150);
       if (current && ev.conversation_id === current && ev.kind !== "message.created") loadDetails(current);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (inboxWs !== ws) return;
+      // 4003: the server closed the socket because this agent's access ended.
+      if (e.code === 4003) { signOut("Your access was revoked or your role changed."); return; }
       $("#live-state").textContent = "reconnecting"; $("#live-state").classList.remove("on");
       if (token) setTimeout(connectInbox, 2000);
     };
@@ -188,7 +191,7 @@
   }
   function connectConversation(id) {
     if (convWs) convWs.close();
-    const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/conversations/${id}/live?token=${encodeURIComponent(token)}`);
+    const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/conversations/${id}/live`, ["prism.v1", `bearer.${token}`]);
     convWs = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: "hello", last_seq: Math.max(0, ...[...seen].filter((k) => k.startsWith("message:")).map((k) => Number(k.slice(8)))) }));
     ws.onmessage = (e) => {

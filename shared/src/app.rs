@@ -72,7 +72,9 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
 
     let mut outcome = match result {
         Ok(o) => o,
-        Err(e) => Outcome::Response(e.into_response(&cx.request_id)),
+        Err(e) => {
+            Outcome::Response(conceal(&platform, e, &cx.request_id).into_response(&cx.request_id))
+        }
     };
     let status = match &mut outcome {
         Outcome::Response(resp) => {
@@ -114,6 +116,30 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
     });
     platform.log.log(&line.to_string());
     outcome
+}
+
+/// Internal failures are logged in full with the request id and answered with a generic
+/// message: their text can name tables, bindings, upstream hosts or other tenants' data.
+fn conceal(p: &Platform, e: ApiError, request_id: &str) -> ApiError {
+    let generic = match e.code {
+        ErrorCode::Internal => "an internal error occurred",
+        ErrorCode::StorageError => "a storage operation failed",
+        ErrorCode::UpstreamError => "an upstream provider failed",
+        _ => return e,
+    };
+    let line = json!({
+        "level": "error",
+        "msg": "internal error",
+        "request_id": request_id,
+        "code": e.code.as_str(),
+        "error": e.message,
+    });
+    p.log.log(&line.to_string());
+    ApiError {
+        message: format!("{generic}; quote request id {request_id} to support"),
+        field: None,
+        ..e
+    }
 }
 
 /// Size limit, then the route's access policy.

@@ -44,6 +44,8 @@ impl Config {
         "environment",
         // Local development only: tenant-chosen URLs may be http and local (fake providers).
         "allow_local_egress",
+        // Tests only: how often open sockets re-check their credential (default a minute).
+        "live_recheck_ms",
         "platform_admin_secret",
         "jwt_signing_keys",
         "gemini_api_key",

@@ -1100,3 +1100,143 @@ fn email_threads_match_only_their_own_customer_and_closed_threads_are_never_refu
         3
     );
 }
+
+#[test]
+fn deleting_an_old_subscription_does_not_downgrade_a_tenant_with_a_new_one() {
+    let mut api = Api::new();
+    let secret = "whsec_test_stripe_secret";
+    api.rig.config.set("stripe_webhook_secret", secret);
+    let t = api.create_tenant("billing2", "free", None);
+    let sub = |evt: &str, sub_id: &str, kind: &str, created: i64, status: &str, tier: &str| json!({"id": evt, "object": "event", "type": kind, "created": created, "data": {"object": {"id": sub_id, "object": "subscription", "status": status, "metadata": {"tenant_id": t.id, "tier": tier}}}});
+    let tier = |api: &Api| {
+        api.get(&format!("/v1/platform/tenants/{}", t.id), TEST_ADMIN_SECRET)
+            .body["tier"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        stripe(
+            &api,
+            &sub(
+                "evt_1",
+                "sub_old",
+                "customer.subscription.created",
+                100,
+                "active",
+                "pro"
+            ),
+            0,
+            secret
+        )
+        .status,
+        200
+    );
+    assert_eq!(tier(&api), "pro");
+    // The tenant upgrades through a new subscription, then the old one is deleted.
+    assert_eq!(
+        stripe(
+            &api,
+            &sub(
+                "evt_2",
+                "sub_new",
+                "customer.subscription.created",
+                200,
+                "active",
+                "enterprise"
+            ),
+            0,
+            secret
+        )
+        .status,
+        200
+    );
+    assert_eq!(tier(&api), "enterprise");
+    assert_eq!(
+        stripe(
+            &api,
+            &sub(
+                "evt_3",
+                "sub_old",
+                "customer.subscription.deleted",
+                300,
+                "canceled",
+                "pro"
+            ),
+            0,
+            secret
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        tier(&api),
+        "enterprise",
+        "the live subscription still entitles"
+    );
+    // A late, older event about the new subscription changes nothing; its deletion does.
+    assert_eq!(
+        stripe(
+            &api,
+            &sub(
+                "evt_4",
+                "sub_new",
+                "customer.subscription.updated",
+                150,
+                "canceled",
+                "enterprise"
+            ),
+            0,
+            secret
+        )
+        .status,
+        200
+    );
+    assert_eq!(tier(&api), "enterprise");
+    assert_eq!(
+        stripe(
+            &api,
+            &sub(
+                "evt_5",
+                "sub_new",
+                "customer.subscription.deleted",
+                400,
+                "canceled",
+                "enterprise"
+            ),
+            0,
+            secret
+        )
+        .status,
+        200
+    );
+    assert_eq!(tier(&api), "free");
+}
+
+#[test]
+fn a_caller_saying_the_same_word_twice_is_two_utterances_and_a_retry_is_one() {
+    let api = Api::new();
+    let t = api.create_tenant("voice-yes", "enterprise", None);
+    configure(
+        &api,
+        &t,
+        json!({"voice": {"first_message": "Hi!"}}),
+        &[("vapi_secret", "vapi-shared-secret")],
+    );
+    let call = json!({"id": "call_yes", "customer": {"number": CUSTOMER}});
+    let yes = |ts: i64| json!({"type": "transcript", "call": call, "role": "user", "transcriptType": "final", "transcript": "Yes.", "timestamp": ts});
+    for message in [yes(1_000), yes(1_000), yes(9_000)] {
+        assert_eq!(vapi(&api, &t, "vapi-shared-secret", message).status, 200);
+    }
+    let convs = conversations(&api, &t, "voice");
+    let id = convs[0]["id"].as_str().unwrap();
+    let said: Vec<Value> = messages(&api, &t, id)
+        .into_iter()
+        .filter(|m| m["author"]["type"] == "customer")
+        .collect();
+    assert_eq!(
+        said.len(),
+        2,
+        "two utterances, the retry stored once: {said:?}"
+    );
+}

@@ -434,3 +434,65 @@ fn enterprise_tenants_have_a_daily_provider_answer_quota_too() {
     );
     assert_eq!(http.calls.borrow().len(), 1);
 }
+
+#[test]
+fn a_failed_answer_hands_the_conversation_to_a_person() {
+    let api = Api::new();
+    let t = api.create_tenant("aifail", "pro", None);
+    add_doc(&api, &t);
+    // A storage failure inside the answer pipeline (its analysis table is gone).
+    use prism_core::ports::SqlDatabase;
+    futures::executor::block_on(api.rig.db.execute("DROP TABLE message_analysis", &[])).unwrap();
+    let conv = start(&api, &t);
+    assert_eq!(
+        say(&api, &conv, "How long do I have to return shoes?", "m1").status,
+        201
+    );
+    let c = api.get(&format!("/v1/conversations/{}", conv.0), &t.secret_key);
+    assert_eq!(
+        c.body["conversation"]["status"], "pending_human",
+        "{}",
+        c.body
+    );
+    assert_eq!(c.body["conversation"]["handoff_reason"], "ai_error");
+    // The customer was told, and the failure was logged.
+    let h = api.get(&format!("/v1/conversations/{}/messages", conv.0), &conv.1);
+    let last = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["meta"]["handoff"], "ai_error", "{last}");
+    assert!(api
+        .rig
+        .log
+        .0
+        .borrow()
+        .iter()
+        .any(|l| l.contains("ai answer failed")));
+}
+
+#[test]
+fn internal_failures_are_logged_not_returned() {
+    let api = Api::new();
+    let t = api.create_tenant("leak", "pro", None);
+    use prism_core::ports::SqlDatabase;
+    futures::executor::block_on(api.rig.db.execute("DROP TABLE kb_documents", &[])).unwrap();
+    let r = api.get("/v1/knowledge/documents", &t.secret_key);
+    assert_eq!((r.status, r.code()), (500, "storage_error"), "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("kb_documents") && !message.contains("no such table"),
+        "{message}"
+    );
+    let id = r.body["error"]["request_id"].as_str().unwrap();
+    assert!(message.contains(id));
+    assert!(api
+        .rig
+        .log
+        .0
+        .borrow()
+        .iter()
+        .any(|l| l.contains(id) && l.contains("kb_documents")));
+}

@@ -190,6 +190,9 @@ impl Edge {
             ("DIAGNOSTICS".to_string(), "on".to_string()),
             // The fake providers listen on 127.0.0.1 over http.
             ("ALLOW_LOCAL_EGRESS".to_string(), "on".to_string()),
+            // Sockets re-check their credential every 1.5 s (a minute in production), so the
+            // revocation tests see closes in seconds.
+            ("LIVE_RECHECK_MS".to_string(), "1500".to_string()),
             (
                 "PLATFORM_ADMIN_SECRET".to_string(),
                 crate::ADMIN_SECRET.to_string(),
@@ -235,6 +238,11 @@ impl Edge {
 
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Where the runtime persists its state (D1, KV and each Durable Object's SQLite).
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
     }
 
     /// The runtime's combined output so far (worker logs included).

@@ -19,6 +19,38 @@ impl WsClient {
         WsClient { inner }
     }
 
+    /// Connects offering `protocols` as `Sec-WebSocket-Protocol` (e.g. `prism.v1` and
+    /// `bearer.<agent token>`, how browsers send credentials that must not be in the URL).
+    /// Returns the client and the subprotocol the server selected.
+    pub async fn connect_with_protocols(
+        url: &str,
+        protocols: &[&str],
+    ) -> (WsClient, Option<String>) {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = url.into_client_request().expect("ws request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            protocols.join(", ").parse().expect("header value"),
+        );
+        let (inner, resp) = tokio_tungstenite::connect_async(req)
+            .await
+            .unwrap_or_else(|e| panic!("ws connect {url}: {e}"));
+        let selected = resp
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        (WsClient { inner }, selected)
+    }
+
+    /// Connects as an agent: the token in the `bearer.` subprotocol, never in the URL.
+    pub async fn connect_as(url: &str, token: &str) -> WsClient {
+        let bearer = format!("bearer.{token}");
+        let (ws, selected) = Self::connect_with_protocols(url, &["prism.v1", &bearer]).await;
+        assert_eq!(selected.as_deref(), Some("prism.v1"));
+        ws
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.inner
             .send(Message::Text(text.into()))
@@ -42,6 +74,22 @@ impl WsClient {
                 Message::Text(t) => return serde_json::from_str(&t).expect("json frame"),
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket (skipping other frames); returns its close code.
+    pub async fn recv_close(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let msg = tokio::time::timeout(left, self.inner.next())
+                .await
+                .expect("timed out waiting for the socket to close");
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
             }
         }
     }

@@ -63,7 +63,11 @@ async fn customers_and_an_agent_share_an_ordered_live_conversation() {
     );
     let mut c2 = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     c2.recv_type("welcome", T).await;
-    let mut a = WsClient::connect(&live(edge, &c.id, &agent)).await;
+    let mut a = WsClient::connect_as(
+        &edge.ws_url(&format!("/v1/conversations/{}/live", c.id)),
+        &agent,
+    )
+    .await;
     assert_eq!(a.recv_type("welcome", T).await["you"]["type"], "agent");
     let p = c1.recv_type("presence", T).await;
     assert_eq!(
@@ -119,7 +123,11 @@ async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_ar
     let (_, agent) = user_with_role(base, &t, "agent").await;
     let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     cust.recv_type("welcome", T).await;
-    let mut a = WsClient::connect(&live(edge, &c.id, &agent)).await;
+    let mut a = WsClient::connect_as(
+        &edge.ws_url(&format!("/v1/conversations/{}/live", c.id)),
+        &agent,
+    )
+    .await;
     a.recv_type("welcome", T).await;
     for i in 1..=2 {
         cust.send_json(&json!({"type": "message", "client_msg_id": format!("m{i}"), "text": format!("question {i}")})).await;
@@ -335,7 +343,7 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
     )
     .await;
     let (_, agent) = (agent_id.clone(), agent);
-    let mut inbox = WsClient::connect(&edge.ws_url(&format!("/v1/inbox/live?token={agent}"))).await;
+    let mut inbox = WsClient::connect_as(&edge.ws_url("/v1/inbox/live"), &agent).await;
     let online = call(base, "GET", "/v1/inbox/online", Some(&t.secret_key), None).await;
     assert_eq!(
         online.body["agents"][0][0]["id"],

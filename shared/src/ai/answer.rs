@@ -31,6 +31,8 @@ pub mod reason {
     pub const MODEL_REQUEST: &str = "model_request";
     pub const MAX_TURNS: &str = "max_turns";
     pub const SAFETY: &str = "safety_block";
+    /// The answer could not be produced (storage or internal failure): a person takes over.
+    pub const AI_ERROR: &str = "ai_error";
 }
 
 const CACHE_TTL_SECS: u64 = 86_400;
@@ -462,6 +464,26 @@ async fn finish(
     }
     p.db()?.batch(stmts).await?;
     Ok(())
+}
+
+/// After an answer failed for a reason other than the providers (which fall back on their
+/// own): hand the conversation to a human rather than leave the customer unanswered. Does
+/// nothing when the conversation no longer waits for the AI.
+pub async fn hand_off_after_failure(env: &ObjectEnv<'_>, p: &Platform) -> ApiResult<()> {
+    let Some(meta) = store::load_meta(env.store, env.name).await? else {
+        return Ok(());
+    };
+    if !meta.status.ai_answers() {
+        return Ok(());
+    }
+    let cfg = match p.db() {
+        Ok(db) => tenants::config(db, &meta.tenant_id)
+            .await
+            .map(|(c, _)| c)
+            .unwrap_or_default(),
+        Err(_) => TenantConfig::default(),
+    };
+    handoff(env, p, &meta, &cfg, reason::AI_ERROR).await
 }
 
 /// Hands the conversation to a human: status, a notice to the customer, and routing.

@@ -1,8 +1,9 @@
 //! Billing through Stripe: subscription events set the tenant's tier, which changes its rate
 //! limits and features on its next request. The tenant is named in the subscription's metadata
 //! (`tenant_id`, set when the checkout session is created); the tier in its metadata (`tier`) or
-//! its price's `lookup_key`. Events can arrive out of order, so an event older than the last one
-//! applied for a tenant is ignored.
+//! its price's `lookup_key`. Each subscription's state is kept on its own (events arrive out of
+//! order: one older than the last seen for that subscription is ignored), and the tenant's tier
+//! is the best any of its subscriptions entitles it to.
 
 use crate::error::ApiResult;
 use crate::params;
@@ -53,7 +54,9 @@ pub fn interpret(event: &Value) -> Option<Change> {
     })
 }
 
-/// Applies a change if it is newer than the last one applied; returns whether the tier changed.
+/// Records a subscription's state if it is newer than the last one seen for that subscription,
+/// then sets the tenant's tier to the best of its subscriptions; returns whether the tier
+/// changed.
 pub async fn apply(p: &Platform, c: &Change) -> ApiResult<bool> {
     let db = p.db()?;
     let Some(mut t) = crate::tenancy::store::get(db, &c.tenant_id).await? else {
@@ -61,17 +64,32 @@ pub async fn apply(p: &Platform, c: &Change) -> ApiResult<bool> {
     };
     let newer = db
         .execute(
-            "INSERT INTO billing_state (tenant_id, subscription_id, status, tier, event_created, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (tenant_id) DO UPDATE SET subscription_id = excluded.subscription_id, status = excluded.status,
-               tier = excluded.tier, event_created = excluded.event_created, updated_at = excluded.updated_at
-             WHERE excluded.event_created >= billing_state.event_created",
-            &params![c.tenant_id.as_str(), c.subscription_id.as_str(), c.status.as_str(), c.tier.as_str(), c.created, p.now_ms()],
+            "INSERT INTO billing_subscriptions (subscription_id, tenant_id, status, tier, event_created, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (subscription_id) DO UPDATE SET status = excluded.status, tier = excluded.tier,
+               event_created = excluded.event_created, updated_at = excluded.updated_at
+             WHERE excluded.event_created >= billing_subscriptions.event_created
+               AND billing_subscriptions.tenant_id = excluded.tenant_id",
+            &params![c.subscription_id.as_str(), c.tenant_id.as_str(), c.status.as_str(), c.tier.as_str(), c.created, p.now_ms()],
         )
         .await?;
-    if newer == 0 || t.tier == c.tier {
+    if newer == 0 {
         return Ok(false);
     }
-    t.tier = c.tier;
+    let rows = db
+        .query(
+            "SELECT tier FROM billing_subscriptions WHERE tenant_id = ?1",
+            &params![c.tenant_id.as_str()],
+        )
+        .await?;
+    let tier = rows
+        .iter()
+        .filter_map(|r| r.text("tier").and_then(|t| Tier::parse(&t).ok()))
+        .max()
+        .unwrap_or(Tier::Free);
+    if t.tier == tier {
+        return Ok(false);
+    }
+    t.tier = tier;
     let updated = crate::tenancy::store::update(db, &t, p.now_ms()).await?;
     crate::objects::gate::call_observe(p, &updated.id, updated.version).await?;
     Ok(true)

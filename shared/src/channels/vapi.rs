@@ -163,6 +163,29 @@ pub fn report_lines(message: &Value) -> Vec<(String, String, String)> {
     .unwrap_or_default()
 }
 
+/// Identifies one utterance of a call: who spoke, when (VAPI's `timestamp`, ms), and what.
+/// Two identical words ("yes", "yes") are two utterances; a retried webhook is the same one.
+/// Without a timestamp, the length of the live transcript (`artifact.messages`) tells
+/// utterances apart.
+pub fn utterance_id(message: &Value) -> String {
+    let when = message["timestamp"]
+        .as_f64()
+        .map(|t| format!("{}", t as i64))
+        .or_else(|| {
+            message["artifact"]["messages"]
+                .as_array()
+                .map(|a| format!("n{}", a.len()))
+        })
+        .unwrap_or_default();
+    let text = message["transcript"].as_str().unwrap_or("");
+    use sha2::{Digest, Sha256};
+    format!(
+        "{}:{when}:{}",
+        message["role"].as_str().unwrap_or(""),
+        hex::encode(&Sha256::digest(text.as_bytes())[..6])
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -322,10 +322,8 @@ pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String>
                 cx.hub.set_attachment(&id, &attachment);
             }
             Ok(Verdict::Close(code, reason)) => {
+                // Presence and clean-up follow from the runtime's close event, as for any close.
                 cx.hub.close(&id, code, reason);
-                if cx.target.class == ObjectClass::Conversation {
-                    let _ = engine::on_close(&cx.conversation(), &id, &attachment).await;
-                }
                 closed.push(id);
             }
             Err(e) => log_error(cx, "socket re-check failed", &e),
@@ -377,17 +375,21 @@ fn log_error(cx: &ObjectContext<'_>, msg: &str, e: &ApiError) {
     }
 }
 
-/// Runs the AI answer to a customer message. Failures never reach the customer as errors:
-/// the message is already stored, and an agent sees it in the inbox.
+/// Runs the AI answer to a customer message. A failure is never a silent drop: the message is
+/// already stored, and the conversation is handed to a human (who sees it in the inbox) with
+/// the reason `ai_error`.
 async fn answer(cx: &ObjectContext<'_>, reply_to: i64) {
     let Some(p) = cx.platform else { return };
     let env = cx.conversation();
     if !env.exists().await.unwrap_or(false) {
         return;
     }
-    if let Err(e) = crate::ai::answer::answer(&env, p, reply_to).await {
-        let line = serde_json::json!({"level": "error", "msg": "ai answer failed", "object": cx.target.name, "error": e.message});
-        p.log.log(&line.to_string());
+    let Err(e) = crate::ai::answer::answer(&env, p, reply_to).await else {
+        return;
+    };
+    log_error(cx, "ai answer failed", &e);
+    if let Err(e) = crate::ai::answer::hand_off_after_failure(&env, p).await {
+        log_error(cx, "handoff after a failed answer failed", &e);
     }
 }
 

@@ -393,11 +393,7 @@ pub async fn vapi(cx: &Ctx, req: Request) -> ApiResult<Response> {
         }
         "transcript" | "status-update" | "end-of-call-report" if !call_id.is_empty() => {
             let event_id = match kind {
-                "transcript" => format!(
-                    "{call_id}:t:{}:{}",
-                    message["role"].as_str().unwrap_or(""),
-                    short_hash(message["transcript"].as_str().unwrap_or(""))
-                ),
+                "transcript" => format!("{call_id}:t:{}", vapi::utterance_id(message)),
                 "status-update" => {
                     format!("{call_id}:s:{}", message["status"].as_str().unwrap_or(""))
                 }
@@ -515,9 +511,9 @@ async fn voice_event(
                         Participant::Ai
                     };
                     let key = format!(
-                        "{}{}",
+                        "{}:{}",
                         &call_id.chars().take(24).collect::<String>(),
-                        short_hash(&text)
+                        short_hash(&vapi::utterance_id(message))
                     );
                     conv.post(&post(
                         who,

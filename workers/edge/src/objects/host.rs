@@ -42,6 +42,10 @@ pub struct Host<'a> {
 pub struct Ready {
     pub named: std::cell::Cell<bool>,
     pub schema: std::cell::Cell<bool>,
+    /// When the alarm is set for (ms since the epoch), once known: a later request never
+    /// postpones an earlier alarm (a socket re-check is due then), and an alarm that is already
+    /// early enough is not written again on every event.
+    alarm_at: std::cell::Cell<Option<Option<i64>>>,
     /// Its bindings: each lookup is several JS calls, and a busy conversation has an event per
     /// message.
     bindings: std::cell::OnceCell<Bindings>,
@@ -134,9 +138,25 @@ impl Host<'_> {
     /// Sets the alarm. The object's name is stored only then (the alarm has no request to read
     /// it from): an object that never needs an alarm writes nothing of its own.
     async fn schedule(&self, name: &str, retry: RetryAfter) -> Result<()> {
-        if let Some(ms) = retry {
-            self.remember_name(name).await?;
-            self.state.storage().set_alarm(ms).await?;
+        let Some(ms) = retry else {
+            return Ok(());
+        };
+        let now = worker::Date::now().as_millis() as i64;
+        let wanted = now + ms.max(0);
+        let current = match self.ready.and_then(|r| r.alarm_at.get()) {
+            Some(known) => known,
+            None => self.state.storage().get_alarm().await?,
+        };
+        if current.is_some_and(|at| at <= wanted) {
+            if let Some(r) = self.ready {
+                r.alarm_at.set(Some(current));
+            }
+            return Ok(());
+        }
+        self.remember_name(name).await?;
+        self.state.storage().set_alarm(ms.max(0)).await?;
+        if let Some(r) = self.ready {
+            r.alarm_at.set(Some(Some(wanted)));
         }
         Ok(())
     }
@@ -242,6 +262,10 @@ impl Host<'_> {
 
     /// Retries the mirror outbox and re-checks idle sockets.
     pub async fn alarm(&self) -> Result<Response> {
+        // The alarm that is running is spent.
+        if let Some(r) = self.ready {
+            r.alarm_at.set(Some(None));
+        }
         if let Some(name) = self
             .state
             .storage()

@@ -13,6 +13,7 @@ pub struct InboxObject {
     state: State,
     env: Env,
     sockets: super::hub::HubCache,
+    ready: super::host::Ready,
 }
 
 impl InboxObject {
@@ -23,7 +24,7 @@ impl InboxObject {
             env: &self.env,
             flushing: None,
             hub_cache: Some(&self.sockets),
-            ready: None,
+            ready: Some(&self.ready),
         }
     }
 }
@@ -35,6 +36,7 @@ impl DurableObject for InboxObject {
             state,
             env,
             sockets: Default::default(),
+            ready: Default::default(),
         }
     }
 
@@ -66,5 +68,10 @@ impl DurableObject for InboxObject {
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         self.host().invalidate_sockets();
         Ok(())
+    }
+
+    /// Re-checks idle agents' sockets.
+    async fn alarm(&self) -> Result<Response> {
+        self.host().alarm().await
     }
 }

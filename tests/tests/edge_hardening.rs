@@ -1,0 +1,228 @@
+//! Hardening in the real runtime (workerd, real Durable Objects and hibernatable sockets):
+//! sockets closed when their credential ends, agent tokens kept out of URLs, subprotocols
+//! answered per RFC 6455, and invented conversation ids leaving no Durable Object storage.
+
+use prism_e2e::api::{call, create_tenant_without_ai, unique_slug, user_with_role};
+use prism_e2e::ws::WsClient;
+use prism_e2e::{Edge, ADMIN_SECRET};
+use serde_json::json;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn open_sockets_close_when_their_credential_ends() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant_without_ai(base, &unique_slug("revoke"), "enterprise").await;
+    let (agent_id, agent) = user_with_role(base, &t, "agent").await;
+    let r = call(
+        base,
+        "POST",
+        "/v1/conversations",
+        Some(&t.secret_key),
+        Some(&json!({"name": "Ann"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["conversation"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = r.body["token"].as_str().unwrap().to_string();
+
+    let mut inbox = WsClient::connect_as(&edge.ws_url("/v1/inbox/live"), &agent).await;
+    let mut conv = WsClient::connect_as(
+        &edge.ws_url(&format!("/v1/conversations/{id}/live")),
+        &agent,
+    )
+    .await;
+    conv.recv_type("welcome", T).await;
+    let mut customer =
+        WsClient::connect(&edge.ws_url(&format!("/v1/conversations/{id}/live?token={token}")))
+            .await;
+    customer.recv_type("welcome", T).await;
+
+    // Deactivated while connected: both of the agent's sockets close with 4003, idle or not.
+    let r = call(
+        base,
+        "PATCH",
+        &format!("/v1/users/{agent_id}"),
+        Some(&t.secret_key),
+        Some(&json!({"status": "deactivated"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(conv.recv_close(T).await, Some(4003));
+    assert_eq!(inbox.recv_close(T).await, Some(4003));
+
+    // The customer stays until the tenant is suspended.
+    customer
+        .send_json(&json!({"type": "typing", "typing": true}))
+        .await;
+    let r = call(
+        base,
+        "PATCH",
+        &format!("/v1/platform/tenants/{}", t.id),
+        Some(ADMIN_SECRET),
+        Some(&json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(customer.recv_close(T).await, Some(4003));
+}
+
+#[tokio::test]
+async fn agent_tokens_never_travel_in_urls_and_subprotocols_follow_rfc_6455() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let t = create_tenant_without_ai(base, &unique_slug("subproto"), "enterprise").await;
+    let (_, agent) = user_with_role(base, &t, "agent").await;
+    // In the query string: refused before any upgrade.
+    let r = call(
+        base,
+        "GET",
+        &format!("/v1/inbox/events?token={agent}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"), "{}", r.body);
+    // Offering only the credential: accepted, and the server must not invent a subprotocol
+    // (read off the raw handshake: some clients refuse an answer without one).
+    let bearer = format!("bearer.{agent}");
+    let (status, headers) = handshake(edge.port, "/v1/inbox/live", &bearer).await;
+    assert!(status.contains(" 101 "), "{status}");
+    assert!(
+        !headers.iter().any(|(n, _)| n == "sec-websocket-protocol"),
+        "{headers:?}"
+    );
+    // Offering ours too: it is the one selected.
+    let (_ws, selected) =
+        WsClient::connect_with_protocols(&edge.ws_url("/v1/inbox/live"), &["prism.v1", &bearer])
+            .await;
+    assert_eq!(selected.as_deref(), Some("prism.v1"));
+}
+
+/// Conversation objects that stored anything of their own: the runtime's persisted object
+/// databases holding a table other than the local simulator's bookkeeping (`__miniflare_*`,
+/// `_cf_*`, which it writes for every object it ever instantiated).
+/// A WebSocket opening handshake by hand: the status line and the response headers.
+async fn handshake(port: u16, path: &str, protocols: &str) -> (String, Vec<(String, String)>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocols}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(T, s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let mut lines = text.split("\r\n");
+    let status = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers)
+}
+
+fn conversation_objects_with_data(edge: &Edge) -> usize {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.to_string_lossy().contains("ConversationObject")
+                && p.extension().is_some_and(|x| x == "sqlite")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(edge.state_dir(), &mut files);
+    files
+        .iter()
+        .filter(|f| {
+            let Ok(db) = rusqlite::Connection::open_with_flags(
+                f,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ) else {
+                return false;
+            };
+            let names: Vec<String> = db
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .unwrap_or_default();
+            names
+                .iter()
+                .any(|n| !n.starts_with("__miniflare") && !n.starts_with("_cf_"))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn invented_conversation_ids_leave_no_durable_object_storage() {
+    let edge = Edge::start(Default::default());
+    let base = &edge.base;
+    let t = create_tenant_without_ai(base, &unique_slug("ghost"), "enterprise").await;
+    let before = conversation_objects_with_data(&edge);
+    for i in 0..20 {
+        // Well-formed ids (base32, 26 characters) that the platform never issued.
+        let suffix: String = format!("{i:02}")
+            .bytes()
+            .map(|b| (b'a' + b - b'0') as char)
+            .collect();
+        let id = format!("cnv_{}{suffix}", "q".repeat(24));
+        let r = call(
+            base,
+            "GET",
+            &format!("/v1/conversations/{id}"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        let r = call(
+            base,
+            "GET",
+            &format!("/v1/conversations/{id}{i}/messages"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        conversation_objects_with_data(&edge),
+        before,
+        "no object stored anything"
+    );
+    // A real conversation does store its object.
+    let r = call(
+        base,
+        "POST",
+        "/v1/conversations",
+        Some(&t.secret_key),
+        Some(&json!({"name": "Ann"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(conversation_objects_with_data(&edge) > before);
+}
