@@ -104,9 +104,6 @@ async fn agent_tokens_never_travel_in_urls_and_subprotocols_follow_rfc_6455() {
     assert_eq!(selected.as_deref(), Some("prism.v1"));
 }
 
-/// Conversation objects that stored anything of their own: the runtime's persisted object
-/// databases holding a table other than the local simulator's bookkeeping (`__miniflare_*`,
-/// `_cf_*`, which it writes for every object it ever instantiated).
 /// A WebSocket opening handshake by hand: the status line and the response headers.
 async fn handshake(port: u16, path: &str, protocols: &str) -> (String, Vec<(String, String)>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -140,7 +137,11 @@ async fn handshake(port: u16, path: &str, protocols: &str) -> (String, Vec<(Stri
     (status, headers)
 }
 
-fn conversation_objects_with_data(edge: &Edge) -> usize {
+/// For each conversation object the runtime ever instantiated under one of `names`: whether it
+/// stored anything of its own. The local simulator keeps each object's SQLite file and records
+/// the object's name in it (`__miniflare_do_name`; `_cf_*` tables are its bookkeeping too), so a
+/// table beyond those is data the object wrote.
+fn objects_with_data(edge: &Edge, names: &[String]) -> Vec<(String, bool)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
@@ -155,32 +156,37 @@ fn conversation_objects_with_data(edge: &Edge) -> usize {
     }
     let mut files = Vec::new();
     walk(edge.state_dir(), &mut files);
-    files
-        .iter()
-        .filter(|f| {
-            let Ok(db) = rusqlite::Connection::open_with_flags(
-                f,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            ) else {
-                return false;
-            };
-            let names: Vec<String> = db
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-                .unwrap_or_default();
-            names
-                .iter()
-                .any(|n| !n.starts_with("__miniflare") && !n.starts_with("_cf_"))
-        })
-        .count()
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(db) =
+            rusqlite::Connection::open_with_flags(f, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        else {
+            continue;
+        };
+        let name: Option<String> = db
+            .query_row("SELECT name FROM __miniflare_do_name", [], |r| r.get(0))
+            .ok();
+        let Some(name) = name.filter(|n| names.contains(n)) else {
+            continue;
+        };
+        let tables: Vec<String> = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .unwrap_or_default();
+        let data = tables
+            .iter()
+            .any(|n| !n.starts_with("__miniflare") && !n.starts_with("_cf_"));
+        out.push((name, data));
+    }
+    out
 }
 
 #[tokio::test]
 async fn invented_conversation_ids_leave_no_durable_object_storage() {
-    let edge = Edge::start(Default::default());
+    let edge = Edge::shared();
     let base = &edge.base;
     let t = create_tenant_without_ai(base, &unique_slug("ghost"), "enterprise").await;
-    let before = conversation_objects_with_data(&edge);
+    let mut names = Vec::new();
     for i in 0..20 {
         // Well-formed ids (base32, 26 characters) that the platform never issued.
         let suffix: String = format!("{i:02}")
@@ -188,6 +194,7 @@ async fn invented_conversation_ids_leave_no_durable_object_storage() {
             .map(|b| (b'a' + b - b'0') as char)
             .collect();
         let id = format!("cnv_{}{suffix}", "q".repeat(24));
+        names.push(format!("{}:{id}", t.id));
         let r = call(
             base,
             "GET",
@@ -199,21 +206,15 @@ async fn invented_conversation_ids_leave_no_durable_object_storage() {
         assert_eq!(r.status, 404, "{}", r.body);
         let r = call(
             base,
-            "GET",
-            &format!("/v1/conversations/{id}{i}/messages"),
+            "POST",
+            &format!("/v1/conversations/{id}/messages"),
             Some(&t.secret_key),
-            None,
+            Some(&json!({"text": "hi", "client_msg_id": "x"})),
         )
         .await;
         assert_eq!(r.status, 404, "{}", r.body);
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        conversation_objects_with_data(&edge),
-        before,
-        "no object stored anything"
-    );
-    // A real conversation does store its object.
+    // A real conversation, for contrast: its object does store its own data.
     let r = call(
         base,
         "POST",
@@ -223,6 +224,20 @@ async fn invented_conversation_ids_leave_no_durable_object_storage() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
+    let real = format!(
+        "{}:{}",
+        t.id,
+        r.body["conversation"]["conversation_id"].as_str().unwrap()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(conversation_objects_with_data(&edge) > before);
+    let seen = objects_with_data(edge, &names);
+    assert!(
+        !seen.is_empty(),
+        "the local runtime records instantiated objects"
+    );
+    assert!(
+        seen.iter().all(|(_, data)| !data),
+        "an invented id stored data: {seen:?}"
+    );
+    assert_eq!(objects_with_data(edge, &[real.clone()]), vec![(real, true)]);
 }

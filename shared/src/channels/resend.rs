@@ -143,31 +143,6 @@ pub fn reply_text(body: &str) -> String {
     }
 }
 
-/// Crude HTML to text for emails without a text part.
-pub fn html_to_text(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn header<'a>(headers: &'a Value, name: &str) -> Option<&'a str> {
     match headers {
         Value::Object(m) => m
@@ -221,7 +196,7 @@ pub async fn fetch_received(p: &Platform, api_key: &str, email_id: &str) -> ApiR
     let v: Value = serde_json::from_str(&body).unwrap_or_default();
     let raw = match v["text"].as_str().filter(|t| !t.trim().is_empty()) {
         Some(t) => t.to_string(),
-        None => html_to_text(v["html"].as_str().unwrap_or("")),
+        None => crate::knowledge::text::html_to_text(v["html"].as_str().unwrap_or("")),
     };
     let headers = &v["headers"];
     Ok(Received {
@@ -334,7 +309,7 @@ mod tests {
         assert_eq!(reply_text(body), "Thanks, that worked!");
         assert_eq!(reply_text("> only quoted"), "> only quoted");
         assert_eq!(
-            html_to_text("<p>Hello&nbsp;<b>there</b></p>"),
+            crate::knowledge::text::html_to_text("<p>Hello&nbsp;<b>there</b></p>"),
             "Hello there"
         );
     }
