@@ -47,6 +47,8 @@ impl Config {
         // Tests only: how often open sockets re-check their credential (default a minute).
         "live_recheck_ms",
         "platform_admin_secret",
+        // Key-encryption keys for tenant secrets at rest (`kid:base64`, newest first).
+        "secrets_master_keys",
         "jwt_signing_keys",
         "gemini_api_key",
         "gemini_base_url",

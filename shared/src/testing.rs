@@ -162,11 +162,19 @@ impl LiveHub for MemoryHub {
 }
 
 /// A real SQLite database in memory.
-pub struct SqliteDb(rusqlite::Connection);
+pub struct SqliteDb(rusqlite::Connection, Cell<u64>);
 
 impl SqliteDb {
     pub fn open_in_memory() -> Self {
-        SqliteDb(rusqlite::Connection::open_in_memory().expect("sqlite in memory"))
+        SqliteDb(
+            rusqlite::Connection::open_in_memory().expect("sqlite in memory"),
+            Cell::new(0),
+        )
+    }
+
+    /// Statements run so far (tests assert that a path does not touch the database).
+    pub fn statements(&self) -> u64 {
+        self.1.get()
     }
 
     /// Applies every migration under the repository's `migrations/` folder, in order, as
@@ -200,6 +208,7 @@ impl SqliteDb {
     }
 
     fn run_query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        self.1.set(self.1.get() + 1);
         let err = |e: rusqlite::Error| PortError::new(e.to_string());
         let mut stmt = self.0.prepare(sql).map_err(err)?;
         let columns: Rc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
@@ -227,6 +236,7 @@ impl SqliteDb {
     }
 
     fn run_execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        self.1.set(self.1.get() + 1);
         let values: Vec<_> = params.iter().map(Self::to_sql).collect();
         self.0
             .execute(sql, rusqlite::params_from_iter(values.iter()))
@@ -280,6 +290,7 @@ pub struct TestRig {
 /// The platform admin secret and JWT keys a [`TestRig`] is configured with.
 pub const TEST_ADMIN_SECRET: &str = "test-platform-admin-secret-0123456789";
 pub const TEST_JWT_KEYS: &str = "k1:test-jwt-signing-secret-0123456789abcdef";
+pub const TEST_MASTER_KEYS: &str = "m1:dGVzdC1tYXN0ZXIta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
 
 impl TestRig {
     /// A rig with a migrated SQLite database, an empty key-value store, diagnostics on, and a
@@ -289,6 +300,7 @@ impl TestRig {
         config.set("diagnostics", "on");
         config.set("platform_admin_secret", TEST_ADMIN_SECRET);
         config.set("jwt_signing_keys", TEST_JWT_KEYS);
+        config.set("secrets_master_keys", TEST_MASTER_KEYS);
         TestRig {
             clock: Rc::new(ManualClock::new(1_750_000_000_000)),
             kv: Rc::new(MemoryKv::default()),

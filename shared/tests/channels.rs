@@ -1240,3 +1240,135 @@ fn a_caller_saying_the_same_word_twice_is_two_utterances_and_a_retry_is_one() {
         "two utterances, the retry stored once: {said:?}"
     );
 }
+
+#[test]
+fn forged_webhooks_cost_no_database_reads_and_are_budgeted_once_verified() {
+    let (api, t, _http, _) = with_twilio(0);
+    // One genuine webhook warms the isolate's view of the tenant's Twilio settings.
+    assert_eq!(
+        api.send(inbound_sms(&t, "SM_warm", CUSTOMER, "hi")).status,
+        200
+    );
+    let before = api.rig.db.statements();
+    for i in 0..50 {
+        let forged = twilio_request(
+            &t,
+            &format!("https://api.test/v1/webhooks/twilio/{}", t.id),
+            &[
+                ("MessageSid", &format!("SM_forged_{i}")),
+                ("From", CUSTOMER),
+                ("Body", "x"),
+            ],
+            "not-the-token",
+        );
+        let r = api.send(forged);
+        assert_eq!((r.status, r.code()), (401, "invalid_signature"));
+    }
+    // The first failure re-reads the settings once (a rotated token applies at once); the rest
+    // are refused from memory.
+    assert!(
+        api.rig.db.statements() - before <= 2,
+        "{} statements",
+        api.rig.db.statements() - before
+    );
+    // Unknown tenants are refused the same way, also from memory after the first look.
+    let mut ghost = t.clone();
+    ghost.id = "ten_doesnotexist".into();
+    let before = api.rig.db.statements();
+    for _ in 0..20 {
+        assert_eq!(
+            api.send(inbound_sms(&ghost, "SM_g", CUSTOMER, "x")).status,
+            403
+        );
+    }
+    assert!(api.rig.db.statements() - before <= 1);
+}
+
+#[test]
+fn tenant_secrets_are_encrypted_at_rest_and_survive_a_key_rotation() {
+    let mut api = Api::new();
+    api.rig.config.set("twilio_base_url", "https://twilio.test");
+    let (http, accepted) = fake_twilio(0);
+    *api.rig.http.borrow_mut() = Some(http.clone());
+    let t = api.create_tenant("sealed", "enterprise", None);
+    load_returns_doc(&api, &t);
+    configure(&api, &t, twilio_channels(), &[("twilio_auth_token", TOKEN)]);
+    let stored = |api: &Api, sql: &str| -> Vec<String> {
+        futures::executor::block_on(api.rig.db.query(sql, &[]))
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.text("v"))
+            .collect()
+    };
+    let secrets = stored(&api, "SELECT value AS v FROM tenant_secrets");
+    let identities = stored(&api, "SELECT identity_secret AS v FROM tenants");
+    assert!(secrets
+        .iter()
+        .all(|v| v.starts_with("enc:v1:m1:") && !v.contains(TOKEN)));
+    assert!(identities
+        .iter()
+        .all(|v| v.starts_with("enc:v1:m1:") && !v.contains(&t.identity_secret)));
+    // The sealed token still signs and sends.
+    assert_eq!(
+        api.send(inbound_sms(
+            &t,
+            "SM_1",
+            CUSTOMER,
+            "How long do I have to return something?"
+        ))
+        .status,
+        200
+    );
+    assert_eq!(accepted.get(), 1);
+
+    // Rotate: a new key first, the old one still listed; every value is re-wrapped.
+    api.rig.config.set(
+        "secrets_master_keys",
+        format!(
+            "m2:bmV3LW1hc3Rlci1rZXktMDEyMzQ1Njc4OWFiY2RlZmc=,{}",
+            prism_core::testing::TEST_MASTER_KEYS
+        ),
+    );
+    let r = api.call(
+        Method::Post,
+        "/v1/platform/secrets/rotate",
+        Some(TEST_ADMIN_SECRET),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["rewrapped"].as_u64().unwrap() >= 2);
+    assert_eq!(r.body["more"], false);
+    // The old key can now be retired: everything opens under the new one alone.
+    api.rig.config.set(
+        "secrets_master_keys",
+        "m2:bmV3LW1hc3Rlci1rZXktMDEyMzQ1Njc4OWFiY2RlZmc=",
+    );
+    api.rig
+        .memo
+        .forget(&format!("hook:{}:twilio_auth_token", t.id));
+    assert!(stored(&api, "SELECT value AS v FROM tenant_secrets")
+        .iter()
+        .all(|v| v.starts_with("enc:v1:m2:")));
+    assert_eq!(
+        api.send(inbound_sms(
+            &t,
+            "SM_2",
+            CUSTOMER,
+            "Is return shipping free?"
+        ))
+        .status,
+        200
+    );
+    assert_eq!(accepted.get(), 2);
+    // Identity verification still works with the re-wrapped identity secret.
+    let hash = prism_core::auth::identity::user_hash(&t.identity_secret, "user-42");
+    let mut r = common::Api::req(
+        Method::Post,
+        "/v1/widget/identify",
+        Some(&t.public_key),
+        Some(&json!({"user_id": "user-42", "user_hash": hash})),
+    );
+    r.headers.set("origin", common::ORIGIN);
+    let r = api.send(r);
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 /// Secrets the fixture starts the edge runtime with (test-only values).
 pub const ADMIN_SECRET: &str = "e2e-platform-admin-secret-0123456789";
 pub const JWT_KEYS: &str = "e2e1:e2e-jwt-signing-secret-0123456789abcdef";
+pub const MASTER_KEYS: &str = "e2e1:ZTJlLW1hc3Rlci1rZXktMDEyMzQ1Njc4OWFiY2RlZmc=";
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {

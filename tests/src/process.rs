@@ -198,6 +198,10 @@ impl Edge {
                 crate::ADMIN_SECRET.to_string(),
             ),
             ("JWT_SIGNING_KEYS".to_string(), crate::JWT_KEYS.to_string()),
+            (
+                "SECRETS_MASTER_KEYS".to_string(),
+                crate::MASTER_KEYS.to_string(),
+            ),
         ];
         vars.extend(self.opts.vars.iter().cloned());
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();

@@ -6,9 +6,7 @@
 use super::providers::ProviderKind;
 use crate::error::{ApiError, ApiResult};
 use crate::input::check;
-use crate::params;
 use crate::platform::Platform;
-use crate::ports::SqlDatabase;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -146,20 +144,6 @@ impl Resolved {
     }
 }
 
-pub async fn tenant_secret(
-    db: &dyn SqlDatabase,
-    tenant_id: &str,
-    name: &str,
-) -> ApiResult<Option<String>> {
-    let rows = db
-        .query(
-            "SELECT value FROM tenant_secrets WHERE tenant_id = ?1 AND name = ?2",
-            &params![tenant_id, name],
-        )
-        .await?;
-    Ok(rows.first().and_then(|r| r.text("value")))
-}
-
 fn defaults(p: &Platform, kind: ProviderKind) -> (String, String, Option<String>) {
     let c = &p.config;
     match kind {
@@ -220,7 +204,7 @@ pub async fn resolve(p: &Platform, tenant_id: &str, cfg: &AiConfig) -> ApiResult
                 }
                 (
                     url.unwrap_or(base),
-                    tenant_secret(p.db()?, tenant_id, name).await?,
+                    crate::tenancy::secrets::get(p, tenant_id, name).await?,
                 )
             }
         };

@@ -499,6 +499,28 @@ pub fn buckets(limits: &crate::ratelimit::RateLimits, caller: &Caller<'_>) -> Ve
     }
 }
 
+/// Charges one extra bucket in the tenant's gate (conversation starts, webhooks) at the tenant
+/// version the caller knows; a stale version only means the limits are re-read, so the charge is
+/// retried at the gate's newest version.
+pub async fn charge_bucket(
+    p: &Platform,
+    tenant_id: &str,
+    version: i64,
+    bucket: BucketSpec,
+) -> ApiResult<CheckResponse> {
+    let mut req = CheckRequest {
+        version,
+        day: crate::time::utc_day(p.now_ms()),
+        buckets: vec![bucket],
+    };
+    let first = gate::call_check(p, tenant_id, &req).await?;
+    if !first.stale {
+        return Ok(first);
+    }
+    req.version = first.version;
+    gate::call_check(p, tenant_id, &req).await
+}
+
 /// Charges one request of `caller` to the tenant's gate, atomically across its buckets.
 pub async fn charge(
     p: &Platform,

@@ -354,7 +354,7 @@ async fn send(
                 .twilio
                 .clone()
                 .ok_or_else(|| SendError::Fatal("twilio is not configured".into()))?;
-            let token = crate::ai::config::tenant_secret(db, tenant_id, config::TWILIO_AUTH_TOKEN)
+            let token = crate::tenancy::secrets::get(p, tenant_id, config::TWILIO_AUTH_TOKEN)
                 .await
                 .map_err(store_err)?
                 .ok_or_else(|| {
@@ -382,7 +382,7 @@ async fn send(
                 .email
                 .clone()
                 .ok_or_else(|| SendError::Fatal("email is not configured".into()))?;
-            let key = crate::ai::config::tenant_secret(db, tenant_id, config::RESEND_API_KEY)
+            let key = crate::tenancy::secrets::get(p, tenant_id, config::RESEND_API_KEY)
                 .await
                 .map_err(store_err)?
                 .ok_or_else(|| SendError::Fatal("the resend_api_key secret is not set".into()))?;

@@ -69,7 +69,7 @@ pub async fn speak(
             cached: true,
         });
     }
-    let key = crate::ai::config::tenant_secret(p.db()?, tenant_id, API_KEY_SECRET)
+    let key = crate::tenancy::secrets::get(p, tenant_id, API_KEY_SECRET)
         .await?
         .ok_or_else(|| {
             ApiError::new(

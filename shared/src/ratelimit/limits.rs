@@ -119,6 +119,13 @@ pub struct RateLimits {
 
 const HOUR: i64 = 3_600_000;
 
+/// Verified webhooks per tenant and provider (any tier): far above what a provider sends for
+/// one business, low enough that a leaked provider secret cannot flood its conversations.
+pub const WEBHOOKS: Limit = Limit {
+    count: 1_200,
+    period_ms: 60_000,
+};
+
 impl RateLimits {
     /// Defaults by tier: Free 100 requests/hour, Pro 1,000/hour, Enterprise 10,000/hour unless
     /// its contract sets another — once for authenticated and once for anonymous traffic — plus

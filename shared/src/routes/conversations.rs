@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Body, Request, Response};
 use crate::ids::{looks_like, new_id};
 use crate::input::{self, check};
-use crate::objects::gate::{self, BucketSpec, CheckRequest};
+use crate::objects::gate::BucketSpec;
 use crate::objects::{GRANT_HEADER, PARTICIPANT_HEADER};
 use crate::pagination::PageRequest;
 use crate::router::{Ctx, Outcome, Upgrade};
@@ -77,7 +77,7 @@ async fn resolve_identity(
     match (user_id, user_hash) {
         (Some(uid), Some(hash)) => {
             check::text("user_id", uid, 1, 200)?;
-            let secret = crate::tenancy::store::identity_secret(cx.platform.db()?, tenant_id)
+            let secret = crate::tenancy::secrets::identity(&cx.platform, tenant_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("tenant"))?;
             if !identity::verify(&secret, uid, hash) {
@@ -197,21 +197,17 @@ async fn charge_start(cx: &Ctx, req: &Request) -> ApiResult<()> {
     }
     let limit = principal.tenant.rate_limits().conversation_starts;
     let ip = crate::auth::gateway::client_ip(&cx.platform, req);
-    let mut check = CheckRequest {
-        version: principal.tenant.version,
-        day: crate::time::utc_day(cx.now()),
-        buckets: vec![BucketSpec {
+    let result = crate::auth::gateway::charge_bucket(
+        &cx.platform,
+        principal.tenant_id(),
+        principal.tenant.version,
+        BucketSpec {
             name: format!("start:{ip}"),
             count: limit.count,
             period_ms: limit.period_ms,
-        }],
-    };
-    let mut result = gate::call_check(&cx.platform, principal.tenant_id(), &check).await?;
-    if result.stale {
-        // The limits are the tenant's current ones either way; charge at the newest version.
-        check.version = result.version;
-        result = gate::call_check(&cx.platform, principal.tenant_id(), &check).await?;
-    }
+        },
+    )
+    .await?;
     if result.allowed {
         return Ok(());
     }

@@ -129,6 +129,17 @@ pub static TABLE: &[Route] = &[
         "Re-dispatch due outbound sends (Cloudflare runs this from its cron trigger)",
     )
     .response::<serde_json::Value>(),
+    Route::new(
+        Post,
+        "/v1/platform/secrets/rotate",
+        handler!(platform::rotate_secrets),
+    )
+    .access(Access::Platform)
+    .summary(
+        "platform",
+        "Re-wrap tenant secrets under the first SECRETS_MASTER_KEYS key (call until more is false)",
+    )
+    .response::<platform::Rotated>(),
     // --- provider webhooks (each verifies its own signature on the raw body) ---
     Route::new(
         Post,

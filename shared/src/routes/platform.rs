@@ -108,7 +108,12 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
         vec![],
         now,
     );
-    let mut stmts = tenants::insert_statements(&tenant, &identity_secret, &config)?;
+    let sealed_identity = crate::tenancy::secrets::sealer(p)?.seal(
+        &*p.random,
+        &crate::tenancy::secrets::identity_aad(&tenant.id),
+        &identity_secret,
+    )?;
+    let mut stmts = tenants::insert_statements(&tenant, &sealed_identity, &config)?;
     stmts.push(owner.insert_statement());
     stmts.push(sk.insert_statement("platform-admin"));
     stmts.push(pk.insert_statement("platform-admin"));
@@ -194,4 +199,19 @@ pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
     )
     .await?;
     Ok(Response::json(200, &updated))
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Rotated {
+    /// Values re-wrapped (or sealed, if stored before encryption) in this call.
+    pub rewrapped: usize,
+    /// More remain: call again.
+    pub more: bool,
+}
+
+/// After adding a new key first in `SECRETS_MASTER_KEYS`: re-wraps stored tenant secrets
+/// under it, in batches, so the old key can be removed.
+pub async fn rotate_secrets(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let (rewrapped, more) = crate::tenancy::secrets::rotate(&cx.platform, 500).await?;
+    Ok(Response::json(200, &Rotated { rewrapped, more }))
 }

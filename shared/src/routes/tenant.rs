@@ -172,14 +172,7 @@ pub async fn put_secret(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: SecretValue = input::json(&req)?;
     crate::input::check::text("value", &body.value, 1, 4096)?;
     let tenant_id = cx.tenant_id()?;
-    cx.platform
-        .db()?
-        .execute(
-            "INSERT INTO tenant_secrets (tenant_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            &crate::params![tenant_id, name.as_str(), body.value.as_str(), cx.now()],
-        )
-        .await?;
+    crate::tenancy::secrets::put(&cx.platform, tenant_id, &name, &body.value, cx.now()).await?;
     audit::record(
         cx,
         tenant_id,

@@ -3,7 +3,6 @@
 //! ledger, processes it, and marks it processed — so a retried webhook is acknowledged without
 //! being processed twice, and one whose processing failed is processed again on retry.
 
-use crate::ai::config::tenant_secret;
 use crate::channels::config::{self as channel_config, public_base};
 use crate::channels::events::{self, Admission, Scope};
 use crate::channels::inbound::{self, Inbound};
@@ -15,7 +14,8 @@ use crate::conversations::model::Participant;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Request, Response};
 use crate::router::Ctx;
-use crate::tenancy::{TenantConfig, TenantStatus};
+use crate::tenancy::secrets;
+use crate::tenancy::TenantConfig;
 use serde_json::{json, Value};
 
 const TWIML_EMPTY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
@@ -45,16 +45,122 @@ fn ledger_body(body: &[u8]) -> String {
     s.chars().take(LEDGER_BODY_MAX).collect()
 }
 
-/// The tenant's configuration, if the tenant exists and is active (webhooks for suspended or
-/// unknown tenants are refused the same way as unconfigured ones, revealing nothing).
-async fn tenant(cx: &Ctx, tenant_id: &str) -> ApiResult<(TenantConfig, String)> {
-    let db = cx.platform.db()?;
-    let t = crate::tenancy::store::get(db, tenant_id)
-        .await?
-        .filter(|t| t.status == TenantStatus::Active)
-        .ok_or_else(|| not_configured("this channel"))?;
-    let (cfg, _) = crate::tenancy::store::config(db, tenant_id).await?;
-    Ok((cfg, t.name))
+/// What verifying and handling a tenant's webhook needs, read in one query and kept in isolate
+/// memory for a minute: a flood of forged webhooks then costs no database reads. A failed
+/// verification re-reads it (at most every few seconds), so a rotated secret applies at once.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct HookTenant {
+    name: String,
+    version: i64,
+    config: TenantConfig,
+    /// The provider secret as stored (sealed); `None` when the tenant has not set it.
+    secret: Option<String>,
+    read_at: i64,
+}
+
+const HOOK_MEMO_MS: i64 = 60_000;
+const HOOK_REREAD_MS: i64 = 5_000;
+
+async fn hook_tenant(
+    cx: &Ctx,
+    tenant_id: &str,
+    secret_name: &str,
+    fresh: bool,
+) -> ApiResult<Option<HookTenant>> {
+    let key = format!("hook:{tenant_id}:{secret_name}");
+    let now = cx.now();
+    if let Some(cached) = cx.platform.memo.get_json::<Option<HookTenant>>(&key, now) {
+        let young = cached
+            .as_ref()
+            .is_none_or(|h| now - h.read_at < HOOK_REREAD_MS);
+        if !fresh || young {
+            return Ok(cached);
+        }
+    }
+    let rows = cx
+        .platform
+        .db()?
+        .query(
+            "SELECT t.name, t.version, c.config, s.value FROM tenants t
+             JOIN tenant_configs c ON c.tenant_id = t.id
+             LEFT JOIN tenant_secrets s ON s.tenant_id = t.id AND s.name = ?2
+             WHERE t.id = ?1 AND t.status = 'active'",
+            &crate::params![tenant_id, secret_name],
+        )
+        .await?;
+    let hook = rows.first().map(|r| HookTenant {
+        name: r.text("name").unwrap_or_default(),
+        version: r.int("version").unwrap_or(0),
+        config: r
+            .text("config")
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
+        secret: r.text("value"),
+        read_at: now,
+    });
+    cx.platform.memo.put_json(&key, &hook, HOOK_MEMO_MS, now);
+    Ok(hook)
+}
+
+/// Verifies a tenant webhook with `check(config, secret)` before anything else is read, then
+/// charges the tenant's webhook budget for the provider. Unknown, suspended and unconfigured
+/// tenants are refused alike (`what` is not configured), revealing nothing.
+async fn verified(
+    cx: &Ctx,
+    tenant_id: &str,
+    provider: &str,
+    secret_name: &str,
+    what: &str,
+    check: impl Fn(&TenantConfig, &str) -> Verdict,
+) -> ApiResult<HookTenant> {
+    let mut fresh = false;
+    loop {
+        let hook = hook_tenant(cx, tenant_id, secret_name, fresh)
+            .await?
+            .ok_or_else(|| not_configured(what))?;
+        let sealed = hook.secret.as_deref().ok_or_else(|| not_configured(what))?;
+        let secret = crate::tenancy::secrets::sealer(&cx.platform)?.open(
+            &crate::tenancy::secrets::secret_aad(tenant_id, secret_name),
+            sealed,
+        )?;
+        match check(&hook.config, &secret) {
+            Verdict::Valid => {
+                charge_webhook(cx, tenant_id, hook.version, provider).await?;
+                return Ok(hook);
+            }
+            v if fresh => return verdict(v).map(|_| hook),
+            _ => fresh = true,
+        }
+    }
+}
+
+/// Verified webhooks are still budgeted per tenant and provider: a leaked provider secret, or a
+/// provider gone haywire, cannot flood the tenant's conversations.
+async fn charge_webhook(cx: &Ctx, tenant_id: &str, version: i64, provider: &str) -> ApiResult<()> {
+    let limit = crate::ratelimit::limits::WEBHOOKS;
+    let check = crate::auth::gateway::charge_bucket(
+        &cx.platform,
+        tenant_id,
+        version,
+        crate::objects::gate::BucketSpec {
+            name: format!("hook:{provider}"),
+            count: limit.count,
+            period_ms: limit.period_ms,
+        },
+    )
+    .await?;
+    if check.allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many webhooks for this tenant; retry later",
+        )
+        .with_header(
+            "retry-after",
+            ((check.retry_after_ms + 999) / 1000).max(1).to_string(),
+        ))
+    }
 }
 
 /// Runs `work` once per event id within `scope`; its error marks the event failed (processed
@@ -109,25 +215,31 @@ fn twiml() -> Response {
 
 pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = req.param("tenant_id").to_string();
-    let (cfg, _) = tenant(cx, &tenant_id).await?;
-    cfg.channels
-        .twilio
-        .as_ref()
-        .ok_or_else(|| not_configured("Twilio"))?;
-    let db = cx.platform.db()?;
-    let token = tenant_secret(db, &tenant_id, channel_config::TWILIO_AUTH_TOKEN)
-        .await?
-        .ok_or_else(|| not_configured("Twilio"))?;
     let params = twilio::form(&req.body)?;
-    let url = twilio::signed_url(&req, public_base(&cx.platform, &cfg.channels));
-    if !signatures::twilio_verify(
-        &token,
-        &url,
-        &params,
-        req.header("x-twilio-signature").unwrap_or(""),
-    ) {
-        return Err(invalid("X-Twilio-Signature does not match"));
-    }
+    let signature = req.header("x-twilio-signature").unwrap_or("");
+    verified(
+        cx,
+        &tenant_id,
+        "twilio",
+        channel_config::TWILIO_AUTH_TOKEN,
+        "Twilio",
+        |cfg, token| {
+            let url = twilio::signed_url(&req, public_base(&cx.platform, &cfg.channels));
+            if cfg.channels.twilio.is_some()
+                && signatures::twilio_verify(token, &url, &params, signature)
+            {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid
+            }
+        },
+    )
+    .await
+    .map_err(|e| match e.code {
+        ErrorCode::InvalidSignature => invalid("X-Twilio-Signature does not match"),
+        _ => e,
+    })?;
+    let db = cx.platform.db()?;
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let sid = get("MessageSid")
         .or_else(|| get("SmsSid"))
@@ -225,28 +337,25 @@ fn channel_kind(channel: &str) -> &'static str {
 
 pub async fn resend(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = req.param("tenant_id").to_string();
-    let (cfg, _) = tenant(cx, &tenant_id).await?;
-    cfg.channels
-        .email
-        .as_ref()
-        .ok_or_else(|| not_configured("Email"))?;
-    let db = cx.platform.db()?;
-    let secret = tenant_secret(db, &tenant_id, channel_config::RESEND_WEBHOOK_SECRET)
-        .await?
-        .ok_or_else(|| not_configured("Email"))?;
     let h = |n: &str| req.header(n).unwrap_or("").to_string();
     let (id, ts, sigs) = (h("svix-id"), h("svix-timestamp"), h("svix-signature"));
     if id.is_empty() {
         return Err(invalid("missing svix-id"));
     }
-    verdict(signatures::svix_verify(
-        &secret,
-        &id,
-        &ts,
-        &sigs,
-        &req.body,
-        cx.now() / 1000,
-    ))?;
+    let now_secs = cx.now() / 1000;
+    verified(
+        cx,
+        &tenant_id,
+        "resend",
+        channel_config::RESEND_WEBHOOK_SECRET,
+        "Email",
+        |cfg, secret| match cfg.channels.email {
+            Some(_) => signatures::svix_verify(secret, &id, &ts, &sigs, &req.body, now_secs),
+            None => Verdict::Invalid,
+        },
+    )
+    .await?;
+    let db = cx.platform.db()?;
     let event: Value = crate::input::parse_json(&req.body)?;
     let kind = event["type"].as_str().unwrap_or("").to_string();
     let data = event["data"].clone();
@@ -291,7 +400,7 @@ async fn receive_email(
     let email_id = data["email_id"]
         .as_str()
         .ok_or_else(|| ApiError::validation("data.email_id", "missing"))?;
-    let key = tenant_secret(db, tenant_id, channel_config::RESEND_API_KEY)
+    let key = secrets::get(p, tenant_id, channel_config::RESEND_API_KEY)
         .await?
         .ok_or_else(|| not_configured("Email (resend_api_key)"))?;
     // The webhook is metadata only; a fetch failure fails the event, so Resend's retry refetches.
@@ -336,23 +445,35 @@ async fn receive_email(
 
 pub async fn vapi(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = req.param("tenant_id").to_string();
-    let (cfg, business) = tenant(cx, &tenant_id).await?;
+    let presented = req.header("x-vapi-secret").or_else(|| {
+        req.header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+    });
+    let hook = verified(
+        cx,
+        &tenant_id,
+        "vapi",
+        channel_config::VAPI_SECRET,
+        "Voice",
+        |cfg, secret| {
+            if cfg.channels.voice.is_some() && signatures::secret_header_verify(secret, presented) {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid
+            }
+        },
+    )
+    .await
+    .map_err(|e| match e.code {
+        ErrorCode::InvalidSignature => invalid("the VAPI secret does not match"),
+        _ => e,
+    })?;
+    let (cfg, business) = (hook.config, hook.name);
     let voice = cfg
         .channels
         .voice
         .clone()
         .ok_or_else(|| not_configured("Voice"))?;
-    let db = cx.platform.db()?;
-    let secret = tenant_secret(db, &tenant_id, channel_config::VAPI_SECRET)
-        .await?
-        .ok_or_else(|| not_configured("Voice"))?;
-    let presented = req.header("x-vapi-secret").or_else(|| {
-        req.header("authorization")
-            .and_then(|a| a.strip_prefix("Bearer "))
-    });
-    if !signatures::secret_header_verify(&secret, presented) {
-        return Err(invalid("the VAPI secret does not match"));
-    }
     let body: Value = crate::input::parse_json(&req.body)?;
     let message = &body["message"];
     let kind = message["type"].as_str().unwrap_or("");

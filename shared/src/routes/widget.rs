@@ -8,7 +8,6 @@ use crate::http::{Request, Response};
 use crate::ids::{looks_like, new_id};
 use crate::input::{self, check};
 use crate::router::Ctx;
-use crate::tenancy::store as tenants;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +39,7 @@ pub async fn identify(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let identity = match (body.user_id, body.user_hash) {
         (Some(user_id), Some(hash)) => {
             check::text("user_id", &user_id, 1, 200)?;
-            let secret = tenants::identity_secret(cx.platform.db()?, tenant_id)
+            let secret = crate::tenancy::secrets::identity(&cx.platform, tenant_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("tenant"))?;
             if !identity::verify(&secret, &user_id, &hash) {

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod flags;
 pub mod quotas;
+pub mod secrets;
 pub mod store;
 pub mod tier;
 

@@ -105,16 +105,6 @@ pub async fn get_required(db: &dyn SqlDatabase, id: &str) -> ApiResult<Tenant> {
         .ok_or_else(|| ApiError::not_found("tenant"))
 }
 
-pub async fn identity_secret(db: &dyn SqlDatabase, id: &str) -> ApiResult<Option<String>> {
-    let rows = db
-        .query(
-            "SELECT identity_secret FROM tenants WHERE id = ?1",
-            &params![id],
-        )
-        .await?;
-    Ok(rows.first().and_then(|r| r.text("identity_secret")))
-}
-
 pub async fn list(db: &dyn SqlDatabase, page: &PageRequest) -> ApiResult<Page<Tenant>> {
     let (clause, mut p) = page.after_clause(1);
     let sql = format!(
