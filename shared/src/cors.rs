@@ -3,6 +3,9 @@
 //! tenant and answers only for that tenant's allowed origins. No route ever sends
 //! `Access-Control-Allow-Credentials`: the widget authenticates with its key, not cookies.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::auth::{api_keys, credentials};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Method, Request, Response};

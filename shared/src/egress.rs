@@ -11,6 +11,9 @@
 //! Every non-streaming call goes through [`fetch`]: a deadline on the platform timer and a cap
 //! on the bytes read, so a slow or endless upstream cannot hold a request or fill memory.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Headers, Request};
 use crate::platform::Platform;
@@ -290,6 +293,7 @@ pub async fn within_timer<T>(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

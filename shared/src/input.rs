@@ -2,6 +2,9 @@
 //! deserialisation that reports the failing field's path. Request types use
 //! `#[serde(deny_unknown_fields)]`, so a misspelt field is an error rather than silently ignored.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::Request;
 use serde::de::DeserializeOwned;
@@ -221,6 +224,7 @@ pub mod check {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::http::Method;

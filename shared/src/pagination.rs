@@ -2,6 +2,9 @@
 //! clients (base64url of the last row's sort key) and is only ever used as a bound in a
 //! parameterised query, so a forged cursor can skip rows but never reach another tenant's.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -96,6 +99,7 @@ fn decode(s: &str) -> Option<(i64, String)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::http::Method;

@@ -2,6 +2,9 @@
 //! generated. A caller-supplied id is echoed into logs and responses, so it is restricted to a
 //! short, inert alphabet: no header or log injection through it.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::ports::Random;
 
 const MAX_LEN: usize = 128;
@@ -32,6 +35,7 @@ pub fn new_uuid(random: &dyn Random) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::testing::SeqRandom;

@@ -239,5 +239,8 @@ async fn invented_conversation_ids_leave_no_durable_object_storage() {
         seen.iter().all(|(_, data)| !data),
         "an invented id stored data: {seen:?}"
     );
-    assert_eq!(objects_with_data(edge, std::slice::from_ref(&real)), vec![(real, true)]);
+    assert_eq!(
+        objects_with_data(edge, std::slice::from_ref(&real)),
+        vec![(real, true)]
+    );
 }

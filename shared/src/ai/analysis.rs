@@ -3,6 +3,9 @@
 //! lexicon-based classifier does it otherwise (and is the fallback when the model's JSON is
 //! unusable).
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::knowledge::text;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -99,7 +102,10 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
     let words = text::words(message);
     let mut score = 0f32;
     for (i, w) in words.iter().enumerate() {
-        let negated = i > 0 && NEGATORS.contains(&words[i - 1].as_str());
+        let negated = i
+            .checked_sub(1)
+            .and_then(|j| words.get(j))
+            .is_some_and(|prev| NEGATORS.contains(&prev.as_str()));
         let base = w.trim_end_matches('s');
         let polarity = if POSITIVE.contains(&w.as_str()) || POSITIVE.contains(&base) {
             1.0
@@ -222,31 +228,40 @@ pub fn detect_language(words: &[String], default: &str) -> String {
     }
 }
 
+/// A model's JSON-mode analysis as it arrives (fields checked in [`from_model_json`]).
+#[derive(serde::Deserialize)]
+struct ModelAnalysis {
+    sentiment: f64,
+    intent: String,
+    #[serde(default)]
+    topics: Vec<serde_json::Value>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
 /// Reads a model's JSON-mode analysis, validating every field; `None` if unusable.
 pub fn from_model_json(text: &str) -> Option<Analysis> {
     let start = text.find('{')?;
     let end = text.rfind('}')?;
-    let v: serde_json::Value = serde_json::from_str(&text[start..=end]).ok()?;
-    let sentiment = v["sentiment"].as_f64()? as f32;
-    let intent = v["intent"].as_str()?.to_string();
-    if !(-1.0..=1.0).contains(&sentiment) || !INTENTS.contains(&intent.as_str()) {
+    // A '}' before the first '{' (found by fuzzing) is simply not an object.
+    let m: ModelAnalysis = serde_json::from_str(text.get(start..=end)?).ok()?;
+    let sentiment = m.sentiment as f32;
+    if !(-1.0..=1.0).contains(&sentiment) || !INTENTS.contains(&m.intent.as_str()) {
         return None;
     }
     Some(Analysis {
         sentiment,
-        intent,
-        topics: v["topics"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| t.as_str())
-                    .take(5)
-                    .map(|t| t.chars().take(40).collect())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        language: v["language"]
-            .as_str()
+        intent: m.intent,
+        topics: m
+            .topics
+            .iter()
+            .filter_map(|t| t.as_str())
+            .take(5)
+            .map(|t| t.chars().take(40).collect())
+            .collect(),
+        language: m
+            .language
+            .as_deref()
             .unwrap_or("en")
             .chars()
             .take(8)
@@ -263,8 +278,15 @@ pub fn model_prompt() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_answers_with_braces_in_the_wrong_order_are_not_analyses() {
+        assert_eq!(from_model_json("}f\0\0\0{"), None);
+        assert_eq!(from_model_json("} {"), None);
+    }
 
     #[test]
     fn classifies_common_customer_messages() {

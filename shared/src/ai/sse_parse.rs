@@ -1,6 +1,9 @@
 //! Incremental parser for upstream Server-Sent Event streams (Gemini's `alt=sse`, OpenAI's
 //! chat completions): bytes in, complete `data:` payloads out, however the network splits them.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 /// Longest event accepted. An upstream that sends more without a blank line is broken or
 /// hostile (a tenant's own server); without a bound the buffer would grow until the isolate dies.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
@@ -74,6 +77,7 @@ fn find_event_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

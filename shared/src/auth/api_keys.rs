@@ -4,6 +4,9 @@
 //! stored: keys are high-entropy, so a fast hash is enough and no salt is needed; the
 //! comparison is constant-time.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{base32, new_id};
 use crate::pagination::{Page, PageRequest};
@@ -215,6 +218,7 @@ pub async fn revoke(db: &dyn SqlDatabase, tenant_id: &str, id: &str, now: i64) -
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::testing::SeqRandom;

@@ -2,6 +2,9 @@
 //! limits, all before a handler runs. One place, driven by each route's [`Access`], so no
 //! handler can forget a check.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::api_keys::{self, KeyKind};
 use super::credentials::{self, KeyRecord, UserRecord};
 use super::jwt::{self, JwtKeys};
@@ -536,6 +539,7 @@ pub async fn charge(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::http::Method;

@@ -3,6 +3,9 @@
 //! returning signed-in customer is linked to their history while nobody can claim another
 //! customer's id. Unverified visitors get an anonymous id instead.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -26,6 +29,7 @@ pub fn verify(secret: &str, user_id: &str, presented_hex: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -3,6 +3,9 @@
 //! `kid:secret,kid:secret`: the first signs, every listed key verifies, so a rotation is "add the
 //! new key first, wait one token lifetime, drop the old one".
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::users::Role;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -64,10 +67,12 @@ impl JwtKeys {
         Ok(JwtKeys { keys })
     }
 
-    /// The key that signs new tokens, with its id.
-    pub fn signing_key(&self) -> (String, &Hs256Key) {
-        let (kid, key) = &self.keys[0];
-        (kid.clone(), key)
+    /// The key that signs new tokens, with its id (`from_config` refuses an empty list).
+    pub fn signing_key(&self) -> ApiResult<(String, &Hs256Key)> {
+        self.keys
+            .first()
+            .map(|(kid, key)| (kid.clone(), key))
+            .ok_or_else(|| ApiError::internal("no signing key"))
     }
 
     /// The key a token names, if it is one of ours.
@@ -83,7 +88,7 @@ impl JwtKeys {
         role: Role,
         now_ms: i64,
     ) -> ApiResult<String> {
-        let (kid, key) = &self.keys[0];
+        let (kid, key) = self.signing_key()?;
         let now = to_datetime(now_ms);
         let opts = TimeOptions::new(Duration::seconds(LEEWAY_SECS), move || now);
         let claims = Claims::new(AgentClaims {
@@ -164,6 +169,7 @@ pub fn looks_like_jwt(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

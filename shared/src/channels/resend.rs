@@ -2,6 +2,9 @@
 //! come from the Received Emails API), delivery events, threading by Message-ID, and sends
 //! through `POST /emails` with an `Idempotency-Key` so a retried send is never delivered twice.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::config::EmailConfig;
 use super::outbound::SendError;
 use crate::error::ApiResult;
@@ -194,11 +197,12 @@ pub async fn fetch_received(p: &Platform, api_key: &str, email_id: &str) -> ApiR
         ));
     }
     let v: Value = serde_json::from_str(&body).unwrap_or_default();
-    let raw = match v["text"].as_str().filter(|t| !t.trim().is_empty()) {
+    let field = |name: &str| v.get(name).and_then(Value::as_str);
+    let raw = match field("text").filter(|t| !t.trim().is_empty()) {
         Some(t) => t.to_string(),
-        None => crate::knowledge::text::html_to_text(v["html"].as_str().unwrap_or("")),
+        None => crate::knowledge::text::html_to_text(field("html").unwrap_or("")),
     };
-    let headers = &v["headers"];
+    let headers = v.get("headers").unwrap_or(&Value::Null);
     Ok(Received {
         text: reply_text(&raw),
         in_reply_to: header(headers, "in-reply-to")
@@ -232,8 +236,11 @@ pub async fn send(
         None => "Re: your message".to_string(),
     };
     let mut body = json!({ "from": from, "to": [to], "subject": subject, "text": text });
-    if let Some(irt) = &thread.in_reply_to {
-        body["headers"] = json!({ "In-Reply-To": irt, "References": thread.references.join(" ") });
+    if let (Some(irt), Value::Object(b)) = (&thread.in_reply_to, &mut body) {
+        b.insert(
+            "headers".into(),
+            json!({ "In-Reply-To": irt, "References": thread.references.join(" ") }),
+        );
     }
     let req = Request::new(Method::Post, &format!("{}/emails", base(p)))
         .with_header("authorization", &format!("Bearer {api_key}"))
@@ -246,11 +253,11 @@ pub async fn send(
         text,
     } = super::outbound::call_provider(p, req).await?;
     let v: Value = serde_json::from_str(&text).unwrap_or_default();
+    let field = |name: &str| v.get(name).and_then(Value::as_str);
     let detail = || {
         format!(
             "resend {status}: {}",
-            v["message"]
-                .as_str()
+            field("message")
                 .unwrap_or("")
                 .chars()
                 .take(200)
@@ -258,12 +265,11 @@ pub async fn send(
         )
     };
     match status {
-        200 | 201 => v["id"]
-            .as_str()
+        200 | 201 => field("id")
             .map(String::from)
             .ok_or_else(|| SendError::Fatal("resend answered without an id".into())),
         // A concurrent request with the same key is still in flight: try again shortly.
-        409 if v["name"].as_str() == Some("concurrent_idempotent_requests") => {
+        409 if field("name") == Some("concurrent_idempotent_requests") => {
             Err(SendError::Retry(detail(), Some(2_000)))
         }
         429 | 500..=599 => Err(SendError::Retry(detail(), retry_after)),
@@ -283,6 +289,7 @@ pub fn event_status(kind: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -2,6 +2,9 @@
 //! Each scheme follows its provider's documentation exactly (tested against their published
 //! vectors where they publish one).
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -149,6 +152,7 @@ pub fn secret_header_verify(expected: &str, presented: Option<&str>) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -5,11 +5,16 @@
 //! order: one older than the last seen for that subscription is ignored), and the tenant's tier
 //! is the best any of its subscriptions entitles it to.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::ApiResult;
 use crate::params;
 use crate::platform::Platform;
 use crate::tenancy::Tier;
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, PartialEq)]
 pub struct Change {
@@ -20,25 +25,74 @@ pub struct Change {
     pub created: i64,
 }
 
-/// What a subscription event means for the tenant, or `None` for events that change nothing.
+/// The parts of a Stripe event this module reads (`customer.subscription.*`).
+#[derive(Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    created: i64,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: Subscription,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Subscription {
+    id: String,
+    status: String,
+    metadata: BTreeMap<String, String>,
+    items: Items,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Items {
+    data: Vec<Item>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Item {
+    price: Price,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Price {
+    lookup_key: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+/// What a subscription event means for the tenant, or `None` for events that change nothing
+/// (or that are not subscription events as Stripe documents them).
 pub fn interpret(event: &Value) -> Option<Change> {
-    let kind = event["type"].as_str()?;
-    if !kind.starts_with("customer.subscription.") {
+    if !event
+        .get("type")?
+        .as_str()?
+        .starts_with("customer.subscription.")
+    {
         return None;
     }
-    let sub = &event["data"]["object"];
-    let tenant_id = sub["metadata"]["tenant_id"].as_str()?.to_string();
-    let status = sub["status"].as_str().unwrap_or("").to_string();
-    let paid_tier = sub["metadata"]["tier"]
-        .as_str()
-        .or_else(|| sub["items"]["data"][0]["price"]["lookup_key"].as_str())
-        .or_else(|| sub["items"]["data"][0]["price"]["metadata"]["tier"].as_str())
+    let event: Event = serde_json::from_value(event.clone()).ok()?;
+    let sub = event.data.object;
+    let tenant_id = sub.metadata.get("tenant_id")?.clone();
+    let price = sub.items.data.first().map(|i| &i.price);
+    let paid_tier = sub
+        .metadata
+        .get("tier")
+        .or_else(|| price.and_then(|p| p.lookup_key.as_ref()))
+        .or_else(|| price.and_then(|p| p.metadata.get("tier")))
         .and_then(|t| Tier::parse(t).ok())
         .unwrap_or(Tier::Pro);
-    let tier = if kind == "customer.subscription.deleted" {
+    let tier = if event.kind == "customer.subscription.deleted" {
         Tier::Free
     } else {
-        match status.as_str() {
+        match sub.status.as_str() {
             "active" | "trialing" => paid_tier,
             "canceled" | "unpaid" | "incomplete_expired" => Tier::Free,
             // past_due, incomplete, paused: keep the current tier until Stripe decides.
@@ -47,10 +101,10 @@ pub fn interpret(event: &Value) -> Option<Change> {
     };
     Some(Change {
         tenant_id,
-        subscription_id: sub["id"].as_str().unwrap_or("").to_string(),
+        subscription_id: sub.id,
         tier,
-        status,
-        created: event["created"].as_i64().unwrap_or(0),
+        status: sub.status,
+        created: event.created,
     })
 }
 
@@ -96,6 +150,7 @@ pub async fn apply(p: &Platform, c: &Change) -> ApiResult<bool> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use serde_json::json;

@@ -2,6 +2,9 @@
 //! keywords (STOP/START/HELP), delivery status callbacks, and outbound sends through the
 //! Messages API (respecting WhatsApp's 24-hour customer-service window).
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::config::{ChannelsConfig, TwilioConfig};
 use super::outbound::SendError;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -190,8 +193,8 @@ pub async fn send(
         )));
     }
     let v: Value = serde_json::from_str(&text).unwrap_or_default();
-    v["sid"]
-        .as_str()
+    v.get("sid")
+        .and_then(Value::as_str)
         .map(String::from)
         .ok_or_else(|| SendError::Fatal("twilio answered without a sid".into()))
 }
@@ -220,6 +223,7 @@ pub fn form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -3,6 +3,9 @@
 //! latency budget), live `transcript` lines into the conversation, and the
 //! `end-of-call-report` stored with its summary and recording.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::config::VoiceConfig;
 use crate::error::ApiResult;
 use crate::params;
@@ -28,6 +31,7 @@ pub fn assistant(
          say you will pass the question to a colleague.",
         crate::ai::prompt::system(cfg, business_name, open_now)
     );
+    let server = server_url.map(|url| json!({ "url": url }));
     let mut tool = json!({
         "type": "function",
         "function": {
@@ -36,20 +40,22 @@ pub fn assistant(
             "parameters": { "type": "object", "properties": { "query": { "type": "string", "description": "The customer's question" } }, "required": ["query"] }
         }
     });
+    put(&mut tool, "server", server.clone());
     let mut assistant = json!({
         "name": cfg.persona.name,
         "firstMessage": voice.first_message,
-        "model": { "provider": "openai", "model": "gpt-4o-mini", "messages": [{ "role": "system", "content": system }], "tools": [] },
+        "model": { "provider": "openai", "model": "gpt-4o-mini", "messages": [{ "role": "system", "content": system }], "tools": [tool] },
     });
-    if let Some(url) = server_url {
-        tool["server"] = json!({ "url": url });
-        assistant["server"] = json!({ "url": url });
-    }
-    assistant["model"]["tools"] = json!([tool]);
-    if let Some(v) = &voice.voice {
-        assistant["voice"] = v.clone();
-    }
+    put(&mut assistant, "server", server);
+    put(&mut assistant, "voice", voice.voice.clone());
     json!({ "assistant": assistant })
+}
+
+/// Sets `key` on a JSON object when there is a value for it.
+fn put(object: &mut Value, key: &str, value: Option<Value>) {
+    if let (Value::Object(m), Some(v)) = (object, value) {
+        m.insert(key.into(), v);
+    }
 }
 
 /// The calls in a `tool-calls` message: (id, name, arguments). Arguments may arrive as an object
@@ -142,9 +148,10 @@ pub async fn call_conversation(
 
 /// One transcript line of an end-of-call report: (role, text, seconds from start).
 pub fn report_lines(message: &Value) -> Vec<(String, String, String)> {
-    let msgs = message["artifact"]["messages"]
-        .as_array()
-        .or_else(|| message["messages"].as_array());
+    let msgs = message
+        .pointer("/artifact/messages")
+        .and_then(Value::as_array)
+        .or_else(|| message.get("messages").and_then(Value::as_array));
     msgs.map(|m| {
         m.iter()
             .filter_map(|x| {
@@ -172,8 +179,9 @@ pub fn utterance_id(message: &Value) -> String {
         .as_f64()
         .map(|t| format!("{}", t as i64))
         .or_else(|| {
-            message["artifact"]["messages"]
-                .as_array()
+            message
+                .pointer("/artifact/messages")
+                .and_then(Value::as_array)
                 .map(|a| format!("n{}", a.len()))
         })
         .unwrap_or_default();
@@ -182,11 +190,12 @@ pub fn utterance_id(message: &Value) -> String {
     format!(
         "{}:{when}:{}",
         message["role"].as_str().unwrap_or(""),
-        hex::encode(&Sha256::digest(text.as_bytes())[..6])
+        hex::encode(Sha256::digest(text.as_bytes()).get(..6).unwrap_or_default())
     )
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -10,6 +10,9 @@
 //! `presence {agent, state}`, `status {status, assignee, reason}`, `ai.delta`, `error {code,
 //! message}`, `pong`.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::model::{Author, Status};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -220,6 +223,7 @@ pub fn validate_message(client_msg_id: &str, text: &str) -> Result<(), FrameErro
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

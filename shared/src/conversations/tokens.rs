@@ -4,6 +4,9 @@
 //! or EventSource, so these travel in the query string or `Sec-WebSocket-Protocol`; they are
 //! scoped to one conversation and expire, which bounds what a leaked URL can do.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::auth::jwt::JwtKeys;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use chrono::{Duration, TimeZone, Utc};
@@ -38,7 +41,7 @@ pub fn issue(
     name: &str,
     now_ms: i64,
 ) -> ApiResult<String> {
-    let (kid, key) = keys.signing_key();
+    let (kid, key) = keys.signing_key()?;
     let now = Utc
         .timestamp_millis_opt(now_ms)
         .single()
@@ -94,6 +97,7 @@ pub fn verify(keys: &JwtKeys, token: &str, now_ms: i64) -> ApiResult<Conversatio
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::users::Role;

@@ -1,3 +1,5 @@
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
 /// An ordered header list with case-insensitive lookup.
 ///
 /// Names are stored lower-case (HTTP/2 and the Workers runtime both normalise them), which makes
@@ -77,6 +79,7 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

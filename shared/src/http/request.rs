@@ -1,3 +1,5 @@
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
 use super::{Headers, Method};
 use std::collections::HashMap;
 
@@ -108,6 +110,7 @@ fn split_origin(url: &str) -> (&str, &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -2,6 +2,9 @@
 //! heading path (so a passage about "Refunds" under "Returns" says so), and overlaps its
 //! neighbour by a sentence or two so an answer split across a boundary is still found.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 /// Target and hard maximum chunk sizes (characters), and the overlap carried forward.
 pub const TARGET_CHARS: usize = 700;
 pub const MAX_CHARS: usize = 1200;
@@ -161,6 +164,7 @@ fn overlap_tail(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

@@ -2,6 +2,9 @@
 //! full-text rows, all replacing the document's previous chunks in one atomic batch. The
 //! document's status moves pending → indexing → ready (or failed, with the error).
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::chunk;
 use super::embed::{Embedder, Purpose};
 use super::store::{self, ChunkRow};

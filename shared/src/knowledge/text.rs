@@ -1,5 +1,8 @@
 //! Text handling for the knowledge base: HTML to text, normalisation, tokenisation.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 /// Words carrying little meaning for retrieval (English; the hashed embedder still sees them in
 /// character n-grams, keyword search does not).
 pub const STOPWORDS: &[&str] = &[
@@ -188,6 +191,7 @@ pub fn normalise_space(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

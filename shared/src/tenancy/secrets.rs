@@ -13,6 +13,9 @@
 //! Stored form: `enc:v1:<kid>:<base64 nonce+wrapped key>:<base64 nonce+ciphertext>`. Values
 //! written before encryption (no `enc:` prefix) are still read, and re-sealed by the rotation.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::params;
 use crate::platform::Platform;
@@ -55,14 +58,16 @@ impl Sealer {
         Ok(Sealer { keys })
     }
 
-    fn current(&self) -> &(String, Key<Aes256Gcm>) {
-        // `from_config` refuses an empty list.
-        &self.keys[0]
+    /// The sealing key (`from_config` refuses an empty list).
+    fn current(&self) -> ApiResult<&(String, Key<Aes256Gcm>)> {
+        self.keys
+            .first()
+            .ok_or_else(|| ApiError::internal("no sealing key"))
     }
 
     /// Encrypts `plaintext` for the row named by `aad` (e.g. `tenant_id/name`).
     pub fn seal(&self, random: &dyn Random, aad: &str, plaintext: &str) -> ApiResult<String> {
-        let (kid, kek) = self.current();
+        let (kid, kek) = self.current()?;
         let dek = random.bytes::<32>();
         let wrapped = encrypt(kek, &random.bytes::<NONCE>(), &dek, &wrap_aad(kid, aad))?;
         let sealed = encrypt(
@@ -93,7 +98,7 @@ impl Sealer {
     /// under a key other than the current one).
     pub fn needs_rotation(&self, stored: &str) -> bool {
         match stored.strip_prefix(PREFIX).and_then(parts) {
-            Some((kid, _, _)) => kid != self.current().0,
+            Some((kid, _, _)) => self.keys.first().is_none_or(|(k, _)| k != kid),
             None => true,
         }
     }
@@ -104,7 +109,7 @@ impl Sealer {
             return self.seal(random, aad, stored);
         };
         let dek = self.unwrap_key(kid, aad, &wrapped)?;
-        let (new_kid, kek) = self.current();
+        let (new_kid, kek) = self.current()?;
         let rewrapped = encrypt(kek, &random.bytes::<NONCE>(), &dek, &wrap_aad(new_kid, aad))?;
         Ok(format!(
             "{PREFIX}{new_kid}:{}:{}",
@@ -287,6 +292,7 @@ fn decrypt(key: &Key<Aes256Gcm>, data: &[u8], aad: &[u8]) -> ApiResult<Vec<u8>> 
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::testing::SeqRandom;

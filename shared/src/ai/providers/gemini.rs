@@ -3,6 +3,9 @@
 //! frame carries `usageMetadata`), and `:batchEmbedContents` with `gemini-embedding-001` at 768
 //! dimensions for the knowledge base.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
 use crate::ai::sse_parse::SseParser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -54,7 +57,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
         ],
     });
     if req.json {
-        body["generationConfig"]["responseMimeType"] = json!("application/json");
+        if let Some(Value::Object(g)) = body.get_mut("generationConfig") {
+            g.insert("responseMimeType".into(), json!("application/json"));
+        }
     }
     if !req.tools.is_empty() {
         let decls: Vec<Value> = req
@@ -62,7 +67,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
             .iter()
             .map(|t| json!({ "name": t.name, "description": t.description, "parameters": t.parameters }))
             .collect();
-        body["tools"] = json!([{ "functionDeclarations": decls }]);
+        if let Value::Object(b) = &mut body {
+            b.insert("tools".into(), json!([{ "functionDeclarations": decls }]));
+        }
     }
     body
 }
@@ -83,7 +90,10 @@ pub fn parse_frame(
     state: &mut (Option<Finish>, Usage, String),
 ) -> Result<Vec<ChatEvent>, ProviderError> {
     let mut out = Vec::new();
-    if let Some(block) = v["promptFeedback"]["blockReason"].as_str() {
+    if let Some(block) = v
+        .pointer("/promptFeedback/blockReason")
+        .and_then(Value::as_str)
+    {
         state.0 = Some(if block == "SAFETY" {
             Finish::Safety
         } else {
@@ -100,7 +110,7 @@ pub fn parse_frame(
         };
     }
     if let Some(c) = v["candidates"].get(0) {
-        if let Some(parts) = c["content"]["parts"].as_array() {
+        if let Some(parts) = c.pointer("/content/parts").and_then(Value::as_array) {
             for p in parts {
                 if let Some(t) = p["text"].as_str() {
                     if !t.is_empty() {
@@ -136,13 +146,16 @@ pub fn parse_frame(
 /// Gemini puts the wait in `error.details[].retryDelay` ("30s") rather than a header.
 fn retry_delay(body: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(body).ok()?;
-    v["error"]["details"].as_array()?.iter().find_map(|d| {
-        let s = d["retryDelay"].as_str()?;
-        s.strip_suffix('s')?
-            .parse::<f64>()
-            .ok()
-            .map(|x| (x * 1000.0) as i64)
-    })
+    v.pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| {
+            let s = d["retryDelay"].as_str()?;
+            s.strip_suffix('s')?
+                .parse::<f64>()
+                .ok()
+                .map(|x| (x * 1000.0) as i64)
+        })
 }
 
 impl Gemini {
@@ -316,8 +329,9 @@ impl Embedder for GeminiEmbedder {
         }
         let v: Value = serde_json::from_str(&body)
             .map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
-        let embs = v["embeddings"]
-            .as_array()
+        let embs = v
+            .get("embeddings")
+            .and_then(Value::as_array)
             .ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?;
         if embs.len() != texts.len() {
             return Err(ApiError::new(
@@ -350,6 +364,7 @@ impl Embedder for GeminiEmbedder {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

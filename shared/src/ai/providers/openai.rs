@@ -2,6 +2,9 @@
 //! streaming `POST /v1/chat/completions` (`data:` chunks ending with `data: [DONE]`), tool calls
 //! assembled from their streamed fragments, and `POST /v1/embeddings`.
 
+// Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
 use crate::ai::sse_parse::SseParser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -48,16 +51,21 @@ pub fn request_body(req: &ChatRequest, model: &str) -> Value {
         "temperature": req.temperature,
         "max_tokens": req.max_output_tokens,
     });
-    if req.json {
-        body["response_format"] = json!({ "type": "json_object" });
-    }
-    if !req.tools.is_empty() {
-        body["tools"] = Value::Array(
-            req.tools
-                .iter()
-                .map(|t| json!({ "type": "function", "function": { "name": t.name, "description": t.description, "parameters": t.parameters } }))
-                .collect(),
-        );
+    if let Value::Object(b) = &mut body {
+        if req.json {
+            b.insert("response_format".into(), json!({ "type": "json_object" }));
+        }
+        if !req.tools.is_empty() {
+            b.insert(
+                "tools".into(),
+                Value::Array(
+                    req.tools
+                        .iter()
+                        .map(|t| json!({ "type": "function", "function": { "name": t.name, "description": t.description, "parameters": t.parameters } }))
+                        .collect(),
+                ),
+            );
+        }
     }
     body
 }
@@ -85,13 +93,10 @@ pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, Pr
     }
     let v: Value = serde_json::from_str(data)
         .map_err(|_| ProviderError::transient("malformed stream chunk", None))?;
-    if v.get("error").is_some() {
-        return Err(ProviderError::transient(
-            format!("error chunk: {}", v["error"]),
-            None,
-        ));
+    if let Some(e) = v.get("error") {
+        return Err(ProviderError::transient(format!("error chunk: {e}"), None));
     }
-    if let Some(m) = v["model"].as_str() {
+    if let Some(m) = v.get("model").and_then(Value::as_str) {
         st.model = m.to_string();
     }
     if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
@@ -101,7 +106,7 @@ pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, Pr
         };
     }
     let mut out = Vec::new();
-    if let Some(choice) = v["choices"].get(0) {
+    if let Some(choice) = v.pointer("/choices/0") {
         let delta = &choice["delta"];
         if let Some(t) = delta["content"].as_str() {
             if !t.is_empty() {
@@ -278,8 +283,9 @@ impl Embedder for OpenAiEmbedder {
         }
         let v: Value = serde_json::from_str(&body)
             .map_err(|_| ApiError::new(ErrorCode::UpstreamError, "unreadable embedding answer"))?;
-        let mut data: Vec<(usize, Vec<f32>)> = v["data"]
-            .as_array()
+        let mut data: Vec<(usize, Vec<f32>)> = v
+            .get("data")
+            .and_then(Value::as_array)
             .ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "no embeddings"))?
             .iter()
             .map(|d| {
@@ -313,6 +319,7 @@ impl Embedder for OpenAiEmbedder {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
 

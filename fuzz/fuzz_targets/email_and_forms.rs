@@ -1,0 +1,22 @@
+//! Provider webhook bodies before and after their signatures: Twilio's form bodies, email
+//! addresses and Message-ID headers, and the signature headers themselves.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use prism_core::channels::{resend, signatures, twilio};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(params) = twilio::form(data) {
+        let _ = twilio::attachments(&params);
+        let _ = signatures::twilio_verify("token", "https://x/y", &params, "sig");
+    }
+    let _ = signatures::stripe_verify("whsec_x", &String::from_utf8_lossy(data), data, 1_750_000_000);
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = twilio::keyword(s);
+    let _ = twilio::channel_of(s);
+    let _ = resend::parse_address(s);
+    let _ = resend::message_ids(s);
+    let _ = signatures::svix_verify("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", s, s, s, data, 1_750_000_000);
+    let _ = signatures::secret_header_verify("expected", Some(s));
+});
