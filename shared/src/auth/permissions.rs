@@ -1,5 +1,6 @@
 //! Who may call what: one table from permission to the roles and key scopes that grant it,
-//! enforced by the gateway before any handler runs. Handlers never check roles themselves.
+//! enforced by the gateway before any handler runs. Handlers only check what creates authority
+//! (`Principal::role_ceiling`, `Principal::holds_scopes`), never access itself.
 
 use crate::users::Role;
 
