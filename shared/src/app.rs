@@ -41,7 +41,10 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
                     {
                         widget_origin = req.header("origin").map(str::to_string);
                     }
-                    (route.handler)(&cx, req).await
+                    match check_query(route, &req) {
+                        Ok(()) => (route.handler)(&cx, req).await,
+                        Err(e) => Err(e),
+                    }
                 }
                 Err(e) => Err(e),
             }
@@ -154,6 +157,16 @@ async fn admit(p: &Platform, route: &Route, req: &Request) -> ApiResult<Admissio
         ));
     }
     gateway::admit(p, route.access, req).await
+}
+
+/// Every declared query parameter the request carries is valid (handlers then read them).
+fn check_query(route: &Route, req: &Request) -> ApiResult<()> {
+    for (name, value) in req.query_pairs() {
+        if let Some(p) = route.query_params().find(|p| p.name == name) {
+            p.check(&value)?;
+        }
+    }
+    Ok(())
 }
 
 /// OPTIONS on a path with no OPTIONS route: a CORS preflight if the path has widget routes.

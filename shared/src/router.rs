@@ -88,6 +88,96 @@ macro_rules! handler {
 /// document.
 pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
 
+/// What values a query parameter takes. The pipeline checks every declared parameter before the
+/// handler runs (422 naming the parameter), and the OpenAPI document is generated from the same
+/// declaration, so the two cannot disagree.
+#[derive(Clone, Copy, Debug)]
+pub enum ParamKind {
+    Int { min: i64, max: i64 },
+    Text { max: usize },
+    OneOf(&'static [&'static str]),
+}
+
+/// One query parameter a route reads.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryParam {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub doc: &'static str,
+}
+
+impl QueryParam {
+    pub const fn int(name: &'static str, min: i64, max: i64, doc: &'static str) -> QueryParam {
+        QueryParam {
+            name,
+            kind: ParamKind::Int { min, max },
+            doc,
+        }
+    }
+    pub const fn text(name: &'static str, max: usize, doc: &'static str) -> QueryParam {
+        QueryParam {
+            name,
+            kind: ParamKind::Text { max },
+            doc,
+        }
+    }
+    pub const fn one_of(
+        name: &'static str,
+        values: &'static [&'static str],
+        doc: &'static str,
+    ) -> QueryParam {
+        QueryParam {
+            name,
+            kind: ParamKind::OneOf(values),
+            doc,
+        }
+    }
+
+    /// Checks a value the request carries for this parameter.
+    pub fn check(&self, value: &str) -> ApiResult<()> {
+        let ok = match self.kind {
+            ParamKind::Int { min, max } => {
+                value.parse::<i64>().is_ok_and(|n| (min..=max).contains(&n))
+            }
+            ParamKind::Text { max } => value.chars().count() <= max,
+            ParamKind::OneOf(values) => values.contains(&value),
+        };
+        if ok {
+            return Ok(());
+        }
+        let what = match self.kind {
+            ParamKind::Int { min, max } => format!("must be an integer from {min} to {max}"),
+            ParamKind::Text { max } => format!("must be at most {max} characters"),
+            ParamKind::OneOf(values) => format!("must be one of {}", values.join(", ")),
+        };
+        Err(ApiError::validation(self.name, what))
+    }
+
+    /// The parameter's JSON Schema.
+    pub fn schema(&self) -> serde_json::Value {
+        match self.kind {
+            ParamKind::Int { min, max } => {
+                serde_json::json!({ "type": "integer", "minimum": min, "maximum": max })
+            }
+            ParamKind::Text { max } => {
+                serde_json::json!({ "type": "string", "maxLength": max })
+            }
+            ParamKind::OneOf(values) => serde_json::json!({ "type": "string", "enum": values }),
+        }
+    }
+}
+
+/// The query parameters of every paged list.
+pub const PAGED: &[QueryParam] = &[
+    QueryParam::int(
+        "limit",
+        1,
+        crate::pagination::MAX_LIMIT as i64,
+        "Items per page",
+    ),
+    QueryParam::text("cursor", 200, "The previous page's next_cursor"),
+];
+
 /// One entry of the route table: everything the gateway and the OpenAPI document need to know.
 pub struct Route {
     pub method: Method,
@@ -105,6 +195,13 @@ pub struct Route {
     pub response: Option<SchemaFn>,
     /// Status of a successful response.
     pub success: u16,
+    /// The query parameters it reads (checked before the handler runs).
+    pub query: &'static [QueryParam],
+    /// Second query-parameter list (a paged list's own filters beside [`PAGED`]).
+    pub more_query: &'static [QueryParam],
+    /// Error codes the handler itself can answer with, beyond those its shape implies (see
+    /// `routes::openapi::error_codes`).
+    pub errors: &'static [crate::error::ErrorCode],
 }
 
 impl Route {
@@ -120,7 +217,28 @@ impl Route {
             request: None,
             response: None,
             success: 200,
+            query: &[],
+            more_query: &[],
+            errors: &[],
         }
+    }
+    pub const fn query(mut self, params: &'static [QueryParam]) -> Route {
+        self.query = params;
+        self
+    }
+    /// A paged list: `limit` and `cursor`, plus its own filters.
+    pub const fn paged(mut self, filters: &'static [QueryParam]) -> Route {
+        self.query = PAGED;
+        self.more_query = filters;
+        self
+    }
+    pub const fn errors(mut self, codes: &'static [crate::error::ErrorCode]) -> Route {
+        self.errors = codes;
+        self
+    }
+    /// Every query parameter the route reads.
+    pub fn query_params(&self) -> impl Iterator<Item = &QueryParam> {
+        self.query.iter().chain(self.more_query.iter())
     }
     pub const fn access(mut self, access: Access) -> Route {
         self.access = access;

@@ -14,6 +14,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status's wire name (query filters, documents).
+    pub const NAMES: &'static [&'static str] = &["open", "pending_human", "resolved", "closed"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",

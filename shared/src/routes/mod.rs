@@ -22,10 +22,20 @@ mod webhooks;
 mod widget;
 
 use crate::auth::{Access, Permission as P};
+use crate::error::ErrorCode as E;
 use crate::handler;
 use crate::http::Method::{Delete, Get, Patch, Post, Put};
 use crate::pagination::Page;
+use crate::router::QueryParam;
 use crate::router::Route;
+
+/// Diagnostics answer 404 when switched off, and check their own inputs.
+const DIAG_ERRORS: &[E] = &[
+    E::NotFound,
+    E::ValidationFailed,
+    E::BadRequest,
+    E::InvalidJson,
+];
 
 /// Every route the platform serves, on every runtime.
 pub static TABLE: &[Route] = &[
@@ -40,38 +50,56 @@ pub static TABLE: &[Route] = &[
         .summary("system", "This OpenAPI document")
         .response::<serde_json::Value>(),
     Route::new(Get, "/v1/echo/{room}", handler!(echo::connect))
+        .errors(&[E::ValidationFailed])
         .summary(
             "system",
             "WebSocket echo/broadcast room (proves live objects end to end)",
         )
         .success(101),
-    Route::new(Get, "/v1/diag/kv/{key}", handler!(diag::kv_get)).summary(
-        "diagnostics",
-        "Read a key-value entry (only when diagnostics are enabled)",
-    ),
+    Route::new(Get, "/v1/diag/kv/{key}", handler!(diag::kv_get))
+        .errors(DIAG_ERRORS)
+        .summary(
+            "diagnostics",
+            "Read a key-value entry (only when diagnostics are enabled)",
+        ),
     Route::new(Put, "/v1/diag/kv/{key}", handler!(diag::kv_put))
+        .errors(DIAG_ERRORS)
         .summary(
             "diagnostics",
             "Write a key-value entry (only when diagnostics are enabled)",
         )
         .success(204),
     Route::new(Post, "/v1/diag/notes", handler!(diag::note_create))
+        .errors(DIAG_ERRORS)
         .summary(
             "diagnostics",
             "Insert a row into the SQL database (only when diagnostics are enabled)",
         )
         .success(201),
-    Route::new(Get, "/v1/diag/notes/{id}", handler!(diag::note_get)).summary(
-        "diagnostics",
-        "Read a row back from the SQL database (only when diagnostics are enabled)",
-    ),
+    Route::new(Get, "/v1/diag/notes/{id}", handler!(diag::note_get))
+        .errors(DIAG_ERRORS)
+        .summary(
+            "diagnostics",
+            "Read a row back from the SQL database (only when diagnostics are enabled)",
+        ),
     Route::new(Get, "/v1/diag/bench/vectors", handler!(diag::bench_vectors))
+        .errors(DIAG_ERRORS)
+        .query(&[
+            QueryParam::int("n", 0, 100_000, "Vectors in the index"),
+            QueryParam::int("searches", 0, 10_000, "Searches to run"),
+            QueryParam::one_of("recall", &["0", "1"], "1 also measures recall@5"),
+        ])
         .summary(
             "diagnostics",
             "Benchmark: vector searches inside the runtime (only when diagnostics are enabled)",
         )
         .response::<serde_json::Value>(),
     Route::new(Get, "/v1/diag/bench/gate", handler!(diag::bench_gate))
+        .errors(DIAG_ERRORS)
+        .query(&[
+            QueryParam::int("n", 0, 10_000, "Sequential checks to run"),
+            QueryParam::text("shard", 64, "Which gate object"),
+        ])
         .summary(
             "diagnostics",
             "Benchmark: sequential rate-limit checks (only when diagnostics are enabled)",
@@ -92,12 +120,14 @@ pub static TABLE: &[Route] = &[
     Route::new(Get, "/demo.js", handler!(assets::demo_js)).summary("web", "Demo page script"),
     // --- platform administration ---
     Route::new(Post, "/v1/platform/tenants", handler!(platform::create))
+        .errors(&[E::Conflict])
         .access(Access::Platform)
         .summary("platform", "Create a tenant with its owner and first keys")
         .request::<platform::CreateTenant>()
         .response::<platform::TenantCreated>()
         .success(201),
     Route::new(Get, "/v1/platform/tenants", handler!(platform::list))
+        .paged(&[])
         .access(Access::Platform)
         .summary("platform", "List tenants")
         .response::<Page<crate::tenancy::Tenant>>(),
@@ -171,6 +201,7 @@ pub static TABLE: &[Route] = &[
     .body_limit(1024 * 1024)
     .summary("webhooks", "VAPI voice server events (x-vapi-secret)"),
     Route::new(Post, "/v1/voice/speech", handler!(voice::speech))
+        .errors(&[E::UpstreamError])
         .tenant(P::ConversationsWrite)
         .summary(
             "voice",
@@ -187,6 +218,7 @@ pub static TABLE: &[Route] = &[
         ),
     // --- authentication ---
     Route::new(Post, "/v1/auth/token", handler!(auth_tokens::issue))
+        .errors(&[E::NotFound])
         .tenant(P::TokenIssue)
         .summary(
             "auth",
@@ -206,6 +238,7 @@ pub static TABLE: &[Route] = &[
         "/v1/invitations/accept",
         handler!(auth_tokens::accept_invitation),
     )
+    .errors(&[E::NotFound, E::Conflict])
     .summary("auth", "Redeem an invitation token and become a user")
     .request::<auth_tokens::AcceptInvitation>()
     .response::<crate::users::User>()
@@ -248,11 +281,13 @@ pub static TABLE: &[Route] = &[
         .summary("tenant", "Requests per day (allowed and rate limited)")
         .response::<tenant::Usage>(),
     Route::new(Get, "/v1/audit-logs", handler!(audit_logs::list))
+        .paged(&[])
         .tenant(P::AuditRead)
         .summary("tenant", "List audit log entries")
         .response::<Page<crate::audit::AuditEntry>>(),
     // --- API keys ---
     Route::new(Get, "/v1/api-keys", handler!(keys::list))
+        .paged(&[])
         .tenant(P::KeysManage)
         .summary("api-keys", "List API keys (never their secrets)")
         .response::<Page<crate::auth::api_keys::ApiKey>>(),
@@ -268,6 +303,7 @@ pub static TABLE: &[Route] = &[
         .response::<crate::auth::api_keys::ApiKey>(),
     // --- users ---
     Route::new(Get, "/v1/users", handler!(users::list))
+        .paged(&[])
         .tenant(P::UsersRead)
         .summary("users", "List users")
         .response::<Page<crate::users::User>>(),
@@ -287,6 +323,7 @@ pub static TABLE: &[Route] = &[
         .response::<users::InvitationCreated>()
         .success(201),
     Route::new(Get, "/v1/invitations", handler!(users::list_invitations))
+        .paged(&[])
         .tenant(P::UsersManage)
         .summary("users", "List invitations")
         .response::<Page<crate::users::invitations::Invitation>>(),
@@ -301,6 +338,24 @@ pub static TABLE: &[Route] = &[
         .response::<conversations::Started>()
         .success(201),
     Route::new(Get, "/v1/conversations", handler!(conversations::list))
+        .paged(&[
+            QueryParam::one_of(
+                "status",
+                crate::conversations::model::Status::NAMES,
+                "Only conversations in this state",
+            ),
+            QueryParam::text(
+                "assignee",
+                64,
+                "A user id, `me` (the calling agent) or `none` (the unassigned queue)",
+            ),
+            QueryParam::one_of(
+                "channel",
+                crate::conversations::model::CHANNELS,
+                "Only this channel",
+            ),
+            QueryParam::text("customer_id", 64, "Only this customer's conversations"),
+        ])
         .tenant(P::ConversationsRead)
         .summary(
             "conversations",
@@ -352,6 +407,12 @@ pub static TABLE: &[Route] = &[
         handler!(conversations::events),
     )
     .access(Access::Conversation(P::ConversationsRead))
+    .query(&[QueryParam::int(
+        "after_seq",
+        0,
+        i64::MAX,
+        "Start after this sequence number (Last-Event-ID takes precedence)",
+    )])
     .summary(
         "conversations",
         "Server-Sent Events fallback: message events with id = seq; resume with Last-Event-ID",
@@ -362,6 +423,21 @@ pub static TABLE: &[Route] = &[
         handler!(conversations::history),
     )
     .access(Access::Conversation(P::ConversationsRead))
+    .query(&[
+        QueryParam::int(
+            "after_seq",
+            0,
+            i64::MAX,
+            "Messages after this sequence number (oldest first)",
+        ),
+        QueryParam::int(
+            "before_seq",
+            0,
+            i64::MAX,
+            "Messages before this sequence number (newest page)",
+        ),
+        QueryParam::int("limit", 1, 200, "Messages per page (default 50)"),
+    ])
     .summary(
         "conversations",
         "Message history: after_seq or before_seq, limit",
@@ -463,6 +539,7 @@ pub static TABLE: &[Route] = &[
     .response::<conversations::TokenIssued>(),
     // --- canned responses ---
     Route::new(Get, "/v1/canned-responses", handler!(canned::list))
+        .paged(&[])
         .tenant(P::ConversationsRead)
         .summary("canned-responses", "List canned responses")
         .response::<Page<crate::conversations::canned::Canned>>(),
@@ -510,12 +587,24 @@ pub static TABLE: &[Route] = &[
         .success(101),
     Route::new(Get, "/v1/inbox/events", handler!(inbox::events))
         .tenant(P::ConversationsRead)
+        .query(&[QueryParam::int(
+            "after",
+            0,
+            i64::MAX,
+            "Start after this inbox event (Last-Event-ID takes precedence)",
+        )])
         .summary(
             "inbox",
             "Server-Sent Events: the live inbox feed (resume with Last-Event-ID)",
         ),
     Route::new(Get, "/v1/inbox/history", handler!(inbox::history))
         .tenant(P::ConversationsRead)
+        .query(&[QueryParam::int(
+            "after",
+            0,
+            i64::MAX,
+            "Events after this sequence number",
+        )])
         .summary("inbox", "Recent inbox events after a sequence number")
         .response::<crate::objects::inbox::EventPage>(),
     Route::new(Get, "/v1/inbox/online", handler!(inbox::online))
@@ -524,6 +613,7 @@ pub static TABLE: &[Route] = &[
         .response::<serde_json::Value>(),
     // --- knowledge base ---
     Route::new(Post, "/v1/knowledge/documents", handler!(knowledge::create))
+        .errors(&[E::QuotaExceeded, E::UpstreamError])
         .tenant(P::KnowledgeWrite)
         .summary(
             "knowledge",
@@ -534,6 +624,7 @@ pub static TABLE: &[Route] = &[
         .response::<crate::knowledge::store::Document>()
         .success(201),
     Route::new(Get, "/v1/knowledge/documents", handler!(knowledge::list))
+        .paged(&[])
         .tenant(P::KnowledgeRead)
         .summary("knowledge", "List documents with their indexing status")
         .response::<Page<crate::knowledge::store::Document>>(),
@@ -543,6 +634,11 @@ pub static TABLE: &[Route] = &[
         handler!(knowledge::get),
     )
     .tenant(P::KnowledgeRead)
+    .query(&[QueryParam::one_of(
+        "content",
+        &["0", "1"],
+        "1 includes the document's content",
+    )])
     .summary(
         "knowledge",
         "Get a document (content=1 includes its content)",
@@ -554,6 +650,7 @@ pub static TABLE: &[Route] = &[
         handler!(knowledge::replace),
     )
     .tenant(P::KnowledgeWrite)
+    .errors(&[E::QuotaExceeded, E::UpstreamError])
     .summary("knowledge", "Replace a document and re-index it")
     .body_limit(knowledge::MAX_DOCUMENT + 64 * 1024)
     .request::<knowledge::DocumentInput>()
@@ -568,9 +665,15 @@ pub static TABLE: &[Route] = &[
     .response::<crate::knowledge::store::Document>(),
     Route::new(Get, "/v1/knowledge/search", handler!(knowledge::search))
         .tenant(P::KnowledgeRead)
+        .query(&[
+            QueryParam::text("q", 500, "The question (required)"),
+            QueryParam::int("k", 1, 20, "Passages to return (default 5)"),
+        ])
+        .errors(&[E::ValidationFailed, E::UpstreamError])
         .summary("knowledge", "Hybrid search (vector + keyword, fused): q, k")
         .response::<knowledge::SearchResponse>(),
     Route::new(Post, "/v1/knowledge/reindex", handler!(knowledge::reindex))
+        .errors(&[E::QuotaExceeded, E::UpstreamError])
         .tenant(P::KnowledgeWrite)
         .summary(
             "knowledge",

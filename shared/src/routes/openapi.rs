@@ -4,7 +4,7 @@
 
 use crate::auth::Access;
 use crate::error::{ApiResult, ErrorCode};
-use crate::http::{Method, Request, Response};
+use crate::http::{Request, Response};
 use crate::router::{Ctx, Route};
 use crate::version;
 use schemars::generate::SchemaSettings;
@@ -79,17 +79,15 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         op.insert("x-required-scope".into(), json!(p.scope()));
         op.insert("x-min-role".into(), json!(p.min_role().as_str()));
     }
-    let params: Vec<Value> = r
+    let mut params: Vec<Value> = r
         .template
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
-    let mut params = params;
-    if r.response.is_some() && r.method == Method::Get && r.summary.starts_with("List") {
-        params.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }));
-        params.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
-    }
+    params.extend(r.query_params().map(|q| {
+        json!({ "name": q.name, "in": "query", "required": false, "description": q.doc, "schema": q.schema() })
+    }));
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
@@ -107,6 +105,13 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         None => json!({ "description": "Success" }),
     };
     responses.insert(r.success.to_string(), ok);
+    if r.tag == "web" {
+        // Static assets carry an ETag.
+        responses.insert(
+            "304".into(),
+            json!({ "description": "Not modified (the If-None-Match ETag matches)" }),
+        );
+    }
     for code in error_codes(r) {
         let status = code.status().to_string();
         let entry = responses
@@ -131,32 +136,57 @@ fn entry_codes(desc: &Value, code: ErrorCode) -> String {
     }
 }
 
-/// The error codes a route can answer with, from its shape.
+/// The error codes a route can answer with: those its shape implies (body, path, query,
+/// access, WebSocket) and those its handler declares.
 pub fn error_codes(r: &Route) -> Vec<ErrorCode> {
-    let mut codes = vec![ErrorCode::Internal];
+    use ErrorCode::*;
+    let mut codes = vec![Internal, StorageError, BindingMissing, PayloadTooLarge];
     if r.request.is_some() {
         codes.extend([
-            ErrorCode::InvalidJson,
-            ErrorCode::BadRequest,
-            ErrorCode::ValidationFailed,
-            ErrorCode::PayloadTooLarge,
-            ErrorCode::UnsupportedMediaType,
+            InvalidJson,
+            BadRequest,
+            ValidationFailed,
+            UnsupportedMediaType,
         ]);
     }
     if r.template.contains('{') {
-        codes.push(ErrorCode::NotFound);
+        codes.push(NotFound);
+    }
+    if r.query_params().next().is_some() {
+        codes.push(ValidationFailed);
+    }
+    if r.success == 101 {
+        codes.extend([UpgradeRequired, NotSupported]);
     }
     match r.access {
-        Access::Public | Access::SelfAuthenticated => {}
-        Access::Platform => codes.extend([ErrorCode::Unauthorized, ErrorCode::InvalidToken]),
+        Access::Public => {}
+        // Webhooks: signatures, unconfigured or unknown tenants, bodies, budgets.
+        Access::SelfAuthenticated => codes.extend([
+            InvalidSignature,
+            Forbidden,
+            BadRequest,
+            InvalidJson,
+            ValidationFailed,
+            RateLimited,
+        ]),
+        Access::Platform => codes.extend([Unauthorized, InvalidToken]),
+        // 409: the tenant's settings changed twice during the request.
         Access::Tenant(_) | Access::Conversation(_) => codes.extend([
-            ErrorCode::Unauthorized,
-            ErrorCode::InvalidToken,
-            ErrorCode::TokenExpired,
-            ErrorCode::Forbidden,
-            ErrorCode::RateLimited,
+            Unauthorized,
+            InvalidToken,
+            TokenExpired,
+            Forbidden,
+            RateLimited,
+            Conflict,
         ]),
     }
+    codes.extend(r.errors.iter().copied());
+    let mut seen = Vec::new();
+    codes.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(*c);
+        new
+    });
     codes
 }
 

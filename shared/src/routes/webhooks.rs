@@ -711,12 +711,8 @@ pub async fn stripe(cx: &Ctx, req: Request) -> ApiResult<Response> {
         .platform
         .config
         .get("stripe_webhook_secret")
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::BindingMissing,
-                "billing webhooks are not configured (STRIPE_WEBHOOK_SECRET)",
-            )
-        })?
+        // Like a tenant channel that is not set up: refused, not a server fault.
+        .ok_or_else(|| not_configured("billing (STRIPE_WEBHOOK_SECRET)"))?
         .to_string();
     verdict(signatures::stripe_verify(
         &secret,
