@@ -78,22 +78,6 @@ impl WsClient {
         }
     }
 
-    /// Waits for the server to close the socket (skipping other frames); returns its close code.
-    pub async fn recv_close(&mut self, timeout: Duration) -> Option<u16> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let msg = tokio::time::timeout(left, self.inner.next())
-                .await
-                .expect("timed out waiting for the socket to close");
-            match msg {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
-            }
-        }
-    }
-
     /// Waits for a frame whose `type` is `ty`, skipping others.
     pub async fn recv_type(&mut self, ty: &str, timeout: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -113,6 +97,22 @@ impl WsClient {
     /// Drops the connection without a closing handshake (a network failure).
     pub fn kill(self) {
         drop(self.inner);
+    }
+
+    /// The next text frame as JSON, or `None` if none arrives within `timeout` (or the socket
+    /// closed).
+    pub async fn try_recv_json(&mut self, timeout: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(timeout, self.inner.next())
+                .await
+                .ok()??
+                .ok()?;
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).ok(),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                _ => return None,
+            }
+        }
     }
 
     /// Waits for the server to close the socket; returns the close code.

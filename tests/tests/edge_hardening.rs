@@ -53,8 +53,8 @@ async fn open_sockets_close_when_their_credential_ends() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(conv.recv_close(T).await, Some(4003));
-    assert_eq!(inbox.recv_close(T).await, Some(4003));
+    assert_eq!(conv.closed_with(T).await, Some(4003));
+    assert_eq!(inbox.closed_with(T).await, Some(4003));
 
     // The customer stays until the tenant is suspended.
     customer
@@ -69,7 +69,7 @@ async fn open_sockets_close_when_their_credential_ends() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(customer.recv_close(T).await, Some(4003));
+    assert_eq!(customer.closed_with(T).await, Some(4003));
 }
 
 #[tokio::test]

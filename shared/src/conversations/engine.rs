@@ -666,7 +666,7 @@ pub async fn joined(env: &ObjectEnv<'_>, conn: &str) -> ApiResult<()> {
             env.fan_out(
                 &ServerFrame::Presence {
                     agent: who.author(),
-                    state: "joined",
+                    state: protocol::PresenceState::Joined,
                 },
                 |p| p.id() != who.id(),
             );
@@ -711,7 +711,7 @@ pub fn receive(
             env.send(
                 conn,
                 &ServerFrame::error(
-                    "rate_limited",
+                    protocol::FrameCode::RateLimited,
                     format!("slow down: retry in {} ms", d.retry_after_ms),
                 ),
             );
@@ -742,7 +742,10 @@ pub async fn on_frame(
     match frame {
         ClientFrame::Ping => env.send(
             conn,
-            &ServerFrame::error("use_auto_ping", "send exactly {\"type\":\"ping\"}"),
+            &ServerFrame::error(
+                protocol::FrameCode::UseAutoPing,
+                "send exactly {\"type\":\"ping\"}",
+            ),
         ),
         ClientFrame::Hello { last_seq } => {
             // Resume: exactly the messages after last_seq, in order, in pages.
@@ -784,9 +787,10 @@ pub async fn on_frame(
                         return Ok(Some(p.message.seq));
                     }
                 }
-                Err(e) if e.code == ErrorCode::Conflict => {
-                    env.send(conn, &ServerFrame::error("conversation_closed", e.message))
-                }
+                Err(e) if e.code == ErrorCode::Conflict => env.send(
+                    conn,
+                    &ServerFrame::error(protocol::FrameCode::ConversationClosed, e.message),
+                ),
                 Err(e) => return Err(e),
             }
         }
@@ -821,7 +825,7 @@ pub async fn on_close(env: &ObjectEnv<'_>, conn: &str, attachment: &Value) -> Ap
         env.fan_out(
             &ServerFrame::Presence {
                 agent: who.author(),
-                state: "left",
+                state: protocol::PresenceState::Left,
             },
             |p| p.id() != who.id(),
         );

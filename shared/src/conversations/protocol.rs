@@ -26,7 +26,39 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 pub const MAX_TEXT_CHARS: usize = 4000;
 pub const MAX_CLIENT_MSG_ID: usize = 64;
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// Why a frame was refused or a request failed, in an `error` frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameCode {
+    /// Not a JSON object with a `type`, or a field of the wrong shape.
+    InvalidFrame,
+    UnknownType,
+    FrameTooLarge,
+    MessageTooLarge,
+    /// Slow down (per-connection flood control, or the customer's request budget).
+    RateLimited,
+    /// The conversation is closed: no more messages.
+    ConversationClosed,
+    /// `ping` must be exactly `{"type":"ping"}` (the runtime answers it without waking the
+    /// conversation).
+    UseAutoPing,
+    /// Only text frames are accepted.
+    BinaryUnsupported,
+    /// The server could not process the frame; retry.
+    Internal,
+    /// (SSE) the stream broke; reconnect with Last-Event-ID.
+    Unavailable,
+}
+
+/// An agent joining or leaving a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceState {
+    Joined,
+    Left,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
     Hello {
@@ -85,7 +117,7 @@ pub struct Ack {
     pub duplicate: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     Welcome {
@@ -107,7 +139,7 @@ pub enum ServerFrame {
     },
     Presence {
         agent: Author,
-        state: &'static str,
+        state: PresenceState,
     },
     Status {
         status: Status,
@@ -120,20 +152,22 @@ pub enum ServerFrame {
         text: String,
     },
     Error {
-        code: &'static str,
+        code: FrameCode,
         message: String,
     },
+    /// The runtime's answer to `{"type":"ping"}`.
+    Pong,
 }
 
 /// A refused client frame: the code and message of the `error` frame sent back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FrameError {
-    pub code: &'static str,
+    pub code: FrameCode,
     pub message: String,
 }
 
 impl FrameError {
-    fn new(code: &'static str, message: impl Into<String>) -> FrameError {
+    fn new(code: FrameCode, message: impl Into<String>) -> FrameError {
         FrameError {
             code,
             message: message.into(),
@@ -152,7 +186,7 @@ impl ServerFrame {
         })
     }
 
-    pub fn error(code: &'static str, message: impl Into<String>) -> ServerFrame {
+    pub fn error(code: FrameCode, message: impl Into<String>) -> ServerFrame {
         ServerFrame::Error {
             code,
             message: message.into(),
@@ -164,15 +198,19 @@ impl ServerFrame {
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
     if text.len() > MAX_FRAME_BYTES {
         return Err(FrameError::new(
-            "frame_too_large",
+            FrameCode::FrameTooLarge,
             format!("frames are at most {MAX_FRAME_BYTES} bytes"),
         ));
     }
-    let v: Value = serde_json::from_str(text)
-        .map_err(|_| FrameError::new("invalid_frame", "frames are JSON objects with a type"))?;
+    let v: Value = serde_json::from_str(text).map_err(|_| {
+        FrameError::new(
+            FrameCode::InvalidFrame,
+            "frames are JSON objects with a type",
+        )
+    })?;
     if !v.is_object() {
         return Err(FrameError::new(
-            "invalid_frame",
+            FrameCode::InvalidFrame,
             "frames are JSON objects with a type",
         ));
     }
@@ -186,12 +224,12 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
         "hello" | "message" | "typing" | "read" | "ping"
     ) {
         return Err(FrameError::new(
-            "unknown_type",
+            FrameCode::UnknownType,
             format!("unknown frame type {:?}", truncate(&ty, 40)),
         ));
     }
     serde_json::from_value(v)
-        .map_err(|e| FrameError::new("invalid_frame", format!("invalid {ty} frame: {e}")))
+        .map_err(|e| FrameError::new(FrameCode::InvalidFrame, format!("invalid {ty} frame: {e}")))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -205,17 +243,17 @@ pub fn validate_message(client_msg_id: &str, text: &str) -> Result<(), FrameErro
         || !client_msg_id.bytes().all(|b| b.is_ascii_graphic())
     {
         return Err(FrameError::new(
-            "invalid_frame",
+            FrameCode::InvalidFrame,
             "client_msg_id is 1-64 printable ASCII characters",
         ));
     }
     let n = text.chars().count();
     if text.trim().is_empty() {
-        return Err(FrameError::new("invalid_frame", "text is empty"));
+        return Err(FrameError::new(FrameCode::InvalidFrame, "text is empty"));
     }
     if n > MAX_TEXT_CHARS {
         return Err(FrameError::new(
-            "message_too_large",
+            FrameCode::MessageTooLarge,
             format!("messages are at most {MAX_TEXT_CHARS} characters"),
         ));
     }
@@ -234,7 +272,7 @@ mod tests {
             ClientFrame::Hello { last_seq: 3 }
         );
         assert_eq!(parse_client_frame(PING).unwrap(), ClientFrame::Ping);
-        let code = |t: &str| parse_client_frame(t).unwrap_err().code;
+        let code = |t: &str| serde_json::to_value(parse_client_frame(t).unwrap_err().code).unwrap();
         assert_eq!(code("not json"), "invalid_frame");
         assert_eq!(code(r#"{"type":"explode"}"#), "unknown_type");
         assert_eq!(code(r#"{"type":"message","text":"x"}"#), "invalid_frame");

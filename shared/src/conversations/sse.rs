@@ -83,7 +83,11 @@ pub fn stream(after: i64, first_chunk: String, poll: Poll, timer: Rc<dyn Timer>)
                     Ok(_) => {}
                     Err(()) => {
                         st.done = true;
-                        return Some((event(None, "error", r#"{"type":"error","code":"unavailable","message":"stream interrupted; reconnect"}"#).into_bytes(), st));
+                        let frame = super::protocol::ServerFrame::error(
+                            super::protocol::FrameCode::Unavailable,
+                            "stream interrupted; reconnect",
+                        );
+                        return Some((event(None, "error", &frame.to_text()).into_bytes(), st));
                     }
                 }
                 timer.sleep(POLL_MS).await;

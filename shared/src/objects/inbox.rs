@@ -34,6 +34,13 @@ pub struct InboxEvent {
     pub ts: i64,
 }
 
+/// What agents' inbox sockets receive.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboxFrame {
+    Event(InboxEvent),
+}
+
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventPage {
     pub events: Vec<InboxEvent>,
@@ -160,9 +167,7 @@ async fn append(
     ));
     db.batch(stmts).await?;
     for ev in out {
-        let mut frame = serde_json::to_value(&ev).unwrap_or_default();
-        frame["type"] = json!("event");
-        hub.broadcast(&frame.to_string());
+        hub.broadcast(&serde_json::to_string(&InboxFrame::Event(ev)).unwrap_or_default());
     }
     Ok(())
 }

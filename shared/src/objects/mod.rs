@@ -201,8 +201,11 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
                 log_error(cx, "live frame failed", &e);
                 cx.hub.send(
                     conn,
-                    &ServerFrame::error("internal", "the frame could not be processed; retry")
-                        .to_text(),
+                    &ServerFrame::error(
+                        crate::conversations::protocol::FrameCode::Internal,
+                        "the frame could not be processed; retry",
+                    )
+                    .to_text(),
                 );
             }
         }
@@ -249,7 +252,7 @@ async fn admit_frame(
                     cx.hub.send(
                         conn,
                         &ServerFrame::error(
-                            "rate_limited",
+                            crate::conversations::protocol::FrameCode::RateLimited,
                             format!(
                                 "rate limit exceeded; retry in {} ms",
                                 check.retry_after_ms.max(1)

@@ -10,7 +10,6 @@ use crate::http::{Body, Request, Response};
 use crate::objects::{GRANT_HEADER, PARTICIPANT_HEADER};
 use crate::router::{Ctx, Outcome, Upgrade};
 use crate::users::store as users;
-use serde_json::json;
 use std::rc::Rc;
 
 /// The header carrying an agent's skills to the inbox object (for skill-based routing).
@@ -77,9 +76,13 @@ pub async fn events(cx: &Ctx, req: Request) -> ApiResult<Response> {
                 .into_iter()
                 .map(|e| {
                     last = e.seq;
-                    let mut v = serde_json::to_value(&e).unwrap_or_default();
-                    v["type"] = json!("event");
-                    (Some(e.seq), "event", v.to_string())
+                    let seq = e.seq;
+                    let frame = crate::objects::inbox::InboxFrame::Event(e);
+                    (
+                        Some(seq),
+                        "event",
+                        serde_json::to_string(&frame).unwrap_or_default(),
+                    )
                 })
                 .collect();
             Ok((batch, last))

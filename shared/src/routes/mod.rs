@@ -2,6 +2,7 @@
 //! table is the single source for routing, access control, body limits and the OpenAPI document.
 
 mod assets;
+pub mod asyncapi;
 mod audit_logs;
 mod auth_tokens;
 mod canned;
@@ -48,6 +49,12 @@ pub static TABLE: &[Route] = &[
         .response::<serde_json::Value>(),
     Route::new(Get, "/v1/openapi.json", handler!(openapi::get))
         .summary("system", "This OpenAPI document")
+        .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/asyncapi.json", handler!(asyncapi::get))
+        .summary(
+            "system",
+            "The live protocol (WebSocket frames) as an AsyncAPI 3.0 document",
+        )
         .response::<serde_json::Value>(),
     Route::new(Get, "/v1/echo/{room}", handler!(echo::connect))
         .errors(&[E::ValidationFailed])
