@@ -73,9 +73,11 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         )),
     };
 
+    let mut refused_caller = None;
     let mut outcome = match result {
         Ok(o) => o,
         Err(e) => {
+            refused_caller = e.caller.clone();
             Outcome::Response(conceal(&platform, e, &cx.request_id).into_response(&cx.request_id))
         }
     };
@@ -114,8 +116,8 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         "status": status,
         "duration_ms": platform.now_ms() - started,
         "runtime": platform.runtime.as_str(),
-        "tenant": cx.principal.as_ref().map(|p| p.tenant_id()),
-        "credential": cx.principal.as_ref().map(|p| p.log_id()),
+        "tenant": cx.principal.as_ref().map(|p| p.tenant_id().to_string()).or_else(|| refused_caller.as_ref().map(|c| c.0.clone())),
+        "credential": cx.principal.as_ref().map(|p| p.log_id()).or_else(|| refused_caller.map(|c| c.1)),
     });
     platform.log.log(&line.to_string());
     outcome

@@ -133,6 +133,10 @@ pub struct ApiError {
     /// JSON path of the offending input field (`config.language`), for validation errors.
     pub field: Option<String>,
     pub headers: Vec<(String, String)>,
+    /// Who was refused (tenant, credential), for the request's log line only: a refusal before
+    /// a handler runs has no principal on the context, but operators still need to see whose
+    /// requests are being rate limited.
+    pub caller: Option<(String, String)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -144,6 +148,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             headers: Vec::new(),
+            caller: None,
         }
     }
 

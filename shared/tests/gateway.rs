@@ -799,3 +799,80 @@ fn openapi_documents_every_route_with_auth_schemas_and_errors() {
         );
     }
 }
+
+#[test]
+fn a_tier_change_at_the_limit_carries_usage_over_not_debt() {
+    let api = Api::new();
+    let burst = json!({"count": 100_000, "period_secs": 1});
+    let t = api.create_tenant("upgrader", "free", Some(json!({"credential": burst})));
+    let used_up = |api: &Api, n: usize| {
+        for i in 0..n {
+            let r = api.get("/v1/tenant", &t.secret_key);
+            assert_eq!(r.status, 200, "request {i}: {}", r.body);
+        }
+    };
+    used_up(&api, 100);
+    let r = api.get("/v1/tenant", &t.secret_key);
+    assert_eq!(r.status, 429, "Free: 100 per hour");
+    // Upgrade at the limit: the 100 used count against Pro's 1,000, at once.
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/platform/tenants/{}", t.id),
+        Some(TEST_ADMIN_SECRET),
+        Some(json!({"tier": "pro"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let first = api.get("/v1/tenant", &t.secret_key);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let remaining: i64 = first
+        .header("ratelimit-remaining")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (890..=900).contains(&remaining),
+        "remaining {remaining} of 1000"
+    );
+    used_up(&api, remaining as usize);
+    assert_eq!(api.get("/v1/tenant", &t.secret_key).status, 429);
+
+    // Downgrade with a full Pro window used: limited to Free's window, not hours of debt.
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/platform/tenants/{}", t.id),
+        Some(TEST_ADMIN_SECRET),
+        Some(json!({"tier": "free"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let denied = api.get("/v1/tenant", &t.secret_key);
+    assert_eq!(denied.status, 429);
+    let wait: i64 = denied.header("retry-after").unwrap().parse().unwrap();
+    assert!(wait <= 36, "one Free slot at most, not {wait} s");
+    api.rig.clock.advance(wait * 1000);
+    assert_eq!(api.get("/v1/tenant", &t.secret_key).status, 200);
+}
+
+#[test]
+fn rate_limited_requests_are_logged_with_their_tenant_and_credential() {
+    let api = Api::new();
+    let t = api.create_tenant(
+        "logged",
+        "free",
+        Some(json!({"credential": {"count": 1, "period_secs": 60}})),
+    );
+    assert_eq!(api.get("/v1/tenant", &t.secret_key).status, 200);
+    let r = api.get("/v1/tenant", &t.secret_key);
+    assert_eq!(r.status, 429);
+    let id = r.body["error"]["request_id"].as_str().unwrap().to_string();
+    let log = api.rig.log.0.borrow();
+    let line: Value = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["request_id"] == id.as_str() && l["msg"] == "request")
+        .expect("the request's log line");
+    assert_eq!(line["status"], 429);
+    assert_eq!(line["tenant"], t.id.as_str());
+    assert!(t
+        .secret_key
+        .starts_with(line["credential"].as_str().unwrap()));
+}

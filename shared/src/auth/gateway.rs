@@ -335,8 +335,9 @@ fn finish(principal: Principal, check: &CheckResponse, req: &Request) -> ApiResu
         let mut e = ApiError::new(
             ErrorCode::RateLimited,
             "rate limit exceeded; retry after the indicated time",
-        )
-        .with_header(
+        );
+        e.caller = Some((principal.tenant_id().to_string(), principal.log_id()));
+        let mut e = e.with_header(
             "retry-after",
             ceil_secs(check.retry_after_ms).max(1).to_string(),
         );

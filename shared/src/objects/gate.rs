@@ -16,7 +16,9 @@ use crate::ratelimit::{gcra, Bucket, Limit};
 use serde::{Deserialize, Serialize};
 
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS gate_buckets (object TEXT NOT NULL, bucket TEXT NOT NULL, tat INTEGER NOT NULL, PRIMARY KEY (object, bucket))",
+    // `interval_ms` is the limit the bucket was last charged under: when a tier change alters the
+    // limit, its usage is carried over (see `gcra::rescale`) instead of its time debt.
+    "CREATE TABLE IF NOT EXISTS gate_tats (object TEXT NOT NULL, bucket TEXT NOT NULL, tat INTEGER NOT NULL, interval_ms INTEGER NOT NULL, PRIMARY KEY (object, bucket))",
     "CREATE TABLE IF NOT EXISTS gate_meta (object TEXT PRIMARY KEY, version INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS gate_usage (object TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (object, day, metric))",
 ];
@@ -137,31 +139,52 @@ pub async fn check(
     let version = req.version;
 
     let mut decisions = Vec::with_capacity(req.buckets.len());
+    // Buckets carried over to a new limit: kept even when this request is refused, so the
+    // carry-over happens once.
+    let mut rescaled = Vec::new();
     for b in &req.buckets {
         let rows = db
             .query(
-                "SELECT tat FROM gate_buckets WHERE object = ?1 AND bucket = ?2",
+                "SELECT tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket = ?2",
                 &params![name, b.name.as_str()],
             )
             .await?;
-        let state = Bucket {
-            tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
-        };
         let limit = Limit {
             count: b.count,
             period_ms: b.period_ms,
         };
+        let mut state = Bucket {
+            tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
+        };
+        let charged_under = rows.first().and_then(|r| r.int("interval_ms")).unwrap_or(0);
+        if charged_under != gcra::interval(limit) {
+            state = gcra::rescale(state, charged_under, limit, now);
+            rescaled.push((b.name.as_str(), state.tat, gcra::interval(limit)));
+        }
         decisions.push((b, gcra::check(state, limit, now, 1)));
     }
     let allowed = decisions.iter().all(|(_, d)| d.allowed);
 
     let mut writes = Vec::new();
+    if !allowed {
+        for (bucket, tat, interval) in rescaled {
+            writes.push(Statement::new(
+                "INSERT INTO gate_tats (object, bucket, tat, interval_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms",
+                params![name, bucket, tat, interval],
+            ));
+        }
+    }
     if allowed {
         for (b, d) in &decisions {
+            let interval = gcra::interval(Limit {
+                count: b.count,
+                period_ms: b.period_ms,
+            });
             writes.push(Statement::new(
-                "INSERT INTO gate_buckets (object, bucket, tat) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat",
-                params![name, b.name.as_str(), d.next.tat],
+                "INSERT INTO gate_tats (object, bucket, tat, interval_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms",
+                params![name, b.name.as_str(), d.next.tat, interval],
             ));
         }
     }
@@ -181,7 +204,7 @@ pub async fn check(
     ));
     if checks % SWEEP_EVERY == SWEEP_EVERY - 1 {
         writes.push(Statement::new(
-            "DELETE FROM gate_buckets WHERE object = ?1 AND tat < ?2",
+            "DELETE FROM gate_tats WHERE object = ?1 AND tat < ?2",
             params![name, now],
         ));
     }

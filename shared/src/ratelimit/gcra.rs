@@ -29,12 +29,34 @@ pub struct Decision {
     pub next: Bucket,
 }
 
+/// The emission interval of a limit (ms per request; at least 1 ms so huge counts over short
+/// periods stay sane).
+pub fn interval(limit: Limit) -> i64 {
+    (limit.period_ms.max(1) / limit.count.max(1) as i64).max(1)
+}
+
+/// A bucket kept under one limit, carried over to another (a tier change): what was used in
+/// the current window counts against the new limit, capped at one full window of the new
+/// limit. So a Free tenant at its limit that upgrades to Pro can use Pro's remaining allowance
+/// at once, and a downgraded tenant waits at most for the next slot, not for its old usage to
+/// drain at the new rate.
+pub fn rescale(bucket: Bucket, from_interval: i64, to: Limit, now: i64) -> Bucket {
+    let backlog = (bucket.tat - now).max(0);
+    if backlog == 0 || from_interval <= 0 {
+        return bucket;
+    }
+    let used = (backlog + from_interval - 1) / from_interval;
+    let used = used.min(to.count.max(1) as i64);
+    Bucket {
+        tat: now + used * interval(to),
+    }
+}
+
 /// Decides one request of weight `cost` against `bucket` at `now`.
 pub fn check(bucket: Bucket, limit: Limit, now: i64, cost: u32) -> Decision {
     let count = limit.count.max(1) as i64;
     let period = limit.period_ms.max(1);
-    // Emission interval; at least 1 ms so huge counts over short periods stay sane.
-    let interval = (period / count).max(1);
+    let interval = interval(limit);
     let tat = bucket.tat.max(now);
     let new_tat = tat + interval * cost as i64;
     let allow_at = new_tat - period;
