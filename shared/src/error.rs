@@ -136,7 +136,7 @@ pub struct ApiError {
     /// Who was refused (tenant, credential), for the request's log line only: a refusal before
     /// a handler runs has no principal on the context, but operators still need to see whose
     /// requests are being rate limited.
-    pub caller: Option<(String, String)>,
+    pub caller: Option<Box<(String, String)>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
