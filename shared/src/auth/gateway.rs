@@ -336,7 +336,10 @@ fn finish(principal: Principal, check: &CheckResponse, req: &Request) -> ApiResu
             ErrorCode::RateLimited,
             "rate limit exceeded; retry after the indicated time",
         );
-        e.caller = Some(Box::new((principal.tenant_id().to_string(), principal.log_id())));
+        e.caller = Some(Box::new((
+            principal.tenant_id().to_string(),
+            principal.log_id(),
+        )));
         let mut e = e.with_header(
             "retry-after",
             ceil_secs(check.retry_after_ms).max(1).to_string(),
