@@ -39,7 +39,7 @@ impl World {
                 conversation_id: "cnv_1".into(),
                 customer_id: "cus_1".into(),
                 customer_name: "Ann".into(),
-                channel: "web".into(),
+                channel: prism_core::conversations::Channel::Web,
                 subject: None,
                 tags: vec!["billing".into()],
             },

@@ -4,7 +4,7 @@
 
 use crate::conversations::client::Conversation;
 use crate::conversations::engine::{InitRequest, PostRequest, Posted};
-use crate::conversations::model::Participant;
+use crate::conversations::model::{Channel, Participant};
 use crate::conversations::{customers, mirror};
 use crate::error::{ApiResult, ErrorCode};
 use crate::ids::new_id;
@@ -15,7 +15,7 @@ use std::rc::Rc;
 pub struct Inbound<'a> {
     pub tenant_id: &'a str,
     /// `sms`, `whatsapp`, `email` or `voice`.
-    pub channel: &'a str,
+    pub channel: Channel,
     /// Customer identity kind (`phone`, `whatsapp`, `email`) and address.
     pub kind: &'a str,
     pub address: &'a str,
@@ -52,7 +52,7 @@ async fn open_conversation(
                 .name
                 .clone()
                 .unwrap_or_else(|| m.address.to_string()),
-            channel: m.channel.into(),
+            channel: m.channel,
             subject: m.subject.map(|s| s.chars().take(200).collect()),
             tags: Vec::new(),
         })

@@ -11,6 +11,7 @@
 
 use super::config::{self, ChannelsConfig};
 use super::{resend, twilio};
+use crate::conversations::{AuthorKind, Channel};
 use crate::error::ApiResult;
 use crate::params;
 use crate::platform::Platform;
@@ -19,8 +20,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// Channels whose replies leave through a provider (voice replies are spoken by VAPI itself).
-pub const CHANNELS: &[&str] = &["sms", "whatsapp", "email"];
 pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a claimed send may take before another worker may try again.
 const LEASE_MS: i64 = 60_000;
@@ -67,31 +66,30 @@ pub fn outbound_id(conversation_id: &str, seq: i64) -> String {
     format!("out_{conversation_id}_{seq}")
 }
 
+/// A message that may need a provider to carry it.
+pub struct Reply<'a> {
+    pub tenant_id: &'a str,
+    pub conversation_id: &'a str,
+    pub channel: Channel,
+    pub customer_id: &'a str,
+    pub author: AuthorKind,
+    pub seq: i64,
+    pub text: &'a str,
+}
+
 /// The statement recording a reply for delivery, or `None` when the message needs no send
 /// (customer messages, system notices, web conversations). The recipient is the
 /// conversation's customer's address on that channel.
-pub fn record(
-    op: &Value,
-    author_kind: &str,
-    seq: i64,
-    text: &str,
-    now: i64,
-) -> Option<(String, Statement)> {
-    let channel = op["channel"].as_str()?;
-    if !CHANNELS.contains(&channel) || !matches!(author_kind, "ai" | "agent") {
+pub fn record(r: &Reply<'_>, now: i64) -> Option<(String, Statement)> {
+    if !r.channel.delivers_replies() || !matches!(r.author, AuthorKind::Ai | AuthorKind::Agent) {
         return None;
     }
-    let (tenant_id, conversation_id, customer_id) = (
-        op["tenant_id"].as_str()?,
-        op["conversation_id"].as_str()?,
-        op["customer_id"].as_str()?,
-    );
-    let id = outbound_id(conversation_id, seq);
+    let id = outbound_id(r.conversation_id, r.seq);
     let stmt = Statement::new(
         "INSERT INTO outbound_messages (id, tenant_id, conversation_id, seq, channel, to_address, text, status, attempts, next_attempt_at, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, c.external_id, ?6, 'queued', 0, ?7, ?7, ?7 FROM customers c WHERE c.id = ?8 AND c.tenant_id = ?2
          ON CONFLICT (id) DO NOTHING",
-        params![id.as_str(), tenant_id, conversation_id, seq, channel, text, now, customer_id],
+        params![id.as_str(), r.tenant_id, r.conversation_id, r.seq, r.channel.as_str(), r.text, now, r.customer_id],
     );
     Some((id, stmt))
 }
@@ -342,9 +340,11 @@ async fn send(
         .await
         .map_err(store_err)?;
     let channels: ChannelsConfig = tenant_cfg.channels;
-    match d.channel.as_str() {
-        "sms" | "whatsapp" => {
-            if twilio::opted_out(db, tenant_id, &d.channel, &d.to)
+    let channel = Channel::parse(&d.channel)
+        .ok_or_else(|| SendError::Fatal(format!("unknown channel {}", d.channel)))?;
+    match channel {
+        Channel::Sms | Channel::Whatsapp => {
+            if twilio::opted_out(db, tenant_id, channel, &d.to)
                 .await
                 .map_err(store_err)?
             {
@@ -369,7 +369,7 @@ async fn send(
                 &channels,
                 &token,
                 tenant_id,
-                &d.channel,
+                channel,
                 &d.to,
                 text,
                 last_inbound,
@@ -377,7 +377,7 @@ async fn send(
             .await
             .map(Sent::Provider)
         }
-        "email" => {
+        Channel::Email => {
             let cfg = channels
                 .email
                 .clone()
@@ -394,7 +394,8 @@ async fn send(
                 .map(Sent::Provider)
         }
         other => Err(SendError::Fatal(format!(
-            "no outbound provider for channel {other}"
+            "no outbound provider for channel {}",
+            other.as_str()
         ))),
     }
 }
@@ -468,15 +469,29 @@ mod tests {
 
     #[test]
     fn only_replies_on_messaging_channels_are_recorded() {
-        let op = json!({"channel": "sms", "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1"});
-        assert!(record(&op, "ai", 2, "hi", 0).is_some());
-        assert!(record(&op, "agent", 2, "hi", 0).is_some());
-        assert!(record(&op, "customer", 2, "hi", 0).is_none());
-        assert!(record(&op, "system", 2, "hi", 0).is_none());
-        let web = json!({"channel": "web", "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1"});
-        assert!(record(&web, "ai", 2, "hi", 0).is_none());
+        let reply = |channel: Channel, author: AuthorKind, seq: i64| {
+            record(
+                &Reply {
+                    tenant_id: "ten_1",
+                    conversation_id: "cnv_1",
+                    channel,
+                    customer_id: "cus_1",
+                    author,
+                    seq,
+                    text: "hi",
+                },
+                0,
+            )
+        };
+        assert!(reply(Channel::Sms, AuthorKind::Ai, 2).is_some());
+        assert!(reply(Channel::Sms, AuthorKind::Agent, 2).is_some());
+        assert!(reply(Channel::Sms, AuthorKind::Customer, 2).is_none());
+        assert!(reply(Channel::Sms, AuthorKind::System, 2).is_none());
+        assert!(reply(Channel::Web, AuthorKind::Ai, 2).is_none());
         assert_eq!(
-            record(&op, "ai", 7, "hi", 0).map(|r| r.0).as_deref(),
+            reply(Channel::Sms, AuthorKind::Ai, 7)
+                .map(|r| r.0)
+                .as_deref(),
             Some("out_cnv_1_7")
         );
     }

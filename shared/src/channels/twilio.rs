@@ -7,6 +7,7 @@
 
 use super::config::{ChannelsConfig, TwilioConfig};
 use super::outbound::SendError;
+use crate::conversations::Channel;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Method, Request};
 use crate::params;
@@ -52,17 +53,17 @@ pub fn keyword(body: &str) -> Option<Keyword> {
 }
 
 /// `whatsapp:+1555…` → (channel, address).
-pub fn channel_of(from: &str) -> (&'static str, &str) {
+pub fn channel_of(from: &str) -> (Channel, &str) {
     match from.strip_prefix("whatsapp:") {
-        Some(n) => ("whatsapp", n),
-        None => ("sms", from),
+        Some(n) => (Channel::Whatsapp, n),
+        None => (Channel::Sms, from),
     }
 }
 
 pub async fn set_optout(
     db: &dyn SqlDatabase,
     tenant_id: &str,
-    channel: &str,
+    channel: Channel,
     address: &str,
     out: bool,
     now: i64,
@@ -70,13 +71,13 @@ pub async fn set_optout(
     if out {
         db.execute(
             "INSERT INTO channel_optouts (tenant_id, channel, address, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            &params![tenant_id, channel, address, now],
+            &params![tenant_id, channel.as_str(), address, now],
         )
         .await?;
     } else {
         db.execute(
             "DELETE FROM channel_optouts WHERE tenant_id = ?1 AND channel = ?2 AND address = ?3",
-            &params![tenant_id, channel, address],
+            &params![tenant_id, channel.as_str(), address],
         )
         .await?;
     }
@@ -86,11 +87,11 @@ pub async fn set_optout(
 pub async fn opted_out(
     db: &dyn SqlDatabase,
     tenant_id: &str,
-    channel: &str,
+    channel: Channel,
     address: &str,
 ) -> ApiResult<bool> {
     let rows = db
-        .query("SELECT 1 AS x FROM channel_optouts WHERE tenant_id = ?1 AND channel = ?2 AND address = ?3", &params![tenant_id, channel, address])
+        .query("SELECT 1 AS x FROM channel_optouts WHERE tenant_id = ?1 AND channel = ?2 AND address = ?3", &params![tenant_id, channel.as_str(), address])
         .await?;
     Ok(!rows.is_empty())
 }
@@ -118,18 +119,19 @@ pub async fn send(
     channels: &ChannelsConfig,
     auth_token: &str,
     tenant_id: &str,
-    channel: &str,
+    channel: Channel,
     to: &str,
     text: &str,
     last_inbound_ms: Option<i64>,
 ) -> Result<String, SendError> {
     let (from, to) = match channel {
-        "whatsapp" => (cfg.whatsapp_from.clone(), format!("whatsapp:{to}")),
+        Channel::Whatsapp => (cfg.whatsapp_from.clone(), format!("whatsapp:{to}")),
         _ => (cfg.sms_from.clone(), to.to_string()),
     };
-    let from = from.ok_or_else(|| SendError::Fatal(format!("no {channel} sender configured")))?;
+    let from =
+        from.ok_or_else(|| SendError::Fatal(format!("no {} sender configured", channel.as_str())))?;
     let mut form: Vec<(&str, String)> = vec![("To", to), ("From", from)];
-    let outside_window = channel == "whatsapp"
+    let outside_window = channel == Channel::Whatsapp
         && last_inbound_ms.is_none_or(|t| p.now_ms() - t > WHATSAPP_WINDOW_MS);
     if outside_window {
         // Outside the 24-hour window WhatsApp only delivers approved templates.
@@ -235,8 +237,11 @@ mod tests {
             keyword("please stop sending me offers").is_none(),
             "only whole-message keywords"
         );
-        assert_eq!(channel_of("whatsapp:+15550001"), ("whatsapp", "+15550001"));
-        assert_eq!(channel_of("+15550001"), ("sms", "+15550001"));
+        assert_eq!(
+            channel_of("whatsapp:+15550001"),
+            (Channel::Whatsapp, "+15550001")
+        );
+        assert_eq!(channel_of("+15550001"), (Channel::Sms, "+15550001"));
         let p: Vec<(String, String)> = vec![
             ("NumMedia".into(), "1".into()),
             ("MediaUrl0".into(), "https://api.twilio.com/m/1".into()),

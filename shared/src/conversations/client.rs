@@ -1,7 +1,7 @@
 //! The edge's side of the conversation and inbox objects: typed calls over the `Objects` port.
 
 use super::engine::{
-    AssignRequest, History, InitRequest, NoteRequest, PostRequest, Posted, ReadRequest,
+    AssignRequest, Call, History, InitRequest, NoteRequest, PostRequest, Posted, ReadRequest,
     StatusRequest, UpdateRequest,
 };
 use super::model::{Author, Meta, Participant, Status};
@@ -9,6 +9,7 @@ use super::protocol::NoteView;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Method, Request, Response};
 use crate::objects::inbox::{EventPage, RouteRequest, RouteResponse};
+use crate::objects::CALL_PATH;
 use crate::platform::Platform;
 use crate::ports::{ObjectClass, ObjectRef};
 use serde::de::DeserializeOwned;
@@ -75,16 +76,21 @@ impl<'a> Conversation<'a> {
         &self.target
     }
 
+    /// Makes one typed call into the object.
+    async fn call<T: DeserializeOwned>(&self, c: &Call) -> ApiResult<T> {
+        call(self.p, &self.target, Method::Post, CALL_PATH, Some(c)).await
+    }
+
     pub async fn init(&self, r: &InitRequest) -> ApiResult<Meta> {
-        call(self.p, &self.target, Method::Post, "/init", Some(r)).await
+        self.call(&Call::Init(r.clone())).await
     }
 
     pub async fn meta(&self) -> ApiResult<Meta> {
-        call::<(), _>(self.p, &self.target, Method::Get, "/meta", None).await
+        self.call(&Call::Meta).await
     }
 
     pub async fn post(&self, r: &PostRequest) -> ApiResult<Posted> {
-        call(self.p, &self.target, Method::Post, "/messages", Some(r)).await
+        self.call(&Call::Post(r.clone())).await
     }
 
     pub async fn history(
@@ -94,17 +100,13 @@ impl<'a> Conversation<'a> {
         limit: u32,
         staff: bool,
     ) -> ApiResult<History> {
-        let mut q = format!(
-            "/messages?limit={limit}&staff={}",
-            if staff { 1 } else { 0 }
-        );
-        if let Some(a) = after {
-            q.push_str(&format!("&after_seq={a}"));
-        }
-        if let Some(b) = before {
-            q.push_str(&format!("&before_seq={b}"));
-        }
-        call::<(), _>(self.p, &self.target, Method::Get, &q, None).await
+        self.call(&Call::History {
+            after_seq: after,
+            before_seq: before,
+            limit,
+            staff,
+        })
+        .await
     }
 
     pub async fn set_status(
@@ -113,17 +115,11 @@ impl<'a> Conversation<'a> {
         status: Status,
         reason: Option<String>,
     ) -> ApiResult<Meta> {
-        call(
-            self.p,
-            &self.target,
-            Method::Post,
-            "/status",
-            Some(&StatusRequest {
-                participant,
-                status,
-                reason,
-            }),
-        )
+        self.call(&Call::Status(StatusRequest {
+            participant,
+            status,
+            reason,
+        }))
         .await
     }
 
@@ -132,45 +128,33 @@ impl<'a> Conversation<'a> {
         participant: Participant,
         assignee: Option<Author>,
     ) -> ApiResult<Meta> {
-        call(
-            self.p,
-            &self.target,
-            Method::Post,
-            "/assign",
-            Some(&AssignRequest {
-                participant,
-                assignee,
-            }),
-        )
+        self.call(&Call::Assign(AssignRequest {
+            participant,
+            assignee,
+        }))
         .await
     }
 
     pub async fn update(&self, r: &UpdateRequest) -> ApiResult<Meta> {
-        call(self.p, &self.target, Method::Post, "/update", Some(r)).await
+        self.call(&Call::Update(r.clone())).await
     }
 
     pub async fn note(&self, participant: Participant, text: &str) -> ApiResult<NoteView> {
-        call(
-            self.p,
-            &self.target,
-            Method::Post,
-            "/notes",
-            Some(&NoteRequest {
-                participant,
-                text: text.into(),
-            }),
-        )
+        self.call(&Call::Note(NoteRequest {
+            participant,
+            text: text.into(),
+        }))
         .await
     }
 
     /// Asks the object to answer customer message `seq` with the AI (streams to live clients).
     pub async fn ai_answer(&self, seq: i64) -> ApiResult<()> {
-        raw::<()>(
+        raw(
             self.p,
             &self.target,
             Method::Post,
-            &format!("{}?reply_to={seq}", crate::objects::AI_ANSWER_PATH),
-            None,
+            CALL_PATH,
+            Some(&Call::AiAnswer { reply_to: seq }),
         )
         .await?;
         Ok(())
@@ -181,11 +165,11 @@ impl<'a> Conversation<'a> {
             self.p,
             &self.target,
             Method::Post,
-            "/read",
-            Some(&ReadRequest {
+            CALL_PATH,
+            Some(&Call::Read(ReadRequest {
                 participant,
                 up_to_seq,
-            }),
+            })),
         )
         .await?;
         Ok(())

@@ -3,7 +3,7 @@
 //! keyed by `(conversation_id, seq)` and a conversation row only moves forward
 //! (`mirror_version`), so replays and concurrent flushes cannot regress it.
 
-use super::model::{Meta, Status};
+use super::model::{Channel, Meta, Status};
 use super::protocol::MessageView;
 use super::store::OutboxEntry;
 use crate::error::{ApiError, ApiResult};
@@ -11,33 +11,86 @@ use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, SqlValue, Statement};
 use schemars::JsonSchema;
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-pub fn op_conversation(meta: &Meta) -> Value {
-    json!({ "op": "conversation", "meta": meta })
+/// One change a conversation object queues for the tenant-wide tables, in the same storage step
+/// as the change itself. Stored as `{"op": "conversation" | "message" | "event", …}`; a typo in
+/// an op is a compile error, and an entry that does not parse is an error, never skipped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum OutboxOp {
+    /// The conversation's new state (the newest in a batch wins).
+    Conversation { meta: Meta },
+    /// A message, with what its delivery needs.
+    Message {
+        tenant_id: String,
+        conversation_id: String,
+        channel: Channel,
+        customer_id: String,
+        message: MessageView,
+    },
+    /// An event for the tenant's live inbox feed.
+    Event { event: InboxEventDraft },
 }
 
-pub fn op_message(meta: &Meta, m: &MessageView) -> Value {
-    json!({
-        "op": "message", "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id,
-        "channel": meta.channel, "customer_id": meta.customer_id, "message": m
-    })
+/// What happened, as the inbox feed names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum EventKind {
+    #[serde(rename = "conversation.created")]
+    ConversationCreated,
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "conversation.status")]
+    ConversationStatus,
+    #[serde(rename = "conversation.assigned")]
+    ConversationAssigned,
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated,
+}
+
+/// An inbox event before the tenant's inbox numbers it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxEventDraft {
+    pub kind: EventKind,
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub status: Status,
+    pub data: Value,
+}
+
+pub fn op_conversation(meta: &Meta) -> OutboxOp {
+    OutboxOp::Conversation { meta: meta.clone() }
+}
+
+pub fn op_message(meta: &Meta, m: &MessageView) -> OutboxOp {
+    OutboxOp::Message {
+        tenant_id: meta.tenant_id.clone(),
+        conversation_id: meta.conversation_id.clone(),
+        channel: meta.channel,
+        customer_id: meta.customer_id.clone(),
+        message: m.clone(),
+    }
 }
 
 /// An event for the tenant's live inbox feed.
-pub fn op_event(kind: &str, meta: &Meta, data: Value) -> Value {
-    json!({
-        "op": "event",
-        "event": { "kind": kind, "tenant_id": meta.tenant_id, "conversation_id": meta.conversation_id, "status": meta.status, "data": data }
-    })
+pub fn op_event(kind: EventKind, meta: &Meta, data: Value) -> OutboxOp {
+    OutboxOp::Event {
+        event: InboxEventDraft {
+            kind,
+            tenant_id: meta.tenant_id.clone(),
+            conversation_id: meta.conversation_id.clone(),
+            status: meta.status,
+            data,
+        },
+    }
 }
 
 /// What applying an outbox produced for others to act on.
 #[derive(Default)]
 pub struct Applied {
     /// Inbox events to publish.
-    pub events: Vec<Value>,
+    pub events: Vec<InboxEventDraft>,
     /// Outbound deliveries recorded (replies on messaging channels), to enqueue.
     pub outbound: Vec<String>,
 }
@@ -51,37 +104,39 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
     let mut latest: Option<(i64, Meta)> = None;
     for e in entries {
         for op in &e.ops {
-            match op["op"].as_str() {
-                Some("message") => {
-                    let m: MessageView = serde_json::from_value(op["message"].clone())
-                        .map_err(|_| ApiError::internal("corrupt outbox message"))?;
+            match op {
+                OutboxOp::Message {
+                    tenant_id,
+                    conversation_id,
+                    channel,
+                    customer_id,
+                    message: m,
+                } => {
                     stmts.push(Statement::new(
                         "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (conversation_id, seq) DO NOTHING",
                         params![
-                            op["conversation_id"].as_str().unwrap_or(""), m.seq, op["tenant_id"].as_str().unwrap_or(""),
+                            conversation_id.as_str(), m.seq, tenant_id.as_str(),
                             m.id.as_str(), m.author.kind.as_str(), m.author.id.as_str(), m.text.as_str(),
                             m.meta.as_ref().map(|v| v.to_string()), m.ts
                         ],
                     ));
-                    if let Some((id, stmt)) = crate::channels::outbound::record(
-                        op,
-                        m.author.kind.as_str(),
-                        m.seq,
-                        &m.text,
-                        m.ts,
-                    ) {
+                    let delivery = crate::channels::outbound::Reply {
+                        tenant_id,
+                        conversation_id,
+                        channel: *channel,
+                        customer_id,
+                        author: m.author.kind,
+                        seq: m.seq,
+                        text: &m.text,
+                    };
+                    if let Some((id, stmt)) = crate::channels::outbound::record(&delivery, m.ts) {
                         stmts.push(stmt);
                         outbound.push(id);
                     }
                 }
-                Some("conversation") => {
-                    let meta: Meta = serde_json::from_value(op["meta"].clone())
-                        .map_err(|_| ApiError::internal("corrupt outbox state"))?;
-                    latest = Some((e.id, meta));
-                }
-                Some("event") => events.push(op["event"].clone()),
-                _ => {}
+                OutboxOp::Conversation { meta } => latest = Some((e.id, meta.clone())),
+                OutboxOp::Event { event } => events.push(event.clone()),
             }
         }
     }
@@ -119,7 +174,7 @@ pub struct ConversationSummary {
     pub id: String,
     pub customer_id: String,
     pub customer_name: Option<String>,
-    pub channel: String,
+    pub channel: Channel,
     pub status: Status,
     pub assignee_id: Option<String>,
     pub priority: String,
@@ -139,7 +194,11 @@ fn summary(r: &Row) -> ConversationSummary {
         id: r.text("id").unwrap_or_default(),
         customer_id: r.text("customer_id").unwrap_or_default(),
         customer_name: r.text("customer_name"),
-        channel: r.text("channel").unwrap_or_default(),
+        channel: r
+            .text("channel")
+            .as_deref()
+            .and_then(Channel::parse)
+            .unwrap_or(Channel::Web),
         status: Status::parse(&r.text("status").unwrap_or_default()).unwrap_or(Status::Open),
         assignee_id: r.text("assignee_id"),
         priority: r.text("priority").unwrap_or_else(|| "normal".into()),
@@ -163,7 +222,7 @@ fn summary(r: &Row) -> ConversationSummary {
 pub struct Filter {
     pub status: Option<Status>,
     pub assignee: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub customer_id: Option<String>,
 }
 
@@ -246,13 +305,13 @@ pub async fn open_for_customer(
     db: &dyn SqlDatabase,
     tenant_id: &str,
     customer_id: &str,
-    channel: &str,
+    channel: Channel,
 ) -> ApiResult<Option<String>> {
     let rows = db
         .query(
             "SELECT id FROM conversations WHERE tenant_id = ?1 AND customer_id = ?2 AND channel = ?3
              AND status IN ('open', 'pending_human') ORDER BY created_at DESC LIMIT 1",
-            &params![tenant_id, customer_id, channel],
+            &params![tenant_id, customer_id, channel.as_str()],
         )
         .await?;
     Ok(rows.first().and_then(|r| r.text("id")))

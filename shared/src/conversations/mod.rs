@@ -17,4 +17,4 @@ pub mod sse;
 pub mod store;
 pub mod tokens;
 
-pub use model::{Author, AuthorKind, Meta, Participant, Status};
+pub use model::{Author, AuthorKind, Channel, Meta, Participant, Priority, Status};

@@ -175,11 +175,11 @@ pub struct Meta {
     pub conversation_id: String,
     pub customer_id: String,
     pub customer_name: String,
-    pub channel: String,
+    pub channel: Channel,
     pub status: Status,
     pub assignee_id: Option<String>,
     pub assignee_name: Option<String>,
-    pub priority: String,
+    pub priority: Priority,
     pub tags: Vec<String>,
     pub subject: Option<String>,
     pub handoff_reason: Option<String>,
@@ -199,8 +199,73 @@ pub struct Meta {
     pub updated_at: i64,
 }
 
-pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
-pub const CHANNELS: &[&str] = &["web", "sms", "whatsapp", "email", "voice", "api"];
+/// Where a conversation happens. Its wire name (`sms`, `email`, …) is stored and sent as is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Web,
+    Sms,
+    Whatsapp,
+    Email,
+    Voice,
+    Api,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Channel::Web,
+        Channel::Sms,
+        Channel::Whatsapp,
+        Channel::Email,
+        Channel::Voice,
+        Channel::Api,
+    ];
+    /// Every channel's wire name (query filters, documents).
+    pub const NAMES: &'static [&'static str] = &["web", "sms", "whatsapp", "email", "voice", "api"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Sms => "sms",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Email => "email",
+            Channel::Voice => "voice",
+            Channel::Api => "api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Replies on this channel leave through a provider (voice replies are spoken by the voice
+    /// provider itself; web and API clients read them live).
+    pub fn delivers_replies(self) -> bool {
+        matches!(self, Channel::Sms | Channel::Whatsapp | Channel::Email)
+    }
+}
+
+/// How urgent a conversation is for the team.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
 
 /// Tags are short labels (`billing`, `vip`); they also route handoffs by agent skill.
 pub fn validate_tags(tags: &[String]) -> ApiResult<()> {

@@ -2,12 +2,12 @@
 //! the mirror outbox. Every table is keyed by the object name so the same schema serves one
 //! Durable Object's private SQLite and Spin's shared database.
 
+use super::mirror::OutboxOp;
 use super::model::{Author, AuthorKind, Meta, Status};
 use super::protocol::{MessageView, NoteView};
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, Statement};
-use serde_json::Value;
 
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS conv_meta (object TEXT PRIMARY KEY, meta TEXT NOT NULL)",
@@ -183,7 +183,7 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
 pub async fn outbox_push(
     db: &dyn SqlDatabase,
     object: &str,
-    ops: &[Value],
+    ops: &[OutboxOp],
 ) -> ApiResult<Vec<Statement>> {
     let rows = db
         .query(
@@ -200,14 +200,18 @@ pub async fn outbox_push(
         ),
         Statement::new(
             "INSERT INTO conv_outbox (object, id, ops) VALUES (?1, ?2, ?3)",
-            params![object, id, Value::Array(ops.to_vec()).to_string()],
+            params![
+                object,
+                id,
+                serde_json::to_string(ops).map_err(|e| ApiError::internal(e.to_string()))?
+            ],
         ),
     ])
 }
 
 pub struct OutboxEntry {
     pub id: i64,
-    pub ops: Vec<Value>,
+    pub ops: Vec<OutboxOp>,
     pub attempts: i64,
 }
 
@@ -218,17 +222,22 @@ pub async fn outbox(db: &dyn SqlDatabase, object: &str, limit: u32) -> ApiResult
             &params![object, limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| OutboxEntry {
-            id: r.int("id").unwrap_or(0),
-            ops: r
+    rows.iter()
+        .map(|r| {
+            let id = r.int("id").unwrap_or(0);
+            // An entry that does not parse stays in the outbox and fails the flush (retried,
+            // visible in logs) rather than being dropped.
+            let ops = r
                 .text("ops")
                 .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_default(),
-            attempts: r.int("attempts").unwrap_or(0),
+                .ok_or_else(|| ApiError::internal(format!("corrupt outbox entry {id}")))?;
+            Ok(OutboxEntry {
+                id,
+                ops,
+                attempts: r.int("attempts").unwrap_or(0),
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn outbox_done(db: &dyn SqlDatabase, object: &str, up_to_id: i64) -> ApiResult<()> {

@@ -3,7 +3,8 @@
 //! messages), pushes them to connected agents, knows who is online with which skills, and routes
 //! handoffs to the least-loaded matching agent.
 
-use crate::conversations::model::{Author, AuthorKind, Participant};
+use crate::conversations::mirror::{EventKind, InboxEventDraft};
+use crate::conversations::model::{Author, AuthorKind, Participant, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Method, Request, Response};
 use crate::input::parse_json;
@@ -25,10 +26,9 @@ const KEEP_EVENTS: i64 = 1000;
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InboxEvent {
     pub seq: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub conversation_id: String,
-    #[schemars(with = "Value")]
-    pub status: Value,
+    pub status: Status,
     #[schemars(with = "Value")]
     pub data: Value,
     pub ts: i64,
@@ -69,9 +69,8 @@ pub async fn handle(
     ensure_schema(db).await?;
     match (req.method, req.path.as_str()) {
         (Method::Post, "/publish") => {
-            let body: Value = parse_json(&req.body)?;
-            let events = body["events"].as_array().cloned().unwrap_or_default();
-            append(name, db, hub, clock.now_ms(), &events).await?;
+            let body: Published = parse_json(&req.body)?;
+            append(name, db, hub, clock.now_ms(), &body.events).await?;
             Ok(Response::new(204))
         }
         (Method::Get, "/events") => {
@@ -110,12 +109,18 @@ pub async fn ensure_schema(db: &dyn SqlDatabase) -> ApiResult<()> {
     Ok(())
 }
 
+/// Events a conversation publishes to its tenant's inbox.
+#[derive(Serialize, Deserialize)]
+pub struct Published {
+    pub events: Vec<InboxEventDraft>,
+}
+
 async fn append(
     name: &str,
     db: &dyn SqlDatabase,
     hub: &dyn LiveHub,
     now: i64,
-    events: &[Value],
+    events: &[InboxEventDraft],
 ) -> ApiResult<()> {
     let rows = db
         .query(
@@ -130,10 +135,10 @@ async fn append(
         seq += 1;
         let ev = InboxEvent {
             seq,
-            kind: e["kind"].as_str().unwrap_or("event").to_string(),
-            conversation_id: e["conversation_id"].as_str().unwrap_or("").to_string(),
-            status: e["status"].clone(),
-            data: e["data"].clone(),
+            kind: e.kind,
+            conversation_id: e.conversation_id.clone(),
+            status: e.status,
+            data: e.data.clone(),
             ts: now,
         };
         stmts.push(Statement::new(
@@ -146,13 +151,14 @@ async fn append(
             ],
         ));
         // Track who holds which open conversation, for load-based routing.
-        let terminal = matches!(ev.status.as_str(), Some("resolved" | "closed"));
-        if ev.kind == "conversation.assigned" || terminal {
+        let terminal = matches!(ev.status, Status::Resolved | Status::Closed);
+        if ev.kind == EventKind::ConversationAssigned || terminal {
             stmts.push(Statement::new(
                 "DELETE FROM inbox_assign WHERE object = ?1 AND conversation_id = ?2",
                 params![name, ev.conversation_id.as_str()],
             ));
-            if let (false, Some(uid)) = (terminal, ev.data["assignee"]["id"].as_str()) {
+            let assignee = ev.data.pointer("/assignee/id").and_then(Value::as_str);
+            if let (false, Some(uid)) = (terminal, assignee) {
                 stmts.push(Statement::new(
                     "INSERT INTO inbox_assign (object, conversation_id, user_id) VALUES (?1, ?2, ?3)",
                     params![name, ev.conversation_id.as_str(), uid],
@@ -263,20 +269,19 @@ pub async fn route(
 }
 
 /// Publishes mirror events to their tenants' inboxes.
-pub async fn publish(objects: &dyn Objects, events: &[Value]) -> ApiResult<()> {
-    let mut tenants: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e["tenant_id"].as_str())
-        .collect();
+pub async fn publish(objects: &dyn Objects, events: &[InboxEventDraft]) -> ApiResult<()> {
+    let mut tenants: Vec<&str> = events.iter().map(|e| e.tenant_id.as_str()).collect();
     tenants.sort();
     tenants.dedup();
     for t in tenants {
-        let mine: Vec<&Value> = events
+        let mine: Vec<InboxEventDraft> = events
             .iter()
-            .filter(|e| e["tenant_id"].as_str() == Some(t))
+            .filter(|e| e.tenant_id == t)
+            .cloned()
             .collect();
         let mut req = Request::new(Method::Post, "https://inbox/publish");
-        req.body = serde_json::to_vec(&json!({ "events": mine })).unwrap_or_default();
+        req.body = serde_json::to_vec(&Published { events: mine })
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let resp = objects
             .call(&ObjectRef::new(ObjectClass::Inbox, t), req)
             .await?;

@@ -84,8 +84,8 @@ pub async fn ensure_tables(
 /// milliseconds (an alarm on Cloudflare).
 pub type RetryAfter = Option<i64>;
 
-/// The object-internal path that runs the AI answer to one customer message.
-pub const AI_ANSWER_PATH: &str = "/ai/answer";
+/// The object-internal path typed calls are posted to (`engine::Call` as the body).
+pub const CALL_PATH: &str = "/call";
 
 /// Serves one internal request to an object.
 pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAfter) {
@@ -101,15 +101,15 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
             }
             inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await
         }
-        ObjectClass::Conversation if req.path == AI_ANSWER_PATH => {
-            let reply_to = req
-                .query_param("reply_to")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            answer(cx, reply_to).await;
-            Ok(Response::new(204))
-        }
-        ObjectClass::Conversation => engine::handle(&cx.conversation(), req).await,
+        ObjectClass::Conversation => match crate::input::parse_json::<engine::Call>(&req.body) {
+            Ok(engine::Call::AiAnswer { reply_to }) => {
+                answer(cx, reply_to).await;
+                Ok(Response::new(204))
+            }
+            Ok(call) if req.path == CALL_PATH => engine::handle(&cx.conversation(), call).await,
+            Ok(_) => Err(ApiError::not_found("conversation object route")),
+            Err(e) => Err(e),
+        },
     };
     let retry = match cx.target.class {
         ObjectClass::Conversation => flush(cx).await,

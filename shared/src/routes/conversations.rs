@@ -9,7 +9,9 @@ use crate::auth::{identity, Actor};
 use crate::conversations::client::{self, Conversation};
 use crate::conversations::engine::{History, InitRequest, PostRequest, Posted, UpdateRequest};
 use crate::conversations::mirror::{self, ConversationSummary, Filter};
-use crate::conversations::model::{validate_tags, Author, AuthorKind, Meta, Participant, Status};
+use crate::conversations::model::{
+    validate_tags, Author, AuthorKind, Channel, Meta, Participant, Priority, Status,
+};
 use crate::conversations::protocol::{self, NoteView};
 use crate::conversations::{canned, customers, sse, tokens};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -44,7 +46,7 @@ pub struct StartConversation {
     pub email: Option<String>,
     /// `web` (default) or `api`.
     #[serde(default)]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
@@ -113,8 +115,8 @@ async fn resolve_identity(
 pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: StartConversation = input::json(&req)?;
     let tenant_id = cx.tenant_id()?.to_string();
-    let channel = body.channel.clone().unwrap_or_else(|| "web".into());
-    if !["web", "api"].contains(&channel.as_str()) {
+    let channel = body.channel.unwrap_or(Channel::Web);
+    if !matches!(channel, Channel::Web | Channel::Api) {
         return Err(ApiError::validation(
             "channel",
             "conversations started here are web or api",
@@ -664,9 +666,8 @@ pub async fn assign(cx: &Ctx, req: Request) -> ApiResult<Response> {
 pub struct UpdateConversation {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
-    /// low, normal, high or urgent.
     #[serde(default)]
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
 }
 
 pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
@@ -735,12 +736,11 @@ pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {
         Some(a) => Some(a.to_string()),
         None => None,
     };
-    let channel = req.query_param("channel");
-    if let Some(c) = &channel {
-        if !crate::conversations::model::CHANNELS.contains(&c.as_str()) {
-            return Err(ApiError::validation("channel", "unknown channel"));
-        }
-    }
+    // Checked against the route's declared values before the handler runs.
+    let channel = req
+        .query_param("channel")
+        .as_deref()
+        .and_then(Channel::parse);
     let filter = Filter {
         status,
         assignee,

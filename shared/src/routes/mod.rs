@@ -358,7 +358,7 @@ pub static TABLE: &[Route] = &[
             ),
             QueryParam::one_of(
                 "channel",
-                crate::conversations::model::CHANNELS,
+                crate::conversations::Channel::NAMES,
                 "Only this channel",
             ),
             QueryParam::text("customer_id", 64, "Only this customer's conversations"),

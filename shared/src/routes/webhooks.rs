@@ -10,7 +10,7 @@ use crate::channels::signatures::{self, Verdict};
 use crate::channels::{outbound, resend, stripe, twilio, vapi};
 use crate::conversations::client::Conversation;
 use crate::conversations::engine::{InitRequest, PostRequest};
-use crate::conversations::model::Participant;
+use crate::conversations::model::{Channel, Participant};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Request, Response};
 use crate::router::Ctx;
@@ -325,9 +325,9 @@ pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
     Ok(twiml())
 }
 
-fn channel_kind(channel: &str) -> &'static str {
+fn channel_kind(channel: Channel) -> &'static str {
     match channel {
-        "whatsapp" => "whatsapp",
+        Channel::Whatsapp => "whatsapp",
         _ => "phone",
     }
 }
@@ -420,7 +420,7 @@ async fn receive_email(
         p,
         Inbound {
             tenant_id,
-            channel: "email",
+            channel: Channel::Email,
             kind: "email",
             address: &address,
             name: name.as_deref(),
@@ -582,7 +582,7 @@ async fn call_conversation(
             conversation_id: id.clone(),
             customer_id: customer.id.clone(),
             customer_name: customer.name.clone().unwrap_or(number),
-            channel: "voice".into(),
+            channel: Channel::Voice,
             subject: Some("Phone call".into()),
             tags: vec!["voice".into()],
         })

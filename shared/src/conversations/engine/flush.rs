@@ -1,0 +1,46 @@
+//! The mirror outbox: queued in the same storage step as each change, applied here to the
+//! tenant-wide tables (and the tenant's inbox feed and delivery queue) afterwards.
+
+use super::ObjectEnv;
+use crate::conversations::{mirror, store};
+use crate::error::ApiResult;
+use crate::ports::{Objects, SqlDatabase};
+
+/// Applies queued mirror writes to the tenant-wide tables and publishes inbox events. Returns
+/// the delay before a retry when something failed (the caller schedules it: an alarm on
+/// Cloudflare), or `None` when the outbox is empty.
+pub async fn flush(
+    env: &ObjectEnv<'_>,
+    mirror_db: &dyn SqlDatabase,
+    objects: Option<&dyn Objects>,
+    platform: Option<&crate::platform::Platform>,
+) -> ApiResult<Option<i64>> {
+    if !env.exists().await? {
+        return Ok(None);
+    }
+    loop {
+        let entries = store::outbox(env.store, env.name, 50).await?;
+        let Some(last) = entries.last().map(|e| e.id) else {
+            return Ok(None);
+        };
+        let result = async {
+            let applied = mirror::apply(mirror_db, &entries).await?;
+            if let (Some(objects), false) = (objects, applied.events.is_empty()) {
+                crate::objects::inbox::publish(objects, &applied.events).await?;
+            }
+            if let (Some(p), false) = (platform, applied.outbound.is_empty()) {
+                crate::channels::outbound::enqueue(p, &applied.outbound).await;
+            }
+            ApiResult::Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => store::outbox_done(env.store, env.name, last).await?,
+            Err(_) => {
+                let attempts = store::outbox_failed(env.store, env.name, last).await?;
+                // Exponential backoff, capped at a minute.
+                return Ok(Some((1_000i64 << attempts.clamp(0, 6)).min(60_000)));
+            }
+        }
+    }
+}

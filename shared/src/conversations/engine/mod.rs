@@ -1,0 +1,97 @@
+//! The conversation object: the single writer of one conversation. It answers the typed calls
+//! the edge makes ([`api::Call`]: create, post, history, status, assignment, notes, read) and the
+//! live socket events, always in one atomic storage step per change, then fans frames out to the
+//! connected clients. Mirror writes are queued in the same step and applied by [`flush`].
+//!
+//! - [`api`]: the calls and their request/response types, and the dispatch.
+//! - [`commands`]: what each call does to the conversation.
+//! - [`live`]: sockets joining, sending frames, leaving.
+//! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
+
+pub mod api;
+pub mod commands;
+pub mod flush;
+pub mod live;
+
+pub use api::{
+    handle, AssignRequest, Call, History, InitRequest, NoteRequest, PostRequest, Posted,
+    ReadRequest, StatusRequest, UpdateRequest,
+};
+pub use commands::{assign, history, init, note, post, read, set_status, update};
+pub use flush::flush;
+pub use live::{
+    connect, joined, on_close, on_frame, on_text, receive, CONNECTION_RATE, MAX_CONNECTIONS,
+    MAX_STRIKES,
+};
+
+use super::model::{Meta, Participant};
+use super::protocol::ServerFrame;
+use super::store;
+use crate::error::{ApiError, ApiResult};
+use crate::ports::{Clock, LiveHub, Random, SqlDatabase};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub struct ObjectEnv<'a> {
+    /// The object's name (`tenant_id:conversation_id`).
+    pub name: &'a str,
+    pub store: &'a dyn SqlDatabase,
+    pub hub: &'a dyn LiveHub,
+    pub clock: &'a dyn Clock,
+    pub random: &'a dyn Random,
+    /// Set once this object instance has created its tables (see `ObjectContext`).
+    pub schema_ready: Option<&'a std::cell::Cell<bool>>,
+}
+
+impl ObjectEnv<'_> {
+    /// Creates the object's tables. Only creating a conversation does this: an object reached
+    /// with an id the platform never issued stores nothing, so invented ids leave no trace.
+    pub(crate) async fn create_schema(&self) -> ApiResult<()> {
+        crate::objects::ensure_tables(self.store, store::SCHEMA, self.schema_ready).await
+    }
+
+    /// Whether this object was ever created (its tables exist); a read, never a write.
+    pub async fn exists(&self) -> ApiResult<bool> {
+        if self.schema_ready.is_some_and(std::cell::Cell::get) {
+            return Ok(true);
+        }
+        let rows = self
+            .store
+            .query(
+                "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'conv_meta'",
+                &[],
+            )
+            .await?;
+        let exists = !rows.is_empty();
+        if let (true, Some(flag)) = (exists, self.schema_ready) {
+            flag.set(true);
+        }
+        Ok(exists)
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) async fn meta(&self) -> ApiResult<Meta> {
+        store::load_meta(self.store, self.name)
+            .await?
+            .ok_or_else(|| ApiError::not_found("conversation"))
+    }
+
+    pub(crate) fn send(&self, conn: &str, frame: &ServerFrame) {
+        self.hub.send(conn, &frame.to_text());
+    }
+
+    /// Sends a frame to every connection whose participant passes `filter`.
+    pub(crate) fn fan_out(&self, frame: &ServerFrame, filter: impl Fn(&Participant) -> bool) {
+        let text = frame.to_text();
+        self.hub.send_where(&text, &|a| {
+            attachment_participant(a).is_some_and(|p| filter(&p))
+        });
+    }
+}
+
+pub(crate) fn attachment_participant(a: &Value) -> Option<Participant> {
+    Participant::deserialize(a.get("p")?).ok()
+}
