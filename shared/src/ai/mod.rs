@@ -5,10 +5,13 @@
 
 pub mod analysis;
 pub mod answer;
+pub mod answer_cache;
 pub mod breaker;
 pub mod config;
+pub mod handoff;
 pub mod prompt;
 pub mod providers;
 pub mod resilience;
+pub mod retrieval;
 pub mod sse_parse;
 pub mod usage;

@@ -97,7 +97,7 @@ pub async fn knowledge_answer(
     if query.trim().is_empty() {
         return "No question was given.".into();
     }
-    match crate::ai::answer::retrieve(p, tenant_id, &cfg.ai, &query).await {
+    match crate::ai::retrieval::retrieve(p, tenant_id, &cfg.ai, &query).await {
         Ok(r) if !r.hits.is_empty() && r.confidence >= 0.25 => r
             .hits
             .iter()

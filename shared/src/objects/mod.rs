@@ -391,7 +391,7 @@ async fn answer(cx: &ObjectContext<'_>, reply_to: i64) {
         return;
     };
     log_error(cx, "ai answer failed", &e);
-    if let Err(e) = crate::ai::answer::hand_off_after_failure(&env, p).await {
+    if let Err(e) = crate::ai::handoff::hand_off_after_failure(&env, p).await {
         log_error(cx, "handoff after a failed answer failed", &e);
     }
 }

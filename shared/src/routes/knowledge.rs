@@ -1,7 +1,7 @@
 //! The knowledge base over HTTP: documents (plain text, Markdown or HTML) with their indexing
 //! status, hybrid search, and re-indexing after an embedding-model change.
 
-use crate::ai::answer::embedder;
+use crate::ai::retrieval::embedder;
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Request, Response};
@@ -221,7 +221,7 @@ pub async fn reindex(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let p = &cx.platform;
     let (cfg, _) = tenants::config(p.db()?, &tenant_id).await?;
     // The model the tenant's configuration asks for, whatever the current index uses.
-    let target = crate::ai::answer::configured_embedder(p, &tenant_id, &cfg.ai, None).await?;
+    let target = crate::ai::retrieval::configured_embedder(p, &tenant_id, &cfg.ai, None).await?;
     let model = target.model_id();
     let ids = store::stale_documents(p.db()?, &tenant_id, &model).await?;
     for id in &ids {
