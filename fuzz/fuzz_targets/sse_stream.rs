@@ -28,7 +28,7 @@ fuzz_target!(|input: Input| {
         payloads.extend(p);
     }
     payloads.extend(parser.finish());
-    let mut gemini_state = (None, Usage::default(), String::new());
+    let mut gemini_state = gemini::FrameState { finish: None, usage: Usage::default(), model: String::new() };
     let mut openai_state = openai::ParseState::default();
     for p in &payloads {
         if let Ok(v) = serde_json::from_str(p) {

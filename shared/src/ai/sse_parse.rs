@@ -1,8 +1,15 @@
-//! Incremental parser for upstream Server-Sent Event streams (Gemini's `alt=sse`, OpenAI's
-//! chat completions): bytes in, complete `data:` payloads out, however the network splits them.
+//! Upstream Server-Sent Event streams (Gemini's `alt=sse`, OpenAI's chat completions): an
+//! incremental parser (bytes in, complete `data:` payloads out, however the network splits
+//! them) and the one event stream both providers build on, each with its own [`Decoder`].
 
 // Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
 #![deny(clippy::indexing_slicing)]
+
+use super::providers::{ChatEvent, EventStream, ProviderError};
+use crate::http::{Body, ByteStream, Request};
+use crate::ports::HttpClient;
+use futures::StreamExt;
+use std::collections::VecDeque;
 
 /// Longest event accepted. An upstream that sends more without a blank line is broken or
 /// hostile (a tenant's own server); without a bound the buffer would grow until the isolate dies.
@@ -74,6 +81,110 @@ fn find_event_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
             None
         }
     })
+}
+
+/// How one provider turns `data:` payloads into chat events.
+pub trait Decoder: 'static {
+    /// The events of one payload; an error ends the stream.
+    fn payload(&mut self, data: &str) -> Result<Vec<ChatEvent>, ProviderError>;
+    /// The stream is complete (OpenAI's `[DONE]`): stop reading, emit `Done`.
+    fn done(&self) -> Option<ChatEvent>;
+    /// The upstream closed; `rest` holds any final payloads. The last event (`Done`) or an
+    /// error when the stream was cut short.
+    fn end(&mut self, rest: Vec<String>) -> Vec<Result<ChatEvent, ProviderError>>;
+}
+
+/// Sends a streaming request and checks its status: the byte stream, or the classified error.
+pub async fn open(http: &dyn HttpClient, req: Request) -> Result<ByteStream, ProviderError> {
+    let resp = http
+        .send(req)
+        .await
+        .map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
+    if resp.status >= 400 {
+        let retry_after = resp.header("retry-after").map(String::from);
+        let body = super::providers::body_text(resp.body).await;
+        let mut err = ProviderError::from_status(resp.status, &body, retry_after.as_deref());
+        err.retry_after_ms = err.retry_after_ms.or_else(|| retry_delay(&body));
+        return Err(err);
+    }
+    Ok(match resp.body {
+        Body::Stream(s) => s,
+        Body::Bytes(b) => Box::pin(futures::stream::iter(vec![b])),
+        Body::Empty => Box::pin(futures::stream::empty()),
+    })
+}
+
+/// Gemini puts the wait in `error.details[].retryDelay` ("30s") rather than a header; OpenAI
+/// servers use the header. Either is honoured.
+pub(crate) fn retry_delay(body: &str) -> Option<i64> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v.pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| {
+            let s = d.get("retryDelay")?.as_str()?;
+            s.strip_suffix('s')?
+                .parse::<f64>()
+                .ok()
+                .map(|x| (x * 1000.0) as i64)
+        })
+}
+
+/// Bytes in, chat events out: the SSE parser and a provider's decoder, with the 1 MiB event
+/// bound; every event after an error or a `Done` is dropped.
+pub fn events<D: Decoder>(chunks: ByteStream, decoder: D) -> EventStream {
+    struct St<D> {
+        chunks: ByteStream,
+        parser: SseParser,
+        decoder: D,
+        pending: VecDeque<Result<ChatEvent, ProviderError>>,
+        ended: bool,
+    }
+    let st = St {
+        chunks,
+        parser: SseParser::default(),
+        decoder,
+        pending: VecDeque::new(),
+        ended: false,
+    };
+    Box::pin(futures::stream::unfold(st, |mut s| async move {
+        loop {
+            if let Some(e) = s.pending.pop_front() {
+                return Some((e, s));
+            }
+            if s.ended {
+                return None;
+            }
+            let Some(bytes) = s.chunks.next().await else {
+                s.ended = true;
+                let rest = s.parser.finish();
+                s.pending.extend(s.decoder.end(rest));
+                continue;
+            };
+            let Ok(payloads) = s.parser.push(&bytes) else {
+                s.pending.push_back(Err(ProviderError::fatal(
+                    "the upstream sent an event larger than 1 MiB",
+                )));
+                s.ended = true;
+                continue;
+            };
+            for p in payloads {
+                match s.decoder.payload(&p) {
+                    Ok(evs) => s.pending.extend(evs.into_iter().map(Ok)),
+                    Err(e) => {
+                        s.pending.push_back(Err(e));
+                        s.ended = true;
+                        break;
+                    }
+                }
+                if let Some(done) = s.decoder.done() {
+                    s.pending.push_back(Ok(done));
+                    s.ended = true;
+                    break;
+                }
+            }
+        }
+    }))
 }
 
 #[cfg(test)]

@@ -6,14 +6,13 @@
 // Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
 #![deny(clippy::indexing_slicing)]
 
-use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
-use crate::ai::sse_parse::SseParser;
+use super::{ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
+use crate::ai::sse_parse;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::{Body, Method, Request};
+use crate::http::{Method, Request};
 use crate::knowledge::embed::{normalise, Embedder, Purpose, DIM};
 use crate::ports::HttpClient;
 use async_trait::async_trait;
-use futures::StreamExt;
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -84,27 +83,66 @@ fn finish_reason(s: &str) -> Finish {
     }
 }
 
+/// What a Gemini stream has said so far.
+pub struct FrameState {
+    pub finish: Option<Finish>,
+    pub usage: Usage,
+    pub model: String,
+}
+
+/// Gemini's stream: frames until one carries a finish reason (there is no `[DONE]`); a frame
+/// that is not JSON ends it, and closing without a finish reason is a cut.
+impl sse_parse::Decoder for FrameState {
+    fn payload(&mut self, data: &str) -> Result<Vec<ChatEvent>, ProviderError> {
+        let v: Value = serde_json::from_str(data)
+            .map_err(|_| ProviderError::transient("malformed stream frame", None))?;
+        parse_frame(&v, self)
+    }
+
+    fn done(&self) -> Option<ChatEvent> {
+        None
+    }
+
+    fn end(&mut self, rest: Vec<String>) -> Vec<Result<ChatEvent, ProviderError>> {
+        let mut out = Vec::new();
+        for p in rest {
+            if let Ok(evs) = self.payload(&p) {
+                out.extend(evs.into_iter().map(Ok));
+            }
+        }
+        match self.finish.clone() {
+            Some(finish) => out.push(Ok(ChatEvent::Done {
+                finish,
+                usage: self.usage.clone(),
+                model: self.model.clone(),
+            })),
+            None => out.push(Err(ProviderError::transient(
+                "stream ended before a finish reason",
+                None,
+            ))),
+        }
+        out
+    }
+}
+
 /// Turns one GenerateContentResponse into events. `state` tracks finish and usage across frames.
-pub fn parse_frame(
-    v: &Value,
-    state: &mut (Option<Finish>, Usage, String),
-) -> Result<Vec<ChatEvent>, ProviderError> {
+pub fn parse_frame(v: &Value, state: &mut FrameState) -> Result<Vec<ChatEvent>, ProviderError> {
     let mut out = Vec::new();
     if let Some(block) = v
         .pointer("/promptFeedback/blockReason")
         .and_then(Value::as_str)
     {
-        state.0 = Some(if block == "SAFETY" {
+        state.finish = Some(if block == "SAFETY" {
             Finish::Safety
         } else {
             Finish::Other(block.to_string())
         });
     }
     if let Some(model) = v["modelVersion"].as_str() {
-        state.2 = model.to_string();
+        state.model = model.to_string();
     }
     if let Some(u) = v.get("usageMetadata") {
-        state.1 = Usage {
+        state.usage = Usage {
             input_tokens: u["promptTokenCount"].as_u64().unwrap_or(0),
             output_tokens: u["candidatesTokenCount"].as_u64().unwrap_or(0),
         };
@@ -125,13 +163,13 @@ pub fn parse_frame(
                         name: name.to_string(),
                         args: fc["args"].clone(),
                     });
-                    state.0 = Some(Finish::ToolCall);
+                    state.finish = Some(Finish::ToolCall);
                 }
             }
         }
         if let Some(r) = c["finishReason"].as_str() {
-            if state.0 != Some(Finish::ToolCall) {
-                state.0 = Some(finish_reason(r));
+            if state.finish != Some(Finish::ToolCall) {
+                state.finish = Some(finish_reason(r));
             }
         }
     } else if v.get("error").is_some() {
@@ -141,21 +179,6 @@ pub fn parse_frame(
         ));
     }
     Ok(out)
-}
-
-/// Gemini puts the wait in `error.details[].retryDelay` ("30s") rather than a header.
-fn retry_delay(body: &str) -> Option<i64> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    v.pointer("/error/details")?
-        .as_array()?
-        .iter()
-        .find_map(|d| {
-            let s = d["retryDelay"].as_str()?;
-            s.strip_suffix('s')?
-                .parse::<f64>()
-                .ok()
-                .map(|x| (x * 1000.0) as i64)
-        })
 }
 
 impl Gemini {
@@ -176,104 +199,15 @@ impl Gemini {
 
     pub async fn stream(&self, req: &ChatRequest) -> Result<EventStream, ProviderError> {
         let url = format!("{}?alt=sse", self.url("streamGenerateContent"));
-        let resp = self
-            .http
-            .send(self.post(&url, &request_body(req)))
-            .await
-            .map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
-        if resp.status >= 400 {
-            let retry_after = resp.header("retry-after").map(String::from);
-            let body = body_text(resp.body).await;
-            let mut err = ProviderError::from_status(resp.status, &body, retry_after.as_deref());
-            err.retry_after_ms = err.retry_after_ms.or_else(|| retry_delay(&body));
-            return Err(err);
-        }
-        let chunks: crate::http::ByteStream = match resp.body {
-            Body::Stream(s) => s,
-            Body::Bytes(b) => Box::pin(futures::stream::iter(vec![b])),
-            Body::Empty => Box::pin(futures::stream::empty()),
-        };
-        let model = self.model.clone();
-        struct St {
-            chunks: crate::http::ByteStream,
-            parser: SseParser,
-            pending: std::collections::VecDeque<Result<ChatEvent, ProviderError>>,
-            state: (Option<Finish>, Usage, String),
-            ended: bool,
-        }
-        let st = St {
+        let chunks = sse_parse::open(&*self.http, self.post(&url, &request_body(req))).await?;
+        Ok(sse_parse::events(
             chunks,
-            parser: SseParser::default(),
-            pending: Default::default(),
-            state: (None, Usage::default(), model),
-            ended: false,
-        };
-        Ok(Box::pin(futures::stream::unfold(st, |mut st| async move {
-            loop {
-                if let Some(e) = st.pending.pop_front() {
-                    return Some((e, st));
-                }
-                if st.ended {
-                    return None;
-                }
-                let payloads = match st.chunks.next().await {
-                    Some(bytes) => match st.parser.push(&bytes) {
-                        Ok(payloads) => payloads,
-                        Err(_) => {
-                            st.pending.push_back(Err(ProviderError::fatal(
-                                "the upstream sent an event larger than 1 MiB",
-                            )));
-                            st.ended = true;
-                            continue;
-                        }
-                    },
-                    None => {
-                        st.ended = true;
-                        let rest = st.parser.finish();
-                        match st.state.0.clone() {
-                            // Gemini sends no [DONE]: a finish reason in a frame is the end.
-                            Some(finish) => {
-                                for p in rest {
-                                    if let Ok(v) = serde_json::from_str::<Value>(&p) {
-                                        if let Ok(evs) = parse_frame(&v, &mut st.state) {
-                                            st.pending.extend(evs.into_iter().map(Ok));
-                                        }
-                                    }
-                                }
-                                st.pending.push_back(Ok(ChatEvent::Done {
-                                    finish,
-                                    usage: st.state.1.clone(),
-                                    model: st.state.2.clone(),
-                                }));
-                            }
-                            None => st.pending.push_back(Err(ProviderError::transient(
-                                "stream ended before a finish reason",
-                                None,
-                            ))),
-                        }
-                        continue;
-                    }
-                };
-                for p in payloads {
-                    match serde_json::from_str::<Value>(&p) {
-                        Ok(v) => match parse_frame(&v, &mut st.state) {
-                            Ok(evs) => st.pending.extend(evs.into_iter().map(Ok)),
-                            Err(e) => {
-                                st.pending.push_back(Err(e));
-                                st.ended = true;
-                            }
-                        },
-                        Err(_) => {
-                            st.pending.push_back(Err(ProviderError::transient(
-                                "malformed stream frame",
-                                None,
-                            )));
-                            st.ended = true;
-                        }
-                    }
-                }
-            }
-        })))
+            FrameState {
+                finish: None,
+                usage: Usage::default(),
+                model: self.model.clone(),
+            },
+        ))
     }
 }
 
@@ -370,7 +304,11 @@ mod tests {
 
     #[test]
     fn frames_become_deltas_tool_calls_and_a_finish() {
-        let mut st = (None, Usage::default(), String::new());
+        let mut st = FrameState {
+            finish: None,
+            usage: Usage::default(),
+            model: String::new(),
+        };
         let f1 = json!({"candidates": [{"content": {"parts": [{"text": "Hello"}], "role": "model"}, "index": 0}]});
         assert_eq!(
             parse_frame(&f1, &mut st).unwrap(),
@@ -379,15 +317,19 @@ mod tests {
         let f2 = json!({"candidates": [{"content": {"parts": [{"text": " there"}]}, "finishReason": "STOP"}],
                         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3}, "modelVersion": "gemini-2.5-flash"});
         parse_frame(&f2, &mut st).unwrap();
-        assert_eq!(st.0, Some(Finish::Stop));
+        assert_eq!(st.finish, Some(Finish::Stop));
         assert_eq!(
-            st.1,
+            st.usage,
             Usage {
                 input_tokens: 12,
                 output_tokens: 3
             }
         );
-        let mut st = (None, Usage::default(), String::new());
+        let mut st = FrameState {
+            finish: None,
+            usage: Usage::default(),
+            model: String::new(),
+        };
         let call = json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "handoff_to_human", "args": {"reason": "angry"}}}]}, "finishReason": "STOP"}]});
         let evs = parse_frame(&call, &mut st).unwrap();
         assert_eq!(
@@ -397,19 +339,23 @@ mod tests {
                 args: json!({"reason": "angry"})
             }
         );
-        assert_eq!(st.0, Some(Finish::ToolCall));
-        let mut st = (None, Usage::default(), String::new());
+        assert_eq!(st.finish, Some(Finish::ToolCall));
+        let mut st = FrameState {
+            finish: None,
+            usage: Usage::default(),
+            model: String::new(),
+        };
         parse_frame(
             &json!({"promptFeedback": {"blockReason": "SAFETY"}}),
             &mut st,
         )
         .unwrap();
-        assert_eq!(st.0, Some(Finish::Safety));
+        assert_eq!(st.finish, Some(Finish::Safety));
     }
 
     #[test]
     fn retry_delay_comes_from_error_details() {
         let body = r#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}}"#;
-        assert_eq!(retry_delay(body), Some(2000));
+        assert_eq!(crate::ai::sse_parse::retry_delay(body), Some(2000));
     }
 }

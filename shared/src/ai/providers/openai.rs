@@ -5,14 +5,13 @@
 // Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
 #![deny(clippy::indexing_slicing)]
 
-use super::{body_text, ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
-use crate::ai::sse_parse::SseParser;
+use super::{ChatEvent, ChatRequest, EventStream, Finish, ProviderError, Role, Usage};
+use crate::ai::sse_parse;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::{Body, Method, Request};
+use crate::http::{Method, Request};
 use crate::knowledge::embed::{normalise, Embedder, Purpose, DIM};
 use crate::ports::HttpClient;
 use async_trait::async_trait;
-use futures::StreamExt;
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -78,6 +77,39 @@ pub struct ParseState {
     /// Tool call being assembled: name and argument fragments.
     pub tool: Option<(String, String)>,
     pub done: bool,
+}
+
+/// OpenAI's stream: chunks until `[DONE]`; closing before it is a cut.
+impl sse_parse::Decoder for ParseState {
+    fn payload(&mut self, data: &str) -> Result<Vec<ChatEvent>, ProviderError> {
+        parse_chunk(data, self)
+    }
+
+    fn done(&self) -> Option<ChatEvent> {
+        self.done.then(|| ChatEvent::Done {
+            finish: self.finish.clone().unwrap_or(Finish::Stop),
+            usage: self.usage.clone(),
+            model: self.model.clone(),
+        })
+    }
+
+    fn end(&mut self, rest: Vec<String>) -> Vec<Result<ChatEvent, ProviderError>> {
+        let mut out = Vec::new();
+        for p in rest {
+            match parse_chunk(&p, self) {
+                Ok(evs) => out.extend(evs.into_iter().map(Ok)),
+                Err(e) => return vec![Err(e)],
+            }
+        }
+        match self.done() {
+            Some(done) => out.push(Ok(done)),
+            None => out.push(Err(ProviderError::transient(
+                "stream ended before [DONE]",
+                None,
+            ))),
+        }
+        out
+    }
 }
 
 pub fn parse_chunk(data: &str, st: &mut ParseState) -> Result<Vec<ChatEvent>, ProviderError> {
@@ -150,97 +182,14 @@ impl OpenAi {
             .with_header("authorization", &format!("Bearer {}", self.api_key))
             .with_header("content-type", "application/json")
             .with_body(serde_json::to_vec(&request_body(req, &self.model)).unwrap_or_default());
-        let resp = self
-            .http
-            .send(http_req)
-            .await
-            .map_err(|e| ProviderError::transient(format!("network: {e}"), None))?;
-        if resp.status >= 400 {
-            let retry_after = resp.header("retry-after").map(String::from);
-            let body = body_text(resp.body).await;
-            return Err(ProviderError::from_status(
-                resp.status,
-                &body,
-                retry_after.as_deref(),
-            ));
-        }
-        let chunks: crate::http::ByteStream = match resp.body {
-            Body::Stream(s) => s,
-            Body::Bytes(b) => Box::pin(futures::stream::iter(vec![b])),
-            Body::Empty => Box::pin(futures::stream::empty()),
-        };
-        struct St {
-            chunks: crate::http::ByteStream,
-            parser: SseParser,
-            pending: std::collections::VecDeque<Result<ChatEvent, ProviderError>>,
-            st: ParseState,
-            ended: bool,
-        }
-        let st = St {
+        let chunks = sse_parse::open(&*self.http, http_req).await?;
+        Ok(sse_parse::events(
             chunks,
-            parser: SseParser::default(),
-            pending: Default::default(),
-            st: ParseState {
+            ParseState {
                 model: self.model.clone(),
                 ..Default::default()
             },
-            ended: false,
-        };
-        Ok(Box::pin(futures::stream::unfold(st, |mut s| async move {
-            loop {
-                if let Some(e) = s.pending.pop_front() {
-                    return Some((e, s));
-                }
-                if s.ended {
-                    return None;
-                }
-                let payloads = match s.chunks.next().await {
-                    Some(bytes) => match s.parser.push(&bytes) {
-                        Ok(payloads) => payloads,
-                        Err(_) => {
-                            s.pending.push_back(Err(ProviderError::fatal(
-                                "the upstream sent an event larger than 1 MiB",
-                            )));
-                            s.ended = true;
-                            continue;
-                        }
-                    },
-                    None => {
-                        let mut rest = s.parser.finish();
-                        s.ended = true;
-                        if !s.st.done && !rest.iter().any(|r| r.trim() == "[DONE]") {
-                            s.pending.push_back(Err(ProviderError::transient(
-                                "stream ended before [DONE]",
-                                None,
-                            )));
-                            continue;
-                        }
-                        rest.retain(|r| r.trim() != "[DONE]");
-                        rest
-                    }
-                };
-                for p in payloads {
-                    match parse_chunk(&p, &mut s.st) {
-                        Ok(evs) => s.pending.extend(evs.into_iter().map(Ok)),
-                        Err(e) => {
-                            s.pending.push_back(Err(e));
-                            s.ended = true;
-                            break;
-                        }
-                    }
-                    if s.st.done {
-                        let finish = s.st.finish.clone().unwrap_or(Finish::Stop);
-                        s.pending.push_back(Ok(ChatEvent::Done {
-                            finish,
-                            usage: s.st.usage.clone(),
-                            model: s.st.model.clone(),
-                        }));
-                        s.ended = true;
-                        break;
-                    }
-                }
-            }
-        })))
+        ))
     }
 }
 
