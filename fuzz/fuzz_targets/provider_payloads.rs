@@ -16,5 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = vapi::tool_calls(message);
     let _ = vapi::report_lines(message);
     let _ = vapi::utterance_id(message);
+    if let Ok(m) = vapi::Message::read(data) {
+        let _ = m.call_event_id();
+    }
+    if let Ok(e) = serde_json::from_slice::<prism_core::channels::resend::Event>(data) {
+        let _ = e.data.email_id.as_deref().map(prism_core::channels::resend::event_status);
+    }
     let _ = prism_core::ai::analysis::from_model_json(&v.to_string());
 });

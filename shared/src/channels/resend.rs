@@ -7,12 +7,15 @@
 
 use super::config::EmailConfig;
 use super::outbound::SendError;
+use crate::conversations::Channel;
 use crate::error::ApiResult;
 use crate::http::{Method, Request};
 use crate::params;
 use crate::platform::Platform;
 use crate::ports::SqlDatabase;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::rc::Rc;
 
 pub const DEFAULT_BASE: &str = "https://api.resend.com";
 
@@ -286,6 +289,114 @@ pub fn event_status(kind: &str) -> Option<&'static str> {
         "email.bounced" | "email.complained" | "email.failed" => Some("failed"),
         _ => None,
     }
+}
+
+/// A Resend webhook event (the parts read here).
+#[derive(Debug, Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub data: EventData,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EventData {
+    pub email_id: Option<String>,
+    pub from: Option<String>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub attachments: Vec<AttachmentInfo>,
+    pub bounce: Option<Reason>,
+    pub failed: Option<Reason>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AttachmentInfo {
+    pub id: Option<String>,
+    pub filename: Option<String>,
+    #[serde(rename(serialize = "type"))]
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Reason {
+    pub message: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Acts on a verified event for `tenant_id`: an inbound email, or a delivery report.
+pub async fn process(p: &Rc<Platform>, tenant_id: &str, event: &Event) -> ApiResult<()> {
+    if event.kind == "email.received" {
+        return receive_email(p, tenant_id, &event.data).await;
+    }
+    let d = &event.data;
+    if let (Some(status), Some(email_id)) = (event_status(&event.kind), d.email_id.as_deref()) {
+        let error = d
+            .bounce
+            .as_ref()
+            .and_then(|b| b.message.as_deref())
+            .or_else(|| d.failed.as_ref().and_then(|f| f.reason.as_deref()));
+        super::outbound::provider_status(p.db()?, tenant_id, email_id, status, error, p.now_ms())
+            .await?;
+    }
+    Ok(())
+}
+
+/// An inbound email: its body and thread headers fetched from Resend (the webhook is metadata
+/// only; a fetch failure fails the event, so Resend's retry refetches), then into the sender's
+/// conversation.
+async fn receive_email(p: &Rc<Platform>, tenant_id: &str, data: &EventData) -> ApiResult<()> {
+    let db = p.db()?;
+    let (address, name) = data
+        .from
+        .as_deref()
+        .and_then(parse_address)
+        .ok_or_else(|| crate::error::ApiError::validation("data.from", "an email address"))?;
+    let email_id = data
+        .email_id
+        .as_deref()
+        .ok_or_else(|| crate::error::ApiError::validation("data.email_id", "missing"))?;
+    let key = crate::tenancy::secrets::get(p, tenant_id, super::config::RESEND_API_KEY)
+        .await?
+        .ok_or_else(|| {
+            crate::error::ApiError::forbidden(
+                "Email (resend_api_key) is not configured for this tenant",
+            )
+        })?;
+    let received = fetch_received(p, &key, email_id).await?;
+    let message_id = data
+        .message_id
+        .clone()
+        .unwrap_or_else(|| format!("<{email_id}@resend>"));
+    let mut refs = received.references.clone();
+    refs.extend(received.in_reply_to.iter().cloned());
+    let conversation_id = find_thread(db, tenant_id, &refs).await?;
+    let attachments: Vec<&AttachmentInfo> = data.attachments.iter().take(20).collect();
+    super::inbound::receive(
+        p,
+        super::inbound::Inbound {
+            tenant_id,
+            channel: Channel::Email,
+            kind: "email",
+            address: &address,
+            name: name.as_deref(),
+            email: Some(&address),
+            phone: None,
+            subject: data.subject.as_deref(),
+            message_id: &message_id,
+            text: &received.text,
+            meta: (!attachments.is_empty()).then(|| json!({ "attachments": attachments })),
+            conversation_id,
+            thread_message_id: Some(&message_id),
+            answer: true,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::ports::SqlDatabase;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
+use std::rc::Rc;
 
 pub const DEFAULT_BASE: &str = "https://api.twilio.com";
 const STOP: &[&str] = &[
@@ -222,6 +223,134 @@ pub fn form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
     std::str::from_utf8(body)
         .map_err(|_| ApiError::new(ErrorCode::BadRequest, "the body is not valid UTF-8"))?;
     Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+/// A verified Twilio webhook, read from its form.
+#[derive(Debug, PartialEq)]
+pub enum Webhook {
+    /// A delivery status callback for one of our sends (no `Body`).
+    Status {
+        sid: String,
+        status: String,
+        error_code: Option<String>,
+    },
+    /// A message from a customer.
+    Message(InboundMessage),
+}
+
+#[derive(Debug, PartialEq)]
+pub struct InboundMessage {
+    pub sid: String,
+    /// `+1555…` or `whatsapp:+1555…`.
+    pub from: String,
+    pub body: String,
+    pub profile_name: Option<String>,
+    pub attachments: Vec<Value>,
+}
+
+impl Webhook {
+    pub fn read(params: &[(String, String)]) -> ApiResult<Webhook> {
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let sid = get("MessageSid")
+            .or_else(|| get("SmsSid"))
+            .ok_or_else(|| ApiError::validation("MessageSid", "missing"))?;
+        if let (Some(status), None) = (get("MessageStatus"), get("Body")) {
+            return Ok(Webhook::Status {
+                sid,
+                status,
+                error_code: get("ErrorCode"),
+            });
+        }
+        Ok(Webhook::Message(InboundMessage {
+            sid,
+            from: get("From").ok_or_else(|| ApiError::validation("From", "missing"))?,
+            body: get("Body").unwrap_or_default(),
+            profile_name: get("ProfileName"),
+            attachments: attachments(params),
+        }))
+    }
+
+    /// The event's id in the webhook ledger (a status callback per message and status).
+    pub fn event_id(&self) -> String {
+        match self {
+            Webhook::Status { sid, status, .. } => format!("{sid}:{status}"),
+            Webhook::Message(m) => m.sid.clone(),
+        }
+    }
+}
+
+/// Acts on a verified webhook for `tenant_id`.
+pub async fn process(p: &Rc<Platform>, tenant_id: &str, hook: &Webhook) -> ApiResult<()> {
+    match hook {
+        Webhook::Status {
+            sid,
+            status,
+            error_code,
+        } => {
+            let mapped = match status.as_str() {
+                "sent" => "sent",
+                "delivered" => "delivered",
+                "read" => "read",
+                "failed" | "undelivered" => "failed",
+                // queued, sending, accepted…: nothing to record.
+                _ => return Ok(()),
+            };
+            let error = error_code.as_ref().map(|c| format!("twilio error {c}"));
+            super::outbound::provider_status(
+                p.db()?,
+                tenant_id,
+                sid,
+                mapped,
+                error.as_deref(),
+                p.now_ms(),
+            )
+            .await
+            .map(|_| ())
+        }
+        Webhook::Message(m) => receive(p, tenant_id, m).await,
+    }
+}
+
+/// A customer's message: STOP/START recorded, then into their conversation on the channel.
+async fn receive(p: &Rc<Platform>, tenant_id: &str, m: &InboundMessage) -> ApiResult<()> {
+    let db = p.db()?;
+    let (channel, address) = channel_of(&m.from);
+    let keyword = keyword(&m.body);
+    match keyword {
+        Some(Keyword::Stop) => {
+            set_optout(db, tenant_id, channel, address, true, p.now_ms()).await?
+        }
+        Some(Keyword::Start) => {
+            set_optout(db, tenant_id, channel, address, false, p.now_ms()).await?
+        }
+        _ => {}
+    }
+    let meta = (!m.attachments.is_empty()).then(|| json!({ "attachments": m.attachments }));
+    super::inbound::receive(
+        p,
+        super::inbound::Inbound {
+            tenant_id,
+            channel,
+            kind: match channel {
+                Channel::Whatsapp => "whatsapp",
+                _ => "phone",
+            },
+            address,
+            name: m.profile_name.as_deref(),
+            email: None,
+            phone: Some(address),
+            subject: None,
+            message_id: &m.sid,
+            text: &m.body,
+            meta,
+            conversation_id: None,
+            thread_message_id: None,
+            // Carrier keywords are recorded, not answered (the carrier sends its own reply).
+            answer: keyword.is_none(),
+        },
+    )
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]

@@ -7,12 +7,18 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::config::VoiceConfig;
-use crate::error::ApiResult;
+use crate::conversations::client::Conversation;
+use crate::conversations::engine::{InitRequest, PostRequest};
+use crate::conversations::protocol::MAX_TEXT_CHARS;
+use crate::conversations::{Channel, Participant};
+use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::platform::Platform;
 use crate::ports::SqlDatabase;
 use crate::tenancy::TenantConfig;
+use serde::Deserialize;
 use serde_json::{json, Value};
+use std::rc::Rc;
 
 pub const KB_TOOL: &str = "search_knowledge_base";
 
@@ -192,6 +198,241 @@ pub fn utterance_id(message: &Value) -> String {
         message["role"].as_str().unwrap_or(""),
         hex::encode(Sha256::digest(text.as_bytes()).get(..6).unwrap_or_default())
     )
+}
+
+/// A VAPI server message (the parts read here; VAPI sends many more).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Message {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub call: CallInfo,
+    pub role: Option<String>,
+    pub transcript: Option<String>,
+    pub transcript_type: Option<String>,
+    pub status: Option<String>,
+    pub ended_reason: Option<String>,
+    pub summary: Option<String>,
+    pub analysis: CallAnalysis,
+    pub recording_url: Option<String>,
+    /// The raw message, for the parts whose shape varies (tool calls, report lines).
+    #[serde(skip)]
+    pub raw: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CallInfo {
+    pub id: String,
+    pub customer: CallCustomer,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CallCustomer {
+    pub number: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CallAnalysis {
+    pub summary: Option<String>,
+}
+
+impl Message {
+    /// Reads `{"message": …}` as VAPI posts it.
+    pub fn read(body: &[u8]) -> ApiResult<Message> {
+        let envelope: Value = crate::input::parse_json(body)?;
+        let raw = envelope.get("message").cloned().unwrap_or_default();
+        let mut m: Message = serde_json::from_value(raw.clone())
+            .map_err(|e| ApiError::validation("message", e.to_string()))?;
+        m.raw = raw;
+        Ok(m)
+    }
+
+    /// For call events (transcript lines, status updates, the end-of-call report): their id in
+    /// the webhook ledger; `None` for messages that are not recorded.
+    pub fn call_event_id(&self) -> Option<String> {
+        let call = &self.call.id;
+        if call.is_empty() {
+            return None;
+        }
+        match self.kind.as_str() {
+            "transcript" => Some(format!("{call}:t:{}", utterance_id(&self.raw))),
+            "status-update" => Some(format!("{call}:s:{}", self.status.as_deref().unwrap_or(""))),
+            "end-of-call-report" => Some(format!("{call}:end")),
+            _ => None,
+        }
+    }
+
+    fn recording(&self) -> Option<&str> {
+        self.recording_url.as_deref().or_else(|| {
+            self.raw
+                .pointer("/artifact/recordingUrl")
+                .and_then(Value::as_str)
+        })
+    }
+}
+
+/// The answers to a `tool-calls` message: the knowledge base for our tool.
+pub async fn tool_results(p: &Platform, tenant_id: &str, cfg: &TenantConfig, m: &Message) -> Value {
+    let mut results = Vec::new();
+    for (id, name, args) in tool_calls(&m.raw) {
+        let result = if name == KB_TOOL {
+            let query = args.get("query").and_then(Value::as_str).unwrap_or("");
+            knowledge_answer(p, tenant_id, cfg, query).await
+        } else {
+            format!("Unknown tool {name}.")
+        };
+        results.push(json!({ "toolCallId": id, "result": result }));
+    }
+    json!({ "results": results })
+}
+
+/// Records a call event: a final transcript line as a message, a status, or the end-of-call
+/// report (summary, recording and the whole transcript).
+pub async fn call_event(p: &Rc<Platform>, tenant_id: &str, m: &Message) -> ApiResult<()> {
+    let db = p.db()?;
+    let call_id = m.call.id.as_str();
+    let (conversation_id, customer) = open_call(p, tenant_id, m).await?;
+    let conv = Conversation::new(p, tenant_id, &conversation_id);
+    let limit = |t: &str| -> String { t.chars().take(MAX_TEXT_CHARS).collect() };
+    match m.kind.as_str() {
+        "transcript" => {
+            let text = m.transcript.as_deref().unwrap_or("").trim();
+            if m.transcript_type.as_deref() != Some("final") || text.is_empty() {
+                return Ok(());
+            }
+            let who = if m.role.as_deref() == Some("user") {
+                customer
+            } else {
+                Participant::Ai
+            };
+            let key = format!(
+                "{}:{}",
+                call_id.chars().take(24).collect::<String>(),
+                short_hash(&utterance_id(&m.raw))
+            );
+            conv.post(&PostRequest {
+                participant: who,
+                client_msg_id: key,
+                text: limit(text),
+                meta: Some(json!({ "call_id": call_id })),
+            })
+            .await?;
+        }
+        "status-update" => {
+            let status = m.status.as_deref().unwrap_or("unknown");
+            save_call(
+                db,
+                tenant_id,
+                call_id,
+                &conversation_id,
+                status,
+                None,
+                None,
+                p.now_ms(),
+            )
+            .await?;
+        }
+        _ => {
+            let summary = m.analysis.summary.as_deref().or(m.summary.as_deref());
+            let recording = m.recording();
+            save_call(
+                db,
+                tenant_id,
+                call_id,
+                &conversation_id,
+                "ended",
+                summary,
+                recording,
+                p.now_ms(),
+            )
+            .await?;
+            let mut text = format!(
+                "Call ended ({}).",
+                m.ended_reason.as_deref().unwrap_or("completed")
+            );
+            if let Some(s) = summary {
+                text.push_str(&format!(" Summary: {s}"));
+            }
+            let lines = report_lines(&m.raw);
+            let meta = json!({ "call_id": call_id, "summary": summary, "recording_url": recording, "transcript": lines.iter().map(|(r, t, at)| json!({"role": r, "text": t, "at": at})).collect::<Vec<_>>() });
+            conv.post(&PostRequest {
+                participant: Participant::System { id: "voice".into() },
+                client_msg_id: format!("{}:end", call_id.chars().take(56).collect::<String>()),
+                text: limit(&text),
+                meta: Some(meta),
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn short_hash(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()).get(..8).unwrap_or_default())
+}
+
+/// The voice conversation of a call, opened on its first event.
+async fn open_call(
+    p: &Rc<Platform>,
+    tenant_id: &str,
+    m: &Message,
+) -> ApiResult<(String, Participant)> {
+    let db = p.db()?;
+    let number = m
+        .call
+        .customer
+        .number
+        .clone()
+        .unwrap_or_else(|| "unknown caller".into());
+    let customer = crate::conversations::customers::find_or_create(
+        db,
+        &*p.random,
+        tenant_id,
+        &crate::conversations::customers::Identity {
+            kind: "phone",
+            external_id: &number,
+            name: None,
+            email: None,
+            phone: Some(&number),
+        },
+        p.now_ms(),
+    )
+    .await?;
+    let who = Participant::Customer {
+        id: customer.id.clone(),
+        name: customer.name.clone().unwrap_or_else(|| number.clone()),
+    };
+    if let Some(id) = call_conversation(db, tenant_id, &m.call.id).await? {
+        return Ok((id, who));
+    }
+    let id = crate::ids::new_id(&*p.random, "cnv");
+    Conversation::new(p, tenant_id, &id)
+        .init(&InitRequest {
+            tenant_id: tenant_id.into(),
+            conversation_id: id.clone(),
+            customer_id: customer.id.clone(),
+            customer_name: customer.name.clone().unwrap_or(number),
+            channel: Channel::Voice,
+            subject: Some("Phone call".into()),
+            tags: vec!["voice".into()],
+        })
+        .await?;
+    save_call(
+        db,
+        tenant_id,
+        &m.call.id,
+        &id,
+        "in-progress",
+        None,
+        None,
+        p.now_ms(),
+    )
+    .await?;
+    Ok((id, who))
 }
 
 #[cfg(test)]

@@ -5,16 +5,11 @@
 
 use crate::channels::config::{self as channel_config, public_base};
 use crate::channels::events::{self, Admission, Scope};
-use crate::channels::inbound::{self, Inbound};
 use crate::channels::signatures::{self, Verdict};
 use crate::channels::{outbound, resend, stripe, twilio, vapi};
-use crate::conversations::client::Conversation;
-use crate::conversations::engine::{InitRequest, PostRequest};
-use crate::conversations::model::{Channel, Participant};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Request, Response};
 use crate::router::Ctx;
-use crate::tenancy::secrets;
 use crate::tenancy::TenantConfig;
 use serde_json::{json, Value};
 
@@ -239,97 +234,19 @@ pub async fn twilio(cx: &Ctx, req: Request) -> ApiResult<Response> {
         ErrorCode::InvalidSignature => invalid("X-Twilio-Signature does not match"),
         _ => e,
     })?;
-    let db = cx.platform.db()?;
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let sid = get("MessageSid")
-        .or_else(|| get("SmsSid"))
-        .ok_or_else(|| ApiError::validation("MessageSid", "missing"))?;
-    // A delivery status callback (no Body): move the delivery state forward.
-    if let (Some(status), None) = (get("MessageStatus"), get("Body")) {
-        let mapped = match status.as_str() {
-            "sent" => Some("sent"),
-            "delivered" => Some("delivered"),
-            "read" => Some("read"),
-            "failed" | "undelivered" => Some("failed"),
-            _ => None,
-        };
-        if let Some(s) = mapped {
-            let error = get("ErrorCode").map(|c| format!("twilio error {c}"));
-            once(
-                cx,
-                "twilio",
-                Scope::Tenant(&tenant_id),
-                &format!("{sid}:{status}"),
-                Some(&tenant_id),
-                &req.body,
-                async {
-                    outbound::provider_status(db, &tenant_id, &sid, s, error.as_deref(), cx.now())
-                        .await
-                        .map(|_| ())
-                },
-            )
-            .await?;
-        }
-        return Ok(twiml());
-    }
-    let from = get("From").ok_or_else(|| ApiError::validation("From", "missing"))?;
-    let (channel, address) = twilio::channel_of(&from);
-    let body_text = get("Body").unwrap_or_default();
-    let keyword = twilio::keyword(&body_text);
-    let attachments = twilio::attachments(&params);
+    let hook = twilio::Webhook::read(&params)?;
     let p = cx.platform.clone();
     once(
         cx,
         "twilio",
         Scope::Tenant(&tenant_id),
-        &sid,
+        &hook.event_id(),
         Some(&tenant_id),
         &req.body,
-        async {
-            match keyword {
-                Some(twilio::Keyword::Stop) => {
-                    twilio::set_optout(db, &tenant_id, channel, address, true, cx.now()).await?
-                }
-                Some(twilio::Keyword::Start) => {
-                    twilio::set_optout(db, &tenant_id, channel, address, false, cx.now()).await?
-                }
-                _ => {}
-            }
-            let meta = (!attachments.is_empty()).then(|| json!({ "attachments": attachments }));
-            let name = get("ProfileName");
-            inbound::receive(
-                &p,
-                Inbound {
-                    tenant_id: &tenant_id,
-                    channel,
-                    kind: channel_kind(channel),
-                    address,
-                    name: name.as_deref(),
-                    email: None,
-                    phone: Some(address),
-                    subject: None,
-                    message_id: &sid,
-                    text: &body_text,
-                    meta,
-                    conversation_id: None,
-                    thread_message_id: None,
-                    // Carrier keywords are recorded, not answered (the carrier sends its own reply).
-                    answer: keyword.is_none(),
-                },
-            )
-            .await
-            .map(|_| ())
-        },
+        twilio::process(&p, &tenant_id, &hook),
     )
     .await?;
     Ok(twiml())
-}
-
-fn channel_kind(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Whatsapp => "whatsapp",
-        _ => "phone",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,10 +272,7 @@ pub async fn resend(cx: &Ctx, req: Request) -> ApiResult<Response> {
         },
     )
     .await?;
-    let db = cx.platform.db()?;
-    let event: Value = crate::input::parse_json(&req.body)?;
-    let kind = event["type"].as_str().unwrap_or("").to_string();
-    let data = event["data"].clone();
+    let event: resend::Event = crate::input::parse_json(&req.body)?;
     let p = cx.platform.clone();
     once(
         cx,
@@ -367,77 +281,10 @@ pub async fn resend(cx: &Ctx, req: Request) -> ApiResult<Response> {
         &id,
         Some(&tenant_id),
         &req.body,
-        async {
-            if kind == "email.received" {
-                return receive_email(&p, &tenant_id, &data).await;
-            }
-            if let (Some(status), Some(email_id)) =
-                (resend::event_status(&kind), data["email_id"].as_str())
-            {
-                let error = data["bounce"]["message"]
-                    .as_str()
-                    .or_else(|| data["failed"]["reason"].as_str());
-                outbound::provider_status(db, &tenant_id, email_id, status, error, p.now_ms())
-                    .await?;
-            }
-            Ok(())
-        },
+        resend::process(&p, &tenant_id, &event),
     )
     .await?;
     Ok(Response::json(200, &json!({ "received": true })))
-}
-
-async fn receive_email(
-    p: &std::rc::Rc<crate::platform::Platform>,
-    tenant_id: &str,
-    data: &Value,
-) -> ApiResult<()> {
-    let db = p.db()?;
-    let (address, name) = data["from"]
-        .as_str()
-        .and_then(resend::parse_address)
-        .ok_or_else(|| ApiError::validation("data.from", "an email address"))?;
-    let email_id = data["email_id"]
-        .as_str()
-        .ok_or_else(|| ApiError::validation("data.email_id", "missing"))?;
-    let key = secrets::get(p, tenant_id, channel_config::RESEND_API_KEY)
-        .await?
-        .ok_or_else(|| not_configured("Email (resend_api_key)"))?;
-    // The webhook is metadata only; a fetch failure fails the event, so Resend's retry refetches.
-    let received = resend::fetch_received(p, &key, email_id).await?;
-    let message_id = data["message_id"]
-        .as_str()
-        .map(String::from)
-        .unwrap_or_else(|| format!("<{email_id}@resend>"));
-    let mut refs = received.references.clone();
-    refs.extend(received.in_reply_to.iter().cloned());
-    let conversation_id = resend::find_thread(db, tenant_id, &refs).await?;
-    let attachments: Vec<Value> = data["attachments"]
-        .as_array()
-        .map(|a| a.iter().take(20).map(|x| json!({ "id": x["id"], "filename": x["filename"], "type": x["content_type"] })).collect())
-        .unwrap_or_default();
-    let delivered = inbound::receive(
-        p,
-        Inbound {
-            tenant_id,
-            channel: Channel::Email,
-            kind: "email",
-            address: &address,
-            name: name.as_deref(),
-            email: Some(&address),
-            phone: None,
-            subject: data["subject"].as_str(),
-            message_id: &message_id,
-            text: &received.text,
-            meta: (!attachments.is_empty()).then(|| json!({ "attachments": attachments })),
-            conversation_id,
-            thread_message_id: Some(&message_id),
-            answer: true,
-        },
-    )
-    .await?;
-    let _ = delivered;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,233 +321,39 @@ pub async fn vapi(cx: &Ctx, req: Request) -> ApiResult<Response> {
         .voice
         .clone()
         .ok_or_else(|| not_configured("Voice"))?;
-    let body: Value = crate::input::parse_json(&req.body)?;
-    let message = &body["message"];
-    let kind = message["type"].as_str().unwrap_or("");
-    let call_id = message["call"]["id"].as_str().unwrap_or("").to_string();
+    let message = vapi::Message::read(&req.body)?;
     let p = cx.platform.clone();
-    match kind {
+    let received = || Response::json(200, &json!({ "received": true }));
+    match message.kind.as_str() {
         "assistant-request" => {
             let url = public_base(&p, &cfg.channels)
                 .map(|b| format!("{}/v1/webhooks/vapi/{tenant_id}", b.trim_end_matches('/')));
-            Ok(Response::json(
-                200,
-                &vapi::assistant(
-                    &cfg,
-                    &voice,
-                    &business,
-                    url.as_deref(),
-                    cfg.is_open_at(p.now_ms()),
-                ),
-            ))
+            let open = cfg.is_open_at(p.now_ms());
+            let assistant = vapi::assistant(&cfg, &voice, &business, url.as_deref(), open);
+            Ok(Response::json(200, &assistant))
         }
-        "tool-calls" => {
-            let mut results = Vec::new();
-            for (id, name, args) in vapi::tool_calls(message) {
-                let result = if name == vapi::KB_TOOL {
-                    vapi::knowledge_answer(
-                        &p,
-                        &tenant_id,
-                        &cfg,
-                        args["query"].as_str().unwrap_or(""),
-                    )
-                    .await
-                } else {
-                    format!("Unknown tool {name}.")
-                };
-                results.push(json!({ "toolCallId": id, "result": result }));
-            }
-            Ok(Response::json(200, &json!({ "results": results })))
-        }
-        "transcript" | "status-update" | "end-of-call-report" if !call_id.is_empty() => {
-            let event_id = match kind {
-                "transcript" => format!("{call_id}:t:{}", vapi::utterance_id(message)),
-                "status-update" => {
-                    format!("{call_id}:s:{}", message["status"].as_str().unwrap_or(""))
-                }
-                _ => format!("{call_id}:end"),
-            };
-            once(
-                cx,
-                "vapi",
-                Scope::Tenant(&tenant_id),
-                &event_id,
-                Some(&tenant_id),
-                &req.body,
-                voice_event(&p, &tenant_id, &call_id, kind, message),
-            )
-            .await?;
-            Ok(Response::json(200, &json!({ "received": true })))
-        }
-        // Other server messages (speech-update, hang, conversation-update, …) need no answer.
-        _ => Ok(Response::json(200, &json!({ "received": true }))),
-    }
-}
-
-fn short_hash(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(s.as_bytes())[..8])
-}
-
-/// The voice conversation of a call, opened on its first event.
-async fn call_conversation(
-    p: &std::rc::Rc<crate::platform::Platform>,
-    tenant_id: &str,
-    call_id: &str,
-    message: &Value,
-) -> ApiResult<(String, Participant)> {
-    let db = p.db()?;
-    let number = message["call"]["customer"]["number"]
-        .as_str()
-        .unwrap_or("unknown caller")
-        .to_string();
-    let customer = crate::conversations::customers::find_or_create(
-        db,
-        &*p.random,
-        tenant_id,
-        &crate::conversations::customers::Identity {
-            kind: "phone",
-            external_id: &number,
-            name: None,
-            email: None,
-            phone: Some(&number),
-        },
-        p.now_ms(),
-    )
-    .await?;
-    let who = Participant::Customer {
-        id: customer.id.clone(),
-        name: customer.name.clone().unwrap_or_else(|| number.clone()),
-    };
-    if let Some(id) = vapi::call_conversation(db, tenant_id, call_id).await? {
-        return Ok((id, who));
-    }
-    let id = crate::ids::new_id(&*p.random, "cnv");
-    Conversation::new(p, tenant_id, &id)
-        .init(&InitRequest {
-            tenant_id: tenant_id.into(),
-            conversation_id: id.clone(),
-            customer_id: customer.id.clone(),
-            customer_name: customer.name.clone().unwrap_or(number),
-            channel: Channel::Voice,
-            subject: Some("Phone call".into()),
-            tags: vec!["voice".into()],
-        })
-        .await?;
-    vapi::save_call(
-        db,
-        tenant_id,
-        call_id,
-        &id,
-        "in-progress",
-        None,
-        None,
-        p.now_ms(),
-    )
-    .await?;
-    Ok((id, who))
-}
-
-async fn voice_event(
-    p: &std::rc::Rc<crate::platform::Platform>,
-    tenant_id: &str,
-    call_id: &str,
-    kind: &str,
-    message: &Value,
-) -> ApiResult<()> {
-    let db = p.db()?;
-    let (conversation_id, customer) = call_conversation(p, tenant_id, call_id, message).await?;
-    let conv = Conversation::new(p, tenant_id, &conversation_id);
-    let post = |who: Participant, key: String, text: String| PostRequest {
-        participant: who,
-        client_msg_id: key,
-        text,
-        meta: Some(json!({ "call_id": call_id })),
-    };
-    match kind {
-        "transcript" => {
-            if message["transcriptType"].as_str() == Some("final") {
-                let text = message["transcript"]
-                    .as_str()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                if !text.is_empty() {
-                    let who = if message["role"].as_str() == Some("user") {
-                        customer
-                    } else {
-                        Participant::Ai
-                    };
-                    let key = format!(
-                        "{}:{}",
-                        &call_id.chars().take(24).collect::<String>(),
-                        short_hash(&vapi::utterance_id(message))
-                    );
-                    conv.post(&post(
-                        who,
-                        key,
-                        text.chars()
-                            .take(crate::conversations::protocol::MAX_TEXT_CHARS)
-                            .collect(),
-                    ))
-                    .await?;
-                }
-            }
-        }
-        "status-update" => {
-            let status = message["status"].as_str().unwrap_or("unknown");
-            vapi::save_call(
-                db,
-                tenant_id,
-                call_id,
-                &conversation_id,
-                status,
-                None,
-                None,
-                p.now_ms(),
-            )
-            .await?;
-        }
+        "tool-calls" => Ok(Response::json(
+            200,
+            &vapi::tool_results(&p, &tenant_id, &cfg, &message).await,
+        )),
         _ => {
-            let summary = message["analysis"]["summary"]
-                .as_str()
-                .or_else(|| message["summary"].as_str());
-            let recording = message["recordingUrl"]
-                .as_str()
-                .or_else(|| message["artifact"]["recordingUrl"].as_str());
-            vapi::save_call(
-                db,
-                tenant_id,
-                call_id,
-                &conversation_id,
-                "ended",
-                summary,
-                recording,
-                p.now_ms(),
-            )
-            .await?;
-            let mut text = format!(
-                "Call ended ({}).",
-                message["endedReason"].as_str().unwrap_or("completed")
-            );
-            if let Some(s) = summary {
-                text.push_str(&format!(" Summary: {s}"));
+            // Call events are recorded once; other server messages (speech-update, hang,
+            // conversation-update, …) need no answer.
+            if let Some(event_id) = message.call_event_id() {
+                once(
+                    cx,
+                    "vapi",
+                    Scope::Tenant(&tenant_id),
+                    &event_id,
+                    Some(&tenant_id),
+                    &req.body,
+                    vapi::call_event(&p, &tenant_id, &message),
+                )
+                .await?;
             }
-            let lines = vapi::report_lines(message);
-            let meta = json!({ "call_id": call_id, "summary": summary, "recording_url": recording, "transcript": lines.iter().map(|(r, t, at)| json!({"role": r, "text": t, "at": at})).collect::<Vec<_>>() });
-            conv.post(&PostRequest {
-                participant: Participant::System { id: "voice".into() },
-                client_msg_id: format!("{}:end", call_id.chars().take(56).collect::<String>()),
-                text: text
-                    .chars()
-                    .take(crate::conversations::protocol::MAX_TEXT_CHARS)
-                    .collect(),
-                meta: Some(meta),
-            })
-            .await?;
+            Ok(received())
         }
     }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
