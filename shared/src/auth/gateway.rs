@@ -54,9 +54,9 @@ fn ceil_secs(ms: i64) -> i64 {
     (ms.max(0) + 999) / 1000
 }
 
-enum Credential<'a> {
-    Key(&'a str),
-    Jwt(&'a str),
+enum Credential {
+    Key(String),
+    Jwt(String),
 }
 
 fn bearer(req: &Request) -> Option<&str> {
@@ -217,6 +217,19 @@ async fn admit_tenant(
     req: &Request,
     given: Option<&str>,
 ) -> ApiResult<Admission> {
+    match tenant_credential(perm, req, given)? {
+        Credential::Key(key) => admit_key(p, perm, req, &key).await,
+        Credential::Jwt(token) => admit_jwt(p, perm, req, &token).await,
+    }
+}
+
+/// Which credential a tenant route was called with, and from where (header, subprotocol, or
+/// a widget's public key in the query).
+fn tenant_credential(
+    perm: Permission,
+    req: &Request,
+    given: Option<&str>,
+) -> ApiResult<Credential> {
     let query_key = req.query_param("key");
     // Live routes (WebSocket, SSE) cannot carry headers from a browser: an agent's short-lived
     // JWT may come in a `bearer.<token>` subprotocol on GET requests, never in the URL.
@@ -232,13 +245,13 @@ async fn admit_tenant(
         given.or_else(|| bearer(req)).or(live_jwt.as_deref()),
         query_key.as_deref(),
     ) {
-        (Some(b), _) if b.starts_with("pk_") || b.starts_with("sk_") => Credential::Key(b),
-        (Some(b), _) if jwt::looks_like_jwt(b) => Credential::Jwt(b),
+        (Some(b), _) if b.starts_with("pk_") || b.starts_with("sk_") => Credential::Key(b.into()),
+        (Some(b), _) if jwt::looks_like_jwt(b) => Credential::Jwt(b.into()),
         (Some(_), _) => return Err(invalid_credentials()),
         // Browsers cannot set headers on EventSource/WebSocket, so widget routes also take the
         // public key from the query. Secret keys never: URLs end up in logs.
         (None, Some(k)) if k.starts_with("pk_") && perm.allowed_for_public_key() => {
-            Credential::Key(k)
+            Credential::Key(k.into())
         }
         (None, Some(k)) if k.starts_with("sk_") => {
             return Err(unauthorized(
@@ -251,75 +264,87 @@ async fn admit_tenant(
             ))
         }
     };
+    Ok(cred)
+}
 
-    match cred {
-        Credential::Key(key) => {
-            let parsed = api_keys::parse(key).ok_or_else(invalid_credentials)?;
-            let prefix = parsed.prefix.to_string();
-            let mut rec = credentials::key_record(p, &prefix, false)
+/// An API key (public widget key or secret key).
+async fn admit_key(
+    p: &Platform,
+    perm: Permission,
+    req: &Request,
+    key: &str,
+) -> ApiResult<Admission> {
+    let parsed = api_keys::parse(key).ok_or_else(invalid_credentials)?;
+    let prefix = parsed.prefix.to_string();
+    let mut rec = credentials::key_record(p, &prefix, false)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    // A refusal based on a cached record is confirmed against the database first (the
+    // tenant may have been reactivated, the key's scopes widened).
+    let principal = match key_principal(&rec, key, perm, req) {
+        Ok(principal) => principal,
+        Err(_) => {
+            rec = credentials::key_record(p, &prefix, true)
                 .await?
                 .ok_or_else(invalid_credentials)?;
-            // A refusal based on a cached record is confirmed against the database first (the
-            // tenant may have been reactivated, the key's scopes widened).
-            let principal = match key_principal(&rec, key, perm, req) {
-                Ok(principal) => principal,
-                Err(_) => {
-                    rec = credentials::key_record(p, &prefix, true)
-                        .await?
-                        .ok_or_else(invalid_credentials)?;
-                    key_principal(&rec, key, perm, req)?
-                }
-            };
-            let ip = client_ip(p, req);
-            let caller = match parsed.kind {
-                KeyKind::Public => Caller::Widget {
-                    key_id: &rec.key.id,
-                    ip: &ip,
-                },
-                KeyKind::Secret => Caller::Credential(&rec.key.id),
-            };
-            let mut check = charge(p, &rec.tenant, &caller).await?;
-            let mut principal = principal;
-            if check.stale {
-                // Cached credentials predate a change: re-read, re-verify, charge with fresh limits.
-                let fresh = credentials::key_record(p, &prefix, true)
-                    .await?
-                    .ok_or_else(invalid_credentials)?;
-                principal = key_principal(&fresh, key, perm, req)?;
-                check = charge(p, &fresh.tenant, &caller).await?;
-            }
-            finish(principal, &check, req)
+            key_principal(&rec, key, perm, req)?
         }
-        Credential::Jwt(token) => {
-            let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;
-            let claims = keys.verify(token, p.now_ms())?;
-            let expires_at = Some(claims.exp_ms);
-            let mut rec = credentials::user_record(p, &claims.tid, &claims.sub, false)
-                .await?
-                .ok_or_else(invalid_credentials)?;
-            let principal = match user_principal(&rec, perm) {
-                Ok(principal) => principal,
-                Err(_) => {
-                    rec = credentials::user_record(p, &claims.tid, &claims.sub, true)
-                        .await?
-                        .ok_or_else(invalid_credentials)?;
-                    user_principal(&rec, perm)?
-                }
-            };
-            let caller = Caller::Credential(&rec.user_id);
-            let mut check = charge(p, &rec.tenant, &caller).await?;
-            let mut principal = principal;
-            if check.stale {
-                let fresh = credentials::user_record(p, &claims.tid, &claims.sub, true)
-                    .await?
-                    .ok_or_else(invalid_credentials)?;
-                principal = user_principal(&fresh, perm)?;
-                check = charge(p, &fresh.tenant, &caller).await?;
-            }
-            principal.expires_at = expires_at;
-            finish(principal, &check, req)
-        }
+    };
+    let ip = client_ip(p, req);
+    let caller = match parsed.kind {
+        KeyKind::Public => Caller::Widget {
+            key_id: &rec.key.id,
+            ip: &ip,
+        },
+        KeyKind::Secret => Caller::Credential(&rec.key.id),
+    };
+    let mut check = charge(p, &rec.tenant, &caller).await?;
+    let mut principal = principal;
+    if check.stale {
+        // Cached credentials predate a change: re-read, re-verify, charge with fresh limits.
+        let fresh = credentials::key_record(p, &prefix, true)
+            .await?
+            .ok_or_else(invalid_credentials)?;
+        principal = key_principal(&fresh, key, perm, req)?;
+        check = charge(p, &fresh.tenant, &caller).await?;
     }
+    finish(principal, &check, req)
+}
+
+/// An agent's JWT.
+async fn admit_jwt(
+    p: &Platform,
+    perm: Permission,
+    req: &Request,
+    token: &str,
+) -> ApiResult<Admission> {
+    let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;
+    let claims = keys.verify(token, p.now_ms())?;
+    let expires_at = Some(claims.exp_ms);
+    let mut rec = credentials::user_record(p, &claims.tid, &claims.sub, false)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    let principal = match user_principal(&rec, perm) {
+        Ok(principal) => principal,
+        Err(_) => {
+            rec = credentials::user_record(p, &claims.tid, &claims.sub, true)
+                .await?
+                .ok_or_else(invalid_credentials)?;
+            user_principal(&rec, perm)?
+        }
+    };
+    let caller = Caller::Credential(&rec.user_id);
+    let mut check = charge(p, &rec.tenant, &caller).await?;
+    let mut principal = principal;
+    if check.stale {
+        let fresh = credentials::user_record(p, &claims.tid, &claims.sub, true)
+            .await?
+            .ok_or_else(invalid_credentials)?;
+        principal = user_principal(&fresh, perm)?;
+        check = charge(p, &fresh.tenant, &caller).await?;
+    }
+    principal.expires_at = expires_at;
+    finish(principal, &check, req)
 }
 
 fn finish(principal: Principal, check: &CheckResponse, req: &Request) -> ApiResult<Admission> {

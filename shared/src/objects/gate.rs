@@ -136,62 +136,25 @@ pub async fn check(
             retry_after_ms: 0,
         });
     }
-    let version = req.version;
-
     let mut decisions = Vec::with_capacity(req.buckets.len());
-    // Buckets carried over to a new limit: kept even when this request is refused, so the
-    // carry-over happens once.
-    let mut rescaled = Vec::new();
     for b in &req.buckets {
-        let rows = db
-            .query(
-                "SELECT tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket = ?2",
-                &params![name, b.name.as_str()],
-            )
-            .await?;
-        let limit = Limit {
-            count: b.count,
-            period_ms: b.period_ms,
-        };
-        let mut state = Bucket {
-            tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
-        };
-        let charged_under = rows.first().and_then(|r| r.int("interval_ms")).unwrap_or(0);
-        if charged_under != gcra::interval(limit) {
-            state = gcra::rescale(state, charged_under, limit, now);
-            rescaled.push((b.name.as_str(), state.tat, gcra::interval(limit)));
-        }
-        decisions.push((b, gcra::check(state, limit, now, 1)));
+        decisions.push(decide(name, db, b, now).await?);
     }
-    let allowed = decisions.iter().all(|(_, d)| d.allowed);
-
-    let mut writes = Vec::new();
-    if !allowed {
-        for (bucket, tat, interval) in rescaled {
-            writes.push(Statement::new(
-                "INSERT INTO gate_tats (object, bucket, tat, interval_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms",
-                params![name, bucket, tat, interval],
-            ));
-        }
-    }
-    if allowed {
-        for (b, d) in &decisions {
-            let interval = gcra::interval(Limit {
-                count: b.count,
-                period_ms: b.period_ms,
-            });
-            writes.push(Statement::new(
-                "INSERT INTO gate_tats (object, bucket, tat, interval_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms",
-                params![name, b.name.as_str(), d.next.tat, interval],
-            ));
-        }
-    }
+    let allowed = decisions.iter().all(|d| d.decision.allowed);
+    // Admitted: every bucket advances. Refused: nothing is charged, but a bucket carried over
+    // to a new limit keeps its new state, so the carry-over happens once.
+    let mut writes: Vec<Statement> = decisions
+        .iter()
+        .filter_map(|d| match (allowed, d.rescaled) {
+            (true, _) => Some(d.store(name, d.decision.next.tat)),
+            (false, Some(tat)) => Some(d.store(name, tat)),
+            (false, None) => None,
+        })
+        .collect();
     writes.push(Statement::new(
         "INSERT INTO gate_meta (object, version, checks) VALUES (?1, ?2, 1)
          ON CONFLICT (object) DO UPDATE SET version = MAX(version, excluded.version), checks = checks + 1",
-        params![name, version],
+        params![name, req.version],
     ));
     writes.push(Statement::new(
         "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, 1)
@@ -212,24 +175,80 @@ pub async fn check(
 
     // Report the most constraining bucket: the first denial, or the one with least headroom.
     let pick = if allowed {
-        decisions.iter().min_by_key(|(_, d)| d.remaining)
+        decisions.iter().min_by_key(|d| d.decision.remaining)
     } else {
         decisions
             .iter()
-            .filter(|(_, d)| !d.allowed)
-            .max_by_key(|(_, d)| d.retry_after_ms)
+            .filter(|d| !d.decision.allowed)
+            .max_by_key(|d| d.decision.retry_after_ms)
     };
     let (limit, remaining, reset_ms, retry_after_ms) = pick
-        .map(|(_, d)| (d.limit, d.remaining, d.reset_ms, d.retry_after_ms))
+        .map(|d| {
+            let d = &d.decision;
+            (d.limit, d.remaining, d.reset_ms, d.retry_after_ms)
+        })
         .unwrap_or((0, 0, 0, 0));
     Ok(CheckResponse {
         stale: false,
         allowed,
-        version,
+        version: req.version,
         limit,
         remaining,
         reset_ms,
         retry_after_ms,
+    })
+}
+
+/// One bucket's decision for this request.
+struct BucketDecision<'a> {
+    bucket: &'a BucketSpec,
+    interval: i64,
+    decision: gcra::Decision,
+    /// The bucket's state carried over from another limit (see `gcra::rescale`).
+    rescaled: Option<i64>,
+}
+
+impl BucketDecision<'_> {
+    fn store(&self, name: &str, tat: i64) -> Statement {
+        Statement::new(
+            "INSERT INTO gate_tats (object, bucket, tat, interval_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (object, bucket) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms",
+            params![name, self.bucket.name.as_str(), tat, self.interval],
+        )
+    }
+}
+
+async fn decide<'a>(
+    name: &str,
+    db: &dyn SqlDatabase,
+    b: &'a BucketSpec,
+    now: i64,
+) -> ApiResult<BucketDecision<'a>> {
+    let rows = db
+        .query(
+            "SELECT tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket = ?2",
+            &params![name, b.name.as_str()],
+        )
+        .await?;
+    let limit = Limit {
+        count: b.count,
+        period_ms: b.period_ms,
+    };
+    let interval = gcra::interval(limit);
+    let mut state = Bucket {
+        tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
+    };
+    let charged_under = rows.first().and_then(|r| r.int("interval_ms")).unwrap_or(0);
+    let mut rescaled = None;
+    if charged_under != interval {
+        state = gcra::rescale(state, charged_under, limit, now);
+        rescaled = Some(state.tat);
+    }
+    Ok(BucketDecision {
+        bucket: b,
+        interval,
+        decision: gcra::check(state, limit, now, 1),
+        rescaled,
     })
 }
 
