@@ -1,7 +1,7 @@
 //! The request pipeline every runtime calls: resolve the request id, route, run the handler,
 //! turn errors into envelopes, add the headers every response carries, and log one line.
 
-use crate::auth::gateway::{self, Admission};
+use crate::auth::gateway::{self, Admission, RateInfo};
 use crate::cors;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Body, Method, Request};
@@ -14,7 +14,7 @@ use serde_json::json;
 use std::rc::Rc;
 
 /// Serves one request. Never fails: every error becomes a JSON envelope.
-pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
+pub async fn handle(platform: Rc<Platform>, req: Request) -> Outcome {
     let started = platform.now_ms();
     let request_id = request_id::resolve(req.header("x-request-id"), &*platform.random);
     let method = req.method;
@@ -24,33 +24,58 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         principal: None,
         platform_admin: false,
     };
+    let mut seen = Seen::default();
+    let result = dispatch(&mut cx, &mut seen, req).await;
+    let refused_caller = result.as_ref().err().and_then(|e| e.caller.clone());
+    let mut outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            Outcome::Response(conceal(&platform, e, &cx.request_id).into_response(&cx.request_id))
+        }
+    };
+    let status = finish(&mut outcome, method, &cx.request_id, &seen);
+    log_request(&cx, method, &seen, status, started, refused_caller);
+    outcome
+}
 
-    let mut route_name = "unmatched";
-    let mut rate = None;
-    let mut widget_origin = None;
-    let result = match router::find(routes::TABLE, method, &req.path) {
+/// What the pipeline learned about a request on its way to the handler, needed again when the
+/// response is finished and logged.
+struct Seen {
+    route: &'static str,
+    rate: Option<RateInfo>,
+    /// The page origin of a widget (public-key) caller, echoed in allow-origin.
+    widget_origin: Option<String>,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            route: "unmatched",
+            rate: None,
+            widget_origin: None,
+        }
+    }
+}
+
+/// Routes the request, admits its caller and runs the handler; every refusal is an `ApiError`.
+async fn dispatch(cx: &mut Ctx, seen: &mut Seen, mut req: Request) -> ApiResult<Outcome> {
+    let method = req.method;
+    match router::find(routes::TABLE, method, &req.path) {
         RouteMatch::Found(route, params) => {
-            route_name = route.template;
+            seen.route = route.template;
             req.params = params;
-            match admit(&platform, route, &req).await {
-                Ok(admission) => {
-                    rate = admission.rate;
-                    cx.platform_admin = admission.platform_admin;
-                    cx.principal = admission.principal;
-                    if route.is_widget() && cx.principal.as_ref().is_some_and(|p| p.is_public_key())
-                    {
-                        widget_origin = req.header("origin").map(str::to_string);
-                    }
-                    match check_query(route, &req) {
-                        Ok(()) => (route.handler)(&cx, req).await,
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
+            let admission = admit(&cx.platform, route, &req).await?;
+            seen.rate = admission.rate;
+            cx.platform_admin = admission.platform_admin;
+            cx.principal = admission.principal;
+            if route.is_widget() && cx.principal.as_ref().is_some_and(|p| p.is_public_key()) {
+                seen.widget_origin = req.header("origin").map(str::to_string);
             }
+            check_query(route, &req)?;
+            (route.handler)(cx, req).await
         }
         RouteMatch::MethodNotAllowed(allowed) if method == Method::Options => {
-            preflight(&platform, &req, &allowed).await
+            preflight(&cx.platform, &req, &allowed).await
         }
         RouteMatch::MethodNotAllowed(allowed) => {
             let allow = allowed
@@ -71,26 +96,22 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         RouteMatch::BadPath => Err(ApiError::bad_request(
             "the path is not valid percent-encoded UTF-8",
         )),
-    };
+    }
+}
 
-    let mut refused_caller = None;
-    let mut outcome = match result {
-        Ok(o) => o,
-        Err(e) => {
-            refused_caller = e.caller.clone();
-            Outcome::Response(conceal(&platform, e, &cx.request_id).into_response(&cx.request_id))
-        }
-    };
-    let status = match &mut outcome {
+/// Adds the headers every response carries (request id, security, rate budget, CORS) and
+/// returns the status to log.
+fn finish(outcome: &mut Outcome, method: Method, request_id: &str, seen: &Seen) -> u16 {
+    match outcome {
         Outcome::Response(resp) => {
-            resp.headers.set("x-request-id", cx.request_id.clone());
+            resp.headers.set("x-request-id", request_id.to_string());
             security_headers::apply(&mut resp.headers);
-            if let Some(r) = rate {
+            if let Some(r) = seen.rate {
                 for (n, v) in r.headers() {
                     resp.headers.set(n, v);
                 }
             }
-            if let Some(origin) = &widget_origin {
+            if let Some(origin) = &seen.widget_origin {
                 for (n, v) in cors::allow_origin_headers(origin) {
                     resp.headers.set(n, v);
                 }
@@ -102,25 +123,43 @@ pub async fn handle(platform: Rc<Platform>, mut req: Request) -> Outcome {
         }
         Outcome::Upgrade(up) => {
             up.headers
-                .push(("x-request-id".into(), cx.request_id.clone()));
+                .push(("x-request-id".into(), request_id.to_string()));
             101
         }
-    };
+    }
+}
 
+/// One structured line per request. A refused request names the tenant and credential it
+/// presented, so abuse can be traced without logging the secret.
+fn log_request(
+    cx: &Ctx,
+    method: Method,
+    seen: &Seen,
+    status: u16,
+    started: i64,
+    refused_caller: Option<Box<(String, String)>>,
+) {
+    let (tenant, credential) = match (&cx.principal, refused_caller) {
+        (Some(p), _) => (Some(p.tenant_id().to_string()), Some(p.log_id())),
+        (None, Some(c)) => {
+            let (t, k) = *c;
+            (Some(t), Some(k))
+        }
+        (None, None) => (None, None),
+    };
     let line = json!({
         "level": if status >= 500 { "error" } else { "info" },
         "msg": "request",
         "request_id": cx.request_id,
         "method": method.as_str(),
-        "route": route_name,
+        "route": seen.route,
         "status": status,
-        "duration_ms": platform.now_ms() - started,
-        "runtime": platform.runtime.as_str(),
-        "tenant": cx.principal.as_ref().map(|p| p.tenant_id().to_string()).or_else(|| refused_caller.as_ref().map(|c| c.0.clone())),
-        "credential": cx.principal.as_ref().map(|p| p.log_id()).or_else(|| refused_caller.map(|c| c.1)),
+        "duration_ms": cx.platform.now_ms() - started,
+        "runtime": cx.platform.runtime.as_str(),
+        "tenant": tenant,
+        "credential": credential,
     });
-    platform.log.log(&line.to_string());
-    outcome
+    cx.platform.log.log(&line.to_string());
 }
 
 /// Internal failures are logged in full with the request id and answered with a generic

@@ -83,53 +83,11 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         p.now_ms(),
     )
     .await?;
-    // A thread named by the message's headers counts only if it is this sender's own
-    // conversation on this channel: headers are chosen by whoever writes the email.
-    let thread = match m.conversation_id.as_deref() {
-        Some(id) => match mirror::get(db, m.tenant_id, id).await {
-            Ok(c) if c.customer_id == customer.id && c.channel == m.channel => Some(id.to_string()),
-            Ok(_) => None,
-            Err(e) if e.code == ErrorCode::NotFound => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    let existing = match thread {
-        Some(id) => Some(id),
-        None => mirror::open_for_customer(db, m.tenant_id, &customer.id, m.channel).await?,
-    };
-    let conversation_id = match existing {
+    let conversation_id = match thread_for(p, &m, &customer).await? {
         Some(id) => id,
         None => open_conversation(p, &m, &customer).await?,
     };
-    let text: String = m
-        .text
-        .chars()
-        .take(crate::conversations::protocol::MAX_TEXT_CHARS)
-        .collect();
-    let text = if text.trim().is_empty() {
-        "(no text)".to_string()
-    } else {
-        text
-    };
-    let client_id: String = m
-        .message_id
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(64)
-        .collect();
-    let post = PostRequest {
-        participant: Participant::Customer {
-            id: customer.id.clone(),
-            name: customer
-                .name
-                .clone()
-                .unwrap_or_else(|| m.address.to_string()),
-        },
-        client_msg_id: client_id,
-        text,
-        meta: m.meta.clone(),
-    };
+    let post = post_request(&m, &customer);
     let (conversation_id, posted) = match Conversation::new(p, m.tenant_id, &conversation_id)
         .post(&post)
         .await
@@ -148,23 +106,84 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         super::resend::remember(db, m.tenant_id, mid, &conversation_id, p.now_ms()).await?;
     }
     if m.answer && !posted.ack.duplicate && posted.status.ai_answers() {
-        let (p2, tenant_id, cid, seq) = (
-            p.clone(),
-            m.tenant_id.to_string(),
-            conversation_id.clone(),
-            posted.message.seq,
-        );
-        p.background
-            .run(Box::pin(async move {
-                let _ = Conversation::new(&p2, &tenant_id, &cid)
-                    .ai_answer(seq)
-                    .await;
-                super::outbound::deliver_pending(&p2, &tenant_id, &cid).await;
-            }))
-            .await;
+        answer_in_background(p, m.tenant_id, &conversation_id, posted.message.seq).await;
     }
     Ok(Delivered {
         conversation_id,
         posted,
     })
+}
+
+/// The conversation this message continues, if any. A thread named by the message's headers
+/// counts only if it is this sender's own conversation on this channel: headers are chosen
+/// by whoever writes the email. Otherwise the sender's open conversation on the channel.
+async fn thread_for(
+    p: &Platform,
+    m: &Inbound<'_>,
+    customer: &customers::Customer,
+) -> ApiResult<Option<String>> {
+    let db = p.db()?;
+    if let Some(id) = m.conversation_id.as_deref() {
+        match mirror::get(db, m.tenant_id, id).await {
+            Ok(c) if c.customer_id == customer.id && c.channel == m.channel => {
+                return Ok(Some(id.to_string()))
+            }
+            Ok(_) => {}
+            Err(e) if e.code == ErrorCode::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    mirror::open_for_customer(db, m.tenant_id, &customer.id, m.channel).await
+}
+
+/// The customer's message as the conversation stores it: text capped (empty becomes a
+/// placeholder so nothing is silently dropped), the provider's message id as the idempotency
+/// key, printable ASCII only.
+fn post_request(m: &Inbound<'_>, customer: &customers::Customer) -> PostRequest {
+    let text: String = m
+        .text
+        .chars()
+        .take(crate::conversations::protocol::MAX_TEXT_CHARS)
+        .collect();
+    let text = if text.trim().is_empty() {
+        "(no text)".to_string()
+    } else {
+        text
+    };
+    let client_msg_id: String = m
+        .message_id
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    PostRequest {
+        participant: Participant::Customer {
+            id: customer.id.clone(),
+            name: customer
+                .name
+                .clone()
+                .unwrap_or_else(|| m.address.to_string()),
+        },
+        client_msg_id,
+        text,
+        meta: m.meta.clone(),
+    }
+}
+
+/// The AI answers after the provider has its 200: webhooks must answer fast, and the reply
+/// goes back out through the channel's outbound queue.
+async fn answer_in_background(p: &Rc<Platform>, tenant_id: &str, conversation_id: &str, seq: i64) {
+    let (p2, tenant_id, cid) = (
+        p.clone(),
+        tenant_id.to_string(),
+        conversation_id.to_string(),
+    );
+    p.background
+        .run(Box::pin(async move {
+            let _ = Conversation::new(&p2, &tenant_id, &cid)
+                .ai_answer(seq)
+                .await;
+            super::outbound::deliver_pending(&p2, &tenant_id, &cid).await;
+        }))
+        .await;
 }

@@ -363,19 +363,16 @@ async fn send(
             let last_inbound = last_customer_message_at(db, conversation_id)
                 .await
                 .map_err(store_err)?;
-            twilio::send(
-                p,
-                &cfg,
-                &channels,
-                &token,
+            let outgoing = twilio::Outgoing {
                 tenant_id,
                 channel,
-                &d.to,
+                to: &d.to,
                 text,
-                last_inbound,
-            )
-            .await
-            .map(Sent::Provider)
+                last_inbound_ms: last_inbound,
+            };
+            twilio::send(p, &cfg, &channels, &token, &outgoing)
+                .await
+                .map(Sent::Provider)
         }
         Channel::Email => {
             let cfg = channels

@@ -112,44 +112,25 @@ pub fn attachments(params: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
+/// One message for Twilio to send, with what decides its form.
+pub struct Outgoing<'a> {
+    pub tenant_id: &'a str,
+    pub channel: Channel,
+    pub to: &'a str,
+    pub text: &'a str,
+    /// When the customer last wrote: WhatsApp's 24-hour session window starts there.
+    pub last_inbound_ms: Option<i64>,
+}
+
 /// Sends one message; returns Twilio's message SID.
-#[allow(clippy::too_many_arguments)]
 pub async fn send(
     p: &Platform,
     cfg: &TwilioConfig,
     channels: &ChannelsConfig,
     auth_token: &str,
-    tenant_id: &str,
-    channel: Channel,
-    to: &str,
-    text: &str,
-    last_inbound_ms: Option<i64>,
+    m: &Outgoing<'_>,
 ) -> Result<String, SendError> {
-    let (from, to) = match channel {
-        Channel::Whatsapp => (cfg.whatsapp_from.clone(), format!("whatsapp:{to}")),
-        _ => (cfg.sms_from.clone(), to.to_string()),
-    };
-    let from =
-        from.ok_or_else(|| SendError::Fatal(format!("no {} sender configured", channel.as_str())))?;
-    let mut form: Vec<(&str, String)> = vec![("To", to), ("From", from)];
-    let outside_window = channel == Channel::Whatsapp
-        && last_inbound_ms.is_none_or(|t| p.now_ms() - t > WHATSAPP_WINDOW_MS);
-    if outside_window {
-        // Outside the 24-hour window WhatsApp only delivers approved templates.
-        let template = cfg.whatsapp_template_sid.clone().ok_or_else(|| {
-            SendError::Fatal("outside_whatsapp_window: no approved template configured".into())
-        })?;
-        form.push(("ContentSid", template));
-        form.push(("ContentVariables", json!({ "1": text }).to_string()));
-    } else {
-        form.push(("Body", text.to_string()));
-    }
-    if let Some(b) = super::config::public_base(p, channels) {
-        form.push((
-            "StatusCallback",
-            format!("{}/v1/webhooks/twilio/{tenant_id}", b.trim_end_matches('/')),
-        ));
-    }
+    let form = message_form(p, cfg, channels, m)?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
         .finish();
@@ -175,31 +156,75 @@ pub async fn send(
     )
     .with_header("content-type", "application/x-www-form-urlencoded")
     .with_body(body.into_bytes());
-    let super::outbound::ProviderReply {
-        status,
-        retry_after_ms: retry_after,
-        text,
-    } = super::outbound::call_provider(p, req).await?;
-    if status == 429 || status >= 500 {
-        return Err(SendError::Retry(
+    message_sid(super::outbound::call_provider(p, req).await?)
+}
+
+/// The Messages API form. Outside WhatsApp's 24-hour window only an approved template may be
+/// sent, with the text as its variable; the status callback is set when a public base is known.
+fn message_form(
+    p: &Platform,
+    cfg: &TwilioConfig,
+    channels: &ChannelsConfig,
+    m: &Outgoing<'_>,
+) -> Result<Vec<(&'static str, String)>, SendError> {
+    let (from, to) = match m.channel {
+        Channel::Whatsapp => (cfg.whatsapp_from.clone(), format!("whatsapp:{}", m.to)),
+        _ => (cfg.sms_from.clone(), m.to.to_string()),
+    };
+    let from = from
+        .ok_or_else(|| SendError::Fatal(format!("no {} sender configured", m.channel.as_str())))?;
+    let mut form: Vec<(&str, String)> = vec![("To", to), ("From", from)];
+    let outside_window = m.channel == Channel::Whatsapp
+        && m.last_inbound_ms
+            .is_none_or(|t| p.now_ms() - t > WHATSAPP_WINDOW_MS);
+    if outside_window {
+        let template = cfg.whatsapp_template_sid.clone().ok_or_else(|| {
+            SendError::Fatal("outside_whatsapp_window: no approved template configured".into())
+        })?;
+        form.push(("ContentSid", template));
+        form.push(("ContentVariables", json!({ "1": m.text }).to_string()));
+    } else {
+        form.push(("Body", m.text.to_string()));
+    }
+    if let Some(b) = super::config::public_base(p, channels) {
+        form.push((
+            "StatusCallback",
             format!(
-                "twilio {status}: {}",
-                text.chars().take(200).collect::<String>()
+                "{}/v1/webhooks/twilio/{}",
+                b.trim_end_matches('/'),
+                m.tenant_id
             ),
-            retry_after,
         ));
     }
-    if status >= 400 {
-        return Err(SendError::Fatal(format!(
+    Ok(form)
+}
+
+/// Twilio's answer: 429 and 5xx are retried (honouring Retry-After), other errors are final.
+fn message_sid(reply: super::outbound::ProviderReply) -> Result<String, SendError> {
+    let super::outbound::ProviderReply {
+        status,
+        retry_after_ms,
+        text,
+    } = reply;
+    let detail = || {
+        format!(
             "twilio {status}: {}",
             text.chars().take(200).collect::<String>()
-        )));
+        )
+    };
+    if status == 429 || status >= 500 {
+        return Err(SendError::Retry(detail(), retry_after_ms));
     }
-    let v: Value = serde_json::from_str(&text).unwrap_or_default();
-    v.get("sid")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(|| SendError::Fatal("twilio answered without a sid".into()))
+    if status >= 400 {
+        return Err(SendError::Fatal(detail()));
+    }
+    #[derive(serde::Deserialize)]
+    struct Created {
+        sid: String,
+    }
+    serde_json::from_str::<Created>(&text)
+        .map(|c| c.sid)
+        .map_err(|_| SendError::Fatal("twilio answered without a sid".into()))
 }
 
 /// The URL Twilio signed: the configured public base URL (when the edge sees a rewritten host)

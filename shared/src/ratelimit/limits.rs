@@ -130,6 +130,8 @@ impl RateLimits {
     /// Defaults by tier: Free 100 requests/hour, Pro 1,000/hour, Enterprise 10,000/hour unless
     /// its contract sets another — once for authenticated and once for anonymous traffic — plus
     /// short burst limits per credential and per visitor, and conversation starts per visitor.
+    /// Long on purpose: it is the tier table, one literal per tier, kept in one place so a
+    /// reader compares tiers side by side.
     pub fn for_tier(tier: Tier, overrides: Option<&LimitOverrides>) -> RateLimits {
         let base = match tier {
             Tier::Free => RateLimits {

@@ -119,6 +119,9 @@ fn variants<T: JsonSchema>(gen: &mut SchemaGenerator) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The AsyncAPI 3.0 document for both live sockets. Long on purpose: it is one declarative
+/// literal (channels, messages, operations) that reads best top to bottom like the spec it
+/// mirrors; splitting it would scatter one document over helpers.
 pub fn document() -> Value {
     let mut settings = SchemaSettings::draft2020_12();
     settings.definitions_path = "/components/schemas".into();

@@ -2,12 +2,13 @@
 //! secret): create tenants and change their tier, status and limits.
 
 use crate::audit;
-use crate::auth::api_keys::{self, KeyKind};
+use crate::auth::api_keys::{self, ApiKey, KeyKind};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::{Request, Response};
 use crate::ids::new_id;
 use crate::input::{self, check};
 use crate::pagination::PageRequest;
+use crate::platform::Platform;
 use crate::ratelimit::LimitOverrides;
 use crate::router::Ctx;
 use crate::tenancy::{store as tenants, Tenant, TenantConfig, TenantStatus, Tier};
@@ -49,18 +50,7 @@ pub struct TenantCreated {
 
 pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: CreateTenant = input::json(&req)?;
-    check::text("name", &body.name, 1, 100)?;
-    check::slug("slug", &body.slug)?;
-    check::email("owner_email", &body.owner_email)?;
-    check::text("owner_name", &body.owner_name, 1, 100)?;
-    if let Some(l) = &body.limits {
-        l.validate()?;
-    }
-    let config = TenantConfig {
-        allowed_origins: body.allowed_origins.clone(),
-        ..TenantConfig::default()
-    };
-    config.validate()?;
+    let config = body.validate()?;
     let p = &cx.platform;
     let db = p.db()?;
     if tenants::slug_taken(db, &body.slug).await? {
@@ -80,7 +70,6 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
         created_at: now,
         updated_at: now,
     };
-    let identity_secret = format!("ids_{}", URL_SAFE_NO_PAD.encode(p.random.bytes::<32>()));
     let owner = User {
         id: new_id(&*p.random, "usr"),
         tenant_id: tenant.id.clone(),
@@ -92,46 +81,95 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
         created_at: now,
         updated_at: now,
     };
-    let (sk, secret_key) = api_keys::generate(
-        &*p.random,
-        &tenant.id,
-        KeyKind::Secret,
-        "Default secret key",
-        vec!["admin".into()],
-        now,
-    );
-    let (pk, public_key) = api_keys::generate(
-        &*p.random,
-        &tenant.id,
-        KeyKind::Public,
-        "Default widget key",
-        vec![],
-        now,
-    );
-    let sealed_identity = crate::tenancy::secrets::sealer(p)?.seal(
-        &*p.random,
-        &crate::tenancy::secrets::identity_aad(&tenant.id),
-        &identity_secret,
-    )?;
-    let mut stmts = tenants::insert_statements(&tenant, &sealed_identity, &config)?;
+    let starter = Starter::generate(p, &tenant.id, now)?;
+    let mut stmts = tenants::insert_statements(&tenant, &starter.sealed_identity, &config)?;
     stmts.push(owner.insert_statement());
-    stmts.push(sk.insert_statement("platform-admin"));
-    stmts.push(pk.insert_statement("platform-admin"));
+    stmts.push(starter.secret.0.insert_statement("platform-admin"));
+    stmts.push(starter.public.0.insert_statement("platform-admin"));
     db.batch(stmts).await?;
-    audit::record(cx, &tenant.id, "tenant.create", ("tenant", &tenant.id), None, Some(json!({
-        "slug": tenant.slug, "tier": tenant.tier, "owner": owner.id, "keys": [sk.prefix, pk.prefix]
-    })))
+    audit::record(
+        cx,
+        &tenant.id,
+        "tenant.create",
+        ("tenant", &tenant.id),
+        None,
+        Some(json!({
+            "slug": tenant.slug, "tier": tenant.tier, "owner": owner.id,
+            "keys": [starter.secret.0.prefix, starter.public.0.prefix]
+        })),
+    )
     .await?;
     Ok(Response::json(
         201,
         &TenantCreated {
             tenant,
             owner,
-            secret_key,
-            public_key,
-            identity_secret,
+            secret_key: starter.secret.1,
+            public_key: starter.public.1,
+            identity_secret: starter.identity_secret,
         },
     ))
+}
+
+impl CreateTenant {
+    /// Checks every field before anything is written; returns the tenant's first config.
+    fn validate(&self) -> ApiResult<TenantConfig> {
+        check::text("name", &self.name, 1, 100)?;
+        check::slug("slug", &self.slug)?;
+        check::email("owner_email", &self.owner_email)?;
+        check::text("owner_name", &self.owner_name, 1, 100)?;
+        if let Some(l) = &self.limits {
+            l.validate()?;
+        }
+        let config = TenantConfig {
+            allowed_origins: self.allowed_origins.clone(),
+            ..TenantConfig::default()
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The credentials a new tenant starts with: an admin secret key, a widget key and the
+/// identity-verification secret (sealed at rest). Their plaintext is shown once, in the reply.
+struct Starter {
+    secret: (ApiKey, String),
+    public: (ApiKey, String),
+    identity_secret: String,
+    sealed_identity: String,
+}
+
+impl Starter {
+    fn generate(p: &Platform, tenant_id: &str, now: i64) -> ApiResult<Starter> {
+        let identity_secret = format!("ids_{}", URL_SAFE_NO_PAD.encode(p.random.bytes::<32>()));
+        let secret = api_keys::generate(
+            &*p.random,
+            tenant_id,
+            KeyKind::Secret,
+            "Default secret key",
+            vec!["admin".into()],
+            now,
+        );
+        let public = api_keys::generate(
+            &*p.random,
+            tenant_id,
+            KeyKind::Public,
+            "Default widget key",
+            vec![],
+            now,
+        );
+        let sealed_identity = crate::tenancy::secrets::sealer(p)?.seal(
+            &*p.random,
+            &crate::tenancy::secrets::identity_aad(tenant_id),
+            &identity_secret,
+        )?;
+        Ok(Starter {
+            secret,
+            public,
+            identity_secret,
+            sealed_identity,
+        })
+    }
 }
 
 pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {

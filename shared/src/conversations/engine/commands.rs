@@ -78,16 +78,7 @@ pub async fn post(
     if let Some(existing) =
         store::by_client_id(env.store, env.name, &author.id, client_msg_id).await?
     {
-        return Ok(Posted {
-            ack: Ack {
-                client_msg_id: client_msg_id.into(),
-                seq: existing.seq,
-                ts: existing.ts,
-                duplicate: true,
-            },
-            message: existing,
-            status: meta.status,
-        });
+        return Ok(posted(client_msg_id, existing, meta.status, true));
     }
     if meta.status == Status::Closed {
         return Err(ApiError::new(
@@ -97,27 +88,57 @@ pub async fn post(
     }
     let now = env.now();
     let before = meta.status;
-    let seq = meta.last_seq + 1;
     let message = MessageView {
-        seq,
+        seq: meta.last_seq + 1,
         id: new_id(env.random, "msg"),
         client_msg_id: Some(client_msg_id.to_string()),
-        author: author.clone(),
+        author,
         text: text.to_string(),
         ts: now,
         meta: extra,
     };
+    count_message(&mut meta, who, &message);
+    let ops = message_ops(&meta, &message, before);
+    let mut batch = vec![
+        store::insert_message(env.name, &message, Some(client_msg_id)),
+        store::save_meta(env.name, &meta),
+    ];
+    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
+    env.store.batch(batch).await?;
+    env.fan_out(&ServerFrame::Message(message.clone()), |_| true);
+    if before != meta.status {
+        broadcast_status(env, &meta);
+    }
+    Ok(posted(client_msg_id, message, meta.status, false))
+}
+
+fn posted(client_msg_id: &str, message: MessageView, status: Status, duplicate: bool) -> Posted {
+    Posted {
+        ack: Ack {
+            client_msg_id: client_msg_id.into(),
+            seq: message.seq,
+            ts: message.ts,
+            duplicate,
+        },
+        message,
+        status,
+    }
+}
+
+/// Moves the sequence, preview, read and unread counters a new message changes. A customer
+/// writing to a resolved conversation reopens it; anyone but the AI resets the AI's turn count.
+fn count_message(meta: &mut Meta, who: &Participant, message: &MessageView) {
+    let seq = message.seq;
     meta.last_seq = seq;
-    meta.last_message_at = Some(now);
-    meta.last_message_preview = Some(preview(text));
-    meta.updated_at = now;
+    meta.last_message_at = Some(message.ts);
+    meta.last_message_preview = Some(preview(&message.text));
+    meta.updated_at = message.ts;
     match who {
         Participant::Customer { .. } => {
             meta.unread_agent += 1;
             meta.read_customer = seq;
             meta.unread_customer = 0;
             if meta.status == Status::Resolved {
-                // A customer writing again reopens the conversation.
                 meta.status = Status::Open;
                 meta.ai_turns = 0;
             }
@@ -134,42 +155,28 @@ pub async fn post(
         }
         Participant::System { .. } => meta.unread_customer += 1,
     }
+}
+
+/// The mirror outbox entries for a new message: the message, the conversation row, the
+/// event, and a status event when the message reopened the conversation.
+fn message_ops(meta: &Meta, message: &MessageView, before: Status) -> Vec<OutboxOp> {
     let mut ops = vec![
-        mirror::op_message(&meta, &message),
-        mirror::op_conversation(&meta),
+        mirror::op_message(meta, message),
+        mirror::op_conversation(meta),
+        mirror::op_event(
+            EventKind::MessageCreated,
+            meta,
+            json!({ "seq": message.seq, "author": message.author, "preview": preview(&message.text) }),
+        ),
     ];
-    ops.push(mirror::op_event(
-        EventKind::MessageCreated,
-        &meta,
-        json!({ "seq": seq, "author": author, "preview": preview(text) }),
-    ));
     if before != meta.status {
         ops.push(mirror::op_event(
             EventKind::ConversationStatus,
-            &meta,
+            meta,
             json!({ "status": meta.status }),
         ));
     }
-    let mut batch = vec![
-        store::insert_message(env.name, &message, Some(client_msg_id)),
-        store::save_meta(env.name, &meta),
-    ];
-    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.store.batch(batch).await?;
-    env.fan_out(&ServerFrame::Message(message.clone()), |_| true);
-    if before != meta.status {
-        broadcast_status(env, &meta);
-    }
-    Ok(Posted {
-        ack: Ack {
-            client_msg_id: client_msg_id.into(),
-            seq,
-            ts: now,
-            duplicate: false,
-        },
-        message,
-        status: meta.status,
-    })
+    ops
 }
 
 pub async fn history(
