@@ -7,6 +7,7 @@ use crate::ids::new_id;
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::Row;
+use crate::records::{self, FromRow, Listed, Listing};
 use crate::router::Ctx;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -26,7 +27,7 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
-impl AuditEntry {
+impl FromRow for AuditEntry {
     fn from_row(r: &Row) -> ApiResult<AuditEntry> {
         let bad = || ApiError::internal("corrupt audit row");
         let json = |c: &str| r.text(c).and_then(|s| serde_json::from_str(&s).ok());
@@ -42,6 +43,12 @@ impl AuditEntry {
             after: json("after"),
             created_at: r.int("created_at").ok_or_else(bad)?,
         })
+    }
+}
+
+impl Listed for AuditEntry {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
     }
 }
 
@@ -74,26 +81,9 @@ pub async fn record(
 }
 
 pub async fn list(cx: &Ctx, tenant_id: &str, page: &PageRequest) -> ApiResult<Page<AuditEntry>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = cx
-        .platform
-        .db()?
-        .query(
-            &format!(
-                "SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at
-                 FROM audit_logs WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}",
-                page.limit + 1
-            ),
-            &p,
-        )
-        .await?;
-    let items = rows
-        .iter()
-        .map(AuditEntry::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page.limit, |a| {
-        (a.created_at, a.id.clone())
-    }))
+    let listing = Listing {
+        table: "audit_logs",
+        columns: "id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at",
+    };
+    records::page(cx.platform.db()?, &listing, Some(tenant_id), page).await
 }

@@ -41,6 +41,7 @@ pub mod pagination;
 pub mod platform;
 pub mod ports;
 pub mod ratelimit;
+pub mod records;
 pub mod request_id;
 pub mod router;
 pub mod routes;

@@ -12,6 +12,7 @@ use crate::ids::{base32, new_id};
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Random, Row, SqlDatabase, Statement};
+use crate::records::{self, FromRow, Listed, Listing};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use schemars::JsonSchema;
@@ -125,8 +126,8 @@ pub fn generate(
 
 const COLUMNS: &str = "id, tenant_id, kind, prefix, hash, name, scopes, created_at, revoked_at";
 
-impl ApiKey {
-    pub fn from_row(r: &Row) -> ApiResult<ApiKey> {
+impl FromRow for ApiKey {
+    fn from_row(r: &Row) -> ApiResult<ApiKey> {
         let bad = || ApiError::internal("corrupt api key row");
         Ok(ApiKey {
             id: r.text("id").ok_or_else(bad)?,
@@ -147,7 +148,15 @@ impl ApiKey {
             revoked_at: r.int("revoked_at"),
         })
     }
+}
 
+impl Listed for ApiKey {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
+    }
+}
+
+impl ApiKey {
     pub fn insert_statement(&self, created_by: &str) -> Statement {
         Statement::new(
             format!("INSERT INTO api_keys ({COLUMNS}, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
@@ -168,7 +177,7 @@ pub async fn by_prefix(db: &dyn SqlDatabase, prefix: &str) -> ApiResult<Option<A
             &params![prefix],
         )
         .await?;
-    rows.first().map(ApiKey::from_row).transpose()
+    records::first(&rows)
 }
 
 pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<ApiKey> {
@@ -178,10 +187,7 @@ pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<A
             &params![tenant_id, id],
         )
         .await?;
-    rows.first()
-        .map(ApiKey::from_row)
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("api key"))
+    records::first(&rows)?.ok_or_else(|| ApiError::not_found("api key"))
 }
 
 pub async fn list(
@@ -189,22 +195,11 @@ pub async fn list(
     tenant_id: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<ApiKey>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = db
-        .query(
-            &format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}", page.limit + 1),
-            &p,
-        )
-        .await?;
-    let items = rows
-        .iter()
-        .map(ApiKey::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page.limit, |k| {
-        (k.created_at, k.id.clone())
-    }))
+    let listing = Listing {
+        table: "api_keys",
+        columns: COLUMNS,
+    };
+    records::page(db, &listing, Some(tenant_id), page).await
 }
 
 /// Marks a key revoked (idempotent: revoking twice keeps the first time).

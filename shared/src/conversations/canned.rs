@@ -6,6 +6,7 @@ use crate::input::check;
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Random, Row, SqlDatabase};
+use crate::records::{self, FromRow, Listed, Listing};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -46,14 +47,22 @@ impl CannedInput {
     }
 }
 
-fn from_row(r: &Row) -> Canned {
-    Canned {
-        id: r.text("id").unwrap_or_default(),
-        shortcut: r.text("shortcut").unwrap_or_default(),
-        title: r.text("title").unwrap_or_default(),
-        text: r.text("text").unwrap_or_default(),
-        created_at: r.int("created_at").unwrap_or(0),
-        updated_at: r.int("updated_at").unwrap_or(0),
+impl FromRow for Canned {
+    fn from_row(r: &Row) -> ApiResult<Canned> {
+        Ok(Canned {
+            id: r.text("id").unwrap_or_default(),
+            shortcut: r.text("shortcut").unwrap_or_default(),
+            title: r.text("title").unwrap_or_default(),
+            text: r.text("text").unwrap_or_default(),
+            created_at: r.int("created_at").unwrap_or(0),
+            updated_at: r.int("updated_at").unwrap_or(0),
+        })
+    }
+}
+
+impl Listed for Canned {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
     }
 }
 
@@ -64,17 +73,11 @@ pub async fn list(
     tenant_id: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<Canned>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = db
-        .query(&format!("SELECT {COLUMNS} FROM canned_responses WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}", page.limit + 1), &p)
-        .await?;
-    Ok(Page::from_rows(
-        rows.iter().map(from_row).collect(),
-        page.limit,
-        |c| (c.created_at, c.id.clone()),
-    ))
+    let listing = Listing {
+        table: "canned_responses",
+        columns: COLUMNS,
+    };
+    records::page(db, &listing, Some(tenant_id), page).await
 }
 
 pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Canned> {
@@ -84,9 +87,7 @@ pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<C
             &params![tenant_id, id],
         )
         .await?;
-    rows.first()
-        .map(from_row)
-        .ok_or_else(|| ApiError::not_found("canned response"))
+    records::first(&rows)?.ok_or_else(|| ApiError::not_found("canned response"))
 }
 
 fn conflict() -> ApiError {

@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::new_id;
 use crate::params;
 use crate::ports::{Random, SqlDatabase};
+use crate::records::{self, FromRow};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -51,20 +52,20 @@ pub async fn find_or_create(
             &params![tenant_id, who.kind, who.external_id],
         )
         .await?;
-    rows.first()
-        .map(from_row)
-        .ok_or_else(|| ApiError::internal("customer vanished"))
+    records::first(&rows)?.ok_or_else(|| ApiError::internal("customer vanished"))
 }
 
-fn from_row(r: &crate::ports::Row) -> Customer {
-    Customer {
-        id: r.text("id").unwrap_or_default(),
-        kind: r.text("kind").unwrap_or_default(),
-        external_id: r.text("external_id").unwrap_or_default(),
-        name: r.text("name"),
-        email: r.text("email"),
-        phone: r.text("phone"),
-        created_at: r.int("created_at").unwrap_or(0),
+impl FromRow for Customer {
+    fn from_row(r: &crate::ports::Row) -> ApiResult<Customer> {
+        Ok(Customer {
+            id: r.text("id").unwrap_or_default(),
+            kind: r.text("kind").unwrap_or_default(),
+            external_id: r.text("external_id").unwrap_or_default(),
+            name: r.text("name"),
+            email: r.text("email"),
+            phone: r.text("phone"),
+            created_at: r.int("created_at").unwrap_or(0),
+        })
     }
 }
 
@@ -75,7 +76,5 @@ pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<C
             &params![tenant_id, id],
         )
         .await?;
-    rows.first()
-        .map(from_row)
-        .ok_or_else(|| ApiError::not_found("customer"))
+    records::first(&rows)?.ok_or_else(|| ApiError::not_found("customer"))
 }

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, Statement};
+use crate::records::{self, FromRow, Listed, Listing};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -31,27 +32,32 @@ pub struct Document {
 
 const COLUMNS: &str = "id, title, source_url, tags, format, status, error, chunk_count, model, created_at, updated_at";
 
-fn from_row(r: &Row, with_content: bool) -> Document {
-    Document {
-        id: r.text("id").unwrap_or_default(),
-        title: r.text("title").unwrap_or_default(),
-        source_url: r.text("source_url"),
-        tags: r
-            .text("tags")
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default(),
-        format: r.text("format").unwrap_or_default(),
-        status: r.text("status").unwrap_or_default(),
-        error: r.text("error"),
-        chunk_count: r.int("chunk_count").unwrap_or(0),
-        model: r.text("model"),
-        created_at: r.int("created_at").unwrap_or(0),
-        updated_at: r.int("updated_at").unwrap_or(0),
-        content: if with_content {
-            r.text("content")
-        } else {
-            None
-        },
+/// `content` is read only when the query selected it (one document, not a list).
+impl FromRow for Document {
+    fn from_row(r: &Row) -> ApiResult<Document> {
+        Ok(Document {
+            id: r.text("id").unwrap_or_default(),
+            title: r.text("title").unwrap_or_default(),
+            source_url: r.text("source_url"),
+            tags: r
+                .text("tags")
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+            format: r.text("format").unwrap_or_default(),
+            status: r.text("status").unwrap_or_default(),
+            error: r.text("error"),
+            chunk_count: r.int("chunk_count").unwrap_or(0),
+            model: r.text("model"),
+            created_at: r.int("created_at").unwrap_or(0),
+            updated_at: r.int("updated_at").unwrap_or(0),
+            content: r.text("content"),
+        })
+    }
+}
+
+impl Listed for Document {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
     }
 }
 
@@ -64,14 +70,13 @@ pub async fn get(
     let rows = db
         .query(
             &format!(
-                "SELECT {COLUMNS}, content FROM kb_documents WHERE tenant_id = ?1 AND id = ?2"
+                "SELECT {COLUMNS}{} FROM kb_documents WHERE tenant_id = ?1 AND id = ?2",
+                if with_content { ", content" } else { "" }
             ),
             &params![tenant_id, id],
         )
         .await?;
-    rows.first()
-        .map(|r| from_row(r, with_content))
-        .ok_or_else(|| ApiError::not_found("document"))
+    records::first(&rows)?.ok_or_else(|| ApiError::not_found("document"))
 }
 
 pub async fn list(
@@ -79,17 +84,11 @@ pub async fn list(
     tenant_id: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<Document>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = db
-        .query(&format!("SELECT {COLUMNS} FROM kb_documents WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}", page.limit + 1), &p)
-        .await?;
-    Ok(Page::from_rows(
-        rows.iter().map(|r| from_row(r, false)).collect(),
-        page.limit,
-        |d| (d.created_at, d.id.clone()),
-    ))
+    let listing = Listing {
+        table: "kb_documents",
+        columns: COLUMNS,
+    };
+    records::page(db, &listing, Some(tenant_id), page).await
 }
 
 pub struct NewDocument<'a> {

@@ -6,6 +6,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, Statement};
 use crate::ratelimit::{LimitOverrides, RateLimits};
+use crate::records::{self, FromRow, Listed, Listing};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -28,7 +29,9 @@ impl Tenant {
     pub fn rate_limits(&self) -> RateLimits {
         RateLimits::for_tier(self.tier, self.limits.as_ref())
     }
+}
 
+impl FromRow for Tenant {
     fn from_row(r: &Row) -> ApiResult<Tenant> {
         let bad = || ApiError::internal("corrupt tenant row");
         Ok(Tenant {
@@ -42,6 +45,12 @@ impl Tenant {
             created_at: r.int("created_at").ok_or_else(bad)?,
             updated_at: r.int("updated_at").ok_or_else(bad)?,
         })
+    }
+}
+
+impl Listed for Tenant {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
     }
 }
 
@@ -96,7 +105,7 @@ pub fn get_query(id: &str) -> Statement {
 }
 
 pub fn get_from(rows: &[Row]) -> ApiResult<Option<Tenant>> {
-    rows.first().map(Tenant::from_row).transpose()
+    records::first(rows)
 }
 
 pub async fn get_required(db: &dyn SqlDatabase, id: &str) -> ApiResult<Tenant> {
@@ -106,19 +115,11 @@ pub async fn get_required(db: &dyn SqlDatabase, id: &str) -> ApiResult<Tenant> {
 }
 
 pub async fn list(db: &dyn SqlDatabase, page: &PageRequest) -> ApiResult<Page<Tenant>> {
-    let (clause, mut p) = page.after_clause(1);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tenants WHERE 1 = 1{clause} ORDER BY created_at, id LIMIT {}",
-        page.limit + 1
-    );
-    let rows = db.query(&sql, &std::mem::take(&mut p)).await?;
-    let items = rows
-        .iter()
-        .map(Tenant::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page.limit, |t| {
-        (t.created_at, t.id.clone())
-    }))
+    let listing = Listing {
+        table: "tenants",
+        columns: COLUMNS,
+    };
+    records::page(db, &listing, None, page).await
 }
 
 /// Writes tier, status, name and limits, bumping the version so cached credentials re-check.

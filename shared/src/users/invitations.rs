@@ -7,6 +7,7 @@ use crate::ids::new_id;
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Random, Row, SqlDatabase};
+use crate::records::{self, FromRow, Listed, Listing};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use schemars::JsonSchema;
@@ -26,7 +27,7 @@ pub struct Invitation {
     pub created_at: i64,
 }
 
-impl Invitation {
+impl FromRow for Invitation {
     fn from_row(r: &Row) -> ApiResult<Invitation> {
         let bad = || ApiError::internal("corrupt invitation row");
         Ok(Invitation {
@@ -41,6 +42,12 @@ impl Invitation {
             accepted_at: r.int("accepted_at"),
             created_at: r.int("created_at").ok_or_else(bad)?,
         })
+    }
+}
+
+impl Listed for Invitation {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
     }
 }
 
@@ -108,26 +115,11 @@ pub async fn list(
     tenant_id: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<Invitation>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = db
-        .query(
-            &format!(
-                "SELECT id, email, name, role, expires_at, accepted_at, created_at FROM invitations
-                 WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}",
-                page.limit + 1
-            ),
-            &p,
-        )
-        .await?;
-    let items = rows
-        .iter()
-        .map(Invitation::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page.limit, |i| {
-        (i.created_at, i.id.clone())
-    }))
+    let listing = Listing {
+        table: "invitations",
+        columns: "id, email, name, role, expires_at, accepted_at, created_at",
+    };
+    records::page(db, &listing, Some(tenant_id), page).await
 }
 
 /// Redeems a token: creates the user and marks the invitation accepted, atomically. Unknown,

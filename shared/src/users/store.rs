@@ -2,6 +2,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, Statement};
+use crate::records::{self, FromRow, Listed, Listing};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +70,7 @@ pub struct User {
 
 const COLUMNS: &str = "id, tenant_id, email, name, role, skills, status, created_at, updated_at";
 
-impl User {
+impl FromRow for User {
     fn from_row(r: &Row) -> ApiResult<User> {
         let bad = || ApiError::internal("corrupt user row");
         Ok(User {
@@ -94,7 +95,15 @@ impl User {
             updated_at: r.int("updated_at").ok_or_else(bad)?,
         })
     }
+}
 
+impl Listed for User {
+    fn sort_key(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
+    }
+}
+
+impl User {
     pub fn insert_statement(&self) -> Statement {
         Statement::new(
             format!("INSERT INTO users ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -147,10 +156,7 @@ pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<U
             &params![tenant_id, id],
         )
         .await?;
-    rows.first()
-        .map(User::from_row)
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("user"))
+    records::first(&rows)?.ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn get_by_email(
@@ -164,7 +170,7 @@ pub async fn get_by_email(
             &params![tenant_id, normalise_email(email)],
         )
         .await?;
-    rows.first().map(User::from_row).transpose()
+    records::first(&rows)
 }
 
 pub async fn list(
@@ -172,22 +178,11 @@ pub async fn list(
     tenant_id: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<User>> {
-    let (clause, extra) = page.after_clause(2);
-    let mut p = vec![tenant_id.into()];
-    p.extend(extra);
-    let rows = db
-        .query(
-            &format!("SELECT {COLUMNS} FROM users WHERE tenant_id = ?1{clause} ORDER BY created_at, id LIMIT {}", page.limit + 1),
-            &p,
-        )
-        .await?;
-    let items = rows
-        .iter()
-        .map(User::from_row)
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page.limit, |u| {
-        (u.created_at, u.id.clone())
-    }))
+    let listing = Listing {
+        table: "users",
+        columns: COLUMNS,
+    };
+    records::page(db, &listing, Some(tenant_id), page).await
 }
 
 pub async fn insert(db: &dyn SqlDatabase, user: &User) -> ApiResult<()> {
