@@ -4,16 +4,12 @@
 //! tested natively with plain `cargo test`; the Cloudflare worker and the Spin component
 //! (`workers/`) only implement the [`ports`] and forward requests to [`app::handle`].
 //!
-//! ## Layout
-//! - [`http`]: the request/response model every runtime converts to and from.
-//! - [`error`]: the one error type handlers return, and its JSON envelope with stable codes.
-//! - [`ports`]: what a runtime must provide (key-value, SQL, clock, randomness, outbound HTTP,
-//!   live objects, logging). Small traits, implemented by the adapters.
-//! - [`platform`]: the bundle of ports and configuration a request runs against.
-//! - [`router`]: the route table (method + path template → handler) and its matcher.
-//! - [`app`]: the request pipeline: request id, routing, error envelope, response headers, log.
-//! - [`routes`]: one module per API resource, each owning its handlers.
-//! - [`live`]: logic that runs inside a live object (a Durable Object on Cloudflare).
+//! ## Where things are
+//! The map of every module, how a request flows through them and the invariants they keep is
+//! `ARCHITECTURE.md` at the repository root (one place, so it cannot drift from a second
+//! copy here). The entry points: [`app::handle`] serves every request; [`routes::TABLE`] lists
+//! every route; [`ports`] is what a runtime provides; [`objects`] is what runs inside a live
+//! object (a Durable Object on Cloudflare).
 //!
 //! ## Rules this crate keeps
 //! - No runtime crate (`worker`, `spin-sdk`, `wasm-bindgen`) and no I/O of its own: all effects go

@@ -34,9 +34,36 @@ pub struct Upgrade {
     pub target: ObjectRef,
     /// The object-internal path the upgrade is delivered to.
     pub path: String,
-    /// Headers the core adds for the object (e.g. the authenticated participant); the adapter
-    /// strips any incoming header of the same name first, so clients cannot forge them.
+    /// Headers the core adds for the object (e.g. the authenticated participant); any
+    /// incoming header of the same name is dropped first, so clients cannot forge them.
     pub headers: Vec<(String, String)>,
+}
+
+impl Upgrade {
+    /// The request the adapter hands to the object: the client's method and headers (so the
+    /// WebSocket handshake survives) minus every internal `x-prism-*` header and every header
+    /// the core sets, plus the core's own. Only the core decides who the object believes is
+    /// connecting.
+    pub fn object_request(&self, original: &crate::http::Request) -> crate::http::Request {
+        let mut req =
+            crate::http::Request::new(original.method, &format!("https://object{}", self.path));
+        req.headers
+            .set(crate::objects::NAME_HEADER, self.target.name.clone());
+        for (n, v) in original.headers.iter() {
+            let internal = n.to_ascii_lowercase().starts_with("x-prism-");
+            let overridden = self
+                .headers
+                .iter()
+                .any(|(un, _)| un.eq_ignore_ascii_case(n));
+            if !internal && !overridden {
+                req.headers.append(n, v);
+            }
+        }
+        for (n, v) in &self.headers {
+            req.headers.append(n, v.clone());
+        }
+        req
+    }
 }
 
 /// Per-request context handed to handlers.

@@ -496,3 +496,50 @@ fn internal_failures_are_logged_not_returned() {
         .iter()
         .any(|l| l.contains(id) && l.contains("kb_documents")));
 }
+
+#[test]
+fn a_client_cannot_forge_the_identity_an_object_trusts_on_upgrade() {
+    use prism_core::http::Request;
+    use prism_core::ports::{ObjectClass, ObjectRef};
+    use prism_core::router::Upgrade;
+    let mut original = Request::new(Method::Get, "https://edge.test/v1/conversations/cnv_1/live");
+    original.headers.append("upgrade", "websocket");
+    original
+        .headers
+        .append("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+    original
+        .headers
+        .append("x-prism-participant", r#"{"role":"agent","id":"usr_evil"}"#);
+    original.headers.append("X-Prism-Grant", "forged");
+    original.headers.append("x-prism-object", "ten_other:cnv_9");
+    let up = Upgrade {
+        target: ObjectRef::new(ObjectClass::Conversation, "ten_a:cnv_1"),
+        path: "/live".into(),
+        headers: vec![(
+            "x-prism-participant".into(),
+            r#"{"role":"customer"}"#.into(),
+        )],
+    };
+    let req = up.object_request(&original);
+    assert_eq!(
+        req.header("upgrade"),
+        Some("websocket"),
+        "the handshake survives"
+    );
+    assert_eq!(
+        req.header("x-prism-participant"),
+        Some(r#"{"role":"customer"}"#)
+    );
+    assert_eq!(req.header("x-prism-object"), Some("ten_a:cnv_1"));
+    assert_eq!(
+        req.header("x-prism-grant"),
+        None,
+        "internal headers come only from the core"
+    );
+    let participants = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-prism-participant"))
+        .count();
+    assert_eq!(participants, 1);
+}

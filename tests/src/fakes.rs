@@ -63,26 +63,12 @@ impl Fakes {
         static F: OnceLock<Fakes> = OnceLock::new();
         F.get_or_init(|| {
             let inner = Arc::new(Mutex::new(Inner::default()));
-            let (tx, rx) = std::sync::mpsc::channel();
-            let state = inner.clone();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let app = Router::new()
-                        .route("/v1beta/models/{rest}", post(gemini))
-                        .route("/v1/chat/completions", post(openai))
-                        .with_state(state);
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    tx.send(listener.local_addr().unwrap().port()).unwrap();
-                    axum::serve(listener, app).await.unwrap();
-                });
-            });
-            let port = rx.recv().unwrap();
+            let app = Router::new()
+                .route("/v1beta/models/{rest}", post(gemini))
+                .route("/v1/chat/completions", post(openai))
+                .with_state(inner.clone());
             Fakes {
-                base: format!("http://127.0.0.1:{port}"),
+                base: crate::fake_server::spawn(app),
                 inner,
             }
         })

@@ -94,31 +94,17 @@ impl Providers {
         static P: OnceLock<Providers> = OnceLock::new();
         P.get_or_init(|| {
             let inner = Arc::new(Mutex::new(Inner::default()));
-            let (tx, rx) = std::sync::mpsc::channel();
-            let state = inner.clone();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let app = Router::new()
-                        .route(
-                            "/2010-04-01/Accounts/{sid}/Messages.json",
-                            post(twilio_send),
-                        )
-                        .route("/emails", post(resend_send))
-                        .route("/emails/receiving/{id}", get(resend_received))
-                        .route("/v1/text-to-speech/{voice}", post(elevenlabs_tts))
-                        .with_state(state);
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    tx.send(listener.local_addr().unwrap().port()).unwrap();
-                    axum::serve(listener, app).await.unwrap();
-                });
-            });
-            let port = rx.recv().unwrap();
+            let app = Router::new()
+                .route(
+                    "/2010-04-01/Accounts/{sid}/Messages.json",
+                    post(twilio_send),
+                )
+                .route("/emails", post(resend_send))
+                .route("/emails/receiving/{id}", get(resend_received))
+                .route("/v1/text-to-speech/{voice}", post(elevenlabs_tts))
+                .with_state(inner.clone());
             Providers {
-                base: format!("http://127.0.0.1:{port}"),
+                base: crate::fake_server::spawn(app),
                 inner,
             }
         })

@@ -2,7 +2,8 @@
 //! and the agent console. The Node script under tests/browser does the clicking; this test
 //! starts the runtime, seeds a tenant with the demo knowledge base and an agent, and runs it.
 
-use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
 use prism_e2e::{repo_root, Edge};
 use serde_json::json;
 
@@ -10,19 +11,24 @@ use serde_json::json;
 async fn widget_and_console_in_a_real_browser() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant(base, &unique_slug("browser"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("browser"), "enterprise", None)
+        .await;
     // The demo page is served by the edge itself, so its origin is the allowed one.
-    let cfg = call(base, "GET", "/v1/tenant/config", Some(&t.secret_key), None).await;
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+        .await;
     let mut c = cfg.body["config"].clone();
     c["allowed_origins"] = json!([base]);
-    let r = call(
-        base,
-        "PUT",
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(&json!({"version": cfg.body["version"], "config": c})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(&json!({"version": cfg.body["version"], "config": c})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let dir = repo_root().join("scripts/demo/knowledge");
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -42,10 +48,10 @@ async fn widget_and_console_in_a_real_browser() {
             "https://demo.example/help/{}",
             f.file_stem().unwrap().to_string_lossy()
         );
-        let r = call(base, "POST", "/v1/knowledge/documents", Some(&t.secret_key), Some(&json!({"title": title, "content": content, "format": "markdown", "source_url": url}))).await;
+        let r = api.call( Method::Post, "/v1/knowledge/documents", Some(&t.secret_key), Some(&json!({"title": title, "content": content, "format": "markdown", "source_url": url}))).await;
         assert_eq!(r.status, 201);
     }
-    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let (_, agent) = api.user_with_role(&t, "agent").await;
     let out = tokio::process::Command::new("node")
         .arg(repo_root().join("tests/browser/run.mjs"))
         .env("BASE", base)

@@ -7,7 +7,8 @@
 //! live-protocol tests against the AsyncAPI document instead; the diagnostics benchmarks are
 //! excluded because they are long by design (and 404 in production).
 
-use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
 use prism_e2e::{Edge, ADMIN_SECRET};
 use serde_json::json;
 use std::process::Command;
@@ -61,57 +62,56 @@ fn run(edge: &Edge, config: &str, bearer: &str, filter: &[&str]) -> String {
 async fn every_operation_keeps_the_documented_contract() {
     let edge = Edge::shared();
     let base = &edge.base;
+    let api = Api::at(base);
     let lots = json!({"count": 10_000_000, "period_secs": 60});
     let limits = json!({"tenant": lots, "credential": lots, "visitor": lots, "anonymous": lots, "conversation_starts": lots});
-    let t = create_tenant(
-        base,
-        &unique_slug("contract"),
-        "enterprise",
-        Some(limits.clone()),
-    )
-    .await;
-    let spare = create_tenant(base, &unique_slug("contract-spare"), "pro", Some(limits)).await;
+    let t = api
+        .create_tenant(&unique_slug("contract"), "enterprise", Some(limits.clone()))
+        .await;
+    let spare = api
+        .create_tenant(&unique_slug("contract-spare"), "pro", Some(limits))
+        .await;
 
     // Real resources for every path parameter, so generated requests reach the handlers.
-    let doc = call(base, "POST", "/v1/knowledge/documents", Some(&t.secret_key),
+    let doc = api.call( Method::Post, "/v1/knowledge/documents", Some(&t.secret_key),
         Some(&json!({"title": "Returns", "format": "markdown", "content": "# Returns\n\nWithin 30 days."}))).await;
     assert_eq!(doc.status, 201, "{}", doc.body);
-    let canned = call(
-        base,
-        "POST",
-        "/v1/canned-responses",
-        Some(&t.secret_key),
-        Some(&json!({"shortcut": "thanks", "title": "Thanks", "text": "Thank you!"})),
-    )
-    .await;
+    let canned = api
+        .call(
+            Method::Post,
+            "/v1/canned-responses",
+            Some(&t.secret_key),
+            Some(&json!({"shortcut": "thanks", "title": "Thanks", "text": "Thank you!"})),
+        )
+        .await;
     assert_eq!(canned.status, 201, "{}", canned.body);
-    let conv = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Ann"})),
-    )
-    .await;
+    let conv = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Ann"})),
+        )
+        .await;
     assert_eq!(conv.status, 201, "{}", conv.body);
-    let (user_id, _) = user_with_role(base, &t, "agent").await;
-    let key = call(
-        base,
-        "POST",
-        "/v1/api-keys",
-        Some(&t.secret_key),
-        Some(&json!({"name": "spare", "kind": "secret", "scopes": ["tenant:read"]})),
-    )
-    .await;
+    let (user_id, _) = api.user_with_role(&t, "agent").await;
+    let key = api
+        .call(
+            Method::Post,
+            "/v1/api-keys",
+            Some(&t.secret_key),
+            Some(&json!({"name": "spare", "kind": "secret", "scopes": ["tenant:read"]})),
+        )
+        .await;
     assert_eq!(key.status, 201, "{}", key.body);
-    let secret = call(
-        base,
-        "PUT",
-        "/v1/tenant/secrets/spare",
-        Some(&t.secret_key),
-        Some(&json!({"value": "x"})),
-    )
-    .await;
+    let secret = api
+        .call(
+            Method::Put,
+            "/v1/tenant/secrets/spare",
+            Some(&t.secret_key),
+            Some(&json!({"value": "x"})),
+        )
+        .await;
     assert_eq!(secret.status, 204, "{}", secret.body);
 
     let config = format!(

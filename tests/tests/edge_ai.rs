@@ -1,7 +1,8 @@
 //! AI answers end to end in workerd: the offline responder with no account, Gemini through a
 //! local fake speaking its wire format, fallback when the provider fails, and handoff.
 
-use prism_e2e::api::{call, create_tenant, unique_slug, Tenant};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api, Tenant};
 use prism_e2e::fakes::{gemini_frame, Fakes, Reply};
 use prism_e2e::ws::WsClient;
 use prism_e2e::Edge;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 const T: Duration = Duration::from_secs(15);
 
 async fn load_kb(base: &str, t: &Tenant) {
+    let api = Api::at(base);
     let dir = prism_e2e::repo_root().join("scripts/demo/knowledge");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -25,54 +27,58 @@ async fn load_kb(base: &str, t: &Tenant) {
             .unwrap()
             .trim_start_matches("# ")
             .to_string();
-        let r = call(
-            base,
-            "POST",
-            "/v1/knowledge/documents",
-            Some(&t.secret_key),
-            Some(&json!({"title": title, "content": content, "format": "markdown"})),
-        )
-        .await;
+        let r = api
+            .call(
+                Method::Post,
+                "/v1/knowledge/documents",
+                Some(&t.secret_key),
+                Some(&json!({"title": title, "content": content, "format": "markdown"})),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
 }
 
 async fn use_fake_gemini(base: &str, t: &Tenant, key: &str) {
-    let r = call(
-        base,
-        "PUT",
-        "/v1/tenant/secrets/gemini",
-        Some(&t.secret_key),
-        Some(&json!({"value": key})),
-    )
-    .await;
+    let api = Api::at(base);
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/secrets/gemini",
+            Some(&t.secret_key),
+            Some(&json!({"value": key})),
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let cfg = call(base, "GET", "/v1/tenant/config", Some(&t.secret_key), None).await;
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+        .await;
     let mut c = cfg.body["config"].clone();
     c["ai"]["providers"] =
         json!([{"kind": "gemini", "base_url": Fakes::shared().base, "api_key_secret": "gemini"}]);
     c["ai"]["embedding"] = json!("offline");
     c["ai"]["model_analysis"] = json!(false);
-    let r = call(
-        base,
-        "PUT",
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(&json!({"version": cfg.body["version"], "config": c})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(&json!({"version": cfg.body["version"], "config": c})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
 async fn live_conversation(edge: &Edge, t: &Tenant) -> (String, String, WsClient) {
-    let r = call(
-        &edge.base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Ann"})),
-    )
-    .await;
+    let api = Api::at(&edge.base);
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Ann"})),
+        )
+        .await;
     let (id, token) = (
         r.body["conversation"]["conversation_id"]
             .as_str()
@@ -107,7 +113,10 @@ async fn ask(ws: &mut WsClient, text: &str) -> (Vec<(Instant, Value)>, Value) {
 #[tokio::test]
 async fn with_no_account_the_assistant_answers_from_the_knowledge_base_streaming_and_cited() {
     let edge = Edge::shared();
-    let t = create_tenant(&edge.base, &unique_slug("offline"), "pro", None).await;
+    let api = Api::at(&edge.base);
+    let t = api
+        .create_tenant(&unique_slug("offline"), "pro", None)
+        .await;
     load_kb(&edge.base, &t).await;
     let (_, _, mut ws) = live_conversation(edge, &t).await;
     let (frames, answer) = ask(&mut ws, "How long does delivery take to the US?").await;
@@ -138,7 +147,8 @@ async fn with_no_account_the_assistant_answers_from_the_knowledge_base_streaming
 #[tokio::test]
 async fn asking_for_a_human_hands_off_with_a_status_frame() {
     let edge = Edge::shared();
-    let t = create_tenant(&edge.base, &unique_slug("human"), "pro", None).await;
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("human"), "pro", None).await;
     load_kb(&edge.base, &t).await;
     let (id, _, mut ws) = live_conversation(edge, &t).await;
     let (frames, notice) = ask(&mut ws, "I want to speak to a real person").await;
@@ -149,21 +159,22 @@ async fn asking_for_a_human_hands_off_with_a_status_frame() {
         "{frames:?}"
     );
     assert_eq!(notice["meta"]["handoff"], "customer_request");
-    let c = call(
-        &edge.base,
-        "GET",
-        &format!("/v1/conversations/{id}"),
-        Some(&t.secret_key),
-        None,
-    )
-    .await;
+    let c = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{id}"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(c.body["conversation"]["handoff_reason"], "customer_request");
 }
 
 #[tokio::test]
 async fn gemini_tokens_reach_the_customer_as_they_arrive() {
     let edge = Edge::shared();
-    let t = create_tenant(&edge.base, &unique_slug("gemini"), "pro", None).await;
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("gemini"), "pro", None).await;
     load_kb(&edge.base, &t).await;
     let key = format!("key-{}", unique_slug("g"));
     Fakes::shared().script(
@@ -214,7 +225,8 @@ async fn gemini_tokens_reach_the_customer_as_they_arrive() {
 #[tokio::test]
 async fn a_failing_provider_falls_back_and_the_customer_message_is_kept() {
     let edge = Edge::shared();
-    let t = create_tenant(&edge.base, &unique_slug("down"), "pro", None).await;
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("down"), "pro", None).await;
     load_kb(&edge.base, &t).await;
     let key = format!("key-{}", unique_slug("d"));
     Fakes::shared().script(
@@ -234,14 +246,14 @@ async fn a_failing_provider_falls_back_and_the_customer_message_is_kept() {
         Fakes::shared().requests(&key).len() >= 2,
         "retried before falling back"
     );
-    let h = call(
-        &edge.base,
-        "GET",
-        &format!("/v1/conversations/{id}/messages?after_seq=0&token={token}"),
-        None,
-        None,
-    )
-    .await;
+    let h = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{id}/messages?after_seq=0&token={token}"),
+            None,
+            None,
+        )
+        .await;
     let msgs = h.body["messages"].as_array().unwrap();
     assert_eq!(msgs[0]["text"], "Do you accept PayPal?");
     assert_eq!(msgs[0]["author"]["type"], "customer");
@@ -250,16 +262,17 @@ async fn a_failing_provider_falls_back_and_the_customer_message_is_kept() {
 #[tokio::test]
 async fn a_message_posted_over_http_is_answered_and_visible_over_sse() {
     let edge = Edge::shared();
-    let t = create_tenant(&edge.base, &unique_slug("httpai"), "pro", None).await;
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("httpai"), "pro", None).await;
     load_kb(&edge.base, &t).await;
-    let r = call(
-        &edge.base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Bo"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Bo"})),
+        )
+        .await;
     let (id, token) = (
         r.body["conversation"]["conversation_id"]
             .as_str()
@@ -273,14 +286,14 @@ async fn a_message_posted_over_http_is_answered_and_visible_over_sse() {
     )
     .await;
     sse.next_named("welcome", T).await;
-    let r = call(
-        &edge.base,
-        "POST",
-        &format!("/v1/conversations/{id}/messages"),
-        Some(&token),
-        Some(&json!({"text": "I forgot my password", "client_msg_id": "p1"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{id}/messages"),
+            Some(&token),
+            Some(&json!({"text": "I forgot my password", "client_msg_id": "p1"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let first = sse.next_named("message", T).await;
     assert_eq!(first.data["author"]["type"], "customer");

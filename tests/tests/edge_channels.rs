@@ -4,7 +4,8 @@
 //! exactly once, STOP, VAPI voice events, and a Stripe upgrade raising the rate limit.
 
 use prism_core::channels::signatures;
-use prism_e2e::api::{call, create_tenant, unique_slug, Tenant};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api, Tenant};
 use prism_e2e::providers::Providers;
 use prism_e2e::{Edge, EdgeOptions};
 use serde_json::{json, Value};
@@ -40,43 +41,47 @@ fn account_sid() -> String {
 }
 
 async fn load_returns_doc(base: &str, t: &Tenant) {
+    let api = Api::at(base);
     let text =
         std::fs::read_to_string(prism_e2e::repo_root().join("scripts/demo/knowledge/returns.md"))
             .unwrap();
-    let r = call(
-        base,
-        "POST",
-        "/v1/knowledge/documents",
-        Some(&t.secret_key),
-        Some(&json!({"title": "Returns and exchanges", "content": text, "format": "markdown"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/knowledge/documents",
+            Some(&t.secret_key),
+            Some(&json!({"title": "Returns and exchanges", "content": text, "format": "markdown"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
 async fn configure(base: &str, t: &Tenant, channels: Value, secrets: &[(&str, &str)]) {
+    let api = Api::at(base);
     for (name, value) in secrets {
-        let r = call(
-            base,
-            "PUT",
-            &format!("/v1/tenant/secrets/{name}"),
-            Some(&t.secret_key),
-            Some(&json!({"value": value})),
-        )
-        .await;
+        let r = api
+            .call(
+                Method::Put,
+                &format!("/v1/tenant/secrets/{name}"),
+                Some(&t.secret_key),
+                Some(&json!({"value": value})),
+            )
+            .await;
         assert_eq!(r.status, 204, "{}", r.body);
     }
-    let cfg = call(base, "GET", "/v1/tenant/config", Some(&t.secret_key), None).await;
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+        .await;
     let mut c = cfg.body["config"].clone();
     c["channels"] = channels;
-    let r = call(
-        base,
-        "PUT",
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(&json!({"version": cfg.body["version"], "config": c})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(&json!({"version": cfg.body["version"], "config": c})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -88,7 +93,10 @@ struct Sms {
 
 async fn sms_tenant() -> Sms {
     let base = &edge().base;
-    let t = create_tenant(base, &unique_slug("sms"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("sms"), "enterprise", None)
+        .await;
     load_returns_doc(base, &t).await;
     let sid = account_sid();
     let token = format!("token-{}", unique_slug("tw"));
@@ -155,18 +163,19 @@ async fn until<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Opt
 }
 
 async fn only_conversation(t: &Tenant, channel: &str) -> String {
+    let api = Api::at(&edge().base);
     until(
         "the conversation in the inbox",
         Duration::from_secs(10),
         async || {
-            let r = call(
-                &edge().base,
-                "GET",
-                &format!("/v1/conversations?channel={channel}"),
-                Some(&t.secret_key),
-                None,
-            )
-            .await;
+            let r = api
+                .call(
+                    Method::Get,
+                    &format!("/v1/conversations?channel={channel}"),
+                    Some(&t.secret_key),
+                    None,
+                )
+                .await;
             let items = r.body["items"].as_array()?.clone();
             (items.len() == 1).then(|| items[0]["id"].as_str().unwrap().to_string())
         },
@@ -175,20 +184,22 @@ async fn only_conversation(t: &Tenant, channel: &str) -> String {
 }
 
 async fn deliveries(t: &Tenant, id: &str) -> Vec<Value> {
-    let r = call(
-        &edge().base,
-        "GET",
-        &format!("/v1/conversations/{id}/deliveries"),
-        Some(&t.secret_key),
-        None,
-    )
-    .await;
+    let api = Api::at(&edge().base);
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{id}/deliveries"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["items"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
 async fn an_sms_is_answered_through_the_queue_and_twilio_exactly_once() {
+    let api = Api::at(&edge().base);
     let s = sms_tenant().await;
     let (status, body) = sms_in(&s, "SM_e2e_1", "How long do I have to return something?").await;
     assert_eq!(status, 200, "{body}");
@@ -246,14 +257,14 @@ async fn an_sms_is_answered_through_the_queue_and_twilio_exactly_once() {
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(Providers::shared().accepted(&s.sid).len(), 1);
-    let r = call(
-        &edge().base,
-        "GET",
-        &format!("/v1/conversations/{id}/messages"),
-        Some(&s.t.secret_key),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{id}/messages"),
+            Some(&s.t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(
         r.body["messages"]
             .as_array()
@@ -285,6 +296,7 @@ async fn an_sms_is_answered_through_the_queue_and_twilio_exactly_once() {
 
 #[tokio::test]
 async fn forged_and_unsigned_webhooks_are_refused() {
+    let api = Api::at(&edge().base);
     let s = sms_tenant().await;
     let (status, body) = sms_in(
         &Sms {
@@ -305,14 +317,14 @@ async fn forged_and_unsigned_webhooks_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = call(
-        &edge().base,
-        "GET",
-        "/v1/conversations?channel=sms",
-        Some(&s.t.secret_key),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            "/v1/conversations?channel=sms",
+            Some(&s.t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(
         r.body["items"].as_array().unwrap().len(),
         0,
@@ -379,7 +391,10 @@ async fn stop_means_nothing_more_is_sent() {
 #[tokio::test]
 async fn an_email_is_answered_through_resend_in_its_thread() {
     let base = &edge().base;
-    let t = create_tenant(base, &unique_slug("mail"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("mail"), "enterprise", None)
+        .await;
     load_returns_doc(base, &t).await;
     let key = format!("re_{}", unique_slug("k").replace('-', "_"));
     configure(
@@ -459,7 +474,10 @@ async fn an_email_is_answered_through_resend_in_its_thread() {
 #[tokio::test]
 async fn a_voice_call_is_configured_answered_and_stored() {
     let base = &edge().base;
-    let t = create_tenant(base, &unique_slug("voice"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("voice"), "enterprise", None)
+        .await;
     load_returns_doc(base, &t).await;
     configure(
         base,
@@ -506,14 +524,14 @@ async fn a_voice_call_is_configured_answered_and_stored() {
     assert_eq!(vapi("e2e-vapi-secret", report.clone()).await.0, 200);
     assert_eq!(vapi("e2e-vapi-secret", report).await.0, 200);
     let id = only_conversation(&t, "voice").await;
-    let r = call(
-        base,
-        "GET",
-        &format!("/v1/conversations/{id}/messages"),
-        Some(&t.secret_key),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{id}/messages"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
     let system: Vec<&Value> = r.body["messages"]
         .as_array()
         .unwrap()
@@ -530,9 +548,10 @@ async fn a_voice_call_is_configured_answered_and_stored() {
 #[tokio::test]
 async fn a_stripe_upgrade_raises_the_rate_limit_on_the_next_request() {
     let base = &edge().base;
-    let t = create_tenant(base, &unique_slug("bill"), "free", None).await;
+    let api = Api::at(base);
+    let t = api.create_tenant(&unique_slug("bill"), "free", None).await;
     let limit = async || {
-        call(base, "GET", "/v1/tenant", Some(&t.secret_key), None)
+        api.call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
             .await
             .header("ratelimit-limit")
             .unwrap()
@@ -565,14 +584,19 @@ async fn a_stripe_upgrade_raises_the_rate_limit_on_the_next_request() {
     assert_eq!(post(STRIPE_SECRET).await, 200);
     let pro = limit().await;
     assert!(pro > free, "pro {pro} > free {free}");
-    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    let r = api
+        .call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
+        .await;
     assert_eq!(r.body["tenant"]["tier"], "pro");
 }
 
 #[tokio::test]
 async fn spoken_replies_come_from_elevenlabs_once_then_from_the_cache() {
     let base = &edge().base;
-    let t = create_tenant(base, &unique_slug("tts"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("tts"), "enterprise", None)
+        .await;
     let key = format!("xi-{}", unique_slug("k"));
     configure(
         base,

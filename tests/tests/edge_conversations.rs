@@ -2,7 +2,8 @@
 //! WebSockets, the SSE and POST fallbacks, resume, idempotency, the D1 mirror, and handoff to an
 //! agent on the live inbox.
 
-use prism_e2e::api::{call, create_tenant_without_ai, unique_slug, user_with_role, Tenant};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api, Tenant};
 use prism_e2e::sse::SseClient;
 use prism_e2e::ws::WsClient;
 use prism_e2e::{Edge, EdgeOptions};
@@ -17,14 +18,15 @@ struct Conv {
 }
 
 async fn start(base: &str, t: &Tenant, name: &str) -> Conv {
-    let r = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": name, "tags": ["billing"]})),
-    )
-    .await;
+    let api = Api::at(base);
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": name, "tags": ["billing"]})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     Conv {
         id: r.body["conversation"]["conversation_id"]
@@ -51,9 +53,12 @@ fn seqs(frames: &[Value]) -> Vec<i64> {
 async fn customers_and_an_agent_share_an_ordered_live_conversation() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("live"), "enterprise").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("live"), "enterprise")
+        .await;
     let c = start(base, &t, "Ann").await;
-    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let (_, agent) = api.user_with_role(&t, "agent").await;
 
     let mut c1 = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     let w = c1.recv_type("welcome", T).await;
@@ -118,9 +123,12 @@ async fn customers_and_an_agent_share_an_ordered_live_conversation() {
 async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_are_deduplicated() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("resume"), "enterprise").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("resume"), "enterprise")
+        .await;
     let c = start(base, &t, "Bo").await;
-    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let (_, agent) = api.user_with_role(&t, "agent").await;
     let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     cust.recv_type("welcome", T).await;
     let mut a = WsClient::connect_as(
@@ -156,17 +164,17 @@ async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_ar
         (dup["seq"].as_i64(), dup["duplicate"].as_bool()),
         (Some(2), Some(true))
     );
-    let h = call(
-        base,
-        "GET",
-        &format!(
-            "/v1/conversations/{}/messages?after_seq=0&token={}",
-            c.id, c.token
-        ),
-        None,
-        None,
-    )
-    .await;
+    let h = api
+        .call(
+            Method::Get,
+            &format!(
+                "/v1/conversations/{}/messages?after_seq=0&token={}",
+                c.id, c.token
+            ),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(
         h.body["messages"].as_array().unwrap().len(),
         5,
@@ -179,7 +187,10 @@ async fn a_killed_client_resumes_with_exactly_the_missed_messages_and_resends_ar
 async fn sse_and_post_give_the_same_guarantees() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("sse"), "enterprise").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("sse"), "enterprise")
+        .await;
     let c = start(base, &t, "Cy").await;
     let events = format!("{base}/v1/conversations/{}/events?token={}", c.id, c.token);
     let mut sse = SseClient::connect(&events, None).await;
@@ -239,56 +250,61 @@ async fn sse_and_post_give_the_same_guarantees() {
 async fn tokens_reach_only_their_own_conversation_and_tenant() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let a = create_tenant_without_ai(base, &unique_slug("ca"), "enterprise").await;
-    let b = create_tenant_without_ai(base, &unique_slug("cb"), "enterprise").await;
+    let api = Api::at(base);
+    let a = api
+        .create_tenant_without_ai(&unique_slug("ca"), "enterprise")
+        .await;
+    let b = api
+        .create_tenant_without_ai(&unique_slug("cb"), "enterprise")
+        .await;
     let c1 = start(base, &a, "One").await;
     let c2 = start(base, &a, "Two").await;
     let cb = start(base, &b, "Other").await;
-    let r = call(
-        base,
-        "GET",
-        &format!("/v1/conversations/{}/messages", c2.id),
-        Some(&c1.token),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{}/messages", c2.id),
+            Some(&c1.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, 404, "conversation A's token on conversation B");
-    let r = call(
-        base,
-        "GET",
-        &format!("/v1/conversations/{}", c1.id),
-        Some(&b.secret_key),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{}", c1.id),
+            Some(&b.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(r.status, 404, "tenant B's key on tenant A's conversation");
-    let r = call(
-        base,
-        "GET",
-        &format!("/v1/conversations/{}", cb.id),
-        Some(&c1.token),
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{}", cb.id),
+            Some(&c1.token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, 404);
-    let list = call(
-        base,
-        "GET",
-        "/v1/conversations?limit=100",
-        Some(&b.secret_key),
-        None,
-    )
-    .await;
+    let list = api
+        .call(
+            Method::Get,
+            "/v1/conversations?limit=100",
+            Some(&b.secret_key),
+            None,
+        )
+        .await;
     assert!(!list.body.to_string().contains(&c1.id));
     // Customers cannot use agent-only routes with their token.
-    let r = call(
-        base,
-        "POST",
-        &format!("/v1/conversations/{}/notes", c1.id),
-        Some(&c1.token),
-        Some(&json!({"text": "x"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{}/notes", c1.id),
+            Some(&c1.token),
+            Some(&json!({"text": "x"})),
+        )
+        .await;
     assert_eq!(r.status, 401);
 }
 
@@ -296,7 +312,10 @@ async fn tokens_reach_only_their_own_conversation_and_tenant() {
 async fn malformed_oversized_unknown_and_flooding_frames_leave_the_conversation_healthy() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("abuse"), "enterprise").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("abuse"), "enterprise")
+        .await;
     let c = start(base, &t, "Dee").await;
     let mut bad = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     bad.recv_type("welcome", T).await;
@@ -332,11 +351,13 @@ async fn malformed_oversized_unknown_and_flooding_frames_leave_the_conversation_
 async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("handoff"), "enterprise").await;
-    let (agent_id, agent) = user_with_role(base, &t, "agent").await;
-    call(
-        base,
-        "PATCH",
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("handoff"), "enterprise")
+        .await;
+    let (agent_id, agent) = api.user_with_role(&t, "agent").await;
+    api.call(
+        Method::Patch,
         &format!("/v1/users/{agent_id}"),
         Some(&t.secret_key),
         Some(&json!({"skills": ["billing"]})),
@@ -344,7 +365,9 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
     .await;
     let (_, agent) = (agent_id.clone(), agent);
     let mut inbox = WsClient::connect_as(&edge.ws_url("/v1/inbox/live"), &agent).await;
-    let online = call(base, "GET", "/v1/inbox/online", Some(&t.secret_key), None).await;
+    let online = api
+        .call(Method::Get, "/v1/inbox/online", Some(&t.secret_key), None)
+        .await;
     assert_eq!(
         online.body["agents"][0][0]["id"],
         agent_id.as_str(),
@@ -360,14 +383,14 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
     );
     let mut cust = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     cust.recv_type("welcome", T).await;
-    let r = call(
-        base,
-        "POST",
-        &format!("/v1/conversations/{}/handoff", c.id),
-        Some(&c.token),
-        Some(&json!({})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{}/handoff", c.id),
+            Some(&c.token),
+            Some(&json!({})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.body["assignee_id"],
@@ -391,14 +414,14 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
         "{kinds:?}"
     );
     // The inbox lists it as pending for that agent (the D1 mirror has converged).
-    let mine = call(
-        base,
-        "GET",
-        &format!("/v1/conversations?status=pending_human&assignee={agent_id}"),
-        Some(&t.secret_key),
-        None,
-    )
-    .await;
+    let mine = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations?status=pending_human&assignee={agent_id}"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(mine.body["items"][0]["id"], c.id.as_str(), "{}", mine.body);
 }
 
@@ -406,14 +429,16 @@ async fn a_customer_asks_for_a_human_and_the_online_agent_gets_it() {
 async fn history_and_sequence_numbers_survive_a_runtime_restart() {
     let mut edge = Edge::start(EdgeOptions::default());
     let base = edge.base.clone();
-    let t = create_tenant_without_ai(&base, &unique_slug("restart"), "enterprise").await;
+    let api = Api::at(&base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("restart"), "enterprise")
+        .await;
     let c = start(&base, &t, "Flo").await;
     let post = |i: u32| {
-        let (base, id, token) = (base.clone(), c.id.clone(), c.token.clone());
+        let (api, id, token) = (api.clone(), c.id.clone(), c.token.clone());
         async move {
-            call(
-                &base,
-                "POST",
+            api.call(
+                Method::Post,
                 &format!("/v1/conversations/{id}/messages"),
                 Some(&token),
                 Some(&json!({"text": format!("m{i}"), "client_msg_id": format!("k{i}")})),
@@ -431,14 +456,14 @@ async fn history_and_sequence_numbers_survive_a_runtime_restart() {
         "sequence continues after the restart: {}",
         r.body
     );
-    let h = call(
-        &base,
-        "GET",
-        &format!("/v1/conversations/{}/messages?after_seq=0", c.id),
-        Some(&c.token),
-        None,
-    )
-    .await;
+    let h = api
+        .call(
+            Method::Get,
+            &format!("/v1/conversations/{}/messages?after_seq=0", c.id),
+            Some(&c.token),
+            None,
+        )
+        .await;
     let got: Vec<i64> = h.body["messages"]
         .as_array()
         .unwrap()
@@ -446,17 +471,17 @@ async fn history_and_sequence_numbers_survive_a_runtime_restart() {
         .map(|m| m["seq"].as_i64().unwrap())
         .collect();
     assert_eq!(got, vec![1, 2, 3, 4]);
-    let row = call(
-        &base,
-        "GET",
-        &format!(
-            "/v1/conversations?customer_id={}",
-            h.body["messages"][0]["author"]["id"].as_str().unwrap()
-        ),
-        Some(&t.secret_key),
-        None,
-    )
-    .await;
+    let row = api
+        .call(
+            Method::Get,
+            &format!(
+                "/v1/conversations?customer_id={}",
+                h.body["messages"][0]["author"]["id"].as_str().unwrap()
+            ),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
     assert_eq!(
         row.body["items"][0]["last_seq"], 4,
         "the D1 mirror converged: {}",

@@ -2,9 +2,10 @@
 
 use futures_util::future::join_all;
 use prism_core::auth::Access;
+use prism_core::http::Method;
 use prism_core::routes::TABLE;
 use prism_core::testing::{fill_path, sample_body};
-use prism_e2e::api::{call, create_tenant, unique_slug, user_with_role, ORIGIN};
+use prism_e2e::api::{unique_slug, Api, ORIGIN};
 use prism_e2e::{http, Edge};
 use serde_json::json;
 use std::time::Duration;
@@ -12,66 +13,71 @@ use std::time::Duration;
 #[tokio::test]
 async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
     let base = &Edge::shared().base;
-    let a = create_tenant(base, &unique_slug("iso-a"), "enterprise", None).await;
-    let b = create_tenant(base, &unique_slug("iso-b"), "enterprise", None).await;
-    let key = call(
-        base,
-        "POST",
-        "/v1/api-keys",
-        Some(&a.secret_key),
-        Some(&json!({"name": "victim", "kind": "secret"})),
-    )
-    .await;
+    let api = Api::at(base);
+    let a = api
+        .create_tenant(&unique_slug("iso-a"), "enterprise", None)
+        .await;
+    let b = api
+        .create_tenant(&unique_slug("iso-b"), "enterprise", None)
+        .await;
+    let key = api
+        .call(
+            Method::Post,
+            "/v1/api-keys",
+            Some(&a.secret_key),
+            Some(&json!({"name": "victim", "kind": "secret"})),
+        )
+        .await;
     let key_id = key.body["key"]["id"].as_str().unwrap().to_string();
-    let (user_id, _) = user_with_role(base, &a, "agent").await;
-    let conv = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&a.secret_key),
-        Some(&json!({"name": "Victim"})),
-    )
-    .await;
+    let (user_id, _) = api.user_with_role(&a, "agent").await;
+    let conv = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&a.secret_key),
+            Some(&json!({"name": "Victim"})),
+        )
+        .await;
     let conversation_id = conv.body["conversation"]["conversation_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let canned = call(
-        base,
-        "POST",
-        "/v1/canned-responses",
-        Some(&a.secret_key),
-        Some(&json!({"shortcut": "victim", "title": "V", "text": "v"})),
-    )
-    .await;
+    let canned = api
+        .call(
+            Method::Post,
+            "/v1/canned-responses",
+            Some(&a.secret_key),
+            Some(&json!({"shortcut": "victim", "title": "V", "text": "v"})),
+        )
+        .await;
     let canned_id = canned.body["id"].as_str().unwrap().to_string();
-    let doc = call(
-        base,
-        "POST",
-        "/v1/knowledge/documents",
-        Some(&a.secret_key),
-        Some(&json!({"title": "Victim", "content": "Victim knowledge."})),
-    )
-    .await;
+    let doc = api
+        .call(
+            Method::Post,
+            "/v1/knowledge/documents",
+            Some(&a.secret_key),
+            Some(&json!({"title": "Victim", "content": "Victim knowledge."})),
+        )
+        .await;
     let document_id = doc.body["id"].as_str().unwrap().to_string();
-    let users_before = call(
-        base,
-        "GET",
-        "/v1/users?limit=100",
-        Some(&a.secret_key),
-        None,
-    )
-    .await
-    .body;
-    let keys_before = call(
-        base,
-        "GET",
-        "/v1/api-keys?limit=100",
-        Some(&a.secret_key),
-        None,
-    )
-    .await
-    .body;
+    let users_before = api
+        .call(
+            Method::Get,
+            "/v1/users?limit=100",
+            Some(&a.secret_key),
+            None,
+        )
+        .await
+        .body;
+    let keys_before = api
+        .call(
+            Method::Get,
+            "/v1/api-keys?limit=100",
+            Some(&a.secret_key),
+            None,
+        )
+        .await
+        .body;
     let mut walked = 0;
     for r in TABLE
         .iter()
@@ -87,14 +93,14 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
                 ("document_id", &document_id),
             ],
         );
-        let reply = call(
-            base,
-            r.method.as_str(),
-            &path,
-            Some(&b.secret_key),
-            sample_body(r).as_ref(),
-        )
-        .await;
+        let reply = api
+            .call(
+                r.method,
+                &path,
+                Some(&b.secret_key),
+                sample_body(r).as_ref(),
+            )
+            .await;
         // `{flag}` and `{name}` name things inside the caller's own tenant.
         if r.template.contains('{')
             && !r.template.contains("{flag}")
@@ -117,9 +123,8 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
     assert!(walked >= 15);
     assert_eq!(
         users_before,
-        call(
-            base,
-            "GET",
+        api.call(
+            Method::Get,
             "/v1/users?limit=100",
             Some(&a.secret_key),
             None
@@ -129,9 +134,8 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
     );
     assert_eq!(
         keys_before,
-        call(
-            base,
-            "GET",
+        api.call(
+            Method::Get,
             "/v1/api-keys?limit=100",
             Some(&a.secret_key),
             None
@@ -144,13 +148,14 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
 #[tokio::test]
 async fn concurrent_clients_get_exactly_the_quota() {
     let base = &Edge::shared().base;
-    let t = create_tenant(
-        base,
-        &unique_slug("quota"),
-        "enterprise",
-        Some(json!({"tenant": {"count": 20, "period_secs": 3600}})),
-    )
-    .await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(
+            &unique_slug("quota"),
+            "enterprise",
+            Some(json!({"tenant": {"count": 20, "period_secs": 3600}})),
+        )
+        .await;
     // Two independent clients (connection pools) racing for 21 requests.
     let clients = [http(), http()];
     let url = format!("{base}/v1/tenant");
@@ -184,26 +189,31 @@ async fn concurrent_clients_get_exactly_the_quota() {
 #[tokio::test]
 async fn short_windows_recover_after_retry_after() {
     let base = &Edge::shared().base;
-    let t = create_tenant(
-        base,
-        &unique_slug("window"),
-        "enterprise",
-        Some(json!({"tenant": {"count": 3, "period_secs": 3}})),
-    )
-    .await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(
+            &unique_slug("window"),
+            "enterprise",
+            Some(json!({"tenant": {"count": 3, "period_secs": 3}})),
+        )
+        .await;
     for _ in 0..3 {
-        let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+        let r = api
+            .call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
+            .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("ratelimit-limit"), Some("3"));
     }
-    let denied = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    let denied = api
+        .call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
+        .await;
     assert_eq!((denied.status, denied.code()), (429, "rate_limited"));
     let retry: u64 = denied.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=3).contains(&retry), "retry-after {retry}");
     assert_eq!(denied.header("ratelimit-remaining"), Some("0"));
     tokio::time::sleep(Duration::from_millis(retry * 1000 + 100)).await;
     assert_eq!(
-        call(base, "GET", "/v1/tenant", Some(&t.secret_key), None)
+        api.call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
             .await
             .status,
         200
@@ -213,27 +223,27 @@ async fn short_windows_recover_after_retry_after() {
 #[tokio::test]
 async fn revoked_keys_stop_working_on_the_next_request() {
     let base = &Edge::shared().base;
-    let t = create_tenant(base, &unique_slug("revoke"), "pro", None).await;
-    let k = call(
-        base,
-        "POST",
-        "/v1/api-keys",
-        Some(&t.secret_key),
-        Some(&json!({"name": "ci", "kind": "secret", "scopes": ["tenant:read"]})),
-    )
-    .await;
+    let api = Api::at(base);
+    let t = api.create_tenant(&unique_slug("revoke"), "pro", None).await;
+    let k = api
+        .call(
+            Method::Post,
+            "/v1/api-keys",
+            Some(&t.secret_key),
+            Some(&json!({"name": "ci", "kind": "secret", "scopes": ["tenant:read"]})),
+        )
+        .await;
     let key = k.body["secret"].as_str().unwrap().to_string();
     assert_eq!(
-        call(base, "GET", "/v1/tenant", Some(&key), None)
+        api.call(Method::Get, "/v1/tenant", Some(&key), None)
             .await
             .status,
         200
     );
     let id = k.body["key"]["id"].as_str().unwrap();
     assert_eq!(
-        call(
-            base,
-            "DELETE",
+        api.call(
+            Method::Delete,
             &format!("/v1/api-keys/{id}"),
             Some(&t.secret_key),
             None
@@ -242,11 +252,11 @@ async fn revoked_keys_stop_working_on_the_next_request() {
         .status,
         200
     );
-    let r = call(base, "GET", "/v1/tenant", Some(&key), None).await;
+    let r = api.call(Method::Get, "/v1/tenant", Some(&key), None).await;
     assert_eq!((r.status, r.code()), (401, "invalid_token"));
     // The scoped key could not do more than its scope either.
     assert_eq!(
-        call(base, "GET", "/v1/users", Some(&t.secret_key), None)
+        api.call(Method::Get, "/v1/users", Some(&t.secret_key), None)
             .await
             .status,
         200
@@ -256,19 +266,24 @@ async fn revoked_keys_stop_working_on_the_next_request() {
 #[tokio::test]
 async fn an_upgrade_raises_limits_on_the_next_request() {
     let base = &Edge::shared().base;
-    let t = create_tenant(base, &unique_slug("tier"), "free", None).await;
-    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    let api = Api::at(base);
+    let t = api.create_tenant(&unique_slug("tier"), "free", None).await;
+    let r = api
+        .call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
+        .await;
     assert_eq!(r.body["limits"]["tenant"]["count"], 100);
-    let r = call(
-        base,
-        "PATCH",
-        &format!("/v1/platform/tenants/{}", t.id),
-        Some(prism_e2e::ADMIN_SECRET),
-        Some(&json!({"tier": "pro"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Patch,
+            &format!("/v1/platform/tenants/{}", t.id),
+            Some(prism_e2e::ADMIN_SECRET),
+            Some(&json!({"tier": "pro"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = call(base, "GET", "/v1/tenant", Some(&t.secret_key), None).await;
+    let r = api
+        .call(Method::Get, "/v1/tenant", Some(&t.secret_key), None)
+        .await;
     assert_eq!(r.body["limits"]["tenant"]["count"], 1000);
     assert_eq!(
         r.header("ratelimit-limit"),
@@ -280,22 +295,23 @@ async fn an_upgrade_raises_limits_on_the_next_request() {
 #[tokio::test]
 async fn agents_sign_in_with_jwts_and_roles_apply() {
     let base = &Edge::shared().base;
-    let t = create_tenant(base, &unique_slug("jwt"), "pro", None).await;
-    let (uid, jwt) = user_with_role(base, &t, "agent").await;
+    let api = Api::at(base);
+    let t = api.create_tenant(&unique_slug("jwt"), "pro", None).await;
+    let (uid, jwt) = api.user_with_role(&t, "agent").await;
     assert_eq!(
-        call(base, "GET", "/v1/users", Some(&jwt), None)
+        api.call(Method::Get, "/v1/users", Some(&jwt), None)
             .await
             .status,
         200
     );
-    let r = call(
-        base,
-        "PUT",
-        "/v1/tenant/features/surveys",
-        Some(&jwt),
-        Some(&json!({"enabled": true})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/features/surveys",
+            Some(&jwt),
+            Some(&json!({"enabled": true})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     // A token signed with another key, and a deactivated user, are refused.
     let forged = prism_core::auth::jwt::JwtKeys::from_config(Some(
@@ -305,21 +321,20 @@ async fn agents_sign_in_with_jwts_and_roles_apply() {
     .issue(&uid, &t.id, prism_core::users::Role::Owner, now_ms())
     .unwrap();
     assert_eq!(
-        call(base, "GET", "/v1/users", Some(&forged), None)
+        api.call(Method::Get, "/v1/users", Some(&forged), None)
             .await
             .code(),
         "invalid_token"
     );
-    call(
-        base,
-        "PATCH",
+    api.call(
+        Method::Patch,
         &format!("/v1/users/{uid}"),
         Some(&t.secret_key),
         Some(&json!({"status": "deactivated"})),
     )
     .await;
     assert_eq!(
-        call(base, "GET", "/v1/users", Some(&jwt), None)
+        api.call(Method::Get, "/v1/users", Some(&jwt), None)
             .await
             .status,
         401
@@ -336,7 +351,8 @@ fn now_ms() -> i64 {
 #[tokio::test]
 async fn widget_cors_and_origins() {
     let base = &Edge::shared().base;
-    let t = create_tenant(base, &unique_slug("widget"), "pro", None).await;
+    let api = Api::at(base);
+    let t = api.create_tenant(&unique_slug("widget"), "pro", None).await;
     let url = format!("{base}/v1/widget/identify?key={}", t.public_key);
     let pre = http()
         .request(reqwest::Method::OPTIONS, &url)
@@ -382,11 +398,13 @@ async fn widget_cors_and_origins() {
 #[tokio::test]
 async fn hostile_input_is_refused_and_nothing_is_written() {
     let base = &Edge::shared().base;
-    let t = create_tenant(base, &unique_slug("input"), "enterprise", None).await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("input"), "enterprise", None)
+        .await;
     let count = || async {
-        call(
-            base,
-            "GET",
+        api.call(
+            Method::Get,
             "/v1/api-keys?limit=100",
             Some(&t.secret_key),
             None,

@@ -2,7 +2,8 @@
 //! sockets closed when their credential ends, agent tokens kept out of URLs, subprotocols
 //! answered per RFC 6455, and invented conversation ids leaving no Durable Object storage.
 
-use prism_e2e::api::{call, create_tenant_without_ai, unique_slug, user_with_role};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
 use prism_e2e::ws::WsClient;
 use prism_e2e::{Edge, ADMIN_SECRET};
 use serde_json::json;
@@ -14,16 +15,19 @@ const T: Duration = Duration::from_secs(15);
 async fn open_sockets_close_when_their_credential_ends() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("revoke"), "enterprise").await;
-    let (agent_id, agent) = user_with_role(base, &t, "agent").await;
-    let r = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Ann"})),
-    )
-    .await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("revoke"), "enterprise")
+        .await;
+    let (agent_id, agent) = api.user_with_role(&t, "agent").await;
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Ann"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["conversation"]["conversation_id"]
         .as_str()
@@ -44,14 +48,14 @@ async fn open_sockets_close_when_their_credential_ends() {
     customer.recv_type("welcome", T).await;
 
     // Deactivated while connected: both of the agent's sockets close with 4003, idle or not.
-    let r = call(
-        base,
-        "PATCH",
-        &format!("/v1/users/{agent_id}"),
-        Some(&t.secret_key),
-        Some(&json!({"status": "deactivated"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Patch,
+            &format!("/v1/users/{agent_id}"),
+            Some(&t.secret_key),
+            Some(&json!({"status": "deactivated"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(conv.closed_with(T).await, Some(4003));
     assert_eq!(inbox.closed_with(T).await, Some(4003));
@@ -60,14 +64,14 @@ async fn open_sockets_close_when_their_credential_ends() {
     customer
         .send_json(&json!({"type": "typing", "typing": true}))
         .await;
-    let r = call(
-        base,
-        "PATCH",
-        &format!("/v1/platform/tenants/{}", t.id),
-        Some(ADMIN_SECRET),
-        Some(&json!({"status": "suspended"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Patch,
+            &format!("/v1/platform/tenants/{}", t.id),
+            Some(ADMIN_SECRET),
+            Some(&json!({"status": "suspended"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(customer.closed_with(T).await, Some(4003));
 }
@@ -76,17 +80,20 @@ async fn open_sockets_close_when_their_credential_ends() {
 async fn agent_tokens_never_travel_in_urls_and_subprotocols_follow_rfc_6455() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("subproto"), "enterprise").await;
-    let (_, agent) = user_with_role(base, &t, "agent").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("subproto"), "enterprise")
+        .await;
+    let (_, agent) = api.user_with_role(&t, "agent").await;
     // In the query string: refused before any upgrade.
-    let r = call(
-        base,
-        "GET",
-        &format!("/v1/inbox/events?token={agent}"),
-        None,
-        None,
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Get,
+            &format!("/v1/inbox/events?token={agent}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"), "{}", r.body);
     // Offering only the credential: accepted, and the server must not invent a subprotocol
     // (read off the raw handshake: some clients refuse an answer without one).
@@ -185,7 +192,10 @@ fn objects_with_data(edge: &Edge, names: &[String]) -> Vec<(String, bool)> {
 async fn invented_conversation_ids_leave_no_durable_object_storage() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let t = create_tenant_without_ai(base, &unique_slug("ghost"), "enterprise").await;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("ghost"), "enterprise")
+        .await;
     let mut names = Vec::new();
     for i in 0..20 {
         // Well-formed ids (base32, 26 characters) that the platform never issued.
@@ -195,34 +205,34 @@ async fn invented_conversation_ids_leave_no_durable_object_storage() {
             .collect();
         let id = format!("cnv_{}{suffix}", "q".repeat(24));
         names.push(format!("{}:{id}", t.id));
-        let r = call(
-            base,
-            "GET",
-            &format!("/v1/conversations/{id}"),
-            Some(&t.secret_key),
-            None,
-        )
-        .await;
+        let r = api
+            .call(
+                Method::Get,
+                &format!("/v1/conversations/{id}"),
+                Some(&t.secret_key),
+                None,
+            )
+            .await;
         assert_eq!(r.status, 404, "{}", r.body);
-        let r = call(
-            base,
-            "POST",
-            &format!("/v1/conversations/{id}/messages"),
-            Some(&t.secret_key),
-            Some(&json!({"text": "hi", "client_msg_id": "x"})),
-        )
-        .await;
+        let r = api
+            .call(
+                Method::Post,
+                &format!("/v1/conversations/{id}/messages"),
+                Some(&t.secret_key),
+                Some(&json!({"text": "hi", "client_msg_id": "x"})),
+            )
+            .await;
         assert_eq!(r.status, 404, "{}", r.body);
     }
     // A real conversation, for contrast: its object does store its own data.
-    let r = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Ann"})),
-    )
-    .await;
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Ann"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let real = format!(
         "{}:{}",

@@ -3,7 +3,8 @@
 //! socket; every frame the server sends on conversation and inbox sockets must validate against
 //! a server message of the document, and the sockets must stay usable.
 
-use prism_e2e::api::{call, create_tenant_without_ai, unique_slug, user_with_role};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
 use prism_e2e::ws::WsClient;
 use prism_e2e::Edge;
 use serde_json::{json, Value};
@@ -34,23 +35,27 @@ async fn drain(ws: &mut WsClient, for_ms: u64) -> Vec<Value> {
 async fn every_frame_on_the_wire_matches_the_asyncapi_document() {
     let edge = Edge::shared();
     let base = &edge.base;
-    let doc = call(base, "GET", "/v1/asyncapi.json", None, None)
+    let api = Api::at(base);
+    let doc = api
+        .call(Method::Get, "/v1/asyncapi.json", None, None)
         .await
         .body;
     assert_eq!(doc["asyncapi"], "3.0.0");
     let server_frames = validator(&doc, "server.");
     let inbox_frames = validator(&doc, "inbox.");
 
-    let t = create_tenant_without_ai(base, &unique_slug("asyncapi"), "enterprise").await;
-    let (_, agent) = user_with_role(base, &t, "agent").await;
-    let r = call(
-        base,
-        "POST",
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(&json!({"name": "Ann"})),
-    )
-    .await;
+    let t = api
+        .create_tenant_without_ai(&unique_slug("asyncapi"), "enterprise")
+        .await;
+    let (_, agent) = api.user_with_role(&t, "agent").await;
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Ann"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["conversation"]["conversation_id"]
         .as_str()

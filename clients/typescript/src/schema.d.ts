@@ -1190,7 +1190,7 @@ export interface components {
             items: components["schemas"]["AnalysisRow"][];
         };
         AnalysisRow: {
-            intent: string;
+            intent: components["schemas"]["Intent"];
             language: string;
             /** Format: double */
             sentiment: number;
@@ -1268,6 +1268,11 @@ export interface components {
             text: string;
             title: string;
         };
+        /**
+         * @description Where a conversation happens. Its wire name (`sms`, `email`, …) is stored and sent as is.
+         * @enum {string}
+         */
+        Channel: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
         ChannelsConfig: {
             /** @default null */
             email?: components["schemas"]["EmailConfig"] | null;
@@ -1289,7 +1294,7 @@ export interface components {
         /** @description One row of the inbox. */
         ConversationSummary: {
             assignee_id?: string | null;
-            channel: string;
+            channel: components["schemas"]["Channel"];
             /** Format: int64 */
             created_at: number;
             customer_id: string;
@@ -1430,6 +1435,11 @@ export interface components {
              */
             negative_turns?: number;
         };
+        /**
+         * @description What happened, as the inbox feed names it.
+         * @enum {string}
+         */
+        EventKind: "conversation.created" | "message.created" | "conversation.status" | "conversation.assigned" | "conversation.updated";
         EventPage: {
             events: components["schemas"]["InboxEvent"][];
             /** Format: int64 */
@@ -1504,13 +1514,19 @@ export interface components {
         InboxEvent: {
             conversation_id: string;
             data: unknown;
-            kind: string;
+            kind: components["schemas"]["EventKind"];
             /** Format: int64 */
             seq: number;
-            status: unknown;
+            status: components["schemas"]["Status"];
             /** Format: int64 */
             ts: number;
         };
+        /**
+         * @description What the customer wants with a message. Escalation and small-talk handling branch on it,
+         *     and analytics group by it, so an unknown value from a model is refused, not stored.
+         * @enum {string}
+         */
+        Intent: "question" | "complaint" | "purchase" | "cancel" | "human_request" | "greeting" | "thanks" | "other";
         Invitation: {
             /** Format: int64 */
             accepted_at?: number | null;
@@ -1607,7 +1623,7 @@ export interface components {
             ai_turns: number;
             assignee_id?: string | null;
             assignee_name?: string | null;
-            channel: string;
+            channel: components["schemas"]["Channel"];
             conversation_id: string;
             /** Format: int64 */
             created_at: number;
@@ -1622,7 +1638,7 @@ export interface components {
              * @description Sequence number of the newest message (0 when empty).
              */
             last_seq: number;
-            priority: string;
+            priority: components["schemas"]["Priority"];
             /** Format: int64 */
             read_agent: number;
             /**
@@ -1710,6 +1726,11 @@ export interface components {
             /** @description The conversation after the message (status may have changed, e.g. a resolved one reopened). */
             status: components["schemas"]["Status"];
         };
+        /**
+         * @description How urgent a conversation is for the team.
+         * @enum {string}
+         */
+        Priority: "low" | "normal" | "high" | "urgent";
         ProviderConfig: {
             /**
              * @description Name of the tenant secret holding the API key (`PUT /v1/tenant/secrets/{name}`); the
@@ -1791,7 +1812,7 @@ export interface components {
              * @description `web` (default) or `api`.
              * @default null
              */
-            channel?: string | null;
+            channel?: components["schemas"]["Channel"] | null;
             /** @default null */
             email?: string | null;
             /** @default null */
@@ -1990,11 +2011,8 @@ export interface components {
             whatsapp_template_sid?: string | null;
         };
         UpdateConversation: {
-            /**
-             * @description low, normal, high or urgent.
-             * @default null
-             */
-            priority?: string | null;
+            /** @default null */
+            priority?: components["schemas"]["Priority"] | null;
             /** @default null */
             tags?: string[] | null;
         };

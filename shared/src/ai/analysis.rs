@@ -13,21 +13,60 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Analysis {
     pub sentiment: f32,
-    pub intent: String,
+    pub intent: Intent,
     pub topics: Vec<String>,
     pub language: String,
 }
 
-pub const INTENTS: &[&str] = &[
-    "question",
-    "complaint",
-    "purchase",
-    "cancel",
-    "human_request",
-    "greeting",
-    "thanks",
-    "other",
-];
+/// What the customer wants with a message. Escalation and small-talk handling branch on it,
+/// and analytics group by it, so an unknown value from a model is refused, not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Question,
+    Complaint,
+    Purchase,
+    Cancel,
+    HumanRequest,
+    Greeting,
+    Thanks,
+    Other,
+}
+
+impl Intent {
+    pub const ALL: [Intent; 8] = [
+        Intent::Question,
+        Intent::Complaint,
+        Intent::Purchase,
+        Intent::Cancel,
+        Intent::HumanRequest,
+        Intent::Greeting,
+        Intent::Thanks,
+        Intent::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Question => "question",
+            Intent::Complaint => "complaint",
+            Intent::Purchase => "purchase",
+            Intent::Cancel => "cancel",
+            Intent::HumanRequest => "human_request",
+            Intent::Greeting => "greeting",
+            Intent::Thanks => "thanks",
+            Intent::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+
+    /// Greetings and thanks get a short reply, not a knowledge-base search.
+    pub fn is_small_talk(self) -> bool {
+        matches!(self, Intent::Greeting | Intent::Thanks)
+    }
+}
 
 const POSITIVE: &[&str] = &[
     "thank",
@@ -128,9 +167,9 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
     let sentiment = (score / ((words.len() as f32).sqrt().max(1.0))).clamp(-1.0, 1.0);
     let has = |list: &[&str]| list.iter().any(|p| lower.contains(p));
     let intent = if has(HUMAN) {
-        "human_request"
+        Intent::HumanRequest
     } else if has(&["cancel", "unsubscribe", "close my account", "terminate"]) {
-        "cancel"
+        Intent::Cancel
     } else if sentiment <= -0.3
         || has(&[
             "complain",
@@ -141,15 +180,15 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
             "broken",
         ])
     {
-        "complaint"
+        Intent::Complaint
     } else if has(&[
         "buy", "price", "pricing", "purchase", "cost", "how much", "upgrade", "discount", "plan",
     ]) {
-        "purchase"
+        Intent::Purchase
     } else if words.len() <= 4 && has(&["thank", "thanks", "cheers"]) {
-        "thanks"
+        Intent::Thanks
     } else if words.len() <= 3 && has(&["hi", "hello", "hey", "good morning"]) {
-        "greeting"
+        Intent::Greeting
     } else if message.contains('?')
         || words.first().is_some_and(|w| {
             [
@@ -159,9 +198,9 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
             .contains(&w.as_str())
         })
     {
-        "question"
+        Intent::Question
     } else {
-        "other"
+        Intent::Other
     };
     let mut counts: Vec<(String, usize)> = Vec::new();
     for t in text::terms(message).into_iter().filter(|t| t.len() > 3) {
@@ -173,7 +212,7 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     Analysis {
         sentiment,
-        intent: intent.into(),
+        intent,
         topics: counts.into_iter().take(3).map(|c| c.0).collect(),
         language: detect_language(&words, default_language),
     }
@@ -246,12 +285,13 @@ pub fn from_model_json(text: &str) -> Option<Analysis> {
     // A '}' before the first '{' (found by fuzzing) is simply not an object.
     let m: ModelAnalysis = serde_json::from_str(text.get(start..=end)?).ok()?;
     let sentiment = m.sentiment as f32;
-    if !(-1.0..=1.0).contains(&sentiment) || !INTENTS.contains(&m.intent.as_str()) {
+    let intent = Intent::parse(&m.intent)?;
+    if !(-1.0..=1.0).contains(&sentiment) {
         return None;
     }
     Some(Analysis {
         sentiment,
-        intent: m.intent,
+        intent,
         topics: m
             .topics
             .iter()
@@ -273,7 +313,7 @@ pub fn from_model_json(text: &str) -> Option<Analysis> {
 pub fn model_prompt() -> String {
     format!(
         "Classify the customer's last message. Answer with one JSON object only: {{\"sentiment\": number from -1 (very negative) to 1 (very positive), \"intent\": one of {:?}, \"topics\": up to 3 short topic strings, \"language\": BCP 47 code}}.",
-        INTENTS
+        Intent::ALL.map(Intent::as_str)
     )
 }
 
@@ -295,22 +335,22 @@ mod tests {
             "en",
         );
         assert!(a.sentiment < -0.3, "{}", a.sentiment);
-        assert_eq!(a.intent, "complaint");
+        assert_eq!(a.intent, Intent::Complaint);
         assert_eq!(
             local("Can I talk to a human please?", "en").intent,
-            "human_request"
+            Intent::HumanRequest
         );
         assert_eq!(
             local("How much does the Pro plan cost?", "en").intent,
-            "purchase"
+            Intent::Purchase
         );
         assert_eq!(
             local("I want to cancel my subscription", "en").intent,
-            "cancel"
+            Intent::Cancel
         );
         assert_eq!(
             local("What is your return policy?", "en").intent,
-            "question"
+            Intent::Question
         );
         assert!(local("Thanks, that was really helpful", "en").sentiment > 0.3);
         assert!(local("It's not good", "en").sentiment < 0.0, "negation");
@@ -328,7 +368,7 @@ mod tests {
             )
             .unwrap()
             .intent,
-            "complaint"
+            Intent::Complaint
         );
         assert!(from_model_json(r#"{"sentiment":5,"intent":"complaint"}"#).is_none());
         assert!(from_model_json(r#"{"sentiment":0,"intent":"launch_rocket"}"#).is_none());

@@ -12,7 +12,7 @@
 //! The customer's message is already persisted before any of this runs; whatever the providers
 //! do, the customer gets an answer or a handoff notice.
 
-use super::analysis::{self, Analysis};
+use super::analysis::{self, Analysis, Intent};
 use super::answer_cache::{self, AnswerKey, CachedAnswer};
 use super::config::{self, Resolved};
 use super::handoff::{escalation, handoff, HandoffReason};
@@ -42,7 +42,7 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return turn.hand_off(why).await;
     }
     let providers = turn.providers().await?;
-    let small_talk = matches!(local.intent.as_str(), "greeting" | "thanks");
+    let small_talk = local.intent.is_small_talk();
     let retrieval = retrieve(p, &turn.meta.tenant_id, &turn.cfg.ai, &turn.question.text).await?;
     if !small_talk && retrieval.confidence < turn.cfg.escalation.min_confidence as f32 {
         return turn.hand_off(HandoffReason::LowConfidence).await;
@@ -290,7 +290,7 @@ impl<'a, 'e> Turn<'a, 'e> {
     ) -> ApiResult<()> {
         let offline_answer = if small_talk {
             Some((
-                if local.intent == "thanks" {
+                if local.intent == Intent::Thanks {
                     "You're welcome! Anything else I can help with?"
                 } else {
                     "Hi! How can I help you today?"

@@ -1,7 +1,7 @@
 //! When the AI hands a conversation to a person, and how: the status moves, the customer is
 //! told, and the tenant's inbox routes it to the best online agent.
 
-use super::analysis::Analysis;
+use super::analysis::{Analysis, Intent};
 use crate::conversations::engine::{self, ObjectEnv};
 use crate::conversations::model::{Author, AuthorKind, Meta, Participant, Status};
 use crate::conversations::store;
@@ -62,7 +62,7 @@ pub async fn escalation(
             words.contains(&k)
         }
     });
-    if a.intent == "human_request" || keyword {
+    if a.intent == Intent::HumanRequest || keyword {
         return Ok(Some(HandoffReason::CustomerRequest));
     }
     if cfg.escalation.max_ai_turns > 0 && meta.ai_turns >= cfg.escalation.max_ai_turns as i64 {

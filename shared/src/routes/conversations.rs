@@ -1,6 +1,7 @@
 //! Conversations over HTTP: start one (widget or server), the live WebSocket hand-off, the SSE
 //! and POST fallbacks, history, and the agent actions (assign, status, tags, notes, handoff).
 
+use crate::ai::analysis::Intent;
 use crate::audit;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::live::Grant;
@@ -758,7 +759,7 @@ pub type Summary = ConversationSummary;
 pub struct AnalysisRow {
     pub seq: i64,
     pub sentiment: f64,
-    pub intent: String,
+    pub intent: Intent,
     pub topics: Vec<String>,
     pub language: String,
     /// `model` (the provider's JSON mode) or `local` (the built-in classifier).
@@ -787,7 +788,10 @@ pub async fn analysis(cx: &Ctx, req: Request) -> ApiResult<Response> {
         .map(|r| AnalysisRow {
             seq: r.int("seq").unwrap_or(0),
             sentiment: r.real("sentiment").unwrap_or(0.0),
-            intent: r.text("intent").unwrap_or_default(),
+            intent: r
+                .text("intent")
+                .and_then(|i| Intent::parse(&i))
+                .unwrap_or(Intent::Other),
             topics: r
                 .text("topics")
                 .and_then(|s| serde_json::from_str(&s).ok())

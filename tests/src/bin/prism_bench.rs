@@ -3,7 +3,8 @@
 //! prints progress, and writes `target/bench/results.json` and `BENCHMARKS.md`.
 
 use futures_util::{SinkExt, StreamExt};
-use prism_e2e::api::{call, create_tenant, create_tenant_without_ai, unique_slug};
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
 use prism_e2e::fakes::{gemini_frame, Fakes, Reply};
 use prism_e2e::{repo_root, Edge, EdgeOptions, Wrangler};
 use serde_json::{json, Value};
@@ -208,14 +209,15 @@ async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
 
 /// A new conversation's live WebSocket URL, with the customer's token.
 async fn live_url(edge: &Edge, secret_key: &str) -> String {
-    let c = call(
-        &edge.base,
-        "POST",
-        "/v1/conversations",
-        Some(secret_key),
-        Some(&json!({"name": "Bench"})),
-    )
-    .await;
+    let api = Api::at(&edge.base);
+    let c = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(secret_key),
+            Some(&json!({"name": "Bench"})),
+        )
+        .await;
     edge.ws_url(&format!(
         "/v1/conversations/{}/live?token={}",
         c.body["conversation"]["conversation_id"].as_str().unwrap(),
@@ -258,11 +260,14 @@ async fn main() {
     let floor = Wrangler::start(&repo_root().join("tests/bench/floor.toml"));
     let jsdo = Wrangler::start(&repo_root().join("tests/bench/jsdo.toml"));
     let base = edge.base.clone();
-    let t = create_tenant(&base, &unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
+    let api = Api::at(&base);
+    let t = api.create_tenant(&unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
 
     // 1. Gateway overhead.
     if fanout_only {
-        let ct = create_tenant_without_ai(&base, &unique_slug("fanout"), "enterprise").await;
+        let ct = api
+            .create_tenant_without_ai(&unique_slug("fanout"), "enterprise")
+            .await;
         let url = live_url(&edge, &ct.secret_key).await;
         progress("fan-out, 50 clients, 40 s");
         let prism = fanout(&url, 50, 40, 4).await;
@@ -294,7 +299,9 @@ async fn main() {
 
     // 2. Chat fan-out.
     progress("2/6 chat fan-out: 2/10/50 clients each sending 4 msgs/s, PrismAI conversation vs JS Durable Object");
-    let ct = create_tenant_without_ai(&base, &unique_slug("fanout"), "enterprise").await;
+    let ct = api
+        .create_tenant_without_ai(&unique_slug("fanout"), "enterprise")
+        .await;
     let mut fan = Vec::new();
     for clients in [2usize, 10, 50] {
         let url = live_url(&edge, &ct.secret_key).await;
@@ -375,7 +382,9 @@ async fn main() {
 
     // 5. AI relay overhead.
     progress("5/6 AI relay overhead: fake Gemini's first frame to the customer's first ai.delta");
-    let at = create_tenant(&base, &unique_slug("relay"), "enterprise", None).await;
+    let at = api
+        .create_tenant(&unique_slug("relay"), "enterprise", None)
+        .await;
     let key = format!("bench-{}", unique_slug("k"));
     let frames: Vec<String> = (0..20)
         .map(|i| {
@@ -393,22 +402,16 @@ async fn main() {
             gap: Duration::from_millis(25),
         }],
     );
-    call(
-        &base,
-        "PUT",
+    api.call(
+        Method::Put,
         "/v1/tenant/secrets/gemini",
         Some(&at.secret_key),
         Some(&json!({"value": key})),
     )
     .await;
-    let cfg = call(
-        &base,
-        "GET",
-        "/v1/tenant/config",
-        Some(&at.secret_key),
-        None,
-    )
-    .await;
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&at.secret_key), None)
+        .await;
     let mut c = cfg.body["config"].clone();
     c["ai"]["providers"] =
         json!([{"kind": "gemini", "base_url": Fakes::shared().base, "api_key_secret": "gemini"}]);
@@ -416,9 +419,8 @@ async fn main() {
     c["ai"]["model_analysis"] = json!(false);
     c["escalation"]["min_confidence"] = json!(0.0);
     c["escalation"]["keywords"] = json!([]);
-    call(
-        &base,
-        "PUT",
+    api.call(
+        Method::Put,
         "/v1/tenant/config",
         Some(&at.secret_key),
         Some(&json!({"version": cfg.body["version"], "config": c})),
@@ -427,14 +429,14 @@ async fn main() {
     let mut first_delta = Vec::new();
     let runs = if full { 20 } else { 8 };
     for i in 0..runs {
-        let conv = call(
-            &base,
-            "POST",
-            "/v1/conversations",
-            Some(&at.secret_key),
-            Some(&json!({"name": "Relay"})),
-        )
-        .await;
+        let conv = api
+            .call(
+                Method::Post,
+                "/v1/conversations",
+                Some(&at.secret_key),
+                Some(&json!({"name": "Relay"})),
+            )
+            .await;
         let url = edge.ws_url(&format!(
             "/v1/conversations/{}/live?token={}",
             conv.body["conversation"]["conversation_id"]

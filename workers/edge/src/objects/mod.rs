@@ -41,22 +41,10 @@ impl Objects for DurableObjects {
     }
 }
 
-/// Hands a WebSocket upgrade to the object the core chose. Headers the core sets replace any
-/// the client sent under the same name, so a client cannot impersonate a participant.
+/// Hands a WebSocket upgrade to the object the core chose, as the core shaped it
+/// ([`Upgrade::object_request`]: client headers cannot impersonate a participant).
 pub async fn forward_upgrade(env: &Env, original: &Request, up: Upgrade) -> Result<Response> {
-    let mut req = Request::new(original.method, &format!("https://object{}", up.path));
-    req.headers
-        .set(prism_core::objects::NAME_HEADER, up.target.name.clone());
-    for (n, v) in original.headers.iter() {
-        // Internal headers come only from the core, never from the client.
-        let internal = n.to_ascii_lowercase().starts_with("x-prism-");
-        if !internal && !up.headers.iter().any(|(un, _)| un.eq_ignore_ascii_case(n)) {
-            req.headers.append(n, v);
-        }
-    }
-    for (n, v) in &up.headers {
-        req.headers.append(n, v.clone());
-    }
+    let req = up.object_request(original);
     stub(env, &up.target)?
         .fetch_with_request(convert::request_to_worker(&req)?)
         .await
