@@ -43,7 +43,8 @@ pub async fn handle(platform: Rc<Platform>, req: Request) -> Outcome {
 struct Seen {
     route: &'static str,
     rate: Option<RateInfo>,
-    /// The page origin of a widget (public-key) caller, echoed in allow-origin.
+    /// The page origin of a widget caller (public key or customer token), which the gateway
+    /// checked against the tenant's allowed origins; echoed in allow-origin.
     widget_origin: Option<String>,
 }
 
@@ -68,7 +69,7 @@ async fn dispatch(cx: &mut Ctx, seen: &mut Seen, mut req: Request) -> ApiResult<
             seen.rate = admission.rate;
             cx.platform_admin = admission.platform_admin;
             cx.principal = admission.principal;
-            if route.is_widget() && cx.principal.as_ref().is_some_and(|p| p.is_public_key()) {
+            if route.is_widget() && cx.principal.as_ref().is_some_and(|p| p.is_widget_caller()) {
                 seen.widget_origin = req.header("origin").map(str::to_string);
             }
             check_query(route, &req)?;
@@ -212,24 +213,26 @@ fn check_query(route: &Route, req: &Request) -> ApiResult<()> {
 
 /// OPTIONS on a path with no OPTIONS route: a CORS preflight if the path has widget routes.
 async fn preflight(p: &Platform, req: &Request, allowed: &[Method]) -> ApiResult<Outcome> {
-    let widget_methods: Vec<Method> = routes::TABLE
+    let mut widget_methods = Vec::new();
+    let mut conversation_id = None;
+    for r in routes::TABLE
         .iter()
         .filter(|r| r.is_widget() && allowed.contains(&r.method))
-        .filter(|r| {
-            matches!(
-                router::find(std::slice::from_ref(*r), r.method, &req.path),
-                RouteMatch::Found(..)
-            )
-        })
-        .map(|r| r.method)
-        .collect();
+    {
+        if let RouteMatch::Found(_, params) =
+            router::find(std::slice::from_ref(r), r.method, &req.path)
+        {
+            widget_methods.push(r.method);
+            conversation_id = conversation_id.or_else(|| params.get("conversation_id").cloned());
+        }
+    }
     if widget_methods.is_empty() {
         return Err(ApiError::new(
             ErrorCode::MethodNotAllowed,
             "this path does not accept cross-origin requests",
         ));
     }
-    cors::preflight(p, req, &widget_methods)
+    cors::preflight(p, req, &widget_methods, conversation_id.as_deref())
         .await
         .map(Outcome::Response)
 }

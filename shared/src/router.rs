@@ -300,7 +300,7 @@ impl Route {
     pub fn is_widget(&self) -> bool {
         match self.access {
             Access::Tenant(p) => p.allowed_for_public_key(),
-            Access::Conversation(_) => true,
+            Access::Conversation(_) | Access::Customer => true,
             _ => false,
         }
     }

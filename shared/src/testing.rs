@@ -392,6 +392,13 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         }
         (Method::Post, "/v1/conversations/{conversation_id}/read") => json!({"up_to_seq": 1}),
         (Method::Post, "/v1/conversations/{conversation_id}/handoff") => json!({}),
+        (Method::Post, "/v1/conversations/{conversation_id}/typing") => json!({"typing": true}),
+        (Method::Put, "/v1/conversations/{conversation_id}/messages/{seq}/rating") => {
+            json!({"rating": "up"})
+        }
+        (Method::Post, "/v1/widget/resume") => {
+            json!({"visitor_id": "vis_aaaaaaaaaaaaaaaaaaaaaaaaaa"})
+        }
         (Method::Post, "/v1/conversations/{conversation_id}/status") => {
             json!({"status": "resolved"})
         }
@@ -417,10 +424,11 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
 /// Panics when a parameter has no value, so new parameters get test resources.
 pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
     let mut path = r.template.to_string();
-    for (name, value) in values
-        .iter()
-        .copied()
-        .chain([("flag", "ai_answers"), ("name", "sample")])
+    for (name, value) in
+        values
+            .iter()
+            .copied()
+            .chain([("flag", "ai_answers"), ("name", "sample"), ("seq", "1")])
     {
         path = path.replace(&format!("{{{name}}}"), value);
     }

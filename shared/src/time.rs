@@ -1,5 +1,7 @@
 //! Calendar helpers over Unix milliseconds (no time-zone database at the edge).
 
+pub const DAY_MS: i64 = 86_400_000;
+
 /// `YYYY-MM-DD` (UTC) for a Unix-ms instant. Howard Hinnant's `civil_from_days`, written out
 /// because pulling a date library into the hot path for one function is not worth its size.
 pub fn utc_day(ms: i64) -> String {

@@ -103,6 +103,20 @@ pub async fn admit(p: &Platform, access: Access, req: &Request) -> ApiResult<Adm
         Access::Conversation(perm) => admit_conversation(p, perm, req)
             .await
             .map_err(www_authenticate),
+        Access::Customer => {
+            let admission = admit_conversation(p, Permission::ConversationsWrite, req)
+                .await
+                .map_err(www_authenticate)?;
+            match &admission.principal {
+                Some(Principal {
+                    actor: Actor::Customer { .. },
+                    ..
+                }) => Ok(admission),
+                _ => Err(ApiError::forbidden(
+                    "only the conversation's customer (its conversation token) may do this",
+                )),
+            }
+        }
     }
 }
 
@@ -185,6 +199,15 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
             .await?
             .ok_or_else(invalid_credentials)?;
         check_tenant(&tenant)?;
+    }
+    // A browser page presenting a customer's token must be one the tenant embeds the widget
+    // on; callers without an Origin (servers, same-origin GETs) are judged by the token alone.
+    if let Some(origin) = req.header("origin") {
+        if !tenant.allows_origin(origin) {
+            return Err(ApiError::forbidden(
+                "this origin is not allowed to use the widget",
+            ));
+        }
     }
     let ip = client_ip(p, req);
     let caller = Caller::Customer {
@@ -418,12 +441,7 @@ fn key_principal(
                 ));
             }
             let origin = req.header("origin").unwrap_or("");
-            if !rec
-                .tenant
-                .allowed_origins
-                .iter()
-                .any(|o| o.eq_ignore_ascii_case(origin))
-            {
+            if !rec.tenant.allows_origin(origin) {
                 return Err(ApiError::forbidden(
                     "this origin is not allowed to use the widget key",
                 ));

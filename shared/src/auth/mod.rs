@@ -35,6 +35,14 @@ impl TenantAuth {
     pub fn rate_limits(&self) -> RateLimits {
         RateLimits::for_tier(self.tier, self.limits.as_ref())
     }
+
+    /// Whether a browser page on `origin` may use this tenant's widget: its key, its
+    /// customers' conversation tokens, and the preflights for both.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+    }
 }
 
 /// The authenticated caller.
@@ -165,6 +173,12 @@ impl Principal {
                     .is_some_and(|p| self.holds(*p))
             }
         })
+    }
+
+    /// A caller the widget speaks for (its public key or a customer's conversation token):
+    /// browser pages on the tenant's allowed origins, answered with CORS headers.
+    pub fn is_widget_caller(&self) -> bool {
+        self.is_public_key() || matches!(self.actor, Actor::Customer { .. })
     }
 
     pub fn is_public_key(&self) -> bool {

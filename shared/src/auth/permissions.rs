@@ -19,6 +19,9 @@ pub enum Access {
     /// One conversation: its customer's conversation token, or a tenant credential holding this
     /// permission. The route's `{conversation_id}` must be the token's conversation.
     Conversation(Permission),
+    /// One conversation's own customer only (their conversation token): things only the
+    /// customer can say, like how they rate an answer.
+    Customer,
 }
 
 /// Tenant-scoped permissions.

@@ -2,7 +2,7 @@
 
 use super::engine::{
     AssignRequest, Call, History, InitRequest, NoteRequest, PostRequest, Posted, ReadRequest,
-    StatusRequest, UpdateRequest,
+    StatusRequest, TypingRequest, UpdateRequest,
 };
 use super::model::{Author, Meta, Participant, Status};
 use super::protocol::NoteView;
@@ -169,6 +169,21 @@ impl<'a> Conversation<'a> {
             Some(&Call::Read(ReadRequest {
                 participant,
                 up_to_seq,
+            })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn typing(&self, participant: Participant, typing: bool) -> ApiResult<()> {
+        raw(
+            self.p,
+            &self.target,
+            Method::Post,
+            CALL_PATH,
+            Some(&Call::Typing(TypingRequest {
+                participant,
+                typing,
             })),
         )
         .await?;

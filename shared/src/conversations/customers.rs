@@ -55,6 +55,22 @@ pub async fn find_or_create(
     records::first(&rows)?.ok_or_else(|| ApiError::internal("customer vanished"))
 }
 
+/// The customer with this identity, if the tenant has met them.
+pub async fn find(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    kind: &str,
+    external_id: &str,
+) -> ApiResult<Option<Customer>> {
+    let rows = db
+        .query(
+            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
+            &params![tenant_id, kind, external_id],
+        )
+        .await?;
+    records::first(&rows)
+}
+
 impl FromRow for Customer {
     fn from_row(r: &crate::ports::Row) -> ApiResult<Customer> {
         Ok(Customer {

@@ -191,6 +191,69 @@ pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
     ))
 }
 
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    #[serde(default)]
+    pub visitor_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_hash: Option<String>,
+}
+
+/// `POST /v1/widget/resume`: the customer's latest unfinished web conversation with a fresh
+/// token, so a verified customer sees their history on any device (and a returning visitor
+/// after clearing nothing but the tab). 404 when there is none: the widget then waits for the
+/// first message before starting one.
+pub async fn resume(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let body: Resume = input::json(&req)?;
+    if body.user_id.is_none() && body.visitor_id.is_none() {
+        return Err(ApiError::validation(
+            "visitor_id",
+            "give the visitor_id or user_id + user_hash",
+        ));
+    }
+    let tenant_id = cx.tenant_id()?.to_string();
+    let who = resolve_identity(
+        cx,
+        &tenant_id,
+        body.user_id.as_deref(),
+        body.user_hash.as_deref(),
+        body.visitor_id.as_deref(),
+    )
+    .await?;
+    let db = cx.platform.db()?;
+    let none = || ApiError::not_found("conversation");
+    let customer = customers::find(db, &tenant_id, who.kind, &who.external_id)
+        .await?
+        .ok_or_else(none)?;
+    let conversation_id = mirror::open_for_customer(db, &tenant_id, &customer.id, Channel::Web)
+        .await?
+        .ok_or_else(none)?;
+    let meta = Conversation::new(&cx.platform, &tenant_id, &conversation_id)
+        .meta()
+        .await?;
+    let keys = JwtKeys::from_config(cx.platform.config.get("jwt_signing_keys"))?;
+    let token = tokens::issue(
+        &keys,
+        &tenant_id,
+        &conversation_id,
+        &customer.id,
+        &meta.customer_name,
+        cx.now(),
+    )?;
+    Ok(Response::json(
+        200,
+        &Started {
+            conversation: meta,
+            token,
+            expires_in: tokens::TTL_SECS,
+            visitor_id: who.visitor_id,
+        },
+    ))
+}
+
 /// Anonymous visitors may start only so many conversations per address: each one comes with
 /// its own customer budget, so unlimited starts would multiply what one address may send.
 async fn charge_start(cx: &Ctx, req: &Request) -> ApiResult<()> {
@@ -298,7 +361,7 @@ fn conversation_id(req: &Request) -> ApiResult<&str> {
 }
 
 /// The conversation a route is about, after checking a customer only reaches their own.
-fn conversation<'a>(cx: &'a Ctx, req: &Request) -> ApiResult<Conversation<'a>> {
+pub(super) fn conversation<'a>(cx: &'a Ctx, req: &Request) -> ApiResult<Conversation<'a>> {
     let principal = cx.principal()?;
     let id = conversation_id(req)?;
     if let Actor::Customer {
@@ -510,6 +573,21 @@ pub async fn history(cx: &Ctx, req: Request) -> ApiResult<Response> {
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
     pub up_to_seq: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub typing: bool,
+}
+
+/// Typing indicators for clients without a socket (the SSE + POST fallback).
+pub async fn typing(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let body: Typing = input::json(&req)?;
+    conversation(cx, &req)?
+        .typing(cx.principal()?.participant(), body.typing)
+        .await?;
+    Ok(Response::new(204))
 }
 
 pub async fn mark_read(cx: &Ctx, req: Request) -> ApiResult<Response> {

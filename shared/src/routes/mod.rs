@@ -16,6 +16,7 @@ mod knowledge;
 mod meta;
 pub mod openapi;
 mod platform;
+mod ratings;
 mod tenant;
 mod users;
 mod voice;
@@ -477,6 +478,35 @@ pub static TABLE: &[Route] = &[
     .success(204),
     Route::new(
         Post,
+        "/v1/conversations/{conversation_id}/typing",
+        handler!(conversations::typing),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .summary(
+        "conversations",
+        "Typing indicator for clients on the SSE + POST fallback (sockets send a typing frame)",
+    )
+    .request::<conversations::Typing>()
+    .success(204),
+    Route::new(
+        Put,
+        "/v1/conversations/{conversation_id}/messages/{seq}/rating",
+        handler!(ratings::rate),
+    )
+    .access(Access::Customer)
+    .summary(
+        "conversations",
+        "The customer rates an answer (thumbs up or down, optional comment); rating again replaces it",
+    )
+    .request::<ratings::RateMessage>()
+    .response::<ratings::Rating>(),
+    Route::new(Get, "/v1/ratings", handler!(ratings::summary))
+        .tenant(P::AnalyticsRead)
+        .query(&[QueryParam::int("days", 1, 365, "Window in days (default 30)")])
+        .summary("analytics", "How visitors rated answers: thumbs up/down by AI and agent, latest comments")
+        .response::<ratings::RatingSummary>(),
+    Route::new(
+        Post,
         "/v1/conversations/{conversation_id}/handoff",
         handler!(conversations::handoff),
     )
@@ -713,6 +743,15 @@ pub static TABLE: &[Route] = &[
     .summary("tenant", "Delete a secret")
     .success(204),
     // --- widget ---
+    Route::new(Post, "/v1/widget/resume", handler!(conversations::resume))
+        .tenant(P::WidgetSession)
+        .errors(&[E::NotFound])
+        .summary(
+            "widget",
+            "The customer's latest unfinished web conversation with a fresh token (another device, a new tab)",
+        )
+        .request::<conversations::Resume>()
+        .response::<conversations::Started>(),
     Route::new(Post, "/v1/widget/identify", handler!(widget::identify))
         .tenant(P::WidgetSession)
         .summary(

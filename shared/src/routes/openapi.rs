@@ -66,6 +66,7 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
             json!([{ "conversationToken": [] }, { "secretKey": [] }, { "agentToken": [] }]),
             Some(p),
         ),
+        Access::Customer => (json!([{ "conversationToken": [] }]), None),
         Access::Tenant(p) => {
             let mut s = vec![json!({ "secretKey": [] }), json!({ "agentToken": [] })];
             if p.allowed_for_public_key() {
@@ -172,7 +173,7 @@ pub fn error_codes(r: &Route) -> Vec<ErrorCode> {
         ]),
         Access::Platform => codes.extend([Unauthorized, InvalidToken]),
         // 409: the tenant's settings changed twice during the request.
-        Access::Tenant(_) | Access::Conversation(_) => codes.extend([
+        Access::Tenant(_) | Access::Conversation(_) | Access::Customer => codes.extend([
             Unauthorized,
             InvalidToken,
             TokenExpired,

@@ -29,6 +29,8 @@ pub enum Call {
     Update(UpdateRequest),
     Note(NoteRequest),
     Read(ReadRequest),
+    /// A participant without a socket (SSE + POST) is typing, or stopped.
+    Typing(TypingRequest),
     /// Answer customer message `reply_to` with the AI (handled by `objects`, which holds the
     /// platform the answer needs).
     AiAnswer {
@@ -92,6 +94,12 @@ pub struct NoteRequest {
 pub struct ReadRequest {
     pub participant: Participant,
     pub up_to_seq: i64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TypingRequest {
+    pub participant: Participant,
+    pub typing: bool,
 }
 
 /// A page of the log as one participant may see it.
@@ -164,6 +172,11 @@ pub async fn handle(env: &ObjectEnv<'_>, call: Call) -> ApiResult<Response> {
         ),
         Call::Read(body) => {
             commands::read(env, &body.participant, body.up_to_seq).await?;
+            Response::new(204)
+        }
+        Call::Typing(body) => {
+            env.meta().await?;
+            super::live::typing(env, &body.participant, body.typing);
             Response::new(204)
         }
         Call::AiAnswer { .. } => {

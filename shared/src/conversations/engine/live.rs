@@ -201,19 +201,23 @@ pub async fn on_frame(
                 Err(e) => return Err(e),
             }
         }
-        ClientFrame::Typing { typing } => {
-            let author = who.author();
-            env.fan_out(
-                &ServerFrame::Typing {
-                    author: author.clone(),
-                    typing,
-                },
-                |p| p.id() != author.id,
-            );
-        }
+        ClientFrame::Typing { typing } => self::typing(env, who, typing),
         ClientFrame::Read { up_to_seq } => read(env, who, up_to_seq).await?,
     }
     Ok(None)
+}
+
+/// Tells everyone else in the conversation that `who` is typing (or stopped). Ephemeral: never
+/// stored, so a missed frame costs nothing.
+pub fn typing(env: &ObjectEnv<'_>, who: &Participant, typing: bool) {
+    let author = who.author();
+    env.fan_out(
+        &ServerFrame::Typing {
+            author: author.clone(),
+            typing,
+        },
+        |p| p.id() != author.id,
+    );
 }
 
 /// A connection closed: announce an agent's departure when it was their last connection.

@@ -15,7 +15,7 @@ pub mod live;
 
 pub use api::{
     handle, AssignRequest, Call, History, InitRequest, NoteRequest, PostRequest, Posted,
-    ReadRequest, StatusRequest, UpdateRequest,
+    ReadRequest, StatusRequest, TypingRequest, UpdateRequest,
 };
 pub use commands::{assign, history, init, note, post, read, set_status, update};
 pub use flush::flush;
