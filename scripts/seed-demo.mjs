@@ -1,10 +1,12 @@
 // Seeds the demo tenant through the real platform API (idempotent) and prints its credentials.
-// Usage: node scripts/seed-demo.mjs <base-url> <platform-admin-secret> <state-file>
+// Usage: node scripts/seed-demo.mjs <base-url> <platform-admin-secret> <state-file> [tenant-site-origin]
+// The tenant-site origin (scripts/tenant-site.mjs on a second port) is added to the widget's
+// allowed origins, so the cross-origin embed works out of the box.
 import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const [base, adminSecret, stateFile] = process.argv.slice(2);
+const [base, adminSecret, stateFile, siteOrigin] = process.argv.slice(2);
 if (!base || !adminSecret || !stateFile) {
   console.error("usage: seed-demo.mjs <base-url> <platform-admin-secret> <state-file>");
   process.exit(2);
@@ -86,6 +88,17 @@ if (!demo) {
   writeFileSync(stateFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 }
 
+// The sample tenant site (another origin) may embed the widget, on 127.0.0.1 and localhost.
+if (siteOrigin) {
+  const cfg = await api("GET", "/v1/tenant/config", { token: demo.secret_key });
+  const wanted = [siteOrigin, siteOrigin.replace("127.0.0.1", "localhost")];
+  const missing = wanted.filter((o) => !cfg.config.allowed_origins.includes(o));
+  if (missing.length) {
+    cfg.config.allowed_origins.push(...missing);
+    await api("PUT", "/v1/tenant/config", { token: demo.secret_key, body: { version: cfg.version, config: cfg.config } });
+  }
+}
+
 const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });
 console.log(`
   Demo tenant "demo" (${demo.tenant_id})
@@ -95,7 +108,8 @@ console.log(`
     agent JWT (15 min):         ${token.access_token}
 
   Open in a browser:
-    Chat as a visitor:      ${base}/demo?key=${demo.public_key}
+    Chat as a visitor:      ${base}/demo?key=${demo.public_key}${siteOrigin ? `
+    …on the tenant's site:  ${siteOrigin}/   (another origin: the real embed; try ?lang=ja or ?lang=ar)` : ""}
     Answer as the agent:    ${base}/console#token=${token.access_token}
                             (the sign-in link lasts 15 minutes; restart scripts/dev for a new one)
 

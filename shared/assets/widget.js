@@ -1,7 +1,8 @@
 /* PrismAI Edge chat widget. One script, no framework, no external requests but to its own origin.
  *   <script src="https://YOUR-EDGE/widget.js" data-key="pk_…" async></script>
  * Optional: data-user-id + data-user-hash (verified customer), data-name, data-email,
- * data-color, data-greeting, data-position (right|left), data-lang, data-title.
+ * data-color, data-greeting, data-position (right|left), data-lang (en es fr de pt ja ar he;
+ * else the browser's language), data-title. Answers render a safe Markdown subset as DOM nodes.
  * Live over WebSocket; falls back to Server-Sent Events + POST when WebSockets are blocked;
  * resumes by sequence number after a drop or a reload; retries sends with the same id. */
 (() => {
@@ -13,14 +14,69 @@
   const key = d.key;
   const base = new URL(script.src, location.href).origin;
   const storeKey = `prism:${key}`;
+  // Strings per language (data-lang, else the browser's language, else English).
   const T = {
     en: { open: "Open chat", close: "Close chat", title: "Chat with us", placeholder: "Type your message…", send: "Send",
           connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "You are offline — messages will be sent when you reconnect.",
           human: "Connecting you with a person…", agent: (n) => `${n} joined the conversation`, left: (n) => `${n} left`,
           typing: "typing…", seen: "Seen", sources: "Sources", resolved: "This conversation was resolved.", closed: "This conversation is closed.",
-          you: "You", assistant: "Assistant", talk: "Talk to a person", greeting: "Hi! How can we help?", failed: "Not sent — retrying" },
+          you: "You", assistant: "Assistant", talk: "Talk to a person", greeting: "Hi! How can we help?", failed: "Not sent — retrying",
+          messages: "Messages", good: "Helpful", bad: "Not helpful", why: "What could be better? (optional)", thanks: "Thanks for your feedback!",
+          unavailable: "Chat is not available on this site." },
+    es: { open: "Abrir chat", close: "Cerrar chat", title: "Chatea con nosotros", placeholder: "Escribe tu mensaje…", send: "Enviar",
+          connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sin conexión: los mensajes se enviarán al reconectar.",
+          human: "Te estamos pasando con una persona…", agent: (n) => `${n} se unió a la conversación`, left: (n) => `${n} salió`,
+          typing: "escribiendo…", seen: "Visto", sources: "Fuentes", resolved: "Esta conversación se resolvió.", closed: "Esta conversación está cerrada.",
+          you: "Tú", assistant: "Asistente", talk: "Hablar con una persona", greeting: "¡Hola! ¿En qué podemos ayudarte?", failed: "No enviado: reintentando",
+          messages: "Mensajes", good: "Útil", bad: "No útil", why: "¿Qué podríamos mejorar? (opcional)", thanks: "¡Gracias por tu opinión!",
+          unavailable: "El chat no está disponible en este sitio." },
+    fr: { open: "Ouvrir le chat", close: "Fermer le chat", title: "Discutez avec nous", placeholder: "Écrivez votre message…", send: "Envoyer",
+          connecting: "Connexion…", reconnecting: "Reconnexion…", offline: "Hors ligne : les messages partiront à la reconnexion.",
+          human: "Nous vous mettons en relation avec une personne…", agent: (n) => `${n} a rejoint la conversation`, left: (n) => `${n} est parti(e)`,
+          typing: "écrit…", seen: "Vu", sources: "Sources", resolved: "Cette conversation est résolue.", closed: "Cette conversation est fermée.",
+          you: "Vous", assistant: "Assistant", talk: "Parler à une personne", greeting: "Bonjour ! Comment pouvons-nous vous aider ?", failed: "Non envoyé — nouvel essai",
+          messages: "Messages", good: "Utile", bad: "Pas utile", why: "Que pourrions-nous améliorer ? (facultatif)", thanks: "Merci pour votre avis !",
+          unavailable: "Le chat n’est pas disponible sur ce site." },
+    de: { open: "Chat öffnen", close: "Chat schließen", title: "Chatten Sie mit uns", placeholder: "Nachricht eingeben…", send: "Senden",
+          connecting: "Verbinde…", reconnecting: "Verbinde erneut…", offline: "Offline – Nachrichten werden gesendet, sobald Sie wieder online sind.",
+          human: "Wir verbinden Sie mit einer Person…", agent: (n) => `${n} ist dem Gespräch beigetreten`, left: (n) => `${n} hat das Gespräch verlassen`,
+          typing: "schreibt…", seen: "Gesehen", sources: "Quellen", resolved: "Dieses Gespräch wurde gelöst.", closed: "Dieses Gespräch ist geschlossen.",
+          you: "Sie", assistant: "Assistent", talk: "Mit einer Person sprechen", greeting: "Hallo! Wie können wir helfen?", failed: "Nicht gesendet – neuer Versuch",
+          messages: "Nachrichten", good: "Hilfreich", bad: "Nicht hilfreich", why: "Was können wir besser machen? (optional)", thanks: "Danke für Ihr Feedback!",
+          unavailable: "Der Chat ist auf dieser Website nicht verfügbar." },
+    pt: { open: "Abrir chat", close: "Fechar chat", title: "Fale conosco", placeholder: "Digite sua mensagem…", send: "Enviar",
+          connecting: "Conectando…", reconnecting: "Reconectando…", offline: "Sem conexão — as mensagens serão enviadas ao reconectar.",
+          human: "Conectando você a uma pessoa…", agent: (n) => `${n} entrou na conversa`, left: (n) => `${n} saiu`,
+          typing: "digitando…", seen: "Visto", sources: "Fontes", resolved: "Esta conversa foi resolvida.", closed: "Esta conversa está encerrada.",
+          you: "Você", assistant: "Assistente", talk: "Falar com uma pessoa", greeting: "Olá! Como podemos ajudar?", failed: "Não enviado — tentando de novo",
+          messages: "Mensagens", good: "Útil", bad: "Não foi útil", why: "O que poderia ser melhor? (opcional)", thanks: "Obrigado pelo seu feedback!",
+          unavailable: "O chat não está disponível neste site." },
+    ja: { open: "チャットを開く", close: "チャットを閉じる", title: "チャットでお問い合わせ", placeholder: "メッセージを入力…", send: "送信",
+          connecting: "接続中…", reconnecting: "再接続中…", offline: "オフラインです。再接続後にメッセージを送信します。",
+          human: "担当者におつなぎしています…", agent: (n) => `${n}が会話に参加しました`, left: (n) => `${n}が退出しました`,
+          typing: "入力中…", seen: "既読", sources: "出典", resolved: "この会話は解決済みです。", closed: "この会話は終了しました。",
+          you: "あなた", assistant: "アシスタント", talk: "担当者と話す", greeting: "こんにちは！ご用件をどうぞ。", failed: "未送信 — 再試行中",
+          messages: "メッセージ", good: "役に立った", bad: "役に立たなかった", why: "改善点を教えてください（任意）", thanks: "ご意見ありがとうございます！",
+          unavailable: "このサイトではチャットをご利用いただけません。" },
+    ar: { open: "فتح الدردشة", close: "إغلاق الدردشة", title: "تحدث معنا", placeholder: "اكتب رسالتك…", send: "إرسال",
+          connecting: "جارٍ الاتصال…", reconnecting: "جارٍ إعادة الاتصال…", offline: "أنت غير متصل — ستُرسل الرسائل عند عودة الاتصال.",
+          human: "جارٍ توصيلك بموظف…", agent: (n) => `انضم ${n} إلى المحادثة`, left: (n) => `غادر ${n}`,
+          typing: "يكتب…", seen: "تمت المشاهدة", sources: "المصادر", resolved: "تم حل هذه المحادثة.", closed: "هذه المحادثة مغلقة.",
+          you: "أنت", assistant: "المساعد", talk: "التحدث إلى موظف", greeting: "مرحبًا! كيف يمكننا المساعدة؟", failed: "لم تُرسل — إعادة المحاولة",
+          messages: "الرسائل", good: "مفيد", bad: "غير مفيد", why: "ما الذي يمكن تحسينه؟ (اختياري)", thanks: "شكرًا على ملاحظاتك!",
+          unavailable: "الدردشة غير متاحة على هذا الموقع." },
+    he: { open: "פתיחת צ׳אט", close: "סגירת צ׳אט", title: "דברו איתנו", placeholder: "הקלידו הודעה…", send: "שליחה",
+          connecting: "מתחבר…", reconnecting: "מתחבר מחדש…", offline: "אין חיבור — ההודעות יישלחו כשהחיבור יחזור.",
+          human: "מחברים אותך לנציג…", agent: (n) => `${n} הצטרף/ה לשיחה`, left: (n) => `${n} יצא/ה`,
+          typing: "מקליד/ה…", seen: "נראה", sources: "מקורות", resolved: "השיחה נפתרה.", closed: "השיחה סגורה.",
+          you: "את/ה", assistant: "עוזר", talk: "לדבר עם נציג", greeting: "שלום! איך נוכל לעזור?", failed: "לא נשלח — מנסה שוב",
+          messages: "הודעות", good: "מועיל", bad: "לא מועיל", why: "מה אפשר לשפר? (לא חובה)", thanks: "תודה על המשוב!",
+          unavailable: "הצ׳אט אינו זמין באתר זה." },
   };
-  const t = T[(d.lang || "en").slice(0, 2)] || T.en;
+  const lang = [d.lang, ...(navigator.languages || [navigator.language])]
+    .map((l) => String(l || "").toLowerCase().slice(0, 2)).find((l) => T[l]) || "en";
+  const t = T[lang];
+  const rtl = ["ar", "he", "fa", "ur"].includes(lang);
   const color = /^#[0-9a-fA-F]{3,8}$/.test(d.color || "") ? d.color : "#4f46e5";
   const left = d.position === "left";
 
@@ -34,6 +90,11 @@
   }
   state.pending = state.pending || [];
   state.last_seq = state.last_seq || 0;
+  // Another signed-in customer on this browser must not see the previous one's conversation.
+  if ((state.user || null) !== (d.userId || null)) {
+    state = { pending: [], last_seq: 0, user: d.userId || null, visitor_id: d.userId ? undefined : state.visitor_id };
+    save();
+  }
 
   // ---------------------------------------------------------------- DOM (Shadow DOM: host CSS cannot leak in)
   const host = document.createElement("div");
@@ -43,7 +104,7 @@
 :host { all: initial; }
 /* Inherited properties cross the shadow boundary: reset the ones host pages like to set. */
 * { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; letter-spacing: normal;
-  word-spacing: normal; text-transform: none; text-align: left; font-style: normal; font-weight: 400; text-indent: 0; }
+  word-spacing: normal; text-transform: none; text-align: start; font-style: normal; font-weight: 400; text-indent: 0; }
 .launcher { position: fixed; bottom: 20px; ${left ? "left" : "right"}: 20px; width: 56px; height: 56px; border-radius: 50%;
   border: none; background: ${color}; color: #fff; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); z-index: 2147483000;
   display: flex; align-items: center; justify-content: center; padding: 0; }
@@ -59,8 +120,21 @@ header button { background: transparent; border: 0; color: #fff; font-size: 20px
 .status[hidden] { display: none; }
 .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f9fafb; }
 .msg { max-width: 85%; padding: 8px 11px; border-radius: 12px; line-height: 1.4; font-size: 14px; white-space: pre-wrap; word-wrap: break-word; }
-.msg.customer { align-self: flex-end; background: ${color}; color: #fff; border-bottom-right-radius: 4px; }
-.msg.ai, .msg.agent, .msg.system { align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; border-bottom-left-radius: 4px; }
+.msg.customer { align-self: flex-end; background: ${color}; color: #fff; border-end-end-radius: 4px; }
+.msg.ai, .msg.agent, .msg.system { align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; border-end-start-radius: 4px; }
+.msg.ai .body, .msg.agent .body { white-space: normal; }
+.body p { margin: 0 0 6px; } .body p:last-child, .body ul:last-child, .body ol:last-child { margin-bottom: 0; }
+.body ul, .body ol { margin: 0 0 6px; padding-inline-start: 20px; }
+.body code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; background: #f3f4f6; border-radius: 4px; padding: 0 3px; }
+.body pre { margin: 0 0 6px; padding: 6px 8px; background: #f3f4f6; border-radius: 6px; overflow-x: auto; white-space: pre; }
+.body pre code { background: none; padding: 0; }
+.body a { color: ${color}; } .body strong { font-weight: 700; } .body em { font-style: italic; }
+.rate { display: flex; gap: 4px; margin-top: 6px; align-items: center; flex-wrap: wrap; }
+.rate button { background: none; border: 1px solid #d1d5db; border-radius: 6px; cursor: pointer; font-size: 13px; padding: 1px 7px; color: #374151; }
+.rate button[aria-pressed="true"] { background: ${color}; border-color: ${color}; color: #fff; }
+.rate form { display: flex; gap: 4px; width: 100%; padding: 0; border: 0; background: none; }
+.rate input { flex: 1; min-width: 0; border: 1px solid #d1d5db; border-radius: 6px; padding: 3px 6px; font-size: 13px; color: #111827; }
+.rate .thanks { font-size: 12px; color: #6b7280; }
 .msg .who { display: block; font-size: 11px; font-weight: 700; margin-bottom: 2px; }
 header h2, form button { font-weight: 600; }
 .msg.pending { outline: 2px dashed #9ca3af; outline-offset: 1px; }
@@ -90,10 +164,10 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
   const tpl = document.createElement("template");
   tpl.innerHTML = `
 <button class="launcher" type="button" aria-expanded="false" aria-controls="prism-panel" aria-label="${t.open}"><svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg></button>
-<section class="panel" id="prism-panel" role="dialog" aria-modal="false" aria-labelledby="prism-title" hidden>
+<section class="panel" id="prism-panel" role="dialog" aria-modal="false" aria-labelledby="prism-title" lang="${lang}" dir="${rtl ? "rtl" : "ltr"}" hidden>
   <header><h2 id="prism-title"></h2><button type="button" class="close" aria-label="${t.close}">✕</button></header>
   <div class="status" role="status" hidden></div>
-  <div class="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0" aria-label="Messages"></div>
+  <div class="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0" aria-label="${t.messages}"></div>
   <div class="typing" aria-live="polite"></div>
   <button type="button" class="human">${t.talk}</button>
   <form>
@@ -138,16 +212,127 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     });
     el.append(box);
   }
+  // ---------------------------------------------------------------- a safe Markdown subset
+  // Answers may use **bold**, *emphasis*, `code`, fenced code, lists and [links](https://…).
+  // Everything is built as DOM nodes from text: nothing is ever parsed as HTML, and only
+  // http(s) links survive.
+  const INLINE = /(`[^`\n]+`)|\*\*([^*\n]+)\*\*|__([^_\n]+)__|(?<![\w*])\*([^*\s][^*\n]*?)\*(?![\w*])|(?<![\w_])_([^_\s][^_\n]*?)_(?![\w_])|\[([^\]\n]+)\]\(([^()\s]+)\)|(https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"])/g;
+  function inline(parent, text) {
+    let at = 0;
+    for (const m of text.matchAll(INLINE)) {
+      if (m.index > at) parent.append(text.slice(at, m.index));
+      at = m.index + m[0].length;
+      let node;
+      if (m[1]) { node = document.createElement("code"); node.textContent = m[1].slice(1, -1); }
+      else if (m[2] || m[3]) { node = document.createElement("strong"); inline(node, m[2] || m[3]); }
+      else if (m[4] || m[5]) { node = document.createElement("em"); inline(node, m[4] || m[5]); }
+      else {
+        const href = safeUrl(m[7] || m[8]);
+        if (!href) { parent.append(m[0]); continue; }
+        node = Object.assign(document.createElement("a"), { href, target: "_blank", rel: "noopener noreferrer nofollow" });
+        node.textContent = m[6] || m[8];
+      }
+      parent.append(node);
+    }
+    if (at < text.length) parent.append(text.slice(at));
+  }
+  function markdown(target, text) {
+    target.replaceChildren();
+    const lines = String(text).replace(/\r\n?/g, "\n").split("\n");
+    let list = null, para = null;
+    const end = () => { list = null; para = null; };
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (/^\s*```/.test(line)) {
+        end();
+        const code = [];
+        while (++i < lines.length && !/^\s*```/.test(lines[i])) code.push(lines[i]);
+        const pre = document.createElement("pre"), c = document.createElement("code");
+        c.textContent = code.join("\n");
+        pre.append(c);
+        target.append(pre);
+        continue;
+      }
+      const item = /^\s*(?:([-*•])|(\d{1,3})[.)])\s+(.*)$/.exec(line);
+      if (item) {
+        const tag = item[1] ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== tag) { list = document.createElement(tag); target.append(list); }
+        para = null;
+        const li = document.createElement("li");
+        inline(li, item[3]);
+        list.append(li);
+        continue;
+      }
+      if (!line.trim()) { end(); continue; }
+      const heading = /^#{1,6}\s+(.*)$/.exec(line);
+      if (heading) {
+        end();
+        const p = document.createElement("p"), b = document.createElement("strong");
+        inline(b, heading[1]);
+        p.append(b);
+        target.append(p);
+        continue;
+      }
+      list = null;
+      if (para) para.append(document.createElement("br"));
+      else { para = document.createElement("p"); target.append(para); }
+      inline(para, line);
+    }
+  }
+  function setBody(el, kind, text) {
+    const body = el.querySelector(".body");
+    body.dataset.text = text;
+    // Customers' own words stay exactly as typed; answers get the Markdown subset.
+    if (kind === "ai" || kind === "agent") markdown(body, text);
+    else body.textContent = text;
+  }
+  // Thumbs up/down under each answer; a thumbs down asks what could be better.
+  function renderRating(el, seq) {
+    if (el.querySelector(".rate")) return;
+    state.ratings = state.ratings || {};
+    const box = document.createElement("div");
+    box.className = "rate";
+    const thumb = (value, label, icon) => {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: icon });
+      b.dataset.rating = value;
+      b.setAttribute("aria-label", label);
+      b.setAttribute("aria-pressed", String(state.ratings[seq] === value));
+      b.addEventListener("click", () => rate(box, seq, value));
+      return b;
+    };
+    box.append(thumb("up", t.good, "👍"), thumb("down", t.bad, "👎"));
+    el.append(box);
+  }
+  async function rate(box, seq, value, comment) {
+    try {
+      await api("PUT", `/v1/conversations/${state.conversation_id}/messages/${seq}/rating`, comment ? { rating: value, comment } : { rating: value }, true);
+    } catch { return; }
+    state.ratings[seq] = value;
+    save();
+    box.querySelectorAll("button[data-rating]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.rating === value)));
+    box.querySelectorAll("form, .thanks").forEach((n) => n.remove());
+    if (value === "down" && comment === undefined) {
+      const f = document.createElement("form");
+      const field = Object.assign(document.createElement("input"), { type: "text", maxLength: 1000, placeholder: t.why });
+      field.setAttribute("aria-label", t.why);
+      f.append(field, Object.assign(document.createElement("button"), { type: "submit", textContent: t.send }));
+      f.addEventListener("submit", (e) => { e.preventDefault(); if (field.value.trim()) rate(box, seq, "down", field.value.trim()); });
+      box.append(f);
+      field.focus();
+    } else {
+      box.append(Object.assign(document.createElement("span"), { className: "thanks", textContent: t.thanks }));
+    }
+  }
   function bubble(kind, author, text) {
     const el = document.createElement("div");
     el.className = `msg ${kind}`;
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = whoLabel(author);
-    const body = document.createElement("span");
+    const body = document.createElement("div");
     body.className = "body";
-    body.textContent = text; // never innerHTML: messages and knowledge are text
     el.append(who, body);
+    setBody(el, kind, text);
     log.append(el);
     log.scrollTop = log.scrollHeight;
     return el;
@@ -167,12 +352,13 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     if (!el && m.author.type === "ai" && cid.startsWith("ai:")) {
       el = drafts.get(Number(cid.slice(3))) || null;
       drafts.delete(Number(cid.slice(3)));
-      if (el) { el.querySelector(".body").textContent = m.text; el.removeAttribute("aria-busy"); }
+      if (el) { setBody(el, "ai", m.text); el.removeAttribute("aria-busy"); }
     }
     if (!el) el = bubble(m.author.type, m.author, m.text);
     el.classList.remove("pending");
     el.dataset.seq = m.seq;
     renderCitations(el, m.meta);
+    if (m.author.type === "ai" || m.author.type === "agent") renderRating(el, m.seq);
     bubbles.set(m.seq, el);
     if (m.seq > state.last_seq) { state.last_seq = m.seq; save(); }
   }
@@ -183,8 +369,7 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
       el.setAttribute("aria-busy", "true");
       drafts.set(f.reply_to, el);
     }
-    const body = el.querySelector(".body");
-    body.textContent += f.text;
+    setBody(el, "ai", (el.querySelector(".body").dataset.text || "") + f.text);
     log.scrollTop = log.scrollHeight;
   }
   function showStatus(f) {
@@ -202,7 +387,15 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     if (useToken) headers.authorization = `Bearer ${state.token}`;
     const extra = body && body.__idem ? { "idempotency-key": body.__idem } : {};
     if (body) delete body.__idem;
-    const res = await fetch(url, { method, headers: { ...headers, ...extra }, body: body ? JSON.stringify(body) : undefined });
+    let res;
+    try {
+      res = await fetch(url, { method, headers: { ...headers, ...extra }, body: body ? JSON.stringify(body) : undefined });
+    } catch (e) {
+      // A page the tenant did not allow is refused by CORS, which a script sees only as a
+      // failed fetch: if the edge answers an opaque probe, it is up and refused us.
+      const up = await fetch(`${base}/widget.js`, { mode: "no-cors" }).then(() => true, () => false);
+      throw Object.assign(new Error(up ? "refused" : "offline"), { status: 0, refused: up });
+    }
     const json = await res.json().catch(() => ({}));
     if (!res.ok) throw Object.assign(new Error(json.error ? json.error.message : res.statusText), { status: res.status, body: json });
     return json;
@@ -211,9 +404,27 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     if (state.conversation_id && state.token) return;
     const body = { name: d.name || undefined, email: d.email || undefined, visitor_id: state.visitor_id };
     if (d.userId && d.userHash) Object.assign(body, { user_id: d.userId, user_hash: d.userHash, visitor_id: undefined });
-    const r = await api("POST", "/v1/conversations", body);
+    let r;
+    try { r = await api("POST", "/v1/conversations", body); } catch (e) {
+      if (e.status === 403 || e.refused) setStatus(t.unavailable);
+      throw e;
+    }
     Object.assign(state, { conversation_id: r.conversation.conversation_id, token: r.token, visitor_id: r.visitor_id || state.visitor_id, last_seq: 0 });
     save();
+  }
+  // On a new device or tab: a verified customer (or a returning visitor) gets their latest
+  // unfinished conversation back, with its history. Nothing is created until they write.
+  async function resume() {
+    if (state.conversation_id) return;
+    const body = d.userId && d.userHash ? { user_id: d.userId, user_hash: d.userHash } : state.visitor_id ? { visitor_id: state.visitor_id } : null;
+    if (!body) return;
+    try {
+      const r = await api("POST", "/v1/widget/resume", body);
+      Object.assign(state, { conversation_id: r.conversation.conversation_id, token: r.token, last_seq: 0 });
+      save();
+    } catch (e) {
+      if (e.status === 403 || e.refused) setStatus(t.unavailable);
+    }
   }
   async function refreshToken() {
     const body = d.userId && d.userHash ? { user_id: d.userId, user_hash: d.userHash } : { visitor_id: state.visitor_id };
@@ -311,7 +522,7 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     es = new EventSource(url);
     es.addEventListener("welcome", (e) => { opened = true; retry = 0; setStatus(""); onFrame(JSON.parse(e.data)); flushPending(); });
     es.addEventListener("message", (e) => onFrame(JSON.parse(e.data)));
-    es.addEventListener("status", (e) => onFrame(JSON.parse(e.data)));
+    for (const kind of ["status", "typing", "presence", "read"]) es.addEventListener(kind, (e) => onFrame(JSON.parse(e.data)));
     es.onerror = () => { if (es.readyState === EventSource.CLOSED) { es = null; scheduleReconnect(); } else setStatus(t.reconnecting); };
   }
   function scheduleReconnect() {
@@ -342,13 +553,21 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     }
   }
   function sendRead() {
-    if (mode === "ws" && ws && ws.readyState === 1 && !panel.hidden) ws.send(JSON.stringify({ type: "read", up_to_seq: state.last_seq }));
+    if (panel.hidden || !state.last_seq) return;
+    if (mode === "ws" && ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "read", up_to_seq: state.last_seq }));
+    else if (mode === "sse" && sendRead.sent !== state.last_seq) {
+      sendRead.sent = state.last_seq;
+      api("POST", `/v1/conversations/${state.conversation_id}/read`, { up_to_seq: state.last_seq }, true).catch(() => {});
+    }
   }
 
   async function send(text) {
     text = text.trim();
     if (!text) return;
-    try { await ensureConversation(); } catch { setStatus(t.failed); }
+    try { await ensureConversation(); } catch (e) {
+      if (e.refused || e.status === 403) return; // this site may not use the chat: nothing to retry
+      setStatus(t.failed);
+    }
     const p = { client_msg_id: (crypto.randomUUID && crypto.randomUUID()) || `m${Date.now()}${Math.random()}`, text };
     state.pending.push(p);
     save();
@@ -381,9 +600,12 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
   form.addEventListener("submit", (e) => { e.preventDefault(); const v = input.value; input.value = ""; send(v); });
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); return; }
-    if (mode === "ws" && ws && ws.readyState === 1) {
-      const now = Date.now();
-      if (!input.lastTyping || now - input.lastTyping > 2500) { input.lastTyping = now; ws.send('{"type":"typing"}'); }
+    const now = Date.now();
+    if (input.lastTyping && now - input.lastTyping < 2500) return;
+    if (mode === "ws" && ws && ws.readyState === 1) { input.lastTyping = now; ws.send('{"type":"typing","typing":true}'); }
+    else if (mode === "sse" && state.conversation_id) {
+      input.lastTyping = now;
+      api("POST", `/v1/conversations/${state.conversation_id}/typing`, { typing: true }, true).catch(() => {});
     }
   });
   humanBtn.addEventListener("click", async () => {
@@ -395,7 +617,8 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
   });
 
   document.body.append(host);
-  // A returning visitor resumes their conversation where they left it.
-  if (state.conversation_id) connect();
+  // A returning visitor resumes their conversation where they left it (on this device, or
+  // as a verified customer on any device).
+  resume().then(() => { if (state.conversation_id) connect(); });
   window.PrismChat = { open, close, send, get state() { return { ...state }; } };
 })();

@@ -37,12 +37,20 @@ pub async fn preflight(
     if !methods.contains(&wanted) {
         return Err(denied());
     }
-    let tenant = match (req.query_param("key"), conversation_id) {
-        (Some(key), _) => key_tenant(p, &key).await?,
-        (None, Some(id)) => conversation_tenant(p, id).await?,
-        (None, None) => None,
+    let subject = match (req.query_param("key"), conversation_id) {
+        (Some(key), _) => {
+            match api_keys::parse(&key).filter(|k| k.kind == api_keys::KeyKind::Public) {
+                Some(parsed) => Subject::Key(parsed.prefix.to_string()),
+                None => return Err(denied()),
+            }
+        }
+        (None, Some(id)) => match conversation_tenant_id(p, id).await? {
+            Some(tenant_id) => Subject::Tenant(tenant_id),
+            None => return Err(denied()),
+        },
+        (None, None) => return Err(denied()),
     };
-    if !tenant.is_some_and(|t| t.allows_origin(origin)) {
+    if !origin_allowed(p, &subject, origin).await? {
         return Err(denied());
     }
     let allow = methods
@@ -59,15 +67,43 @@ pub async fn preflight(
     Ok(r)
 }
 
-/// The tenant of a live public widget key.
-async fn key_tenant(p: &Platform, key: &str) -> ApiResult<Option<TenantAuth>> {
-    let Some(parsed) = api_keys::parse(key).filter(|k| k.kind == api_keys::KeyKind::Public) else {
-        return Ok(None);
+/// Whose allowed origins a preflight is checked against.
+enum Subject {
+    /// A public widget key (by prefix): its tenant, while the key is live.
+    Key(String),
+    Tenant(String),
+}
+
+/// How long after a database read a refused preflight is answered from cache alone.
+const RECHECK_AFTER_MS: i64 = 2_000;
+
+/// Whether `origin` is allowed. Credentials are cached, so a refusal is confirmed against the
+/// database (an origin the tenant just added must work at once); public keys are public, so
+/// such re-reads happen at most once per subject every couple of seconds per isolate.
+async fn origin_allowed(p: &Platform, subject: &Subject, origin: &str) -> ApiResult<bool> {
+    let read = |fresh| async move {
+        ApiResult::Ok(match subject {
+            Subject::Key(prefix) => credentials::key_record(p, prefix, fresh)
+                .await?
+                .filter(|rec| rec.key.revoked_at.is_none())
+                .map(|rec| rec.tenant),
+            Subject::Tenant(id) => credentials::tenant_record(p, id, fresh).await?,
+        })
     };
-    Ok(credentials::key_record(p, parsed.prefix, false)
-        .await?
-        .filter(|rec| rec.key.revoked_at.is_none())
-        .map(|rec| rec.tenant))
+    let allows = |t: Option<TenantAuth>| t.is_some_and(|t| t.allows_origin(origin));
+    if allows(read(false).await?) {
+        return Ok(true);
+    }
+    let marker = match subject {
+        Subject::Key(prefix) => format!("cors-recheck:k:{prefix}"),
+        Subject::Tenant(id) => format!("cors-recheck:t:{id}"),
+    };
+    let now = p.now_ms();
+    if p.memo.get(&marker, now).is_some() {
+        return Ok(false);
+    }
+    p.memo.put(&marker, Vec::new(), RECHECK_AFTER_MS, now);
+    Ok(allows(read(true).await?))
 }
 
 /// How long a conversation's tenant is remembered in isolate memory: it never changes.
@@ -75,7 +111,7 @@ const CONVERSATION_TENANT_TTL_MS: i64 = 3_600_000;
 
 /// The tenant a conversation belongs to, from the mirror (remembered: preflights repeat for
 /// every path the widget calls). Unknown ids are simply refused.
-async fn conversation_tenant(p: &Platform, conversation_id: &str) -> ApiResult<Option<TenantAuth>> {
+async fn conversation_tenant_id(p: &Platform, conversation_id: &str) -> ApiResult<Option<String>> {
     if !looks_like(conversation_id, "cnv") {
         return Ok(None);
     }
@@ -99,7 +135,7 @@ async fn conversation_tenant(p: &Platform, conversation_id: &str) -> ApiResult<O
             t
         }
     };
-    credentials::tenant_record(p, &tenant_id, false).await
+    Ok(Some(tenant_id))
 }
 
 /// Headers for an actual widget response to an origin the gateway already verified.

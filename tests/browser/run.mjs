@@ -1,13 +1,18 @@
-// Browser tests: the widget on /demo and the agent console, in Debian's Chromium driven by
-// playwright-core, against the local runtime. Run by tests/tests/browser.rs, which starts the
-// runtime and seeds the tenant; reads BASE, PK (public widget key), AGENT (agent JWT) and SHOTS
-// (screenshot directory) from the environment. Exits non-zero on the first failure.
+// Browser tests: the widget on /demo, the widget embedded in a tenant's own site on another
+// origin (both transports) and refused on a site the tenant did not allow, and the agent
+// console, in Debian's Chromium driven by playwright-core, against the local runtime. Run by
+// tests/tests/browser.rs, which starts the runtime and seeds the tenant; reads BASE, PK (public
+// widget key), AGENT (agent JWT), SK (secret key), IDS (identity secret) and SHOTS (screenshot
+// directory) from the environment. Exits non-zero when any test failed.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { serveTenantSite } from "../../scripts/tenant-site.mjs";
 
-const { BASE, PK, AGENT, SHOTS } = process.env;
+const { BASE, PK, AGENT, SK, IDS, SHOTS } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -172,6 +177,223 @@ await test("the widget works by keyboard alone, on a narrow screen, with no seri
   await context.close();
 });
 
+// ------------------------------------------------------------------ the widget on a tenant's own site
+// Two sites on their own ports: one the tenant allows, one it never heard of.
+async function edge(method, path, token, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => null);
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+const site = await serveTenantSite(BASE, PK);
+const stranger = await serveTenantSite(BASE, PK);
+assert.notEqual(new URL(site.origin).port, new URL(BASE).port, "the site is another origin than the edge");
+{
+  const cfg = await edge("GET", "/v1/tenant/config", SK);
+  cfg.config.allowed_origins.push(site.origin);
+  await edge("PUT", "/v1/tenant/config", SK, { version: cfg.version, config: cfg.config });
+}
+const userHash = (id) => createHmac("sha256", IDS).update(id).digest("hex");
+
+/** Watches a page's calls to the edge: every one must be cross-origin and none may fail CORS. */
+function watchEdge(page) {
+  const seen = { calls: [], failed: [], corsErrors: [] };
+  page.on("request", (r) => { if (r.url().startsWith(BASE)) seen.calls.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+  // A reload aborts the open live stream: that is the page leaving, not a failure.
+  page.on("requestfailed", (r) => { if (r.url().startsWith(BASE) && !/\/live/.test(r.url()) && r.failure()?.errorText !== "net::ERR_ABORTED") seen.failed.push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`); });
+  page.on("console", (m) => { if (/CORS|Access-Control/i.test(m.text())) seen.corsErrors.push(m.text()); });
+  return seen;
+}
+async function openOn(page, url) {
+  await page.goto(url);
+  await page.locator("#prism-chat button.launcher").click();
+  await page.locator("#prism-chat textarea").waitFor();
+}
+async function lastAnswerMatching(page, re, timeout = 20000) {
+  await page.waitForFunction((src) => {
+    const a = [...document.querySelector("#prism-chat").shadowRoot.querySelectorAll(".msg.ai")].pop();
+    return a && new RegExp(src).test(a.textContent) && !a.hasAttribute("aria-busy");
+  }, re.source, { timeout });
+}
+
+for (const transport of ["WebSocket", "SSE + POST"]) {
+  await test(`embedded on the tenant's own site over ${transport}: the answer arrives and a reload restores the history, every call cross-origin`, async () => {
+    const { context, page } = await visitor();
+    if (transport !== "WebSocket") await page.routeWebSocket(/\/live/, (ws) => ws.close());
+    const seen = watchEdge(page);
+    await openOn(page, `${site.origin}/`);
+    assert.notEqual(new URL(page.url()).origin, BASE);
+    await ask(page, "How long does delivery take to the US?");
+    await lastAnswerMatching(page, /5 to 8 business days/);
+    await page.reload();
+    await page.locator("#prism-chat button.launcher").click();
+    await lastAnswerMatching(page, /5 to 8 business days/);
+    const texts = await page.locator("#prism-chat .msg").allInnerTexts();
+    assert.equal(texts.filter((m) => m.includes("How long does delivery take")).length, 1, "the question, restored once");
+    assert.ok(seen.calls.some((c) => /^GET \/v1\/conversations\/cnv_[^/]+\/messages$/.test(c)), `history was fetched cross-origin: ${seen.calls}`);
+    if (transport !== "WebSocket") {
+      assert.ok(seen.calls.some((c) => /^POST \/v1\/conversations\/cnv_[^/]+\/messages$/.test(c)), "sent by POST");
+      assert.ok(seen.calls.some((c) => /\/events$/.test(c)), "live over SSE");
+    }
+    assert.deepEqual(seen.failed, [], `no call to the edge failed: ${seen.failed}`);
+    assert.deepEqual(seen.corsErrors, [], "no CORS errors");
+    await page.screenshot({ path: `${SHOTS}/embedded-${transport === "WebSocket" ? "ws" : "sse"}.png` });
+    await context.close();
+  });
+}
+
+await test("embedded: asking for a person from the tenant's site reaches the agent console", async () => {
+  const v = await visitor();
+  await v.page.routeWebSocket(/\/live/, (ws) => ws.close()); // the harder transport
+  const agentContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const consolePage = await agentContext.newPage();
+  await consolePage.goto(`${BASE}/console#token=${AGENT}`);
+  await consolePage.locator("#live-state.on").waitFor({ timeout: 15000 });
+  await consolePage.locator("[data-filter=pending_human]").click();
+  await openOn(v.page, `${site.origin}/?name=Embedded%20Erin`);
+  await ask(v.page, "Hello");
+  await v.page.locator("#prism-chat .msg.ai").first().waitFor({ timeout: 15000 });
+  await v.page.locator("#prism-chat button.human").click();
+  await v.page.locator("#prism-chat .status").filter({ hasText: "person" }).waitFor({ timeout: 15000 });
+  await consolePage.locator("#list button").filter({ hasText: "Embedded Erin" }).first().waitFor({ timeout: 15000 });
+  await agentContext.close();
+  await v.context.close();
+});
+
+await test("a verified customer sees their history on a second device", async () => {
+  const user = `cust-${Date.now()}`;
+  const url = `${site.origin}/?user_id=${user}&user_hash=${userHash(user)}&name=Kim`;
+  const first = await visitor();
+  await openOn(first.page, url);
+  await ask(first.page, "Where is my order 4417?");
+  await first.page.locator("#prism-chat .msg.customer:not(.pending)").filter({ hasText: "order 4417" }).waitFor({ timeout: 15000 });
+  await first.context.close();
+  // A new browser profile: nothing in storage, only the identity the tenant's site vouches for.
+  const second = await visitor();
+  await openOn(second.page, url);
+  await second.page.locator("#prism-chat .msg.customer").filter({ hasText: "order 4417" }).waitFor({ timeout: 15000 });
+  // Someone else signed in on that browser does not see it.
+  const other = `cust-other-${Date.now()}`;
+  await openOn(second.page, `${site.origin}/?user_id=${other}&user_hash=${userHash(other)}`);
+  await second.page.waitForTimeout(1000);
+  assert.equal(await second.page.locator("#prism-chat .msg.customer").count(), 0, "another customer's history stays hidden");
+  await second.context.close();
+});
+
+await test("a site the tenant did not allow gets nothing: no conversation, and a stolen token is refused by the browser", async () => {
+  const { context, page } = await visitor();
+  const before = (await edge("GET", "/v1/conversations?limit=100", SK)).items.length;
+  await openOn(page, `${stranger.origin}/`);
+  await ask(page, "Hello from a site that copied the snippet");
+  await page.locator("#prism-chat .status").filter({ hasText: "not available" }).waitFor({ timeout: 15000 })
+    .catch(async (e) => { throw new Error(`status: ${await page.locator("#prism-chat .status").innerText()} / ${e.message}`); });
+  assert.equal((await edge("GET", "/v1/conversations?limit=100", SK)).items.length, before, "no conversation was started");
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Token owner" });
+  const id = started.conversation.conversation_id;
+  const outcome = await page.evaluate(async ([base, id, token]) => {
+    try {
+      const r = await fetch(`${base}/v1/conversations/${id}/messages`, { headers: { authorization: `Bearer ${token}` } });
+      return `status ${r.status}`;
+    } catch (e) { return `blocked: ${e.name}`; }
+  }, [BASE, id, started.token]);
+  assert.match(outcome, /^blocked/, "the browser refuses to hand the response to another origin");
+  await context.close();
+});
+
+await test("answers render a safe Markdown subset as elements, never as HTML", async () => {
+  const { context, page } = await visitor();
+  await openOn(page, `${site.origin}/`);
+  await ask(page, "Hello");
+  await page.locator("#prism-chat .msg.ai").first().waitFor({ timeout: 15000 });
+  const id = await page.evaluate(() => window.PrismChat.state.conversation_id);
+  const text = "**Orders** ship in `2 days`:\n- *Standard* delivery\n- Express\n\nTrack it [here](https://demo.example/track) or [there](javascript:alert(1)) <img src=x onerror=alert(1)>";
+  await edge("POST", `/v1/conversations/${id}/messages`, AGENT, { text, client_msg_id: `md-${Date.now()}` });
+  const msg = page.locator("#prism-chat .msg.agent").last();
+  await msg.locator("li").nth(1).waitFor({ timeout: 15000 });
+  assert.equal(await msg.locator("strong").first().innerText(), "Orders");
+  assert.equal(await msg.locator("code").first().innerText(), "2 days");
+  assert.equal(await msg.locator("em").first().innerText(), "Standard");
+  assert.equal(await msg.locator("li").count(), 2);
+  const links = await msg.locator("a").evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute("href"), a.rel]));
+  assert.deepEqual(links, [["here", "https://demo.example/track", "noopener noreferrer nofollow"]]);
+  assert.ok((await msg.innerText()).includes("<img src=x onerror=alert(1)>"), "HTML stays text");
+  assert.ok(!(await msg.innerText()).includes("**"), "no asterisks left");
+  assert.equal(await page.evaluate(() => document.querySelector("#prism-chat").shadowRoot.querySelectorAll("img").length), 0);
+  await context.close();
+});
+
+await test("a visitor rates an answer (thumbs down with a comment) and the tenant's tally shows it", async () => {
+  const { context, page } = await visitor();
+  await openOn(page, `${site.origin}/`);
+  await ask(page, "Do you accept PayPal?");
+  await lastAnswerMatching(page, /PayPal/);
+  const answer = page.locator("#prism-chat .msg.ai").last();
+  await answer.getByRole("button", { name: "Not helpful" }).click();
+  const comment = `Wanted the fees too ${Date.now()}`;
+  await answer.locator(".rate input").fill(comment);
+  await answer.locator(".rate input").press("Enter");
+  await answer.locator(".rate .thanks").waitFor({ timeout: 10000 });
+  assert.equal(await answer.getByRole("button", { name: "Not helpful" }).getAttribute("aria-pressed"), "true");
+  const tally = await edge("GET", "/v1/ratings?days=1", SK);
+  assert.ok(tally.ai.down >= 1, JSON.stringify(tally));
+  assert.ok(tally.comments.some((c) => c.comment === comment && c.rating === "down"), JSON.stringify(tally.comments));
+  // The choice survives a reload.
+  await page.reload();
+  await page.locator("#prism-chat button.launcher").click();
+  await lastAnswerMatching(page, /PayPal/);
+  assert.equal(await page.locator("#prism-chat .msg.ai").last().getByRole("button", { name: "Not helpful" }).getAttribute("aria-pressed"), "true");
+  await context.close();
+});
+
+await test("the widget speaks the visitor's language, lays Arabic out right to left, and stays accessible", async () => {
+  const german = await visitor({ locale: "de-DE" });
+  await german.page.goto(`${site.origin}/`);
+  assert.equal(await german.page.locator("#prism-chat button.launcher").getAttribute("aria-label"), "Chat öffnen", "the browser's language");
+  await german.context.close();
+  const expected = { es: "Abrir chat", fr: "Ouvrir le chat", pt: "Abrir chat", ja: "チャットを開く", en: "Open chat" };
+  const { context, page } = await visitor({ locale: "de-DE", bypassCSP: true });
+  for (const [lang, label] of Object.entries(expected)) {
+    await page.goto(`${site.origin}/?lang=${lang}`);
+    assert.equal(await page.locator("#prism-chat button.launcher").getAttribute("aria-label"), label, `data-lang=${lang} wins`);
+  }
+  await openOn(page, `${site.origin}/?lang=ar`);
+  const dir = await page.evaluate(() => {
+    const panel = document.querySelector("#prism-chat").shadowRoot.querySelector(".panel");
+    return [panel.getAttribute("dir"), getComputedStyle(panel).direction, panel.getAttribute("lang")];
+  });
+  assert.deepEqual(dir, ["rtl", "rtl", "ar"]);
+  assert.equal(await page.locator("#prism-chat button[type=submit]").innerText(), "إرسال");
+  await ask(page, "Hello");
+  await page.locator("#prism-chat .msg.ai").first().waitFor({ timeout: 15000 });
+  const [customer, panel] = await Promise.all([
+    page.locator("#prism-chat .msg.customer").first().boundingBox(),
+    page.locator("#prism-chat .panel").boundingBox(),
+  ]);
+  assert.ok(customer.x - panel.x < panel.width / 2, "the visitor's own messages sit on the left in RTL");
+  await page.screenshot({ path: `${SHOTS}/widget-rtl.png` });
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  assert.deepEqual(axe.filter((v) => v.impact === "serious" || v.impact === "critical"), [], `axe: ${JSON.stringify(axe)}`);
+  await context.close();
+});
+
+await test("the widget stays under 30 KB gzipped, with no framework", async () => {
+  const src = await (await fetch(`${BASE}/widget.js`)).text();
+  const gz = gzipSync(Buffer.from(src), { level: 9 }).length;
+  console.log(`  widget.js: ${src.length} bytes, ${gz} gzipped`);
+  assert.ok(gz <= 30 * 1024, `${gz} bytes gzipped`);
+  assert.ok(!/\bimport\s|require\(/.test(src), "one self-contained script");
+});
+
+site.server.close();
+stranger.server.close();
 await browser.close();
 const failed = results.filter((r) => !r.ok);
 console.log(`\n${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${SHOTS}`);

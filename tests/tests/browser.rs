@@ -1,6 +1,8 @@
-//! Browser tests (Chromium via playwright-core) against the local runtime: the widget on /demo
-//! and the agent console. The Node script under tests/browser does the clicking; this test
-//! starts the runtime, seeds a tenant with the demo knowledge base and an agent, and runs it.
+//! Browser tests (Chromium via playwright-core) against the local runtime: the widget on /demo,
+//! the widget embedded in a tenant's own site on another origin (and refused on a site the
+//! tenant did not allow), and the agent console. The Node script under tests/browser does the
+//! clicking (and serves the tenant sites); this test starts the runtime, seeds a tenant with the
+//! demo knowledge base and an agent, and runs it.
 
 use prism_core::http::Method;
 use prism_e2e::api::{unique_slug, Api};
@@ -57,6 +59,8 @@ async fn widget_and_console_in_a_real_browser() {
         .env("BASE", base)
         .env("PK", &t.public_key)
         .env("AGENT", &agent)
+        .env("SK", &t.secret_key)
+        .env("IDS", &t.identity_secret)
         .env("SHOTS", repo_root().join("target/e2e/screenshots"))
         .current_dir(repo_root())
         .output()

@@ -200,15 +200,6 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
             .ok_or_else(invalid_credentials)?;
         check_tenant(&tenant)?;
     }
-    // A browser page presenting a customer's token must be one the tenant embeds the widget
-    // on; callers without an Origin (servers, same-origin GETs) are judged by the token alone.
-    if let Some(origin) = req.header("origin") {
-        if !tenant.allows_origin(origin) {
-            return Err(ApiError::forbidden(
-                "this origin is not allowed to use the widget",
-            ));
-        }
-    }
     let ip = client_ip(p, req);
     let caller = Caller::Customer {
         customer_id: &claims.sub,
@@ -221,6 +212,17 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
             .ok_or_else(invalid_credentials)?;
         check_tenant(&tenant)?;
         check = charge(p, &tenant, &caller).await?;
+    }
+    // A browser page presenting a customer's token must be one the tenant embeds the widget
+    // on; callers without an Origin (servers, same-origin GETs) are judged by the token alone.
+    // Checked after the charge: the gate has just confirmed `tenant` is current (an origin
+    // added a moment ago counts), and refused pages still pay for their requests.
+    if let Some(origin) = req.header("origin") {
+        if !tenant.allows_origin(origin) {
+            return Err(ApiError::forbidden(
+                "this origin is not allowed to use the widget",
+            ));
+        }
     }
     let principal = Principal {
         tenant,
