@@ -31,6 +31,7 @@ pub mod ids;
 pub mod input;
 pub mod knowledge;
 pub mod live;
+pub mod mail;
 pub mod memo;
 pub mod objects;
 pub mod pagination;

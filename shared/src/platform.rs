@@ -60,6 +60,10 @@ impl Config {
         "public_base_url",
         "twilio_base_url",
         "resend_base_url",
+        // Account emails (sign-in links, invitations) for tenants without their own email
+        // channel: the platform's Resend key and sender address.
+        "resend_api_key",
+        "email_from",
         "stripe_webhook_secret",
         "elevenlabs_base_url",
     ];

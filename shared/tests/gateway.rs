@@ -30,6 +30,7 @@ fn path_for(r: &Route, owner: &Owned) -> String {
             ("conversation_id", &owner.conversation_id),
             ("canned_id", &owner.canned_id),
             ("document_id", &owner.document_id),
+            ("invitation_id", &owner.invitation_id),
         ],
     )
 }
@@ -40,6 +41,7 @@ struct Owned {
     conversation_id: String,
     canned_id: String,
     document_id: String,
+    invitation_id: String,
 }
 
 fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
@@ -71,6 +73,13 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         Some(json!({"title": "Victim doc", "content": "Secret victim knowledge."})),
     );
     assert_eq!(doc.status, 201, "{}", doc.body);
+    let inv = api.call(
+        Method::Post,
+        "/v1/invitations",
+        Some(&t.secret_key),
+        Some(json!({"email": format!("pending@{}.example", t.slug), "name": "Pending", "role": "agent"})),
+    );
+    assert_eq!(inv.status, 201, "{}", inv.body);
     Owned {
         key_id: r.body["key"]["id"].as_str().unwrap().into(),
         user_id,
@@ -80,6 +89,7 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
             .into(),
         canned_id: canned.body["id"].as_str().unwrap().into(),
         document_id: doc.body["id"].as_str().unwrap().into(),
+        invitation_id: inv.body["invitation"]["id"].as_str().unwrap().into(),
     }
 }
 

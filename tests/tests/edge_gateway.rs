@@ -60,6 +60,16 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
         )
         .await;
     let document_id = doc.body["id"].as_str().unwrap().to_string();
+    let inv = api
+        .call(
+            Method::Post,
+            "/v1/invitations",
+            Some(&a.secret_key),
+            Some(&json!({"email": format!("pending@{}.example", a.slug), "name": "Pending", "role": "agent"})),
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let invitation_id = inv.body["invitation"]["id"].as_str().unwrap().to_string();
     let users_before = api
         .call(
             Method::Get,
@@ -91,6 +101,7 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
                 ("conversation_id", &conversation_id),
                 ("canned_id", &canned_id),
                 ("document_id", &document_id),
+                ("invitation_id", &invitation_id),
             ],
         );
         let reply = api

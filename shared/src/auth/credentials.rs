@@ -37,6 +37,10 @@ pub struct UserRecord {
     pub role: Role,
     pub status: UserStatus,
     pub tenant: TenantAuth,
+    /// The user's console sessions revoked within the last token lifetime: access tokens
+    /// naming one of them are refused.
+    #[serde(default)]
+    pub revoked_sessions: Vec<String>,
 }
 
 pub fn key_cache_key(prefix: &str) -> String {
@@ -167,12 +171,16 @@ pub async fn user_record(
     let Some(tenant) = load_tenant(db, tenant_id).await? else {
         return Ok(None);
     };
+    let revoked_sessions =
+        crate::auth::sign_in::sessions::recently_revoked(db, tenant_id, &user.id, p.now_ms())
+            .await?;
     let rec = UserRecord {
         user_id: user.id,
         name: user.name,
         role: user.role,
         status: user.status,
         tenant,
+        revoked_sessions,
     };
     store(p, &ck, &rec).await;
     Ok(Some(rec))

@@ -232,6 +232,7 @@ async fn admit_conversation(p: &Platform, perm: Permission, req: &Request) -> Ap
             conversation_id: claims.cid,
         },
         expires_at: Some(claims.exp_ms),
+        session_id: None,
     };
     finish(principal, &check, req)
 }
@@ -346,16 +347,17 @@ async fn admit_jwt(
     let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;
     let claims = keys.verify(token, p.now_ms())?;
     let expires_at = Some(claims.exp_ms);
+    let sid = claims.sid.as_deref();
     let mut rec = credentials::user_record(p, &claims.tid, &claims.sub, false)
         .await?
         .ok_or_else(invalid_credentials)?;
-    let principal = match user_principal(&rec, perm) {
+    let principal = match user_principal(&rec, perm, sid) {
         Ok(principal) => principal,
         Err(_) => {
             rec = credentials::user_record(p, &claims.tid, &claims.sub, true)
                 .await?
                 .ok_or_else(invalid_credentials)?;
-            user_principal(&rec, perm)?
+            user_principal(&rec, perm, sid)?
         }
     };
     let caller = Caller::Credential(&rec.user_id);
@@ -365,10 +367,11 @@ async fn admit_jwt(
         let fresh = credentials::user_record(p, &claims.tid, &claims.sub, true)
             .await?
             .ok_or_else(invalid_credentials)?;
-        principal = user_principal(&fresh, perm)?;
+        principal = user_principal(&fresh, perm, sid)?;
         check = charge(p, &fresh.tenant, &caller).await?;
     }
     principal.expires_at = expires_at;
+    principal.session_id = claims.sid.clone();
     finish(principal, &check, req)
 }
 
@@ -467,12 +470,19 @@ fn key_principal(
             scopes: rec.key.scopes.clone(),
         },
         expires_at: None,
+        session_id: None,
     })
 }
 
-fn user_principal(rec: &UserRecord, perm: Permission) -> ApiResult<Principal> {
+fn user_principal(rec: &UserRecord, perm: Permission, sid: Option<&str>) -> ApiResult<Principal> {
     if rec.status != crate::users::UserStatus::Active {
         return Err(invalid_credentials());
+    }
+    if sid.is_some_and(|sid| rec.revoked_sessions.iter().any(|r| r == sid)) {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "this session was signed out; sign in again",
+        ));
     }
     check_tenant(&rec.tenant)?;
     if !perm.granted_to_role(rec.role) {
@@ -489,6 +499,7 @@ fn user_principal(rec: &UserRecord, perm: Permission) -> ApiResult<Principal> {
             role: rec.role,
         },
         expires_at: None,
+        session_id: None,
     })
 }
 

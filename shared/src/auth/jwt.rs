@@ -32,6 +32,10 @@ pub struct AgentClaims {
     /// The tenant id: a token is only ever valid for its own tenant.
     pub tid: String,
     pub role: Role,
+    /// The console session that issued the token (sign-in), if any: revoking the session ends
+    /// the token too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Expiry (ms since the epoch), filled in by [`JwtKeys::verify`]; not a claim of its own.
     #[serde(skip)]
     pub exp_ms: i64,
@@ -88,6 +92,18 @@ impl JwtKeys {
         role: Role,
         now_ms: i64,
     ) -> ApiResult<String> {
+        self.issue_with_session(user_id, tenant_id, role, None, now_ms)
+    }
+
+    /// Issues a token that belongs to a console session.
+    pub fn issue_with_session(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        role: Role,
+        sid: Option<&str>,
+        now_ms: i64,
+    ) -> ApiResult<String> {
         let (kid, key) = self.signing_key()?;
         let now = to_datetime(now_ms);
         let opts = TimeOptions::new(Duration::seconds(LEEWAY_SECS), move || now);
@@ -97,6 +113,7 @@ impl JwtKeys {
             sub: user_id.into(),
             tid: tenant_id.into(),
             role,
+            sid: sid.map(String::from),
             exp_ms: 0,
         })
         .set_duration_and_issuance(&opts, Duration::seconds(TTL_SECS))

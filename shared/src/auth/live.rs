@@ -39,9 +39,18 @@ pub fn recheck_ms(p: &Platform) -> i64 {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Holder {
-    Key { prefix: String },
-    User { user_id: String },
-    Customer { customer_id: String },
+    Key {
+        prefix: String,
+    },
+    User {
+        user_id: String,
+        /// The console session the token came from: signing it out closes the socket.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
+    },
+    Customer {
+        customer_id: String,
+    },
 }
 
 /// What admitted a live connection.
@@ -80,6 +89,7 @@ impl Grant {
             },
             Actor::User { user_id, .. } => Holder::User {
                 user_id: user_id.clone(),
+                session: principal.session_id.clone(),
             },
             Actor::Customer { customer_id, .. } => Holder::Customer {
                 customer_id: customer_id.clone(),
@@ -143,11 +153,14 @@ pub async fn recheck(p: &Platform, grant: &Grant, current: i64, now: i64) -> Api
                 _ => return Ok(Verdict::Close(close::REVOKED, "credential revoked")),
             }
         }
-        Holder::User { user_id } => {
+        Holder::User { user_id, session } => {
             match credentials::user_record(p, &grant.tenant_id, user_id, true).await? {
                 Some(r)
                     if r.status == crate::users::UserStatus::Active
-                        && perm.granted_to_role(r.role) =>
+                        && perm.granted_to_role(r.role)
+                        && !session
+                            .as_ref()
+                            .is_some_and(|s| r.revoked_sessions.contains(s)) =>
                 {
                     r.tenant
                 }

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod jwt;
 pub mod live;
 pub mod permissions;
+pub mod sign_in;
 
 pub use permissions::{Access, Permission};
 
@@ -75,6 +76,9 @@ pub struct Principal {
     /// When the presented credential expires (tokens); `None` for API keys. Live connections
     /// are closed at this time.
     pub expires_at: Option<i64>,
+    /// The console session an agent token belongs to (signed-in agents); its revocation ends
+    /// the token and the sockets it opened.
+    pub session_id: Option<String>,
 }
 
 impl Principal {

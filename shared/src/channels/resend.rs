@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 pub const DEFAULT_BASE: &str = "https://api.resend.com";
 
-fn base(p: &Platform) -> String {
+pub(crate) fn base(p: &Platform) -> String {
     p.config
         .get("resend_base_url")
         .unwrap_or(DEFAULT_BASE)

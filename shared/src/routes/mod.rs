@@ -17,6 +17,7 @@ mod meta;
 pub mod openapi;
 mod platform;
 mod ratings;
+mod sign_in;
 mod tenant;
 mod users;
 mod voice;
@@ -251,6 +252,76 @@ pub static TABLE: &[Route] = &[
     .request::<auth_tokens::AcceptInvitation>()
     .response::<crate::users::User>()
     .success(201),
+    // --- agents sign themselves in (console sessions) ---
+    Route::new(Get, "/v1/auth/methods", handler!(sign_in::methods))
+        .query(&[QueryParam::text("tenant", 64, "The workspace (tenant slug)")])
+        .errors(&[E::NotFound])
+        .summary("auth", "How a workspace's people sign in (email link, single sign-on)")
+        .response::<sign_in::Methods>(),
+    Route::new(Post, "/v1/auth/magic-link", handler!(sign_in::request_link))
+        .errors(&[E::NotFound, E::Forbidden, E::Conflict, E::RateLimited, E::UpstreamError])
+        .summary(
+            "auth",
+            "Email a one-time sign-in link (the same answer whether or not the address may sign in)",
+        )
+        .request::<sign_in::LinkRequest>()
+        .response::<sign_in::LinkRequested>()
+        .success(202),
+    Route::new(
+        Post,
+        "/v1/auth/magic-link/redeem",
+        handler!(sign_in::redeem_link),
+    )
+    .errors(&[E::InvalidToken, E::Forbidden])
+    .summary(
+        "auth",
+        "Redeem a sign-in link: starts a console session (refresh token in an HttpOnly cookie)",
+    )
+    .request::<sign_in::Redeem>()
+    .response::<sign_in::SignedIn>(),
+    Route::new(Post, "/v1/auth/invitation", handler!(sign_in::accept_invitation))
+        .errors(&[E::NotFound, E::Conflict, E::Forbidden])
+        .summary(
+            "auth",
+            "Accept an invitation in the browser and start a console session",
+        )
+        .request::<sign_in::Redeem>()
+        .response::<sign_in::SignedIn>()
+        .success(201),
+    Route::new(Get, "/v1/auth/oidc/start", handler!(sign_in::oidc_start))
+        .query(&[QueryParam::text("tenant", 64, "The workspace (tenant slug)")])
+        .errors(&[E::NotFound, E::UpstreamError])
+        .summary(
+            "auth",
+            "Single sign-on: redirects to the workspace's OpenID Connect provider (PKCE, state, nonce)",
+        )
+        .success(302),
+    Route::new(Get, "/v1/auth/oidc/callback", handler!(sign_in::oidc_callback))
+        .query(&[
+            QueryParam::text("code", 4096, "The authorization code"),
+            QueryParam::text("state", 256, "The state the sign-in started with"),
+            QueryParam::text("error", 256, "The provider's error, when it declined"),
+        ])
+        .summary(
+            "auth",
+            "Single sign-on callback: starts a console session and returns to the console",
+        )
+        .success(302),
+    Route::new(Post, "/v1/auth/session/refresh", handler!(sign_in::refresh))
+        .errors(&[E::Unauthorized, E::Forbidden, E::Conflict, E::NotFound])
+        .summary(
+            "auth",
+            "A new access token for the console session in the cookie (the cookie rotates)",
+        )
+        .response::<sign_in::SignedIn>(),
+    Route::new(Post, "/v1/auth/session/logout", handler!(sign_in::logout))
+        .errors(&[E::Forbidden])
+        .summary("auth", "Sign out: ends the console session in the cookie")
+        .success(204),
+    Route::new(Post, "/v1/auth/sessions/revoke", handler!(sign_in::revoke_all))
+        .tenant(P::ConversationsRead)
+        .summary("auth", "Sign out everywhere: ends every console session of the caller")
+        .success(204),
     // --- the calling tenant ---
     Route::new(Get, "/v1/tenant", handler!(tenant::get))
         .tenant(P::TenantRead)
@@ -335,6 +406,27 @@ pub static TABLE: &[Route] = &[
         .tenant(P::UsersManage)
         .summary("users", "List invitations")
         .response::<Page<crate::users::invitations::Invitation>>(),
+    Route::new(
+        Post,
+        "/v1/invitations/{invitation_id}/resend",
+        handler!(users::resend_invitation),
+    )
+    .tenant(P::UsersManage)
+    .errors(&[E::Conflict])
+    .summary(
+        "users",
+        "Send an invitation again with a new link (the old link stops working)",
+    )
+    .response::<users::InvitationCreated>(),
+    Route::new(
+        Delete,
+        "/v1/invitations/{invitation_id}",
+        handler!(users::revoke_invitation),
+    )
+    .tenant(P::UsersManage)
+    .errors(&[E::Conflict])
+    .summary("users", "Revoke an invitation that was not used")
+    .response::<crate::users::invitations::Invitation>(),
     // --- conversations: customers (conversation token) and agents ---
     Route::new(Post, "/v1/conversations", handler!(conversations::start))
         .tenant(P::WidgetSession)

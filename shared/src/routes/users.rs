@@ -93,6 +93,10 @@ pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
         credentials::forget(&cx.platform, &credentials::user_cache_key(&u.id)).await;
         credentials::tenant_changed(&cx.platform, tenant_id).await?;
     }
+    if u.status == UserStatus::Deactivated && before.status != UserStatus::Deactivated {
+        // Deactivation ends every console session: reactivation means signing in again.
+        crate::auth::sign_in::sessions::revoke_all(&cx.platform, tenant_id, &u.id).await?;
+    }
     audit::record(
         cx,
         tenant_id,
@@ -118,6 +122,8 @@ pub struct InvitationCreated {
     pub invitation: Invitation,
     /// One-time token for the invitee (send it in the invitation link). Shown once.
     pub token: String,
+    /// Whether the invitation email went out (the tenant or the platform can send email).
+    pub email_sent: bool,
 }
 
 pub async fn invite(cx: &Ctx, req: Request) -> ApiResult<Response> {
@@ -136,19 +142,132 @@ pub async fn invite(cx: &Ctx, req: Request) -> ApiResult<Response> {
         created_by: &actor,
     };
     let (invitation, token) = invitations::create(p.db()?, &*p.random, new, cx.now()).await?;
+    let email_sent = email_invitation(cx, &req, &invitation, &token).await;
     audit::record(
         cx,
         tenant_id,
         "user.invite",
         ("invitation", &invitation.id),
         None,
-        Some(json!({"email": invitation.email, "role": invitation.role})),
+        Some(json!({"email": invitation.email, "role": invitation.role, "email_sent": email_sent})),
     )
     .await?;
     Ok(Response::json(
         201,
-        &InvitationCreated { invitation, token },
+        &InvitationCreated {
+            invitation,
+            token,
+            email_sent,
+        },
     ))
+}
+
+/// Emails the invitation link when the tenant (or the platform) can send email. Best effort:
+/// the token is in the reply too, so an admin can deliver it another way.
+async fn email_invitation(
+    cx: &Ctx,
+    req: &Request,
+    invitation: &invitations::Invitation,
+    token: &str,
+) -> bool {
+    let p = &cx.platform;
+    let Ok(tenant_id) = cx.tenant_id() else {
+        return false;
+    };
+    let Ok(Some(tenant)) = crate::tenancy::store::get(
+        match p.db() {
+            Ok(db) => db,
+            Err(_) => return false,
+        },
+        tenant_id,
+    )
+    .await
+    else {
+        return false;
+    };
+    let link = format!(
+        "{}/console#invite={token}",
+        super::sign_in::link_base(p, req).trim_end_matches('/')
+    );
+    let text = format!(
+        "Hi {},\n\nYou are invited to join {} on PrismAI Edge as {}.\n\nAccept the invitation: {link}\n\nThe link works once and expires in 7 days.",
+        invitation.name,
+        tenant.name,
+        invitation.role.as_str()
+    );
+    crate::mail::send(
+        p,
+        tenant_id,
+        &crate::mail::Letter {
+            to: &invitation.email,
+            subject: &format!("You are invited to {}", tenant.name),
+            text: &text,
+            idempotency_key: &format!("invite-{}-{}", invitation.id, invitation.expires_at),
+        },
+    )
+    .await
+    .is_ok()
+}
+
+/// A new link for an invitation (emailed again); the previous link stops working.
+pub async fn resend_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let tenant_id = cx.tenant_id()?;
+    let p = &cx.platform;
+    // The token comes back in the reply: only someone who could invite this role may renew it.
+    let current =
+        invitations::open_invitation(p.db()?, tenant_id, req.param("invitation_id")).await?;
+    within_ceiling(cx, current.role, "invite")?;
+    let (invitation, token) = invitations::renew(
+        p.db()?,
+        &*p.random,
+        tenant_id,
+        req.param("invitation_id"),
+        cx.now(),
+    )
+    .await?;
+    let email_sent = email_invitation(cx, &req, &invitation, &token).await;
+    audit::record(
+        cx,
+        tenant_id,
+        "user.invite_resent",
+        ("invitation", &invitation.id),
+        None,
+        Some(json!({"email_sent": email_sent})),
+    )
+    .await?;
+    Ok(Response::json(
+        200,
+        &InvitationCreated {
+            invitation,
+            token,
+            email_sent,
+        },
+    ))
+}
+
+pub async fn revoke_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let tenant_id = cx.tenant_id()?;
+    let current =
+        invitations::open_invitation(cx.platform.db()?, tenant_id, req.param("invitation_id"))
+            .await?;
+    within_ceiling(cx, current.role, "revoke")?;
+    let invitation = invitations::revoke(
+        cx.platform.db()?,
+        tenant_id,
+        req.param("invitation_id"),
+        cx.now(),
+    )
+    .await?;
+    audit::record(
+        cx,
+        tenant_id,
+        "user.invite_revoked",
+        ("invitation", &invitation.id),
+        None,
+        None,
+    )
+    .await?;
+    Ok(Response::json(200, &invitation))
 }
 
 pub async fn list_invitations(cx: &Ctx, req: Request) -> ApiResult<Response> {

@@ -22,6 +22,8 @@ pub struct TenantConfig {
     pub ai: crate::ai::config::AiConfig,
     /// SMS/WhatsApp (Twilio), email (Resend) and voice (VAPI) settings.
     pub channels: crate::channels::config::ChannelsConfig,
+    /// How agents and admins sign in to the console.
+    pub sign_in: crate::auth::sign_in::SignInConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -76,6 +78,7 @@ impl Default for TenantConfig {
             escalation: EscalationRules::default(),
             ai: Default::default(),
             channels: Default::default(),
+            sign_in: Default::default(),
         }
     }
 }
@@ -193,6 +196,7 @@ impl TenantConfig {
             check::text(&format!("escalation.keywords[{i}]"), k, 1, 60)?;
         }
         self.ai.validate()?;
+        self.sign_in.validate()?;
         self.channels.validate()
     }
 

@@ -91,6 +91,17 @@ pub async fn slug_taken(db: &dyn SqlDatabase, slug: &str) -> ApiResult<bool> {
         .is_empty())
 }
 
+/// The tenant with this slug (how people name their workspace when they sign in).
+pub async fn by_slug(db: &dyn SqlDatabase, slug: &str) -> ApiResult<Option<Tenant>> {
+    let rows = db
+        .query(
+            &format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"),
+            &crate::params![slug],
+        )
+        .await?;
+    records::first(&rows)
+}
+
 pub async fn get(db: &dyn SqlDatabase, id: &str) -> ApiResult<Option<Tenant>> {
     let s = get_query(id);
     get_from(&db.query(&s.sql, &s.params).await?)

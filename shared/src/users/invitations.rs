@@ -24,6 +24,8 @@ pub struct Invitation {
     pub role: Role,
     pub expires_at: i64,
     pub accepted_at: Option<i64>,
+    /// When an admin withdrew the invitation; its link no longer works.
+    pub revoked_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -40,6 +42,7 @@ impl FromRow for Invitation {
                 .ok_or_else(bad)?,
             expires_at: r.int("expires_at").ok_or_else(bad)?,
             accepted_at: r.int("accepted_at"),
+            revoked_at: r.int("revoked_at"),
             created_at: r.int("created_at").ok_or_else(bad)?,
         })
     }
@@ -96,6 +99,7 @@ pub async fn create(
         role,
         expires_at: now + TTL_MS,
         accepted_at: None,
+        revoked_at: None,
         created_at: now,
     };
     db.execute(
@@ -117,7 +121,7 @@ pub async fn list(
 ) -> ApiResult<Page<Invitation>> {
     let listing = Listing {
         table: "invitations",
-        columns: "id, email, name, role, expires_at, accepted_at, created_at",
+        columns: "id, email, name, role, expires_at, accepted_at, revoked_at, created_at",
     };
     records::page(db, &listing, Some(tenant_id), page).await
 }
@@ -136,12 +140,15 @@ pub async fn accept(
     }
     let rows = db
         .query(
-            "SELECT id, tenant_id, email, name, role, expires_at, accepted_at FROM invitations WHERE token_hash = ?1",
+            "SELECT id, tenant_id, email, name, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = ?1",
             &params![hash_token(token)],
         )
         .await?;
     let r = rows.first().ok_or_else(gone)?;
-    if r.int("accepted_at").is_some() || r.int("expires_at").unwrap_or(0) <= now {
+    if r.int("accepted_at").is_some()
+        || r.int("revoked_at").is_some()
+        || r.int("expires_at").unwrap_or(0) <= now
+    {
         return Err(gone());
     }
     let tenant_id = r.text("tenant_id").ok_or_else(gone)?;
@@ -170,9 +177,71 @@ pub async fn accept(
         updated_at: now,
     };
     let mark = crate::ports::Statement::new(
-        "UPDATE invitations SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
+        "UPDATE invitations SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL",
         params![r.text("id").unwrap_or_default(), now],
     );
     db.batch(vec![mark, user.insert_statement()]).await?;
     Ok(user)
+}
+
+const OPEN_COLUMNS: &str = "id, email, name, role, expires_at, accepted_at, revoked_at, created_at";
+
+/// An invitation of this tenant that can still be accepted (not accepted, not revoked).
+pub async fn open_invitation(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<Invitation> {
+    let rows = db
+        .query(
+            &format!("SELECT {OPEN_COLUMNS} FROM invitations WHERE tenant_id = ?1 AND id = ?2"),
+            &params![tenant_id, id],
+        )
+        .await?;
+    let inv: Invitation =
+        records::first(&rows)?.ok_or_else(|| ApiError::not_found("invitation"))?;
+    if inv.accepted_at.is_some() || inv.revoked_at.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "this invitation was already accepted or revoked",
+        ));
+    }
+    Ok(inv)
+}
+
+/// A new token and a new lifetime for an invitation that was not used: the old link stops
+/// working (its hash is replaced).
+pub async fn renew(
+    db: &dyn SqlDatabase,
+    random: &dyn Random,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> ApiResult<(Invitation, String)> {
+    let mut inv = open_invitation(db, tenant_id, id).await?;
+    let token = format!("inv_{}", URL_SAFE_NO_PAD.encode(random.bytes::<32>()));
+    inv.expires_at = now + TTL_MS;
+    db.execute(
+        "UPDATE invitations SET token_hash = ?1, expires_at = ?2 WHERE tenant_id = ?3 AND id = ?4 AND accepted_at IS NULL AND revoked_at IS NULL",
+        &params![hash_token(&token), inv.expires_at, tenant_id, id],
+    )
+    .await?;
+    Ok((inv, token))
+}
+
+/// Withdraws an invitation that was not used.
+pub async fn revoke(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> ApiResult<Invitation> {
+    let mut inv = open_invitation(db, tenant_id, id).await?;
+    db.execute(
+        "UPDATE invitations SET revoked_at = ?1 WHERE tenant_id = ?2 AND id = ?3 AND accepted_at IS NULL",
+        &params![now, tenant_id, id],
+    )
+    .await?;
+    inv.revoked_at = Some(now);
+    Ok(inv)
 }
