@@ -12,6 +12,9 @@
   const drafts = new Map();
 
   // ------------------------------------------------------------ auth
+  // A console session lives in an HttpOnly cookie the page never sees; the page holds only the
+  // 15-minute access token it trades the cookie for. Tokens pasted or minted by a server (no
+  // session) are kept for the tab and refreshed with themselves.
   function claims(t) {
     try { return JSON.parse(atob(t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))); } catch { return null; }
   }
@@ -27,48 +30,151 @@
     if (!res.ok) throw new Error(json.error ? json.error.message : res.statusText);
     return json;
   }
+  /** Calls a sign-in route (no bearer; the session cookie goes along where its path allows). */
+  async function auth(method, path, body) {
+    const res = await fetch(path, { method, headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined, credentials: "same-origin" });
+    const json = res.status === 204 ? {} : await res.json().catch(() => ({}));
+    return { status: res.status, json };
+  }
+  async function sessionToken(retried) {
+    const r = await auth("POST", "/v1/auth/session/refresh");
+    if (r.status === 409 && !retried) { await new Promise((ok) => setTimeout(ok, 700)); return sessionToken(true); }
+    return r.status === 200 ? r.json.access_token : null;
+  }
+  let refreshTimer = null;
   async function refresh() {
     try {
-      const r = await api("POST", "/v1/auth/refresh", {});
-      token = r.access_token;
-      sessionStorage.setItem("prism-agent-token", token);
+      if (claims(token)?.sid) {
+        const t = await sessionToken();
+        if (!t) { signOut("Your session ended; sign in again."); return; }
+        token = t;
+      } else {
+        token = (await api("POST", "/v1/auth/refresh", {})).access_token;
+        sessionStorage.setItem("prism-agent-token", token);
+      }
       reconnectLive();
     } catch { /* handled by api */ }
   }
-  function signOut(msg) {
-    sessionStorage.removeItem("prism-agent-token");
+  /** Ends the console session on the server before showing the sign-in page again, so a reload
+   * or a closed tab straight after cannot find the session still alive. */
+  async function signOut(msg, everywhere) {
+    const was = token;
+    if (!was) return;
     token = null;
+    sessionStorage.removeItem("prism-agent-token");
+    clearInterval(refreshTimer);
     if (convWs) convWs.close();
     if (inboxWs) inboxWs.close();
     $("#app").hidden = true;
     $("#signin").hidden = false;
+    $("#workspace-form").hidden = true;
+    $("#methods").hidden = true;
+    $("#signin-error").textContent = "Signing out…";
+    const bearer = { authorization: `Bearer ${was}` };
+    if (everywhere) await fetch("/v1/auth/sessions/revoke", { method: "POST", headers: bearer, keepalive: true }).catch(() => {});
+    if (claims(was)?.sid) await fetch("/v1/auth/session/logout", { method: "POST", credentials: "same-origin", keepalive: true }).catch(() => {});
     $("#signin-error").textContent = msg || "";
+    showWorkspace();
   }
   async function signIn(t) {
     const c = claims(t);
     if (!c || !c.sub) { $("#signin-error").textContent = "That is not an agent token."; return; }
     token = t;
-    sessionStorage.setItem("prism-agent-token", t);
+    if (!c.sid) sessionStorage.setItem("prism-agent-token", t);
     try {
       me = await api("GET", `/v1/users/${encodeURIComponent(c.sub)}`);
       const tenant = await api("GET", "/v1/tenant");
       $("#tenant-name").textContent = `— ${tenant.tenant.name}`;
+      localStorage.setItem("prism-workspace", tenant.tenant.slug);
     } catch (e) { $("#signin-error").textContent = e.message; return; }
     $("#me").textContent = `${me.name} (${me.role})`;
+    $("#sign-out-all").hidden = !c.sid;
     $("#signin").hidden = true;
     $("#app").hidden = false;
     users = (await api("GET", "/v1/users?limit=100")).items.filter((u) => u.status === "active" && u.role !== "viewer");
     const assign = $("#assign");
+    assign.replaceChildren(el("option", { value: "", textContent: "Unassigned" }));
     users.forEach((u) => assign.append(el("option", { value: u.id, textContent: u.name })));
     canned = (await api("GET", "/v1/canned-responses?limit=100")).items;
     await loadList();
     connectInbox();
     // Tokens live 15 minutes: refresh well before.
     const ttl = ((c.exp || 0) * 1000 - Date.now());
-    setInterval(refresh, Math.max(60_000, Math.min(10 * 60_000, ttl - 120_000)));
+    clearInterval(refreshTimer);
+    refreshTimer = setInterval(refresh, Math.max(60_000, Math.min(10 * 60_000, ttl - 120_000)));
   }
   $("#signin-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token-input").value.trim()); });
   $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out-all").addEventListener("click", () => signOut("Signed out on every device.", true));
+
+  // The sign-in page: a workspace, then its methods (email link, single sign-on).
+  let workspace = null;
+  function showWorkspace() {
+    $("#workspace-form").hidden = false;
+    $("#methods").hidden = true;
+    $("#link-sent").hidden = true;
+    const saved = localStorage.getItem("prism-workspace");
+    if (saved && !$("#workspace").value) $("#workspace").value = saved;
+  }
+  async function chooseWorkspace(slug) {
+    const r = await auth("GET", `/v1/auth/methods?tenant=${encodeURIComponent(slug)}`);
+    if (r.status !== 200) { $("#signin-error").textContent = "No workspace by that name."; return; }
+    workspace = r.json.tenant;
+    localStorage.setItem("prism-workspace", workspace);
+    $("#signin-error").textContent = "";
+    $("#workspace-name").textContent = r.json.name;
+    $("#workspace-form").hidden = true;
+    $("#methods").hidden = false;
+    $("#sso").hidden = !r.json.oidc;
+    $("#sso").textContent = r.json.oidc || "Single sign-on";
+    $("#link-form").hidden = !r.json.magic_link;
+    if (!r.json.oidc && !r.json.magic_link) $("#signin-error").textContent = "This workspace has no sign-in method set up yet; ask an admin for an agent token.";
+  }
+  $("#workspace-form").addEventListener("submit", (e) => { e.preventDefault(); chooseWorkspace($("#workspace").value.trim().toLowerCase()); });
+  $("#change-workspace").addEventListener("click", showWorkspace);
+  $("#sso").addEventListener("click", () => { location.href = `/v1/auth/oidc/start?tenant=${encodeURIComponent(workspace)}`; });
+  $("#link-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await auth("POST", "/v1/auth/magic-link", { tenant: workspace, email: $("#email").value.trim() });
+    if (r.status === 202) { $("#link-form").hidden = true; $("#link-sent").hidden = false; }
+    else $("#signin-error").textContent = r.json.error ? r.json.error.message : "Could not send a link.";
+  });
+
+  const ERRORS = {
+    forbidden: "That account may not sign in to this workspace. Ask an admin for an invitation.",
+    invalid_token: "That sign-in attempt expired or was already used. Start again.",
+    upstream_error: "The identity provider could not be reached or refused the sign-in.",
+  };
+  async function start() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    if ([...hash.keys()].length) history.replaceState(null, "", location.pathname);
+    if (hash.get("token")) return signIn(hash.get("token"));
+    if (hash.get("signin")) {
+      const r = await auth("POST", "/v1/auth/magic-link/redeem", { token: hash.get("signin") });
+      if (r.status === 200) return signIn(r.json.access_token);
+      $("#signin-error").textContent = ERRORS.invalid_token;
+    } else if (hash.get("invite")) {
+      $("#signin").hidden = false;
+      $("#invite").hidden = false;
+      $("#accept-invite").onclick = async () => {
+        const r = await auth("POST", "/v1/auth/invitation", { token: hash.get("invite") });
+        $("#invite").hidden = true;
+        if (r.status === 201) return signIn(r.json.access_token);
+        $("#signin-error").textContent = "This invitation is used, revoked or expired. Ask for a new one.";
+        showWorkspace();
+      };
+      return;
+    } else if (hash.get("error")) {
+      $("#signin-error").textContent = ERRORS[hash.get("error")] || "Sign-in failed.";
+    }
+    // A console session in the cookie (after single sign-on, or a reload) signs straight in.
+    const fromSession = await sessionToken();
+    if (fromSession) return signIn(fromSession);
+    const saved = sessionStorage.getItem("prism-agent-token");
+    if (saved) return signIn(saved);
+    $("#signin").hidden = false;
+    showWorkspace();
+  }
 
   // ------------------------------------------------------------ inbox
   async function loadList() {
@@ -264,8 +370,8 @@
   });
 
   // ------------------------------------------------------------ start
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (fromHash) history.replaceState(null, "", location.pathname);
-  const saved = fromHash || sessionStorage.getItem("prism-agent-token");
-  if (saved) signIn(saved); else $("#signin").hidden = false;
+  start();
+  // A link opened in the tab that already shows the console changes only the fragment: no
+  // page load, so the sign-in or invitation in it is picked up here.
+  window.addEventListener("hashchange", () => { if (location.hash.length > 1) start(); });
 })();

@@ -2,8 +2,10 @@
 // origin (both transports) and refused on a site the tenant did not allow, and the agent
 // console, in Debian's Chromium driven by playwright-core, against the local runtime. Run by
 // tests/tests/browser.rs, which starts the runtime and seeds the tenant; reads BASE, PK (public
-// widget key), AGENT (agent JWT), SK (secret key), IDS (identity secret) and SHOTS (screenshot
-// directory) from the environment. Exits non-zero when any test failed.
+// widget key), AGENT (agent JWT), SK (secret key), IDS (identity secret), SLUG, AGENT_EMAIL,
+// PROVIDERS + RESEND_KEY (the fake Resend and the tenant's account there, where sign-in emails
+// land) and SHOTS (screenshot directory) from the environment. Exits non-zero when any test
+// failed.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,7 +14,7 @@ import { createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { serveTenantSite } from "../../scripts/tenant-site.mjs";
 
-const { BASE, PK, AGENT, SK, IDS, SHOTS } = process.env;
+const { BASE, PK, AGENT, SK, IDS, SHOTS, SLUG, AGENT_EMAIL, PROVIDERS, RESEND_KEY } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -390,6 +392,109 @@ await test("the widget stays under 30 KB gzipped, with no framework", async () =
   console.log(`  widget.js: ${src.length} bytes, ${gz} gzipped`);
   assert.ok(gz <= 30 * 1024, `${gz} bytes gzipped`);
   assert.ok(!/\bimport\s|require\(/.test(src), "one self-contained script");
+});
+
+// ------------------------------------------------------------------ agents sign themselves in
+/** The newest email the tenant sent to `to`, as the fake Resend received it. */
+async function latestEmail(to, since = 0) {
+  for (let i = 0; i < 50; i++) {
+    const { calls } = await (await fetch(`${PROVIDERS}/_test/calls/${RESEND_KEY}`)).json();
+    const mails = calls.filter((c) => c.path === "/emails" && c.body.to.includes(to));
+    if (mails.length > since) return mails[mails.length - 1].body;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  throw new Error(`no email to ${to}`);
+}
+const emailsTo = async (to) => {
+  const { calls } = await (await fetch(`${PROVIDERS}/_test/calls/${RESEND_KEY}`)).json();
+  return calls.filter((c) => c.path === "/emails" && c.body.to.includes(to)).length;
+};
+const linkIn = (mail, marker) => mail.text.match(new RegExp(`https?://\\S+#${marker}=[A-Za-z0-9_-]+`))[0];
+async function chooseWorkspace(page) {
+  await page.goto(`${BASE}/console`);
+  await page.locator("#workspace").fill(SLUG);
+  await page.locator("#workspace-form button").click();
+}
+async function signInByEmail(page, email) {
+  const before = await emailsTo(email);
+  await chooseWorkspace(page);
+  await page.locator("#email").fill(email);
+  await page.locator("#link-form button").click();
+  await page.locator("#link-sent").waitFor();
+  const mail = await latestEmail(email, before);
+  assert.match(mail.subject, /sign-in link/);
+  await page.goto(linkIn(mail, "signin"));
+  await page.locator("#live-state.on").waitFor({ timeout: 15000 });
+}
+
+await test("an agent signs in with an email link; the session survives a reload in an HttpOnly cookie and ends on sign-out", async () => {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await signInByEmail(page, AGENT_EMAIL);
+  assert.match(await page.locator("#me").innerText(), /\(agent\)/);
+  assert.equal(new URL(page.url()).hash, "", "the link's token left the address bar");
+  const cookie = (await context.cookies(`${BASE}/v1/auth/session/refresh`)).find((c) => c.name === "prism_session");
+  assert.ok(cookie, "a session cookie");
+  assert.deepEqual([cookie.httpOnly, cookie.secure, cookie.sameSite, cookie.path], [true, true, "Strict", "/v1/auth/session"]);
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes("prism_session"), "scripts cannot read it");
+  assert.equal(await page.evaluate(() => sessionStorage.length + (localStorage.getItem("prism-agent-token")?.length || 0)), 0, "no token kept in storage");
+  await page.reload();
+  await page.locator("#live-state.on").waitFor({ timeout: 15000 });
+  await page.locator("#sign-out").click();
+  await page.locator("#workspace-form").waitFor();
+  await page.reload();
+  await page.locator("#workspace-form").waitFor();
+  assert.ok(await page.locator("#app").isHidden(), "signed out for good");
+  await context.close();
+});
+
+await test("an agent signs in through the workspace's identity provider (OpenID Connect with PKCE)", async () => {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const hops = [];
+  page.on("request", (r) => { if (r.isNavigationRequest()) hops.push(new URL(r.url()).pathname); });
+  await chooseWorkspace(page);
+  await page.getByRole("button", { name: "Sign in with Example ID" }).click();
+  await page.locator("#live-state.on").waitFor({ timeout: 15000 });
+  assert.deepEqual(hops.filter((h) => /authorize|oidc/.test(h)), ["/v1/auth/oidc/start", "/authorize", "/v1/auth/oidc/callback"]);
+  assert.match(await page.locator("#me").innerText(), /\(agent\)/);
+  await page.screenshot({ path: `${SHOTS}/console-sso.png` });
+  await context.close();
+});
+
+await test("an invitation email leads to an account and a signed-in console; the link works once", async () => {
+  const email = `new-agent-${Date.now()}@browser.example`;
+  const invited = await edge("POST", "/v1/invitations", SK, { email, name: "Nova Agent", role: "agent" });
+  assert.equal(invited.email_sent, true);
+  const link = linkIn(await latestEmail(email), "invite");
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await page.locator("#live-state.on").waitFor({ timeout: 15000 });
+  assert.match(await page.locator("#me").innerText(), /Nova Agent \(agent\)/);
+  const again = await (await context.newPage());
+  await again.goto(link);
+  await again.getByRole("button", { name: "Accept invitation" }).click();
+  await again.locator("#signin-error").filter({ hasText: "invitation" }).waitFor();
+  await context.close();
+});
+
+await test("signing out everywhere ends the agent's other sessions, live sockets included", async () => {
+  const laptop = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const phone = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const a = await laptop.newPage();
+  const b = await phone.newPage();
+  await signInByEmail(a, AGENT_EMAIL);
+  await signInByEmail(b, AGENT_EMAIL);
+  await a.locator("#sign-out-all").click();
+  await a.locator("#workspace-form").waitFor();
+  // The other device's inbox socket is re-checked and closed; the console returns to sign-in.
+  await b.locator("#signin").waitFor({ timeout: 20000 });
+  await b.reload();
+  await b.locator("#workspace-form").waitFor();
+  await laptop.close();
+  await phone.close();
 });
 
 site.server.close();

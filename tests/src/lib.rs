@@ -11,6 +11,7 @@
 pub mod api;
 pub mod fake_server;
 pub mod fakes;
+pub mod idp;
 mod process;
 pub mod providers;
 pub mod sse;

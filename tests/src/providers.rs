@@ -102,6 +102,8 @@ impl Providers {
                 .route("/emails", post(resend_send))
                 .route("/emails/receiving/{id}", get(resend_received))
                 .route("/v1/text-to-speech/{voice}", post(elevenlabs_tts))
+                // Test-only: what was sent for an account (browser tests read emails here).
+                .route("/_test/calls/{account}", get(recorded))
                 .with_state(inner.clone());
             Providers {
                 base: crate::fake_server::spawn(app),
@@ -316,4 +318,16 @@ async fn elevenlabs_tts(
     let mut audio = vec![0xFF, 0xFB, 0x90, 0x64];
     audio.extend_from_slice(text.as_bytes());
     ([(axum::http::header::CONTENT_TYPE, "audio/mpeg")], audio).into_response()
+}
+
+async fn recorded(State(state): State<Arc<Mutex<Inner>>>, Path(account): Path<String>) -> Response {
+    let calls: Vec<Value> = state
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|c| c.account == account && c.status < 300)
+        .map(|c| json!({"method": c.method, "path": c.path, "body": c.json()}))
+        .collect();
+    Json(json!({ "calls": calls })).into_response()
 }

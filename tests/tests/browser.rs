@@ -6,12 +6,18 @@
 
 use prism_core::http::Method;
 use prism_e2e::api::{unique_slug, Api};
-use prism_e2e::{repo_root, Edge};
+use prism_e2e::idp::{self, Idp};
+use prism_e2e::providers::Providers;
+use prism_e2e::{repo_root, Edge, EdgeOptions};
 use serde_json::json;
 
 #[tokio::test]
 async fn widget_and_console_in_a_real_browser() {
-    let edge = Edge::shared();
+    // Its own runtime, sending email through the local fake Resend.
+    let providers = Providers::shared();
+    let edge = Edge::start(EdgeOptions {
+        vars: vec![("RESEND_BASE_URL".into(), providers.base.clone())],
+    });
     let base = &edge.base;
     let api = Api::at(base);
     let t = api
@@ -53,7 +59,49 @@ async fn widget_and_console_in_a_real_browser() {
         let r = api.call( Method::Post, "/v1/knowledge/documents", Some(&t.secret_key), Some(&json!({"title": title, "content": content, "format": "markdown", "source_url": url}))).await;
         assert_eq!(r.status, 201);
     }
-    let (_, agent) = api.user_with_role(&t, "agent").await;
+    let (agent_id, agent) = api.user_with_role(&t, "agent").await;
+    let agent_email = api
+        .get(&format!("/v1/users/{agent_id}"), &t.secret_key)
+        .await
+        .body["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Agents sign themselves in: email through the tenant's own channel (fake Resend), single
+    // sign-on through the local identity provider, which signs the agent in.
+    let resend_key = format!("re_{}", t.slug);
+    let provider = Idp::shared();
+    provider.sign_in_as(&agent_email);
+    for (name, value) in [
+        ("resend_api_key", resend_key.as_str()),
+        ("oidc_client_secret", idp::CLIENT_SECRET),
+    ] {
+        let r = api
+            .call(
+                Method::Put,
+                &format!("/v1/tenant/secrets/{name}"),
+                Some(&t.secret_key),
+                Some(&json!({ "value": value })),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+        .await;
+    let mut c = cfg.body["config"].clone();
+    c["channels"]["email"] =
+        json!({"from_address": "support@browser.example", "from_name": "Browser Support"});
+    c["sign_in"]["oidc"] = json!({"issuer": provider.issuer, "client_id": idp::CLIENT_ID, "label": "Sign in with Example ID"});
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(&json!({"version": cfg.body["version"], "config": c})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let out = tokio::process::Command::new("node")
         .arg(repo_root().join("tests/browser/run.mjs"))
         .env("BASE", base)
@@ -61,6 +109,10 @@ async fn widget_and_console_in_a_real_browser() {
         .env("AGENT", &agent)
         .env("SK", &t.secret_key)
         .env("IDS", &t.identity_secret)
+        .env("SLUG", &t.slug)
+        .env("AGENT_EMAIL", &agent_email)
+        .env("PROVIDERS", &providers.base)
+        .env("RESEND_KEY", &resend_key)
         .env("SHOTS", repo_root().join("target/e2e/screenshots"))
         .current_dir(repo_root())
         .output()
