@@ -17,4 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = text::terms(s);
     let _ = prism_core::ai::analysis::local(s, "en");
     let _ = prism_core::channels::resend::reply_text(s);
+    // The search box: whatever is typed becomes quoted prefix terms and nothing else.
+    let q = prism_core::conversations::search::match_query(s);
+    assert!(q.split(" AND ").all(|t| t.is_empty() || (t.starts_with('"') && t.ends_with("\"*") && t.matches('"').count() == 2)));
+    let _ = prism_core::input::check::language("language", s);
 });

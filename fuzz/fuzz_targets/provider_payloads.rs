@@ -1,5 +1,5 @@
 //! Parsed provider payloads with any shape: Stripe events, VAPI server messages, a model's
-//! JSON-mode analysis.
+//! JSON-mode analysis and translations.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use prism_core::channels::{stripe, vapi};
@@ -8,6 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
         if let Ok(s) = std::str::from_utf8(data) {
             let _ = prism_core::ai::analysis::from_model_json(s);
+            let _ = prism_core::ai::translate::from_model_json(s, s.len());
         }
         return;
     };
@@ -23,4 +24,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = e.data.email_id.as_deref().map(prism_core::channels::resend::event_status);
     }
     let _ = prism_core::ai::analysis::from_model_json(&v.to_string());
+    let _ = prism_core::ai::translate::from_model_json(&v.to_string(), 10);
 });

@@ -1,8 +1,10 @@
 /* PrismAI Edge agent console: the inbox with live updates, the transcript of every channel,
  * replies (with /shortcut canned responses), internal notes, take over, assign, resolve/reopen,
- * release to the AI, and the customer's details and the AI's analysis. Plain DOM; all text is
- * rendered with textContent. Signs in with an agent JWT (URL fragment or pasted), refreshed
- * before it expires. */
+ * release to the AI, the customer panel (identities, every conversation) and the AI's analysis,
+ * search across conversations, notifications (browser, sound, title badge), keyboard shortcuts
+ * and translation both ways. Plain DOM; all text is rendered with textContent. Agents sign in
+ * by email link, single sign-on or invitation (a session cookie the page never sees), or with a
+ * pasted agent JWT. */
 (() => {
   "use strict";
   const $ = (s) => document.querySelector(s);
@@ -66,6 +68,9 @@
     if (convWs) convWs.close();
     if (inboxWs) inboxWs.close();
     $("#app").hidden = true;
+    signedInChrome(false);
+    pending.clear();
+    badge();
     $("#signin").hidden = false;
     $("#workspace-form").hidden = true;
     $("#methods").hidden = true;
@@ -91,6 +96,7 @@
     $("#sign-out-all").hidden = !c.sid;
     $("#signin").hidden = true;
     $("#app").hidden = false;
+    signedInChrome(true);
     users = (await api("GET", "/v1/users?limit=100")).items.filter((u) => u.status === "active" && u.role !== "viewer");
     const assign = $("#assign");
     assign.replaceChildren(el("option", { value: "", textContent: "Unassigned" }));
@@ -187,6 +193,7 @@
     list.replaceChildren();
     page.items.sort((a, b) => (b.last_message_at || b.created_at) - (a.last_message_at || a.created_at));
     for (const c of page.items) {
+      known.set(c.id, c);
       const b = el("button", { type: "button" },
         el("span", { className: "name", textContent: c.customer_name || `Visitor ${c.customer_id.slice(4, 10)}` }),
         c.unread_agent ? el("span", { className: "badge", textContent: String(c.unread_agent) }) : "",
@@ -213,6 +220,7 @@
     ws.onmessage = (e) => {
       const ev = JSON.parse(e.data);
       if (ev.type !== "event") return;
+      onInboxEvent(ev);
       clearTimeout(connectInbox.t);
       connectInbox.t = setTimeout(loadList, 150);
       if (current && ev.conversation_id === current && ev.kind !== "message.created") loadDetails(current);
@@ -244,8 +252,15 @@
       box = el("div", { className: `msg ${kind === "note" ? "note" : m.author.type}` },
         el("span", { className: "who", textContent: kind === "note" ? `Note · ${who(m.author)}` : who(m.author) }),
         el("span", { className: "body", textContent: m.text }));
+      if (kind === "message" && m.author.type === "customer") {
+        const b = el("button", { type: "button", className: "tr", textContent: "Translate" });
+        b.setAttribute("aria-label", "Translate this message into my language");
+        b.addEventListener("click", () => translateMessage(box, m.text));
+        box.querySelector(".who").after(b);
+      }
       $("#transcript").append(box);
     }
+    if (kind === "message") box.dataset.seq = m.seq;
     const meta = m.meta || {};
     const bits = [];
     if (meta.provider) bits.push(`${meta.provider}${meta.model ? ` · ${meta.model}` : ""}${meta.latency_ms != null ? ` · ${meta.latency_ms} ms` : ""}`);
@@ -263,8 +278,12 @@
   }
   function event(text) { $("#transcript").append(el("div", { className: "event", textContent: text })); }
 
-  async function openConversation(id) {
+  async function openConversation(id, seq) {
     current = id;
+    pending.delete(id);
+    badge();
+    convLang = null;
+    $("#translate-reply-label").hidden = true;
     seen.clear();
     drafts.clear();
     $("#transcript").replaceChildren();
@@ -275,6 +294,10 @@
     await loadDetails(id);
     ["#reply", "#send", "#take-over", "#assign", "#release", "#resolve", "#reopen"].forEach((s) => ($(s).disabled = false));
     connectConversation(id);
+    if (seq) {
+      const found = document.querySelector(`#transcript .msg[data-seq="${Number(seq)}"]`);
+      if (found) { found.classList.add("found"); found.scrollIntoView({ block: "center" }); }
+    }
     if (h.last_seq) api("POST", `/v1/conversations/${id}/read`, { up_to_seq: h.last_seq }).catch(() => {});
   }
   async function loadDetails(id) {
@@ -285,9 +308,18 @@
     $("#assign").value = c.assignee_id || "";
     const dl = $("#customer");
     dl.replaceChildren();
-    for (const [k, v] of [["Name", cu.name], ["Identity", `${cu.kind}: ${cu.external_id}`], ["Email", cu.email], ["Phone", cu.phone], ["Tags", c.tags.join(", ")], ["Priority", c.priority], ["Since", new Date(cu.created_at).toLocaleString()]]) {
+    const profile = await api("GET", `/v1/customers/${encodeURIComponent(cu.id)}`);
+    for (const [k, v] of [["Name", cu.name], ["Identity", `${cu.kind}: ${cu.external_id}`], ["Email", cu.email], ["Phone", cu.phone], ["Language", c.language], ["Channels", profile.channels.join(", ")], ["Tags", c.tags.join(", ")], ["Priority", c.priority], ["Since", new Date(cu.created_at).toLocaleString()]]) {
       if (v) dl.append(el("dt", { textContent: k }), el("dd", { textContent: v }));
     }
+    $("#identities").replaceChildren(...(profile.identities.length ? profile.identities.map((i) => el("li", { textContent: `${i.kind}: ${i.name || ""} ${i.email || i.phone || i.external_id}`.replace(/\s+/g, " ") })) : [el("li", { textContent: "No other identities" })]));
+    $("#history").replaceChildren(...profile.conversations.map((h) => {
+      const b = el("button", { type: "button", textContent: `${new Date(h.created_at).toLocaleDateString()} · ${h.channel} · ${h.status}${h.last_message_preview ? ` — ${h.last_message_preview}` : ""}` });
+      if (h.id === id) b.setAttribute("aria-current", "true");
+      b.addEventListener("click", () => openConversation(h.id));
+      return el("li", {}, b);
+    }));
+    if (c.language) { convLang = c.language; showTranslateReply(); }
     const a = await api("GET", `/v1/conversations/${id}/analysis`);
     const ul = $("#analysis");
     ul.replaceChildren();
@@ -358,7 +390,13 @@
     list.hidden = true;
     const note = document.querySelector("input[name=mode]:checked").value === "note";
     try {
-      if (note) {
+      if (!note && wantsTranslation()) {
+        // Translated first; nothing is sent when translation fails.
+        const t = await api("POST", `/v1/conversations/${current}/translate`, { text, to: convLang });
+        const key = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now());
+        const r = await api("POST", `/v1/conversations/${current}/messages`, { text: t.text }, { "idempotency-key": key });
+        render(r.message, "message");
+      } else if (note) {
         const n = await api("POST", `/v1/conversations/${current}/notes`, { text });
         render(n, "note");
       } else {
@@ -367,6 +405,167 @@
         render(r.message, "message");
       }
     } catch (err) { reply.value = text; event(`Not sent: ${err.message}`); }
+  });
+
+  // ------------------------------------------------------------ notifications
+  // New conversations, handoffs assigned to me and customer messages in conversations that are
+  // mine (or waiting for a human): a browser notification when permitted, a short chime, and
+  // the number of conversations with news in the tab title until the agent opens them.
+  const known = new Map();
+  const pending = new Set();
+  const baseTitle = document.title;
+  function badge() { document.title = pending.size ? `(${pending.size}) ${baseTitle}` : baseTitle; }
+  let audio = null;
+  function chime() {
+    if (!$("#sound").checked) return;
+    try {
+      audio = audio || new AudioContext();
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.value = 0.04;
+      o.connect(g).connect(audio.destination);
+      o.start();
+      o.stop(audio.currentTime + 0.12);
+    } catch { /* no audio here */ }
+  }
+  function notify(id, title, body) {
+    if (id === current && !document.hidden) return;
+    pending.add(id);
+    badge();
+    chime();
+    if ("Notification" in window && Notification.permission === "granted") {
+      const n = new Notification(title, { body, tag: id });
+      n.onclick = () => { window.focus(); openConversation(id); n.close(); };
+    }
+  }
+  function onInboxEvent(ev) {
+    const d = ev.data || {}, c = known.get(ev.conversation_id);
+    const mine = c && me && c.assignee_id === me.id;
+    const waiting = ev.status === "pending_human" && !(c && c.assignee_id);
+    if (ev.kind === "conversation.created") notify(ev.conversation_id, "New conversation", `${d.customer || "A visitor"} on ${d.channel || "the web"}`);
+    else if (ev.kind === "conversation.assigned" && me && d.assignee && d.assignee.id === me.id && !(d.by && d.by.id === me.id)) {
+      known.set(ev.conversation_id, { ...(c || {}), assignee_id: me.id });
+      notify(ev.conversation_id, "Assigned to you", "A conversation was handed to you.");
+    } else if (ev.kind === "message.created" && d.author && d.author.type === "customer" && (mine || waiting || ev.conversation_id === current)) {
+      notify(ev.conversation_id, `New message from ${d.author.name || "a customer"}`, d.preview || "");
+    }
+  }
+  $("#sound").checked = localStorage.getItem("prism-sound") !== "off";
+  $("#sound").addEventListener("change", () => localStorage.setItem("prism-sound", $("#sound").checked ? "on" : "off"));
+  $("#notify").addEventListener("click", async () => {
+    await Notification.requestPermission();
+    $("#notify").hidden = Notification.permission !== "default";
+  });
+  function signedInChrome(on) {
+    ["#search-form", "#sound-toggle", "#my-lang-label", "#help"].forEach((s) => ($(s).hidden = !on));
+    $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
+    if (!on) closeResults();
+  }
+
+  // ------------------------------------------------------------ search
+  /** The snippet with the matched words as <mark> elements (the server marks them with U+0002
+   * and U+0003, so no HTML is ever parsed). */
+  function marked(snippet) {
+    const span = el("span", { className: "preview" });
+    snippet.split("\u0002").forEach((part, i) => {
+      if (i === 0) { span.append(part); return; }
+      const [hit, ...rest] = part.split("\u0003");
+      span.append(el("mark", { textContent: hit }), rest.join(""));
+    });
+    return span;
+  }
+  function closeResults() { $("#results").hidden = true; $("#list").hidden = false; }
+  async function runSearch(q) {
+    if (!q.trim()) { closeResults(); return; }
+    let r;
+    try { r = await api("GET", `/v1/search?q=${encodeURIComponent(q)}`); } catch (e) { $("#results-title").textContent = e.message; return; }
+    if ($("#search").value !== q) return;
+    const n = (k, w) => `${k} ${w}${k === 1 ? "" : "s"}`;
+    $("#list").hidden = true;
+    $("#results").hidden = false;
+    $("#results-title").textContent = `${n(r.messages.length, "message")} and ${n(r.customers.length, "customer")} for “${q}”`;
+    $("#result-customers").replaceChildren(...r.customers.map((c) => {
+      const b = el("button", { type: "button" },
+        el("span", { className: "name", textContent: c.name || c.email || c.phone || c.external_id }),
+        el("span", { className: "preview", textContent: [c.kind, c.email, c.phone].filter(Boolean).join(" · ") }));
+      b.addEventListener("click", async () => {
+        const p = await api("GET", `/v1/customers/${encodeURIComponent(c.id)}`);
+        if (p.conversations.length) openConversation(p.conversations[0].id);
+      });
+      return el("li", {}, b);
+    }));
+    $("#result-messages").replaceChildren(...r.messages.map((m) => {
+      const b = el("button", { type: "button" },
+        el("span", { className: "name", textContent: `${m.customer_name || "Visitor"} · ${m.channel} · ${new Date(m.created_at).toLocaleDateString()}` }),
+        marked(m.snippet));
+      b.addEventListener("click", () => openConversation(m.conversation_id, m.seq));
+      return el("li", {}, b);
+    }));
+  }
+  let searchTimer = null;
+  $("#search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => runSearch($("#search").value), 250); });
+  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(searchTimer); runSearch($("#search").value); });
+  $("#close-results").addEventListener("click", () => { $("#search").value = ""; closeResults(); });
+
+  // ------------------------------------------------------------ translation
+  // The agent reads customers in their own language and may reply in the customer's; the
+  // tenant's AI provider translates (the console shows the server's message when there is none).
+  let convLang = null;
+  let myLang = localStorage.getItem("prism-agent-lang") || (navigator.language || "en").split("-")[0].toLowerCase();
+  if (![...$("#my-lang").options].some((o) => o.value === myLang)) $("#my-lang").append(el("option", { value: myLang, textContent: myLang }));
+  $("#my-lang").value = myLang;
+  $("#my-lang").addEventListener("change", () => { myLang = $("#my-lang").value; localStorage.setItem("prism-agent-lang", myLang); showTranslateReply(); });
+  const primary = (l) => (l || "").split("-")[0].toLowerCase();
+  function showTranslateReply() {
+    const show = !!convLang && primary(convLang) !== primary(myLang);
+    if (show && $("#translate-reply-label").hidden) $("#translate-reply").checked = true;
+    $("#translate-reply-label").hidden = !show;
+    $("#customer-lang").textContent = convLang || "";
+  }
+  const wantsTranslation = () => !$("#translate-reply-label").hidden && $("#translate-reply").checked;
+  async function translateMessage(box, text) {
+    const id = current;
+    try {
+      const t = await api("POST", `/v1/conversations/${id}/translate`, { text, to: myLang });
+      if (id !== current) return;
+      box.querySelector(".translation")?.remove();
+      box.append(el("span", { className: "translation", lang: myLang, textContent: `${t.text} — translated from ${t.source_language || "?"} by ${t.provider}` }));
+      if (!convLang && t.source_language && primary(t.source_language) !== primary(myLang)) { convLang = t.source_language; showTranslateReply(); }
+    } catch (e) { event(`Translation: ${e.message}`); }
+  }
+
+  // ------------------------------------------------------------ keyboard
+  function setMode(mode) { document.querySelector(`input[name=mode][value=${mode}]`).checked = true; }
+  function step(d) {
+    const items = [...document.querySelectorAll("#list button")];
+    if (!items.length) return;
+    const i = items.findIndex((b) => b.dataset.id === current);
+    const next = i === -1 ? items[0] : items[Math.max(0, Math.min(items.length - 1, i + d))];
+    next.focus();
+    if (next.dataset.id !== current) openConversation(next.dataset.id);
+  }
+  $("#help").addEventListener("click", () => $("#shortcuts").showModal());
+  document.addEventListener("keydown", (e) => {
+    if ($("#app").hidden || e.ctrlKey || e.metaKey || e.altKey || $("#shortcuts").open) return;
+    const typing = e.target.closest && e.target.closest("input, textarea, select, [contenteditable]");
+    if (e.key === "Escape") { if (typing) e.target.blur(); return; }
+    if (typing) return;
+    const click = (s) => { if (!$(s).disabled) $(s).click(); };
+    switch (e.key) {
+      case "/": e.preventDefault(); $("#search").focus(); break;
+      case "j": step(1); break;
+      case "k": step(-1); break;
+      case "r": case "n":
+        if ($("#reply").disabled) break;
+        e.preventDefault();
+        setMode(e.key === "n" ? "note" : "reply");
+        $("#reply").focus();
+        break;
+      case "t": click("#take-over"); break;
+      case "e": click("#resolve"); break;
+      case "?": $("#shortcuts").showModal(); break;
+      default: return;
+    }
   });
 
   // ------------------------------------------------------------ start

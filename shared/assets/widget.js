@@ -76,6 +76,8 @@
   const lang = [d.lang, ...(navigator.languages || [navigator.language])]
     .map((l) => String(l || "").toLowerCase().slice(0, 2)).find((l) => T[l]) || "en";
   const t = T[lang];
+  // The visitor's own language (even one the widget has no strings for), for agents' translation.
+  const speaks = [d.lang, navigator.language].map((l) => String(l || "")).find((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8}){0,3}$/i.test(l)) || lang;
   const rtl = ["ar", "he", "fa", "ur"].includes(lang);
   const color = /^#[0-9a-fA-F]{3,8}$/.test(d.color || "") ? d.color : "#4f46e5";
   const left = d.position === "left";
@@ -402,7 +404,7 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
   }
   async function ensureConversation() {
     if (state.conversation_id && state.token) return;
-    const body = { name: d.name || undefined, email: d.email || undefined, visitor_id: state.visitor_id };
+    const body = { name: d.name || undefined, email: d.email || undefined, visitor_id: state.visitor_id, language: speaks };
     if (d.userId && d.userHash) Object.assign(body, { user_id: d.userId, user_hash: d.userHash, visitor_id: undefined });
     let r;
     try { r = await api("POST", "/v1/conversations", body); } catch (e) {

@@ -184,6 +184,29 @@ pub mod check {
         }
     }
 
+    /// A language tag in the BCP 47 shape browsers send (`es`, `pt-BR`, `zh-Hant-TW`): a 2-3
+    /// letter language, then up to three 2-8 character subtags. Hand-written because only the
+    /// shape matters here (it names a language to a model, nothing parses it further).
+    pub fn language(field: &str, s: &str) -> ApiResult<()> {
+        let mut parts = s.split('-');
+        let primary = parts.next().unwrap_or("");
+        let ok = s.len() <= 35
+            && (2..=3).contains(&primary.len())
+            && primary.bytes().all(|b| b.is_ascii_alphabetic())
+            && parts.clone().count() <= 3
+            && parts.all(|p| {
+                (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::validation(
+                field,
+                "must be a language tag such as en, es or pt-BR",
+            ))
+        }
+    }
+
     /// An origin such as `https://shop.example` (scheme, host and optional port; nothing else).
     pub fn origin(field: &str, s: &str) -> ApiResult<()> {
         let parsed = url::Url::parse(s).ok();

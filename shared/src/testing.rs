@@ -411,6 +411,9 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         | (Method::Put, "/v1/knowledge/documents/{document_id}") => {
             json!({"title": "Sample", "content": "Sample knowledge: parcels ship within two days."})
         }
+        (Method::Post, "/v1/conversations/{conversation_id}/translate") => {
+            json!({"text": "Hola", "to": "en"})
+        }
         (Method::Put, "/v1/tenant/secrets/{name}") => json!({"value": "sample-secret"}),
         (Method::Post, "/v1/canned-responses")
         | (Method::Put, "/v1/canned-responses/{canned_id}") => {

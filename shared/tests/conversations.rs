@@ -42,6 +42,7 @@ impl World {
                 channel: prism_core::conversations::Channel::Web,
                 subject: None,
                 tags: vec!["billing".into()],
+                language: None,
             },
         ))
         .unwrap();

@@ -31,6 +31,7 @@ fn path_for(r: &Route, owner: &Owned) -> String {
             ("canned_id", &owner.canned_id),
             ("document_id", &owner.document_id),
             ("invitation_id", &owner.invitation_id),
+            ("customer_id", &owner.customer_id),
         ],
     )
 }
@@ -42,6 +43,7 @@ struct Owned {
     canned_id: String,
     document_id: String,
     invitation_id: String,
+    customer_id: String,
 }
 
 fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
@@ -90,6 +92,10 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         canned_id: canned.body["id"].as_str().unwrap().into(),
         document_id: doc.body["id"].as_str().unwrap().into(),
         invitation_id: inv.body["invitation"]["id"].as_str().unwrap().into(),
+        customer_id: c.body["conversation"]["customer_id"]
+            .as_str()
+            .unwrap()
+            .into(),
     }
 }
 

@@ -4,7 +4,8 @@
 // tests/tests/browser.rs, which starts the runtime and seeds the tenant; reads BASE, PK (public
 // widget key), AGENT (agent JWT), SK (secret key), IDS (identity secret), SLUG, AGENT_EMAIL,
 // PROVIDERS + RESEND_KEY (the fake Resend and the tenant's account there, where sign-in emails
-// land) and SHOTS (screenshot directory) from the environment. Exits non-zero when any test
+// land), TR_AGENT + TR_CONV (an agent of a second workspace whose AI provider is the fake
+// Gemini, and a Spanish conversation there) and SHOTS (screenshot directory) from the environment. Exits non-zero when any test
 // failed.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -14,7 +15,7 @@ import { createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { serveTenantSite } from "../../scripts/tenant-site.mjs";
 
-const { BASE, PK, AGENT, SK, IDS, SHOTS, SLUG, AGENT_EMAIL, PROVIDERS, RESEND_KEY } = process.env;
+const { BASE, PK, AGENT, SK, IDS, SHOTS, SLUG, AGENT_EMAIL, PROVIDERS, RESEND_KEY, TR_AGENT, TR_CONV } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -495,6 +496,130 @@ await test("signing out everywhere ends the agent's other sessions, live sockets
   await b.locator("#workspace-form").waitFor();
   await laptop.close();
   await phone.close();
+});
+
+// ------------------------------------------------------------------ the console a team lives in
+async function consoleAs(token, init) {
+  // bypassCSP only so axe-core can be injected into the page for the audit.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "en-US", bypassCSP: true });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.log(`  [console page error] ${e.message}`));
+  await page.goto(`${BASE}/console#token=${token}`);
+  await page.locator("#live-state.on").waitFor({ timeout: 15000 });
+  return { context, page };
+}
+const currentId = (page) => page.locator("#list button[aria-current=true]").getAttribute("data-id");
+
+await test("the console notifies of a new conversation, a handoff assigned to me and the customer's messages (notification, title badge), cleared on opening", async () => {
+  // Headless Chromium shows no system notifications: the page's Notification is replaced by a
+  // recorder that behaves like a granted one.
+  const { context, page } = await consoleAs(AGENT, () => {
+    window.__notes = [];
+    window.Notification = class {
+      static permission = "granted";
+      static requestPermission() { return Promise.resolve("granted"); }
+      constructor(title, opts = {}) { window.__notes.push({ title, body: opts.body, tag: opts.tag }); }
+      close() {}
+    };
+  });
+  const seen = (title, id) => page.waitForFunction(([t, i]) => window.__notes.some((n) => n.title === t && n.tag === i), [title, id], { timeout: 15000 });
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Nora Notify" });
+  const id = started.conversation.conversation_id;
+  await seen("New conversation", id);
+  assert.match(await page.title(), /^\(1\) PrismAI Edge/);
+  const agentId = JSON.parse(Buffer.from(AGENT.split(".")[1], "base64url")).sub;
+  await edge("POST", `/v1/conversations/${id}/assign`, SK, { user_id: agentId });
+  await seen("Assigned to you", id);
+  await edge("POST", `/v1/conversations/${id}/messages`, started.token, { text: "Are you there? Order 5521", client_msg_id: "n1" });
+  await seen("New message from Nora Notify", id);
+  assert.ok((await page.evaluate(() => window.__notes)).some((n) => n.body === "Are you there? Order 5521"));
+  assert.ok(await page.locator("#sound").isChecked(), "sound on by default");
+  await page.locator(`#list button[data-id="${id}"]`).click();
+  await page.waitForFunction(() => !document.title.startsWith("("));
+  await context.close();
+});
+
+await test("agents search every conversation, jump to the match, see the customer's whole history, and work by keyboard", async () => {
+  const word = `zebra${Date.now().toString(36)}`;
+  const first = await edge("POST", "/v1/conversations", SK, { name: "Sam Search", email: `sam-${word}@example.com` });
+  const firstId = first.conversation.conversation_id;
+  await edge("POST", `/v1/conversations/${firstId}/messages`, first.token, { text: `My ${word} parcel is missing`, client_msg_id: "s1" });
+  const again = await edge("POST", "/v1/conversations", SK, { visitor_id: first.visitor_id });
+  await edge("POST", `/v1/conversations/${again.conversation.conversation_id}/messages`, again.token, { text: "Following up on my parcel", client_msg_id: "s2" });
+  const { context, page } = await consoleAs(AGENT);
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "search");
+  await page.keyboard.type(word.slice(0, -2));
+  await page.locator("#result-messages mark").first().waitFor({ timeout: 10000 });
+  assert.equal(await page.locator("#result-messages mark").first().innerText(), word, "the match is marked (as an element)");
+  assert.equal(await page.locator("#result-messages li").count(), 1);
+  assert.match(await page.locator("#result-customers li").first().innerText(), /Sam Search/);
+  await page.locator("#result-messages button").first().click();
+  const found = page.locator("#transcript .msg.found");
+  await found.waitFor();
+  assert.match(await found.innerText(), new RegExp(word));
+  assert.match(await page.locator("#conv-title").innerText(), /Sam Search/);
+  // The customer panel: both of this visitor's conversations, this one marked.
+  await page.locator("#history li").nth(1).waitFor();
+  assert.equal(await page.locator("#history li").count(), 2);
+  assert.equal(await page.locator("#history button[aria-current=true]").count(), 1);
+  assert.match(await page.locator("#customer").innerText(), /Channels\s+web/);
+  // No AI provider in this workspace: translating says so instead of guessing.
+  await found.getByRole("button", { name: "Translate this message into my language" }).click();
+  await page.locator("#transcript .event").filter({ hasText: "no AI provider" }).waitFor();
+  await page.screenshot({ path: `${SHOTS}/console-search.png` });
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => (await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] })).violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) })));
+  assert.deepEqual(axe, [], "no serious accessibility violations in the console");
+  // Keyboard: back to the inbox, then the shortcuts.
+  await page.locator("#close-results").click();
+  await page.locator("#transcript").focus();
+  await page.keyboard.press("?");
+  await page.locator("#shortcuts[open]").waitFor();
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.querySelector("#shortcuts").open);
+  await page.keyboard.press("n");
+  assert.deepEqual(await page.evaluate(() => [document.activeElement.id, document.querySelector("input[name=mode]:checked").value]), ["reply", "note"]);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("r");
+  assert.deepEqual(await page.evaluate(() => [document.activeElement.id, document.querySelector("input[name=mode]:checked").value]), ["reply", "reply"]);
+  await page.keyboard.press("Escape");
+  // j opens the first conversation of the list (this one may be waiting for a human, not in
+  // "Open"), j the next, k back.
+  await page.keyboard.press("j");
+  await page.locator("#list button[aria-current=true]").waitFor();
+  const before = await currentId(page);
+  await page.keyboard.press("j");
+  await page.waitForFunction((b) => document.querySelector("#list button[aria-current=true]")?.dataset.id !== b, before);
+  await page.keyboard.press("k");
+  await page.waitForFunction((b) => document.querySelector("#list button[aria-current=true]")?.dataset.id === b, before);
+  await page.keyboard.press("t");
+  await page.locator("#conv-status").filter({ hasText: "pending_human" }).waitFor();
+  await page.keyboard.press("e");
+  await page.locator("#conv-status").filter({ hasText: "resolved" }).waitFor();
+  await context.close();
+});
+
+await test("an agent reads a Spanish message in English and replies in Spanish, through the workspace's AI provider", async () => {
+  const { context, page } = await consoleAs(TR_AGENT);
+  await page.locator(`#list button[data-id="${TR_CONV}"]`).click();
+  const msg = page.locator("#transcript .msg.customer").first();
+  await msg.waitFor();
+  await page.locator("#translate-reply-label").waitFor();
+  assert.equal(await page.locator("#customer-lang").innerText(), "es");
+  assert.ok(await page.locator("#translate-reply").isChecked(), "replies go out in the customer's language by default");
+  await msg.getByRole("button", { name: "Translate this message into my language" }).click();
+  await msg.locator(".translation").waitFor();
+  assert.match(await msg.locator(".translation").innerText(), /Where is my order\? It was due on Monday\. — translated from es by gemini/);
+  await page.locator("#reply").fill("Your order ships tomorrow.");
+  await page.locator("#reply").press("Enter");
+  await page.locator("#transcript .msg.agent").filter({ hasText: "Su pedido sale mañana." }).waitFor();
+  const h = await edge("GET", `/v1/conversations/${TR_CONV}/messages?limit=10`, TR_AGENT);
+  assert.equal(h.messages.at(-1).text, "Su pedido sale mañana.", "the customer reads Spanish");
+  await page.screenshot({ path: `${SHOTS}/console-translate.png` });
+  await context.close();
 });
 
 site.server.close();

@@ -6,10 +6,12 @@
 
 use prism_core::http::Method;
 use prism_e2e::api::{unique_slug, Api};
+use prism_e2e::fakes::{gemini_frame, Fakes, Reply};
 use prism_e2e::idp::{self, Idp};
 use prism_e2e::providers::Providers;
 use prism_e2e::{repo_root, Edge, EdgeOptions};
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn widget_and_console_in_a_real_browser() {
@@ -102,6 +104,7 @@ async fn widget_and_console_in_a_real_browser() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    let translated = translation_tenant(&api).await;
     let out = tokio::process::Command::new("node")
         .arg(repo_root().join("tests/browser/run.mjs"))
         .env("BASE", base)
@@ -113,6 +116,8 @@ async fn widget_and_console_in_a_real_browser() {
         .env("AGENT_EMAIL", &agent_email)
         .env("PROVIDERS", &providers.base)
         .env("RESEND_KEY", &resend_key)
+        .env("TR_AGENT", &translated.agent)
+        .env("TR_CONV", &translated.conversation_id)
         .env("SHOTS", repo_root().join("target/e2e/screenshots"))
         .current_dir(repo_root())
         .output()
@@ -121,4 +126,94 @@ async fn widget_and_console_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "browser tests failed:\n{stdout}");
+}
+
+struct Translated {
+    agent: String,
+    conversation_id: String,
+}
+
+/// A second workspace whose AI provider is the local fake Gemini, scripted to translate the
+/// customer's Spanish message into English and the agent's English reply into Spanish (AI
+/// answers off, so translation is the only model call). The customer wrote in Spanish.
+async fn translation_tenant(api: &Api) -> Translated {
+    let t = api
+        .create_tenant(&unique_slug("translate"), "pro", None)
+        .await;
+    let key = format!("tr-{}", t.slug);
+    let reply = |json: &str| Reply::Stream {
+        frames: vec![gemini_frame(json, Some("STOP"))],
+        first_delay: Duration::ZERO,
+        gap: Duration::ZERO,
+    };
+    Fakes::shared().script(
+        &key,
+        vec![
+            reply(r#"{"source_language":"es","text":"Where is my order? It was due on Monday."}"#),
+            reply(r#"{"source_language":"en","text":"Su pedido sale mañana."}"#),
+        ],
+    );
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/secrets/gemini",
+            Some(&t.secret_key),
+            Some(&json!({"value": key})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/features/ai_answers",
+            Some(&t.secret_key),
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cfg = api
+        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+        .await;
+    let mut c = cfg.body["config"].clone();
+    c["ai"]["providers"] =
+        json!([{"kind": "gemini", "base_url": Fakes::shared().base, "api_key_secret": "gemini"}]);
+    c["ai"]["embedding"] = json!("offline");
+    c["ai"]["model_analysis"] = json!(false);
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(&json!({"version": cfg.body["version"], "config": c})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let conv = api
+        .call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(&json!({"name": "Lucía", "language": "es"})),
+        )
+        .await;
+    assert_eq!(conv.status, 201, "{}", conv.body);
+    let conversation_id = conv.body["conversation"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = conv.body["token"].as_str().unwrap();
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conversation_id}/messages"),
+            Some(token),
+            Some(&json!({"text": "¿Dónde está mi pedido? Tenía que llegar el lunes.", "client_msg_id": "es-1"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, agent) = api.user_with_role(&t, "agent").await;
+    Translated {
+        agent,
+        conversation_id,
+    }
 }

@@ -42,6 +42,10 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
         .as_str()
         .unwrap()
         .to_string();
+    let customer_id = conv.body["conversation"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let canned = api
         .call(
             Method::Post,
@@ -102,6 +106,7 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
                 ("canned_id", &canned_id),
                 ("document_id", &document_id),
                 ("invitation_id", &invitation_id),
+                ("customer_id", &customer_id),
             ],
         );
         let reply = api

@@ -640,6 +640,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversation_id}/translate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Translate a message for the agent, or a reply into the customer's language (the tenant's AI provider; 409 when none) */
+        post: operations["post_conversations_conversation_id_translate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversation_id}/typing": {
         parameters: {
             query?: never;
@@ -651,6 +668,23 @@ export interface paths {
         put?: never;
         /** Typing indicator for clients on the SSE + POST fallback (sockets send a typing frame) */
         post: operations["post_conversations_conversation_id_typing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer, their other identities (same email or phone) and every conversation they had */
+        get: operations["get_customers_customer_id"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1081,6 +1115,23 @@ export interface paths {
         };
         /** How visitors rated answers: thumbs up/down by AI and agent, latest comments */
         get: operations["get_ratings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search every conversation's messages (full text) and the customers (name, email, phone) */
+        get: operations["get_search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1556,6 +1607,8 @@ export interface components {
             customer_name?: string | null;
             handoff_reason?: string | null;
             id: string;
+            /** @description The customer's language when known (BCP 47). */
+            language?: string | null;
             /** Format: int64 */
             last_message_at?: number | null;
             last_message_preview?: string | null;
@@ -1869,6 +1922,20 @@ export interface components {
             /** Format: int64 */
             up_to_seq: number;
         };
+        MessageHit: {
+            author_type: components["schemas"]["AuthorKind"];
+            channel: components["schemas"]["Channel"];
+            conversation_id: string;
+            /** Format: int64 */
+            created_at: number;
+            customer_id: string;
+            customer_name?: string | null;
+            /** Format: int64 */
+            seq: number;
+            /** @description The matching part of the message; terms that matched are wrapped in U+0002 … U+0003. */
+            snippet: string;
+            status: components["schemas"]["Status"];
+        };
         /** @description One message as clients see it. */
         MessageView: {
             author: components["schemas"]["Author"];
@@ -1901,6 +1968,12 @@ export interface components {
             customer_id: string;
             customer_name: string;
             handoff_reason?: string | null;
+            /**
+             * @description The customer's language (BCP 47, e.g. `es`, `pt-BR`) when known: the widget sends its
+             *     own; agents translate into it.
+             * @default null
+             */
+            language?: string | null;
             /** Format: int64 */
             last_message_at?: number | null;
             last_message_preview?: string | null;
@@ -2025,6 +2098,22 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
+        /**
+         * @description A customer as the console's customer panel shows them: who they are, the other identities
+         *     the tenant knows for the same person (same email or phone, on another channel), and every
+         *     conversation any of those identities had, newest first.
+         */
+        Profile: {
+            /** @description Channels this person has used, in the order first seen. */
+            channels: components["schemas"]["Channel"][];
+            conversations: components["schemas"]["ConversationSummary"][];
+            customer: components["schemas"]["Customer"];
+            /**
+             * @description Other identities with the same email or phone (an SMS number, an email thread, a
+             *     verified widget user), so one person's history reads as one.
+             */
+            identities: components["schemas"]["Customer"][];
+        };
         ProviderConfig: {
             /**
              * @description Name of the tenant secret holding the API key (`PUT /v1/tenant/secrets/{name}`); the
@@ -2113,6 +2202,12 @@ export interface components {
             kb_version: number;
             model?: string | null;
         };
+        SearchResults: {
+            /** @description Customers whose name, email or phone contains the query. */
+            customers: components["schemas"]["Customer"][];
+            /** @description Messages, best match first. */
+            messages: components["schemas"]["MessageHit"][];
+        };
         SecretNames: {
             /** @description Names only: secret values are write-only. */
             names: string[];
@@ -2181,6 +2276,11 @@ export interface components {
             channel?: components["schemas"]["Channel"] | null;
             /** @default null */
             email?: string | null;
+            /**
+             * @description The customer's language (BCP 47, e.g. `es`): the widget sends the one it speaks.
+             * @default null
+             */
+            language?: string | null;
             /** @default null */
             name?: string | null;
             /** @default null */
@@ -2371,6 +2471,24 @@ export interface components {
             expires_in: number;
             token_type: string;
             user: components["schemas"]["User"];
+        };
+        TranslateRequest: {
+            /** @description What to translate (up to 4,000 characters). */
+            text: string;
+            /**
+             * @description The language to translate into (BCP 47). Absent: the conversation's customer language,
+             *     for a reply.
+             * @default null
+             */
+            to?: string | null;
+        };
+        Translation: {
+            model: string;
+            provider: string;
+            /** @description The language the model found the text to be in (BCP 47), when it said. */
+            source_language?: string | null;
+            target_language: string;
+            text: string;
         };
         TtsConfig: {
             /**
@@ -6667,6 +6785,140 @@ export interface operations {
             };
         };
     };
+    post_conversations_conversation_id_translate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslateRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Translation"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden, quota_exceeded */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     post_conversations_conversation_id_typing: {
         parameters: {
             query?: never;
@@ -6754,6 +7006,100 @@ export interface operations {
             };
             /** @description Error: validation_failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_customers_customer_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9500,6 +9846,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RatingSummary"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_search: {
+        parameters: {
+            query?: {
+                /** @description Words to find (required); every word must match, as a prefix */
+                q?: string;
+                /** @description Most messages to return (default 20) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */

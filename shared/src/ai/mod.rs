@@ -14,4 +14,5 @@ pub mod providers;
 pub mod resilience;
 pub mod retrieval;
 pub mod sse_parse;
+pub mod translate;
 pub mod usage;

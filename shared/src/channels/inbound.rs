@@ -55,6 +55,7 @@ async fn open_conversation(
             channel: m.channel,
             subject: m.subject.map(|s| s.chars().take(200).collect()),
             tags: Vec::new(),
+            language: None,
         })
         .await?;
     Ok(id)

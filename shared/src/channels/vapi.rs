@@ -419,6 +419,7 @@ async fn open_call(
             channel: Channel::Voice,
             subject: Some("Phone call".into()),
             tags: vec!["voice".into()],
+            language: None,
         })
         .await?;
     save_call(

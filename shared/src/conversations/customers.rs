@@ -94,3 +94,52 @@ pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<C
         .await?;
     records::first(&rows)?.ok_or_else(|| ApiError::not_found("customer"))
 }
+
+/// A customer as the console's customer panel shows them: who they are, the other identities
+/// the tenant knows for the same person (same email or phone, on another channel), and every
+/// conversation any of those identities had, newest first.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Profile {
+    pub customer: Customer,
+    /// Other identities with the same email or phone (an SMS number, an email thread, a
+    /// verified widget user), so one person's history reads as one.
+    pub identities: Vec<Customer>,
+    /// Channels this person has used, in the order first seen.
+    pub channels: Vec<super::Channel>,
+    pub conversations: Vec<super::mirror::ConversationSummary>,
+}
+
+/// The most conversations a profile lists (newest first).
+const PROFILE_CONVERSATIONS: u32 = 100;
+
+pub async fn profile(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Profile> {
+    let customer = get(db, tenant_id, id).await?;
+    let rows = db
+        .query(
+            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers
+             WHERE tenant_id = ?1 AND id != ?2 AND ((?3 IS NOT NULL AND email = ?3) OR (?4 IS NOT NULL AND phone = ?4))
+             ORDER BY created_at LIMIT 20",
+            &params![tenant_id, id, customer.email.as_deref(), customer.phone.as_deref()],
+        )
+        .await?;
+    let identities: Vec<Customer> = rows
+        .iter()
+        .map(Customer::from_row)
+        .collect::<ApiResult<_>>()?;
+    let mut ids: Vec<&str> = vec![customer.id.as_str()];
+    ids.extend(identities.iter().map(|c| c.id.as_str()));
+    let conversations =
+        super::mirror::for_customers(db, tenant_id, &ids, PROFILE_CONVERSATIONS).await?;
+    let mut channels = Vec::new();
+    for c in conversations.iter().rev() {
+        if !channels.contains(&c.channel) {
+            channels.push(c.channel);
+        }
+    }
+    Ok(Profile {
+        customer,
+        identities,
+        channels,
+        conversations,
+    })
+}

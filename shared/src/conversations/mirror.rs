@@ -144,21 +144,23 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
         stmts.push(Statement::new(
             "INSERT INTO conversations (id, tenant_id, customer_id, channel, status, assignee_id, priority, tags, subject,
                handoff_reason, last_seq, last_message_at, last_message_preview, unread_agent, unread_customer,
-               mirror_version, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+               mirror_version, created_at, updated_at, language)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, assignee_id = excluded.assignee_id,
                priority = excluded.priority, tags = excluded.tags, subject = excluded.subject,
                handoff_reason = excluded.handoff_reason, last_seq = excluded.last_seq,
                last_message_at = excluded.last_message_at, last_message_preview = excluded.last_message_preview,
                unread_agent = excluded.unread_agent, unread_customer = excluded.unread_customer,
-               mirror_version = excluded.mirror_version, updated_at = excluded.updated_at
+               mirror_version = excluded.mirror_version, updated_at = excluded.updated_at,
+               language = excluded.language
              WHERE excluded.mirror_version > conversations.mirror_version",
             params![
                 m.conversation_id.as_str(), m.tenant_id.as_str(), m.customer_id.as_str(), m.channel.as_str(),
                 m.status.as_str(), m.assignee_id.clone(), m.priority.as_str(),
                 serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".into()), m.subject.clone(),
                 m.handoff_reason.clone(), m.last_seq, m.last_message_at, m.last_message_preview.clone(),
-                m.unread_agent, m.unread_customer, version, m.created_at, m.updated_at
+                m.unread_agent, m.unread_customer, version, m.created_at, m.updated_at,
+                m.language.clone()
             ],
         ));
     }
@@ -185,6 +187,8 @@ pub struct ConversationSummary {
     pub last_message_at: Option<i64>,
     pub last_message_preview: Option<String>,
     pub unread_agent: i64,
+    /// The customer's language when known (BCP 47).
+    pub language: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -212,6 +216,7 @@ fn summary(r: &Row) -> ConversationSummary {
         last_message_at: r.int("last_message_at"),
         last_message_preview: r.text("last_message_preview"),
         unread_agent: r.int("unread_agent").unwrap_or(0),
+        language: r.text("language"),
         created_at: r.int("created_at").unwrap_or(0),
         updated_at: r.int("updated_at").unwrap_or(0),
     }
@@ -315,4 +320,25 @@ pub async fn open_for_customer(
         )
         .await?;
     Ok(rows.first().and_then(|r| r.text("id")))
+}
+
+/// Conversations of any of these customers (one person's identities), newest first.
+pub async fn for_customers(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    customer_ids: &[&str],
+    limit: u32,
+) -> ApiResult<Vec<ConversationSummary>> {
+    let mut p: Vec<SqlValue> = vec![tenant_id.into()];
+    let mut marks = Vec::new();
+    for id in customer_ids.iter().take(21) {
+        p.push((*id).into());
+        marks.push(format!("?{}", p.len()));
+    }
+    let sql = format!(
+        "SELECT c.*, cu.name AS customer_name FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
+         WHERE c.tenant_id = ?1 AND c.customer_id IN ({}) ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
+        marks.join(", ")
+    );
+    Ok(db.query(&sql, &p).await?.iter().map(summary).collect())
 }

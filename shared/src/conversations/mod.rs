@@ -13,6 +13,7 @@ pub mod engine;
 pub mod mirror;
 pub mod model;
 pub mod protocol;
+pub mod search;
 pub mod sse;
 pub mod store;
 pub mod tokens;

@@ -195,6 +195,10 @@ pub struct Meta {
     pub unread_customer: i64,
     /// Consecutive AI turns since a human last spoke or the conversation opened.
     pub ai_turns: i64,
+    /// The customer's language (BCP 47, e.g. `es`, `pt-BR`) when known: the widget sends its
+    /// own; agents translate into it.
+    #[serde(default)]
+    pub language: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

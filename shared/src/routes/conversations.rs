@@ -52,6 +52,9 @@ pub struct StartConversation {
     pub subject: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The customer's language (BCP 47, e.g. `es`): the widget sends the one it speaks.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -133,6 +136,9 @@ pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
         check::text("subject", s, 1, 200)?;
     }
     validate_tags(&body.tags)?;
+    if let Some(l) = &body.language {
+        check::language("language", l)?;
+    }
     let who = resolve_identity(
         cx,
         &tenant_id,
@@ -169,6 +175,7 @@ pub async fn start(cx: &Ctx, req: Request) -> ApiResult<Response> {
             channel,
             subject: body.subject,
             tags: body.tags,
+            language: body.language,
         })
         .await?;
     let keys = JwtKeys::from_config(p.config.get("jwt_signing_keys"))?;

@@ -7,6 +7,7 @@ mod audit_logs;
 mod auth_tokens;
 mod canned;
 mod conversations;
+mod customers;
 mod diag;
 mod echo;
 mod health;
@@ -17,8 +18,10 @@ mod meta;
 pub mod openapi;
 mod platform;
 mod ratings;
+mod search;
 mod sign_in;
 mod tenant;
+mod translate;
 mod users;
 mod voice;
 mod webhooks;
@@ -666,6 +669,39 @@ pub static TABLE: &[Route] = &[
     )
     .request::<conversations::TokenRefresh>()
     .response::<conversations::TokenIssued>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/translate",
+        handler!(translate::translate),
+    )
+    .tenant(P::ConversationsWrite)
+    .errors(&[E::Conflict, E::QuotaExceeded, E::UpstreamError])
+    .summary(
+        "conversations",
+        "Translate a message for the agent, or a reply into the customer's language (the tenant's AI provider; 409 when none)",
+    )
+    .request::<translate::TranslateRequest>()
+    .response::<crate::ai::translate::Translation>(),
+    // --- the console: search and the customer panel ---
+    Route::new(Get, "/v1/search", handler!(search::search))
+        .tenant(P::ConversationsRead)
+        .query(&[
+            QueryParam::text("q", 200, "Words to find (required); every word must match, as a prefix"),
+            QueryParam::int("limit", 1, 50, "Most messages to return (default 20)"),
+        ])
+        .errors(&[E::ValidationFailed])
+        .summary(
+            "conversations",
+            "Search every conversation's messages (full text) and the customers (name, email, phone)",
+        )
+        .response::<crate::conversations::search::SearchResults>(),
+    Route::new(Get, "/v1/customers/{customer_id}", handler!(customers::get))
+        .tenant(P::ConversationsRead)
+        .summary(
+            "conversations",
+            "A customer, their other identities (same email or phone) and every conversation they had",
+        )
+        .response::<crate::conversations::customers::Profile>(),
     // --- canned responses ---
     Route::new(Get, "/v1/canned-responses", handler!(canned::list))
         .paged(&[])

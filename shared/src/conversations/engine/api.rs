@@ -49,6 +49,8 @@ pub struct InitRequest {
     pub subject: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]

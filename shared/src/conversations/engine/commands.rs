@@ -48,6 +48,7 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
         unread_agent: 0,
         unread_customer: 0,
         ai_turns: 0,
+        language: r.language,
         created_at: now,
         updated_at: now,
     };
