@@ -32,3 +32,7 @@ INSERT INTO message_fts (text, tenant_id, conversation_id, seq)
 SELECT text, tenant_id, conversation_id, seq FROM conversation_messages;
 
 ALTER TABLE conversations ADD COLUMN language TEXT;
+
+-- The console's inbox lists by latest activity (`order=recent`).
+CREATE INDEX IF NOT EXISTS conversations_by_activity
+  ON conversations (tenant_id, COALESCE(last_message_at, created_at), id);

@@ -184,7 +184,7 @@
 
   // ------------------------------------------------------------ inbox
   async function loadList() {
-    const q = new URLSearchParams({ limit: "100" });
+    const q = new URLSearchParams({ limit: "100", order: "recent" });
     if (filter === "mine") q.set("assignee", "me");
     else q.set("status", filter);
     if ($("#channel").value) q.set("channel", $("#channel").value);

@@ -361,3 +361,51 @@ fn agents_translate_with_the_tenants_provider_and_are_told_when_there_is_none() 
         (422, Some("language"))
     );
 }
+
+#[test]
+fn the_inbox_lists_latest_activity_first_and_pages_in_that_order() {
+    let api = Api::new();
+    let t = api.create_tenant("recent", "pro", None);
+    let (_, agent) = api.user_with_role(&t, "agent");
+    let a = start(&api, &t, json!({"name": "A"}));
+    let b = start(&api, &t, json!({"name": "B"}));
+    let c = start(&api, &t, json!({"name": "C"}));
+    api.rig.clock.advance(1000);
+    say(&api, &b, "first", "b1");
+    say(&api, &a, "second", "a1");
+    // Activity order: a (latest message), b, then c (created last, never wrote).
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/conversations?order=recent&limit=1&cursor={c}"),
+            None => "/v1/conversations?order=recent&limit=1".to_string(),
+        };
+        let r = api.get(&path, &agent);
+        assert_eq!(r.status, 200, "{}", r.body);
+        for i in r.body["items"].as_array().unwrap() {
+            seen.push(i["id"].as_str().unwrap().to_string());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(n) => cursor = Some(n.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![a.0.clone(), b.0.clone(), c.0.clone()]);
+    // The default stays oldest created first, and an unknown order is refused.
+    let r = api.get("/v1/conversations", &agent);
+    let ids: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    // (All three were created in the same millisecond: then by id.)
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!((ids.len(), &ids), (3, &sorted));
+    assert_eq!(
+        api.get("/v1/conversations?order=sideways", &agent).status,
+        422
+    );
+}

@@ -4851,6 +4851,8 @@ export interface operations {
                 channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
                 /** @description Only this customer's conversations */
                 customer_id?: string;
+                /** @description `created` (default: oldest first, stable for syncing) or `recent` (latest activity first, the inbox) */
+                order?: "created" | "recent";
             };
             header?: never;
             path?: never;

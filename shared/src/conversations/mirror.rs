@@ -229,6 +229,9 @@ pub struct Filter {
     pub assignee: Option<String>,
     pub channel: Option<Channel>,
     pub customer_id: Option<String>,
+    /// Newest activity first (the console's inbox) instead of oldest created first (a stable
+    /// order for syncing everything). The cursor follows the chosen order.
+    pub recent: bool,
 }
 
 pub async fn list(
@@ -265,25 +268,38 @@ pub async fn list(
             &mut sql,
         );
     }
+    let (key, after, order) = if f.recent {
+        ("COALESCE(c.last_message_at, c.created_at)", "<", "DESC")
+    } else {
+        ("c.created_at", ">", "ASC")
+    };
     if let Some((ts, id)) = &page.after {
         p.push((*ts).into());
         p.push(id.clone().into());
         sql.push_str(&format!(
-            " AND (c.created_at, c.id) > (?{}, ?{})",
+            " AND ({key}, c.id) {after} (?{}, ?{})",
             p.len() - 1,
             p.len()
         ));
     }
     sql.push_str(&format!(
-        " ORDER BY c.created_at, c.id LIMIT {}",
+        " ORDER BY {key} {order}, c.id {order} LIMIT {}",
         page.limit + 1
     ));
     let rows = db.query(&sql, &p).await?;
     let items = rows.iter().map(summary).collect();
+    let recent = f.recent;
     Ok(Page::from_rows(
         items,
         page.limit,
-        |c: &ConversationSummary| (c.created_at, c.id.clone()),
+        move |c: &ConversationSummary| {
+            let at = if recent {
+                c.last_message_at.unwrap_or(c.created_at)
+            } else {
+                c.created_at
+            };
+            (at, c.id.clone())
+        },
     ))
 }
 

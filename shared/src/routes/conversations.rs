@@ -832,6 +832,7 @@ pub async fn list(cx: &Ctx, req: Request) -> ApiResult<Response> {
         assignee,
         channel,
         customer_id: req.query_param("customer_id"),
+        recent: req.query_param("order").as_deref() == Some("recent"),
     };
     let page = mirror::list(cx.platform.db()?, principal.tenant_id(), &filter, &page).await?;
     Ok(Response::json(200, &page))

@@ -458,6 +458,11 @@ pub static TABLE: &[Route] = &[
                 "Only this channel",
             ),
             QueryParam::text("customer_id", 64, "Only this customer's conversations"),
+            QueryParam::one_of(
+                "order",
+                &["created", "recent"],
+                "`created` (default: oldest first, stable for syncing) or `recent` (latest activity first, the inbox)",
+            ),
         ])
         .tenant(P::ConversationsRead)
         .summary(
