@@ -112,6 +112,9 @@ console.log(`
     …on the tenant's site:  ${siteOrigin}/   (another origin: the real embed; try ?lang=ja or ?lang=ar)` : ""}
     Answer as the agent:    ${base}/console#token=${token.access_token}
                             (the sign-in link lasts 15 minutes; restart scripts/dev for a new one)
+    …or sign in yourself:   ${base}/console → workspace "demo" → agent@demo.example
+                            (the email lands in the local mail catcher, printed here and listed at
+                            http://127.0.0.1:${Number(new URL(base).port) + 2}/)
 
   Webhook URLs for the providers' consoles (behind a tunnel, use its public host, and set it as
   PUBLIC_BASE_URL or the tenant's channels.public_base_url so Twilio signatures verify):
