@@ -613,3 +613,33 @@ fn cached_answers_never_carry_another_visitors_or_agents_words() {
     assert_eq!(cached["meta"]["cached"], true, "{cached}");
     assert_eq!(cached["text"], "Within 30 days [1].");
 }
+
+/// The questions a newcomer tries first on the demo shop, with no provider: each is answered
+/// (not handed over) with the fact that answers it.
+#[test]
+fn the_demo_answers_the_questions_a_newcomer_tries_first() {
+    let api = Api::new();
+    let t = api.create_tenant("first-tries", "pro", None);
+    load_kb(&api, &t);
+    for (q, fact) in [
+        (
+            "How long does delivery take to the US?",
+            "5 to 8 business days",
+        ),
+        ("Do you accept PayPal?", "PayPal"),
+        ("What is your return policy?", "30 days"),
+        ("How much is shipping?", "4.95 euros"),
+        ("Where is your store?", "Rosenthaler Strasse 12"),
+        ("How long do I have to return something?", "30 days"),
+        (
+            "¿Cuánto tarda el envío a Estados Unidos?",
+            "5 to 8 business days",
+        ),
+        ("Akzeptiert ihr PayPal?", "PayPal"),
+    ] {
+        let conv = start(&api, &t);
+        let m = ask(&api, &conv, q);
+        assert!(m["meta"]["handoff"].is_null(), "{q}: handed over: {m}");
+        assert!(m["text"].as_str().unwrap().contains(fact), "{q}: {m}");
+    }
+}

@@ -299,7 +299,10 @@ impl<'a, 'e> Turn<'a, 'e> {
                 Vec::new(),
             ))
         } else {
-            offline::answer(&self.question.text, &retrieval.hits)
+            offline::answer(
+                &crate::knowledge::lexicon::in_english(&self.question.text),
+                &retrieval.hits,
+            )
         };
         let Some((text, used)) = offline_answer else {
             return self.hand_off(HandoffReason::LowConfidence).await;

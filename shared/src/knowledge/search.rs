@@ -74,6 +74,15 @@ pub async fn search(
             kb_version: 0,
         });
     };
+    // Foreign function words out, English support vocabulary in (the built-in embedder and the
+    // keyword index only know the knowledge base's language; a provider's embedder gets the
+    // customer's own words).
+    let prepared = super::lexicon::prepare(query);
+    let for_vectors = if model == super::embed::LOCAL_MODEL {
+        prepared.as_str()
+    } else {
+        query
+    };
     // Vector side, only when the embedder matches the index's model (never mix models).
     let mut vector_hits: Vec<(i64, f32)> = Vec::new();
     if embedder.model_id() == model {
@@ -86,14 +95,16 @@ pub async fn search(
             }
         };
         if !index.is_empty() {
-            let q = embedder.embed(&[query.to_string()], Purpose::Query).await?;
+            let q = embedder
+                .embed(&[for_vectors.to_string()], Purpose::Query)
+                .await?;
             if let Some(qv) = q.first() {
                 vector_hits = index.search(qv, PER_RETRIEVER);
             }
         }
     }
     let keyword_hits =
-        store::keyword_search(db, tenant_id, &fts_query(query), PER_RETRIEVER as u32).await?;
+        store::keyword_search(db, tenant_id, &fts_query(&prepared), PER_RETRIEVER as u32).await?;
 
     let mut fused: Vec<(i64, f64, Option<f32>, Option<usize>)> = Vec::new();
     for (rank, (id, sim)) in vector_hits.iter().enumerate() {
