@@ -642,4 +642,36 @@ fn the_demo_answers_the_questions_a_newcomer_tries_first() {
         assert!(m["meta"]["handoff"].is_null(), "{q}: handed over: {m}");
         assert!(m["text"].as_str().unwrap().contains(fact), "{q}: {m}");
     }
+    // The responder's own words are in the customer's language; the quoted pages say they are
+    // in another one.
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "¿Cuánto tarda el envío a Estados Unidos?",
+    );
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Esto es lo que dicen nuestras páginas de ayuda (en otro idioma):"),
+        "{m}"
+    );
+    let m = ask(&api, &start(&api, &t), "What is your return policy?");
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Here's what our help pages say:\n\n"),
+        "{m}"
+    );
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "Ich möchte bitte mit einem Mitarbeiter sprechen, nicht mit einem Bot.",
+    );
+    assert!(m["meta"]["handoff"].is_string(), "{m}");
+    assert!(
+        m["text"].as_str().unwrap().starts_with("Ich verbinde dich"),
+        "{m}"
+    );
 }

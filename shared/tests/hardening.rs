@@ -424,7 +424,7 @@ fn enterprise_tenants_have_a_daily_provider_answer_quota_too() {
     api.rig.clock.advance(1000);
     let b = start(&api, &t);
     assert_eq!(
-        say(&api, &b, "Can I return a jacket after two weeks?", "q2").status,
+        say(&api, &b, "What is your return policy?", "q2").status,
         201
     );
     assert_eq!(

@@ -231,24 +231,30 @@ pub fn detect_language(words: &[String], default: &str) -> String {
             "es",
             &[
                 "el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola",
+                "cuánto", "cuánta", "cuántos", "dónde", "qué", "cómo", "cuándo", "del", "una",
+                "tienen", "hay", "está", "tengo", "quiero", "gracias",
             ],
         ),
         (
             "fr",
             &[
                 "le", "la", "est", "et", "mon", "que", "comment", "je", "pour", "les", "bonjour",
+                "combien", "où", "quand", "quel", "quelle", "vous", "votre", "des", "du", "merci",
             ],
         ),
         (
             "de",
             &[
                 "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo",
+                "wo", "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke",
             ],
         ),
         (
             "pt",
             &[
                 "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá",
+                "quanto", "onde", "quando", "não", "você", "vocês", "uma", "um", "obrigado",
+                "minha", "têm",
             ],
         ),
     ];

@@ -16,6 +16,7 @@ use super::analysis::{self, Analysis, Intent};
 use super::answer_cache::{self, AnswerKey, CachedAnswer};
 use super::config::{self, Resolved};
 use super::handoff::{escalation, handoff, HandoffReason};
+use super::phrases::{say, Phrase};
 use super::providers::{assistant_tools, offline, ChatRequest, Finish, ProviderKind, Usage};
 use super::retrieval::retrieve;
 use super::{prompt, resilience, usage};
@@ -157,7 +158,28 @@ impl<'a, 'e> Turn<'a, 'e> {
     }
 
     async fn hand_off(&self, why: HandoffReason) -> ApiResult<()> {
-        handoff(self.env, self.p, &self.meta, &self.cfg, why).await
+        handoff(
+            self.env,
+            self.p,
+            &self.meta,
+            &self.cfg,
+            why,
+            self.language(),
+        )
+        .await
+    }
+
+    /// The language the responder speaks to this customer (its fixed phrases).
+    fn language(&self) -> &'static str {
+        let detected = analysis::detect_language(
+            &crate::knowledge::text::words(&self.question.text),
+            &self.cfg.language,
+        );
+        super::phrases::language(
+            self.meta.language.as_deref(),
+            Some(&detected),
+            &self.cfg.language,
+        )
     }
 
     /// The providers to try, none once the day's quota of paid answers is used.
@@ -187,6 +209,7 @@ impl<'a, 'e> Turn<'a, 'e> {
             open_now: self.open_now(),
             provider,
             question: &self.question.text,
+            language: self.language(),
         }
         .to_string()
     }
@@ -288,21 +311,30 @@ impl<'a, 'e> Turn<'a, 'e> {
         small_talk: bool,
         cache_key: Option<&str>,
     ) -> ApiResult<()> {
+        let lang = self.language();
         let offline_answer = if small_talk {
-            Some((
-                if local.intent == Intent::Thanks {
-                    "You're welcome! Anything else I can help with?"
-                } else {
-                    "Hi! How can I help you today?"
-                }
-                .to_string(),
-                Vec::new(),
-            ))
+            let phrase = if local.intent == Intent::Thanks {
+                Phrase::Thanks
+            } else {
+                Phrase::Greeting
+            };
+            Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
             offline::answer(
                 &crate::knowledge::lexicon::in_english(&self.question.text),
                 &retrieval.hits,
             )
+            .map(|(quoted, used)| {
+                // Acknowledge, then the help pages' own words (which may be in the tenant's
+                // language rather than the customer's).
+                let same = self.cfg.language.split('-').next() == Some(lang);
+                let lead = if same {
+                    Phrase::LeadIn
+                } else {
+                    Phrase::LeadInOtherLanguage
+                };
+                (format!("{}\n\n{quoted}", say(lead, lang)), used)
+            })
         };
         let Some((text, used)) = offline_answer else {
             return self.hand_off(HandoffReason::LowConfidence).await;

@@ -35,6 +35,8 @@ pub struct AnswerKey<'a> {
     pub open_now: bool,
     pub provider: Option<&'a Resolved>,
     pub question: &'a str,
+    /// The language the responder speaks to this customer (its own phrases are in it).
+    pub language: &'a str,
 }
 
 impl std::fmt::Display for AnswerKey<'_> {
@@ -50,7 +52,7 @@ impl std::fmt::Display for AnswerKey<'_> {
             .map(|r| format!("{}|{}|{}", r.kind.as_str(), r.base_url, r.model))
             .unwrap_or_else(|| "offline".into());
         let mut h = Sha256::new();
-        for part in [provider.as_str(), q] {
+        for part in [provider.as_str(), q, self.language] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }

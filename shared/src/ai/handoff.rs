@@ -104,7 +104,8 @@ pub async fn hand_off_after_failure(env: &ObjectEnv<'_>, p: &Platform) -> ApiRes
             .unwrap_or_default(),
         Err(_) => TenantConfig::default(),
     };
-    handoff(env, p, &meta, &cfg, HandoffReason::AiError).await
+    let lang = super::phrases::language(meta.language.as_deref(), None, &cfg.language);
+    handoff(env, p, &meta, &cfg, HandoffReason::AiError, lang).await
 }
 
 /// Hands the conversation to a human: status, a notice to the customer, and routing.
@@ -114,13 +115,15 @@ pub async fn handoff(
     meta: &Meta,
     cfg: &TenantConfig,
     why: HandoffReason,
+    lang: &str,
 ) -> ApiResult<()> {
+    use super::phrases::{say, Phrase};
     let ai = Participant::System { id: "ai".into() };
     engine::set_status(env, &ai, Status::PendingHuman, Some(why.as_str().into())).await?;
     let notice = if cfg.is_open_at(p.now_ms()) {
-        "I'm connecting you with a member of our team — they'll reply right here shortly."
+        say(Phrase::HandoffOpen, lang)
     } else {
-        "Our team is offline right now, but they'll reply right here as soon as they're back."
+        say(Phrase::HandoffClosed, lang)
     };
     engine::post(
         env,

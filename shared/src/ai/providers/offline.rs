@@ -100,6 +100,8 @@ pub fn answer(question: &str, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
     let n = sentences.len().max(1) as f32;
     let weight = |t: &String| {
         let df = sentences.iter().filter(|s| s.3.contains(t)).count() as f32;
+        // A term in no candidate sentence weighs most: it is usually the very thing the
+        // question is about that these passages do not cover.
         (1.0 + n / df.max(0.5)).ln()
     };
     // Words every kind of question uses say nothing about whether a sentence answers it.
