@@ -237,27 +237,7 @@ fn with_gemini(
     script: impl Fn(&prism_core::http::Request, usize) -> Response + 'static,
 ) -> std::rc::Rc<ScriptedHttp> {
     let http = ScriptedHttp::new(script);
-    *api.rig.http.borrow_mut() = Some(http.clone());
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/secrets/gemini",
-        Some(&t.secret_key),
-        Some(json!({"value": "test-gemini-key"})),
-    );
-    assert_eq!(r.status, 204);
-    let cfg = api.get("/v1/tenant/config", &t.secret_key);
-    let mut c = cfg.body["config"].clone();
-    c["ai"]["providers"] =
-        json!([{"kind": "gemini", "base_url": "https://gemini.test", "api_key_secret": "gemini"}]);
-    c["ai"]["embedding"] = json!("offline");
-    c["ai"]["model_analysis"] = json!(false);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(json!({"version": cfg.body["version"], "config": c})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.use_gemini(t, http.clone());
     http
 }
 

@@ -228,27 +228,7 @@ fn gemini_translator(api: &Api, t: &TestTenant) -> std::rc::Rc<ScriptedHttp> {
             "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 8, "totalTokenCount": 38}, "modelVersion": "gemini-2.5-flash"});
         ScriptedHttp::sse(&[frame.to_string()])
     });
-    *api.rig.http.borrow_mut() = Some(http.clone());
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/secrets/gemini",
-        Some(&t.secret_key),
-        Some(json!({"value": "test-gemini-key"})),
-    );
-    assert_eq!(r.status, 204);
-    let cfg = api.get("/v1/tenant/config", &t.secret_key);
-    let mut c = cfg.body["config"].clone();
-    c["ai"]["providers"] =
-        json!([{"kind": "gemini", "base_url": "https://gemini.test", "api_key_secret": "gemini"}]);
-    c["ai"]["embedding"] = json!("offline");
-    c["ai"]["model_analysis"] = json!(false);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(json!({"version": cfg.body["version"], "config": c})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.use_gemini(t, http.clone());
     http
 }
 

@@ -148,6 +148,51 @@ impl Api {
         (user_id, token)
     }
 
+    /// Reads the tenant's configuration, lets `change` edit it, and writes it back.
+    pub async fn edit_config(&self, t: &Tenant, change: impl FnOnce(&mut Value)) {
+        let cfg = self
+            .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+            .await;
+        let mut c = cfg.body["config"].clone();
+        change(&mut c);
+        let r = self
+            .call(
+                Method::Put,
+                "/v1/tenant/config",
+                Some(&t.secret_key),
+                Some(&json!({"version": cfg.body["version"], "config": c})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// Stores a tenant secret (`PUT /v1/tenant/secrets/{name}`).
+    pub async fn put_secret(&self, t: &Tenant, name: &str, value: &str) {
+        let r = self
+            .call(
+                Method::Put,
+                &format!("/v1/tenant/secrets/{name}"),
+                Some(&t.secret_key),
+                Some(&json!({ "value": value })),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+
+    /// Routes the tenant's AI to the local fake Gemini with `key` (which selects the fake's
+    /// script): built-in embeddings, no model analysis.
+    pub async fn use_fake_gemini(&self, t: &Tenant, key: &str) {
+        self.put_secret(t, "gemini", key).await;
+        let base = crate::fakes::Fakes::shared().base.clone();
+        self.edit_config(t, |c| {
+            c["ai"]["providers"] =
+                json!([{"kind": "gemini", "base_url": base, "api_key_secret": "gemini"}]);
+            c["ai"]["embedding"] = json!("offline");
+            c["ai"]["model_analysis"] = json!(false);
+        })
+        .await;
+    }
+
     /// An agent JWT for `user_id`, minted with the tenant's secret key.
     pub async fn token_for(&self, t: &Tenant, user_id: &str) -> String {
         let r = self

@@ -26,20 +26,8 @@ async fn widget_and_console_in_a_real_browser() {
         .create_tenant(&unique_slug("browser"), "enterprise", None)
         .await;
     // The demo page is served by the edge itself, so its origin is the allowed one.
-    let cfg = api
-        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+    api.edit_config(&t, |c| c["allowed_origins"] = json!([base]))
         .await;
-    let mut c = cfg.body["config"].clone();
-    c["allowed_origins"] = json!([base]);
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(&json!({"version": cfg.body["version"], "config": c})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let dir = repo_root().join("scripts/demo/knowledge");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -74,36 +62,15 @@ async fn widget_and_console_in_a_real_browser() {
     let resend_key = format!("re_{}", t.slug);
     let provider = Idp::shared();
     provider.sign_in_as(&agent_email);
-    for (name, value) in [
-        ("resend_api_key", resend_key.as_str()),
-        ("oidc_client_secret", idp::CLIENT_SECRET),
-    ] {
-        let r = api
-            .call(
-                Method::Put,
-                &format!("/v1/tenant/secrets/{name}"),
-                Some(&t.secret_key),
-                Some(&json!({ "value": value })),
-            )
-            .await;
-        assert_eq!(r.status, 204, "{}", r.body);
-    }
-    let cfg = api
-        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
+    api.put_secret(&t, "resend_api_key", &resend_key).await;
+    api.put_secret(&t, "oidc_client_secret", idp::CLIENT_SECRET)
         .await;
-    let mut c = cfg.body["config"].clone();
-    c["channels"]["email"] =
-        json!({"from_address": "support@browser.example", "from_name": "Browser Support"});
-    c["sign_in"]["oidc"] = json!({"issuer": provider.issuer, "client_id": idp::CLIENT_ID, "label": "Sign in with Example ID"});
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(&json!({"version": cfg.body["version"], "config": c})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.edit_config(&t, |c| {
+        c["channels"]["email"] =
+            json!({"from_address": "support@browser.example", "from_name": "Browser Support"});
+        c["sign_in"]["oidc"] = json!({"issuer": provider.issuer, "client_id": idp::CLIENT_ID, "label": "Sign in with Example ID"});
+    })
+    .await;
     let translated = translation_tenant(&api).await;
     let out = tokio::process::Command::new("node")
         .arg(repo_root().join("tests/browser/run.mjs"))
@@ -138,7 +105,7 @@ struct Translated {
 /// answers off, so translation is the only model call). The customer wrote in Spanish.
 async fn translation_tenant(api: &Api) -> Translated {
     let t = api
-        .create_tenant(&unique_slug("translate"), "pro", None)
+        .create_tenant_without_ai(&unique_slug("translate"), "pro")
         .await;
     let key = format!("tr-{}", t.slug);
     let reply = |json: &str| Reply::Stream {
@@ -153,41 +120,7 @@ async fn translation_tenant(api: &Api) -> Translated {
             reply(r#"{"source_language":"en","text":"Su pedido sale mañana."}"#),
         ],
     );
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/secrets/gemini",
-            Some(&t.secret_key),
-            Some(&json!({"value": key})),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/features/ai_answers",
-            Some(&t.secret_key),
-            Some(&json!({"enabled": false})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let cfg = api
-        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
-        .await;
-    let mut c = cfg.body["config"].clone();
-    c["ai"]["providers"] =
-        json!([{"kind": "gemini", "base_url": Fakes::shared().base, "api_key_secret": "gemini"}]);
-    c["ai"]["embedding"] = json!("offline");
-    c["ai"]["model_analysis"] = json!(false);
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(&json!({"version": cfg.body["version"], "config": c})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.use_fake_gemini(&t, &key).await;
     let conv = api
         .call(
             Method::Post,

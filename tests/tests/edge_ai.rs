@@ -39,36 +39,6 @@ async fn load_kb(base: &str, t: &Tenant) {
     }
 }
 
-async fn use_fake_gemini(base: &str, t: &Tenant, key: &str) {
-    let api = Api::at(base);
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/secrets/gemini",
-            Some(&t.secret_key),
-            Some(&json!({"value": key})),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    let cfg = api
-        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
-        .await;
-    let mut c = cfg.body["config"].clone();
-    c["ai"]["providers"] =
-        json!([{"kind": "gemini", "base_url": Fakes::shared().base, "api_key_secret": "gemini"}]);
-    c["ai"]["embedding"] = json!("offline");
-    c["ai"]["model_analysis"] = json!(false);
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(&json!({"version": cfg.body["version"], "config": c})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 async fn live_conversation(edge: &Edge, t: &Tenant) -> (String, String, WsClient) {
     let api = Api::at(&edge.base);
     let r = api
@@ -189,7 +159,7 @@ async fn gemini_tokens_reach_the_customer_as_they_arrive() {
             gap: Duration::from_millis(300),
         }],
     );
-    use_fake_gemini(&edge.base, &t, &key).await;
+    Api::at(&edge.base).use_fake_gemini(&t, &key).await;
     let (_, _, mut ws) = live_conversation(edge, &t).await;
     let (frames, answer) = ask(&mut ws, "How long does delivery take to the US?").await;
     let deltas: Vec<&(Instant, Value)> = frames
@@ -237,7 +207,7 @@ async fn a_failing_provider_falls_back_and_the_customer_message_is_kept() {
             retry_after: None,
         }],
     );
-    use_fake_gemini(&edge.base, &t, &key).await;
+    Api::at(&edge.base).use_fake_gemini(&t, &key).await;
     let (id, token, mut ws) = live_conversation(edge, &t).await;
     let (_, answer) = ask(&mut ws, "Do you accept PayPal?").await;
     assert_eq!(answer["meta"]["provider"], "offline", "{answer}");

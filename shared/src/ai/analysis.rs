@@ -245,16 +245,15 @@ pub fn detect_language(words: &[String], default: &str) -> String {
         (
             "de",
             &[
-                "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo",
-                "wo", "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke",
+                "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo", "wo",
+                "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke",
             ],
         ),
         (
             "pt",
             &[
-                "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá",
-                "quanto", "onde", "quando", "não", "você", "vocês", "uma", "um", "obrigado",
-                "minha", "têm",
+                "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá", "quanto",
+                "onde", "quando", "não", "você", "vocês", "uma", "um", "obrigado", "minha", "têm",
             ],
         ),
     ];

@@ -88,8 +88,15 @@ pub struct AcceptInvitation {
 
 pub async fn accept_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: AcceptInvitation = input::json(&req)?;
+    let user = join(cx, &body.token).await?;
+    Ok(Response::json(201, &user))
+}
+
+/// Accepts an invitation token and records the new user joining (both ways of accepting: a
+/// server with the token, or the invited person in the console).
+pub(super) async fn join(cx: &Ctx, token: &str) -> ApiResult<User> {
     let p = &cx.platform;
-    let user = invitations::accept(p.db()?, &*p.random, &body.token, cx.now()).await?;
+    let user = invitations::accept(p.db()?, &*p.random, token, cx.now()).await?;
     audit::record(
         cx,
         &user.tenant_id,
@@ -99,7 +106,7 @@ pub async fn accept_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
         Some(json!({"email": user.email, "role": user.role})),
     )
     .await?;
-    Ok(Response::json(201, &user))
+    Ok(user)
 }
 
 /// A fresh token for the calling agent (the console refreshes before expiry). Only agent tokens

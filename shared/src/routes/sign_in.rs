@@ -12,7 +12,7 @@ use crate::input::{self, check};
 use crate::platform::Platform;
 use crate::router::Ctx;
 use crate::tenancy::{store as tenants, Tenant, TenantStatus};
-use crate::users::{invitations, store as users, User, UserStatus};
+use crate::users::{store as users, User, UserStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -185,17 +185,7 @@ pub async fn redeem_link(cx: &Ctx, req: Request) -> ApiResult<Response> {
 pub async fn accept_invitation(cx: &Ctx, req: Request) -> ApiResult<Response> {
     sessions::same_origin(&req)?;
     let body: Redeem = input::json(&req)?;
-    let p = &cx.platform;
-    let user = invitations::accept(p.db()?, &*p.random, &body.token, cx.now()).await?;
-    audit::record(
-        cx,
-        &user.tenant_id,
-        "user.join",
-        ("user", &user.id),
-        None,
-        Some(json!({"email": user.email, "role": user.role})),
-    )
-    .await?;
+    let user = super::auth_tokens::join(cx, &body.token).await?;
     signed_in(cx, &req, user, Method::Invitation, 201).await
 }
 

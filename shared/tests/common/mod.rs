@@ -162,6 +162,31 @@ impl Api {
         r.body["secret"].as_str().unwrap().to_string()
     }
 
+    /// Routes the tenant's AI to `http` as Gemini at `https://gemini.test` (the tenant's own key,
+    /// built-in embeddings, no model analysis).
+    pub fn use_gemini(&self, t: &TestTenant, http: std::rc::Rc<prism_core::testing::ScriptedHttp>) {
+        *self.rig.http.borrow_mut() = Some(http);
+        let r = self.call(
+            Method::Put,
+            "/v1/tenant/secrets/gemini",
+            Some(&t.secret_key),
+            Some(json!({"value": "test-gemini-key"})),
+        );
+        assert_eq!(r.status, 204, "{}", r.body);
+        let cfg = self.get("/v1/tenant/config", &t.secret_key);
+        let mut c = cfg.body["config"].clone();
+        c["ai"]["providers"] = json!([{"kind": "gemini", "base_url": "https://gemini.test", "api_key_secret": "gemini"}]);
+        c["ai"]["embedding"] = json!("offline");
+        c["ai"]["model_analysis"] = json!(false);
+        let r = self.call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(json!({"version": cfg.body["version"], "config": c})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         use prism_core::ports::SqlDatabase;
         block_on(self.rig.db.query(sql, &[])).unwrap()[0]
