@@ -62,22 +62,7 @@ pub async fn joined(env: &ObjectEnv<'_>, conn: &str) -> ApiResult<()> {
         },
     );
     if let Participant::Agent { .. } = &who {
-        let others_of_same = env
-            .hub
-            .connections()
-            .iter()
-            .filter(|c| c.id != conn)
-            .filter_map(|c| attachment_participant(&c.attachment))
-            .any(|p| p.id() == who.id());
-        if !others_of_same {
-            env.fan_out(
-                &ServerFrame::Presence {
-                    agent: who.author(),
-                    state: protocol::PresenceState::Joined,
-                },
-                |p| p.id() != who.id(),
-            );
-        }
+        announce_presence(env, conn, &who, protocol::PresenceState::Joined);
     }
     Ok(())
 }
@@ -225,21 +210,32 @@ pub async fn on_close(env: &ObjectEnv<'_>, conn: &str, attachment: &Value) -> Ap
     let Some(who @ Participant::Agent { .. }) = attachment_participant(attachment) else {
         return Ok(());
     };
-    let still_here = env
+    announce_presence(env, conn, &who, protocol::PresenceState::Left);
+    Ok(())
+}
+
+/// Tells everyone else an agent joined or left, unless the agent has another connection here
+/// (a second tab neither joins nor leaves).
+fn announce_presence(
+    env: &ObjectEnv<'_>,
+    conn: &str,
+    who: &Participant,
+    state: protocol::PresenceState,
+) {
+    let elsewhere = env
         .hub
         .connections()
         .iter()
         .filter(|c| c.id != conn)
         .filter_map(|c| attachment_participant(&c.attachment))
         .any(|p| p.id() == who.id());
-    if !still_here {
+    if !elsewhere {
         env.fan_out(
             &ServerFrame::Presence {
                 agent: who.author(),
-                state: protocol::PresenceState::Left,
+                state,
             },
             |p| p.id() != who.id(),
         );
     }
-    Ok(())
 }
