@@ -11,25 +11,7 @@ use prism_core::testing::ScriptedHttp;
 use serde_json::{json, Value};
 
 fn demo_docs() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/knowledge");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let title = text
-                .lines()
-                .next()
-                .unwrap()
-                .trim_start_matches("# ")
-                .to_string();
-            (title, text)
-        })
-        .collect()
+    common::knowledge_docs("scripts/demo/knowledge")
 }
 
 fn load_kb(api: &Api, t: &TestTenant) {
@@ -132,20 +114,8 @@ fn urlencode(s: &str) -> String {
 
 /// Starts a conversation and returns (conversation id, customer token).
 fn start(api: &Api, t: &TestTenant) -> (String, String) {
-    let r = api.call(
-        Method::Post,
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(json!({"name": "Ann"})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    (
-        r.body["conversation"]["conversation_id"]
-            .as_str()
-            .unwrap()
-            .into(),
-        r.body["token"].as_str().unwrap().into(),
-    )
+    let (id, token, _) = api.start_conversation(t, json!({"name": "Ann"}));
+    (id, token)
 }
 
 fn ask(api: &Api, conv: &(String, String), text: &str) -> Value {

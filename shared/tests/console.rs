@@ -12,21 +12,7 @@ use serde_json::{json, Value};
 
 /// Starts a conversation as the tenant's server would and returns (id, customer token, body).
 fn start(api: &Api, t: &TestTenant, body: Value) -> (String, String, Value) {
-    let r = api.call(
-        Method::Post,
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(body),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    (
-        r.body["conversation"]["conversation_id"]
-            .as_str()
-            .unwrap()
-            .into(),
-        r.body["token"].as_str().unwrap().into(),
-        r.body,
-    )
+    api.start_conversation(t, body)
 }
 
 fn say(api: &Api, conv: &(String, String, Value), text: &str, key: &str) {

@@ -14,29 +14,10 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 fn docs(kb: &str) -> Vec<(String, String)> {
-    let dir = match kb {
-        "demo" => concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/knowledge"),
-        _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/eval/kb2"),
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap();
-            let title = text
-                .lines()
-                .next()
-                .unwrap()
-                .trim_start_matches("# ")
-                .to_string();
-            (title, text)
-        })
-        .collect()
+    common::knowledge_docs(match kb {
+        "demo" => "scripts/demo/knowledge",
+        _ => "scripts/eval/kb2",
+    })
 }
 
 fn load(api: &Api, t: &TestTenant, kb: &str) {
@@ -69,18 +50,7 @@ struct Outcome {
 }
 
 fn ask(api: &Api, t: &TestTenant, q: &str, n: usize) -> Value {
-    let r = api.call(
-        Method::Post,
-        "/v1/conversations",
-        Some(&t.secret_key),
-        Some(json!({"name": "Eval"})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["conversation"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let (id, token, _) = api.start_conversation(t, json!({"name": "Eval"}));
     let r = api.call(
         Method::Post,
         &format!("/v1/conversations/{id}/messages"),

@@ -148,6 +148,26 @@ impl Api {
         (user_id, token)
     }
 
+    /// Starts a conversation as the tenant's server would (secret key): (id, customer token,
+    /// the whole response).
+    pub async fn start_conversation(&self, t: &Tenant, body: &Value) -> (String, String, Value) {
+        let r = self
+            .call(
+                Method::Post,
+                "/v1/conversations",
+                Some(&t.secret_key),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["conversation"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = r.body["token"].as_str().unwrap().to_string();
+        (id, token, r.body)
+    }
+
     /// Reads the tenant's configuration, lets `change` edit it, and writes it back.
     pub async fn edit_config(&self, t: &Tenant, change: impl FnOnce(&mut Value)) {
         let cfg = self

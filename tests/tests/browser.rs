@@ -121,25 +121,14 @@ async fn translation_tenant(api: &Api) -> Translated {
         ],
     );
     api.use_fake_gemini(&t, &key).await;
-    let conv = api
-        .call(
-            Method::Post,
-            "/v1/conversations",
-            Some(&t.secret_key),
-            Some(&json!({"name": "Lucía", "language": "es"})),
-        )
+    let (conversation_id, token, _) = api
+        .start_conversation(&t, &json!({"name": "Lucía", "language": "es"}))
         .await;
-    assert_eq!(conv.status, 201, "{}", conv.body);
-    let conversation_id = conv.body["conversation"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = conv.body["token"].as_str().unwrap();
     let r = api
         .call(
             Method::Post,
             &format!("/v1/conversations/{conversation_id}/messages"),
-            Some(token),
+            Some(&token),
             Some(&json!({"text": "¿Dónde está mi pedido? Tenía que llegar el lunes.", "client_msg_id": "es-1"})),
         )
         .await;

@@ -41,21 +41,7 @@ async fn load_kb(base: &str, t: &Tenant) {
 
 async fn live_conversation(edge: &Edge, t: &Tenant) -> (String, String, WsClient) {
     let api = Api::at(&edge.base);
-    let r = api
-        .call(
-            Method::Post,
-            "/v1/conversations",
-            Some(&t.secret_key),
-            Some(&json!({"name": "Ann"})),
-        )
-        .await;
-    let (id, token) = (
-        r.body["conversation"]["conversation_id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        r.body["token"].as_str().unwrap().to_string(),
-    );
+    let (id, token, _) = api.start_conversation(t, &json!({"name": "Ann"})).await;
     let mut ws =
         WsClient::connect(&edge.ws_url(&format!("/v1/conversations/{id}/live?token={token}")))
             .await;

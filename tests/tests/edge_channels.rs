@@ -59,30 +59,9 @@ async fn load_returns_doc(base: &str, t: &Tenant) {
 async fn configure(base: &str, t: &Tenant, channels: Value, secrets: &[(&str, &str)]) {
     let api = Api::at(base);
     for (name, value) in secrets {
-        let r = api
-            .call(
-                Method::Put,
-                &format!("/v1/tenant/secrets/{name}"),
-                Some(&t.secret_key),
-                Some(&json!({"value": value})),
-            )
-            .await;
-        assert_eq!(r.status, 204, "{}", r.body);
+        api.put_secret(t, name, value).await;
     }
-    let cfg = api
-        .call(Method::Get, "/v1/tenant/config", Some(&t.secret_key), None)
-        .await;
-    let mut c = cfg.body["config"].clone();
-    c["channels"] = channels;
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(&json!({"version": cfg.body["version"], "config": c})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.edit_config(t, |c| c["channels"] = channels).await;
 }
 
 struct Sms {

@@ -20,20 +20,7 @@ async fn open_sockets_close_when_their_credential_ends() {
         .create_tenant_without_ai(&unique_slug("revoke"), "enterprise")
         .await;
     let (agent_id, agent) = api.user_with_role(&t, "agent").await;
-    let r = api
-        .call(
-            Method::Post,
-            "/v1/conversations",
-            Some(&t.secret_key),
-            Some(&json!({"name": "Ann"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["conversation"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let (id, token, _) = api.start_conversation(&t, &json!({"name": "Ann"})).await;
 
     let mut inbox = WsClient::connect_as(&edge.ws_url("/v1/inbox/live"), &agent).await;
     let mut conv = WsClient::connect_as(

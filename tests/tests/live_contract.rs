@@ -48,20 +48,7 @@ async fn every_frame_on_the_wire_matches_the_asyncapi_document() {
         .create_tenant_without_ai(&unique_slug("asyncapi"), "enterprise")
         .await;
     let (_, agent) = api.user_with_role(&t, "agent").await;
-    let r = api
-        .call(
-            Method::Post,
-            "/v1/conversations",
-            Some(&t.secret_key),
-            Some(&json!({"name": "Ann"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["conversation"]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let (id, token, _) = api.start_conversation(&t, &json!({"name": "Ann"})).await;
 
     let mut inbox = WsClient::connect_as(&edge.ws_url("/v1/inbox/live"), &agent).await;
     // The customer first, so it sees the agent's presence.

@@ -162,6 +162,24 @@ impl Api {
         r.body["secret"].as_str().unwrap().to_string()
     }
 
+    /// Starts a conversation as the tenant's server would (secret key): (id, customer token,
+    /// the whole response).
+    pub fn start_conversation(&self, t: &TestTenant, body: Value) -> (String, String, Value) {
+        let r = self.call(
+            Method::Post,
+            "/v1/conversations",
+            Some(&t.secret_key),
+            Some(body),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["conversation"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = r.body["token"].as_str().unwrap().to_string();
+        (id, token, r.body)
+    }
+
     /// Routes the tenant's AI to `http` as Gemini at `https://gemini.test` (the tenant's own key,
     /// built-in embeddings, no model analysis).
     pub fn use_gemini(&self, t: &TestTenant, http: std::rc::Rc<prism_core::testing::ScriptedHttp>) {
@@ -193,4 +211,31 @@ impl Api {
             .int("n")
             .unwrap()
     }
+}
+
+/// A knowledge folder's Markdown documents as (title, text), in file order; the title is the
+/// first `# ` line. `dir` is relative to the repository root.
+pub fn knowledge_docs(dir: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let title = text
+                .lines()
+                .next()
+                .unwrap()
+                .trim_start_matches("# ")
+                .to_string();
+            (title, text)
+        })
+        .collect()
 }
