@@ -1,5 +1,6 @@
 //! Knowledge documents and email bodies: HTML/Markdown/text extraction, chunking, tokenising and
-//! the local message analysis, on any UTF-8 input (the API only accepts UTF-8 JSON strings).
+//! the local message analysis, question understanding (typo correction, synonyms, the
+//! lexicon), on any UTF-8 input (the API only accepts UTF-8 JSON strings).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use prism_core::knowledge::{chunk, ingest, text};
@@ -15,6 +16,15 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = text::terms(s);
+    // A question read against a vocabulary built from the same bytes (typo correction walks it),
+    // and the built-in responder quoting a passage made of them.
+    let mut vocab = prism_core::knowledge::vocab::Vocabulary::default();
+    vocab.add_passage(s);
+    vocab.add_passage("Returns within 30 days. Warranty claims need a photo.");
+    let q = prism_core::knowledge::query::understand(s, Some(&vocab));
+    assert!(q.terms.iter().all(|t| t.weight.is_some_and(f32::is_finite)));
+    let _ = prism_core::knowledge::query::understand(s, None);
+    let _ = prism_core::knowledge::search::fts_query(&q.search_text);
     let _ = prism_core::ai::analysis::local(s, "en");
     let _ = prism_core::channels::resend::reply_text(s);
     // The search box: whatever is typed becomes quoted prefix terms and nothing else.

@@ -132,6 +132,22 @@ fn answer_quality_on_the_evaluation_set() {
             &format!("/v1/knowledge/search?q={}&k=5", urlencode(text)),
             &t.secret_key,
         );
+        let top3: Vec<String> = r.body["hits"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .take(3)
+                    .map(|h| {
+                        format!(
+                            "{} > {} ({:.2})",
+                            h["title"].as_str().unwrap_or(""),
+                            h["heading"].as_str().unwrap_or(""),
+                            h["score"].as_f64().unwrap_or(0.0)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let titles: Vec<String> = r.body["hits"]
             .as_array()
             .map(|h| {
@@ -162,15 +178,18 @@ fn answer_quality_on_the_evaluation_set() {
         // Only the tuning half is ever shown question by question.
         if verbose.as_deref() == Some("tune") && split == "tune" {
             println!(
-                "{} [{}] {:?} top1={} answered={} correct={} handoff={} -> {:.100}",
+                "{} [{}] {:?} top1={} ({:?} want {:?}) answered={} correct={} handoff={} facts={:?} -> {:.400}",
                 q["id"].as_str().unwrap(),
                 o.kind,
                 text,
                 o.top1,
+                top3,
+                doc,
                 o.answered,
                 o.correct,
                 answer["meta"]["handoff"],
-                answer["text"].as_str().unwrap_or("")
+                facts,
+                answer["text"].as_str().unwrap_or("").replace('\n', " ")
             );
         }
         outcomes.push(o);

@@ -134,6 +134,42 @@ const HUMAN: &[&str] = &[
     "live agent",
     "speak to a",
     "talk to a",
+    "chat with a",
+    "live person",
+    "customer service rep",
+    "hablar con",
+    "con una persona",
+    "persona real",
+    "parler à",
+    "parler a",
+    "une personne",
+    "un conseiller",
+    "falar com",
+    "uma pessoa",
+    "mit jemandem",
+    "einem menschen",
+    "echten menschen",
+];
+
+/// Words that, anywhere in a message, ask for a person (es, de, fr, pt too).
+const HUMAN_WORDS: &[&str] = &[
+    "agent",
+    "agents",
+    "rep",
+    "supervisor",
+    "manager",
+    "operator",
+    "humano",
+    "humana",
+    "humain",
+    "mensch",
+    "mitarbeiter",
+    "mitarbeiterin",
+    "agente",
+    "atendente",
+    "operador",
+    "conseiller",
+    "representante",
 ];
 
 pub fn local(message: &str, default_language: &str) -> Analysis {
@@ -166,7 +202,7 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
     }
     let sentiment = (score / ((words.len() as f32).sqrt().max(1.0))).clamp(-1.0, 1.0);
     let has = |list: &[&str]| list.iter().any(|p| lower.contains(p));
-    let intent = if has(HUMAN) {
+    let intent = if has(HUMAN) || words.iter().any(|w| HUMAN_WORDS.contains(&w.as_str())) {
         Intent::HumanRequest
     } else if has(&["cancel", "unsubscribe", "close my account", "terminate"]) {
         Intent::Cancel

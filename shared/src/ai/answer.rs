@@ -320,11 +320,7 @@ impl<'a, 'e> Turn<'a, 'e> {
             };
             Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
-            offline::answer(
-                &crate::knowledge::lexicon::in_english(&self.question.text),
-                &retrieval.hits,
-            )
-            .map(|(quoted, used)| {
+            offline::answer(&retrieval.query, &retrieval.hits).map(|(quoted, used)| {
                 // Acknowledge, then the help pages' own words (which may be in the tenant's
                 // language rather than the customer's).
                 let same = self.cfg.language.split('-').next() == Some(lang);

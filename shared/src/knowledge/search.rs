@@ -3,6 +3,7 @@
 //! every step.
 
 use super::embed::{Embedder, Purpose};
+use super::query::Query;
 use super::store::{self, Passage};
 use super::text;
 use crate::error::ApiResult;
@@ -36,6 +37,10 @@ pub struct SearchResult {
     pub confidence: f32,
     pub model: Option<String>,
     pub kb_version: i64,
+    /// The question as retrieval read it (for the built-in responder).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub query: Query,
 }
 
 /// Turns free text into a safe FTS5 query: quoted terms OR-ed together (no operators from the
@@ -47,7 +52,7 @@ pub fn fts_query(q: &str) -> String {
             continue;
         }
         seen.push(w);
-        if seen.len() == 16 {
+        if seen.len() == 32 {
             break;
         }
     }
@@ -72,12 +77,23 @@ pub async fn search(
             confidence: 0.0,
             model: None,
             kb_version: 0,
+            query: super::query::understand(query, None),
         });
     };
-    // Foreign function words out, English support vocabulary in (the built-in embedder and the
-    // keyword index only know the knowledge base's language; a provider's embedder gets the
-    // customer's own words).
-    let prepared = super::lexicon::prepare(query);
+    // The tenant's index (and with it the vocabulary the question is read against).
+    let index = match p.vectors.get(tenant_id, version, &model) {
+        Some(i) => i,
+        None => {
+            let i = Rc::new(store::load_index(db, tenant_id, &model).await?);
+            p.vectors.put(tenant_id, version, &model, i.clone());
+            i
+        }
+    };
+    // Foreign function words out; English support vocabulary, synonyms and typo corrections in
+    // (the built-in embedder and the keyword index only know the knowledge base's words; a
+    // provider's embedder gets the customer's own words).
+    let understood = super::query::understand(query, Some(&index.vocab).filter(|v| !v.is_empty()));
+    let prepared = understood.search_text.clone();
     let for_vectors = if model == super::embed::LOCAL_MODEL {
         prepared.as_str()
     } else {
@@ -85,22 +101,12 @@ pub async fn search(
     };
     // Vector side, only when the embedder matches the index's model (never mix models).
     let mut vector_hits: Vec<(i64, f32)> = Vec::new();
-    if embedder.model_id() == model {
-        let index = match p.vectors.get(tenant_id, version, &model) {
-            Some(i) => i,
-            None => {
-                let i = Rc::new(store::load_index(db, tenant_id, &model).await?);
-                p.vectors.put(tenant_id, version, &model, i.clone());
-                i
-            }
-        };
-        if !index.is_empty() {
-            let q = embedder
-                .embed(&[for_vectors.to_string()], Purpose::Query)
-                .await?;
-            if let Some(qv) = q.first() {
-                vector_hits = index.search(qv, PER_RETRIEVER);
-            }
+    if embedder.model_id() == model && !index.is_empty() {
+        let q = embedder
+            .embed(&[for_vectors.to_string()], Purpose::Query)
+            .await?;
+        if let Some(qv) = q.first() {
+            vector_hits = index.search(qv, PER_RETRIEVER);
         }
     }
     let keyword_hits =
@@ -135,12 +141,20 @@ pub async fn search(
             })
         })
         .collect();
-    let confidence = confidence(&hits);
+    // With the built-in embedder, similarities run low for short questions; how much of the
+    // question the best passage holds is the better signal there.
+    let coverage = hits.first().map_or(0.0, |h| {
+        let terms =
+            super::query::PassageTerms::new(&h.passage.title, &h.passage.heading, &h.passage.text);
+        understood.coverage(&terms, &terms.body)
+    });
+    let confidence = confidence(&hits).max(coverage);
     Ok(SearchResult {
         hits,
         confidence,
         model: Some(model),
         kb_version: version,
+        query: understood,
     })
 }
 

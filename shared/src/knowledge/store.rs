@@ -251,6 +251,23 @@ pub async fn load_index(db: &dyn SqlDatabase, tenant_id: &str, model: &str) -> A
             index.push(id, &v);
         }
     }
+    if index.len() <= super::vocab::MAX_PASSAGES {
+        let rows = db
+            .query(
+                "SELECT c.heading, c.text, d.title FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+                 WHERE c.tenant_id = ?1 AND c.model = ?2",
+                &params![tenant_id, model],
+            )
+            .await?;
+        for r in rows {
+            index.vocab.add_passage(&format!(
+                "{} {} {}",
+                r.text("title").unwrap_or_default(),
+                r.text("heading").unwrap_or_default(),
+                r.text("text").unwrap_or_default()
+            ));
+        }
+    }
     Ok(index)
 }
 

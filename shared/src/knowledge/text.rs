@@ -29,6 +29,73 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words minus stopwords, Snowball-stemmed (Porter2 English): what matching a question against
+/// passages compares ("monthly" and "month", "shipping" and "ship" meet). The built-in
+/// embedder keeps [`terms`]: its features are fixed by its model id, and stored vectors would
+/// stop matching queries if they changed.
+pub fn match_terms(text: &str) -> Vec<String> {
+    match_words(text)
+        .into_iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .map(|w| match_stem(&w))
+        .collect()
+}
+
+/// [`words`], with one-letter prefixes joined to their word ("e-bike" → "ebike", "e-mail" →
+/// "email"), as customers often write them without the hyphen.
+pub fn match_words(text: &str) -> Vec<String> {
+    let raw = words(text);
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    let mut joined_prefix = false;
+    for (i, w) in raw.iter().enumerate() {
+        if joined_prefix {
+            joined_prefix = false;
+            continue;
+        }
+        let next = raw.get(i + 1);
+        if w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+            if let Some(n) = next.filter(|_| hyphen_follows(text, w, i)) {
+                out.push(format!("{w}{n}"));
+                joined_prefix = true;
+                continue;
+            }
+        }
+        out.push(w.clone());
+    }
+    out
+}
+
+/// Whether the `i`-th word `w` of `text` is written with a hyphen straight after it.
+fn hyphen_follows(text: &str, w: &str, i: usize) -> bool {
+    // Find the i-th word's end by walking the same split `words` uses.
+    let mut n = 0;
+    let mut start = None;
+    for (pos, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            if start.is_none() {
+                start = Some(pos);
+            }
+        } else if let Some(st) = start.take() {
+            if n == i {
+                return c == '-' && text.get(st..pos).is_some_and(|x| x.to_lowercase() == w);
+            }
+            n += 1;
+        }
+    }
+    false
+}
+
+/// The Snowball English stem of one lower-case word; words with non-ASCII letters are kept
+/// as they are (the English algorithm has nothing to say about them).
+pub fn match_stem(w: &str) -> String {
+    if !w.chars().all(|c| c.is_ascii_alphabetic()) || w.len() > 40 {
+        return w.to_string();
+    }
+    rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+        .stem(w)
+        .into_owned()
+}
+
 /// A deliberately small suffix stripper (plural and common verb endings). Written here because
 /// a full stemmer crate is heavy for the edge and this is enough for hashing and matching.
 pub fn stem(w: &str) -> String {

@@ -34,6 +34,8 @@ pub struct Index {
     codes: Vec<u64>,
     q: Vec<i8>,
     scales: Vec<f32>,
+    /// The passages' vocabulary (empty for knowledge bases over [`super::vocab::MAX_PASSAGES`]).
+    pub vocab: super::vocab::Vocabulary,
 }
 
 impl Index {
@@ -51,6 +53,7 @@ impl Index {
             + self.codes.len() * std::mem::size_of::<u64>()
             + self.q.len()
             + self.scales.len() * std::mem::size_of::<f32>()
+            + self.vocab.bytes()
     }
 
     /// Adds a stored vector (as produced by [`quantise`]); malformed blobs are skipped.

@@ -1,0 +1,390 @@
+//! What a question asks, as retrieval and the built-in responder use it: its content words, each
+//! with the stems that count as it (its English for a foreign word, its synonyms, the knowledge
+//! base's word for a typo) and a weight (how much it tells passages apart). Worked out once per
+//! question, so search and the responder agree on what the question is about.
+
+// Sees outside bytes (questions): no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
+use super::vocab::Vocabulary;
+use super::{lexicon, text, thesaurus};
+
+/// Words a question uses whatever it asks about: they say nothing about whether a passage
+/// answers it (stemmed as `text::stem` stems them).
+const FILLER: &[&str] = &[
+    "long",
+    "much",
+    "many",
+    "someth",
+    "anyth",
+    "thing",
+    "know",
+    "want",
+    "need",
+    "tell",
+    "please",
+    "get",
+    "got",
+    "time",
+    "way",
+    "possible",
+    "able",
+    "still",
+    "also",
+    "just",
+    "really",
+    "help",
+    "hi",
+    "hello",
+    "thank",
+    "would",
+    "could",
+    "should",
+    "may",
+    "might",
+    "any",
+    "some",
+    "one",
+    "ok",
+    "okay",
+    "there",
+    "here",
+    "again",
+    "other",
+    "about",
+    "into",
+    "out",
+    "up",
+    "use",
+    "policy",
+    "info",
+    "information",
+    "detail",
+    "rule",
+    "option",
+    "process",
+    "work",
+    "question",
+    "hey",
+    "guy",
+    "go",
+    "going",
+    "make",
+    "take",
+    "find",
+    "look",
+    "see",
+    "say",
+    "said",
+    "let",
+    "like",
+    "quick",
+    "quickly",
+    "exactly",
+    "actually",
+    "already",
+    "now",
+    "yet",
+    "ever",
+    "even",
+    "then",
+    "than",
+    "very",
+    "too",
+    "all",
+    "more",
+    "most",
+    "own",
+    "same",
+    "these",
+    "those",
+    "them",
+    "they",
+    "him",
+    "her",
+    "his",
+    "she",
+    "he",
+    "us",
+    "im",
+    "m",
+    "ll",
+    "ve",
+    "don",
+    "doesn",
+    "didn",
+    "isn",
+    "aren",
+    "can't",
+    "cant",
+    "not",
+    "no",
+    "yes",
+    "well",
+    "back",
+    "thank",
+    "thx",
+    "been",
+    "being",
+    "through",
+    "everything",
+    "something",
+    "anything",
+    "nothing",
+    "someone",
+    "anyone",
+    "everyone",
+    "last",
+    "next",
+    "guy",
+    "said",
+    "says",
+    "say",
+    "happen",
+    "happens",
+];
+
+/// The weight of a word with digits in it.
+const NUMBER_WEIGHT: f32 = 1.0;
+
+/// At most this many unknown words are looked up for a typo (each is a pass over the
+/// vocabulary).
+const MAX_CORRECTIONS: usize = 6;
+
+/// At most this many words are added to a search query (bounds the keyword query).
+const MAX_ADDED: usize = 24;
+
+/// One content word of a question.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryTerm {
+    /// The word as the customer wrote it (lower-case).
+    pub word: String,
+    /// Stems that count as this word in a passage.
+    pub stems: Vec<String>,
+    /// How much finding it in a passage says (from the knowledge base's vocabulary), or `None`
+    /// when the knowledge base is too large to keep one.
+    pub weight: Option<f32>,
+}
+
+/// A question as retrieval sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub terms: Vec<QueryTerm>,
+    /// The question's words (foreign function words out) plus the knowledge base's words for
+    /// them: what keyword search and the built-in embedder look for.
+    pub search_text: String,
+    /// The question in English as far as the lexicon goes (for what kind of fact it asks).
+    pub english: String,
+}
+
+/// What a question term found only in a passage's title or parent headings counts for, against
+/// one found in its text or its own heading.
+pub const CONTEXT: f32 = 0.6;
+
+/// Stemmed terms of a passage, by where they stand.
+pub struct PassageTerms {
+    /// Document title and parent headings.
+    pub context: Vec<String>,
+    /// The passage's own section heading (what the section is about).
+    pub heading: Vec<String>,
+    pub body: Vec<String>,
+}
+
+impl PassageTerms {
+    /// `heading` is the passage's heading path (`Title > Section > Subsection`).
+    pub fn new(title: &str, heading: &str, body: &str) -> Self {
+        let (parents, own) = heading.rsplit_once(" > ").unwrap_or(("", heading));
+        PassageTerms {
+            context: text::match_terms(&format!("{title} {parents}")),
+            heading: text::match_terms(own),
+            body: text::match_terms(body),
+        }
+    }
+}
+
+impl Query {
+    /// Share (0..1) of the question's weight that a passage (or one of its sentences, as
+    /// `body`) holds: terms in the body or the section's own heading count in full, terms only
+    /// in the title or parent headings count [`CONTEXT`].
+    pub fn coverage(&self, p: &PassageTerms, body: &[String]) -> f32 {
+        let mut total = 0.0;
+        let mut held = 0.0;
+        for t in &self.terms {
+            let w = t.weight.unwrap_or(1.0);
+            total += w;
+            let has = |terms: &[String]| t.stems.iter().any(|s| terms.contains(s));
+            if has(body) || has(&p.heading) {
+                held += w;
+            } else if has(&p.context) {
+                held += w * CONTEXT;
+            }
+        }
+        if total > 0.0 {
+            held / total
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Works out `q` against the knowledge base's `vocab` (when it has one).
+pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
+    let known = |stem: &str| vocab.is_none_or(|v| v.df(stem) > 0);
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut corrections = 0;
+    let mut added: Vec<String> = Vec::new();
+    let add = |w: String, added: &mut Vec<String>| {
+        if added.len() < MAX_ADDED && !added.contains(&w) {
+            added.push(w);
+        }
+    };
+    for w in text::match_words(q).into_iter().take(64) {
+        if lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
+            || text::STOPWORDS.contains(&w.as_str())
+            || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
+        {
+            continue;
+        }
+        // A foreign word stands for its English words; an English word for itself.
+        let english: Vec<String> = match lexicon::lookup(&w) {
+            Some(e) => e.split(' ').map(String::from).collect(),
+            None => vec![w.clone()],
+        };
+        let mut stems: Vec<String> = Vec::new();
+        for e in &english {
+            let s = text::match_stem(e);
+            if FILLER.contains(&s.as_str()) || FILLER.contains(&e.as_str()) {
+                continue;
+            }
+            if e != &w {
+                add(e.clone(), &mut added);
+            }
+            if !stems.contains(&s) {
+                stems.push(s.clone());
+            }
+            for syn in thesaurus::synonyms(e) {
+                if !stems.contains(&syn) {
+                    stems.push(syn);
+                }
+            }
+            // The knowledge base's synonyms join the search only for a word it does not use
+            // itself (they would otherwise dilute the words it does).
+            if !known(&s) {
+                for syn in thesaurus::synonym_words(e) {
+                    if vocab.is_some() && known(&text::match_stem(syn)) {
+                        add(syn.to_string(), &mut added);
+                    }
+                }
+            }
+        }
+        if stems.is_empty() {
+            continue;
+        }
+        // A word the knowledge base does not know, nor any of its synonyms: perhaps a typo of
+        // one it does.
+        if let Some(v) = vocab {
+            if !stems.iter().any(|s| v.df(s) > 0) && corrections < MAX_CORRECTIONS {
+                corrections += 1;
+                if let Some(fixed) = v.correct(&w) {
+                    if let Some(surface) = v.surface(&fixed) {
+                        add(surface.to_string(), &mut added);
+                    }
+                    for syn in thesaurus::synonyms(v.surface(&fixed).unwrap_or(&fixed)) {
+                        if !stems.contains(&syn) {
+                            stems.push(syn);
+                        }
+                    }
+                    stems.insert(0, fixed);
+                }
+            }
+        }
+        if terms.iter().any(|t| t.stems == stems) {
+            continue;
+        }
+        // The word's own rarity in the knowledge base decides its weight; for a word it does not
+        // use, its most ordinary synonym's (a word counts for as much as the usual way of saying it).
+        // A number in a question is its particular ("size 43", "2 hrs"): rarely in the
+        // knowledge base as written, and no sign that a passage is beside the point.
+        let numeric = w.chars().any(|c| c.is_ascii_digit());
+        let weight = vocab.map(|v| match stems.first().filter(|s| v.df(s) > 0) {
+            _ if numeric => NUMBER_WEIGHT,
+            Some(own) => v.idf(own),
+            None => stems
+                .iter()
+                .filter(|s| v.df(s) > 0)
+                .map(|s| v.idf(s))
+                .fold(None, |m: Option<f32>, x| Some(m.map_or(x, |m| m.min(x))))
+                .unwrap_or_else(|| v.idf("")),
+        });
+        terms.push(QueryTerm {
+            word: w,
+            stems,
+            weight,
+        });
+    }
+    let mut search: Vec<String> = text::match_words(q)
+        .into_iter()
+        .filter(|w| !lexicon::FOREIGN_STOPWORDS.contains(&w.as_str()))
+        .take(64)
+        .collect();
+    search.extend(added);
+    Query {
+        terms,
+        search_text: search.join(" "),
+        english: lexicon::in_english(q),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocabulary {
+        let mut v = Vocabulary::default();
+        v.add_passage("Returns and exchanges. You can return unworn items within 30 days.");
+        v.add_passage("Warranty. Every product has a two-year warranty.");
+        v.add_passage("Gift cards are refunded as store credit.");
+        v
+    }
+
+    #[test]
+    fn typos_synonyms_and_foreign_words_reach_the_knowledge_bases_words() {
+        let v = vocab();
+        let q = understand("retrun window?", Some(&v));
+        assert_eq!(
+            q.terms
+                .first()
+                .and_then(|t| t.stems.first())
+                .map(String::as_str),
+            Some("return")
+        );
+        assert!(q.search_text.contains("returns") || q.search_text.contains("return"));
+        let q = understand("how many years guarantee", Some(&v));
+        assert!(q.search_text.contains("warranty"), "{}", q.search_text);
+        assert!(
+            q.terms.iter().all(|t| t.word != "many"),
+            "filler is no term"
+        );
+        let q = understand("¿Cuánto dura la garantía?", Some(&v));
+        assert!(q.search_text.contains("warranty"), "{}", q.search_text);
+        assert!(!q.search_text.contains(" la "), "{}", q.search_text);
+    }
+
+    #[test]
+    fn words_the_knowledge_base_lacks_weigh_most() {
+        let v = vocab();
+        let q = understand("student gift card", Some(&v));
+        let w = |word: &str| {
+            q.terms
+                .iter()
+                .find(|t| t.word == word)
+                .and_then(|t| t.weight)
+                .unwrap()
+        };
+        assert!(w("student") > w("gift"), "{:?}", q.terms);
+        assert!(understand("student", None)
+            .terms
+            .iter()
+            .all(|t| t.weight.is_none()));
+    }
+}
