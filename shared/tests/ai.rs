@@ -380,6 +380,51 @@ fn safety_blocks_and_handoff_calls_go_to_a_human() {
     assert_eq!(status(&api, &t, &conv)["status"], "pending_human");
 }
 
+/// With a provider, retrieval reads the question the same way as for the built-in responder
+/// (typos, synonyms, other languages): the passage that answers reaches the prompt.
+#[test]
+fn the_passages_that_answer_reach_the_providers_prompt() {
+    let api = Api::new();
+    let t = api.create_tenant("gemini-passages", "pro", None);
+    load_kb(&api, &t);
+    let http = with_gemini(&api, &t, |req, _| {
+        assert!(is_chat(req), "{}", req.path);
+        ScriptedHttp::sse(&[frame("See [1].", Some("STOP"))])
+    });
+    let cases = [
+        ("retrun window?", "within 30 days of delivery"),
+        (
+            "can I return a bottle I had engraved?",
+            "Personalised products",
+        ),
+        ("how many years guarantee do you give", "2-year warranty"),
+        (
+            "¿Cuánto cuesta el envío exprés?",
+            "Express shipping costs 12 euros",
+        ),
+        ("Wie lange gilt die Garantie?", "2-year warranty"),
+    ];
+    for (n, (q, passage)) in cases.iter().enumerate() {
+        let m = ask(&api, &start(&api, &t), q);
+        assert_eq!(m["meta"]["provider"], "gemini", "{q}: {m}");
+        let calls = http.calls.borrow();
+        let body: Value = serde_json::from_slice(&calls[n].body).unwrap();
+        let user = body["contents"].as_array().unwrap().last().unwrap()["parts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let context = user
+            .split("<<<CONTEXT")
+            .nth(1)
+            .and_then(|c| c.split("CONTEXT>>>").next())
+            .unwrap_or_default();
+        assert!(
+            context.contains(passage),
+            "{q}: {passage:?} not in {context}"
+        );
+    }
+}
+
 #[test]
 fn openai_compatible_servers_stream_answers_too() {
     let api = Api::new();
