@@ -198,6 +198,43 @@ fn a_request_for_a_human_or_an_unanswerable_question_hands_off() {
         "Do you sell quantum flux capacitors for time machines?",
     );
     assert_eq!(m["meta"]["handoff"], "low_confidence", "{m}");
+    assert!(
+        m["meta"]["citations"].is_null() && !m["text"].as_str().unwrap().contains("related"),
+        "nothing near enough to offer: {m}"
+    );
+}
+
+/// Not sure enough to quote, the responder hands over and offers the help page that came
+/// closest, to read meanwhile, in the customer's language.
+#[test]
+fn an_uncertain_handoff_offers_the_nearest_help_page() {
+    let api = Api::new();
+    let t = api.create_tenant("related", "pro", None);
+    load_kb(&api, &t);
+    let m = ask(&api, &start(&api, &t), "do you have student discounts?");
+    assert_eq!(m["meta"]["handoff"], "low_confidence", "{m}");
+    let text = m["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("I'm connecting you") || text.starts_with("Our team is offline"),
+        "{m}"
+    );
+    assert!(
+        text.contains("\n\nMeanwhile, this help page may be related: Payments › "),
+        "{m}"
+    );
+    assert_eq!(m["meta"]["citations"][0]["title"], "Payments", "{m}");
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "¿Tienen descuentos para estudiantes?",
+    );
+    assert!(
+        m["text"]
+            .as_str()
+            .unwrap()
+            .contains("Mientras tanto, esta página de ayuda puede estar relacionada: Payments"),
+        "{m}"
+    );
 }
 
 /// Routes the tenant's AI to a scripted Gemini.

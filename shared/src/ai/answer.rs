@@ -158,6 +158,15 @@ impl<'a, 'e> Turn<'a, 'e> {
     }
 
     async fn hand_off(&self, why: HandoffReason) -> ApiResult<()> {
+        self.hand_off_suggesting(why, None).await
+    }
+
+    /// Hands off, offering a help page that may be related meanwhile.
+    async fn hand_off_suggesting(
+        &self,
+        why: HandoffReason,
+        related: Option<&Hit>,
+    ) -> ApiResult<()> {
         handoff(
             self.env,
             self.p,
@@ -165,6 +174,7 @@ impl<'a, 'e> Turn<'a, 'e> {
             &self.cfg,
             why,
             self.language(),
+            related,
         )
         .await
     }
@@ -320,7 +330,16 @@ impl<'a, 'e> Turn<'a, 'e> {
             };
             Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
-            offline::answer(&retrieval.query, &retrieval.hits).map(|(quoted, used)| {
+            match offline::reply(&retrieval.query, &retrieval.hits) {
+                Ok(a) => Some(a),
+                Err(related) => {
+                    let related = related.and_then(|i| retrieval.hits.get(i));
+                    return self
+                        .hand_off_suggesting(HandoffReason::LowConfidence, related)
+                        .await;
+                }
+            }
+            .map(|(quoted, used)| {
                 // Acknowledge, then the help pages' own words (which may be in the tenant's
                 // language rather than the customer's).
                 let same = self.cfg.language.split('-').next() == Some(lang);
@@ -415,7 +434,7 @@ fn stream_text(env: &ObjectEnv<'_>, reply_to: i64, text: &str) {
     }
 }
 
-fn citation_list(hits: &[Hit]) -> Value {
+pub(super) fn citation_list(hits: &[Hit]) -> Value {
     Value::Array(
         hits.iter()
             .enumerate()

@@ -6,6 +6,7 @@ use crate::conversations::engine::{self, ObjectEnv};
 use crate::conversations::model::{Author, AuthorKind, Meta, Participant, Status};
 use crate::conversations::store;
 use crate::error::ApiResult;
+use crate::knowledge::search::Hit;
 use crate::params;
 use crate::platform::Platform;
 use crate::tenancy::{store as tenants, TenantConfig};
@@ -105,7 +106,7 @@ pub async fn hand_off_after_failure(env: &ObjectEnv<'_>, p: &Platform) -> ApiRes
         Err(_) => TenantConfig::default(),
     };
     let lang = super::phrases::language(meta.language.as_deref(), None, &cfg.language);
-    handoff(env, p, &meta, &cfg, HandoffReason::AiError, lang).await
+    handoff(env, p, &meta, &cfg, HandoffReason::AiError, lang, None).await
 }
 
 /// Hands the conversation to a human: status, a notice to the customer, and routing.
@@ -116,21 +117,36 @@ pub async fn handoff(
     cfg: &TenantConfig,
     why: HandoffReason,
     lang: &str,
+    related: Option<&Hit>,
 ) -> ApiResult<()> {
     use super::phrases::{say, Phrase};
     let ai = Participant::System { id: "ai".into() };
     engine::set_status(env, &ai, Status::PendingHuman, Some(why.as_str().into())).await?;
-    let notice = if cfg.is_open_at(p.now_ms()) {
+    let mut notice = if cfg.is_open_at(p.now_ms()) {
         say(Phrase::HandoffOpen, lang)
     } else {
         say(Phrase::HandoffClosed, lang)
-    };
+    }
+    .to_string();
+    let mut note = json!({ "handoff": why.as_str() });
+    // Something to read while a person takes over: the help page the responder was not sure
+    // enough to quote.
+    if let Some(h) = related {
+        let section = h.passage.heading.rsplit(" > ").next().unwrap_or("");
+        let place = if section.is_empty() || section == h.passage.title {
+            h.passage.title.clone()
+        } else {
+            format!("{} › {section}", h.passage.title)
+        };
+        notice = format!("{notice}\n\n{} {place}", say(Phrase::MaybeRelated, lang));
+        note["citations"] = super::answer::citation_list(std::slice::from_ref(h));
+    }
     engine::post(
         env,
         &Participant::Ai,
         &format!("handoff:{}", meta.last_seq),
-        notice,
-        Some(json!({ "handoff": why.as_str() })),
+        &notice,
+        Some(note),
     )
     .await?;
     if let Some(objects) = p.objects.as_deref() {

@@ -15,6 +15,8 @@ pub enum Phrase {
     LeadIn,
     /// Before a quoted answer when the help pages are in another language than the customer's.
     LeadInOtherLanguage,
+    /// Beside a handoff, before a help page that may be related.
+    MaybeRelated,
 }
 
 /// The language to speak: the conversation's recorded language, else the one detected in the
@@ -72,6 +74,11 @@ pub fn say(p: Phrase, lang: &str) -> &'static str {
         (LeadInOtherLanguage, "fr") => "Voici ce qu'indiquent nos pages d'aide (dans une autre langue) :",
         (LeadInOtherLanguage, "pt") => "Eis o que dizem as nossas páginas de ajuda (noutra língua):",
         (LeadInOtherLanguage, _) => "Here's what our help pages say (in another language):",
+        (MaybeRelated, "es") => "Mientras tanto, esta página de ayuda puede estar relacionada:",
+        (MaybeRelated, "de") => "Bis dahin hilft vielleicht diese Hilfeseite:",
+        (MaybeRelated, "fr") => "En attendant, cette page d'aide pourrait vous être utile :",
+        (MaybeRelated, "pt") => "Entretanto, esta página de ajuda pode estar relacionada:",
+        (MaybeRelated, _) => "Meanwhile, this help page may be related:",
     }
 }
 

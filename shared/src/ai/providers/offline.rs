@@ -21,13 +21,14 @@ const PASSAGES: usize = 3;
 /// quote something beside the point). Tuned on the tuning half of `scripts/eval/questions.json`.
 const MIN_COVERAGE: f32 = 0.5;
 
+/// Below [`MIN_COVERAGE`] but at least this, the passage is offered as possibly related when
+/// the conversation is handed over.
+const RELATED_COVERAGE: f32 = 0.3;
+
 /// Score added to a sentence holding the kind of fact the question asks for (a duration for
 /// "how long"…), and taken off per place its passage stands below the first.
 const KIND_BONUS: f32 = 0.4;
 const RANK_PENALTY: f32 = 0.15;
-
-/// Taken off a sentence that only points to another page.
-const POINTER_PENALTY: f32 = 0.4;
 
 /// Whether a sentence only says where to read on ("This page is about …", "… see Payments.").
 fn is_pointer(s: &str) -> bool {
@@ -46,6 +47,12 @@ struct Sentence<'a> {
 /// An answer quoting the best passages and the indexes of the hits it used, or `None` when
 /// nothing relevant was found.
 pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
+    reply(q, hits).ok()
+}
+
+/// [`answer`], or when unsure, the hit that may still be related (offered to the customer
+/// beside the handoff: something to read while a person takes over).
+pub fn reply(q: &Query, hits: &[Hit]) -> Result<(String, Vec<usize>), Option<usize>> {
     let kind = question_kind(&q.english.to_lowercase());
     let passages: Vec<PassageTerms> = hits
         .iter()
@@ -70,12 +77,16 @@ pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
         .collect();
     let mut scored: Vec<(f32, &Sentence)> = Vec::new();
     let mut coverage_of_best = 0.0;
+    let mut rank_of_best = None;
     for s in &sentences {
-        // A sentence answers only if it says something the question asks about itself.
-        if !q
-            .terms
-            .iter()
-            .any(|t| t.stems.iter().any(|x| s.terms.contains(x)))
+        // A sentence answers only if it says something the question asks about itself, and
+        // not one sending the reader to another page ("To cancel a rental, see …"): that says
+        // where the answer is, not what it is.
+        if is_pointer(s.text)
+            || !q
+                .terms
+                .iter()
+                .any(|t| t.stems.iter().any(|x| s.terms.contains(x)))
         {
             continue;
         }
@@ -87,28 +98,22 @@ pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
         } else {
             0.0
         };
-        // A sentence sending the reader to another page ("To cancel a rental, see …") says
-        // where the answer is, not what it is.
-        let pointer = if is_pointer(s.text) {
-            POINTER_PENALTY
-        } else {
-            0.0
-        };
-        let score = coverage + bonus - pointer - RANK_PENALTY * s.rank as f32;
+        let score = coverage + bonus - RANK_PENALTY * s.rank as f32;
         if scored.iter().all(|c| c.0 < score) {
             coverage_of_best = coverage;
+            rank_of_best = Some(s.rank);
         }
         scored.push((score, s));
     }
     if coverage_of_best < MIN_COVERAGE {
-        return None;
+        return Err(rank_of_best.filter(|_| coverage_of_best >= RELATED_COVERAGE));
     }
     scored.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
             .then(a.1.rank.cmp(&b.1.rank))
             .then(a.1.at.cmp(&b.1.at))
     });
-    let best = scored.first()?.1;
+    let best = scored.first().ok_or(None)?.1;
     let best_rank = best.rank;
     // The best sentence with its neighbours in the passage, nearest first, in reading order:
     // a section's sentences explain each other ("…within 30 days. Items must be unworn.").
@@ -135,7 +140,7 @@ pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
         out = out.chars().take(MAX_ANSWER).collect::<String>();
         out.push('…');
     }
-    Some((out, vec![best_rank]))
+    Ok((out, vec![best_rank]))
 }
 
 /// A sentence without Markdown emphasis, code marks or link syntax (the widget shows text).
