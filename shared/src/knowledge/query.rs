@@ -175,6 +175,8 @@ pub struct Query {
     pub search_text: String,
     /// The question in English as far as the lexicon goes (for what kind of fact it asks).
     pub english: String,
+    /// The question as asked, lower-case (its question words tell what kind of fact it asks).
+    pub asked: String,
 }
 
 /// What a question term found only in a passage's title or parent headings counts for, against
@@ -332,6 +334,9 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         terms,
         search_text: search.join(" "),
         english: lexicon::in_english(q),
+        asked: format!(" {}", q.trim_start_matches(['¿', '¡', ' ']).to_lowercase())
+            .trim_start()
+            .to_string(),
     }
 }
 

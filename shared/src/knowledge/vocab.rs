@@ -19,6 +19,9 @@ pub const MAX_PASSAGES: usize = 5_000;
 /// Spellings kept per term (a typo is compared with each).
 const SURFACES: usize = 4;
 
+/// Words this long may be two edits from the word meant (shorter ones, one).
+const TWO_EDITS_FROM: usize = 9;
+
 /// Words shorter than this are never corrected (too many neighbours one edit away).
 const MIN_CORRECTABLE: usize = 4;
 
@@ -92,7 +95,7 @@ impl Vocabulary {
     }
 
     /// The knowledge base's term closest to `word` (a typo of it): one edit away for words of
-    /// 4–7 letters, two from 8; the most used one when several are as close. `None` when the
+    /// 4–8 letters, two from 9; the most used one when several are as close. `None` when the
     /// word is known already or nothing is close.
     pub fn correct(&self, word: &str) -> Option<String> {
         let stemmed = text::match_stem(word);
@@ -101,7 +104,7 @@ impl Vocabulary {
         {
             return None;
         }
-        let max = if len >= 8 { 2 } else { 1 };
+        let max = if len >= TWO_EDITS_FROM { 2 } else { 1 };
         let mut best: Option<(usize, u32, &str)> = None;
         for (t, (df, surfaces)) in &self.terms {
             // The typo's stem against the term, and the typo against each spelling seen.

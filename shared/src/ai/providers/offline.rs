@@ -53,7 +53,7 @@ pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
 /// [`answer`], or when unsure, the hit that may still be related (offered to the customer
 /// beside the handoff: something to read while a person takes over).
 pub fn reply(q: &Query, hits: &[Hit]) -> Result<(String, Vec<usize>), Option<usize>> {
-    let kind = question_kind(&q.english.to_lowercase());
+    let kind = question_kind(&q.asked).or_else(|| question_kind(&q.english.to_lowercase()));
     let passages: Vec<PassageTerms> = hits
         .iter()
         .take(PASSAGES)
@@ -187,10 +187,26 @@ fn has_number(s: &str) -> bool {
 
 /// What kind of fact a question asks for, as a test on a sentence.
 fn question_kind(q: &str) -> Option<Kind> {
-    if q.contains("how long")
-        || q.contains("how soon")
-        || q.starts_with("when")
-        || q.contains(" when ")
+    let has = |list: &[&str]| list.iter().any(|p| q.contains(p));
+    let starts = |list: &[&str]| list.iter().any(|p| q.starts_with(p));
+    // The question words of en, es, de, fr and pt (the lexicon drops the foreign ones before
+    // matching, so they are looked for in the question as written).
+    if has(&[
+        "how long",
+        "how soon",
+        " when ",
+        "cuánto tiempo",
+        "cuántos días",
+        "cuánto tarda",
+        "wie lange",
+        "wann ",
+        "combien de temps",
+        "combien de jours",
+        "quand ",
+        "quanto tempo",
+        "quantos dias",
+        "quando ",
+    ]) || starts(&["when", "wann", "quand", "cuándo", "quando"])
     {
         Some(|s: &str| {
             has_number(s)
@@ -201,31 +217,56 @@ fn question_kind(q: &str) -> Option<Kind> {
                 .iter()
                 .any(|w| s.contains(w))
         })
-    } else if q.contains("how much")
-        || q.contains("cost")
-        || q.contains("price")
-        || q.contains("fee")
-    {
+    } else if has(&[
+        "how much",
+        "cost",
+        "price",
+        "fee",
+        "cuánto cuesta",
+        "cuánto es",
+        "cuánto vale",
+        "precio",
+        "wie viel",
+        "wieviel",
+        "kostet",
+        "preis",
+        "gebühr",
+        "combien",
+        "prix",
+        "coûte",
+        "frais",
+        "quanto custa",
+        "quanto é",
+        "preço",
+        "taxa",
+    ]) {
         Some(|s: &str| {
             has_number(s)
                 && ["euro", "€", "$", "free", "cost", "fee"]
                     .iter()
                     .any(|w| s.contains(w))
         })
-    } else if q.contains("policy") || q.contains("conditions") || q.contains("rules") {
+    } else if has(&[
+        "policy",
+        "conditions",
+        "rules",
+        "política",
+        "bedingungen",
+        "politique",
+    ]) {
         // A policy is its terms: the sentence with the numbers (days, amounts).
         Some(has_number)
-    } else if q.starts_with("where") || q.contains(" where ") {
+    } else if has(&[" where ", "dónde", "donde", " wo ", "où", "onde"])
+        || starts(&["where", "wo ", "wo?"])
+    {
         Some(|s: &str| {
             ["at ", "under ", "in your", "open ", "street", "strasse"]
                 .iter()
                 .any(|w| s.contains(w))
         })
-    } else if q.starts_with("can i")
-        || q.starts_with("do you")
-        || q.starts_with("is ")
-        || q.starts_with("are ")
-    {
+    } else if starts(&[
+        "can i", "do you", "is ", "are ", "puedo", "kann ich", "darf ich", "puis-je", "posso",
+    ]) {
         Some(|s: &str| {
             ["can ", "cannot", "accept", "free", "only", "must", "not "]
                 .iter()
