@@ -419,6 +419,12 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         | (Method::Put, "/v1/canned-responses/{canned_id}") => {
             json!({"shortcut": "sample", "title": "Sample", "text": "Hello from a canned response"})
         }
+        (Method::Post, "/v1/webhooks/endpoints") => {
+            json!({"url": "https://hooks.sample.example/in", "events": ["*"]})
+        }
+        (Method::Patch, "/v1/webhooks/endpoints/{endpoint_id}") => {
+            json!({"description": "renamed"})
+        }
         (m, t) => panic!("no sample body for {m} {t}: add one to prism_core::testing::sample_body"),
     })
 }

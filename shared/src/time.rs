@@ -18,6 +18,13 @@ pub fn utc_day(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// RFC 3339 UTC with milliseconds (`2026-12-01T20:40:00.123Z`) for epoch milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

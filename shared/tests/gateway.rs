@@ -32,11 +32,15 @@ fn path_for(r: &Route, owner: &Owned) -> String {
             ("document_id", &owner.document_id),
             ("invitation_id", &owner.invitation_id),
             ("customer_id", &owner.customer_id),
+            ("endpoint_id", &owner.endpoint_id),
+            ("delivery_id", &owner.delivery_id),
         ],
     )
 }
 
 struct Owned {
+    endpoint_id: String,
+    delivery_id: String,
     key_id: String,
     user_id: String,
     conversation_id: String,
@@ -54,6 +58,15 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         Some(json!({"name": "victim", "kind": "secret", "scopes": ["admin"]})),
     );
     let (user_id, _) = api.user_with_role(t, "agent");
+    // An endpoint before the conversation, so the conversation's first event is a delivery.
+    let hook = api.call(
+        Method::Post,
+        "/v1/webhooks/endpoints",
+        Some(&t.secret_key),
+        Some(json!({"url": format!("https://hooks.{}.example/in", t.slug), "events": ["*"]})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let endpoint_id = hook.body["id"].as_str().unwrap().to_string();
     let c = api.call(
         Method::Post,
         "/v1/conversations",
@@ -82,7 +95,17 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         Some(json!({"email": format!("pending@{}.example", t.slug), "name": "Pending", "role": "agent"})),
     );
     assert_eq!(inv.status, 201, "{}", inv.body);
+    let deliveries = api.get(
+        &format!("/v1/webhooks/endpoints/{endpoint_id}/deliveries"),
+        &t.secret_key,
+    );
+    let delivery_id = deliveries.body["items"][0]["id"]
+        .as_str()
+        .expect("the conversation's first event is a delivery")
+        .to_string();
     Owned {
+        endpoint_id,
+        delivery_id,
         key_id: r.body["key"]["id"].as_str().unwrap().into(),
         user_id,
         conversation_id: c.body["conversation"]["conversation_id"]
@@ -132,6 +155,8 @@ fn snapshot(api: &Api, t: &TestTenant) -> Vec<String> {
         q("SELECT id, document_id, text FROM kb_chunks WHERE tenant_id = ?1 ORDER BY id"),
         q("SELECT name, value FROM tenant_secrets WHERE tenant_id = ?1 ORDER BY name"),
         q("SELECT object, meta FROM conv_meta WHERE object LIKE ?1 || ':%'"),
+        q("SELECT * FROM webhook_endpoints WHERE tenant_id = ?1 ORDER BY id"),
+        q("SELECT id, status, replay_base, payload FROM webhook_deliveries WHERE tenant_id = ?1 ORDER BY id"),
     ]
 }
 

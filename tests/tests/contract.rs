@@ -95,6 +95,15 @@ async fn every_operation_keeps_the_documented_contract() {
         .await;
     assert_eq!(conv.status, 201, "{}", conv.body);
     let (user_id, _) = api.user_with_role(&t, "agent").await;
+    let hook = api
+        .call(
+            Method::Post,
+            "/v1/webhooks/endpoints",
+            Some(&t.secret_key),
+            Some(&json!({"url": "https://hooks.contract.example/in", "events": ["conversation.resolved"]})),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
     let key = api
         .call(
             Method::Post,
@@ -126,12 +135,15 @@ async fn every_operation_keeps_the_documented_contract() {
 "path.name" = "spare"
 "path.flag" = "ai_answers"
 "path.key" = "contract"
+"path.endpoint_id" = "{endpoint}"
+"path.delivery_id" = "whd_none"
 "#,
         conversation = conv.body["conversation"]["conversation_id"]
             .as_str()
             .unwrap(),
         document = doc.body["id"].as_str().unwrap(),
         canned = canned.body["id"].as_str().unwrap(),
+        endpoint = hook.body["id"].as_str().unwrap(),
         key = key.body["key"]["id"].as_str().unwrap(),
         spare = spare.id,
     );

@@ -30,6 +30,16 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
         .await;
     let key_id = key.body["key"]["id"].as_str().unwrap().to_string();
     let (user_id, _) = api.user_with_role(&a, "agent").await;
+    let hook = api
+        .call(
+            Method::Post,
+            "/v1/webhooks/endpoints",
+            Some(&a.secret_key),
+            Some(&json!({"url": "https://hooks.victim.example/in", "events": ["*"]})),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let endpoint_id = hook.body["id"].as_str().unwrap().to_string();
     let conv = api
         .call(
             Method::Post,
@@ -107,6 +117,8 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
                 ("document_id", &document_id),
                 ("invitation_id", &invitation_id),
                 ("customer_id", &customer_id),
+                ("endpoint_id", &endpoint_id),
+                ("delivery_id", "whd_not_yours"),
             ],
         );
         let reply = api

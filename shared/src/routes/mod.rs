@@ -16,6 +16,7 @@ mod keys;
 mod knowledge;
 mod meta;
 pub mod openapi;
+mod outgoing_webhooks;
 mod platform;
 mod ratings;
 mod search;
@@ -168,7 +169,7 @@ pub static TABLE: &[Route] = &[
     .access(Access::Platform)
     .summary(
         "platform",
-        "Re-dispatch due outbound sends (Cloudflare runs this from its cron trigger)",
+        "Re-dispatch due outbound sends and webhook deliveries (Cloudflare runs this from its cron trigger)",
     )
     .response::<serde_json::Value>(),
     Route::new(
@@ -747,6 +748,105 @@ pub static TABLE: &[Route] = &[
     .tenant(P::ConfigWrite)
     .summary("canned-responses", "Delete a canned response")
     .response::<crate::conversations::canned::Canned>(),
+    // --- outgoing webhooks ---
+    Route::new(Get, "/v1/webhooks/event-types", handler!(outgoing_webhooks::event_types))
+        .tenant(P::ConfigWrite)
+        .summary("webhooks", "The events endpoints can subscribe to (payloads: the document's `webhooks`)"),
+    Route::new(Get, "/v1/webhooks/endpoints", handler!(outgoing_webhooks::list))
+        .paged(&[])
+        .tenant(P::ConfigWrite)
+        .summary("webhooks", "List the tenant's webhook endpoints")
+        .response::<Page<crate::outgoing::endpoints::Endpoint>>(),
+    Route::new(Post, "/v1/webhooks/endpoints", handler!(outgoing_webhooks::create))
+        .tenant(P::ConfigWrite)
+        .summary(
+            "webhooks",
+            "Subscribe an HTTPS endpoint to events; returns its signing secret (Standard Webhooks)",
+        )
+        .errors(&[E::Conflict])
+        .request::<crate::outgoing::endpoints::EndpointInput>()
+        .response::<crate::outgoing::endpoints::EndpointWithSecret>()
+        .success(201),
+    Route::new(
+        Get,
+        "/v1/webhooks/endpoints/{endpoint_id}",
+        handler!(outgoing_webhooks::get),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("webhooks", "Get a webhook endpoint")
+    .response::<crate::outgoing::endpoints::Endpoint>(),
+    Route::new(
+        Patch,
+        "/v1/webhooks/endpoints/{endpoint_id}",
+        handler!(outgoing_webhooks::update),
+    )
+    .tenant(P::ConfigWrite)
+    .summary(
+        "webhooks",
+        "Change an endpoint's URL, events or description; disable or re-enable it",
+    )
+    .request::<crate::outgoing::endpoints::EndpointPatch>()
+    .response::<crate::outgoing::endpoints::Endpoint>(),
+    Route::new(
+        Delete,
+        "/v1/webhooks/endpoints/{endpoint_id}",
+        handler!(outgoing_webhooks::delete),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("webhooks", "Delete an endpoint, its secret and its delivery log")
+    .response::<crate::outgoing::endpoints::Endpoint>(),
+    Route::new(
+        Get,
+        "/v1/webhooks/endpoints/{endpoint_id}/secret",
+        handler!(outgoing_webhooks::secret),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("webhooks", "The endpoint's current signing secret"),
+    Route::new(
+        Post,
+        "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret",
+        handler!(outgoing_webhooks::rotate),
+    )
+    .tenant(P::ConfigWrite)
+    .summary(
+        "webhooks",
+        "A new signing secret; the old one keeps signing beside it for 24 hours",
+    )
+    .response::<crate::outgoing::endpoints::EndpointWithSecret>(),
+    Route::new(
+        Get,
+        "/v1/webhooks/endpoints/{endpoint_id}/deliveries",
+        handler!(outgoing_webhooks::deliveries),
+    )
+    .paged(&[QueryParam::one_of(
+        "status",
+        &["queued", "sending", "delivered", "failed"],
+        "Only deliveries in this state",
+    )])
+    .tenant(P::ConfigWrite)
+    .summary("webhooks", "The endpoint's deliveries, oldest first")
+    .response::<Page<crate::outgoing::delivery::Delivery>>(),
+    Route::new(
+        Get,
+        "/v1/webhooks/deliveries/{delivery_id}",
+        handler!(outgoing_webhooks::delivery),
+    )
+    .tenant(P::ConfigWrite)
+    .summary("webhooks", "A delivery with its payload and every attempt")
+    .response::<crate::outgoing::delivery::DeliveryDetail>(),
+    Route::new(
+        Post,
+        "/v1/webhooks/deliveries/{delivery_id}/replay",
+        handler!(outgoing_webhooks::replay),
+    )
+    .tenant(P::ConfigWrite)
+    .summary(
+        "webhooks",
+        "Send a delivered or failed delivery again (same webhook-id)",
+    )
+    .errors(&[E::Conflict])
+    .response::<crate::outgoing::delivery::Delivery>()
+    .success(202),
     // --- the agents' live inbox ---
     Route::new(Get, "/v1/inbox/live", handler!(inbox::live))
         .tenant(P::ConversationsRead)

@@ -30,6 +30,7 @@ pub fn document(routes: &[Route]) -> Value {
             obj.insert(r.method.as_str().to_ascii_lowercase(), op);
         }
     }
+    let webhooks = outgoing_webhooks(&mut gen);
     let mut schemas: Map<String, Value> = gen.take_definitions(true).into_iter().collect();
     schemas.insert("Error".into(), error_schema());
     json!({
@@ -41,6 +42,7 @@ pub fn document(routes: &[Route]) -> Value {
         },
         "servers": [{ "url": "/" }],
         "paths": paths,
+        "webhooks": webhooks,
         "components": {
             "schemas": schemas,
             "securitySchemes": {
@@ -52,6 +54,32 @@ pub fn document(routes: &[Route]) -> Value {
             }
         }
     })
+}
+
+/// The event catalogue of outgoing webhooks: what a tenant's endpoint receives, and how it is
+/// signed (OpenAPI 3.1 `webhooks`).
+fn outgoing_webhooks(gen: &mut schemars::SchemaGenerator) -> Map<String, Value> {
+    use crate::outgoing::events::{EventPayload, EventType};
+    let payload = gen.subschema_for::<EventPayload>();
+    let header = |name: &str, doc: &str| json!({ "name": name, "in": "header", "required": true, "schema": { "type": "string" }, "description": doc });
+    EventType::ALL
+        .iter()
+        .map(|t| {
+            let op = json!({ "post": {
+                "operationId": format!("webhook_{}", t.as_str().replace('.', "_")),
+                "summary": t.description(),
+                "tags": ["webhooks"],
+                "parameters": [
+                    header("webhook-id", "The event's id, the same on every attempt: deduplicate on it."),
+                    header("webhook-timestamp", "Seconds since the epoch when this attempt was signed."),
+                    header("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the endpoint secret's base64 after `whsec_` (Standard Webhooks). After a rotation the previous secret signs too for 24 hours."),
+                ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": payload } } },
+                "responses": { "2XX": { "description": "Received. Any other answer, or none within 15 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h." } }
+            }});
+            (t.as_str().to_string(), op)
+        })
+        .collect()
 }
 
 fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {

@@ -412,5 +412,9 @@ pub async fn deliveries(cx: &Ctx, req: Request) -> ApiResult<Response> {
 /// a scheduler).
 pub async fn sweep(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let n = outbound::sweep(&cx.platform, 200).await?;
-    Ok(Response::json(200, &json!({ "dispatched": n })))
+    let w = crate::outgoing::delivery::sweep(&cx.platform, 200).await?;
+    Ok(Response::json(
+        200,
+        &json!({ "dispatched": n, "webhooks_dispatched": w }),
+    ))
 }

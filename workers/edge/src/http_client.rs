@@ -19,8 +19,12 @@ impl HttpClient for FetchClient {
         for (n, v) in resp.headers().entries() {
             out.headers.append(&n, v);
         }
+        // No body at all (204, or an error status answered without one) is an empty body.
+        let Ok(stream) = resp.stream() else {
+            out.body = Body::from(Vec::new());
+            return Ok(out);
+        };
         // A read error ends the stream; the caller sees a truncated body and treats it as a cut.
-        let stream = resp.stream().map_err(fail)?;
         out.body = Body::Stream(Box::pin(
             stream
                 .take_while(|r| futures::future::ready(r.is_ok()))

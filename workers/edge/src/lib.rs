@@ -45,26 +45,25 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
 }
 
-/// Outbound deliveries: each message names an outbox row; the core sends it and schedules any
-/// retry itself, so every message is acknowledged here.
+/// Outbound deliveries and webhook deliveries: each message names a row; the core sends it and
+/// schedules any retry itself, so every message is acknowledged here.
 #[event(queue)]
 async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
     let platform = platform(&env, None);
     for message in batch.messages()? {
         let body = serde_json::from_str(message.body()).unwrap_or_default();
-        prism_core::channels::outbound::consume(&platform, &body).await;
+        prism_core::jobs::consume(&platform, &body).await;
         message.ack();
     }
     Ok(())
 }
 
-/// The cron trigger: re-dispatches sends whose queue message was lost or whose retry is due.
+/// The cron trigger: re-dispatches sends and webhook deliveries whose queue message was lost or
+/// whose retry is due.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let platform = platform(&env, None);
-    if let Err(e) = prism_core::channels::outbound::sweep(&platform, 200).await {
-        worker::console_log!("outbound sweep failed: {}", e.message);
-    }
+    prism_core::jobs::sweep(&platform, 200).await;
 }
 
 /// The core's view of this worker's bindings. Missing optional bindings become `None`, which

@@ -31,6 +31,17 @@ pub async fn flush(
             if let (Some(p), false) = (platform, applied.outbound.is_empty()) {
                 crate::channels::outbound::enqueue(p, &applied.outbound).await;
             }
+            // Outgoing webhooks: recorded here, with the change, so a retry of this batch
+            // records them (idempotently) if anything after the mirror write failed.
+            let events = crate::outgoing::events::from_outbox(&entries);
+            if !events.is_empty() {
+                let ids =
+                    crate::outgoing::delivery::record(mirror_db, platform, &events, env.now())
+                        .await?;
+                if let (Some(p), false) = (platform, ids.is_empty()) {
+                    crate::outgoing::delivery::dispatch(p, &ids).await;
+                }
+            }
             ApiResult::Ok(())
         }
         .await;
