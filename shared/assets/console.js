@@ -2,7 +2,7 @@
  * replies (with /shortcut canned responses), internal notes, take over, assign, resolve/reopen,
  * release to the AI, the customer panel (identities, every conversation) and the AI's analysis,
  * search across conversations, notifications (browser, sound, title badge), keyboard shortcuts
- * and translation both ways. Plain DOM; all text is rendered with textContent. Agents sign in
+ * and translation both ways; for admins, webhook endpoints and their delivery log. Plain DOM; all text is rendered with textContent. Agents sign in
  * by email link, single sign-on or invitation (a session cookie the page never sees), or with a
  * pasted agent JWT. */
 (() => {
@@ -459,8 +459,86 @@
   function signedInChrome(on) {
     ["#search-form", "#sound-toggle", "#my-lang-label", "#help"].forEach((s) => ($(s).hidden = !on));
     $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
+    $("#webhooks-open").hidden = !on || !canManage();
     if (!on) closeResults();
   }
+
+  // ------------------------------------------------------------ webhooks (admins)
+  // Endpoints, their signing secret (shown once), the delivery log and replay. Admins and owners
+  // only: the API refuses others, and the button is hidden for them.
+  const canManage = () => me && (me.role === "admin" || me.role === "owner");
+  let deliveriesOf = null;
+  function webhookError(e) { $("#webhooks-error").textContent = e ? e.message : ""; }
+  async function openWebhooks() {
+    webhookError();
+    $("#endpoint-secret").hidden = true;
+    $("#deliveries-panel").hidden = true;
+    deliveriesOf = null;
+    const box = $("#endpoint-events");
+    if (!box.querySelector("input")) {
+      const types = (await api("GET", "/v1/webhooks/event-types")).items;
+      types.forEach((t) => {
+        const id = `ev-${t.type.replace(/\W/g, "-")}`;
+        box.append(el("label", { htmlFor: id, title: t.description }, el("input", { type: "checkbox", id, value: t.type }), ` ${t.type}`));
+      });
+    }
+    await loadEndpoints();
+    $("#webhooks").showModal();
+  }
+  async function loadEndpoints() {
+    const list = $("#endpoints");
+    try {
+      const items = (await api("GET", "/v1/webhooks/endpoints?limit=100")).items;
+      list.replaceChildren(...items.map(endpointItem));
+      if (!items.length) list.append(el("li", { textContent: "No endpoints yet." }));
+    } catch (e) { webhookError(e); }
+  }
+  function endpointItem(e) {
+    const li = el("li", { className: "endpoint" });
+    li.dataset.id = e.id;
+    const status = el("span", { className: `pill ${e.status}`, textContent: e.status });
+    const act = (label, fn) => el("button", { type: "button", textContent: label, onclick: async () => { webhookError(); try { await fn(); } catch (err) { webhookError(err); } } });
+    li.append(
+      el("code", { className: "url", textContent: e.url }), " ", status,
+      el("div", { className: "meta", textContent: `${e.events.join(", ")}${e.disabled_reason ? ` — ${e.disabled_reason}` : ""}` }),
+      act("Deliveries", () => showDeliveries(e)),
+      act(e.status === "active" ? "Disable" : "Enable", async () => { await api("PATCH", `/v1/webhooks/endpoints/${e.id}`, { enabled: e.status !== "active" }); await loadEndpoints(); }),
+      act("Rotate secret", async () => { const r = await api("POST", `/v1/webhooks/endpoints/${e.id}/rotate-secret`); showSecret(r.secret); await loadEndpoints(); }),
+      act("Delete", async () => { if (!confirm(`Delete the endpoint ${e.url} and its delivery log?`)) return; await api("DELETE", `/v1/webhooks/endpoints/${e.id}`); $("#deliveries-panel").hidden = true; await loadEndpoints(); }),
+    );
+    return li;
+  }
+  function showSecret(secret) {
+    $("#endpoint-secret-value").textContent = secret;
+    $("#endpoint-secret").hidden = false;
+  }
+  async function showDeliveries(e) {
+    deliveriesOf = e;
+    $("#deliveries-title").textContent = `Deliveries to ${e.url}`;
+    const items = (await api("GET", `/v1/webhooks/endpoints/${e.id}/deliveries?limit=100`)).items.reverse();
+    const rows = items.map((d) => {
+      const replay = el("button", { type: "button", textContent: "Replay", disabled: !["delivered", "failed"].includes(d.status) });
+      replay.onclick = async () => { webhookError(); try { await api("POST", `/v1/webhooks/deliveries/${d.id}/replay`); await showDeliveries(e); } catch (err) { webhookError(err); } };
+      const tr = el("tr", {}, el("td", { textContent: d.event_type }), el("td", { textContent: d.status }), el("td", { textContent: String(d.attempts) }), el("td", { textContent: d.last_error || "" }), el("td", {}, replay));
+      tr.dataset.id = d.id;
+      return tr;
+    });
+    $("#deliveries").replaceChildren(...rows);
+    if (!rows.length) $("#deliveries").append(el("tr", {}, el("td", { colSpan: 5, textContent: "Nothing sent yet." })));
+    $("#deliveries-panel").hidden = false;
+  }
+  $("#webhooks-open").addEventListener("click", () => openWebhooks().catch(webhookError));
+  $("#endpoint-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    webhookError();
+    const events = [...$("#endpoint-events").querySelectorAll("input:checked")].map((i) => i.value);
+    try {
+      const r = await api("POST", "/v1/webhooks/endpoints", { url: $("#endpoint-url").value.trim(), events: events.length ? events : ["*"] });
+      showSecret(r.secret);
+      $("#endpoint-url").value = "";
+      await loadEndpoints();
+    } catch (e) { webhookError(e); }
+  });
 
   // ------------------------------------------------------------ search
   /** The snippet with the matched words as <mark> elements (the server marks them with U+0002

@@ -13,6 +13,8 @@ import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
+import { createServer } from "node:http";
+import { Webhook } from "standardwebhooks";
 import { serveTenantSite } from "../../scripts/tenant-site.mjs";
 
 const { BASE, PK, AGENT, SK, IDS, SHOTS, SLUG, AGENT_EMAIL, PROVIDERS, RESEND_KEY, TR_AGENT, TR_CONV } = process.env;
@@ -619,6 +621,79 @@ await test("an agent reads a Spanish message in English and replies in Spanish, 
   const h = await edge("GET", `/v1/conversations/${TR_CONV}/messages?limit=10`, TR_AGENT);
   assert.equal(h.messages.at(-1).text, "Su pedido sale mañana.", "the customer reads Spanish");
   await page.screenshot({ path: `${SHOTS}/console-translate.png` });
+  await context.close();
+});
+
+await test("an admin adds a webhook endpoint in the console, sees its signed deliveries and replays one", async () => {
+  // A receiver on this machine: records each request and checks it with the Standard Webhooks
+  // reference implementation.
+  const got = [];
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => { got.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") }); res.writeHead(204).end(); });
+  });
+  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const owner = (await edge("POST", "/v1/auth/token", SK, { email: `owner@${SLUG}.example` })).access_token;
+  const { context, page } = await consoleAs(owner);
+  await page.getByRole("button", { name: "Webhooks" }).click();
+  const dialog = page.locator("#webhooks");
+  await dialog.waitFor();
+  await dialog.getByLabel("URL").fill(hookUrl);
+  await dialog.getByLabel("conversation.created").check();
+  await dialog.getByRole("button", { name: "Add endpoint" }).click();
+  await dialog.locator("#endpoint-secret").waitFor();
+  const secret = (await dialog.locator("#endpoint-secret-value").innerText()).trim();
+  assert.match(secret, /^whsec_/);
+  const item = dialog.locator("#endpoints li.endpoint").filter({ hasText: hookUrl });
+  await item.locator(".pill").filter({ hasText: "active" }).waitFor();
+  // A conversation starts: the endpoint receives it, signed with that secret.
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Hook Customer" });
+  const until = Date.now() + 20000;
+  while (!got.length && Date.now() < until) await new Promise((ok) => setTimeout(ok, 200));
+  assert.equal(got.length, 1, "one delivery");
+  const payload = new Webhook(secret).verify(got[0].body, got[0].headers);
+  assert.equal(payload.type, "conversation.created");
+  assert.equal(payload.data.conversation.id, started.conversation.conversation_id);
+  // The delivery log, and a replay with the same webhook-id.
+  await item.getByRole("button", { name: "Deliveries" }).click();
+  const row = dialog.locator("#deliveries tr").filter({ hasText: "conversation.created" }).first();
+  await row.locator("td").nth(1).filter({ hasText: "delivered" }).waitFor();
+  await row.getByRole("button", { name: "Replay" }).click();
+  const again = Date.now() + 20000;
+  while (got.length < 2 && Date.now() < again) await new Promise((ok) => setTimeout(ok, 200));
+  assert.equal(got.length, 2, "the replay arrived");
+  assert.equal(got[1].headers["webhook-id"], got[0].headers["webhook-id"]);
+  new Webhook(secret).verify(got[1].body, got[1].headers);
+  // The log keeps both attempts; the replayed delivery counts its attempts afresh.
+  const deliveryId = await row.getAttribute("data-id");
+  let log = [];
+  for (let i = 0; i < 50 && log.length < 2; i++) {
+    await new Promise((ok) => setTimeout(ok, 200));
+    log = (await edge("GET", `/v1/webhooks/deliveries/${deliveryId}`, owner)).attempts_log;
+  }
+  assert.deepEqual(log.map((a) => a.status_code), [204, 204]);
+  await item.getByRole("button", { name: "Deliveries" }).click();
+  await row.locator("td").nth(1).filter({ hasText: "delivered" }).waitFor();
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document.querySelector("#webhooks"), { runOnly: ["wcag2a", "wcag2aa"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  assert.deepEqual(axe.filter((v) => v.impact === "serious" || v.impact === "critical"), [], `axe: ${JSON.stringify(axe)}`);
+  await page.screenshot({ path: `${SHOTS}/console-webhooks.png` });
+  // Disabled from the console: its status says so.
+  await item.getByRole("button", { name: "Disable" }).click();
+  await dialog.locator("#endpoints li.endpoint").filter({ hasText: hookUrl }).locator(".pill").filter({ hasText: "disabled" }).waitFor();
+  receiver.close();
+  await context.close();
+});
+
+// An agent has no webhooks button (and the API refuses them).
+await test("agents see no webhooks settings", async () => {
+  const { context, page } = await consoleAs(AGENT);
+  assert.equal(await page.locator("#webhooks-open").isVisible(), false);
   await context.close();
 });
 
