@@ -2,8 +2,41 @@
 //! channel, a webhook delivery to attempt) and the periodic sweep that re-dispatches anything
 //! due whose queue message was lost. The adapters call these two and nothing else.
 
+use crate::error::ApiResult;
+use crate::params;
 use crate::platform::Platform;
 use serde_json::{json, Value};
+
+/// Puts row ids on the queue as `{key: id}`, delivered after `delay_ms` (the queue's delay is
+/// whole seconds, at most 12 hours). A failed send is logged and left to the sweep: the row is
+/// still due, so nothing is lost.
+pub async fn enqueue(p: &Platform, key: &str, ids: &[String], delay_ms: i64) {
+    let Some(queue) = &p.queue else { return };
+    let secs = (delay_ms.max(0) as u64).div_ceil(1000).min(43_200) as u32;
+    for id in ids {
+        let mut message = serde_json::Map::new();
+        message.insert(key.to_string(), Value::String(id.clone()));
+        if let Err(e) = queue.send(&Value::Object(message), secs).await {
+            p.log.log(
+                &json!({"level": "warn", "msg": "enqueue failed; the sweep will send it", "queue_key": key, "id": id, "error": e.0})
+                    .to_string(),
+            );
+        }
+    }
+}
+
+/// Ids of `table`'s rows that are due (`queued`, or `sending` past their lease), the longest
+/// waiting first. `table` is one of the outbox tables, never outside input.
+pub async fn due(p: &Platform, table: &'static str, limit: i64) -> ApiResult<Vec<String>> {
+    let rows = p
+        .db()?
+        .query(
+            &format!("SELECT id FROM {table} WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2"),
+            &params![p.now_ms(), limit],
+        )
+        .await?;
+    Ok(rows.iter().filter_map(|r| r.text("id")).collect())
+}
 
 /// One queue message: `{"webhook": id}` is an outgoing webhook delivery, `{"id": id}` an
 /// outbound channel reply.

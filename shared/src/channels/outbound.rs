@@ -145,16 +145,7 @@ pub async fn list(
 /// Hands new outbound rows to the queue (Cloudflare). Without a queue nothing happens here: the
 /// request that caused the reply delivers it inline ([`deliver_pending`]).
 pub async fn enqueue(p: &Platform, ids: &[String]) {
-    let Some(queue) = &p.queue else { return };
-    for id in ids {
-        if let Err(e) = queue.send(&json!({ "id": id }), 0).await {
-            // The sweep picks the row up later; nothing is lost.
-            p.log.log(
-                &json!({"level": "warn", "msg": "enqueue failed", "outbound": id, "error": e.0})
-                    .to_string(),
-            );
-        }
-    }
+    crate::jobs::enqueue(p, "id", ids, 0).await;
 }
 
 /// On runtimes without a queue: delivers a conversation's due sends now.
@@ -180,14 +171,7 @@ pub async fn deliver_pending(p: &Platform, tenant_id: &str, conversation_id: &st
 /// Re-dispatches every due send (the cron trigger on Cloudflare; the sweep route elsewhere).
 /// Returns how many were dispatched.
 pub async fn sweep(p: &Platform, limit: i64) -> ApiResult<usize> {
-    let rows = p
-        .db()?
-        .query(
-            "SELECT id FROM outbound_messages WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2",
-            &params![p.now_ms(), limit],
-        )
-        .await?;
-    let ids: Vec<String> = rows.iter().filter_map(|r| r.text("id")).collect();
+    let ids = crate::jobs::due(p, "outbound_messages", limit).await?;
     if p.queue.is_some() {
         enqueue(p, &ids).await;
     } else {
@@ -208,12 +192,7 @@ pub async fn consume(p: &Platform, body: &Value) {
     };
     match deliver(p, id).await {
         Ok(Outcome::Retry { after_ms }) | Ok(Outcome::Later { after_ms }) => {
-            if let Some(q) = &p.queue {
-                let secs = (after_ms.max(0) as u64).div_ceil(1000).min(43_200) as u32;
-                if q.send(&json!({ "id": id }), secs).await.is_err() {
-                    p.log.log(&json!({"level": "warn", "msg": "re-enqueue failed; the sweep will retry", "outbound": id}).to_string());
-                }
-            }
+            crate::jobs::enqueue(p, "id", &[id.to_string()], after_ms).await;
         }
         Ok(_) => {}
         Err(e) => p.log.log(&json!({"level": "error", "msg": "delivery failed", "outbound": id, "error": e.message}).to_string()),

@@ -183,15 +183,7 @@ pub async fn record(
 /// Hands deliveries to the queue (Cloudflare). Without a queue the request that caused them
 /// delivers them ([`deliver_due`]) and the sweep catches the rest.
 pub async fn enqueue(p: &Platform, ids: &[String]) {
-    let Some(queue) = &p.queue else { return };
-    for id in ids {
-        if let Err(e) = queue.send(&json!({ "webhook": id }), 0).await {
-            p.log.log(
-                &json!({"level": "warn", "msg": "webhook enqueue failed; the sweep will send it", "delivery": id, "error": e.0})
-                    .to_string(),
-            );
-        }
-    }
+    crate::jobs::enqueue(p, "webhook", ids, 0).await;
 }
 
 /// What one call to [`deliver`] came to.
@@ -395,12 +387,7 @@ async fn disable_if_persistent(p: &Platform, tenant_id: &str, endpoint_id: &str)
 pub async fn consume(p: &Platform, id: &str) {
     match deliver(p, id).await {
         Ok(Step::Retry { after_ms }) | Ok(Step::Later { after_ms }) => {
-            if let Some(q) = &p.queue {
-                let secs = (after_ms.max(0) as u64).div_ceil(1000).min(43_200) as u32;
-                if q.send(&json!({ "webhook": id }), secs).await.is_err() {
-                    p.log.log(&json!({"level": "warn", "msg": "webhook re-enqueue failed; the sweep will retry", "delivery": id}).to_string());
-                }
-            }
+            crate::jobs::enqueue(p, "webhook", &[id.to_string()], after_ms).await;
         }
         Ok(_) => {}
         Err(e) => p.log.log(
@@ -432,14 +419,7 @@ pub async fn deliver_due(p: &Platform, tenant_id: &str) {
 
 /// Re-dispatches every due delivery (the cron trigger; the sweep route elsewhere).
 pub async fn sweep(p: &Platform, limit: i64) -> ApiResult<usize> {
-    let rows = p
-        .db()?
-        .query(
-            "SELECT id FROM webhook_deliveries WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2",
-            &params![p.now_ms(), limit],
-        )
-        .await?;
-    let ids: Vec<String> = rows.iter().filter_map(|r| r.text("id")).collect();
+    let ids = crate::jobs::due(p, "webhook_deliveries", limit).await?;
     if p.queue.is_some() {
         enqueue(p, &ids).await;
     } else {
