@@ -491,9 +491,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("travão*", "brake"),
 ];
 
-/// Most English words one query may gain (bounds the work per query).
-const MAX_ADDED: usize = 16;
-
 /// The English for one lower-case word, when the lexicon has it.
 pub fn lookup(w: &str) -> Option<&'static str> {
     LEXICON
@@ -523,70 +520,28 @@ pub fn in_english(q: &str) -> String {
     out.join(" ")
 }
 
-/// The English words the lexicon adds for `q`'s foreign words (empty for an English query).
-pub fn english_for(q: &str) -> Vec<&'static str> {
-    let mut added: Vec<&'static str> = Vec::new();
-    for w in text::words(q) {
-        if text::STOPWORDS.contains(&w.as_str()) {
-            continue;
-        }
-        if let Some(english) = lookup(&w) {
-            for e in english.split(' ') {
-                if !added.contains(&e) && added.len() < MAX_ADDED {
-                    added.push(e);
-                }
-            }
-        }
-    }
-    added
-}
-
-/// `q` with the English words for its foreign vocabulary appended.
-pub fn expand(q: &str) -> String {
-    let added = english_for(q);
-    if added.is_empty() {
-        q.to_string()
-    } else {
-        format!("{q} {}", added.join(" "))
-    }
-}
-
-/// The query retrieval works with: `q`'s words minus the foreign function words, then the
-/// English words for its foreign vocabulary. An English query comes back as its own words.
-pub fn prepare(q: &str) -> String {
-    let mut out: Vec<String> = text::words(q)
-        .into_iter()
-        .filter(|w| !FOREIGN_STOPWORDS.contains(&w.as_str()))
-        .collect();
-    out.extend(english_for(q).into_iter().map(String::from));
-    out.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn foreign_support_words_gain_their_english() {
+        // What retrieval searches for (`query::understand` reads questions through this lexicon).
+        let search = |q: &str| super::super::query::understand(q, None).search_text;
+        let es = search("¿Cuánto tarda el envío a Alemania?");
+        for w in ["days", "shipping", "delivery", "germany"] {
+            assert!(es.split(' ').any(|x| x == w), "{w} in {es}");
+        }
+        let de = search("Wie kann ich meine Bestellung zurückschicken?");
+        assert!(de.contains("order") && de.contains("return"), "{de}");
+        assert_eq!(lookup("delivery"), None, "English words stay as they are");
+        assert!(search("Quel est le délai de livraison ?").contains("delivery shipping"));
+        assert!(search(&"pago ".repeat(100)).split(' ').count() <= 64 + 24);
         assert_eq!(
-            english_for("¿Cuánto tarda el envío a Alemania?"),
-            vec!["take", "days", "shipping", "delivery", "germany"]
-        );
-        assert_eq!(
-            english_for("Wie kann ich meine Bestellung zurückschicken?"),
-            vec!["order", "return"]
-        );
-        assert_eq!(
-            english_for("How long does delivery take?"),
-            Vec::<&str>::new()
-        );
-        assert!(expand("Quel est le délai de livraison ?").ends_with(" delivery shipping"));
-        assert!(english_for(&"pago ".repeat(100)).len() <= MAX_ADDED);
-        assert_eq!(
-            prepare("¿Dónde está la tienda de Berlín?"),
+            search("¿Dónde está la tienda de Berlín?"),
             "tienda berlín store shop"
         );
-        assert_eq!(prepare("Can I return a page?"), "can i return a page");
+        assert_eq!(search("Can I return a page?"), "can i return a page");
         assert_eq!(
             in_english("¿Cuánto tarda el envío?"),
             "take days shipping delivery"
