@@ -80,6 +80,26 @@ pub async fn record(
     Ok(())
 }
 
+/// Records an action the platform took by itself (the cron sweep), outside any request.
+pub async fn record_system(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+    action: &str,
+    target: (&str, &str),
+    after: Value,
+) -> ApiResult<()> {
+    p.db()?
+        .execute(
+            "INSERT INTO audit_logs (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at)
+             VALUES (?1, ?2, 'platform', 'scheduler', ?3, ?4, ?5, '-', NULL, ?6, ?7)",
+            &params![
+                new_id(&*p.random, "aud"), tenant_id, action, target.0, target.1, after.to_string(), p.now_ms()
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
 pub async fn list(cx: &Ctx, tenant_id: &str, page: &PageRequest) -> ApiResult<Page<AuditEntry>> {
     let listing = Listing {
         table: "audit_logs",

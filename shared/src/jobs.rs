@@ -38,6 +38,9 @@ pub async fn due(p: &Platform, table: &'static str, limit: i64) -> ApiResult<Vec
     Ok(rows.iter().filter_map(|r| r.text("id")).collect())
 }
 
+/// Expired conversations deleted per sweep (the cron runs every minute).
+const RETENTION_BATCH: usize = 50;
+
 /// One queue message: `{"webhook": id}` is an outgoing webhook delivery, `{"id": id}` an
 /// outbound channel reply.
 pub async fn consume(p: &Platform, body: &Value) {
@@ -47,8 +50,15 @@ pub async fn consume(p: &Platform, body: &Value) {
     }
 }
 
-/// Re-dispatches due channel replies and webhook deliveries; returns how many of each.
+/// Re-dispatches due channel replies and webhook deliveries (returns how many of each), and
+/// deletes conversations past their tenant's retention period.
 pub async fn sweep(p: &Platform, limit: i64) -> (usize, usize) {
+    if let Err(e) = crate::privacy::retention::sweep(p, RETENTION_BATCH).await {
+        p.log.log(
+            &json!({"level": "error", "msg": "retention sweep failed", "error": e.message})
+                .to_string(),
+        );
+    }
     let replies = crate::channels::outbound::sweep(p, limit)
         .await
         .unwrap_or_else(|e| {

@@ -39,6 +39,7 @@ pub mod outgoing;
 pub mod pagination;
 pub mod platform;
 pub mod ports;
+pub mod privacy;
 pub mod ratelimit;
 pub mod records;
 pub mod request_id;

@@ -691,6 +691,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a customer and their other identities: every message redacted, contact details removed, conversations closed; idempotent; call again until `complete` */
+        post: operations["post_customers_customer_id_erase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything held about a customer (and their other identities) as one JSON document: conversations, messages, ratings, analysis, deliveries, calls, opt-outs */
+        get: operations["get_customers_customer_id_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/diag/bench/gate": {
         parameters: {
             query?: never;
@@ -1045,7 +1079,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-dispatch due outbound sends and webhook deliveries (Cloudflare runs this from its cron trigger) */
+        /** Re-dispatch due outbound sends and webhook deliveries and apply retention periods (Cloudflare runs this from its cron trigger) */
         post: operations["post_platform_outbound_sweep"];
         delete?: never;
         options?: never;
@@ -1820,6 +1854,40 @@ export interface components {
             conversation: components["schemas"]["Meta"];
             customer: components["schemas"]["Customer"];
         };
+        /** @description One row of the inbox. */
+        ConversationExport: {
+            /** @description What the assistant inferred from each of the person's messages. */
+            analysis: components["schemas"]["ExportedAnalysis"][];
+            assignee_id?: string | null;
+            calls: components["schemas"]["ExportedCall"][];
+            channel: components["schemas"]["Channel"];
+            /** Format: int64 */
+            created_at: number;
+            customer_id: string;
+            customer_name?: string | null;
+            /** @description Replies sent to the person on messaging channels. */
+            deliveries: components["schemas"]["ExportedDelivery"][];
+            handoff_reason?: string | null;
+            id: string;
+            /** @description The customer's language when known (BCP 47). */
+            language?: string | null;
+            /** Format: int64 */
+            last_message_at?: number | null;
+            last_message_preview?: string | null;
+            /** Format: int64 */
+            last_seq: number;
+            messages: components["schemas"]["ExportedMessage"][];
+            priority: string;
+            /** @description The person's thumbs on answers. */
+            ratings: components["schemas"]["ExportedRating"][];
+            status: components["schemas"]["Status"];
+            subject?: string | null;
+            tags: string[];
+            /** Format: int64 */
+            unread_agent: number;
+            /** Format: int64 */
+            updated_at: number;
+        };
         /** @description The conversation as every event shows it. */
         ConversationRef: {
             assignee_id?: string | null;
@@ -1891,11 +1959,30 @@ export interface components {
             /** Format: int64 */
             created_at: number;
             email?: string | null;
+            /**
+             * Format: int64
+             * @description When the customer was erased (name, email, phone and every message redacted).
+             */
+            erased_at?: number | null;
             external_id: string;
             id: string;
             kind: string;
             name?: string | null;
             phone?: string | null;
+        };
+        CustomerExport: {
+            conversations: components["schemas"]["ConversationExport"][];
+            customer: components["schemas"]["Customer"];
+            /** @description RFC 3339. */
+            exported_at: string;
+            format: string;
+            /** @description The same person's other identities (same email or phone, another channel). */
+            identities: components["schemas"]["Customer"][];
+            /** @description Channels and addresses the person asked not to be messaged on. */
+            opt_outs: components["schemas"]["OptOut"][];
+            tenant_id: string;
+            /** @description More than the export's limit of conversations exist (the oldest are left out). */
+            truncated: boolean;
         };
         DayHours: {
             close: string;
@@ -2065,6 +2152,23 @@ export interface components {
             updated_at: number;
             url: string;
         };
+        /** @description What an erasure did. */
+        Erasure: {
+            /** @description The customer had already been erased; nothing was left to do. */
+            already_erased: boolean;
+            /** @description False when conversations remain: call again until true. */
+            complete: boolean;
+            /**
+             * Format: uint
+             * @description Conversations redacted by this request.
+             */
+            conversations: number;
+            customer_id: string;
+            /** @description Every customer record erased as this person (the one named and its other identities). */
+            customers: string[];
+            /** Format: int64 */
+            erased_at?: number | null;
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -2134,6 +2238,49 @@ export interface components {
          * @enum {string}
          */
         EventType: "conversation.created" | "message.created" | "conversation.handoff" | "conversation.resolved";
+        ExportedAnalysis: {
+            intent: string;
+            language: string;
+            /** Format: double */
+            sentiment: number;
+            /** Format: int64 */
+            seq: number;
+            topics: string[];
+        };
+        ExportedCall: {
+            call_id: string;
+            recording_url?: string | null;
+            status: string;
+            summary?: string | null;
+        };
+        ExportedDelivery: {
+            channel: string;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            seq: number;
+            status: string;
+            to_address: string;
+        };
+        ExportedMessage: {
+            /** @description `customer`, `ai`, `agent` or `system`. */
+            author_type: string;
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            meta?: unknown;
+            /** Format: int64 */
+            seq: number;
+            text: string;
+        };
+        ExportedRating: {
+            comment?: string | null;
+            rating: string;
+            /** Format: int64 */
+            seq: number;
+            /** Format: int64 */
+            updated_at: number;
+        };
         Features: {
             features: {
                 [key: string]: boolean;
@@ -2417,6 +2564,12 @@ export interface components {
              */
             label?: string | null;
         };
+        OptOut: {
+            address: string;
+            channel: string;
+            /** Format: int64 */
+            created_at: number;
+        };
         /** @description One page of results. */
         Page: {
             items: components["schemas"]["Tenant"][];
@@ -2489,6 +2642,16 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
+        /** @description Data retention. Absent means conversations are kept until a customer is erased. */
+        Privacy: {
+            /**
+             * Format: uint32
+             * @description Delete conversations (messages, ratings, deliveries, calls) whose last activity is older
+             *     than this many days, and customers left with none (the cron sweep, in bounded batches).
+             * @default null
+             */
+            retention_days?: number | null;
+        };
         /**
          * @description A customer as the console's customer panel shows them: who they are, the other identities
          *     the tenant knows for the same person (same email or phone, on another channel), and every
@@ -2795,6 +2958,13 @@ export interface components {
              *     }
              */
             persona?: components["schemas"]["Persona"];
+            /**
+             * @description How long customers' conversations are kept.
+             * @default {
+             *       "retention_days": null
+             *     }
+             */
+            privacy?: components["schemas"]["Privacy"];
             /**
              * @description How agents and admins sign in to the console.
              * @default {
@@ -7453,6 +7623,194 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_customers_customer_id_erase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_customers_customer_id_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExport"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */

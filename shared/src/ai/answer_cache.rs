@@ -22,7 +22,28 @@ pub fn prompt_is_question_alone(history: &[MessageView], reply_to: i64) -> bool 
             AuthorKind::Customer | AuthorKind::Ai | AuthorKind::Agent
         )
     });
-    matches!((shown.next(), shown.next()), (Some(q), None) if q.seq == reply_to)
+    matches!((shown.next(), shown.next()), (Some(q), None) if q.seq == reply_to && !carries_contact_details(&q.text))
+}
+
+/// True when the question carries what looks like contact details (an email address, a
+/// phone or order number's run of seven digits): such answers are never cached, so the KV
+/// store holds no customer's details and an erasure has nothing to chase there (other cached
+/// answers expire within a day).
+pub fn carries_contact_details(question: &str) -> bool {
+    let email = question.split_whitespace().any(|w| {
+        w.split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+    });
+    let mut run = 0;
+    let digits = question.chars().any(|c| {
+        if c.is_ascii_digit() {
+            run += 1;
+        } else if !matches!(c, ' ' | '-' | '(' | ')' | '.' | '+') {
+            run = 0;
+        }
+        run >= 7
+    });
+    email || digits
 }
 
 /// Everything a cacheable prompt is made of, hashed into the answer cache key.
@@ -103,5 +124,28 @@ pub async fn store_cache(
     };
     if let Ok(bytes) = serde_json::to_vec(&entry) {
         let _ = kv.put(key, &bytes, Some(CACHE_TTL_SECS)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_contact_details;
+
+    #[test]
+    fn questions_with_contact_details_are_not_cached() {
+        for q in [
+            "my email is ada@example.com, where is my order?",
+            "call me on +44 7700 900123",
+            "order 12345678 has not arrived",
+        ] {
+            assert!(carries_contact_details(q), "{q}");
+        }
+        for q in [
+            "how long do returns take?",
+            "is it open 9-5 on 24 Dec",
+            "@home delivery?",
+        ] {
+            assert!(!carries_contact_details(q), "{q}");
+        }
     }
 }

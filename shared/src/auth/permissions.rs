@@ -44,6 +44,9 @@ pub enum Permission {
     KnowledgeRead,
     KnowledgeWrite,
     AnalyticsRead,
+    /// Export or erase everything held about a customer: the whole history in one document, or
+    /// gone for good. Admins, and keys that carry `privacy:manage`, not every agent.
+    PrivacyManage,
 }
 
 impl Permission {
@@ -63,6 +66,7 @@ impl Permission {
         Permission::KnowledgeRead,
         Permission::KnowledgeWrite,
         Permission::AnalyticsRead,
+        Permission::PrivacyManage,
     ];
 
     /// The secret-key scope that grants this permission (`admin` grants all of them).
@@ -83,6 +87,7 @@ impl Permission {
             Permission::KnowledgeRead => "knowledge:read",
             Permission::KnowledgeWrite => "knowledge:write",
             Permission::AnalyticsRead => "analytics:read",
+            Permission::PrivacyManage => "privacy:manage",
         }
     }
 
@@ -106,7 +111,8 @@ impl Permission {
             | Permission::UsersManage
             | Permission::AuditRead
             | Permission::UsageRead
-            | Permission::KnowledgeWrite => Role::Admin,
+            | Permission::KnowledgeWrite
+            | Permission::PrivacyManage => Role::Admin,
             // Keys and token issuance are server-side secrets: owners only (and secret keys).
             Permission::KeysManage | Permission::TokenIssue => Role::Owner,
         }

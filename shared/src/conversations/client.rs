@@ -160,6 +160,24 @@ impl<'a> Conversation<'a> {
         Ok(())
     }
 
+    /// Redacts the conversation for a customer's erasure (see `engine::privacy::erase`).
+    pub async fn erase(&self) -> ApiResult<Meta> {
+        self.call(&Call::Erase).await
+    }
+
+    /// Deletes the object's rows (retention). An object that holds nothing answers 404.
+    pub async fn purge(&self) -> ApiResult<()> {
+        raw(
+            self.p,
+            &self.target,
+            Method::Post,
+            CALL_PATH,
+            Some(&Call::Purge),
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn read(&self, participant: Participant, up_to_seq: i64) -> ApiResult<()> {
         raw(
             self.p,
@@ -205,6 +223,25 @@ pub async fn inbox_events(
         None,
     )
     .await
+}
+
+/// Takes an erased customer's conversations' data out of the tenant inbox's kept events.
+pub async fn inbox_erase(
+    p: &Platform,
+    tenant_id: &str,
+    conversation_ids: &[String],
+) -> ApiResult<()> {
+    raw(
+        p,
+        &inbox_ref(tenant_id),
+        Method::Post,
+        "/erase",
+        Some(&crate::objects::inbox::Erase {
+            conversation_ids: conversation_ids.to_vec(),
+        }),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn inbox_online(p: &Platform, tenant_id: &str) -> ApiResult<serde_json::Value> {

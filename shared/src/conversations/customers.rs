@@ -18,6 +18,8 @@ pub struct Customer {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub created_at: i64,
+    /// When the customer was erased (name, email, phone and every message redacted).
+    pub erased_at: Option<i64>,
 }
 
 pub struct Identity<'a> {
@@ -48,7 +50,7 @@ pub async fn find_or_create(
     .await?;
     let rows = db
         .query(
-            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
+            "SELECT id, kind, external_id, name, email, phone, created_at, erased_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
             &params![tenant_id, who.kind, who.external_id],
         )
         .await?;
@@ -64,7 +66,7 @@ pub async fn find(
 ) -> ApiResult<Option<Customer>> {
     let rows = db
         .query(
-            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
+            "SELECT id, kind, external_id, name, email, phone, created_at, erased_at FROM customers WHERE tenant_id = ?1 AND kind = ?2 AND external_id = ?3",
             &params![tenant_id, kind, external_id],
         )
         .await?;
@@ -81,6 +83,7 @@ impl FromRow for Customer {
             email: r.text("email"),
             phone: r.text("phone"),
             created_at: r.int("created_at").unwrap_or(0),
+            erased_at: r.int("erased_at"),
         })
     }
 }
@@ -88,7 +91,7 @@ impl FromRow for Customer {
 pub async fn get(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Customer> {
     let rows = db
         .query(
-            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers WHERE tenant_id = ?1 AND id = ?2",
+            "SELECT id, kind, external_id, name, email, phone, created_at, erased_at FROM customers WHERE tenant_id = ?1 AND id = ?2",
             &params![tenant_id, id],
         )
         .await?;
@@ -112,20 +115,30 @@ pub struct Profile {
 /// The most conversations a profile lists (newest first).
 const PROFILE_CONVERSATIONS: u32 = 100;
 
-pub async fn profile(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Profile> {
-    let customer = get(db, tenant_id, id).await?;
+/// The most other identities one person is taken to have.
+pub const MAX_IDENTITIES: u32 = 20;
+
+/// The tenant's other customers with the same email or phone as `customer`: the same person
+/// met on another channel.
+pub async fn same_person(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    customer: &Customer,
+) -> ApiResult<Vec<Customer>> {
     let rows = db
         .query(
-            "SELECT id, kind, external_id, name, email, phone, created_at FROM customers
+            "SELECT id, kind, external_id, name, email, phone, created_at, erased_at FROM customers
              WHERE tenant_id = ?1 AND id != ?2 AND ((?3 IS NOT NULL AND email = ?3) OR (?4 IS NOT NULL AND phone = ?4))
-             ORDER BY created_at LIMIT 20",
-            &params![tenant_id, id, customer.email.as_deref(), customer.phone.as_deref()],
+             ORDER BY created_at LIMIT ?5",
+            &params![tenant_id, customer.id.as_str(), customer.email.as_deref(), customer.phone.as_deref(), MAX_IDENTITIES],
         )
         .await?;
-    let identities: Vec<Customer> = rows
-        .iter()
-        .map(Customer::from_row)
-        .collect::<ApiResult<_>>()?;
+    rows.iter().map(Customer::from_row).collect()
+}
+
+pub async fn profile(db: &dyn SqlDatabase, tenant_id: &str, id: &str) -> ApiResult<Profile> {
+    let customer = get(db, tenant_id, id).await?;
+    let identities = same_person(db, tenant_id, &customer).await?;
     let mut ids: Vec<&str> = vec![customer.id.as_str()];
     ids.extend(identities.iter().map(|c| c.id.as_str()));
     let conversations =

@@ -32,6 +32,13 @@ pub enum OutboxOp {
     },
     /// An event for the tenant's live inbox feed.
     Event { event: InboxEventDraft },
+    /// The customer was erased: redact the tenant-wide copies. Queued after every earlier
+    /// entry, so no older write applied later can put the text back.
+    Erase {
+        tenant_id: String,
+        conversation_id: String,
+        at: i64,
+    },
 }
 
 /// What happened, as the inbox feed names it.
@@ -137,6 +144,15 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                 }
                 OutboxOp::Conversation { meta } => latest = Some((e.id, meta.clone())),
                 OutboxOp::Event { event } => events.push(event.clone()),
+                OutboxOp::Erase {
+                    tenant_id,
+                    conversation_id,
+                    at,
+                } => stmts.extend(crate::privacy::erase::mirror_redaction(
+                    tenant_id,
+                    conversation_id,
+                    *at,
+                )),
             }
         }
     }

@@ -140,7 +140,7 @@ pub async fn search(
         None => Vec::new(),
         Some(like) => db
             .query(
-                "SELECT id, kind, external_id, name, email, phone, created_at FROM customers
+                "SELECT id, kind, external_id, name, email, phone, created_at, erased_at FROM customers
                  WHERE tenant_id = ?1 AND (name LIKE ?2 ESCAPE '\\' OR email LIKE ?2 ESCAPE '\\' OR phone LIKE ?2 ESCAPE '\\')
                  ORDER BY updated_at DESC LIMIT ?3",
                 &params![tenant_id, like.as_str(), limit.min(20)],

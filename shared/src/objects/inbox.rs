@@ -97,6 +97,11 @@ pub async fn handle(
                 },
             ))
         }
+        (Method::Post, "/erase") => {
+            let body: Erase = parse_json(&req.body)?;
+            erase(name, db, &body.conversation_ids).await?;
+            Ok(Response::new(204))
+        }
         (Method::Get, "/online") => Ok(Response::json(200, &json!({ "agents": online(hub) }))),
         _ => Err(ApiError::not_found("inbox route")),
     }
@@ -174,6 +179,46 @@ async fn append(
     db.batch(stmts).await?;
     for ev in out {
         hub.broadcast(&serde_json::to_string(&InboxFrame::Event(ev)).unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// Conversations whose customer was erased: their kept events lose their data (message
+/// previews, names) but stay in the feed, so consoles resuming from a sequence see no gap.
+#[derive(Serialize, Deserialize)]
+pub struct Erase {
+    pub conversation_ids: Vec<String>,
+}
+
+async fn erase(name: &str, db: &dyn SqlDatabase, conversation_ids: &[String]) -> ApiResult<()> {
+    let rows = db
+        .query(
+            "SELECT seq, event FROM inbox_events WHERE object = ?1",
+            &params![name],
+        )
+        .await?;
+    let mut stmts = Vec::new();
+    for r in &rows {
+        let Some(mut ev) = r
+            .text("event")
+            .and_then(|s| serde_json::from_str::<InboxEvent>(&s).ok())
+        else {
+            continue;
+        };
+        if conversation_ids.contains(&ev.conversation_id) && ev.data != json!({}) {
+            ev.data = json!({});
+            stmts.push(Statement::new(
+                "UPDATE inbox_events SET event = ?3 WHERE object = ?1 AND seq = ?2",
+                params![
+                    name,
+                    r.int("seq").unwrap_or(0),
+                    serde_json::to_string(&ev).unwrap_or_default()
+                ],
+            ));
+        }
+    }
+    if !stmts.is_empty() {
+        db.batch(stmts).await?;
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ mod meta;
 pub mod openapi;
 mod outgoing_webhooks;
 mod platform;
+mod privacy;
 mod ratings;
 mod search;
 mod sign_in;
@@ -169,7 +170,7 @@ pub static TABLE: &[Route] = &[
     .access(Access::Platform)
     .summary(
         "platform",
-        "Re-dispatch due outbound sends and webhook deliveries (Cloudflare runs this from its cron trigger)",
+        "Re-dispatch due outbound sends and webhook deliveries and apply retention periods (Cloudflare runs this from its cron trigger)",
     )
     .response::<serde_json::Value>(),
     Route::new(
@@ -708,6 +709,29 @@ pub static TABLE: &[Route] = &[
             "A customer, their other identities (same email or phone) and every conversation they had",
         )
         .response::<crate::conversations::customers::Profile>(),
+    Route::new(
+        Get,
+        "/v1/customers/{customer_id}/export",
+        handler!(privacy::export),
+    )
+    .tenant(P::PrivacyManage)
+    .summary(
+        "customers",
+        "Everything held about a customer (and their other identities) as one JSON document: conversations, messages, ratings, analysis, deliveries, calls, opt-outs",
+    )
+    .response::<crate::privacy::export::CustomerExport>(),
+    Route::new(
+        Post,
+        "/v1/customers/{customer_id}/erase",
+        handler!(privacy::erase),
+    )
+    .tenant(P::PrivacyManage)
+    .summary(
+        "customers",
+        "Erase a customer and their other identities: every message redacted, contact details removed, conversations closed; idempotent; call again until `complete`",
+    )
+    .errors(&[E::Conflict])
+    .response::<crate::privacy::erase::Erasure>(),
     // --- canned responses ---
     Route::new(Get, "/v1/canned-responses", handler!(canned::list))
         .paged(&[])

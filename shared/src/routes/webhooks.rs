@@ -413,8 +413,9 @@ pub async fn deliveries(cx: &Ctx, req: Request) -> ApiResult<Response> {
 pub async fn sweep(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let n = outbound::sweep(&cx.platform, 200).await?;
     let w = crate::outgoing::delivery::sweep(&cx.platform, 200).await?;
+    let r = crate::privacy::retention::sweep(&cx.platform, 50).await?;
     Ok(Response::json(
         200,
-        &json!({ "dispatched": n, "webhooks_dispatched": w }),
+        &json!({ "dispatched": n, "webhooks_dispatched": w, "retention": r }),
     ))
 }

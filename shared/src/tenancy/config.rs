@@ -24,6 +24,17 @@ pub struct TenantConfig {
     pub channels: crate::channels::config::ChannelsConfig,
     /// How agents and admins sign in to the console.
     pub sign_in: crate::auth::sign_in::SignInConfig,
+    /// How long customers' conversations are kept.
+    pub privacy: Privacy,
+}
+
+/// Data retention. Absent means conversations are kept until a customer is erased.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Privacy {
+    /// Delete conversations (messages, ratings, deliveries, calls) whose last activity is older
+    /// than this many days, and customers left with none (the cron sweep, in bounded batches).
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -79,6 +90,7 @@ impl Default for TenantConfig {
             ai: Default::default(),
             channels: Default::default(),
             sign_in: Default::default(),
+            privacy: Default::default(),
         }
     }
 }
@@ -194,6 +206,9 @@ impl TenantConfig {
         }
         for (i, k) in e.keywords.iter().enumerate() {
             check::text(&format!("escalation.keywords[{i}]"), k, 1, 60)?;
+        }
+        if let Some(days) = self.privacy.retention_days {
+            check::range("privacy.retention_days", days, 1, 3650)?;
         }
         self.ai.validate()?;
         self.sign_in.validate()?;

@@ -36,6 +36,10 @@ pub enum Call {
     AiAnswer {
         reply_to: i64,
     },
+    /// The customer exercised the right to erasure: redact everything and close.
+    Erase,
+    /// Retention: delete everything the object holds.
+    Purge,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -179,6 +183,11 @@ pub async fn handle(env: &ObjectEnv<'_>, call: Call) -> ApiResult<Response> {
         Call::Typing(body) => {
             env.meta().await?;
             super::live::typing(env, &body.participant, body.typing);
+            Response::new(204)
+        }
+        Call::Erase => Response::json(200, &super::privacy::erase(env).await?),
+        Call::Purge => {
+            super::privacy::purge(env).await?;
             Response::new(204)
         }
         Call::AiAnswer { .. } => {

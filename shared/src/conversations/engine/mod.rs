@@ -7,11 +7,13 @@
 //! - [`commands`]: what each call does to the conversation.
 //! - [`live`]: sockets joining, sending frames, leaving.
 //! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
+//! - [`privacy`]: erasure and the retention purge.
 
 pub mod api;
 pub mod commands;
 pub mod flush;
 pub mod live;
+pub mod privacy;
 
 pub use api::{
     handle, AssignRequest, Call, History, InitRequest, NoteRequest, PostRequest, Posted,
