@@ -99,6 +99,17 @@ if (siteOrigin) {
   }
 }
 
+// One outgoing webhook endpoint, at the local receiver scripts/dev runs beside the mail catcher
+// (local egress is allowed in development only).
+const hooksUrl = `http://127.0.0.1:${Number(new URL(base).port) + 2}/hooks`;
+const endpoints = await api("GET", "/v1/webhooks/endpoints?limit=100", { token: demo.secret_key });
+if (!endpoints.items.some((e) => e.url === hooksUrl)) {
+  await api("POST", "/v1/webhooks/endpoints", {
+    token: demo.secret_key,
+    body: { url: hooksUrl, events: ["*"], description: "Local receiver (scripts/dev)" },
+  });
+}
+
 const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });
 console.log(`
   Demo tenant "demo" (${demo.tenant_id})
@@ -122,6 +133,9 @@ console.log(`
     Resend (email.received + delivery events):        ${base}/v1/webhooks/resend/${demo.tenant_id}
     VAPI (server URL):                                ${base}/v1/webhooks/vapi/${demo.tenant_id}
     Stripe (customer.subscription.*):                 ${base}/v1/webhooks/stripe
+  Outgoing webhooks (every event, signed) go to the local receiver: ${hooksUrl}
+  (listed there; manage endpoints in the console's Webhooks dialog or /v1/webhooks/endpoints).
+
   Enable a channel with PUT /v1/tenant/config ("channels") and the tenant secrets
   twilio_auth_token, resend_api_key, resend_webhook_secret, vapi_secret (PUT /v1/tenant/secrets/{name}).
 

@@ -320,6 +320,7 @@
       return el("li", {}, b);
     }));
     if (c.language) { convLang = c.language; showTranslateReply(); }
+    showPrivacy(cu);
     const a = await api("GET", `/v1/conversations/${id}/analysis`);
     const ul = $("#analysis");
     ul.replaceChildren();
@@ -462,6 +463,63 @@
     $("#webhooks-open").hidden = !on || !canManage();
     if (!on) closeResults();
   }
+
+  // ------------------------------------------------------------ customer data (admins)
+  // Export downloads the API's document as a file; erasure asks for a second click within a few
+  // seconds, then calls until the API says it is complete (large histories take several calls).
+  let privacyOf = null;
+  const plural = (k, one, many = `${one}s`) => `${k} ${k === 1 ? one : many}`;
+  function showPrivacy(cu) {
+    $("#privacy").hidden = !canManage();
+    if (privacyOf !== cu.id) $("#privacy-status").textContent = "";
+    privacyOf = cu.id;
+    disarmErase();
+    $("#erase-customer").disabled = !!cu.erased_at;
+    if (cu.erased_at && !$("#privacy-status").textContent) $("#privacy-status").textContent = `Erased on ${new Date(cu.erased_at).toLocaleString()}.`;
+  }
+  function disarmErase() {
+    clearTimeout(disarmErase.t);
+    const b = $("#erase-customer");
+    b.dataset.armed = "";
+    b.textContent = "Erase customer";
+  }
+  $("#export-customer").addEventListener("click", async () => {
+    try {
+      const id = privacyOf;
+      const doc = await api("GET", `/v1/customers/${encodeURIComponent(id)}/export`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" }));
+      const a = el("a", { href: url, download: `customer-${id}.json` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      $("#privacy-status").textContent = `Exported ${plural(doc.conversations.length, "conversation")}.`;
+    } catch (e) { $("#privacy-status").textContent = `Export failed: ${e.message}`; }
+  });
+  $("#erase-customer").addEventListener("click", async () => {
+    const b = $("#erase-customer");
+    if (!b.dataset.armed) {
+      b.dataset.armed = "1";
+      b.textContent = "Click again to erase for good";
+      disarmErase.t = setTimeout(disarmErase, 6000);
+      return;
+    }
+    disarmErase();
+    b.disabled = true;
+    const id = privacyOf;
+    try {
+      let r, conversations = 0;
+      do {
+        r = await api("POST", `/v1/customers/${encodeURIComponent(id)}/erase`);
+        conversations += r.conversations;
+        $("#privacy-status").textContent = `Erasing… ${plural(conversations, "conversation")}`;
+      } while (!r.complete);
+      const summary = `Erased ${plural(r.customers.length, "identity", "identities")} and ${plural(conversations, "conversation")}.`;
+      if (current) await openConversation(current);
+      $("#privacy-status").textContent = summary;
+      loadList();
+    } catch (e) { b.disabled = false; $("#privacy-status").textContent = `Erasure failed: ${e.message}`; }
+  });
 
   // ------------------------------------------------------------ webhooks (admins)
   // Endpoints, their signing secret (shown once), the delivery log and replay. Admins and owners

@@ -8,7 +8,7 @@
 // Gemini, and a Spanish conversation there) and SHOTS (screenshot directory) from the environment. Exits non-zero when any test
 // failed.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -501,9 +501,9 @@ await test("signing out everywhere ends the agent's other sessions, live sockets
 });
 
 // ------------------------------------------------------------------ the console a team lives in
-async function consoleAs(token, init) {
+async function consoleAs(token, init, options = {}) {
   // bypassCSP only so axe-core can be injected into the page for the audit.
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "en-US", bypassCSP: true });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "en-US", bypassCSP: true, ...options });
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log(`  [console page error] ${e.message}`));
@@ -690,10 +690,43 @@ await test("an admin adds a webhook endpoint in the console, sees its signed del
   await context.close();
 });
 
-// An agent has no webhooks button (and the API refuses them).
-await test("agents see no webhooks settings", async () => {
+await test("an admin downloads a customer's data and erases them from the customer panel", async () => {
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Grace Hopper", email: "grace@navy.example" });
+  const id = started.conversation.conversation_id;
+  await edge("POST", `/v1/conversations/${id}/messages`, started.token, { text: "Send the manual to 1 Cobol Lane", client_msg_id: "gh1" });
+  const owner = (await edge("POST", "/v1/auth/token", SK, { email: `owner@${SLUG}.example` })).access_token;
+  const { context, page } = await consoleAs(owner, undefined, { acceptDownloads: true });
+  await page.locator(`#list button[data-id="${id}"]`).click();
+  await page.locator("#transcript .msg.customer").filter({ hasText: "1 Cobol Lane" }).waitFor();
+  const panel = page.locator("#privacy");
+  await panel.waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), panel.getByRole("button", { name: "Export data" }).click()]);
+  assert.equal(download.suggestedFilename(), `customer-${started.conversation.customer_id}.json`);
+  const doc = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(doc.customer.email, "grace@navy.example");
+  assert.ok(doc.conversations.some((c) => c.id === id && c.messages.some((m) => m.text.includes("1 Cobol Lane"))), "the message is in the file");
+  // Erasure takes a second click.
+  const erase = panel.getByRole("button", { name: "Erase customer" });
+  await erase.click();
+  await panel.getByRole("button", { name: "Click again to erase for good" }).click();
+  await panel.locator("#privacy-status").filter({ hasText: /^Erased 1 identity and 1 conversation\.$/ }).waitFor();
+  await page.locator("#transcript .msg.customer").filter({ hasText: "[erased]" }).first().waitFor();
+  assert.equal(await page.locator("#transcript").filter({ hasText: "Cobol" }).count(), 0, "nothing left on screen");
+  assert.ok(await panel.getByRole("button", { name: "Erase customer" }).isDisabled());
+  const after = await edge("GET", `/v1/customers/${started.conversation.customer_id}/export`, owner);
+  assert.ok(after.customer.erased_at && after.customer.email === null);
+  assert.ok(!JSON.stringify(after).includes("Cobol"));
+  await page.screenshot({ path: `${SHOTS}/console-privacy.png` });
+  await context.close();
+});
+
+// An agent has no webhooks button or customer-data actions (and the API refuses them).
+await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);
   assert.equal(await page.locator("#webhooks-open").isVisible(), false);
+  await page.locator("#list button").first().click();
+  await page.locator("#customer dt").first().waitFor();
+  assert.equal(await page.locator("#privacy").isVisible(), false);
   await context.close();
 });
 

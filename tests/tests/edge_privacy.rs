@@ -1,0 +1,155 @@
+//! Customers' data rights end to end in workerd: the export reads D1, the erasure reaches the
+//! conversation's Durable Object (messages redacted, closed), its D1 mirror and search index,
+//! and the tenant inbox object's kept events; the cron sweep's retention queries run on D1.
+
+use prism_core::http::Method;
+use prism_e2e::api::{unique_slug, Api};
+use prism_e2e::{Edge, ADMIN_SECRET};
+use serde_json::{json, Value};
+
+fn texts(body: &Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_customer_is_exported_then_erased_from_every_copy_in_workerd() {
+    let edge = Edge::shared();
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("rights"), "pro", None).await;
+    let (conv, token, started) = api
+        .start_conversation(
+            &t,
+            &json!({"name": "Ada Lovelace", "email": "ada@engine.example"}),
+        )
+        .await;
+    let customer = started["conversation"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&token),
+            Some(&json!({"text": "Post the engine plans to 12 Marylebone Road", "client_msg_id": "p1"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (other, other_token, _) = api
+        .start_conversation(&t, &json!({"name": "Charles"}))
+        .await;
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{other}/messages"),
+            Some(&other_token),
+            Some(&json!({"text": "Difference engine parts for Charles", "client_msg_id": "c1"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Agents cannot; the owner's key can.
+    let (_, agent) = api.user_with_role(&t, "agent").await;
+    let export = format!("/v1/customers/{customer}/export");
+    assert_eq!(api.get(&export, &agent).await.status, 403);
+    let doc = api.get(&export, &t.secret_key).await;
+    assert_eq!(doc.status, 200, "{}", doc.body);
+    assert!(
+        doc.body.to_string().contains("12 Marylebone Road"),
+        "{}",
+        doc.body
+    );
+    assert!(!doc.body.to_string().contains("Charles"), "{}", doc.body);
+
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/customers/{customer}/erase"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["complete"], true, "{}", r.body);
+    assert_eq!(r.body["conversations"], 1, "{}", r.body);
+
+    // The Durable Object: the customer's own view is redacted and closed.
+    let h = api
+        .get(
+            &format!("/v1/conversations/{conv}/messages?after_seq=0"),
+            &token,
+        )
+        .await;
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert!(texts(&h.body).iter().all(|t| t == "[erased]"), "{}", h.body);
+    assert_eq!(h.body["status"], "closed");
+    // D1 and its search index.
+    let found = api.get("/v1/search?q=Marylebone", &t.secret_key).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert!(
+        !found.body.to_string().contains("Marylebone"),
+        "{}",
+        found.body
+    );
+    let doc = api.get(&export, &t.secret_key).await;
+    assert!(!doc.body.to_string().contains("Marylebone"), "{}", doc.body);
+    assert!(doc.body["customer"]["email"].is_null(), "{}", doc.body);
+    // The inbox object's kept events for the conversation carry no data any more.
+    let feed = api.get("/v1/inbox/history?after=0", &t.secret_key).await;
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    let events = feed.body["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["conversation_id"] == conv.as_str()),
+        "{}",
+        feed.body
+    );
+    assert!(
+        !feed.body.to_string().contains("Marylebone"),
+        "{}",
+        feed.body
+    );
+    assert!(
+        feed.body.to_string().contains("Difference engine"),
+        "the other conversation keeps its events: {}",
+        feed.body
+    );
+    // Idempotent.
+    let again = api
+        .call(
+            Method::Post,
+            &format!("/v1/customers/{customer}/erase"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+    assert_eq!(again.body["already_erased"], true, "{}", again.body);
+
+    // Retention: the cron's queries run on D1 and keep what is inside the period.
+    api.edit_config(&t, |c| c["privacy"] = json!({"retention_days": 1}))
+        .await;
+    let sweep = api
+        .call(
+            Method::Post,
+            "/v1/platform/outbound/sweep",
+            Some(ADMIN_SECRET),
+            None,
+        )
+        .await;
+    assert_eq!(sweep.status, 200, "{}", sweep.body);
+    assert_eq!(
+        sweep.body["retention"]["conversations"], 0,
+        "{}",
+        sweep.body
+    );
+    assert_eq!(
+        api.get(&format!("/v1/conversations/{other}"), &t.secret_key)
+            .await
+            .status,
+        200
+    );
+}
