@@ -31,6 +31,7 @@ pub mod ids;
 pub mod input;
 pub mod jobs;
 pub mod knowledge;
+pub mod leads;
 pub mod live;
 pub mod mail;
 pub mod memo;

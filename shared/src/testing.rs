@@ -425,6 +425,10 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         (Method::Patch, "/v1/webhooks/endpoints/{endpoint_id}") => {
             json!({"description": "renamed"})
         }
+        (Method::Post, "/v1/leads") => {
+            json!({"customer_id": "cus_00000000000000000000000000", "company": "Sample"})
+        }
+        (Method::Patch, "/v1/leads/{lead_id}") => json!({"stage": "contacted"}),
         (m, t) => panic!("no sample body for {m} {t}: add one to prism_core::testing::sample_body"),
     })
 }

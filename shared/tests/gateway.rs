@@ -34,11 +34,13 @@ fn path_for(r: &Route, owner: &Owned) -> String {
             ("customer_id", &owner.customer_id),
             ("endpoint_id", &owner.endpoint_id),
             ("delivery_id", &owner.delivery_id),
+            ("lead_id", &owner.lead_id),
         ],
     )
 }
 
 struct Owned {
+    lead_id: String,
     endpoint_id: String,
     delivery_id: String,
     key_id: String,
@@ -103,7 +105,19 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         .as_str()
         .expect("the conversation's first event is a delivery")
         .to_string();
+    let customer_id: String = c.body["conversation"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .into();
+    let lead = api.call(
+        Method::Post,
+        "/v1/leads",
+        Some(&t.secret_key),
+        Some(json!({"customer_id": customer_id, "email": format!("victim@{}.example", t.slug)})),
+    );
+    assert_eq!(lead.status, 201, "{}", lead.body);
     Owned {
+        lead_id: lead.body["id"].as_str().unwrap().into(),
         endpoint_id,
         delivery_id,
         key_id: r.body["key"]["id"].as_str().unwrap().into(),
@@ -115,10 +129,7 @@ fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
         canned_id: canned.body["id"].as_str().unwrap().into(),
         document_id: doc.body["id"].as_str().unwrap().into(),
         invitation_id: inv.body["invitation"]["id"].as_str().unwrap().into(),
-        customer_id: c.body["conversation"]["customer_id"]
-            .as_str()
-            .unwrap()
-            .into(),
+        customer_id,
     }
 }
 

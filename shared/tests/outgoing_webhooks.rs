@@ -380,7 +380,9 @@ fn endpoints_are_checked_tenant_scoped_and_admin_only() {
             "conversation.created",
             "message.created",
             "conversation.handoff",
-            "conversation.resolved"
+            "conversation.resolved",
+            "lead.created",
+            "lead.stage_changed"
         ]
     );
     // Deleting removes the endpoint and stops deliveries.

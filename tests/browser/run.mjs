@@ -696,6 +696,9 @@ await test("an admin downloads a customer's data and erases them from the custom
   await edge("POST", `/v1/conversations/${id}/messages`, started.token, { text: "Send the manual to 1 Cobol Lane", client_msg_id: "gh1" });
   const owner = (await edge("POST", "/v1/auth/token", SK, { email: `owner@${SLUG}.example` })).access_token;
   const { context, page } = await consoleAs(owner, undefined, { acceptDownloads: true });
+  // The assistant either answered (open) or handed over (pending human): open that tab.
+  const status = (await edge("GET", `/v1/conversations/${id}`, SK)).conversation.status;
+  await page.locator(`.filters button[data-filter="${status}"]`).click();
   await page.locator(`#list button[data-id="${id}"]`).click();
   await page.locator("#transcript .msg.customer").filter({ hasText: "1 Cobol Lane" }).waitFor();
   const panel = page.locator("#privacy");

@@ -102,6 +102,16 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
         )
         .await
         .body;
+    let lead = api
+        .call(
+            Method::Post,
+            "/v1/leads",
+            Some(&a.secret_key),
+            Some(&json!({"customer_id": customer_id, "email": "victim@a.example"})),
+        )
+        .await;
+    assert_eq!(lead.status, 201, "{}", lead.body);
+    let lead_id = lead.body["id"].as_str().unwrap().to_string();
     let mut walked = 0;
     for r in TABLE
         .iter()
@@ -119,6 +129,7 @@ async fn every_tenant_route_isolates_tenants_in_the_real_runtime() {
                 ("customer_id", &customer_id),
                 ("endpoint_id", &endpoint_id),
                 ("delivery_id", "whd_not_yours"),
+                ("lead_id", &lead_id),
             ],
         );
         let reply = api

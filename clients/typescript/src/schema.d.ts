@@ -1036,6 +1036,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List leads, oldest first (needs the `leads` flag) */
+        get: operations["get_leads"];
+        put?: never;
+        /** Capture a lead for a customer (merges into the person's lead if one exists: same customer, email or phone) */
+        post: operations["post_leads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leads/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every lead matching the filters as CSV (up to 10,000 rows) */
+        get: operations["get_leads_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leads/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A lead with its score reasons and stage history */
+        get: operations["get_leads_lead_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a lead's details, stage (recorded, announced as lead.stage_changed; qualified leads are routed) or owner */
+        patch: operations["patch_leads_lead_id"];
+        trace?: never;
+    };
     "/v1/meta": {
         parameters: {
             query?: never;
@@ -1658,6 +1711,40 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "lead.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A lead was captured (API, pre-chat form, or contact details or buying intent in a customer's message). */
+        post: operations["webhook_lead_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "lead.stage_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A lead moved between stages (`data.stage.from` → `data.stage.to`), by an agent or automatically on qualification. */
+        post: operations["webhook_lead_stage_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "message.created": {
         parameters: {
             query?: never;
@@ -1850,6 +1937,12 @@ export interface components {
             /** @default null */
             voice?: components["schemas"]["VoiceConfig"] | null;
         };
+        /** @description The consent the person gave in the pre-chat form, with the tenant's wording at the time. */
+        Consent: {
+            /** Format: int64 */
+            at: number;
+            text: string;
+        };
         ConversationDetail: {
             conversation: components["schemas"]["Meta"];
             customer: components["schemas"]["Customer"];
@@ -1978,6 +2071,8 @@ export interface components {
             format: string;
             /** @description The same person's other identities (same email or phone, another channel). */
             identities: components["schemas"]["Customer"][];
+            /** @description The person's lead (sales), with its consent record. */
+            leads: components["schemas"]["Lead"][];
             /** @description Channels and addresses the person asked not to be messaged on. */
             opt_outs: components["schemas"]["OptOut"][];
             tenant_id: string;
@@ -2233,11 +2328,20 @@ export interface components {
             timestamp: string;
             type: components["schemas"]["EventType"];
         };
+        /** @description The body POSTed to an endpoint (the Standard Webhooks payload shape). */
+        EventPayload2: {
+            data: components["schemas"]["LeadEventData"];
+            /** @description The event's id: the same on every delivery attempt and every endpoint. */
+            id: string;
+            /** @description When the change happened (RFC 3339). */
+            timestamp: string;
+            type: components["schemas"]["EventType"];
+        };
         /**
          * @description An event type's wire name and what it means (the catalogue: API, OpenAPI, console).
          * @enum {string}
          */
-        EventType: "conversation.created" | "message.created" | "conversation.handoff" | "conversation.resolved";
+        EventType: "conversation.created" | "message.created" | "conversation.handoff" | "conversation.resolved" | "lead.created" | "lead.stage_changed";
         ExportedAnalysis: {
             intent: string;
             language: string;
@@ -2399,6 +2503,147 @@ export interface components {
         };
         /** @enum {string} */
         KeyKind: "public" | "secret";
+        Lead: {
+            /** @description The channel it came from. */
+            channel?: components["schemas"]["Channel"] | null;
+            company?: string | null;
+            consent?: components["schemas"]["Consent"] | null;
+            /** @description The conversation the lead was first captured in. */
+            conversation_id?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            customer_id: string;
+            email?: string | null;
+            id: string;
+            /** @description `purchase` once the person showed buying intent. */
+            intent?: string | null;
+            name?: string | null;
+            /** @description The sales agent it is routed to. */
+            owner_id?: string | null;
+            phone?: string | null;
+            /** Format: int64 */
+            score: number;
+            /** @description Which rules gave which points. */
+            score_reasons: components["schemas"]["ScoreReason"][];
+            /** @description `form`, `conversation` or `api`. */
+            source: string;
+            stage: components["schemas"]["Stage"];
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description A lead with its stage history, oldest first. */
+        LeadDetail: {
+            /** @description The channel it came from. */
+            channel?: components["schemas"]["Channel"] | null;
+            company?: string | null;
+            consent?: components["schemas"]["Consent"] | null;
+            /** @description The conversation the lead was first captured in. */
+            conversation_id?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            customer_id: string;
+            email?: string | null;
+            history: components["schemas"]["StageChange"][];
+            id: string;
+            /** @description `purchase` once the person showed buying intent. */
+            intent?: string | null;
+            name?: string | null;
+            /** @description The sales agent it is routed to. */
+            owner_id?: string | null;
+            phone?: string | null;
+            /** Format: int64 */
+            score: number;
+            /** @description Which rules gave which points. */
+            score_reasons: components["schemas"]["ScoreReason"][];
+            /** @description `form`, `conversation` or `api`. */
+            source: string;
+            stage: components["schemas"]["Stage"];
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description What a lead event's `data` holds. */
+        LeadEventData: {
+            lead: components["schemas"]["Lead"];
+            /** @description `{"from", "to"}` (`lead.stage_changed` only). */
+            stage?: unknown;
+        };
+        /** @description A lead captured through the API (a tenant's own form, a sales tool). */
+        LeadInput: {
+            /** @default null */
+            company?: string | null;
+            /** @description The customer the lead is (see `GET /v1/customers/{id}`). */
+            customer_id: string;
+            /** @default null */
+            email?: string | null;
+            /** @default null */
+            name?: string | null;
+            /** @default null */
+            phone?: string | null;
+        };
+        LeadPatch: {
+            /** @default null */
+            company?: string | null;
+            /** @default null */
+            email?: string | null;
+            /** @default null */
+            name?: string | null;
+            /**
+             * @description A user id, or null to put the lead back in the pool.
+             * @default null
+             */
+            owner_id?: string | null;
+            /** @default null */
+            phone?: string | null;
+            /** @default null */
+            stage?: components["schemas"]["Stage"] | null;
+        };
+        Leads: {
+            /**
+             * Format: uint32
+             * @description A new lead whose score reaches this becomes qualified and is routed (0: never by score).
+             * @default 50
+             */
+            qualify_at?: number;
+            /**
+             * @description Scoring rules: each signal and its points.
+             * @default [
+             *       {
+             *         "field": "email",
+             *         "points": 20,
+             *         "signal": "field"
+             *       },
+             *       {
+             *         "field": "phone",
+             *         "points": 15,
+             *         "signal": "field"
+             *       },
+             *       {
+             *         "field": "company",
+             *         "points": 10,
+             *         "signal": "field"
+             *       },
+             *       {
+             *         "points": 25,
+             *         "signal": "intent"
+             *       },
+             *       {
+             *         "points": 25,
+             *         "signal": "ai_intent"
+             *       },
+             *       {
+             *         "at_least": 3,
+             *         "points": 10,
+             *         "signal": "messages"
+             *       }
+             *     ]
+             */
+            rules?: components["schemas"]["ScoreRule"][];
+            /**
+             * @description Territories checked in order before the least-loaded sales agent.
+             * @default []
+             */
+            territories?: components["schemas"]["Territory"][];
+        };
         /** @description Per-tenant overrides set by the platform admin (enterprise contracts, tests). */
         LimitOverrides: {
             /**
@@ -2577,6 +2822,11 @@ export interface components {
         };
         /** @description One page of results. */
         Page10: {
+            items: components["schemas"]["Delivery"][];
+            next_cursor?: string | null;
+        };
+        /** @description One page of results. */
+        Page11: {
             items: components["schemas"]["Document"][];
             next_cursor?: string | null;
         };
@@ -2607,17 +2857,17 @@ export interface components {
         };
         /** @description One page of results. */
         Page7: {
-            items: components["schemas"]["Canned"][];
+            items: components["schemas"]["Lead"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page8: {
-            items: components["schemas"]["Endpoint"][];
+            items: components["schemas"]["Canned"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page9: {
-            items: components["schemas"]["Delivery"][];
+            items: components["schemas"]["Endpoint"][];
             next_cursor?: string | null;
         };
         Persona: {
@@ -2744,6 +2994,25 @@ export interface components {
              */
             rewrapped: number;
         };
+        /** @description A rule that fired, as the lead shows it. */
+        ScoreReason: {
+            /** Format: int32 */
+            points: number;
+            rule: string;
+        };
+        /** @description One scoring rule: a signal, what it needs, and the points it gives. */
+        ScoreRule: {
+            /** Format: uint32 */
+            at_least?: number | null;
+            channel?: components["schemas"]["Channel"] | null;
+            field?: string | null;
+            /**
+             * Format: int32
+             * @description Points when the signal holds (negative to count against).
+             */
+            points: number;
+            signal: components["schemas"]["Signal"];
+        };
         SearchResponse: {
             /**
              * Format: float
@@ -2810,6 +3079,8 @@ export interface components {
              */
             oidc?: components["schemas"]["OidcConfig"] | null;
         };
+        /** @description Something a lead can show. */
+        Signal: "field" | "intent" | "ai_intent" | "messages" | "channel";
         SignedIn: {
             /** @description A short-lived agent token for the API and the live sockets. */
             access_token: string;
@@ -2821,6 +3092,20 @@ export interface components {
         SpeechRequest: {
             /** @description What to say (1 to 2,000 characters). */
             text: string;
+        };
+        /**
+         * @description Where a lead is in the sales process.
+         * @enum {string}
+         */
+        Stage: "new" | "qualified" | "contacted" | "won" | "lost";
+        /** @description One stage change, as the lead's history shows it. */
+        StageChange: {
+            /** Format: int64 */
+            at: number;
+            /** @description `user:<id>`, `key:<id>` or `system` (automatic qualification). */
+            by: string;
+            from?: components["schemas"]["Stage"] | null;
+            to: components["schemas"]["Stage"];
         };
         StartConversation: {
             /**
@@ -2950,6 +3235,44 @@ export interface components {
              */
             language?: string;
             /**
+             * @description How leads are scored, qualified and routed.
+             * @default {
+             *       "qualify_at": 50,
+             *       "rules": [
+             *         {
+             *           "field": "email",
+             *           "points": 20,
+             *           "signal": "field"
+             *         },
+             *         {
+             *           "field": "phone",
+             *           "points": 15,
+             *           "signal": "field"
+             *         },
+             *         {
+             *           "field": "company",
+             *           "points": 10,
+             *           "signal": "field"
+             *         },
+             *         {
+             *           "points": 25,
+             *           "signal": "intent"
+             *         },
+             *         {
+             *           "points": 25,
+             *           "signal": "ai_intent"
+             *         },
+             *         {
+             *           "at_least": 3,
+             *           "points": 10,
+             *           "signal": "messages"
+             *         }
+             *       ],
+             *       "territories": []
+             *     }
+             */
+            leads?: components["schemas"]["Leads"];
+            /**
              * @description How the assistant presents itself.
              * @default {
              *       "instructions": "",
@@ -2996,6 +3319,11 @@ export interface components {
             /** @description Effective limits: `count` requests per `period_ms`. */
             limits: unknown;
             tenant: components["schemas"]["Tenant"];
+        };
+        Territory: {
+            /** @description `+44` (phone prefix) or `.de`, `@bigco.example` (email ending). */
+            match: string;
+            owner_id: string;
         };
         /** @enum {string} */
         Thumb: "up" | "down";
@@ -4893,7 +5221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page7"];
+                    "application/json": components["schemas"]["Page8"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -9309,7 +9637,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page10"];
+                    "application/json": components["schemas"]["Page11"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -10023,6 +10351,541 @@ export interface operations {
             };
             /** @description Error: upstream_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_leads: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The previous page's next_cursor */
+                cursor?: string;
+                /** @description Only leads in this stage */
+                stage?: "new" | "qualified" | "contacted" | "won" | "lost";
+                /** @description Only leads owned by this user */
+                owner_id?: string;
+                /** @description Only leads scoring at least this */
+                min_score?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page7"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_leads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lead"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_leads_export: {
+        parameters: {
+            query?: {
+                /** @description Only leads in this stage */
+                stage?: "new" | "qualified" | "contacted" | "won" | "lost";
+                /** @description Only leads owned by this user */
+                owner_id?: string;
+                /** @description Only leads scoring at least this */
+                min_score?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV (RFC 4180), one row per lead */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_leads_lead_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadDetail"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_leads_lead_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadDetail"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12284,7 +13147,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page8"];
+                    "application/json": components["schemas"]["Page9"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -12812,7 +13675,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page9"];
+                    "application/json": components["schemas"]["Page10"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -13922,6 +14785,64 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 15 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_lead_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the endpoint secret's base64 after `whsec_` (Standard Webhooks). After a rotation the previous secret signs too for 24 hours. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload2"];
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 15 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_lead_stage_changed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the endpoint secret's base64 after `whsec_` (Standard Webhooks). After a rotation the previous secret signs too for 24 hours. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload2"];
             };
         };
         responses: {

@@ -21,6 +21,10 @@ pub enum EventType {
     ConversationHandoff,
     #[serde(rename = "conversation.resolved")]
     ConversationResolved,
+    #[serde(rename = "lead.created")]
+    LeadCreated,
+    #[serde(rename = "lead.stage_changed")]
+    LeadStageChanged,
 }
 
 impl EventType {
@@ -29,6 +33,8 @@ impl EventType {
         EventType::MessageCreated,
         EventType::ConversationHandoff,
         EventType::ConversationResolved,
+        EventType::LeadCreated,
+        EventType::LeadStageChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +43,8 @@ impl EventType {
             EventType::MessageCreated => "message.created",
             EventType::ConversationHandoff => "conversation.handoff",
             EventType::ConversationResolved => "conversation.resolved",
+            EventType::LeadCreated => "lead.created",
+            EventType::LeadStageChanged => "lead.stage_changed",
         }
     }
 
@@ -56,8 +64,28 @@ impl EventType {
                 "The conversation was handed to a person (`data.conversation.handoff_reason` says why)."
             }
             EventType::ConversationResolved => "The conversation was marked resolved.",
+            EventType::LeadCreated => {
+                "A lead was captured (API, pre-chat form, or contact details or buying intent in a customer's message)."
+            }
+            EventType::LeadStageChanged => {
+                "A lead moved between stages (`data.stage.from` → `data.stage.to`), by an agent or automatically on qualification."
+            }
         }
     }
+
+    /// Lead events carry a lead; the others a conversation.
+    pub fn is_lead(self) -> bool {
+        matches!(self, EventType::LeadCreated | EventType::LeadStageChanged)
+    }
+}
+
+/// What a lead event's `data` holds.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LeadEventData {
+    pub lead: crate::leads::Lead,
+    /// `{"from", "to"}` (`lead.stage_changed` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Value>,
 }
 
 /// The conversation as every event shows it.
@@ -105,14 +133,14 @@ pub struct EventData {
 
 /// The body POSTed to an endpoint (the Standard Webhooks payload shape).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
-pub struct EventPayload {
+pub struct EventPayload<D = EventData> {
     /// The event's id: the same on every delivery attempt and every endpoint.
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventType,
     /// When the change happened (RFC 3339).
     pub timestamp: String,
-    pub data: EventData,
+    pub data: D,
 }
 
 /// One event to deliver to the tenant's subscribed endpoints.

@@ -80,6 +80,20 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
     }
     let already_erased = customer.erased_at.is_some() && done.is_empty() && person.len() == 1;
     let mut stmts = ledger_redaction(tenant_id, &person);
+    // The person's lead and its history go entirely (a lead is nothing without the person).
+    let mut args: Vec<SqlValue> = vec![tenant_id.into()];
+    let marks = placeholders(&mut args, &ids);
+    stmts.push(Statement::new(
+        format!(
+            "DELETE FROM lead_stage_history WHERE tenant_id = ?1 AND lead_id IN
+               (SELECT id FROM leads WHERE tenant_id = ?1 AND customer_id IN ({marks}))"
+        ),
+        args.clone(),
+    ));
+    stmts.push(Statement::new(
+        format!("DELETE FROM leads WHERE tenant_id = ?1 AND customer_id IN ({marks})"),
+        args,
+    ));
     let mut args: Vec<SqlValue> = vec![tenant_id.into(), now.into()];
     let marks = placeholders(&mut args, &ids);
     stmts.push(Statement::new(

@@ -33,6 +33,8 @@ pub struct CustomerExport {
     pub conversations: Vec<ConversationExport>,
     /// Channels and addresses the person asked not to be messaged on.
     pub opt_outs: Vec<OptOut>,
+    /// The person's lead (sales), with its consent record.
+    pub leads: Vec<crate::leads::Lead>,
     /// More than the export's limit of conversations exist (the oldest are left out).
     pub truncated: bool,
 }
@@ -105,11 +107,12 @@ pub struct OptOut {
 }
 
 pub async fn export(
-    db: &dyn SqlDatabase,
+    p: &crate::platform::Platform,
     tenant_id: &str,
     customer_id: &str,
-    now: i64,
 ) -> ApiResult<CustomerExport> {
+    let db = p.db()?;
+    let now = p.now_ms();
     let customer = customers::get(db, tenant_id, customer_id).await?;
     let identities = customers::same_person(db, tenant_id, &customer).await?;
     let mut ids: Vec<&str> = vec![customer.id.as_str()];
@@ -188,6 +191,11 @@ pub async fn export(
         }
     }
     let opt_outs = opt_outs(db, tenant_id, &customer, &identities).await?;
+    let person: Vec<String> = std::iter::once(&customer)
+        .chain(&identities)
+        .map(|c| c.id.clone())
+        .collect();
+    let leads = crate::leads::store::for_customers(p, tenant_id, &person).await?;
     Ok(CustomerExport {
         format: FORMAT.into(),
         exported_at: crate::time::rfc3339(now),
@@ -196,6 +204,7 @@ pub async fn export(
         identities,
         conversations,
         opt_outs,
+        leads,
         truncated,
     })
 }

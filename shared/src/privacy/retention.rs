@@ -61,6 +61,7 @@ pub async fn sweep(p: &Platform, budget: usize) -> ApiResult<Swept> {
                 "DELETE FROM customers WHERE tenant_id = ?1 AND id IN (
                    SELECT cu.id FROM customers cu WHERE cu.tenant_id = ?1 AND cu.updated_at < ?2
                    AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = ?1 AND c.customer_id = cu.id)
+                   AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = ?1 AND l.customer_id = cu.id)
                    LIMIT ?3)",
                 &params![tenant_id.as_str(), cutoff, CUSTOMER_BATCH],
             )

@@ -14,6 +14,7 @@ mod health;
 mod inbox;
 mod keys;
 mod knowledge;
+mod leads;
 mod meta;
 pub mod openapi;
 mod outgoing_webhooks;
@@ -732,6 +733,46 @@ pub static TABLE: &[Route] = &[
     )
     .errors(&[E::Conflict])
     .response::<crate::privacy::erase::Erasure>(),
+    // --- leads ---
+    Route::new(Get, "/v1/leads", handler!(leads::list))
+        .paged(&[
+            QueryParam::one_of("stage", crate::leads::store::Stage::NAMES, "Only leads in this stage"),
+            QueryParam::text("owner_id", 64, "Only leads owned by this user"),
+            QueryParam::int("min_score", -100_000, 100_000, "Only leads scoring at least this"),
+        ])
+        .tenant(P::ConversationsRead)
+        .summary("leads", "List leads, oldest first (needs the `leads` flag)")
+        .response::<Page<crate::leads::Lead>>(),
+    Route::new(Post, "/v1/leads", handler!(leads::create))
+        .tenant(P::ConversationsWrite)
+        .summary(
+            "leads",
+            "Capture a lead for a customer (merges into the person's lead if one exists: same customer, email or phone)",
+        )
+        .request::<leads::LeadInput>()
+        .response::<crate::leads::Lead>()
+        .success(201),
+    Route::new(Get, "/v1/leads/export", handler!(leads::export))
+        .query(&[
+            QueryParam::one_of("stage", crate::leads::store::Stage::NAMES, "Only leads in this stage"),
+            QueryParam::text("owner_id", 64, "Only leads owned by this user"),
+            QueryParam::int("min_score", -100_000, 100_000, "Only leads scoring at least this"),
+        ])
+        .tenant(P::ConversationsRead)
+        .summary("leads", "Every lead matching the filters as CSV (up to 10,000 rows)"),
+    Route::new(Get, "/v1/leads/{lead_id}", handler!(leads::get))
+        .tenant(P::ConversationsRead)
+        .summary("leads", "A lead with its score reasons and stage history")
+        .response::<crate::leads::store::LeadDetail>(),
+    Route::new(Patch, "/v1/leads/{lead_id}", handler!(leads::update))
+        .tenant(P::ConversationsWrite)
+        .summary(
+            "leads",
+            "Change a lead's details, stage (recorded, announced as lead.stage_changed; qualified leads are routed) or owner",
+        )
+        .errors(&[E::Conflict])
+        .request::<leads::LeadPatch>()
+        .response::<crate::leads::store::LeadDetail>(),
     // --- canned responses ---
     Route::new(Get, "/v1/canned-responses", handler!(canned::list))
         .paged(&[])

@@ -59,12 +59,18 @@ pub fn document(routes: &[Route]) -> Value {
 /// The event catalogue of outgoing webhooks: what a tenant's endpoint receives, and how it is
 /// signed (OpenAPI 3.1 `webhooks`).
 fn outgoing_webhooks(gen: &mut schemars::SchemaGenerator) -> Map<String, Value> {
-    use crate::outgoing::events::{EventPayload, EventType};
-    let payload = gen.subschema_for::<EventPayload>();
+    use crate::outgoing::events::{EventPayload, EventType, LeadEventData};
+    let conversation_payload = gen.subschema_for::<EventPayload>();
+    let lead_payload = gen.subschema_for::<EventPayload<LeadEventData>>();
     let header = |name: &str, doc: &str| json!({ "name": name, "in": "header", "required": true, "schema": { "type": "string" }, "description": doc });
     EventType::ALL
         .iter()
         .map(|t| {
+            let payload = if t.is_lead() {
+                &lead_payload
+            } else {
+                &conversation_payload
+            };
             let op = json!({ "post": {
                 "operationId": format!("webhook_{}", t.as_str().replace('.', "_")),
                 "summary": t.description(),
@@ -130,6 +136,9 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
     let ok = match r.response {
         Some(resp) => {
             json!({ "description": "Success", "content": { "application/json": { "schema": resp(gen) } } })
+        }
+        None if r.template == "/v1/leads/export" => {
+            json!({ "description": "CSV (RFC 4180), one row per lead", "content": { "text/csv": { "schema": { "type": "string" } } } })
         }
         None => json!({ "description": "Success" }),
     };

@@ -19,7 +19,7 @@ fn customer_id(req: &Request) -> ApiResult<&str> {
 pub async fn export(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let id = customer_id(&req)?;
     let tenant_id = cx.tenant_id()?;
-    let doc = exporter::export(cx.platform.db()?, tenant_id, id, cx.now()).await?;
+    let doc = exporter::export(&cx.platform, tenant_id, id).await?;
     crate::audit::record(
         cx,
         tenant_id,

@@ -26,6 +26,29 @@ pub struct TenantConfig {
     pub sign_in: crate::auth::sign_in::SignInConfig,
     /// How long customers' conversations are kept.
     pub privacy: Privacy,
+    /// How leads are scored, qualified and routed.
+    pub leads: Leads,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Leads {
+    /// A new lead whose score reaches this becomes qualified and is routed (0: never by score).
+    pub qualify_at: u32,
+    /// Scoring rules: each signal and its points.
+    pub rules: Vec<crate::leads::scoring::ScoreRule>,
+    /// Territories checked in order before the least-loaded sales agent.
+    pub territories: Vec<crate::leads::routing::Territory>,
+}
+
+impl Default for Leads {
+    fn default() -> Self {
+        Leads {
+            qualify_at: 50,
+            rules: crate::leads::scoring::default_rules(),
+            territories: Vec::new(),
+        }
+    }
 }
 
 /// Data retention. Absent means conversations are kept until a customer is erased.
@@ -91,6 +114,7 @@ impl Default for TenantConfig {
             channels: Default::default(),
             sign_in: Default::default(),
             privacy: Default::default(),
+            leads: Default::default(),
         }
     }
 }
@@ -206,6 +230,27 @@ impl TenantConfig {
         }
         for (i, k) in e.keywords.iter().enumerate() {
             check::text(&format!("escalation.keywords[{i}]"), k, 1, 60)?;
+        }
+        check::range("leads.qualify_at", self.leads.qualify_at, 0, 10_000)?;
+        if self.leads.rules.len() > 50 || self.leads.territories.len() > 100 {
+            return Err(ApiError::validation(
+                "leads",
+                "at most 50 rules and 100 territories",
+            ));
+        }
+        for (i, r) in self.leads.rules.iter().enumerate() {
+            check::range(&format!("leads.rules[{i}].points"), r.points, -1000, 1000)?;
+            r.check()
+                .map_err(|m| ApiError::validation(format!("leads.rules[{i}]"), m))?;
+        }
+        for (i, t) in self.leads.territories.iter().enumerate() {
+            check::text(&format!("leads.territories[{i}].match"), &t.pattern, 2, 100)?;
+            check::text(
+                &format!("leads.territories[{i}].owner_id"),
+                &t.owner_id,
+                1,
+                64,
+            )?;
         }
         if let Some(days) = self.privacy.retention_days {
             check::range("privacy.retention_days", days, 1, 3650)?;

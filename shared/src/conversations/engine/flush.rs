@@ -42,6 +42,10 @@ pub async fn flush(
                     crate::outgoing::delivery::dispatch(p, &ids).await;
                 }
             }
+            // Leads from contact details or buying intent in customer messages.
+            if let Some(p) = platform {
+                crate::leads::capture::from_outbox(p, &entries).await?;
+            }
             ApiResult::Ok(())
         }
         .await;

@@ -1,6 +1,8 @@
-//! Customers' data rights end to end in workerd: the export reads D1, the erasure reaches the
+//! Customers end to end in workerd. Data rights: the export reads D1, the erasure reaches the
 //! conversation's Durable Object (messages redacted, closed), its D1 mirror and search index,
 //! and the tenant inbox object's kept events; the cron sweep's retention queries run on D1.
+//! Leads: captured inside the conversation's Durable Object as its mirror is flushed, scored,
+//! qualified and routed with D1's JSON functions, moved on with a history, exported as CSV.
 
 use prism_core::http::Method;
 use prism_e2e::api::{unique_slug, Api};
@@ -152,4 +154,62 @@ async fn a_customer_is_exported_then_erased_from_every_copy_in_workerd() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn a_message_with_contact_details_and_a_quote_request_becomes_a_routed_lead_in_workerd() {
+    let edge = Edge::shared();
+    let api = Api::at(&edge.base);
+    let t = api.create_tenant(&unique_slug("leads"), "pro", None).await;
+    let (sales, sales_token) = api.user_with_role(&t, "agent").await;
+    let r = api
+        .call(
+            Method::Patch,
+            &format!("/v1/users/{sales}"),
+            Some(&t.secret_key),
+            Some(&json!({"skills": ["sales"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (conv, token, _) = api
+        .start_conversation(&t, &json!({"name": "Fox Mulder"}))
+        .await;
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&token),
+            Some(&json!({"text": "How much for 12 desks? fox@bureau.example, +1 202 555 0143", "client_msg_id": "q1"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let list = api.get("/v1/leads", &t.secret_key).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", list.body);
+    let lead = &items[0];
+    assert_eq!(lead["email"], "fox@bureau.example");
+    assert_eq!(lead["phone"], "+12025550143");
+    assert_eq!(lead["stage"], "qualified", "{lead}");
+    assert_eq!(lead["owner_id"], sales.as_str(), "{lead}");
+    let id = lead["id"].as_str().unwrap();
+    let r = api
+        .call(
+            Method::Patch,
+            &format!("/v1/leads/{id}"),
+            Some(&sales_token),
+            Some(&json!({"stage": "won"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stages: Vec<&str> = r.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, vec!["new", "qualified", "won"]);
+    let csv = api.get("/v1/leads/export?stage=won", &t.secret_key).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
 }
