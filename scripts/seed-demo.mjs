@@ -110,6 +110,22 @@ if (!endpoints.items.some((e) => e.url === hooksUrl)) {
   });
 }
 
+// A few leads, as they arrive: customers asking to buy and leaving their details.
+const someLeads = await api("GET", "/v1/leads?limit=1", { token: demo.secret_key });
+if (!someLeads.items.length) {
+  const people = [
+    ["Priya Patel", "Could we get a quote for 40 desks for Northwind? priya@northwind.example, +44 20 7946 0958", "contacted"],
+    ["Tom Becker", "What is the price for a bulk order? You can reach me at tom.becker@example.de", null],
+    ["Ana Souza", "Quero comprar para a minha loja, ana@lojasouza.example", "won"],
+  ];
+  for (const [name, text, stage] of people) {
+    const started = await api("POST", "/v1/conversations", { token: demo.secret_key, body: { name } });
+    await api("POST", `/v1/conversations/${started.conversation.conversation_id}/messages`, { token: started.token, body: { text, client_msg_id: "demo-lead" } });
+    const lead = (await api("GET", "/v1/leads?limit=100", { token: demo.secret_key })).items.find((l) => l.customer_id === started.conversation.customer_id);
+    if (lead && stage) await api("PATCH", `/v1/leads/${lead.id}`, { token: demo.secret_key, body: { stage } });
+  }
+}
+
 const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });
 console.log(`
   Demo tenant "demo" (${demo.tenant_id})

@@ -461,6 +461,7 @@
     ["#search-form", "#sound-toggle", "#my-lang-label", "#help"].forEach((s) => ($(s).hidden = !on));
     $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
     $("#webhooks-open").hidden = !on || !canManage();
+    $("#leads-open").hidden = !on;
     if (!on) closeResults();
   }
 
@@ -519,6 +520,62 @@
       $("#privacy-status").textContent = summary;
       loadList();
     } catch (e) { b.disabled = false; $("#privacy-status").textContent = `Erasure failed: ${e.message}`; }
+  });
+
+  // ------------------------------------------------------------ leads
+  // Everyone on the team reads leads; agents and above move stages and owners (the API
+  // refuses viewers, and their controls are disabled).
+  const STAGES = ["new", "qualified", "contacted", "won", "lost"];
+  function leadsError(e) { $("#leads-error").textContent = e ? e.message : ""; }
+  async function loadLeads() {
+    leadsError();
+    const q = new URLSearchParams({ limit: "100" });
+    if ($("#leads-stage").value) q.set("stage", $("#leads-stage").value);
+    const rows = $("#leads-rows");
+    try {
+      const items = (await api("GET", `/v1/leads?${q}`)).items;
+      rows.replaceChildren(...items.map(leadRow));
+      if (!items.length) rows.append(el("tr", {}, el("td", { colSpan: 6, textContent: "No leads yet." })));
+    } catch (e) { rows.replaceChildren(); leadsError(e); }
+  }
+  function leadRow(l) {
+    const name = l.name || l.email || l.phone || "Unnamed";
+    const canWrite = me && me.role !== "viewer";
+    const stage = el("select", { ariaLabel: `Stage of ${name}`, disabled: !canWrite },
+      ...STAGES.map((s) => el("option", { value: s, textContent: s, selected: s === l.stage })));
+    stage.addEventListener("change", () => patchLead(l.id, { stage: stage.value }));
+    const owner = el("select", { ariaLabel: `Owner of ${name}`, disabled: !canWrite },
+      el("option", { value: "", textContent: "Unassigned" }),
+      ...users.map((u) => el("option", { value: u.id, textContent: u.name, selected: u.id === l.owner_id })));
+    owner.addEventListener("change", () => patchLead(l.id, { owner_id: owner.value || null }));
+    const why = l.score_reasons.map((r) => `${r.rule}: ${r.points > 0 ? "+" : ""}${r.points}`).join("\n");
+    const tr = el("tr", {},
+      el("td", { textContent: `${name}${l.company ? ` (${l.company})` : ""}` }),
+      el("td", { textContent: [l.email, l.phone].filter(Boolean).join(" · ") }),
+      el("td", {}, el("span", { className: "score", title: why, textContent: String(l.score) })),
+      el("td", {}, stage),
+      el("td", {}, owner),
+      el("td", { textContent: new Date(l.created_at).toLocaleDateString() }));
+    tr.dataset.id = l.id;
+    return tr;
+  }
+  async function patchLead(id, body) {
+    try { await api("PATCH", `/v1/leads/${id}`, body); } catch (e) { leadsError(e); }
+    await loadLeads();
+  }
+  $("#leads-open").addEventListener("click", async () => { await loadLeads(); $("#leads").showModal(); });
+  $("#leads-stage").addEventListener("change", loadLeads);
+  $("#leads-export").addEventListener("click", async () => {
+    leadsError();
+    const q = $("#leads-stage").value ? `?stage=${$("#leads-stage").value}` : "";
+    const res = await fetch(`/v1/leads/export${q}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) { leadsError(new Error(`export failed (${res.status})`)); return; }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: "leads.csv" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
 
   // ------------------------------------------------------------ webhooks (admins)

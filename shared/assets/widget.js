@@ -73,6 +73,13 @@
           messages: "הודעות", good: "מועיל", bad: "לא מועיל", why: "מה אפשר לשפר? (לא חובה)", thanks: "תודה על המשוב!",
           unavailable: "הצ׳אט אינו זמין באתר זה." },
   };
+  // The pre-chat form's labels: name, email, phone, company, and its button.
+  const F = {
+    en: ["Name", "Email", "Phone", "Company", "Start chat"], es: ["Nombre", "Correo electrónico", "Teléfono", "Empresa", "Empezar el chat"],
+    fr: ["Nom", "E-mail", "Téléphone", "Entreprise", "Démarrer le chat"], de: ["Name", "E-Mail", "Telefon", "Firma", "Chat starten"],
+    pt: ["Nome", "E-mail", "Telefone", "Empresa", "Iniciar chat"], ja: ["お名前", "メール", "電話番号", "会社名", "チャットを開始"],
+    ar: ["الاسم", "البريد الإلكتروني", "الهاتف", "الشركة", "بدء الدردشة"], he: ["שם", "אימייל", "טלפון", "חברה", "התחלת צ׳אט"],
+  };
   const lang = [d.lang, ...(navigator.languages || [navigator.language])]
     .map((l) => String(l || "").toLowerCase().slice(0, 2)).find((l) => T[l]) || "en";
   const t = T[lang];
@@ -119,7 +126,7 @@ header { background: ${color}; color: #fff; padding: 12px 14px; display: flex; a
 header h2 { font-size: 16px; margin: 0; flex: 1; }
 header button { background: transparent; border: 0; color: #fff; font-size: 20px; cursor: pointer; padding: 4px 8px; border-radius: 6px; }
 .status { font-size: 12px; padding: 6px 12px; background: #fef3c7; color: #78350f; }
-.status[hidden] { display: none; }
+.status[hidden], form[hidden] { display: none; }
 .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f9fafb; }
 .msg { max-width: 85%; padding: 8px 11px; border-radius: 12px; line-height: 1.4; font-size: 14px; white-space: pre-wrap; word-wrap: break-word; }
 .msg.customer { align-self: flex-end; background: ${color}; color: #fff; border-end-end-radius: 4px; }
@@ -149,6 +156,11 @@ form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; ba
 textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 8px; padding: 8px; font-size: 14px; min-height: 40px; max-height: 120px; color: #111827; }
 form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; padding: 0 14px; cursor: pointer; font-size: 14px; }
 .human { font-size: 12px; background: none; border: 0; color: ${color}; cursor: pointer; padding: 4px 12px 8px; text-align: left; text-decoration: underline; }
+form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px solid #e5e7eb; font-size: 13px; color: #374151; }
+.lead input:not([type=checkbox]) { border: 1px solid #d1d5db; border-radius: 6px; padding: 6px 8px; font-size: 14px; color: #111827; }
+.lead .consent { display: flex; gap: 6px; align-items: flex-start; margin: 4px 0; }
+.lead button { padding: 8px 14px; align-self: flex-start; }
+.lead .err { color: #b91c1c; margin: 0; min-height: 1em; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) { .panel { inset: 0; width: 100vw; max-width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; } }
 @media (prefers-reduced-motion: reduce) { .panel { transition: none; } }
@@ -580,6 +592,70 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     else await transmit(p);
   }
 
+  // ---------------------------------------------------------------- the tenant's pre-chat form
+  // Shown once, before the first message, when the tenant has one (GET /v1/widget/settings);
+  // the message box waits until it is sent. The consent stored is the tenant's wording, which
+  // the server adds: the browser only says the box was ticked.
+  let formAsked = false;
+  async function leadForm() {
+    if (formAsked || state.lead_done || state.conversation_id) return;
+    formAsked = true;
+    let f;
+    try { f = (await api("GET", "/v1/widget/settings")).lead_form; } catch { return; }
+    if (!f || state.conversation_id) return;
+    const labels = F[lang] || F.en;
+    const names = ["name", "email", "phone", "company"];
+    const lf = document.createElement("form");
+    lf.className = "lead";
+    for (const name of f.fields) {
+      const label = document.createElement("label");
+      const field = document.createElement("input");
+      field.id = label.htmlFor = `prism-lead-${name}`;
+      field.name = name;
+      field.type = name === "email" ? "email" : name === "phone" ? "tel" : "text";
+      field.autocomplete = { name: "name", email: "email", phone: "tel", company: "organization" }[name];
+      field.required = f.required.includes(name);
+      field.maxLength = 200;
+      label.textContent = labels[names.indexOf(name)] + (field.required ? " *" : "");
+      lf.append(label, field);
+    }
+    if (f.consent_text) {
+      const c = document.createElement("label");
+      c.className = "consent";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "consent";
+      box.required = true;
+      c.append(box, document.createTextNode(f.consent_text));
+      lf.append(c);
+    }
+    const err = document.createElement("p");
+    err.className = "err";
+    err.setAttribute("role", "alert");
+    const go = document.createElement("button");
+    go.type = "submit";
+    go.textContent = labels[4];
+    lf.append(err, go);
+    lf.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { consent: !!(lf.elements.consent && lf.elements.consent.checked) };
+      for (const name of f.fields) { const v = lf.elements[name].value.trim(); if (v) body[name] = v; }
+      go.disabled = true;
+      try {
+        await ensureConversation();
+        await api("PUT", `/v1/conversations/${state.conversation_id}/lead`, body, true);
+        state.lead_done = true;
+        save();
+        lf.remove();
+        form.hidden = false;
+        input.focus();
+      } catch (x) { err.textContent = x.message; go.disabled = false; }
+    });
+    form.hidden = true;
+    log.after(lf);
+    lf.elements[0].focus();
+  }
+
   // ---------------------------------------------------------------- interaction
   function open() {
     panel.hidden = false;
@@ -587,6 +663,7 @@ form button { background: ${color}; color: #fff; border: 0; border-radius: 8px; 
     launcher.setAttribute("aria-label", t.close);
     if (!log.childElementCount) note(d.greeting || t.greeting);
     input.focus();
+    leadForm();
     if (state.conversation_id && !ws && !es) connect();
     sendRead();
   }

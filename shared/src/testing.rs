@@ -425,6 +425,9 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
         (Method::Patch, "/v1/webhooks/endpoints/{endpoint_id}") => {
             json!({"description": "renamed"})
         }
+        (Method::Put, "/v1/conversations/{conversation_id}/lead") => {
+            json!({"name": "Sample", "email": "sample@sample.example", "consent": true})
+        }
         (Method::Post, "/v1/leads") => {
             json!({"customer_id": "cus_00000000000000000000000000", "company": "Sample"})
         }

@@ -354,3 +354,101 @@ fn api_leads_territories_csv_and_isolation() {
     assert_eq!(api.count("SELECT COUNT(*) AS n FROM leads"), 0);
     assert_eq!(api.count("SELECT COUNT(*) AS n FROM lead_stage_history"), 0);
 }
+
+#[test]
+fn the_pre_chat_form_records_only_its_fields_and_the_tenants_consent_wording() {
+    let w = world();
+    let (api, t) = (&w.api, &w.t);
+    let settings = |api: &Api| {
+        let mut req = Api::req(
+            Method::Get,
+            "/v1/widget/settings",
+            Some(&t.public_key),
+            None,
+        );
+        req.headers.append("origin", common::ORIGIN);
+        api.send(req)
+    };
+    assert!(
+        settings(api).body["lead_form"].is_null(),
+        "no form by default"
+    );
+    let cfg = api.get("/v1/tenant/config", &t.secret_key);
+    let mut c = cfg.body["config"].clone();
+    let wording = "I agree that Leads Inc may contact me about my enquiry.";
+    c["leads"]["form"] = json!({"fields": ["name", "email", "company"], "required": ["email"], "consent_text": wording});
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(json!({"version": cfg.body["version"], "config": c})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = settings(api);
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!(
+        s.body["lead_form"]["fields"],
+        json!(["name", "email", "company"])
+    );
+    assert_eq!(s.body["lead_form"]["consent_text"], wording);
+
+    let (conv, token, _) = api.start_conversation(t, json!({"name": "Visitor"}));
+    let path = format!("/v1/conversations/{conv}/lead");
+    let submit = |bearer: &str, body: Value| api.call(Method::Put, &path, Some(bearer), Some(body));
+    // Refused: no consent, a field the form does not show, a missing required field, bad email.
+    assert_eq!(
+        submit(&token, json!({"email": "v@corp.example"})).status,
+        422
+    );
+    assert_eq!(
+        submit(
+            &token,
+            json!({"email": "v@corp.example", "phone": "+4420794609", "consent": true})
+        )
+        .status,
+        422
+    );
+    assert_eq!(
+        submit(&token, json!({"name": "V", "consent": true})).status,
+        422
+    );
+    assert_eq!(
+        submit(&token, json!({"email": "not-an-email", "consent": true})).status,
+        422
+    );
+    // Only the conversation's customer submits it.
+    assert_eq!(
+        submit(
+            &t.secret_key,
+            json!({"email": "v@corp.example", "consent": true})
+        )
+        .status,
+        403
+    );
+    let r = submit(
+        &token,
+        json!({"name": "Vera", "email": "Vera@Corp.example", "company": "Corp", "consent": true}),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    // Submitting twice (a retry) keeps one lead.
+    assert_eq!(submit(&token, json!({"name": "Vera", "email": "vera@corp.example", "company": "Corp", "consent": true})).status, 204);
+    let all = leads(api, t);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["source"], "form");
+    assert_eq!(all[0]["email"], "vera@corp.example");
+    assert_eq!(all[0]["consent"]["text"], wording);
+    assert!(all[0]["consent"]["at"].is_i64());
+    // With the flag off the widget shows no form and submissions are refused.
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/features/leads",
+        Some(&t.secret_key),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(r.status, 200);
+    assert!(settings(api).body["lead_form"].is_null());
+    assert_eq!(
+        submit(&token, json!({"email": "v@corp.example", "consent": true})).status,
+        403
+    );
+}

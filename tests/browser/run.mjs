@@ -723,6 +723,85 @@ await test("an admin downloads a customer's data and erases them from the custom
   await context.close();
 });
 
+await test("on the tenant's site a visitor fills the pre-chat form, consents, and chats; the lead keeps the tenant's wording", async () => {
+  const wording = "I agree that the demo shop may contact me about my enquiry.";
+  const cfg = await edge("GET", "/v1/tenant/config", SK);
+  const before = structuredClone(cfg.config);
+  cfg.config.leads.form = { fields: ["name", "email", "company"], required: ["email"], consent_text: wording };
+  await edge("PUT", "/v1/tenant/config", SK, { version: cfg.version, config: cfg.config });
+  try {
+    const { context, page } = await visitor();
+    const seen = watchEdge(page);
+    await page.goto(`${site.origin}/`);
+    await page.locator("#prism-chat button.launcher").click();
+    const form = page.locator("#prism-chat form.lead");
+    await form.waitFor();
+    assert.equal(await page.locator("#prism-chat textarea").isVisible(), false, "the message box waits for the form");
+    await form.getByLabel("Name").fill("Dana Form");
+    await form.getByLabel("Email *").fill("dana.form@corp.example");
+    await form.getByLabel("Company").fill("Corp");
+    // The browser itself refuses the form until the consent box is ticked.
+    await form.getByRole("button", { name: "Start chat" }).click();
+    assert.equal(await form.isVisible(), true);
+    await form.getByLabel(wording).check();
+    await form.getByRole("button", { name: "Start chat" }).click();
+    await page.locator("#prism-chat textarea").waitFor();
+    assert.equal(await form.count(), 0, "the form is gone");
+    await ask(page, "Hello from the form");
+    await page.locator("#prism-chat .msg.customer").filter({ hasText: "Hello from the form" }).waitFor();
+    const leads = (await edge("GET", "/v1/leads?limit=100", SK)).items.filter((l) => l.email === "dana.form@corp.example");
+    assert.equal(leads.length, 1);
+    assert.equal(leads[0].source, "form");
+    assert.equal(leads[0].company, "Corp");
+    assert.equal(leads[0].consent.text, wording);
+    assert.deepEqual(seen.corsErrors, []);
+    assert.ok(seen.calls.some((c) => /PUT \/v1\/conversations\/cnv_\w+\/lead/.test(c)), seen.calls.join("\n"));
+    // A reload does not ask again.
+    await page.reload();
+    await page.locator("#prism-chat button.launcher").click();
+    await page.locator("#prism-chat textarea").waitFor();
+    assert.equal(await form.count(), 0);
+    await context.close();
+  } finally {
+    const now = await edge("GET", "/v1/tenant/config", SK);
+    await edge("PUT", "/v1/tenant/config", SK, { version: now.version, config: { ...now.config, leads: before.leads } });
+  }
+});
+
+await test("an agent works leads in the console: scores explained, stage moved, CSV downloaded", async () => {
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Walter Skinner" });
+  const lead = await edge("POST", "/v1/leads", SK, { customer_id: started.conversation.customer_id, name: "Walter Skinner", email: "skinner@bureau.example", company: "Bureau" });
+  assert.equal(lead.stage, "new");
+  const { context, page } = await consoleAs(AGENT, undefined, { acceptDownloads: true });
+  await page.getByRole("button", { name: "Leads" }).click();
+  const dialog = page.locator("#leads");
+  const row = dialog.locator(`tr[data-id="${lead.id}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator(".score").innerText(), String(lead.score));
+  assert.match(await row.locator(".score").getAttribute("title"), /has email: \+20/);
+  await row.getByLabel("Stage of Walter Skinner").selectOption("contacted");
+  let detail = null;
+  for (let i = 0; i < 50; i++) {
+    detail = await edge("GET", `/v1/leads/${lead.id}`, SK);
+    if (detail.stage === "contacted") break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.equal(detail.stage, "contacted");
+  assert.deepEqual(detail.history.map((h) => h.to), ["new", "contacted"]);
+  const [download] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download CSV" }).click()]);
+  const csv = readFileSync(await download.path(), "utf8");
+  assert.match(csv, /^id,name,email/);
+  assert.match(csv, /Walter Skinner,skinner@bureau\.example/);
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document.querySelector("#leads"), { runOnly: ["wcag2a", "wcag2aa"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  assert.deepEqual(axe.filter((v) => v.impact === "serious" || v.impact === "critical"), [], `axe: ${JSON.stringify(axe)}`);
+  await page.screenshot({ path: `${SHOTS}/console-leads.png` });
+  await context.close();
+});
+
 // An agent has no webhooks button or customer-data actions (and the API refuses them).
 await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);

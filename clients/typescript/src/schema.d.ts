@@ -520,6 +520,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversation_id}/lead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The customer submits the tenant's pre-chat form (only its fields; consent recorded in the tenant's wording) */
+        put: operations["put_conversations_conversation_id_lead"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversation_id}/live": {
         parameters: {
             query?: never;
@@ -1641,6 +1658,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/widget/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the widget shows before the first message (the pre-chat form) */
+        get: operations["get_widget_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widget.js": {
         parameters: {
             query?: never;
@@ -2390,6 +2424,22 @@ export interface components {
                 [key: string]: boolean;
             };
         };
+        /** @description The widget's pre-chat form, as the visitor filled it. */
+        FormSubmission: {
+            /** @default null */
+            company?: string | null;
+            /**
+             * @description The visitor ticked the consent box (required when the form has consent wording).
+             * @default false
+             */
+            consent?: boolean;
+            /** @default null */
+            email?: string | null;
+            /** @default null */
+            name?: string | null;
+            /** @default null */
+            phone?: string | null;
+        };
         Handoff: {
             /** @default null */
             reason?: string | null;
@@ -2567,6 +2617,21 @@ export interface components {
             /** @description `{"from", "to"}` (`lead.stage_changed` only). */
             stage?: unknown;
         };
+        /** @description What the widget asks before the first message. */
+        LeadForm: {
+            /**
+             * @description The consent checkbox's wording, stored with each consent (empty: no checkbox).
+             * @default
+             */
+            consent_text?: string;
+            /** @description Fields shown, in order: `name`, `email`, `phone`, `company`. */
+            fields: string[];
+            /**
+             * @description Fields the visitor must fill.
+             * @default []
+             */
+            required?: string[];
+        };
         /** @description A lead captured through the API (a tenant's own form, a sales tool). */
         LeadInput: {
             /** @default null */
@@ -2598,6 +2663,11 @@ export interface components {
             stage?: components["schemas"]["Stage"] | null;
         };
         Leads: {
+            /**
+             * @description The widget's pre-chat form (absent: no form).
+             * @default null
+             */
+            form?: components["schemas"]["LeadForm"] | null;
             /**
              * Format: uint32
              * @description A new lead whose score reaches this becomes qualified and is routed (0: never by score).
@@ -3054,6 +3124,11 @@ export interface components {
             reason?: string | null;
             status: components["schemas"]["Status"];
         };
+        /** @description What the widget needs to know about the tenant before the first message. */
+        Settings: {
+            /** @description The pre-chat form to show (absent: none, or the `leads` flag is off). */
+            lead_form?: components["schemas"]["LeadForm"] | null;
+        };
         /** @description How a tenant's people sign in (part of the tenant config). */
         SignInConfig: {
             /**
@@ -3237,6 +3312,7 @@ export interface components {
             /**
              * @description How leads are scored, qualified and routed.
              * @default {
+             *       "form": null,
              *       "qualify_at": 50,
              *       "rules": [
              *         {
@@ -6605,6 +6681,129 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Meta"];
                 };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_conversations_conversation_id_lead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormSubmission"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error: invalid_json, bad_request */
             400: {
@@ -14622,6 +14821,89 @@ export interface operations {
             };
             /** @description Error: validation_failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_widget_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

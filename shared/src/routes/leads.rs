@@ -249,3 +249,96 @@ pub async fn export(cx: &Ctx, req: Request) -> ApiResult<Response> {
     Ok(Response::text(200, "text/csv; charset=utf-8", out)
         .with_header("content-disposition", "attachment; filename=\"leads.csv\""))
 }
+
+/// The widget's pre-chat form, as the visitor filled it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormSubmission {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    /// The visitor ticked the consent box (required when the form has consent wording).
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// `PUT /v1/conversations/{id}/lead`: the conversation's customer submits the pre-chat form.
+/// Only the fields the tenant's form shows are accepted; the consent stored is the tenant's
+/// wording at this moment, never text from the browser.
+pub async fn submit_form(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let principal = cx.principal()?;
+    let crate::auth::Actor::Customer { customer_id, .. } = &principal.actor else {
+        return Err(ApiError::forbidden(
+            "only the conversation's customer fills its form",
+        ));
+    };
+    let tenant_id = cx.tenant_id()?;
+    leads::require_enabled(&cx.platform, tenant_id).await?;
+    let (cfg, _) = crate::tenancy::store::config(cx.platform.db()?, tenant_id).await?;
+    let form = cfg
+        .leads
+        .form
+        .ok_or_else(|| ApiError::not_found("lead form"))?;
+    let body: FormSubmission = input::json(&req)?;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (name, email, phone, company) = (
+        clean(body.name),
+        clean(body.email),
+        clean(body.phone),
+        clean(body.company),
+    );
+    for (field, value) in [
+        ("name", &name),
+        ("email", &email),
+        ("phone", &phone),
+        ("company", &company),
+    ] {
+        let shown = form.fields.iter().any(|f| f == field);
+        if value.is_some() && !shown {
+            return Err(ApiError::validation(field, "not a field of this form"));
+        }
+        if value.is_none() && form.required.iter().any(|f| f == field) {
+            return Err(ApiError::validation(field, "required"));
+        }
+    }
+    check_fields(&name, &email, &phone, &company)?;
+    if !form.consent_text.is_empty() && !body.consent {
+        return Err(ApiError::validation(
+            "consent",
+            "the visitor must agree to continue",
+        ));
+    }
+    let conversation_id = req.param("conversation_id").to_string();
+    let meta =
+        crate::conversations::client::Conversation::new(&cx.platform, tenant_id, &conversation_id)
+            .meta()
+            .await?;
+    let now = cx.now();
+    store::capture(
+        &cx.platform,
+        tenant_id,
+        Capture {
+            customer_id: customer_id.clone(),
+            conversation_id: Some(conversation_id),
+            channel: Some(meta.channel),
+            name,
+            email: email.map(|e| e.to_lowercase()),
+            phone: e164(phone),
+            company,
+            source: "form",
+            consent: (!form.consent_text.is_empty()).then(|| crate::leads::store::Consent {
+                text: form.consent_text.clone(),
+                at: now,
+            }),
+            overwrite: true,
+            ..Capture::default()
+        },
+    )
+    .await?;
+    Ok(Response::new(204))
+}

@@ -603,6 +603,18 @@ pub static TABLE: &[Route] = &[
     )
     .request::<ratings::RateMessage>()
     .response::<ratings::Rating>(),
+    Route::new(
+        Put,
+        "/v1/conversations/{conversation_id}/lead",
+        handler!(leads::submit_form),
+    )
+    .access(Access::Customer)
+    .summary(
+        "conversations",
+        "The customer submits the tenant's pre-chat form (only its fields; consent recorded in the tenant's wording)",
+    )
+    .request::<leads::FormSubmission>()
+    .success(204),
     Route::new(Get, "/v1/ratings", handler!(ratings::summary))
         .tenant(P::AnalyticsRead)
         .query(&[QueryParam::int("days", 1, 365, "Window in days (default 30)")])
@@ -1050,6 +1062,10 @@ pub static TABLE: &[Route] = &[
         )
         .request::<conversations::Resume>()
         .response::<conversations::Started>(),
+    Route::new(Get, "/v1/widget/settings", handler!(widget::settings))
+        .tenant(P::WidgetSession)
+        .summary("widget", "What the widget shows before the first message (the pre-chat form)")
+        .response::<widget::Settings>(),
     Route::new(Post, "/v1/widget/identify", handler!(widget::identify))
         .tenant(P::WidgetSession)
         .summary(

@@ -73,3 +73,25 @@ pub async fn identify(cx: &Ctx, req: Request) -> ApiResult<Response> {
     };
     Ok(Response::json(200, &identity))
 }
+
+/// What the widget needs to know about the tenant before the first message.
+#[derive(serde::Serialize, JsonSchema)]
+pub struct Settings {
+    /// The pre-chat form to show (absent: none, or the `leads` flag is off).
+    pub lead_form: Option<crate::tenancy::config::LeadForm>,
+}
+
+/// `GET /v1/widget/settings` (public key).
+pub async fn settings(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    let tenant_id = cx.tenant_id()?;
+    let lead_form = if crate::leads::enabled(&cx.platform, tenant_id).await? {
+        crate::tenancy::store::config(cx.platform.db()?, tenant_id)
+            .await?
+            .0
+            .leads
+            .form
+    } else {
+        None
+    };
+    Ok(Response::json(200, &Settings { lead_form }))
+}

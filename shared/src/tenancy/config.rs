@@ -39,6 +39,22 @@ pub struct Leads {
     pub rules: Vec<crate::leads::scoring::ScoreRule>,
     /// Territories checked in order before the least-loaded sales agent.
     pub territories: Vec<crate::leads::routing::Territory>,
+    /// The widget's pre-chat form (absent: no form).
+    pub form: Option<LeadForm>,
+}
+
+/// What the widget asks before the first message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadForm {
+    /// Fields shown, in order: `name`, `email`, `phone`, `company`.
+    pub fields: Vec<String>,
+    /// Fields the visitor must fill.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// The consent checkbox's wording, stored with each consent (empty: no checkbox).
+    #[serde(default)]
+    pub consent_text: String,
 }
 
 impl Default for Leads {
@@ -47,6 +63,7 @@ impl Default for Leads {
             qualify_at: 50,
             rules: crate::leads::scoring::default_rules(),
             territories: Vec::new(),
+            form: None,
         }
     }
 }
@@ -251,6 +268,20 @@ impl TenantConfig {
                 1,
                 64,
             )?;
+        }
+        if let Some(form) = &self.leads.form {
+            let known = crate::leads::scoring::FIELDS;
+            if form.fields.is_empty()
+                || form.fields.len() > known.len()
+                || form.fields.iter().any(|f| !known.contains(&f.as_str()))
+                || form.required.iter().any(|f| !form.fields.contains(f))
+            {
+                return Err(ApiError::validation(
+                    "leads.form",
+                    "fields: some of name, email, phone, company; required: among the fields",
+                ));
+            }
+            check::text("leads.form.consent_text", &form.consent_text, 0, 500)?;
         }
         if let Some(days) = self.privacy.retention_days {
             check::range("privacy.retention_days", days, 1, 3650)?;
