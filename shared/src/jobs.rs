@@ -44,9 +44,12 @@ const RETENTION_BATCH: usize = 50;
 /// One queue message: `{"webhook": id}` is an outgoing webhook delivery, `{"id": id}` an
 /// outbound channel reply.
 pub async fn consume(p: &Platform, body: &Value) {
-    match body["webhook"].as_str() {
-        Some(id) => crate::outgoing::delivery::consume(p, id).await,
-        None => crate::channels::outbound::consume(p, body).await,
+    if let Some(id) = body["webhook"].as_str() {
+        crate::outgoing::delivery::consume(p, id).await
+    } else if let Some(id) = body["crm"].as_str() {
+        crate::crm::jobs::consume(p, id).await
+    } else {
+        crate::channels::outbound::consume(p, body).await
     }
 }
 
@@ -77,5 +80,10 @@ pub async fn sweep(p: &Platform, limit: i64) -> (usize, usize) {
             );
             0
         });
+    if let Err(e) = crate::crm::jobs::sweep(p, limit).await {
+        p.log.log(
+            &json!({"level": "error", "msg": "CRM sweep failed", "error": e.message}).to_string(),
+        );
+    }
     (replies, webhooks)
 }

@@ -24,6 +24,7 @@ pub mod auth;
 pub mod channels;
 pub mod conversations;
 pub mod cors;
+pub mod crm;
 pub mod egress;
 pub mod error;
 pub mod http;

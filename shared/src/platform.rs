@@ -66,6 +66,15 @@ impl Config {
         "email_from",
         "stripe_webhook_secret",
         "elevenlabs_base_url",
+        // The platform's OAuth apps for tenants' CRM connections (and their endpoints, for
+        // tests and sandboxes).
+        "hubspot_client_id",
+        "hubspot_client_secret",
+        "hubspot_auth_url",
+        "hubspot_api_url",
+        "salesforce_client_id",
+        "salesforce_client_secret",
+        "salesforce_login_url",
     ];
 
     pub fn new() -> Self {

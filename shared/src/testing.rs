@@ -440,12 +440,12 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
 /// Panics when a parameter has no value, so new parameters get test resources.
 pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
     let mut path = r.template.to_string();
-    for (name, value) in
-        values
-            .iter()
-            .copied()
-            .chain([("flag", "ai_answers"), ("name", "sample"), ("seq", "1")])
-    {
+    for (name, value) in values.iter().copied().chain([
+        ("flag", "ai_answers"),
+        ("name", "sample"),
+        ("seq", "1"),
+        ("provider", "hubspot"),
+    ]) {
         path = path.replace(&format!("{{{name}}}"), value);
     }
     assert!(

@@ -168,6 +168,9 @@ fn snapshot(api: &Api, t: &TestTenant) -> Vec<String> {
         q("SELECT object, meta FROM conv_meta WHERE object LIKE ?1 || ':%'"),
         q("SELECT * FROM webhook_endpoints WHERE tenant_id = ?1 ORDER BY id"),
         q("SELECT id, status, replay_base, payload FROM webhook_deliveries WHERE tenant_id = ?1 ORDER BY id"),
+        q("SELECT * FROM leads WHERE tenant_id = ?1 ORDER BY id"),
+        q("SELECT * FROM lead_stage_history WHERE tenant_id = ?1 ORDER BY id"),
+        q("SELECT * FROM crm_connections WHERE tenant_id = ?1 ORDER BY provider"),
     ]
 }
 
@@ -181,10 +184,12 @@ fn every_tenant_route_isolates_tenants() {
     for (r, _) in tenant_routes() {
         let path = path_for(r, &a_res);
         let reply = api.call(r.method, &path, Some(&b.secret_key), sample_body(r));
-        // `{flag}` and `{name}` name things within the caller's own tenant, not A's resources.
+        // `{flag}`, `{name}` and `{provider}` name things within the caller's own tenant,
+        // not A's resources.
         if r.template.contains('{')
             && !r.template.contains("{flag}")
             && !r.template.contains("{name}")
+            && !r.template.contains("{provider}")
         {
             assert_eq!(
                 reply.status, 404,

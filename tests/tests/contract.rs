@@ -137,6 +137,7 @@ async fn every_operation_keeps_the_documented_contract() {
 "path.key" = "contract"
 "path.endpoint_id" = "{endpoint}"
 "path.delivery_id" = "whd_none"
+"path.provider" = "hubspot"
 "#,
         conversation = conv.body["conversation"]["conversation_id"]
             .as_str()

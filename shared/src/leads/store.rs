@@ -278,6 +278,7 @@ pub async fn capture(p: &Platform, tenant_id: &str, c: Capture) -> ApiResult<(Le
         .await;
     }
     let lead = qualify_if_due(p, tenant_id, lead).await?;
+    crate::crm::jobs::enqueue_logged(p, tenant_id, "lead", &lead.id).await;
     Ok((lead, created))
 }
 
@@ -356,6 +357,7 @@ pub async fn set_stage(
         &format!("evt_{id}_{history_id}"),
     )
     .await;
+    crate::crm::jobs::enqueue_logged(p, tenant_id, "lead", id).await;
     Ok(lead)
 }
 

@@ -7,6 +7,7 @@ mod audit_logs;
 mod auth_tokens;
 mod canned;
 mod conversations;
+mod crm;
 mod customers;
 mod diag;
 mod echo;
@@ -785,6 +786,40 @@ pub static TABLE: &[Route] = &[
         .errors(&[E::Conflict])
         .request::<leads::LeadPatch>()
         .response::<crate::leads::store::LeadDetail>(),
+    // --- CRM sync ---
+    Route::new(Get, "/v1/crm/connections", handler!(crm::list))
+        .tenant(P::ConfigWrite)
+        .summary("crm", "The tenant's CRM connections (HubSpot, Salesforce) and their state")
+        .response::<crm::Connections>(),
+    Route::new(Post, "/v1/crm/{provider}/connect", handler!(crm::connect))
+        .tenant(P::ConfigWrite)
+        .errors(&[E::NotSupported])
+        .summary(
+            "crm",
+            "Start connecting `hubspot` or `salesforce`: the OAuth authorize URL to open",
+        )
+        .response::<crm::Authorize>(),
+    Route::new(Get, "/v1/crm/{provider}/callback", handler!(crm::callback))
+        .access(Access::Public)
+        .query(&[
+            QueryParam::text("code", 2048, "The authorization code"),
+            QueryParam::text("state", 256, "The state the connect call issued"),
+        ])
+        .errors(&[E::InvalidToken, E::UpstreamError])
+        .summary(
+            "crm",
+            "OAuth redirect target: exchanges the code (single-use state) and returns to the console",
+        )
+        .success(302),
+    Route::new(Post, "/v1/crm/{provider}/sync", handler!(crm::sync))
+        .tenant(P::ConfigWrite)
+        .summary("crm", "Push every lead again (newest 1,000) to the connected CRM")
+        .response::<crm::Synced>()
+        .success(202),
+    Route::new(Delete, "/v1/crm/{provider}", handler!(crm::disconnect))
+        .tenant(P::ConfigWrite)
+        .summary("crm", "Disconnect: forget the tokens, the record links and queued pushes")
+        .success(204),
     // --- canned responses ---
     Route::new(Get, "/v1/canned-responses", handler!(canned::list))
         .paged(&[])

@@ -414,8 +414,9 @@ pub async fn sweep(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let n = outbound::sweep(&cx.platform, 200).await?;
     let w = crate::outgoing::delivery::sweep(&cx.platform, 200).await?;
     let r = crate::privacy::retention::sweep(&cx.platform, 50).await?;
+    let c = crate::crm::jobs::sweep(&cx.platform, 200).await?;
     Ok(Response::json(
         200,
-        &json!({ "dispatched": n, "webhooks_dispatched": w, "retention": r }),
+        &json!({ "dispatched": n, "webhooks_dispatched": w, "retention": r, "crm_dispatched": c }),
     ))
 }

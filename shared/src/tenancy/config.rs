@@ -28,6 +28,8 @@ pub struct TenantConfig {
     pub privacy: Privacy,
     /// How leads are scored, qualified and routed.
     pub leads: Leads,
+    /// How leads map onto the connected CRMs' fields.
+    pub crm: crate::crm::record::CrmConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -132,6 +134,7 @@ impl Default for TenantConfig {
             sign_in: Default::default(),
             privacy: Default::default(),
             leads: Default::default(),
+            crm: Default::default(),
         }
     }
 }
@@ -286,6 +289,7 @@ impl TenantConfig {
         if let Some(days) = self.privacy.retention_days {
             check::range("privacy.retention_days", days, 1, 3650)?;
         }
+        self.crm.validate()?;
         self.ai.validate()?;
         self.sign_in.validate()?;
         self.channels.validate()

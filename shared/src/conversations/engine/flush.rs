@@ -42,9 +42,25 @@ pub async fn flush(
                     crate::outgoing::delivery::dispatch(p, &ids).await;
                 }
             }
-            // Leads from contact details or buying intent in customer messages.
+            // Leads from contact details or buying intent in customer messages; resolved
+            // conversations' transcripts to the connected CRMs.
             if let Some(p) = platform {
                 crate::leads::capture::from_outbox(p, &entries).await?;
+                for op in entries.iter().flat_map(|e| &e.ops) {
+                    if let mirror::OutboxOp::Event { event } = op {
+                        if event.kind == mirror::EventKind::ConversationStatus
+                            && event.status == crate::conversations::model::Status::Resolved
+                        {
+                            crate::crm::jobs::enqueue(
+                                p,
+                                &event.tenant_id,
+                                "transcript",
+                                &event.conversation_id,
+                            )
+                            .await?;
+                        }
+                    }
+                }
             }
             ApiResult::Ok(())
         }
