@@ -9,6 +9,7 @@
 //! process exits, so a failing or aborted test never leaves a runtime behind.
 
 pub mod api;
+pub mod crm;
 pub mod fake_server;
 pub mod fakes;
 pub mod idp;
