@@ -154,6 +154,7 @@
   async function start() {
     const hash = new URLSearchParams(location.hash.slice(1));
     if ([...hash.keys()].length) history.replaceState(null, "", location.pathname);
+    crmReturn = hash.get("crm");
     if (hash.get("token")) return signIn(hash.get("token"));
     if (hash.get("signin")) {
       const r = await auth("POST", "/v1/auth/magic-link/redeem", { token: hash.get("signin") });
@@ -462,6 +463,8 @@
     $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
     $("#webhooks-open").hidden = !on || !canManage();
     $("#leads-open").hidden = !on;
+    $("#crm-open").hidden = !on || !canManage();
+    if (on && crmReturn && canManage()) openCrm().catch(crmError);
     if (!on) closeResults();
   }
 
@@ -521,6 +524,41 @@
       loadList();
     } catch (e) { b.disabled = false; $("#privacy-status").textContent = `Erasure failed: ${e.message}`; }
   });
+
+  // ------------------------------------------------------------ CRM (admins)
+  // Connecting leaves for the CRM's consent page; the edge brings the browser back here with
+  // #crm=<provider>:connected (or :declined), which opens this dialog with the outcome.
+  let crmReturn = null;
+  const CRMS = [["hubspot", "HubSpot"], ["salesforce", "Salesforce"]];
+  function crmError(e) { $("#crm-status").textContent = e ? e.message : ""; }
+  async function openCrm() {
+    crmError();
+    if (crmReturn) {
+      const [provider, outcome] = crmReturn.split(":");
+      const name = (CRMS.find(([p]) => p === provider) || [provider, provider])[1];
+      $("#crm-status").textContent = outcome === "connected" ? `${name} is connected.` : `${name} was not connected (${outcome || "cancelled"}).`;
+      crmReturn = null;
+    }
+    const items = (await api("GET", "/v1/crm/connections")).items;
+    $("#crm-list").replaceChildren(...CRMS.map(([p, name]) => {
+      const c = items.find((i) => i.provider === p);
+      const li = el("li", { className: "endpoint" }, el("strong", { textContent: name }), " ",
+        el("span", { className: "pill", textContent: c ? c.status : "not connected" }));
+      if (c && c.last_sync_at) li.append(el("span", { className: "hint", textContent: ` last sync ${new Date(c.last_sync_at).toLocaleString()}` }));
+      if (c && c.last_error) li.append(el("span", { className: "hint", textContent: ` — ${c.last_error}` }));
+      const button = (label, fn) => { const b = el("button", { type: "button", textContent: label }); b.addEventListener("click", () => fn().catch(crmError)); return b; };
+      if (!c || c.status !== "connected") {
+        li.append(button(`Connect ${name}`, async () => { location.href = (await api("POST", `/v1/crm/${p}/connect`)).authorize_url; }));
+      }
+      if (c) {
+        li.append(button("Sync all leads", async () => { const r = await api("POST", `/v1/crm/${p}/sync`); $("#crm-status").textContent = `${r.queued} leads queued for ${name}.`; }));
+        li.append(button("Disconnect", async () => { await api("DELETE", `/v1/crm/${p}`); await openCrm(); }));
+      }
+      return li;
+    }));
+    if (!$("#crm").open) $("#crm").showModal();
+  }
+  $("#crm-open").addEventListener("click", () => openCrm().catch(crmError));
 
   // ------------------------------------------------------------ leads
   // Everyone on the team reads leads; agents and above move stages and owners (the API

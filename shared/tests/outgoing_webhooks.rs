@@ -142,7 +142,11 @@ fn endpoints_receive_signed_events_as_they_happen() {
 
 #[test]
 fn failed_deliveries_retry_on_the_schedule_then_disable_the_endpoint_and_replay() {
-    let api = Api::new();
+    let mut api = Api::new();
+    api.rig.config.set("resend_api_key", "re_platform_test_key");
+    api.rig
+        .config
+        .set("email_from", "PrismAI <no-reply@prism.example>");
     let t = api.create_tenant("flaky", "pro", None);
     let status = Rc::new(Cell::new(500));
     let http = receiver(&api, status.clone());
@@ -232,6 +236,17 @@ fn failed_deliveries_retry_on_the_schedule_then_disable_the_endpoint_and_replay(
         "{}",
         audit.body
     );
+    // The owner is told by email.
+    let notices: Vec<Value> = http
+        .calls
+        .borrow()
+        .iter()
+        .filter(|r| r.path == "/emails")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["subject"], "A webhook endpoint was disabled");
+    assert!(notices[0]["text"].as_str().unwrap().contains(URL));
     // Disabled: new events are not even recorded.
     let before = http.calls.borrow().len();
     api.start_conversation(&t, json!({"name": "C"}));

@@ -802,10 +802,23 @@ await test("an agent works leads in the console: scores explained, stage moved, 
   await context.close();
 });
 
+await test("an admin sees the CRM connections; without the platform's OAuth app, connecting says why", async () => {
+  const owner = (await edge("POST", "/v1/auth/token", SK, { email: `owner@${SLUG}.example` })).access_token;
+  const { context, page } = await consoleAs(owner);
+  await page.getByRole("button", { name: "CRM" }).click();
+  const dialog = page.locator("#crm");
+  await dialog.locator("li").filter({ hasText: "HubSpot" }).locator(".pill").filter({ hasText: "not connected" }).waitFor();
+  await dialog.getByRole("button", { name: "Connect Salesforce" }).click();
+  await dialog.locator("#crm-status").filter({ hasText: /no salesforce app configured/ }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/console", "the page stayed");
+  await context.close();
+});
+
 // An agent has no webhooks button or customer-data actions (and the API refuses them).
 await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);
   assert.equal(await page.locator("#webhooks-open").isVisible(), false);
+  assert.equal(await page.locator("#crm-open").isVisible(), false);
   await page.locator("#list button").first().click();
   await page.locator("#customer dt").first().waitFor();
   assert.equal(await page.locator("#privacy").isVisible(), false);

@@ -379,8 +379,61 @@ async fn disable_if_persistent(p: &Platform, tenant_id: &str, endpoint_id: &str)
             &json!({"level": "warn", "msg": "webhook endpoint disabled", "tenant": tenant_id, "endpoint": endpoint_id})
                 .to_string(),
         );
+        notify_disabled(p, tenant_id, endpoint_id, now).await;
     }
     Ok(())
+}
+
+/// Tells the tenant's owners and admins by email that an endpoint was disabled (best effort:
+/// the audit entry and the console say so either way).
+async fn notify_disabled(p: &Platform, tenant_id: &str, endpoint_id: &str, now: i64) {
+    let result = async {
+        let db = p.db()?;
+        let url = db
+            .query(
+                "SELECT url FROM webhook_endpoints WHERE tenant_id = ?1 AND id = ?2",
+                &params![tenant_id, endpoint_id],
+            )
+            .await?
+            .first()
+            .and_then(|r| r.text("url"))
+            .unwrap_or_default();
+        let admins = db
+            .query(
+                "SELECT email FROM users WHERE tenant_id = ?1 AND status = 'active' AND role IN ('owner', 'admin')
+                 ORDER BY role DESC, created_at LIMIT 10",
+                &params![tenant_id],
+            )
+            .await?;
+        let text = format!(
+            "Your webhook endpoint {url} ({endpoint_id}) was disabled: its last {DISABLE_AFTER} deliveries \
+             failed every attempt.\n\nFix the receiver, then enable it again in the console (Webhooks) or \
+             with PATCH /v1/webhooks/endpoints/{endpoint_id} {{\"enabled\": true}}; replay the failed \
+             deliveries from its delivery log.\n"
+        );
+        for r in &admins {
+            let Some(to) = r.text("email") else { continue };
+            crate::mail::send(
+                p,
+                tenant_id,
+                &crate::mail::Letter {
+                    to: &to,
+                    subject: "A webhook endpoint was disabled",
+                    text: &text,
+                    idempotency_key: &format!("webhook-disabled-{endpoint_id}-{now}-{to}"),
+                },
+            )
+            .await?;
+        }
+        ApiResult::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        p.log.log(
+            &json!({"level": "warn", "msg": "webhook disable notice not sent", "endpoint": endpoint_id, "error": e.message})
+                .to_string(),
+        );
+    }
 }
 
 /// The queue consumer's part: one attempt, and the next one scheduled on the queue.

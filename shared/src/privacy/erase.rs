@@ -90,6 +90,15 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
         ),
         args.clone(),
     ));
+    // Queued CRM pushes of the lead go too (records already in the tenant's CRM are the
+    // tenant's to erase there; see the README).
+    stmts.push(Statement::new(
+        format!(
+            "DELETE FROM crm_jobs WHERE tenant_id = ?1 AND kind = 'lead' AND local_id IN
+               (SELECT id FROM leads WHERE tenant_id = ?1 AND customer_id IN ({marks}))"
+        ),
+        args.clone(),
+    ));
     stmts.push(Statement::new(
         format!("DELETE FROM leads WHERE tenant_id = ?1 AND customer_id IN ({marks})"),
         args,
@@ -158,6 +167,10 @@ pub fn mirror_redaction(tenant_id: &str, conversation_id: &str, at: i64) -> Vec<
         ),
         Statement::new(
             "DELETE FROM email_threads WHERE tenant_id = ?1 AND conversation_id = ?2",
+            params![t, c],
+        ),
+        Statement::new(
+            "DELETE FROM crm_jobs WHERE tenant_id = ?1 AND kind = 'transcript' AND local_id = ?2 AND status != 'done'",
             params![t, c],
         ),
         Statement::new(
