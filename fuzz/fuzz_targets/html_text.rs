@@ -31,4 +31,13 @@ fuzz_target!(|data: &[u8]| {
     let q = prism_core::conversations::search::match_query(s);
     assert!(q.split(" AND ").all(|t| t.is_empty() || (t.starts_with('"') && t.ends_with("\"*") && t.matches('"').count() == 2)));
     let _ = prism_core::input::check::language("language", s);
+    // Leads and CRM: contact details and intent found in a customer's words, the answer-cache
+    // guard, names split for a CRM, and SOQL literals that must stay literals.
+    let found = prism_core::leads::capture::find(s);
+    assert!(found.phone.as_deref().is_none_or(|p| p.starts_with('+') && p[1..].bytes().all(|b| b.is_ascii_digit())));
+    let _ = prism_core::ai::answer_cache::carries_contact_details(s);
+    let _ = prism_core::crm::record::split_name(s);
+    let quoted = prism_core::crm::salesforce::soql_quote(s);
+    assert!(quoted.starts_with('\'') && quoted.ends_with('\''));
+    assert!(!quoted[1..quoted.len() - 1].replace("\\\\", "").replace("\\'", "").contains('\''));
 });

@@ -587,8 +587,20 @@
       ...users.map((u) => el("option", { value: u.id, textContent: u.name, selected: u.id === l.owner_id })));
     owner.addEventListener("change", () => patchLead(l.id, { owner_id: owner.value || null }));
     const why = l.score_reasons.map((r) => `${r.rule}: ${r.points > 0 ? "+" : ""}${r.points}`).join("\n");
+    const who = el("td", { textContent: `${name}${l.company ? ` (${l.company})` : ""}` });
+    const fields = Object.keys(l.proposed || {});
+    if (fields.length) {
+      // What the AI read in the person's messages: the agent decides.
+      const box = el("div", { className: "proposed" }, `AI suggests ${fields.map((f) => `${f}: ${l.proposed[f]}`).join(", ")} `);
+      const accept = el("button", { type: "button", textContent: "Accept", disabled: !canWrite });
+      accept.addEventListener("click", () => patchLead(l.id, { accept: fields }));
+      const reject = el("button", { type: "button", textContent: "Reject", disabled: !canWrite });
+      reject.addEventListener("click", () => patchLead(l.id, { reject: fields }));
+      box.append(accept, " ", reject);
+      who.append(box);
+    }
     const tr = el("tr", {},
-      el("td", { textContent: `${name}${l.company ? ` (${l.company})` : ""}` }),
+      who,
       el("td", { textContent: [l.email, l.phone].filter(Boolean).join(" · ") }),
       el("td", {}, el("span", { className: "score", title: why, textContent: String(l.score) })),
       el("td", {}, stage),

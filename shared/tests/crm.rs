@@ -485,8 +485,8 @@ fn connecting_needs_the_platforms_app_an_admin_and_a_valid_state() {
         Some(&t.secret_key),
         None,
     );
-    assert_eq!(r.status, 501, "{}", r.body);
-    assert_eq!(r.code(), "not_supported");
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.code(), "conflict");
     let api = configured();
     let t = api.create_tenant("crm-roles", "pro", None);
     let (_, agent) = api.user_with_role(&t, "agent");

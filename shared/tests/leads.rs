@@ -452,3 +452,93 @@ fn the_pre_chat_form_records_only_its_fields_and_the_tenants_consent_wording() {
         403
     );
 }
+
+#[test]
+fn the_ai_proposes_details_the_message_states_and_an_agent_settles_them() {
+    let w = world();
+    let (api, t) = (&w.api, &w.t);
+    let frame = |text: &str| {
+        json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+               "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}})
+        .to_string()
+    };
+    let analysis = json!({
+        "sentiment": 0.3, "intent": "purchase", "topics": ["compilers"], "language": "en",
+        "lead": {"name": "Grace Hopper", "email": "grace@navy.example", "phone": "+1 202 555 0100", "company": "US Navy", "buying_intent": true}
+    })
+    .to_string();
+    let hooks = w.hooks.clone();
+    let http = ScriptedHttp::new(move |req, _| {
+        let body = String::from_utf8_lossy(&req.body).to_string();
+        if req.path.ends_with(":streamGenerateContent") {
+            if body.contains("Classify the customer's last message") {
+                return ScriptedHttp::sse(&[frame(&analysis)]);
+            }
+            return ScriptedHttp::sse(&[frame("Happy to help with that order.")]);
+        }
+        hooks
+            .borrow_mut()
+            .push(serde_json::from_str(&body).unwrap_or(Value::Null));
+        Response::new(204)
+    });
+    api.use_gemini(t, http);
+    let cfg = api.get("/v1/tenant/config", &t.secret_key);
+    let mut c = cfg.body["config"].clone();
+    c["ai"]["model_analysis"] = json!(true);
+    // The model's analysis runs with the AI's answers: let it answer without a knowledge base.
+    c["escalation"]["min_confidence"] = json!(0.0);
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(json!({"version": cfg.body["version"], "config": c})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The message states the email but no phone: the email is taken, the phone (which the
+    // model invented) and the name and company wait for an agent.
+    say(
+        api,
+        t,
+        json!({"name": "G"}),
+        "Hi, this is Grace from the US Navy. We need ten compilers, write to grace@navy.example",
+    );
+    let all = leads(api, t);
+    assert_eq!(all.len(), 1, "{all:?}");
+    let lead = &all[0];
+    assert_eq!(lead["email"], "grace@navy.example");
+    assert!(lead["phone"].is_null(), "{lead}");
+    assert_eq!(lead["intent"], "purchase");
+    assert_eq!(
+        lead["proposed"],
+        json!({"name": "Grace Hopper", "company": "US Navy", "phone": "+1 202 555 0100"})
+    );
+    assert!(
+        lead["score_reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "AI analysis: purchase intent"),
+        "{lead}"
+    );
+    let id = lead["id"].as_str().unwrap();
+    let agent = api.token_for(t, &w.sales);
+    let r = api.call(
+        Method::Patch,
+        &format!("/v1/leads/{id}"),
+        Some(&agent),
+        Some(json!({"accept": ["name", "company"], "reject": ["phone"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["name"], "Grace Hopper");
+    assert_eq!(r.body["company"], "US Navy");
+    assert!(r.body["phone"].is_null());
+    assert_eq!(r.body["proposed"], json!({}));
+    let bad = api.call(
+        Method::Patch,
+        &format!("/v1/leads/{id}"),
+        Some(&agent),
+        Some(json!({"accept": ["password"]})),
+    );
+    assert_eq!(bad.status, 422);
+}

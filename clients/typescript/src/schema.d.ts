@@ -2689,6 +2689,13 @@ export interface components {
             /** @description The sales agent it is routed to. */
             owner_id?: string | null;
             phone?: string | null;
+            /**
+             * @description Details the AI read in the person's messages, waiting for an agent to accept them
+             *     (`PATCH … {"accept": ["name"]}`) or reject them.
+             */
+            proposed: {
+                [key: string]: string;
+            };
             /** Format: int64 */
             score: number;
             /** @description Which rules gave which points. */
@@ -2719,6 +2726,13 @@ export interface components {
             /** @description The sales agent it is routed to. */
             owner_id?: string | null;
             phone?: string | null;
+            /**
+             * @description Details the AI read in the person's messages, waiting for an agent to accept them
+             *     (`PATCH … {"accept": ["name"]}`) or reject them.
+             */
+            proposed: {
+                [key: string]: string;
+            };
             /** Format: int64 */
             score: number;
             /** @description Which rules gave which points. */
@@ -2764,6 +2778,11 @@ export interface components {
             phone?: string | null;
         };
         LeadPatch: {
+            /**
+             * @description Proposed fields (from the AI) to take as the lead's values.
+             * @default []
+             */
+            accept?: string[];
             /** @default null */
             company?: string | null;
             /** @default null */
@@ -2777,6 +2796,11 @@ export interface components {
             owner_id?: string | null;
             /** @default null */
             phone?: string | null;
+            /**
+             * @description Proposed fields to drop.
+             * @default []
+             */
+            reject?: string[];
             /** @default null */
             stage?: components["schemas"]["Stage"] | null;
         };
@@ -8613,15 +8637,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error: not_supported */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Error: binding_missing */
             503: {
                 headers: {
@@ -11308,6 +11323,15 @@ export interface operations {
             };
             /** @description Error: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,33 @@ pub struct Analysis {
     pub intent: Intent,
     pub topics: Vec<String>,
     pub language: String,
+    /// Contact details and buying intent the model read in the message (model analyses only;
+    /// handed to leads, never stored with the analysis).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub lead: Option<LeadDetails>,
+}
+
+/// What a model says a customer told about themselves. Proposals, not facts: leads take an
+/// email or phone only when the message itself contains it, and name and company wait for an
+/// agent (`leads::capture::from_ai`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeadDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub buying_intent: bool,
+}
+
+impl LeadDetails {
+    pub fn is_empty(&self) -> bool {
+        !self.buying_intent
+            && self.name.is_none()
+            && self.email.is_none()
+            && self.phone.is_none()
+            && self.company.is_none()
+    }
 }
 
 /// What the customer wants with a message. Escalation and small-talk handling branch on it,
@@ -251,6 +278,7 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         intent,
         topics: counts.into_iter().take(3).map(|c| c.0).collect(),
         language: detect_language(&words, default_language),
+        lead: None,
     }
 }
 
@@ -317,6 +345,36 @@ struct ModelAnalysis {
     topics: Vec<serde_json::Value>,
     #[serde(default)]
     language: Option<String>,
+    #[serde(default)]
+    lead: Option<ModelLead>,
+}
+
+#[derive(serde::Deserialize)]
+struct ModelLead {
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    email: Option<serde_json::Value>,
+    #[serde(default)]
+    phone: Option<serde_json::Value>,
+    #[serde(default)]
+    company: Option<serde_json::Value>,
+    #[serde(default)]
+    buying_intent: Option<bool>,
+}
+
+/// A model's string field: trimmed, without control characters, at most 200 characters;
+/// anything else (null, numbers, empty) is no value.
+fn model_text(v: &Option<serde_json::Value>) -> Option<String> {
+    let s: String = v
+        .as_ref()?
+        .as_str()?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let s = s.trim();
+    (!s.is_empty() && !s.eq_ignore_ascii_case("null")).then(|| s.to_string())
 }
 
 /// Reads a model's JSON-mode analysis, validating every field; `None` if unusable.
@@ -347,13 +405,23 @@ pub fn from_model_json(text: &str) -> Option<Analysis> {
             .chars()
             .take(8)
             .collect(),
+        lead: m
+            .lead
+            .map(|l| LeadDetails {
+                name: model_text(&l.name),
+                email: model_text(&l.email),
+                phone: model_text(&l.phone),
+                company: model_text(&l.company),
+                buying_intent: l.buying_intent.unwrap_or(false),
+            })
+            .filter(|l| !l.is_empty()),
     })
 }
 
 /// The instruction for a model's JSON-mode analysis.
 pub fn model_prompt() -> String {
     format!(
-        "Classify the customer's last message. Answer with one JSON object only: {{\"sentiment\": number from -1 (very negative) to 1 (very positive), \"intent\": one of {:?}, \"topics\": up to 3 short topic strings, \"language\": BCP 47 code}}.",
+        "Classify the customer's last message. Answer with one JSON object only: {{\"sentiment\": number from -1 (very negative) to 1 (very positive), \"intent\": one of {:?}, \"topics\": up to 3 short topic strings, \"language\": BCP 47 code, \"lead\": {{\"name\", \"email\", \"phone\", \"company\": the customer's own details only if this message states them, else null; \"buying_intent\": true if they want to buy, order, or get a price or quote}}}}.",
         Intent::ALL.map(Intent::as_str)
     )
 }

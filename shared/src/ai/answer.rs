@@ -497,6 +497,9 @@ async fn refine_analysis(p: &Platform, r: &Resolved, meta: &Meta, seq: i64, text
     if let Ok(run) = resilience::run(p, r, &req, 8_000, 15_000, &mut sink).await {
         if let Some(a) = analysis::from_model_json(&run.text) {
             let _ = store_analysis(p, meta, seq, &a, "model").await;
+            if let Some(lead) = &a.lead {
+                crate::leads::capture::from_ai(p, meta, text, lead).await;
+            }
         }
     }
 }

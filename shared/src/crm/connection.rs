@@ -45,7 +45,7 @@ struct App {
 fn app(p: &Platform, provider: Provider) -> ApiResult<App> {
     let missing = || {
         ApiError::new(
-            ErrorCode::NotSupported,
+            ErrorCode::Conflict,
             format!(
                 "this platform has no {} app configured ({}_CLIENT_ID and {}_CLIENT_SECRET)",
                 provider.as_str(),

@@ -3,6 +3,9 @@
 //! flush for each stored customer message, so a capture is retried with the flush and never
 //! missed; a capture of a known person merges into their lead.
 
+// Sees customers' words: no indexing or slicing that could panic (fuzzed in fuzz/).
+#![deny(clippy::indexing_slicing)]
+
 use super::store::{self, Capture};
 use crate::conversations::mirror::OutboxOp;
 use crate::conversations::model::AuthorKind;
@@ -69,8 +72,10 @@ pub fn find(text: &str) -> Found {
 
 fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     haystack.match_indices(phrase).any(|(i, _)| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + phrase.len()..].chars().next();
+        let before = haystack.get(..i).and_then(|s| s.chars().next_back());
+        let after = haystack
+            .get(i + phrase.len()..)
+            .and_then(|s| s.chars().next());
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
 }
@@ -105,7 +110,7 @@ fn find_phone(text: &str) -> Option<String> {
             continue;
         }
         let mut digits = String::new();
-        for d in &chars[i + 1..] {
+        for d in chars.iter().skip(i + 1) {
             if d.is_ascii_digit() {
                 digits.push(*d);
             } else if !matches!(d, ' ' | '-' | '.' | '(' | ')') || digits.len() >= 15 {
@@ -161,6 +166,77 @@ pub async fn from_outbox(p: &Platform, entries: &[OutboxEntry]) -> ApiResult<()>
         }
     }
     Ok(())
+}
+
+/// Leads from a model's reading of a customer message: an email or phone is taken only when
+/// the message itself contains it (the rule that confirms it); name, company and anything the
+/// message does not show are stored as proposals an agent accepts or rejects. Best effort: a
+/// failure is logged (the pattern capture in the flush has already run).
+pub async fn from_ai(
+    p: &Platform,
+    meta: &crate::conversations::model::Meta,
+    text: &str,
+    ai: &crate::ai::analysis::LeadDetails,
+) {
+    let result = async {
+        if !super::enabled(p, &meta.tenant_id).await? {
+            return Ok(());
+        }
+        let seen = find(text);
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let email = ai.email.as_ref().map(|e| e.to_lowercase());
+        let email_ok = email.is_some() && email == seen.email;
+        let phone_ok = match (&ai.phone, &seen.phone) {
+            (Some(a), Some(s)) => digits(a) == digits(s),
+            _ => false,
+        };
+        let mut proposed = std::collections::BTreeMap::new();
+        for (field, value, confirmed) in [
+            ("name", &ai.name, false),
+            ("company", &ai.company, false),
+            ("email", &email, email_ok),
+            ("phone", &ai.phone, phone_ok),
+        ] {
+            if let (Some(v), false) = (value, confirmed) {
+                proposed.insert(field.to_string(), v.clone());
+            }
+        }
+        let customer =
+            crate::conversations::customers::get(p.db()?, &meta.tenant_id, &meta.customer_id)
+                .await?;
+        let (lead, _) = store::capture(
+            p,
+            &meta.tenant_id,
+            Capture {
+                customer_id: meta.customer_id.clone(),
+                conversation_id: Some(meta.conversation_id.clone()),
+                channel: Some(meta.channel),
+                name: customer.name,
+                email: if email_ok {
+                    seen.email.clone()
+                } else {
+                    customer.email
+                },
+                phone: if phone_ok {
+                    seen.phone.clone()
+                } else {
+                    customer.phone
+                },
+                intent: ai.buying_intent.then(|| "purchase".to_string()),
+                source: "conversation",
+                ..Capture::default()
+            },
+        )
+        .await?;
+        store::propose(p, &meta.tenant_id, &lead.id, &proposed).await
+    }
+    .await;
+    if let Err(e) = result {
+        p.log.log(
+            &serde_json::json!({"level": "warn", "msg": "AI lead details not stored", "conversation": meta.conversation_id, "error": e.message})
+                .to_string(),
+        );
+    }
 }
 
 #[cfg(test)]

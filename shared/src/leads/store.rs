@@ -81,13 +81,16 @@ pub struct Lead {
     /// The sales agent it is routed to.
     pub owner_id: Option<String>,
     pub consent: Option<Consent>,
+    /// Details the AI read in the person's messages, waiting for an agent to accept them
+    /// (`PATCH … {"accept": ["name"]}`) or reject them.
+    pub proposed: std::collections::BTreeMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str =
     "id, customer_id, conversation_id, channel, name, email, phone, company, intent, source, stage,
-  score, score_reasons, owner_id, consent_text, consent_at, created_at, updated_at";
+  score, score_reasons, owner_id, consent_text, consent_at, proposed, created_at, updated_at";
 
 impl FromRow for Lead {
     fn from_row(r: &Row) -> ApiResult<Lead> {
@@ -115,6 +118,10 @@ impl FromRow for Lead {
                 (Some(text), Some(at)) => Some(Consent { text, at }),
                 _ => None,
             },
+            proposed: r
+                .text("proposed")
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
             created_at: r.int("created_at").unwrap_or(0),
             updated_at: r.int("updated_at").unwrap_or(0),
         })
@@ -450,6 +457,103 @@ async fn announce(
                 .to_string(),
         );
     }
+}
+
+/// Adds the AI's proposals to the lead (a value equal to the lead's own is not a proposal).
+pub async fn propose(
+    p: &Platform,
+    tenant_id: &str,
+    id: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> ApiResult<()> {
+    let lead = get(p, tenant_id, id).await?;
+    let mut proposed = lead.proposed.clone();
+    for (k, v) in fields {
+        let current = match k.as_str() {
+            "name" => &lead.name,
+            "email" => &lead.email,
+            "phone" => &lead.phone,
+            "company" => &lead.company,
+            _ => continue,
+        };
+        if current.as_deref() != Some(v.as_str()) {
+            proposed.insert(k.clone(), v.clone());
+        }
+    }
+    if proposed != lead.proposed {
+        p.db()?
+            .execute(
+                "UPDATE leads SET proposed = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
+                &params![
+                    tenant_id,
+                    id,
+                    serde_json::to_string(&proposed).unwrap_or_else(|_| "{}".into()),
+                    p.now_ms()
+                ],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// An agent's verdict on proposals: accepted ones become the lead's values, rejected ones go.
+pub async fn settle_proposals(
+    p: &Platform,
+    tenant_id: &str,
+    id: &str,
+    accept: &[String],
+    reject: &[String],
+) -> ApiResult<()> {
+    let lead = get(p, tenant_id, id).await?;
+    let mut proposed = lead.proposed.clone();
+    let mut take = |f: &str| -> Option<String> {
+        if accept.iter().any(|a| a == f) {
+            proposed.remove(f)
+        } else {
+            None
+        }
+    };
+    let (name, email, phone, company) =
+        (take("name"), take("email"), take("phone"), take("company"));
+    for r in reject {
+        proposed.remove(r);
+    }
+    for f in accept.iter().chain(reject) {
+        if !super::scoring::FIELDS.contains(&f.as_str()) {
+            return Err(ApiError::validation(
+                "accept",
+                "name, email, phone or company",
+            ));
+        }
+    }
+    p.db()?
+        .execute(
+            "UPDATE leads SET proposed = ?3 WHERE tenant_id = ?1 AND id = ?2",
+            &params![
+                tenant_id,
+                id,
+                serde_json::to_string(&proposed).unwrap_or_else(|_| "{}".into())
+            ],
+        )
+        .await?;
+    if name.is_some() || email.is_some() || phone.is_some() || company.is_some() {
+        capture(
+            p,
+            tenant_id,
+            Capture {
+                customer_id: lead.customer_id,
+                name,
+                email,
+                phone,
+                company,
+                source: "api",
+                overwrite: true,
+                ..Capture::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Filters for the list and the export.

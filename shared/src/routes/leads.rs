@@ -46,6 +46,12 @@ pub struct LeadPatch {
     #[serde(default, deserialize_with = "crate::input::nullable")]
     #[schemars(with = "Option<String>")]
     pub owner_id: Option<Option<String>>,
+    /// Proposed fields (from the AI) to take as the lead's values.
+    #[serde(default)]
+    pub accept: Vec<String>,
+    /// Proposed fields to drop.
+    #[serde(default)]
+    pub reject: Vec<String>,
 }
 
 fn check_fields(
@@ -136,7 +142,7 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
     check_fields(&body.name, &body.email, &body.phone, &body.company)?;
     // 404 for a customer the tenant never met (or another tenant's).
     crate::conversations::customers::get(cx.platform.db()?, tenant_id, &body.customer_id).await?;
-    let (lead, created) = store::capture(
+    let (lead, _created) = store::capture(
         &cx.platform,
         tenant_id,
         Capture {
@@ -151,7 +157,8 @@ pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
         },
     )
     .await?;
-    Ok(Response::json(if created { 201 } else { 200 }, &lead))
+    // 201 either way: the answer is the person's lead, new or merged into.
+    Ok(Response::json(201, &lead))
 }
 
 pub async fn get(cx: &Ctx, req: Request) -> ApiResult<Response> {
@@ -188,6 +195,9 @@ pub async fn update(cx: &Ctx, req: Request) -> ApiResult<Response> {
             },
         )
         .await?;
+    }
+    if !body.accept.is_empty() || !body.reject.is_empty() {
+        store::settle_proposals(p, tenant_id, id, &body.accept, &body.reject).await?;
     }
     if let Some(owner) = &body.owner_id {
         store::set_owner(p, tenant_id, id, owner.as_deref()).await?;

@@ -762,6 +762,7 @@ pub static TABLE: &[Route] = &[
             "leads",
             "Capture a lead for a customer (merges into the person's lead if one exists: same customer, email or phone)",
         )
+        .errors(&[E::NotFound])
         .request::<leads::LeadInput>()
         .response::<crate::leads::Lead>()
         .success(201),
@@ -793,7 +794,7 @@ pub static TABLE: &[Route] = &[
         .response::<crm::Connections>(),
     Route::new(Post, "/v1/crm/{provider}/connect", handler!(crm::connect))
         .tenant(P::ConfigWrite)
-        .errors(&[E::NotSupported])
+        .errors(&[E::Conflict])
         .summary(
             "crm",
             "Start connecting `hubspot` or `salesforce`: the OAuth authorize URL to open",
