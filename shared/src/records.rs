@@ -15,6 +15,17 @@ pub trait FromRow: Sized {
 }
 
 /// The first row as a record, if there is one.
+/// `?n` placeholders for an `IN (…)` list of `values`, appended to `args`: the statement text
+/// only ever holds numbers, the values travel as parameters.
+pub fn in_list<'a>(args: &mut Vec<SqlValue>, values: impl IntoIterator<Item = &'a str>) -> String {
+    let mut marks = Vec::new();
+    for v in values {
+        args.push(v.into());
+        marks.push(format!("?{}", args.len()));
+    }
+    marks.join(", ")
+}
+
 pub fn first<T: FromRow>(rows: &[Row]) -> ApiResult<Option<T>> {
     rows.first().map(T::from_row).transpose()
 }

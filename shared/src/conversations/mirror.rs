@@ -362,15 +362,10 @@ pub async fn for_customers(
     limit: u32,
 ) -> ApiResult<Vec<ConversationSummary>> {
     let mut p: Vec<SqlValue> = vec![tenant_id.into()];
-    let mut marks = Vec::new();
-    for id in customer_ids.iter().take(21) {
-        p.push((*id).into());
-        marks.push(format!("?{}", p.len()));
-    }
+    let marks = crate::records::in_list(&mut p, customer_ids.iter().take(21).copied());
     let sql = format!(
         "SELECT c.*, cu.name AS customer_name FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
-         WHERE c.tenant_id = ?1 AND c.customer_id IN ({}) ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
-        marks.join(", ")
+         WHERE c.tenant_id = ?1 AND c.customer_id IN ({marks}) ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}"
     );
     Ok(db.query(&sql, &p).await?.iter().map(summary).collect())
 }

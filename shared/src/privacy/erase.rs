@@ -11,6 +11,7 @@ use crate::error::{ApiResult, ErrorCode};
 use crate::params;
 use crate::platform::Platform;
 use crate::ports::{SqlValue, Statement};
+use crate::records::in_list;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -42,7 +43,7 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
     let ids: Vec<String> = person.iter().map(|c| c.id.clone()).collect();
 
     let mut args: Vec<SqlValue> = vec![tenant_id.into()];
-    let marks = placeholders(&mut args, &ids);
+    let marks = in_list(&mut args, ids.iter().map(String::as_str));
     let rows = db
         .query(
             &format!(
@@ -82,7 +83,7 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
     let mut stmts = ledger_redaction(tenant_id, &person);
     // The person's lead and its history go entirely (a lead is nothing without the person).
     let mut args: Vec<SqlValue> = vec![tenant_id.into()];
-    let marks = placeholders(&mut args, &ids);
+    let marks = in_list(&mut args, ids.iter().map(String::as_str));
     stmts.push(Statement::new(
         format!(
             "DELETE FROM lead_stage_history WHERE tenant_id = ?1 AND lead_id IN
@@ -104,7 +105,7 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
         args,
     ));
     let mut args: Vec<SqlValue> = vec![tenant_id.into(), now.into()];
-    let marks = placeholders(&mut args, &ids);
+    let marks = in_list(&mut args, ids.iter().map(String::as_str));
     stmts.push(Statement::new(
         format!(
             "UPDATE customers SET name = NULL, email = NULL, phone = NULL, external_id = 'erased:' || id,
@@ -123,16 +124,6 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
         already_erased,
         erased_at,
     })
-}
-
-/// `?n` marks for `values`, appended to `args` (the statement text only ever holds numbers).
-fn placeholders(args: &mut Vec<SqlValue>, values: &[String]) -> String {
-    let mut marks = Vec::new();
-    for v in values {
-        args.push(v.as_str().into());
-        marks.push(format!("?{}", args.len()));
-    }
-    marks.join(", ")
 }
 
 /// Redacts a conversation's tenant-wide copies: message texts (the full-text index follows by

@@ -219,15 +219,8 @@ async fn per_conversation<T>(
     read: impl Fn(&Row) -> T,
 ) -> ApiResult<Vec<(String, T)>> {
     let mut args: Vec<SqlValue> = vec![tenant_id.into()];
-    let mut marks = Vec::new();
-    for id in conv_ids {
-        args.push((*id).into());
-        marks.push(format!("?{}", args.len()));
-    }
-    let sql = format!(
-        "{select} WHERE tenant_id = ?1 AND conversation_id IN ({}) {order}",
-        marks.join(", ")
-    );
+    let marks = crate::records::in_list(&mut args, conv_ids.iter().copied());
+    let sql = format!("{select} WHERE tenant_id = ?1 AND conversation_id IN ({marks}) {order}");
     Ok(db
         .query(&sql, &args)
         .await?
