@@ -596,12 +596,12 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   // Shown once, before the first message, when the tenant has one (GET /v1/widget/settings);
   // the message box waits until it is sent. The consent stored is the tenant's wording, which
   // the server adds: the browser only says the box was ticked.
-  let formAsked = false;
+  let formAsked = false, settingsP = null;
+  const settings = () => (settingsP = settingsP || api("GET", "/v1/widget/settings").catch(() => ({})));
   async function leadForm() {
     if (formAsked || state.lead_done || state.conversation_id) return;
     formAsked = true;
-    let f;
-    try { f = (await api("GET", "/v1/widget/settings")).lead_form; } catch { return; }
+    const f = (await settings()).lead_form;
     if (!f || state.conversation_id) return;
     const labels = F[lang] || F.en;
     const names = ["name", "email", "phone", "company"];
@@ -664,6 +664,8 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
     if (!log.childElementCount) note(d.greeting || t.greeting);
     input.focus();
     leadForm();
+    // A workspace without a team (flag human_handoff off) offers no person to talk to.
+    settings().then((s) => { if (s.human_handoff === false) humanBtn.hidden = true; });
     if (state.conversation_id && !ws && !es) connect();
     sendRead();
   }

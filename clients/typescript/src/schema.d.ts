@@ -3270,6 +3270,8 @@ export interface components {
         };
         /** @description What the widget needs to know about the tenant before the first message. */
         Settings: {
+            /** @description Whether customers can ask for a person (the `human_handoff` flag). */
+            human_handoff: boolean;
             /** @description The pre-chat form to show (absent: none, or the `leads` flag is off). */
             lead_form?: components["schemas"]["LeadForm"] | null;
         };

@@ -44,8 +44,18 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
     }
     let providers = turn.providers().await?;
     let small_talk = local.intent.is_small_talk();
-    let retrieval = retrieve(p, &turn.meta.tenant_id, &turn.cfg.ai, &turn.question.text).await?;
-    if !small_talk && retrieval.confidence < turn.cfg.escalation.min_confidence as f32 {
+    // With the knowledge base switched off, providers answer from the persona and instructions
+    // alone (no confidence to gate on); the built-in responder has nothing to say and hands over.
+    let grounded = flags::enabled(p, &turn.meta.tenant_id, "knowledge_base").await?;
+    let retrieval = if grounded {
+        retrieve(p, &turn.meta.tenant_id, &turn.cfg.ai, &turn.question.text).await?
+    } else {
+        crate::knowledge::search::SearchResult::empty()
+    };
+    if !small_talk
+        && (grounded || providers.is_empty())
+        && retrieval.confidence < turn.cfg.escalation.min_confidence as f32
+    {
         return turn.hand_off(HandoffReason::LowConfidence).await;
     }
     let cache_key = (!small_talk

@@ -120,15 +120,25 @@ pub async fn handoff(
     related: Option<&Hit>,
 ) -> ApiResult<()> {
     use super::phrases::{say, Phrase};
+    let team = crate::tenancy::flags::enabled(p, &meta.tenant_id, "human_handoff").await?;
     let ai = Participant::System { id: "ai".into() };
-    engine::set_status(env, &ai, Status::PendingHuman, Some(why.as_str().into())).await?;
-    let mut notice = if cfg.is_open_at(p.now_ms()) {
+    if team {
+        engine::set_status(env, &ai, Status::PendingHuman, Some(why.as_str().into())).await?;
+    }
+    let mut notice = if !team {
+        // No team to hand to: the conversation stays with the assistant, which says so.
+        say(Phrase::NoTeam, lang)
+    } else if cfg.is_open_at(p.now_ms()) {
         say(Phrase::HandoffOpen, lang)
     } else {
         say(Phrase::HandoffClosed, lang)
     }
     .to_string();
-    let mut note = json!({ "handoff": why.as_str() });
+    let mut note = if team {
+        json!({ "handoff": why.as_str() })
+    } else {
+        json!({ "unanswered": why.as_str() })
+    };
     // Something to read while a person takes over: the help page the responder was not sure
     // enough to quote.
     if let Some(h) = related {
@@ -149,6 +159,9 @@ pub async fn handoff(
         Some(note),
     )
     .await?;
+    if !team {
+        return Ok(());
+    }
     if let Some(objects) = p.objects.as_deref() {
         let route = crate::objects::inbox::RouteRequest {
             conversation_id: meta.conversation_id.clone(),

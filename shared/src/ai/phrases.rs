@@ -17,6 +17,8 @@ pub enum Phrase {
     LeadInOtherLanguage,
     /// Beside a handoff, before a help page that may be related.
     MaybeRelated,
+    /// Instead of a handoff when the workspace has no team to hand to (`human_handoff` off).
+    NoTeam,
 }
 
 /// The language to speak: the conversation's recorded language, else the one detected in the
@@ -64,6 +66,11 @@ pub fn say(p: Phrase, lang: &str) -> &'static str {
         (HandoffClosed, "fr") => "Notre équipe est absente pour le moment, mais vous répondra ici dès son retour.",
         (HandoffClosed, "pt") => "A nossa equipa está offline agora, mas vai responder aqui assim que voltar.",
         (HandoffClosed, _) => "Our team is offline right now, but they'll reply right here as soon as they're back.",
+        (NoTeam, "es") => "No tengo una respuesta segura a eso y aquí no hay un equipo al que pasarte. ¿Puedes decirlo de otra manera?",
+        (NoTeam, "de") => "Darauf habe ich keine sichere Antwort, und hier gibt es kein Team, an das ich dich weitergeben kann. Kannst du es anders formulieren?",
+        (NoTeam, "fr") => "Je n'ai pas de réponse sûre à cela, et il n'y a pas d'équipe à qui vous transférer ici. Pouvez-vous reformuler ?",
+        (NoTeam, "pt") => "Não tenho uma resposta segura para isso e aqui não há uma equipa para quem te passar. Podes dizê-lo de outra forma?",
+        (NoTeam, _) => "I don't have a reliable answer to that, and there is no team to pass you to here. Could you put it another way?",
         (LeadIn, "es") => "Esto es lo que dicen nuestras páginas de ayuda:",
         (LeadIn, "de") => "Das steht dazu in unserer Hilfe:",
         (LeadIn, "fr") => "Voici ce qu'indiquent nos pages d'aide :",

@@ -29,6 +29,19 @@ pub struct Hit {
     pub keyword_rank: Option<usize>,
 }
 
+impl SearchResult {
+    /// No passages (the knowledge base is switched off).
+    pub fn empty() -> SearchResult {
+        SearchResult {
+            hits: Vec::new(),
+            confidence: 0.0,
+            model: None,
+            kb_version: 0,
+            query: Query::default(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct SearchResult {
     pub hits: Vec<Hit>,

@@ -18,25 +18,14 @@ pub mod store;
 
 pub use store::{Lead, Stage};
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::ApiResult;
 use crate::platform::Platform;
 
 /// Leads work only while the tenant's `leads` flag is on (API, capture, console).
 pub async fn enabled(p: &Platform, tenant_id: &str) -> ApiResult<bool> {
-    Ok(crate::tenancy::flags::effective_cached(p, tenant_id)
-        .await?
-        .get("leads")
-        .copied()
-        .unwrap_or(false))
+    crate::tenancy::flags::enabled(p, tenant_id, "leads").await
 }
 
 pub async fn require_enabled(p: &Platform, tenant_id: &str) -> ApiResult<()> {
-    if enabled(p, tenant_id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "the leads feature is off for this tenant (feature flag `leads`)",
-        ))
-    }
+    crate::tenancy::flags::require(p, tenant_id, "leads").await
 }

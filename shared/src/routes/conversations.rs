@@ -623,6 +623,9 @@ pub async fn handoff(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let participant = principal.participant();
     let meta = match &participant {
         Participant::Customer { .. } => {
+            // A workspace without a team to hand to (flag `human_handoff` off) says so.
+            crate::tenancy::flags::require(&cx.platform, principal.tenant_id(), "human_handoff")
+                .await?;
             conv.set_status(
                 participant.clone(),
                 Status::PendingHuman,

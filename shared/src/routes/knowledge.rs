@@ -191,6 +191,7 @@ pub struct SearchResponse {
 }
 
 pub async fn search(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    crate::tenancy::flags::require(&cx.platform, cx.tenant_id()?, "knowledge_base").await?;
     let q = req.query_param("q").unwrap_or_default();
     check::text("q", &q, 1, 500)?;
     let k = match req.query_param("k") {

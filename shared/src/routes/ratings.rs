@@ -144,6 +144,7 @@ pub struct RatingSummary {
 
 /// `GET /v1/ratings?days=`: how visitors rated answers over the last days.
 pub async fn summary(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    crate::tenancy::flags::require(&cx.platform, cx.tenant_id()?, "analytics").await?;
     let days = match req.query_param("days") {
         Some(d) => d
             .parse::<i64>()

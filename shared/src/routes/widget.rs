@@ -79,6 +79,8 @@ pub async fn identify(cx: &Ctx, req: Request) -> ApiResult<Response> {
 pub struct Settings {
     /// The pre-chat form to show (absent: none, or the `leads` flag is off).
     pub lead_form: Option<crate::tenancy::config::LeadForm>,
+    /// Whether customers can ask for a person (the `human_handoff` flag).
+    pub human_handoff: bool,
 }
 
 /// `GET /v1/widget/settings` (public key).
@@ -93,5 +95,13 @@ pub async fn settings(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     } else {
         None
     };
-    Ok(Response::json(200, &Settings { lead_form }))
+    let human_handoff =
+        crate::tenancy::flags::enabled(&cx.platform, tenant_id, "human_handoff").await?;
+    Ok(Response::json(
+        200,
+        &Settings {
+            lead_form,
+            human_handoff,
+        },
+    ))
 }

@@ -7,18 +7,21 @@ use crate::platform::Platform;
 use crate::ports::{Row, SqlDatabase, Statement};
 use std::collections::BTreeMap;
 
-/// Every flag with its default.
+/// Every flag with its default. Each switches a feature off where it is used:
+/// - `ai_answers`: the assistant answers customers (off: every message waits for the team);
+/// - `human_handoff`: conversations may be handed to the team;
+/// - `knowledge_base`: answers are grounded in the knowledge base and it can be searched (off:
+///   providers answer from the persona and instructions alone; the built-in responder hands over);
+/// - `analytics`: the reports (`/v1/ratings`);
+/// - `leads`: lead capture, the leads API and the widget's pre-chat form.
+///
+/// Channels have no flag: a channel is on when its settings are in the tenant config.
 pub const FLAGS: &[(&str, bool)] = &[
     ("ai_answers", true),
     ("human_handoff", true),
     ("knowledge_base", true),
     ("analytics", true),
     ("leads", true),
-    ("surveys", false),
-    ("sms_channel", false),
-    ("whatsapp_channel", false),
-    ("email_channel", false),
-    ("voice_channel", false),
 ];
 
 pub fn check_name(flag: &str) -> ApiResult<()> {
@@ -57,6 +60,27 @@ pub async fn effective_cached(p: &Platform, tenant_id: &str) -> ApiResult<BTreeM
     let v = effective(p.db()?, tenant_id).await?;
     p.memo.put_json(&key, &v, MEMO_TTL_MS, now);
     Ok(v)
+}
+
+/// Whether `flag` is on for the tenant (through the isolate memo).
+pub async fn enabled(p: &Platform, tenant_id: &str, flag: &str) -> ApiResult<bool> {
+    Ok(effective_cached(p, tenant_id)
+        .await?
+        .get(flag)
+        .copied()
+        .unwrap_or(false))
+}
+
+/// Refuses (403) when `flag` is off, naming the flag.
+pub async fn require(p: &Platform, tenant_id: &str, flag: &str) -> ApiResult<()> {
+    if enabled(p, tenant_id, flag).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            crate::error::ErrorCode::Forbidden,
+            format!("this feature is off for the workspace (feature flag `{flag}`)"),
+        ))
+    }
 }
 
 /// The read behind [`effective`], for callers batching it with others.
