@@ -80,20 +80,24 @@ pub async fn record(
     Ok(())
 }
 
-/// Records an action the platform took by itself (the cron sweep), outside any request.
+/// Records an action no tenant credential made: the platform's own (the cron sweep, automatic
+/// disabling) or a third party's (an OAuth redirect), named by `actor` (type, id).
 pub async fn record_system(
     p: &crate::platform::Platform,
     tenant_id: &str,
+    actor: (&str, &str),
+    request_id: &str,
     action: &str,
     target: (&str, &str),
-    after: Value,
+    after: Option<Value>,
 ) -> ApiResult<()> {
     p.db()?
         .execute(
             "INSERT INTO audit_logs (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at)
-             VALUES (?1, ?2, 'platform', 'scheduler', ?3, ?4, ?5, '-', NULL, ?6, ?7)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10)",
             &params![
-                new_id(&*p.random, "aud"), tenant_id, action, target.0, target.1, after.to_string(), p.now_ms()
+                new_id(&*p.random, "aud"), tenant_id, actor.0, actor.1, action, target.0, target.1,
+                request_id, after.map(|v| v.to_string()), p.now_ms()
             ],
         )
         .await?;

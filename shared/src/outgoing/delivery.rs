@@ -11,7 +11,6 @@ use super::endpoints::{self, Endpoint};
 use super::events::Outgoing;
 use crate::channels::signatures::svix_sign;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::new_id;
 use crate::pagination::{Page, PageRequest};
 use crate::params;
 use crate::platform::Platform;
@@ -366,13 +365,14 @@ async fn disable_if_persistent(p: &Platform, tenant_id: &str, endpoint_id: &str)
         .await?;
     if changed > 0 {
         super::memo_forget(p, tenant_id);
-        db.execute(
-            "INSERT INTO audit_logs (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at)
-             VALUES (?1, ?2, 'system', 'webhooks', 'webhook.endpoint.disabled', 'webhook_endpoint', ?3, '-', NULL, ?4, ?5)",
-            &params![
-                new_id(&*p.random, "aud"), tenant_id, endpoint_id,
-                json!({"status": "disabled", "reason": reason}).to_string(), now
-            ],
+        crate::audit::record_system(
+            p,
+            tenant_id,
+            ("system", "webhooks"),
+            "-",
+            "webhook.endpoint.disabled",
+            ("webhook_endpoint", endpoint_id),
+            Some(json!({"status": "disabled", "reason": reason})),
         )
         .await?;
         p.log.log(

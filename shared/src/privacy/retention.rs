@@ -76,9 +76,11 @@ pub async fn sweep(p: &Platform, budget: usize) -> ApiResult<Swept> {
             crate::audit::record_system(
                 p,
                 &tenant_id,
+                ("platform", "scheduler"),
+                "-",
                 "retention.deleted",
                 ("tenant", &tenant_id),
-                json!({ "retention_days": days, "conversations": deleted, "customers": customers }),
+                Some(json!({ "retention_days": days, "conversations": deleted, "customers": customers })),
             )
             .await?;
         }

@@ -59,14 +59,16 @@ pub async fn callback(cx: &Ctx, req: Request) -> ApiResult<Response> {
         }
     };
     let tenant_id = connection::finish(&cx.platform, provider, &code, &state, &base).await?;
-    cx.platform
-        .db()?
-        .execute(
-            "INSERT INTO audit_logs (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, before, after, created_at)
-             VALUES (?1, ?2, 'oauth', ?3, 'crm.connect', 'crm', ?3, ?4, NULL, NULL, ?5)",
-            &params![crate::ids::new_id(&*cx.platform.random, "aud"), tenant_id.as_str(), provider.as_str(), cx.request_id.as_str(), cx.now()],
-        )
-        .await?;
+    audit::record_system(
+        &cx.platform,
+        &tenant_id,
+        ("oauth", provider.as_str()),
+        &cx.request_id,
+        "crm.connect",
+        ("crm", provider.as_str()),
+        None,
+    )
+    .await?;
     Ok(Response::new(302).with_header(
         "location",
         format!("{console}#crm={}:connected", provider.as_str()),
