@@ -53,8 +53,8 @@ pub async fn consume(p: &Platform, body: &Value) {
     }
 }
 
-/// Re-dispatches due channel replies and webhook deliveries (returns how many of each), and
-/// deletes conversations past their tenant's retention period.
+/// Re-dispatches due channel replies and webhook deliveries (returns how many of each), sends
+/// delayed surveys, and deletes conversations past their tenant's retention period.
 pub async fn sweep(p: &Platform, limit: i64) -> (usize, usize) {
     if let Err(e) = crate::privacy::retention::sweep(p, RETENTION_BATCH).await {
         p.log.log(
@@ -80,6 +80,12 @@ pub async fn sweep(p: &Platform, limit: i64) -> (usize, usize) {
             );
             0
         });
+    if let Err(e) = crate::surveys::trigger::sweep(p, limit).await {
+        p.log.log(
+            &json!({"level": "error", "msg": "survey sweep failed", "error": e.message})
+                .to_string(),
+        );
+    }
     if let Err(e) = crate::crm::jobs::sweep(p, limit).await {
         p.log.log(
             &json!({"level": "error", "msg": "CRM sweep failed", "error": e.message}).to_string(),

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Api, TestTenant};
+use common::{inbound_sms, resend_request, twilio_request, Api, TestTenant, SVIX_SECRET};
 use prism_core::channels::signatures;
 use prism_core::http::{Method, Request, Response};
 use prism_core::ports::SqlDatabase;
@@ -15,8 +15,7 @@ use serde_json::{json, Value};
 use std::cell::Cell;
 use std::rc::Rc;
 
-const SID: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "twilio-auth-token-for-tests";
+use common::{SID, TOKEN};
 const CUSTOMER: &str = "+15550001111";
 
 fn load_returns_doc(api: &Api, t: &TestTenant) {
@@ -58,48 +57,6 @@ fn configure(api: &Api, t: &TestTenant, channels: Value, secrets: &[(&str, &str)
 
 fn twilio_channels() -> Value {
     json!({"twilio": {"account_sid": SID, "sms_from": "+15550009999", "whatsapp_from": "whatsapp:+15550008888", "whatsapp_template_sid": "HX0123"}})
-}
-
-/// A Twilio webhook as Twilio sends it, signed over `signed_url` (what Twilio requested).
-fn twilio_request(
-    t: &TestTenant,
-    signed_url: &str,
-    params: &[(&str, &str)],
-    token: &str,
-) -> Request {
-    let pairs: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let sig = signatures::twilio_signature(token, signed_url, &pairs);
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter())
-        .finish();
-    let mut r = Request::new(
-        Method::Post,
-        &format!("https://api.test/v1/webhooks/twilio/{}", t.id),
-    );
-    r.headers
-        .append("content-type", "application/x-www-form-urlencoded");
-    r.headers.append("x-twilio-signature", sig);
-    r.body = body.into_bytes();
-    r
-}
-
-fn inbound_sms(t: &TestTenant, sid: &str, from: &str, body: &str) -> Request {
-    twilio_request(
-        t,
-        &format!("https://api.test/v1/webhooks/twilio/{}", t.id),
-        &[
-            ("MessageSid", sid),
-            ("AccountSid", SID),
-            ("From", from),
-            ("To", "+15550009999"),
-            ("Body", body),
-            ("NumMedia", "0"),
-        ],
-        TOKEN,
-    )
 }
 
 fn form_of(req: &Request) -> Vec<(String, String)> {
@@ -498,24 +455,6 @@ fn whatsapp_replies_outside_the_24_hour_window_use_the_approved_template() {
 
 // ---------------------------------------------------------------------------------------------
 // Email
-
-const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn resend_request(api: &Api, t: &TestTenant, id: &str, event: &Value, ts_offset_s: i64) -> Request {
-    let body = serde_json::to_vec(event).unwrap();
-    let ts = api.rig.clock_now() / 1000 + ts_offset_s;
-    let sig = signatures::svix_sign(SVIX_SECRET, id, ts, &body).unwrap();
-    let mut r = Request::new(
-        Method::Post,
-        &format!("https://api.test/v1/webhooks/resend/{}", t.id),
-    );
-    r.headers.append("content-type", "application/json");
-    r.headers.append("svix-id", id);
-    r.headers.append("svix-timestamp", ts.to_string());
-    r.headers.append("svix-signature", sig);
-    r.body = body;
-    r
-}
 
 fn received(email_id: &str, message_id: &str, subject: &str, in_reply_to: Option<&str>) -> Value {
     let _ = in_reply_to;

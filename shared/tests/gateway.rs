@@ -53,6 +53,14 @@ struct Owned {
 }
 
 fn owned_resources(api: &Api, t: &TestTenant) -> Owned {
+    // Every feature on, so each route is reachable and its access rule is what is tested.
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/features/surveys",
+        Some(&t.secret_key),
+        Some(json!({"enabled": true})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
     let r = api.call(
         Method::Post,
         "/v1/api-keys",

@@ -397,7 +397,8 @@ fn endpoints_are_checked_tenant_scoped_and_admin_only() {
             "conversation.handoff",
             "conversation.resolved",
             "lead.created",
-            "lead.stage_changed"
+            "lead.stage_changed",
+            "survey.responded"
         ]
     );
     // Deleting removes the endpoint and stops deliveries.

@@ -350,6 +350,13 @@ async fn receive(p: &Rc<Platform>, tenant_id: &str, m: &InboundMessage) -> ApiRe
         }
         _ => {}
     }
+    // A reply with a number answers the customer's open survey on this channel.
+    if keyword.is_none()
+        && m.attachments.is_empty()
+        && crate::surveys::respond::from_message(p, tenant_id, channel, address, &m.body).await?
+    {
+        return Ok(());
+    }
     let meta = (!m.attachments.is_empty()).then(|| json!({ "attachments": m.attachments }));
     super::inbound::receive(
         p,

@@ -39,7 +39,9 @@ pub fn row(l: &Lead) -> String {
     cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",")
 }
 
-fn cell(v: &str) -> String {
+/// One cell, quoted when needed and defused when it looks like a formula (the surveys export
+/// writes its cells with it too).
+pub fn cell(v: &str) -> String {
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {

@@ -25,6 +25,8 @@ pub enum EventType {
     LeadCreated,
     #[serde(rename = "lead.stage_changed")]
     LeadStageChanged,
+    #[serde(rename = "survey.responded")]
+    SurveyResponded,
 }
 
 impl EventType {
@@ -35,6 +37,7 @@ impl EventType {
         EventType::ConversationResolved,
         EventType::LeadCreated,
         EventType::LeadStageChanged,
+        EventType::SurveyResponded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl EventType {
             EventType::ConversationResolved => "conversation.resolved",
             EventType::LeadCreated => "lead.created",
             EventType::LeadStageChanged => "lead.stage_changed",
+            EventType::SurveyResponded => "survey.responded",
         }
     }
 
@@ -70,6 +74,9 @@ impl EventType {
             EventType::LeadStageChanged => {
                 "A lead moved between stages (`data.stage.from` → `data.stage.to`), by an agent or automatically on qualification."
             }
+            EventType::SurveyResponded => {
+                "A customer answered a satisfaction survey (`data.survey`: score, comment, every answer, the agents involved)."
+            }
         }
     }
 
@@ -77,6 +84,12 @@ impl EventType {
     pub fn is_lead(self) -> bool {
         matches!(self, EventType::LeadCreated | EventType::LeadStageChanged)
     }
+}
+
+/// What a survey event's `data` holds.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SurveyEventData {
+    pub survey: crate::surveys::Survey,
 }
 
 /// What a lead event's `data` holds.

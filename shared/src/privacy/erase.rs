@@ -127,7 +127,8 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
 }
 
 /// Redacts a conversation's tenant-wide copies: message texts (the full-text index follows by
-/// trigger), subject and preview, rating comments, delivery rows (unsent ones are suppressed),
+/// trigger), subject and preview, rating comments, survey comments and answers (the score
+/// stays, unattributable text goes; unsent surveys are withdrawn), delivery rows (unsent ones are suppressed),
 /// email threading, call summaries and recordings, outgoing webhook payloads (unsent ones are
 /// failed). Run by the erasure and by the mirror outbox (`OutboxOp::Erase`); idempotent.
 pub fn mirror_redaction(tenant_id: &str, conversation_id: &str, at: i64) -> Vec<Statement> {
@@ -147,6 +148,12 @@ pub fn mirror_redaction(tenant_id: &str, conversation_id: &str, at: i64) -> Vec<
         ),
         Statement::new(
             "UPDATE message_ratings SET comment = NULL WHERE tenant_id = ?1 AND conversation_id = ?2",
+            params![t, c],
+        ),
+        Statement::new(
+            "UPDATE surveys SET comment = NULL, answers = NULL,
+               status = CASE WHEN status IN ('scheduled', 'sent') THEN 'cancelled' ELSE status END
+             WHERE tenant_id = ?1 AND conversation_id = ?2",
             params![t, c],
         ),
         Statement::new(

@@ -51,6 +51,21 @@ pub struct ConversationExport {
     /// Replies sent to the person on messaging channels.
     pub deliveries: Vec<ExportedDelivery>,
     pub calls: Vec<ExportedCall>,
+    /// Satisfaction surveys sent to the person and their answers.
+    pub surveys: Vec<ExportedSurvey>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ExportedSurvey {
+    pub id: String,
+    pub status: String,
+    pub kind: Option<String>,
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    #[schemars(with = "Option<Value>")]
+    pub answers: Option<Value>,
+    pub sent_at: Option<i64>,
+    pub responded_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -179,6 +194,24 @@ pub async fn export(
             },
         )
         .await?;
+        let surveys = per_conversation(
+            db,
+            tenant_id,
+            &conv_ids,
+            "SELECT conversation_id, id, status, kind, score, comment, answers, sent_at, responded_at FROM surveys",
+            "ORDER BY conversation_id, created_at",
+            |r| ExportedSurvey {
+                id: r.text("id").unwrap_or_default(),
+                status: r.text("status").unwrap_or_default(),
+                kind: r.text("kind"),
+                score: r.int("score"),
+                comment: r.text("comment"),
+                answers: r.text("answers").and_then(|s| serde_json::from_str(&s).ok()),
+                sent_at: r.int("sent_at"),
+                responded_at: r.int("responded_at"),
+            },
+        )
+        .await?;
         for c in chunk {
             conversations.push(ConversationExport {
                 conversation: c.clone(),
@@ -187,6 +220,7 @@ pub async fn export(
                 analysis: take(&analysis, &c.id),
                 deliveries: take(&deliveries, &c.id),
                 calls: take(&calls, &c.id),
+                surveys: take(&surveys, &c.id),
             });
         }
     }

@@ -117,6 +117,7 @@ pub async fn delete_conversation(
         "conversation_messages",
         "message_analysis",
         "message_ratings",
+        "surveys",
         "outbound_messages",
         "email_threads",
         "voice_calls",

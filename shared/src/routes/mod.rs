@@ -24,6 +24,7 @@ mod privacy;
 mod ratings;
 mod search;
 mod sign_in;
+mod surveys;
 mod tenant;
 mod translate;
 mod users;
@@ -172,7 +173,7 @@ pub static TABLE: &[Route] = &[
     .access(Access::Platform)
     .summary(
         "platform",
-        "Re-dispatch due outbound sends and webhook deliveries and apply retention periods (Cloudflare runs this from its cron trigger)",
+        "Re-dispatch due outbound sends and webhook deliveries, send delayed surveys and apply retention periods (Cloudflare runs this from its cron trigger)",
     )
     .response::<serde_json::Value>(),
     Route::new(
@@ -616,6 +617,80 @@ pub static TABLE: &[Route] = &[
     )
     .request::<leads::FormSubmission>()
     .success(204),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/survey",
+        handler!(surveys::get_for_customer),
+    )
+    .access(Access::Customer)
+    .summary(
+        "surveys",
+        "The customer's satisfaction survey for this conversation, in their language (after it is resolved; needs the `surveys` flag)",
+    )
+    .response::<crate::surveys::CustomerView>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/survey",
+        handler!(surveys::answer),
+    )
+    .access(Access::Customer)
+    .summary(
+        "surveys",
+        "The customer answers the survey; recorded once (a repeat returns the first answer with `duplicate`)",
+    )
+    .errors(&[E::Conflict])
+    .request::<surveys::Answer>()
+    .response::<crate::surveys::respond::Recorded>(),
+    Route::new(Get, "/v1/surveys/results", handler!(surveys::results))
+        .tenant(P::AnalyticsRead)
+        .query(&[
+            QueryParam::int("days", 1, 365, "Window in days (default 30), by when surveys were sent"),
+            QueryParam::one_of("channel", crate::conversations::model::Channel::NAMES, "Only this channel"),
+            QueryParam::text("agent_id", 64, "Only conversations this agent took part in"),
+        ])
+        .summary(
+            "surveys",
+            "Response rate, CSAT, NPS and CES overall, by channel, by agent and by day (needs the `surveys` and `analytics` flags)",
+        )
+        .response::<crate::surveys::results::Results>(),
+    Route::new(Get, "/v1/surveys/responses", handler!(surveys::responses))
+        .paged(&[
+            QueryParam::one_of("channel", crate::conversations::model::Channel::NAMES, "Only this channel"),
+            QueryParam::text("agent_id", 64, "Only conversations this agent took part in"),
+            QueryParam::one_of("kind", crate::surveys::template::Kind::SCORED, "Only surveys scored this way"),
+            QueryParam::text("conversation_id", 64, "Only this conversation's survey"),
+        ])
+        .tenant(P::AnalyticsRead)
+        .summary("surveys", "Answered surveys with their scores and comments, oldest first")
+        .response::<Page<crate::surveys::Survey>>(),
+    Route::new(Get, "/v1/surveys/responses/export", handler!(surveys::export))
+        .query(&[
+            QueryParam::one_of("channel", crate::conversations::model::Channel::NAMES, "Only this channel"),
+            QueryParam::text("agent_id", 64, "Only conversations this agent took part in"),
+            QueryParam::one_of("kind", crate::surveys::template::Kind::SCORED, "Only surveys scored this way"),
+            QueryParam::text("conversation_id", 64, "Only this conversation's survey"),
+        ])
+        .tenant(P::AnalyticsRead)
+        .summary("surveys", "Every matching answered survey as CSV (up to 10,000 rows)"),
+    Route::new(Get, "/survey", handler!(surveys::page))
+        .access(Access::Public)
+        .query(&[
+            QueryParam::text("t", 2048, "The signed token from the survey email"),
+            QueryParam::text("score", 4, "Pre-selects this score"),
+        ])
+        .errors(&[E::InvalidToken, E::TokenExpired, E::Conflict])
+        .summary(
+            "surveys",
+            "The email survey's page (HTML form); opening it records nothing",
+        ),
+    Route::new(Post, "/survey", handler!(surveys::submit))
+        .access(Access::Public)
+        .body_limit(16 * 1024)
+        .errors(&[E::InvalidToken, E::TokenExpired, E::Conflict, E::ValidationFailed])
+        .summary(
+            "surveys",
+            "The survey page's form (application/x-www-form-urlencoded: `t` and `q.<question id>`): records the answers once",
+        ),
     Route::new(Get, "/v1/ratings", handler!(ratings::summary))
         .tenant(P::AnalyticsRead)
         .query(&[QueryParam::int("days", 1, 365, "Window in days (default 30)")])

@@ -59,15 +59,18 @@ pub fn document(routes: &[Route]) -> Value {
 /// The event catalogue of outgoing webhooks: what a tenant's endpoint receives, and how it is
 /// signed (OpenAPI 3.1 `webhooks`).
 fn outgoing_webhooks(gen: &mut schemars::SchemaGenerator) -> Map<String, Value> {
-    use crate::outgoing::events::{EventPayload, EventType, LeadEventData};
+    use crate::outgoing::events::{EventPayload, EventType, LeadEventData, SurveyEventData};
     let conversation_payload = gen.subschema_for::<EventPayload>();
     let lead_payload = gen.subschema_for::<EventPayload<LeadEventData>>();
+    let survey_payload = gen.subschema_for::<EventPayload<SurveyEventData>>();
     let header = |name: &str, doc: &str| json!({ "name": name, "in": "header", "required": true, "schema": { "type": "string" }, "description": doc });
     EventType::ALL
         .iter()
         .map(|t| {
             let payload = if t.is_lead() {
                 &lead_payload
+            } else if *t == EventType::SurveyResponded {
+                &survey_payload
             } else {
                 &conversation_payload
             };
@@ -140,6 +143,12 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         None if r.template == "/v1/leads/export" => {
             json!({ "description": "CSV (RFC 4180), one row per lead", "content": { "text/csv": { "schema": { "type": "string" } } } })
         }
+        None if r.template == "/v1/surveys/responses/export" => {
+            json!({ "description": "CSV (RFC 4180), one row per answered survey", "content": { "text/csv": { "schema": { "type": "string" } } } })
+        }
+        None if r.template == "/survey" => {
+            json!({ "description": "An HTML page", "content": { "text/html": { "schema": { "type": "string" } } } })
+        }
         None => json!({ "description": "Success" }),
     };
     responses.insert(r.success.to_string(), ok);
@@ -157,6 +166,16 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
             .or_insert_with(|| json!({ "description": "", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }, "x-error-codes": [] }));
         if let Some(codes) = entry.get_mut("x-error-codes").and_then(Value::as_array_mut) {
             codes.push(json!(code.as_str()));
+        }
+        // The survey page answers what its handler decides as a page a person can read;
+        // what the pipeline refuses before it (limits, bad query) stays a JSON envelope.
+        if r.template == "/survey" {
+            if let Some(content) = entry.get_mut("content").and_then(Value::as_object_mut) {
+                content.insert(
+                    "text/html".into(),
+                    json!({ "schema": { "type": "string" } }),
+                );
+            }
         }
         if let Some(d) = entry.get_mut("description") {
             let joined = entry_codes(d, code);

@@ -415,8 +415,9 @@ pub async fn sweep(cx: &Ctx, _req: Request) -> ApiResult<Response> {
     let w = crate::outgoing::delivery::sweep(&cx.platform, 200).await?;
     let r = crate::privacy::retention::sweep(&cx.platform, 50).await?;
     let c = crate::crm::jobs::sweep(&cx.platform, 200).await?;
+    let s = crate::surveys::trigger::sweep(&cx.platform, 200).await?;
     Ok(Response::json(
         200,
-        &json!({ "dispatched": n, "webhooks_dispatched": w, "retention": r, "crm_dispatched": c }),
+        &json!({ "dispatched": n, "webhooks_dispatched": w, "retention": r, "crm_dispatched": c, "surveys_sent": s }),
     ))
 }

@@ -81,6 +81,9 @@ pub struct Settings {
     pub lead_form: Option<crate::tenancy::config::LeadForm>,
     /// Whether customers can ask for a person (the `human_handoff` flag).
     pub human_handoff: bool,
+    /// Whether a resolved conversation may carry a satisfaction survey to show (the `surveys`
+    /// flag): the widget asks for it when the conversation is resolved.
+    pub surveys: bool,
 }
 
 /// `GET /v1/widget/settings` (public key).
@@ -102,6 +105,7 @@ pub async fn settings(cx: &Ctx, _req: Request) -> ApiResult<Response> {
         &Settings {
             lead_form,
             human_handoff,
+            surveys: crate::surveys::enabled(&cx.platform, tenant_id).await?,
         },
     ))
 }

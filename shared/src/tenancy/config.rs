@@ -30,6 +30,8 @@ pub struct TenantConfig {
     pub leads: Leads,
     /// How leads map onto the connected CRMs' fields.
     pub crm: crate::crm::record::CrmConfig,
+    /// Satisfaction surveys: templates and when they are sent (needs the `surveys` flag).
+    pub surveys: crate::surveys::template::SurveysConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -135,6 +137,7 @@ impl Default for TenantConfig {
             privacy: Default::default(),
             leads: Default::default(),
             crm: Default::default(),
+            surveys: Default::default(),
         }
     }
 }
@@ -290,6 +293,7 @@ impl TenantConfig {
             check::range("privacy.retention_days", days, 1, 3650)?;
         }
         self.crm.validate()?;
+        self.surveys.validate()?;
         self.ai.validate()?;
         self.sign_in.validate()?;
         self.channels.validate()

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 /// - `knowledge_base`: answers are grounded in the knowledge base and it can be searched (off:
 ///   providers answer from the persona and instructions alone; the built-in responder hands over);
 /// - `analytics`: the reports (`/v1/ratings`);
-/// - `leads`: lead capture, the leads API and the widget's pre-chat form.
+/// - `leads`: lead capture, the leads API and the widget's pre-chat form;
+/// - `surveys`: satisfaction surveys after resolution, and their results. Off by default: a
+///   tenant decides to ask its customers.
 ///
 /// Channels have no flag: a channel is on when its settings are in the tenant config.
 pub const FLAGS: &[(&str, bool)] = &[
@@ -22,6 +24,7 @@ pub const FLAGS: &[(&str, bool)] = &[
     ("knowledge_base", true),
     ("analytics", true),
     ("leads", true),
+    ("surveys", false),
 ];
 
 pub fn check_name(flag: &str) -> ApiResult<()> {

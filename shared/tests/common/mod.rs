@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use futures::executor::block_on;
+use prism_core::channels::signatures;
 use prism_core::http::{Method, Request, Response};
 use prism_core::router::Outcome;
 use prism_core::testing::{TestRig, TEST_ADMIN_SECRET};
@@ -238,4 +239,76 @@ pub fn knowledge_docs(dir: &str) -> Vec<(String, String)> {
             (title, text)
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider webhooks as the providers send them
+
+pub const SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TOKEN: &str = "twilio-auth-token-for-tests";
+
+/// A Twilio webhook as Twilio sends it, signed over `signed_url` (what Twilio requested).
+pub fn twilio_request(
+    t: &TestTenant,
+    signed_url: &str,
+    params: &[(&str, &str)],
+    token: &str,
+) -> Request {
+    let pairs: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sig = signatures::twilio_signature(token, signed_url, &pairs);
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter())
+        .finish();
+    let mut r = Request::new(
+        Method::Post,
+        &format!("https://api.test/v1/webhooks/twilio/{}", t.id),
+    );
+    r.headers
+        .append("content-type", "application/x-www-form-urlencoded");
+    r.headers.append("x-twilio-signature", sig);
+    r.body = body.into_bytes();
+    r
+}
+
+pub fn inbound_sms(t: &TestTenant, sid: &str, from: &str, body: &str) -> Request {
+    twilio_request(
+        t,
+        &format!("https://api.test/v1/webhooks/twilio/{}", t.id),
+        &[
+            ("MessageSid", sid),
+            ("AccountSid", SID),
+            ("From", from),
+            ("To", "+15550009999"),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ],
+        TOKEN,
+    )
+}
+
+pub const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+pub fn resend_request(
+    api: &Api,
+    t: &TestTenant,
+    id: &str,
+    event: &Value,
+    ts_offset_s: i64,
+) -> Request {
+    let body = serde_json::to_vec(event).unwrap();
+    let ts = api.rig.clock_now() / 1000 + ts_offset_s;
+    let sig = signatures::svix_sign(SVIX_SECRET, id, ts, &body).unwrap();
+    let mut r = Request::new(
+        Method::Post,
+        &format!("https://api.test/v1/webhooks/resend/{}", t.id),
+    );
+    r.headers.append("content-type", "application/json");
+    r.headers.append("svix-id", id);
+    r.headers.append("svix-timestamp", ts.to_string());
+    r.headers.append("svix-signature", sig);
+    r.body = body;
+    r
 }

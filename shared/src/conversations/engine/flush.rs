@@ -43,7 +43,7 @@ pub async fn flush(
                 }
             }
             // Leads from contact details or buying intent in customer messages; resolved
-            // conversations' transcripts to the connected CRMs.
+            // conversations' transcripts to the connected CRMs and their satisfaction surveys.
             if let Some(p) = platform {
                 crate::leads::capture::from_outbox(p, &entries).await?;
                 for op in entries.iter().flat_map(|e| &e.ops) {
@@ -58,6 +58,20 @@ pub async fn flush(
                                 &event.conversation_id,
                             )
                             .await?;
+                            // A survey that cannot be created is logged, not retried: it
+                            // must not hold back the conversation's mirror.
+                            if let Err(e) = crate::surveys::trigger::on_resolved(
+                                p,
+                                &event.tenant_id,
+                                &event.conversation_id,
+                            )
+                            .await
+                            {
+                                p.log.log(
+                                    &serde_json::json!({"level": "error", "msg": "survey not created", "conversation": event.conversation_id, "error": e.message})
+                                        .to_string(),
+                                );
+                            }
                         }
                     }
                 }
