@@ -126,6 +126,33 @@ if (!someLeads.items.length) {
   }
 }
 
+// Satisfaction surveys on, with answers from resolved conversations (some handled by the agent).
+await api("PUT", "/v1/tenant/features/surveys", { token: demo.secret_key, body: { enabled: true } });
+const someAnswers = await api("GET", "/v1/surveys/responses?limit=1", { token: demo.secret_key });
+if (!someAnswers.items.length) {
+  const agentJwt = (await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } })).access_token;
+  const answers = [
+    ["Mia", "Where is my order #1042?", 5, "Super quick, thanks!", true],
+    ["Leo", "Can I return sandals I wore once?", 4, "", false],
+    ["Zoe", "My parcel arrived damaged", 2, "Took two days to hear back.", true],
+    ["Sam", "Do you ship to Norway?", 5, "", false],
+    ["Ivy", "How do I change my delivery address?", 3, "The answer was a bit generic.", false],
+    ["Max", "I was charged twice", 4, "Alex sorted it out.", true],
+    ["Eva", "¿Hacéis envíos a Canarias?", 5, "¡Genial!", false],
+    ["Jon", "Size guide for hiking boots?", null, "", false],
+  ];
+  for (const [name, text, score, comment, byAgent] of answers) {
+    const started = await api("POST", "/v1/conversations", { token: demo.secret_key, body: { name } });
+    const id = started.conversation.conversation_id;
+    await api("POST", `/v1/conversations/${id}/messages`, { token: started.token, body: { text, client_msg_id: "demo-survey" } });
+    if (byAgent) await api("POST", `/v1/conversations/${id}/messages`, { token: agentJwt, body: { text: "Sorted — anything else I can do?", client_msg_id: "demo-agent" } });
+    await api("POST", `/v1/conversations/${id}/status`, { token: demo.secret_key, body: { status: "resolved" } });
+    if (score === null) continue; // sent, never answered
+    const body = { answers: comment ? { csat: score, comment } : { csat: score } };
+    await api("POST", `/v1/conversations/${id}/survey`, { token: started.token, body }).catch((e) => console.error(`survey not answered: ${e.message}`));
+  }
+}
+
 const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });
 console.log(`
   Demo tenant "demo" (${demo.tenant_id})

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let keys = JwtKeys::from_config(Some("k1:fuzz-secret-0123456789abcdef0123456789")).unwrap();
     let _ = keys.verify(s, 1_750_000_000_000);
     let _ = prism_core::conversations::tokens::verify(&keys, s, 1_750_000_000_000);
+    let _ = prism_core::surveys::link::verify(&keys, s, 1_750_000_000_000);
     let _ = JwtKeys::from_config(Some(s));
     if let Some(k) = api_keys::parse(s) {
         let _ = api_keys::verify(s, &api_keys::hash(k.prefix));

@@ -1,5 +1,6 @@
 //! Provider webhook bodies before and after their signatures: Twilio's form bodies, email
-//! addresses and Message-ID headers, and the signature headers themselves.
+//! addresses and Message-ID headers, the signature headers themselves, and the survey page's
+//! form and SMS survey replies.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use prism_core::channels::{resend, signatures, twilio};
@@ -9,11 +10,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = twilio::attachments(&params);
         let _ = signatures::twilio_verify("token", "https://x/y", &params, "sig");
     }
+    let (_, answers) = prism_core::surveys::link::parse_form(data);
+    let _ = prism_core::surveys::template::builtin().check_answers(&answers);
     let _ = signatures::stripe_verify("whsec_x", &String::from_utf8_lossy(data), data, 1_750_000_000);
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
     let _ = twilio::keyword(s);
+    let _ = prism_core::surveys::respond::parse_reply(s, 0, 10);
     let _ = twilio::channel_of(s);
     let _ = resend::parse_address(s);
     let _ = resend::message_ids(s);

@@ -322,6 +322,7 @@
     }));
     if (c.language) { convLang = c.language; showTranslateReply(); }
     showPrivacy(cu);
+    showSurvey(id);
     const a = await api("GET", `/v1/conversations/${id}/analysis`);
     const ul = $("#analysis");
     ul.replaceChildren();
@@ -463,6 +464,7 @@
     $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
     $("#webhooks-open").hidden = !on || !canManage();
     $("#leads-open").hidden = !on;
+    $("#surveys-open").hidden = !on;
     $("#crm-open").hidden = !on || !canManage();
     if (on && crmReturn && canManage()) openCrm().catch(crmError);
     if (!on) closeResults();
@@ -627,6 +629,97 @@
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
+
+  // ------------------------------------------------------------ surveys
+  // Results by channel, agent and day, drawn as plain SVG (a bar per day for answers and a line
+  // for the average score: two series do not justify a charting library in a no-build console).
+  const scoreText = (g) => (g.scores || []).map((s) => s.kind === "nps" ? `NPS ${s.nps}` : `${s.kind.toUpperCase()} ${s.average}`).join(" · ") || "—";
+  const pct = (v) => (v == null ? "—" : `${v}%`);
+  function surveysError(e) { $("#surveys-error").textContent = e ? e.message : ""; }
+  function groupRow(g, name) {
+    return el("tr", {}, el("td", { textContent: name }), el("td", { textContent: String(g.sent) }), el("td", { textContent: String(g.responded) }),
+      el("td", { textContent: pct(g.response_rate) }), el("td", { textContent: scoreText(g) }));
+  }
+  function drawDays(days) {
+    const svg = $("#surveys-chart"), W = 640, H = 140, pad = 20, ns = "http://www.w3.org/2000/svg";
+    svg.replaceChildren();
+    const most = Math.max(1, ...days.map((d) => d.responded));
+    const step = (W - 2 * pad) / Math.max(1, days.length);
+    const points = [];
+    days.forEach((d, i) => {
+      const h = ((H - 2 * pad) * d.responded) / most, x = pad + i * step;
+      const bar = document.createElementNS(ns, "rect");
+      Object.entries({ x, y: H - pad - h, width: Math.max(2, step * 0.6), height: h }).forEach(([k, v]) => bar.setAttribute(k, v));
+      const tip = document.createElementNS(ns, "title");
+      tip.textContent = `${d.key}: ${d.responded} answered · ${scoreText(d)}`;
+      bar.append(tip);
+      svg.append(bar);
+      const s = (d.scores || [])[0];
+      if (s && s.average != null) {
+        const top = s.kind === "nps" ? 10 : s.kind === "ces" ? 7 : 5;
+        points.push(`${x + step * 0.3},${H - pad - ((H - 2 * pad) * s.average) / top}`);
+      }
+      if (i === 0 || i === days.length - 1) {
+        const label = document.createElementNS(ns, "text");
+        Object.entries({ x, y: H - 4 }).forEach(([k, v]) => label.setAttribute(k, v));
+        label.textContent = d.key;
+        svg.append(label);
+      }
+    });
+    if (points.length > 1) {
+      const line = document.createElementNS(ns, "polyline");
+      line.setAttribute("points", points.join(" "));
+      svg.append(line);
+    }
+    svg.setAttribute("aria-label", `${days.length} days of survey answers`);
+  }
+  async function loadSurveys() {
+    surveysError();
+    try {
+      const r = await api("GET", `/v1/surveys/results?days=${$("#surveys-days").value}`);
+      const tiles = [["Sent", r.sent], ["Answered", r.responded], ["Response rate", pct(r.response_rate)]];
+      for (const s of r.scores) {
+        if (s.kind === "nps") tiles.push(["NPS", s.nps]);
+        else tiles.push([s.kind.toUpperCase(), s.average], [`${s.kind.toUpperCase()} positive`, pct(s.positive_percent)]);
+      }
+      $("#surveys-summary").replaceChildren(...tiles.map(([k, v]) => el("div", {}, el("dt", { textContent: k }), el("dd", { textContent: String(v) }))));
+      const nameOf = (id) => (users.find((u) => u.id === id) || {}).name || id;
+      $("#surveys-channels").replaceChildren(...r.by_channel.map((g) => groupRow(g, g.key)));
+      $("#surveys-agents").replaceChildren(...r.by_agent.map((g) => groupRow(g, nameOf(g.key))));
+      drawDays(r.by_day);
+      const list = (await api("GET", "/v1/surveys/responses?limit=100")).items.filter((s) => s.comment).reverse().slice(0, 20);
+      $("#surveys-comments").replaceChildren(...(list.length ? list.map((s) => {
+        const b = el("button", { type: "button", className: "link", textContent: `${s.kind ? `${s.kind.toUpperCase()} ${s.score}` : ""} — “${s.comment}”` });
+        b.addEventListener("click", () => { $("#surveys").close(); openConversation(s.conversation_id); });
+        return el("li", {}, b);
+      }) : [el("li", { textContent: "No comments yet." })]));
+    } catch (e) { surveysError(e); }
+  }
+  $("#surveys-open").addEventListener("click", async () => { await loadSurveys(); $("#surveys").showModal(); });
+  $("#surveys-days").addEventListener("change", loadSurveys);
+  $("#surveys-export").addEventListener("click", async () => {
+    surveysError();
+    const res = await fetch("/v1/surveys/responses/export", { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) { surveysError(new Error(`export failed (${res.status})`)); return; }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: "survey-responses.csv" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+  // The open conversation's survey answer, beside its status.
+  async function showSurvey(id) {
+    const pill = $("#conv-survey");
+    pill.hidden = true;
+    try {
+      const s = (await api("GET", `/v1/surveys/responses?conversation_id=${encodeURIComponent(id)}`)).items[0];
+      if (!s || current !== id) return;
+      pill.textContent = `${s.kind ? `${s.kind.toUpperCase()} ${s.score}` : "Survey answered"}${s.comment ? ` — “${s.comment}”` : ""}`;
+      pill.title = `Answered ${new Date(s.responded_at).toLocaleString()} via ${s.response_source}`;
+      pill.hidden = false;
+    } catch { /* surveys off for the workspace */ }
+  }
 
   // ------------------------------------------------------------ webhooks (admins)
   // Endpoints, their signing secret (shown once), the delivery log and replay. Admins and owners

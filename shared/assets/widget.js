@@ -161,6 +161,15 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
 .lead .consent { display: flex; gap: 6px; align-items: flex-start; margin: 4px 0; }
 .lead button { padding: 8px 14px; align-self: flex-start; }
 .lead .err { color: #b91c1c; margin: 0; min-height: 1em; }
+.survey { align-self: stretch; background: #fff; border: 1px solid #e5e7eb; border-radius: 12px; padding: 10px 12px; font-size: 14px; display: flex; flex-direction: column; gap: 8px; }
+.survey h3 { font-size: 14px; margin: 0; font-weight: 700; }
+.survey fieldset { border: 0; margin: 0; padding: 0; } .survey legend { padding: 0; margin-bottom: 4px; }
+.survey .scale { display: flex; flex-wrap: wrap; gap: 4px; }
+.survey .scale button { min-width: 30px; background: #fff; border: 1px solid #d1d5db; border-radius: 6px; padding: 4px 6px; cursor: pointer; color: #374151; font-size: 13px; }
+.survey .scale button[aria-pressed="true"] { background: ${color}; border-color: ${color}; color: #fff; }
+.survey textarea { width: 100%; min-height: 50px; }
+.survey .go { align-self: flex-start; background: ${color}; color: #fff; border: 0; border-radius: 8px; padding: 6px 14px; cursor: pointer; }
+.survey .err { color: #b91c1c; margin: 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) { .panel { inset: 0; width: 100vw; max-width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; } }
 @media (prefers-reduced-motion: reduce) { .panel { transition: none; } }
@@ -388,7 +397,7 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   }
   function showStatus(f) {
     if (f.status === "pending_human") setStatus(t.human);
-    else if (f.status === "resolved") setStatus(t.resolved);
+    else if (f.status === "resolved") { setStatus(t.resolved); survey(); }
     else if (f.status === "closed") setStatus(t.closed);
     else setStatus("");
   }
@@ -654,6 +663,65 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
     form.hidden = true;
     log.after(lf);
     lf.elements[0].focus();
+  }
+
+  // After a resolution, the tenant's satisfaction survey as a card in the log (GET/POST
+  // /v1/conversations/{id}/survey; its words come in the customer's language from the server).
+  // Answers are recorded once on the server, so a double click or a second tab is harmless.
+  let surveyShown = false;
+  async function survey() {
+    if (surveyShown || !state.conversation_id || !(await settings()).surveys) return;
+    surveyShown = true;
+    let s;
+    try { s = await api("GET", `/v1/conversations/${state.conversation_id}/survey`, undefined, true); } catch { surveyShown = false; return; }
+    const card = document.createElement("form");
+    card.className = "survey";
+    card.setAttribute("aria-label", s.intro);
+    const done = (text) => { card.replaceChildren(Object.assign(document.createElement("h3"), { textContent: text })); };
+    log.append(card);
+    log.scrollTop = log.scrollHeight;
+    if (s.status === "responded") return done(s.thanks);
+    if (s.status !== "sent") return card.remove();
+    card.append(Object.assign(document.createElement("h3"), { textContent: s.intro }));
+    const answers = {};
+    for (const q of s.questions) {
+      const fs = document.createElement("fieldset");
+      fs.append(Object.assign(document.createElement("legend"), { textContent: q.text + (q.required ? " *" : "") }));
+      if (q.kind === "text") {
+        const ta = Object.assign(document.createElement("textarea"), { maxLength: 2000, name: q.id });
+        ta.setAttribute("aria-label", q.text);
+        ta.addEventListener("input", () => { answers[q.id] = ta.value; });
+        fs.append(ta);
+      } else {
+        const row = document.createElement("div");
+        row.className = "scale";
+        const opts = q.kind === "choice" ? q.options.map((o) => [o.id, o.label]) : Array.from({ length: q.max - q.min + 1 }, (_, i) => [q.min + i, String(q.min + i)]);
+        for (const [value, label] of opts) {
+          const b = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+          b.dataset.value = value;
+          b.setAttribute("aria-pressed", "false");
+          b.addEventListener("click", () => {
+            answers[q.id] = value;
+            row.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+          });
+          row.append(b);
+        }
+        fs.append(row);
+      }
+      card.append(fs);
+    }
+    const err = Object.assign(document.createElement("p"), { className: "err" });
+    err.setAttribute("role", "alert");
+    const go = Object.assign(document.createElement("button"), { type: "submit", className: "go", textContent: t.send });
+    card.append(err, go);
+    card.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      go.disabled = true;
+      try {
+        const r = await api("POST", `/v1/conversations/${state.conversation_id}/survey`, { answers }, true);
+        done(r.thanks);
+      } catch (x) { err.textContent = x.message; go.disabled = false; }
+    });
   }
 
   // ---------------------------------------------------------------- interaction

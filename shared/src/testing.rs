@@ -391,6 +391,9 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
             json!({"text": "hello", "client_msg_id": "sample-1"})
         }
         (Method::Post, "/v1/conversations/{conversation_id}/read") => json!({"up_to_seq": 1}),
+        (Method::Post, "/v1/conversations/{conversation_id}/survey") => {
+            json!({"answers": {"csat": 5}})
+        }
         (Method::Post, "/v1/conversations/{conversation_id}/handoff") => json!({}),
         (Method::Post, "/v1/conversations/{conversation_id}/typing") => json!({"typing": true}),
         (Method::Put, "/v1/conversations/{conversation_id}/messages/{seq}/rating") => {

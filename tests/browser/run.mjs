@@ -815,6 +815,72 @@ await test("an admin sees the CRM connections; without the platform's OAuth app,
 });
 
 // An agent has no webhooks button or customer-data actions (and the API refuses them).
+for (const transport of ["WebSocket", "SSE + POST"]) {
+  await test(`on the tenant's site over ${transport}, a resolved conversation shows the survey card; the answer is recorded once`, async () => {
+    await edge("PUT", "/v1/tenant/features/surveys", SK, { enabled: true });
+    const { context, page } = await visitor();
+    if (transport !== "WebSocket") await page.routeWebSocket(/\/live/, (ws) => ws.close());
+    const seen = watchEdge(page);
+    await openOn(page, `${site.origin}/`);
+    await ask(page, "How long does delivery take to the US?");
+    await lastAnswerMatching(page, /5 to 8 business days/);
+    const id = seen.calls.map((c) => (c.match(/\/v1\/conversations\/(cnv_[a-z0-9]+)\//) || [])[1]).find(Boolean);
+    assert.ok(id, seen.calls.join("\n"));
+    await edge("POST", `/v1/conversations/${id}/status`, SK, { status: "resolved" });
+    const card = page.locator("#prism-chat form.survey");
+    await card.waitFor({ timeout: 15000 });
+    assert.equal(await card.locator("h3").innerText(), "How did we do?");
+    await card.getByRole("button", { name: "4", exact: true }).click();
+    assert.equal(await card.getByRole("button", { name: "4", exact: true }).getAttribute("aria-pressed"), "true");
+    await card.getByLabel("Anything we could do better?").fill(`Clear answer (${transport})`);
+    await card.getByRole("button", { name: "Send" }).click();
+    await card.locator("h3").filter({ hasText: "Thank you for your feedback!" }).waitFor();
+    const answers = (await edge("GET", `/v1/surveys/responses?conversation_id=${id}`, SK)).items;
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0].score, 4);
+    assert.equal(answers[0].comment, `Clear answer (${transport})`);
+    assert.equal(answers[0].response_source, "widget");
+    // A reload shows the thanks, not the questions again.
+    await page.reload();
+    await page.locator("#prism-chat button.launcher").click();
+    await card.locator("h3").filter({ hasText: "Thank you for your feedback!" }).waitFor();
+    assert.ok(seen.calls.some((c) => /^POST \/v1\/conversations\/cnv_[^/]+\/survey$/.test(c)), seen.calls.join("\n"));
+    assert.deepEqual(seen.corsErrors, [], "no CORS errors");
+    await page.screenshot({ path: `${SHOTS}/survey-${transport === "WebSocket" ? "ws" : "sse"}.png` });
+    await context.close();
+  });
+}
+
+await test("the console's survey report shows the API's numbers, the latest comments and each conversation's answer", async () => {
+  const api = await edge("GET", "/v1/surveys/results?days=30", SK);
+  assert.ok(api.responded >= 2, JSON.stringify(api));
+  const { context, page } = await consoleAs(AGENT, undefined, { acceptDownloads: true });
+  await page.getByRole("button", { name: "Surveys" }).click();
+  const dialog = page.locator("#surveys");
+  const tile = (name) => dialog.locator("#surveys-summary div").filter({ has: page.locator("dt", { hasText: new RegExp(`^${name}$`) }) }).locator("dd");
+  await tile("Answered").waitFor();
+  assert.equal(await tile("Sent").innerText(), String(api.sent));
+  assert.equal(await tile("Answered").innerText(), String(api.responded));
+  assert.equal(await tile("CSAT").innerText(), String(api.scores.find((s) => s.kind === "csat").average));
+  assert.equal(await dialog.locator("#surveys-channels tr").first().locator("td").first().innerText(), api.by_channel[0].key);
+  assert.equal(await dialog.locator("#surveys-chart rect").count(), api.by_day.length);
+  const comment = dialog.locator("#surveys-comments button").filter({ hasText: "Clear answer (WebSocket)" });
+  await comment.waitFor();
+  const [download] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download CSV" }).click()]);
+  assert.match(readFileSync(await download.path(), "utf8"), /^id,conversation_id,customer_id,channel,kind,score,comment/);
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document.querySelector("#surveys"), { runOnly: ["wcag2a", "wcag2aa"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  assert.deepEqual(axe.filter((v) => v.impact === "serious" || v.impact === "critical"), [], `axe: ${JSON.stringify(axe)}`);
+  await page.screenshot({ path: `${SHOTS}/console-surveys.png` });
+  // A comment opens its conversation, whose answer shows beside the status.
+  await comment.click();
+  await page.locator("#conv-survey").filter({ hasText: "CSAT 4" }).waitFor();
+  await context.close();
+});
+
 await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);
   assert.equal(await page.locator("#webhooks-open").isVisible(), false);

@@ -618,3 +618,203 @@ async fn spoken_replies_come_from_elevenlabs_once_then_from_the_cache() {
     assert_eq!(calls[0].path, "/v1/text-to-speech/e2eVoice1");
     assert_eq!(calls[0].json()["model_id"], "eleven_flash_v2_5");
 }
+
+async fn surveys_on(t: &Tenant) {
+    let r = Api::at(&edge().base)
+        .call(
+            Method::Put,
+            "/v1/tenant/features/surveys",
+            Some(&t.secret_key),
+            Some(&json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+async fn resolve(t: &Tenant, id: &str) {
+    let r = Api::at(&edge().base)
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{id}/status"),
+            Some(&t.secret_key),
+            Some(&json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+async fn answered(t: &Tenant) -> Vec<Value> {
+    let r = Api::at(&edge().base)
+        .get("/v1/surveys/responses", &t.secret_key)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_sms_survey_goes_out_when_resolved_and_a_numeric_reply_answers_it_once() {
+    let s = sms_tenant().await;
+    surveys_on(&s.t).await;
+    assert_eq!(sms_in(&s, "SM_sv_1", "Do you ship to Canada?").await.0, 200);
+    until(
+        "the answer at fake Twilio",
+        Duration::from_secs(20),
+        async || (!Providers::shared().accepted(&s.sid).is_empty()).then_some(()),
+    )
+    .await;
+    let id = only_conversation(&s.t, "sms").await;
+    resolve(&s.t, &id).await;
+    // The survey leaves through the queue consumer, as one more message to the customer.
+    let survey = until(
+        "the survey at fake Twilio",
+        Duration::from_secs(20),
+        async || {
+            let a = Providers::shared().accepted(&s.sid);
+            (a.len() == 2).then(|| a[1].form("Body").unwrap())
+        },
+    )
+    .await;
+    assert!(
+        survey.contains("Reply with a number from 1 to 5"),
+        "{survey}"
+    );
+    assert_eq!(survey_in(&s, "SM_sv_2", "4 quick, thanks").await, 200);
+    // Twilio retrying the same webhook changes nothing.
+    assert_eq!(survey_in(&s, "SM_sv_2", "4 quick, thanks").await, 200);
+    let thanks = until(
+        "the thank-you at fake Twilio",
+        Duration::from_secs(20),
+        async || {
+            let a = Providers::shared().accepted(&s.sid);
+            (a.len() == 3).then(|| a[2].form("Body").unwrap())
+        },
+    )
+    .await;
+    assert!(thanks.contains("Thank you"), "{thanks}");
+    let items = answered(&s.t).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["score"], 4);
+    assert_eq!(items[0]["comment"], "quick, thanks");
+    assert_eq!(items[0]["response_source"], "sms");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        Providers::shared().accepted(&s.sid).len(),
+        3,
+        "one thank-you"
+    );
+    let all = Api::at(&edge().base)
+        .get("/v1/conversations?channel=sms", &s.t.secret_key)
+        .await;
+    assert_eq!(
+        all.body["items"].as_array().unwrap().len(),
+        1,
+        "the reply opened nothing"
+    );
+}
+
+async fn survey_in(s: &Sms, sid: &str, body: &str) -> u16 {
+    sms_in(s, sid, body).await.0
+}
+
+#[tokio::test]
+async fn an_email_survey_links_to_a_page_on_the_edge_that_records_once() {
+    let base = &edge().base;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("mail-sv"), "enterprise", None)
+        .await;
+    surveys_on(&t).await;
+    let key = format!("re_{}", unique_slug("k").replace('-', "_"));
+    // The survey link points at this edge (its public URL in production).
+    configure(
+        base,
+        &t,
+        json!({"public_base_url": base, "email": {"from_address": "support@shop.example"}}),
+        &[
+            ("resend_api_key", &key),
+            ("resend_webhook_secret", SVIX_SECRET),
+        ],
+    )
+    .await;
+    let email_id = format!("em-{}", unique_slug("sv"));
+    Providers::shared().receive_email(&email_id, json!({"object": "email", "id": email_id, "to": ["support@shop.example"], "from": "lu@customer.example", "subject": "Parcel", "text": "Where is my parcel?", "html": null, "headers": {"message-id": "<e2e-sv@customer.example>"}}));
+    let event = json!({"type": "email.received", "created_at": "2026-11-25T10:00:00.000Z", "data": {"email_id": email_id, "from": "Lu <lu@customer.example>", "to": ["support@shop.example"], "subject": "Parcel", "message_id": "<e2e-sv@customer.example>", "attachments": []}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let status = prism_e2e::http()
+        .post(edge().url(&format!("/v1/webhooks/resend/{}", t.id)))
+        .header("content-type", "application/json")
+        .header("svix-id", "msg_e2e_sv")
+        .header("svix-timestamp", now.to_string())
+        .header(
+            "svix-signature",
+            signatures::svix_sign(SVIX_SECRET, "msg_e2e_sv", now, &body).unwrap(),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 200);
+    let id = only_conversation(&t, "email").await;
+    until(
+        "the answer at fake Resend",
+        Duration::from_secs(20),
+        async || (!Providers::shared().accepted(&key).is_empty()).then_some(()),
+    )
+    .await;
+    resolve(&t, &id).await;
+    let mail = until("the survey email", Duration::from_secs(20), async || {
+        let a = Providers::shared().accepted(&key);
+        (a.len() == 2).then(|| a[1].json())
+    })
+    .await;
+    assert_eq!(mail["to"], json!(["lu@customer.example"]));
+    let text = mail["text"].as_str().unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/survey?t="))
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    assert!(link.starts_with(&format!("{base}/survey?t=")), "{link}");
+    let token = link.split("t=").nth(1).unwrap();
+
+    let page = prism_e2e::http().get(link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"q.csat\""), "{html}");
+    assert!(
+        answered(&t).await.is_empty(),
+        "opening the page records nothing"
+    );
+    let post = async |form: &[(&str, &str)]| {
+        let r = prism_e2e::http()
+            .post(edge().url("/survey"))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (status, html) = post(&[("t", token), ("q.csat", "5"), ("q.comment", "Lovely")]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Thank you"), "{html}");
+    assert_eq!(post(&[("t", token), ("q.csat", "1")]).await.0, 200);
+    let items = answered(&t).await;
+    assert_eq!(
+        (items.len(), items[0]["score"].as_i64()),
+        (1, Some(5)),
+        "{items:?}"
+    );
+    assert_eq!(items[0]["response_source"], "email");
+    // A link whose signature was bent opens nothing.
+    let bent = format!("{}x", &token[..token.len() - 1]);
+    assert_eq!(post(&[("t", &bent), ("q.csat", "1")]).await.0, 401);
+}

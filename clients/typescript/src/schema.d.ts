@@ -106,6 +106,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The email survey's page (HTML form); opening it records nothing */
+        get: operations["get_survey"];
+        put?: never;
+        /** The survey page's form (application/x-www-form-urlencoded: `t` and `q.<question id>`): records the answers once */
+        post: operations["post_survey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -634,6 +652,24 @@ export interface paths {
         put?: never;
         /** Resolve, reopen, close, or release to the AI (open) */
         post: operations["post_conversations_conversation_id_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversation_id}/survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's satisfaction survey for this conversation, in their language (after it is resolved; needs the `surveys` flag) */
+        get: operations["get_conversations_conversation_id_survey"];
+        put?: never;
+        /** The customer answers the survey; recorded once (a repeat returns the first answer with `duplicate`) */
+        post: operations["post_conversations_conversation_id_survey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1234,7 +1270,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-dispatch due outbound sends and webhook deliveries and apply retention periods (Cloudflare runs this from its cron trigger) */
+        /** Re-dispatch due outbound sends and webhook deliveries, send delayed surveys and apply retention periods (Cloudflare runs this from its cron trigger) */
         post: operations["post_platform_outbound_sweep"];
         delete?: never;
         options?: never;
@@ -1321,6 +1357,57 @@ export interface paths {
         };
         /** Search every conversation's messages (full text) and the customers (name, email, phone) */
         get: operations["get_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/surveys/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Answered surveys with their scores and comments, oldest first */
+        get: operations["get_surveys_responses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/surveys/responses/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every matching answered survey as CSV (up to 10,000 rows) */
+        get: operations["get_surveys_responses_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/surveys/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Response rate, CSAT, NPS and CES overall, by channel, by agent and by day (needs the `surveys` and `analytics` flags) */
+        get: operations["get_surveys_results"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1881,6 +1968,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "survey.responded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A customer answered a satisfaction survey (`data.survey`: score, comment, every answer, the agents involved). */
+        post: operations["webhook_survey_responded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1953,6 +2057,15 @@ export interface components {
             /** @description `model` (the provider's JSON mode) or `local` (the built-in classifier). */
             source: string;
             topics: string[];
+        };
+        Answer: {
+            /**
+             * @description Question id → answer: a whole number for scales (CSAT 1–5, NPS 0–10, CES 1–7, custom),
+             *     an option id for choices, text for comments.
+             */
+            answers: {
+                [key: string]: unknown;
+            };
         };
         /** @description A stored key (without its secret). */
         ApiKey: {
@@ -2060,6 +2173,12 @@ export interface components {
             /** @default null */
             voice?: components["schemas"]["VoiceConfig"] | null;
         };
+        Choice: {
+            id: string;
+            label: {
+                [key: string]: string;
+            };
+        };
         Connection: {
             /** Format: int64 */
             connected_at: number;
@@ -2113,6 +2232,8 @@ export interface components {
             ratings: components["schemas"]["ExportedRating"][];
             status: components["schemas"]["Status"];
             subject?: string | null;
+            /** @description Satisfaction surveys sent to the person and their answers. */
+            surveys: components["schemas"]["ExportedSurvey"][];
             tags: string[];
             /** Format: int64 */
             unread_agent: number;
@@ -2230,6 +2351,20 @@ export interface components {
             tenant_id: string;
             /** @description More than the export's limit of conversations exist (the oldest are left out). */
             truncated: boolean;
+        };
+        /** @description What the customer is shown: the survey in their language, and its state. */
+        CustomerView: {
+            /** @description The answers already given (after a response). */
+            answers: {
+                [key: string]: unknown;
+            };
+            /** Format: int64 */
+            expires_at: number;
+            id: string;
+            intro: string;
+            questions: components["schemas"]["LocalisedQuestion"][];
+            status: components["schemas"]["State"];
+            thanks: string;
         };
         DayHours: {
             close: string;
@@ -2489,11 +2624,20 @@ export interface components {
             timestamp: string;
             type: components["schemas"]["EventType"];
         };
+        /** @description The body POSTed to an endpoint (the Standard Webhooks payload shape). */
+        EventPayload3: {
+            data: components["schemas"]["SurveyEventData"];
+            /** @description The event's id: the same on every delivery attempt and every endpoint. */
+            id: string;
+            /** @description When the change happened (RFC 3339). */
+            timestamp: string;
+            type: components["schemas"]["EventType"];
+        };
         /**
          * @description An event type's wire name and what it means (the catalogue: API, OpenAPI, console).
          * @enum {string}
          */
-        EventType: "conversation.created" | "message.created" | "conversation.handoff" | "conversation.resolved" | "lead.created" | "lead.stage_changed";
+        EventType: "conversation.created" | "message.created" | "conversation.handoff" | "conversation.resolved" | "lead.created" | "lead.stage_changed" | "survey.responded";
         ExportedAnalysis: {
             intent: string;
             language: string;
@@ -2537,6 +2681,19 @@ export interface components {
             /** Format: int64 */
             updated_at: number;
         };
+        ExportedSurvey: {
+            answers?: unknown;
+            comment?: string | null;
+            id: string;
+            kind?: string | null;
+            /** Format: int64 */
+            responded_at?: number | null;
+            /** Format: int64 */
+            score?: number | null;
+            /** Format: int64 */
+            sent_at?: number | null;
+            status: string;
+        };
         Features: {
             features: {
                 [key: string]: boolean;
@@ -2557,6 +2714,20 @@ export interface components {
             name?: string | null;
             /** @default null */
             phone?: string | null;
+        };
+        Group: {
+            /** @description The channel, the agent's user id, or the day (`YYYY-MM-DD`, tenant time). */
+            key: string;
+            /** Format: int64 */
+            responded: number;
+            /**
+             * Format: double
+             * @description Percent of sent surveys answered.
+             */
+            response_rate?: number | null;
+            scores: components["schemas"]["Score"][];
+            /** Format: int64 */
+            sent: number;
         };
         Handoff: {
             /** @default null */
@@ -2671,6 +2842,11 @@ export interface components {
         };
         /** @enum {string} */
         KeyKind: "public" | "secret";
+        /**
+         * @description The question types. `csat`, `nps` and `ces` are the standard scales (1–5, 0–10, 1–7) and
+         *     feed the reports; the first of them in a template is the survey's score.
+         */
+        Kind: ("csat" | "nps" | "ces") | "scale" | "choice" | "text";
         Lead: {
             /** @description The channel it came from. */
             channel?: components["schemas"]["Channel"] | null;
@@ -2903,6 +3079,24 @@ export interface components {
             /** @description Always the same answer, whether or not the address belongs to anyone. */
             message: string;
         };
+        LocalisedChoice: {
+            id: string;
+            label: string;
+        };
+        LocalisedQuestion: {
+            id: string;
+            kind: components["schemas"]["Kind"];
+            /** Format: int64 */
+            max?: number | null;
+            /**
+             * Format: int64
+             * @description Scales: the lowest and highest answer.
+             */
+            min?: number | null;
+            options: components["schemas"]["LocalisedChoice"][];
+            required: boolean;
+            text: string;
+        };
         MarkRead: {
             /** Format: int64 */
             up_to_seq: number;
@@ -3034,11 +3228,16 @@ export interface components {
         };
         /** @description One page of results. */
         Page10: {
-            items: components["schemas"]["Delivery"][];
+            items: components["schemas"]["Endpoint"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page11: {
+            items: components["schemas"]["Delivery"][];
+            next_cursor?: string | null;
+        };
+        /** @description One page of results. */
+        Page12: {
             items: components["schemas"]["Document"][];
             next_cursor?: string | null;
         };
@@ -3069,17 +3268,17 @@ export interface components {
         };
         /** @description One page of results. */
         Page7: {
-            items: components["schemas"]["Lead"][];
+            items: components["schemas"]["Survey"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page8: {
-            items: components["schemas"]["Canned"][];
+            items: components["schemas"]["Lead"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page9: {
-            items: components["schemas"]["Endpoint"][];
+            items: components["schemas"]["Canned"][];
             next_cursor?: string | null;
         };
         Persona: {
@@ -3150,6 +3349,32 @@ export interface components {
         };
         /** @enum {string} */
         ProviderKind: "gemini" | "openai" | "offline";
+        Question: {
+            /** @description A slug naming the question in answers. */
+            id: string;
+            kind: components["schemas"]["Kind"];
+            /**
+             * Format: int64
+             * @default null
+             */
+            max?: number | null;
+            /**
+             * Format: int64
+             * @description Custom scales only.
+             * @default null
+             */
+            min?: number | null;
+            /**
+             * @description Choice questions only.
+             * @default []
+             */
+            options?: components["schemas"]["Choice"][];
+            /** @default false */
+            required?: boolean;
+            text: {
+                [key: string]: string;
+            };
+        };
         RateMessage: {
             /**
              * @description What was wrong or right, in the visitor's words (up to 1,000 characters).
@@ -3178,6 +3403,22 @@ export interface components {
             /** Format: int64 */
             days: number;
         };
+        /** @description What the customer is shown: the survey in their language, and its state. */
+        Recorded: {
+            /** @description The answers already given (after a response). */
+            answers: {
+                [key: string]: unknown;
+            };
+            /** @description The survey had already been answered: this is the first answer, nothing changed. */
+            duplicate: boolean;
+            /** Format: int64 */
+            expires_at: number;
+            id: string;
+            intro: string;
+            questions: components["schemas"]["LocalisedQuestion"][];
+            status: components["schemas"]["State"];
+            thanks: string;
+        };
         Redeem: {
             token: string;
         };
@@ -3185,6 +3426,27 @@ export interface components {
             /** Format: uint */
             documents: number;
             model: string;
+        };
+        Results: {
+            by_agent: components["schemas"]["Group"][];
+            by_channel: components["schemas"]["Group"][];
+            by_day: components["schemas"]["Group"][];
+            /** Format: int64 */
+            from: number;
+            /** @description The channel, the agent's user id, or the day (`YYYY-MM-DD`, tenant time). */
+            key: string;
+            /** Format: int64 */
+            responded: number;
+            /**
+             * Format: double
+             * @description Percent of sent surveys answered.
+             */
+            response_rate?: number | null;
+            scores: components["schemas"]["Score"][];
+            /** Format: int64 */
+            sent: number;
+            /** Format: int64 */
+            to: number;
         };
         Resume: {
             /** @default null */
@@ -3207,6 +3469,26 @@ export interface components {
              * @description Values re-wrapped (or sealed, if stored before encryption) in this call.
              */
             rewrapped: number;
+        };
+        Score: {
+            /** Format: double */
+            average?: number | null;
+            /** @description `csat`, `nps` or `ces`. */
+            kind: string;
+            /** Format: double */
+            negative_percent?: number | null;
+            /**
+             * Format: double
+             * @description NPS only: % promoters − % detractors.
+             */
+            nps?: number | null;
+            /**
+             * Format: double
+             * @description Share of responses that are positive (see the definitions), in percent.
+             */
+            positive_percent?: number | null;
+            /** Format: int64 */
+            responses: number;
         };
         /** @description A rule that fired, as the lead shows it. */
         ScoreReason: {
@@ -3274,6 +3556,11 @@ export interface components {
             human_handoff: boolean;
             /** @description The pre-chat form to show (absent: none, or the `leads` flag is off). */
             lead_form?: components["schemas"]["LeadForm"] | null;
+            /**
+             * @description Whether a resolved conversation may carry a satisfaction survey to show (the `surveys`
+             *     flag): the widget asks for it when the conversation is resolved.
+             */
+            surveys: boolean;
         };
         /** @description How a tenant's people sign in (part of the tenant config). */
         SignInConfig: {
@@ -3369,12 +3656,87 @@ export interface components {
             /** @description The visitor id to keep (anonymous customers), so a returning visitor keeps their history. */
             visitor_id?: string | null;
         };
+        /** @description Where a survey is. */
+        State: "responded" | "scheduled" | "sent" | "expired" | "cancelled";
         /**
          * @description Where a conversation stands. The AI answers only while it is `open`; `pending_human` means a
          *     person owns it until they release it back.
          * @enum {string}
          */
         Status: "open" | "pending_human" | "resolved" | "closed";
+        Survey: {
+            /** @description Agents who took part in the conversation (its assignee and every agent who wrote). */
+            agent_ids: string[];
+            /** @description Every answer by question id. */
+            answers: {
+                [key: string]: unknown;
+            };
+            channel: components["schemas"]["Channel"];
+            /** @description The first free-text answer. */
+            comment?: string | null;
+            conversation_id: string;
+            /** Format: int64 */
+            created_at: number;
+            customer_id: string;
+            /** Format: int64 */
+            expires_at: number;
+            id: string;
+            /** @description `csat`, `nps` or `ces`: the survey's score question (absent for custom-only templates). */
+            kind?: string | null;
+            /** @description The language the survey was asked in. */
+            language: string;
+            /** Format: int64 */
+            responded_at?: number | null;
+            /** @description Where the answer came from: `widget`, `sms`, `whatsapp`, `email` or `api`. */
+            response_source?: string | null;
+            /**
+             * Format: int64
+             * @description The score question's answer.
+             */
+            score?: number | null;
+            /** Format: int64 */
+            send_at: number;
+            /** Format: int64 */
+            sent_at?: number | null;
+            status: components["schemas"]["State"];
+            template_id: string;
+        };
+        /** @description What a survey event's `data` holds. */
+        SurveyEventData: {
+            survey: components["schemas"]["Survey"];
+        };
+        SurveysConfig: {
+            /**
+             * Format: uint32
+             * @description How long a customer may answer after the survey is sent, in hours.
+             * @default 72
+             */
+            expires_hours?: number;
+            /**
+             * @description The template sent (its `id`); absent: the first template.
+             * @default null
+             */
+            template?: string | null;
+            /**
+             * @description The tenant's templates (empty: the built-in CSAT survey).
+             * @default []
+             */
+            templates?: components["schemas"]["Template"][];
+            /**
+             * @default {
+             *       "channels": [
+             *         "web",
+             *         "sms",
+             *         "whatsapp",
+             *         "email"
+             *       ],
+             *       "cooldown_days": 7,
+             *       "delay_minutes": 0,
+             *       "sample_percent": 100
+             *     }
+             */
+            trigger?: components["schemas"]["Trigger"];
+        };
         Synced: {
             /**
              * Format: uint
@@ -3392,6 +3754,25 @@ export interface components {
             satisfaction?: number | null;
             /** Format: int64 */
             up: number;
+        };
+        Template: {
+            /** @description A slug naming the template. */
+            id: string;
+            /**
+             * @description Shown above the questions.
+             * @default {}
+             */
+            intro?: {
+                [key: string]: string;
+            };
+            questions: components["schemas"]["Question"][];
+            /**
+             * @description Shown (or sent) after an answer.
+             * @default {}
+             */
+            thanks?: {
+                [key: string]: string;
+            };
         };
         /** @description A tenant as the API shows it (never includes the identity secret). */
         Tenant: {
@@ -3535,6 +3916,26 @@ export interface components {
              *     }
              */
             sign_in?: components["schemas"]["SignInConfig"];
+            /**
+             * @description Satisfaction surveys: templates and when they are sent (needs the `surveys` flag).
+             * @default {
+             *       "expires_hours": 72,
+             *       "template": null,
+             *       "templates": [],
+             *       "trigger": {
+             *         "channels": [
+             *           "web",
+             *           "sms",
+             *           "whatsapp",
+             *           "email"
+             *         ],
+             *         "cooldown_days": 7,
+             *         "delay_minutes": 0,
+             *         "sample_percent": 100
+             *       }
+             *     }
+             */
+            surveys?: components["schemas"]["SurveysConfig"];
         };
         /** @description Returned once at creation: the only time the keys and identity secret are shown. */
         TenantCreated: {
@@ -3615,6 +4016,42 @@ export interface components {
             source_language?: string | null;
             target_language: string;
             text: string;
+        };
+        /**
+         * @description When a survey goes out. Voice calls and API conversations get none (there is nowhere to
+         *     show one).
+         */
+        Trigger: {
+            /**
+             * @description Channels surveyed: some of `web`, `sms`, `whatsapp`, `email`.
+             * @default [
+             *       "web",
+             *       "sms",
+             *       "whatsapp",
+             *       "email"
+             *     ]
+             */
+            channels?: components["schemas"]["Channel"][];
+            /**
+             * Format: uint32
+             * @description A customer surveyed within this many days is not asked again.
+             * @default 7
+             */
+            cooldown_days?: number;
+            /**
+             * Format: uint32
+             * @description Minutes after the conversation is resolved (0: at once). A conversation reopened
+             *     before then gets no survey.
+             * @default 0
+             */
+            delay_minutes?: number;
+            /**
+             * Format: uint32
+             * @description Share of resolved conversations surveyed, in percent (decided by the conversation id, so
+             *     retries agree).
+             * @default 100
+             */
+            sample_percent?: number;
         };
         TtsConfig: {
             /**
@@ -4033,6 +4470,171 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_survey: {
+        parameters: {
+            query?: {
+                /** @description The signed token from the survey email */
+                t?: string;
+                /** @description Pre-selects this score */
+                score?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Error: invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    post_survey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Error: invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/html": string;
                 };
             };
         };
@@ -5458,7 +6060,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page8"];
+                    "application/json": components["schemas"]["Page9"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -7808,6 +8410,225 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Meta"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_conversations_conversation_id_survey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerView"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_conversations_conversation_id_survey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Answer"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recorded"];
                 };
             };
             /** @description Error: invalid_json, bad_request */
@@ -10448,7 +11269,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page11"];
+                    "application/json": components["schemas"]["Page12"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -11206,7 +12027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page7"];
+                    "application/json": components["schemas"]["Page8"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -12377,6 +13198,311 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_surveys_responses: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The previous page's next_cursor */
+                cursor?: string;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only conversations this agent took part in */
+                agent_id?: string;
+                /** @description Only surveys scored this way */
+                kind?: "csat" | "nps" | "ces";
+                /** @description Only this conversation's survey */
+                conversation_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page7"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_surveys_responses_export: {
+        parameters: {
+            query?: {
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only conversations this agent took part in */
+                agent_id?: string;
+                /** @description Only surveys scored this way */
+                kind?: "csat" | "nps" | "ces";
+                /** @description Only this conversation's survey */
+                conversation_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV (RFC 4180), one row per answered survey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_surveys_results: {
+        parameters: {
+            query?: {
+                /** @description Window in days (default 30), by when surveys were sent */
+                days?: number;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only conversations this agent took part in */
+                agent_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Results"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -13967,7 +15093,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page9"];
+                    "application/json": components["schemas"]["Page10"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -14495,7 +15621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page10"];
+                    "application/json": components["schemas"]["Page11"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -15775,6 +16901,35 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received. Any other answer, or none within 15 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_survey_responded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every attempt: deduplicate on it. */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the endpoint secret's base64 after `whsec_` (Standard Webhooks). After a rotation the previous secret signs too for 24 hours. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload3"];
             };
         };
         responses: {
