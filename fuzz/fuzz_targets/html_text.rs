@@ -40,4 +40,9 @@ fuzz_target!(|data: &[u8]| {
     let quoted = prism_core::crm::salesforce::soql_quote(s);
     assert!(quoted.starts_with('\'') && quoted.ends_with('\''));
     assert!(!quoted[1..quoted.len() - 1].replace("\\\\", "").replace("\\'", "").contains('\''));
+    // Summaries: what customers wrote, summarised without a model; a model's summary reply.
+    use prism_core::summaries::extractive::{summarise, Line};
+    let lines = [Line { author: "customer", text: s }, Line { author: "ai", text: s }];
+    assert!(summarise(&lines, Some(s)).chars().count() < 800);
+    let _ = prism_core::summaries::from_model_json(s);
 });

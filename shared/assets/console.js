@@ -323,6 +323,7 @@
     if (c.language) { convLang = c.language; showTranslateReply(); }
     showPrivacy(cu);
     showSurvey(id);
+    showSummary(id);
     const a = await api("GET", `/v1/conversations/${id}/analysis`);
     const ul = $("#analysis");
     ul.replaceChildren();
@@ -449,6 +450,10 @@
     else if (ev.kind === "conversation.assigned" && me && d.assignee && d.assignee.id === me.id && !(d.by && d.by.id === me.id)) {
       known.set(ev.conversation_id, { ...(c || {}), assignee_id: me.id });
       notify(ev.conversation_id, "Assigned to you", "A conversation was handed to you.");
+    } else if (ev.kind === "conversation.status" && ev.status === "pending_human" && d.summary) {
+      // A handoff arrives with the conversation's summary: the notification says what it is about.
+      notify(ev.conversation_id, "Needs a person", d.summary);
+      if (ev.conversation_id === current) showSummary(current);
     } else if (ev.kind === "message.created" && d.author && d.author.type === "customer" && (mine || waiting || ev.conversation_id === current)) {
       notify(ev.conversation_id, `New message from ${d.author.name || "a customer"}`, d.preview || "");
     }
@@ -708,6 +713,29 @@
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
+  // ------------------------------------------------------------ summary
+  // At the top of the conversation: the model's, the extractive one, or VAPI's call summary.
+  const SUMMARY_LABELS = { ai: "AI summary", extractive: "Summary (key sentences)", voice: "Call summary" };
+  function renderSummary(s) {
+    $("#conv-summary").hidden = false;
+    $("#conv-summary-label").textContent = s ? SUMMARY_LABELS[s.source] || "Summary" : "No summary yet";
+    $("#conv-summary-text").textContent = s ? s.text : "";
+    $("#conv-summary-text").title = s && s.model ? `${s.model}, ${new Date(s.updated_at).toLocaleString()}` : "";
+  }
+  async function showSummary(id) {
+    try {
+      const s = await api("GET", `/v1/conversations/${encodeURIComponent(id)}/summary`);
+      if (current === id) renderSummary(s);
+    } catch { if (current === id) renderSummary(null); }
+  }
+  $("#summarise").addEventListener("click", async () => {
+    const id = current;
+    $("#summarise").disabled = true;
+    try { const s = await api("POST", `/v1/conversations/${encodeURIComponent(id)}/summary`); if (current === id) renderSummary(s); }
+    catch (e) { $("#conv-summary-text").textContent = e.message; }
+    finally { $("#summarise").disabled = false; }
+  });
+
   // The open conversation's survey answer, beside its status.
   async function showSurvey(id) {
     const pill = $("#conv-survey");

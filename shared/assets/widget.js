@@ -670,8 +670,9 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   // Answers are recorded once on the server, so a double click or a second tab is harmless.
   let surveyShown = false;
   async function survey() {
-    if (surveyShown || !state.conversation_id || !(await settings()).surveys) return;
-    surveyShown = true;
+    if (surveyShown || !state.conversation_id) return;
+    surveyShown = true; // before any await: the history and the live status frame both call this
+    if (!(await settings()).surveys) return;
     let s;
     try { s = await api("GET", `/v1/conversations/${state.conversation_id}/survey`, undefined, true); } catch { surveyShown = false; return; }
     const card = document.createElement("form");

@@ -48,6 +48,8 @@ pub async fn consume(p: &Platform, body: &Value) {
         crate::outgoing::delivery::consume(p, id).await
     } else if let Some(id) = body["crm"].as_str() {
         crate::crm::jobs::consume(p, id).await
+    } else if let Some(key) = body["summary"].as_str() {
+        crate::summaries::consume(p, key).await
     } else {
         crate::channels::outbound::consume(p, body).await
     }

@@ -48,6 +48,7 @@ pub mod request_id;
 pub mod router;
 pub mod routes;
 pub mod security_headers;
+pub mod summaries;
 pub mod surveys;
 pub mod tenancy;
 pub mod time;

@@ -881,6 +881,29 @@ await test("the console's survey report shows the API's numbers, the latest comm
   await context.close();
 });
 
+await test("a conversation handed to the team shows its summary at the top; an agent summarises it again", async () => {
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Rita Summary" });
+  const id = started.conversation.conversation_id;
+  const say = (text, n) => fetch(`${BASE}/v1/conversations/${id}/messages`, { method: "POST", headers: { authorization: `Bearer ${started.token}`, "content-type": "application/json" }, body: JSON.stringify({ text, client_msg_id: `sum-${n}` }) });
+  await say("My order 1042 arrived with a broken zipper on the jacket.", 1);
+  await say("I want a replacement jacket for the broken zipper, not a refund.", 2);
+  await fetch(`${BASE}/v1/conversations/${id}/handoff`, { method: "POST", headers: { authorization: `Bearer ${started.token}`, "content-type": "application/json" }, body: JSON.stringify({ reason: "wants a replacement" }) });
+  const api = await edge("GET", `/v1/conversations/${id}/summary`, SK);
+  assert.match(api.text, /zipper/);
+  const { context, page } = await consoleAs(AGENT);
+  await page.locator('.filters button[data-filter="pending_human"]').click();
+  await page.locator(`#list button[data-id="${id}"]`).click();
+  const box = page.locator("#conv-summary");
+  await box.locator("#conv-summary-text").filter({ hasText: "zipper" }).waitFor();
+  assert.equal(await box.locator("#conv-summary-text").innerText(), api.text);
+  assert.equal(await box.locator("#conv-summary-label").innerText(), "Summary (key sentences)");
+  await box.getByRole("button", { name: "Summarise now" }).click();
+  for (let i = 0; i < 50 && (await edge("GET", `/v1/conversations/${id}/summary`, SK)).reason !== "request"; i++) await new Promise((ok) => setTimeout(ok, 100));
+  assert.equal((await edge("GET", `/v1/conversations/${id}/summary`, SK)).reason, "request");
+  await page.screenshot({ path: `${SHOTS}/console-summary.png` });
+  await context.close();
+});
+
 await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);
   assert.equal(await page.locator("#webhooks-open").isVisible(), false);

@@ -213,3 +213,78 @@ async fn a_message_with_contact_details_and_a_quote_request_becomes_a_routed_lea
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
 }
+
+#[tokio::test]
+async fn a_handoff_is_summarised_inside_the_durable_object_flush_in_workerd() {
+    let edge = Edge::shared();
+    let api = Api::at(&edge.base);
+    let t = api
+        .create_tenant(&unique_slug("summary"), "pro", None)
+        .await;
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/features/ai_answers",
+            Some(&t.secret_key),
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (conv, token, _) = api.start_conversation(&t, &json!({"name": "Rita"})).await;
+    for (i, text) in [
+        "My order 1042 arrived with a broken zipper.",
+        "I need a replacement zipper kit or a new jacket.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = api
+            .call(
+                Method::Post,
+                &format!("/v1/conversations/{conv}/messages"),
+                Some(&token),
+                Some(&json!({"text": text, "client_msg_id": format!("s{i}")})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/handoff"),
+            Some(&token),
+            Some(&json!({"reason": "wants a replacement"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let path = format!("/v1/conversations/{conv}/summary");
+    let mut summary = None;
+    for _ in 0..50 {
+        let s = api.get(&path, &t.secret_key).await;
+        if s.status == 200 {
+            summary = Some(s.body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let s = summary.expect("a summary after the handoff");
+    assert_eq!(s["source"], "extractive");
+    assert!(s["text"].as_str().unwrap().contains("zipper"), "{s}");
+    assert!(
+        s["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("Handed over: wants a replacement"),
+        "{s}"
+    );
+    // The inbox object's handoff event carries it.
+    let h = api.get("/v1/inbox/history?after=0", &t.secret_key).await;
+    assert!(
+        h.body
+            .to_string()
+            .contains("Handed over: wants a replacement"),
+        "{}",
+        h.body
+    );
+    assert!(matches!(api.get(&path, &token).await.status, 401 | 403));
+}

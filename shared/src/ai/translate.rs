@@ -7,14 +7,9 @@
 // Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
 #![deny(clippy::indexing_slicing)]
 
-use super::config;
-use super::providers::{ChatMessage, ChatRequest, Role};
-use super::resilience::{self, Failure};
-use super::usage;
+use super::oneshot;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::platform::Platform;
-use crate::tenancy::quotas::Quotas;
-use crate::tenancy::store as tenants;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -48,13 +43,7 @@ pub fn prompt(to: &str) -> String {
 /// The model's JSON, checked: non-empty text of sane length, a plausible language tag (else
 /// dropped, not trusted).
 pub fn from_model_json(raw: &str, original_len: usize) -> Option<(String, Option<String>)> {
-    let t = raw.trim();
-    let t = t
-        .strip_prefix("```json")
-        .or_else(|| t.strip_prefix("```"))
-        .map(|s| s.trim_end().trim_end_matches("```"))
-        .unwrap_or(t);
-    let m: ModelTranslation = serde_json::from_str(t.trim()).ok()?;
+    let m: ModelTranslation = serde_json::from_str(oneshot::unfence(raw)).ok()?;
     let text = m.text.trim().to_string();
     // A translation many times longer than its original is a model gone astray.
     if text.is_empty() || text.chars().count() > 4 * original_len + 200 {
@@ -74,85 +63,34 @@ pub async fn translate(
     text: &str,
     to: &str,
 ) -> ApiResult<Translation> {
-    let db = p.db()?;
-    let (cfg, _) = tenants::config(db, tenant_id).await?;
-    let providers: Vec<_> = config::resolve(p, tenant_id, &cfg.ai)
-        .await?
-        .into_iter()
-        .filter(|r| r.kind != super::providers::ProviderKind::Offline)
-        .collect();
-    if providers.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "no AI provider is configured for this workspace, so nothing can translate; add one in the AI settings",
-        ));
-    }
-    let tenant = tenants::get(db, tenant_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
-    let day = crate::time::utc_day(p.now_ms());
-    let quota = Quotas::for_tier(tenant.tier, tenant.limits.as_ref()).ai_answers_per_day;
-    if usage::get(db, tenant_id, &day, usage::PROVIDER_ANSWERS).await? >= quota {
-        return Err(ApiError::new(
-            ErrorCode::QuotaExceeded,
-            "today's quota of AI calls is used up",
-        ));
-    }
-    let req = ChatRequest {
+    let ask = oneshot::Ask {
         system: prompt(to),
-        messages: vec![ChatMessage {
-            role: Role::User,
-            text: text.to_string(),
-        }],
-        tools: Vec::new(),
-        temperature: 0.0,
+        user: text,
         max_output_tokens: 2_000,
-        json: true,
-        tool_result: None,
+        counter: "ai_translations",
     };
-    let mut last = String::from("no provider answered");
-    for r in &providers {
-        let mut sink = |_: &str| {};
-        match resilience::run(p, r, &req, 10_000, 30_000, &mut sink).await {
-            Ok(run) => {
-                let Some((translated, source)) = from_model_json(&run.text, text.chars().count())
-                else {
-                    last = format!("{} returned no usable translation", r.kind.as_str());
-                    continue;
-                };
-                db.batch(vec![
-                    usage::add(tenant_id, &day, usage::PROVIDER_ANSWERS, 1),
-                    usage::add(tenant_id, &day, "ai_translations", 1),
-                    usage::add(
-                        tenant_id,
-                        &day,
-                        "ai_tokens_in",
-                        run.usage.input_tokens as i64,
-                    ),
-                    usage::add(
-                        tenant_id,
-                        &day,
-                        "ai_tokens_out",
-                        run.usage.output_tokens as i64,
-                    ),
-                ])
-                .await?;
-                return Ok(Translation {
-                    text: translated,
-                    source_language: source,
-                    target_language: to.to_string(),
-                    provider: r.kind.as_str().to_string(),
-                    model: run.model,
-                });
-            }
-            Err(Failure::BeforeAnswer(e)) => last = e.message,
-            Err(Failure::Skipped) => last = format!("{} is cooling down", r.kind.as_str()),
-        }
-    }
-    Err(ApiError::new(
-        ErrorCode::UpstreamError,
-        format!("translation failed: {last}"),
-    ))
+    let len = text.chars().count();
+    let done = oneshot::ask(p, tenant_id, &ask, |raw| from_model_json(raw, len))
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::Conflict => ApiError::new(
+                ErrorCode::Conflict,
+                "no AI provider is configured for this workspace, so nothing can translate; add one in the AI settings",
+            ),
+            ErrorCode::UpstreamError => ApiError::new(
+                ErrorCode::UpstreamError,
+                format!("translation failed: {}", e.message),
+            ),
+            _ => e,
+        })?;
+    let (translated, source) = done.value;
+    Ok(Translation {
+        text: translated,
+        source_language: source,
+        target_language: to.to_string(),
+        provider: done.provider,
+        model: done.model,
+    })
 }
 
 #[cfg(test)]

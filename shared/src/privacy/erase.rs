@@ -127,7 +127,7 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
 }
 
 /// Redacts a conversation's tenant-wide copies: message texts (the full-text index follows by
-/// trigger), subject and preview, rating comments, survey comments and answers (the score
+/// trigger), subject and preview, rating comments, summaries, survey comments and answers (the score
 /// stays, unattributable text goes; unsent surveys are withdrawn), delivery rows (unsent ones are suppressed),
 /// email threading, call summaries and recordings, outgoing webhook payloads (unsent ones are
 /// failed). Run by the erasure and by the mirror outbox (`OutboxOp::Erase`); idempotent.
@@ -148,6 +148,10 @@ pub fn mirror_redaction(tenant_id: &str, conversation_id: &str, at: i64) -> Vec<
         ),
         Statement::new(
             "UPDATE message_ratings SET comment = NULL WHERE tenant_id = ?1 AND conversation_id = ?2",
+            params![t, c],
+        ),
+        Statement::new(
+            "DELETE FROM conversation_summaries WHERE tenant_id = ?1 AND conversation_id = ?2",
             params![t, c],
         ),
         Statement::new(

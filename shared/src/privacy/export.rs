@@ -53,6 +53,8 @@ pub struct ConversationExport {
     pub calls: Vec<ExportedCall>,
     /// Satisfaction surveys sent to the person and their answers.
     pub surveys: Vec<ExportedSurvey>,
+    /// The team's summary of the conversation.
+    pub summaries: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -212,6 +214,15 @@ pub async fn export(
             },
         )
         .await?;
+        let summaries = per_conversation(
+            db,
+            tenant_id,
+            &conv_ids,
+            "SELECT conversation_id, text FROM conversation_summaries",
+            "",
+            |r| r.text("text").unwrap_or_default(),
+        )
+        .await?;
         for c in chunk {
             conversations.push(ConversationExport {
                 conversation: c.clone(),
@@ -221,6 +232,7 @@ pub async fn export(
                 deliveries: take(&deliveries, &c.id),
                 calls: take(&calls, &c.id),
                 surveys: take(&surveys, &c.id),
+                summaries: take(&summaries, &c.id),
             });
         }
     }

@@ -118,6 +118,7 @@ pub async fn delete_conversation(
         "message_analysis",
         "message_ratings",
         "surveys",
+        "conversation_summaries",
         "outbound_messages",
         "email_threads",
         "voice_calls",

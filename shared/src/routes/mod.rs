@@ -24,6 +24,7 @@ mod privacy;
 mod ratings;
 mod search;
 mod sign_in;
+mod summaries;
 mod surveys;
 mod tenant;
 mod translate;
@@ -641,6 +642,28 @@ pub static TABLE: &[Route] = &[
     .errors(&[E::Conflict])
     .request::<surveys::Answer>()
     .response::<crate::surveys::respond::Recorded>(),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/summary",
+        handler!(summaries::get),
+    )
+    .tenant(P::ConversationsRead)
+    .summary(
+        "conversations",
+        "The conversation's summary for agents (made at handoff and resolution; VAPI's for calls)",
+    )
+    .response::<crate::summaries::Summary>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/summary",
+        handler!(summaries::make),
+    )
+    .tenant(P::ConversationsWrite)
+    .summary(
+        "conversations",
+        "Summarise the conversation now (the workspace's AI provider, else extractive)",
+    )
+    .response::<crate::summaries::Summary>(),
     Route::new(Get, "/v1/surveys/results", handler!(surveys::results))
         .tenant(P::AnalyticsRead)
         .query(&[

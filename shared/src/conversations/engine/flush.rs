@@ -24,7 +24,11 @@ pub async fn flush(
             return Ok(None);
         };
         let result = async {
-            let applied = mirror::apply(mirror_db, &entries).await?;
+            let mut applied = mirror::apply(mirror_db, &entries).await?;
+            // A handoff's notification carries the conversation's summary, written now.
+            if let Some(p) = platform {
+                summarise(p, &mut applied.events).await;
+            }
             if let (Some(objects), false) = (objects, applied.events.is_empty()) {
                 crate::objects::inbox::publish(objects, &applied.events).await?;
             }
@@ -86,6 +90,35 @@ pub async fn flush(
                 // Exponential backoff, capped at a minute.
                 return Ok(Some((1_000i64 << attempts.clamp(0, 6)).min(60_000)));
             }
+        }
+    }
+}
+
+/// Writes the summary of each conversation handed over or resolved in this batch and puts it
+/// in the handoff's inbox event. A summary that cannot be made is logged: it must not hold
+/// back the mirror.
+async fn summarise(p: &crate::platform::Platform, events: &mut [mirror::InboxEventDraft]) {
+    use crate::conversations::model::Status;
+    for event in events.iter_mut() {
+        if event.kind != mirror::EventKind::ConversationStatus {
+            continue;
+        }
+        let reason = match event.status {
+            Status::PendingHuman => "handoff",
+            Status::Resolved => "resolved",
+            _ => continue,
+        };
+        match crate::summaries::on_status(p, &event.tenant_id, &event.conversation_id, reason).await {
+            Ok(text) if reason == "handoff" => {
+                if let Some(data) = event.data.as_object_mut() {
+                    data.insert("summary".into(), serde_json::Value::String(text));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => p.log.log(
+                &serde_json::json!({"level": "error", "msg": "summary not made", "conversation": event.conversation_id, "error": e.message})
+                    .to_string(),
+            ),
         }
     }
 }
