@@ -50,6 +50,8 @@ pub async fn consume(p: &Platform, body: &Value) {
         crate::crm::jobs::consume(p, id).await
     } else if let Some(key) = body["summary"].as_str() {
         crate::summaries::consume(p, key).await
+    } else if let Some(key) = body["review"].as_str() {
+        crate::quality::ai_review::consume(p, key).await
     } else {
         crate::channels::outbound::consume(p, body).await
     }

@@ -435,6 +435,12 @@ pub fn sample_body(r: &crate::router::Route) -> Option<serde_json::Value> {
             json!({"customer_id": "cus_00000000000000000000000000", "company": "Sample"})
         }
         (Method::Patch, "/v1/leads/{lead_id}") => json!({"stage": "contacted"}),
+        (Method::Post, "/v1/conversations/{conversation_id}/reviews") => {
+            json!({"answers": [{"criterion": "greeting", "value": "yes"}, {"criterion": "understanding", "value": 4},
+                {"criterion": "accuracy", "value": 4}, {"criterion": "resolution", "value": "yes"}, {"criterion": "empathy", "value": "na"}]})
+        }
+        (Method::Post, "/v1/conversations/{conversation_id}/reviews/ai") => json!({}),
+        (Method::Patch, "/v1/reviews/{review_id}") => json!({"status": "acknowledged"}),
         (m, t) => panic!("no sample body for {m} {t}: add one to prism_core::testing::sample_body"),
     })
 }
@@ -448,6 +454,8 @@ pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
         ("name", "sample"),
         ("seq", "1"),
         ("provider", "hubspot"),
+        // Tests that own a review pass its id first; else one no tenant has.
+        ("review_id", "rev_aaaaaaaaaaaaaaaaaaaaaaaaaa"),
     ]) {
         path = path.replace(&format!("{{{name}}}"), value);
     }

@@ -232,7 +232,7 @@ fn roles_and_scopes_are_enforced_route_by_route() {
     let api = Api::new();
     let t = api.create_tenant("roles", "enterprise", None);
     let res = owned_resources(&api, &t);
-    for role in ["viewer", "agent", "admin", "owner"] {
+    for role in ["viewer", "agent", "reviewer", "admin", "owner"] {
         let (_, jwt) = api.user_with_role(&t, role);
         let role_v = prism_core::users::Role::parse(role).unwrap();
         for (r, perm) in tenant_routes() {

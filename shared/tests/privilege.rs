@@ -16,7 +16,13 @@ fn unlimited() -> serde_json::Value {
     json!({"tenant": lots, "credential": lots, "visitor": lots})
 }
 
-const ROLES: [Role; 4] = [Role::Viewer, Role::Agent, Role::Admin, Role::Owner];
+const ROLES: [Role; 5] = [
+    Role::Viewer,
+    Role::Agent,
+    Role::Reviewer,
+    Role::Admin,
+    Role::Owner,
+];
 
 /// A caller under test, with the most it should be able to grant (computed from the permission
 /// table independently of the gateway).

@@ -641,6 +641,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversation_id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversation's reviews and how far the reviewers are apart (agents: their own reviews) */
+        get: operations["get_conversations_conversation_id_reviews"];
+        put?: never;
+        /** Score the conversation against a scorecard (a reviewer's second review replaces the first; not one's own conversation: 409) */
+        post: operations["post_conversations_conversation_id_reviews"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversation_id}/reviews/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Score the conversation with the AI reviewer now (the workspace's provider, else the heuristic; marked as such) */
+        post: operations["post_conversations_conversation_id_reviews_ai"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversation_id}/status": {
         parameters: {
             query?: never;
@@ -1366,6 +1401,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reviews, oldest first (agents without `reviews:write`: their own) */
+        get: operations["get_reviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resolved conversations to review and why: low survey score, escalation, random sample */
+        get: operations["get_reviews_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/scorecards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The scorecards reviewers score against (the workspace's, or the built-in one) */
+        get: operations["get_reviews_scorecards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** The reviewed agent acknowledges or disputes a review */
+        patch: operations["patch_reviews_review_id"];
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -2021,6 +2124,8 @@ export interface components {
         AddNote: {
             text: string;
         };
+        /** @enum {string} */
+        AgentAnswer: "acknowledged" | "disputed";
         AiConfig: {
             /**
              * @description Which provider embeds the knowledge base (`offline` = the built-in embedder). Empty: the
@@ -2062,6 +2167,10 @@ export interface components {
              */
             total_timeout_ms?: number;
         };
+        AiReviewInput: {
+            /** @default null */
+            scorecard_id?: string | null;
+        };
         AnalysisList: {
             items: components["schemas"]["AnalysisRow"][];
         };
@@ -2084,6 +2193,20 @@ export interface components {
             answers: {
                 [key: string]: unknown;
             };
+        };
+        /** @description One criterion's answer in a review. */
+        Answer2: {
+            criterion: string;
+            /**
+             * @description Why (required of the AI reviewers, optional for people).
+             * @default null
+             */
+            note?: string | null;
+            /**
+             * @description `"yes"`/`"no"` (or true/false) for yes/no criteria, 1..max for scales, `"na"` where
+             *     allowed.
+             */
+            value: unknown;
         };
         /** @description A stored key (without its secret). */
         ApiKey: {
@@ -2155,6 +2278,25 @@ export interface components {
              * @default 0
              */
             utc_offset_minutes?: number;
+        };
+        Calibration: {
+            criteria: components["schemas"]["CriterionSpread"][];
+            /** Format: double */
+            max?: number | null;
+            /** Format: double */
+            mean?: number | null;
+            /** Format: double */
+            min?: number | null;
+            /** Format: uint */
+            reviews: number;
+            scorecard_id: string;
+            /**
+             * Format: double
+             * @description `max - min`, in score points.
+             */
+            spread?: number | null;
+            /** Format: double */
+            std_dev?: number | null;
         };
         Canned: {
             /** Format: int64 */
@@ -2276,6 +2418,11 @@ export interface components {
             /** Format: int64 */
             updated_at: number;
         };
+        ConversationReviews: {
+            /** @description How far the reviewers are apart, per scorecard (reviewers with `reviews:write` only). */
+            calibration: components["schemas"]["Calibration"][];
+            items: components["schemas"]["Review"][];
+        };
         /** @description One row of the inbox. */
         ConversationSummary: {
             assignee_id?: string | null;
@@ -2326,6 +2473,46 @@ export interface components {
             slug: string;
             /** @default null */
             tier?: components["schemas"]["Tier"] | null;
+        };
+        Criterion: {
+            /**
+             * @description Whether "not applicable" is an answer (the criterion then does not count).
+             * @default false
+             */
+            allow_na?: boolean;
+            /**
+             * @description What a reviewer (and the AI reviewer) should look for.
+             * @default
+             */
+            guidance?: string;
+            /** @description A slug naming the criterion in answers. */
+            id: string;
+            kind: components["schemas"]["CriterionKind"];
+            label: string;
+            /**
+             * Format: uint32
+             * @description Scales: the top of the scale (2–10, default 5).
+             * @default null
+             */
+            max?: number | null;
+            /**
+             * Format: uint32
+             * @description Its share of the score, relative to the others (1–100).
+             */
+            weight: number;
+        };
+        CriterionKind: "yes_no" | "scale";
+        CriterionSpread: {
+            /**
+             * Format: double
+             * @description Share of reviewers giving the most common answer, in percent.
+             */
+            agreement: number;
+            /** @description Each reviewer's answer: reviewer id → the value as text. */
+            answers: {
+                [key: string]: string;
+            };
+            criterion: string;
         };
         /**
          * @description The tenant's field mappings: our field → the CRM property it goes to (added to, or
@@ -3248,16 +3435,21 @@ export interface components {
         };
         /** @description One page of results. */
         Page10: {
-            items: components["schemas"]["Endpoint"][];
+            items: components["schemas"]["Canned"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page11: {
-            items: components["schemas"]["Delivery"][];
+            items: components["schemas"]["Endpoint"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page12: {
+            items: components["schemas"]["Delivery"][];
+            next_cursor?: string | null;
+        };
+        /** @description One page of results. */
+        Page13: {
             items: components["schemas"]["Document"][];
             next_cursor?: string | null;
         };
@@ -3288,17 +3480,17 @@ export interface components {
         };
         /** @description One page of results. */
         Page7: {
-            items: components["schemas"]["Survey"][];
+            items: components["schemas"]["Review"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page8: {
-            items: components["schemas"]["Lead"][];
+            items: components["schemas"]["Survey"][];
             next_cursor?: string | null;
         };
         /** @description One page of results. */
         Page9: {
-            items: components["schemas"]["Canned"][];
+            items: components["schemas"]["Lead"][];
             next_cursor?: string | null;
         };
         Persona: {
@@ -3369,6 +3561,32 @@ export interface components {
         };
         /** @enum {string} */
         ProviderKind: "gemini" | "openai" | "offline";
+        QualityConfig: {
+            /**
+             * @description Score every resolved conversation with the AI reviewer (the workspace's provider, else
+             *     the heuristic) as it is resolved.
+             * @default false
+             */
+            ai_review_on_resolve?: boolean;
+            /**
+             * Format: uint32
+             * @description Conversations whose survey score is at most this join the review queue (CSAT 1–5;
+             *     NPS and CES scores are compared on their own scale's bottom third).
+             * @default 2
+             */
+            low_csat_at?: number;
+            /**
+             * Format: uint32
+             * @description Share of resolved conversations put in the review queue at random, in percent.
+             * @default 10
+             */
+            sample_percent?: number;
+            /**
+             * @description The tenant's scorecards (empty: the built-in one).
+             * @default []
+             */
+            scorecards?: components["schemas"]["Scorecard"][];
+        };
         Question: {
             /** @description A slug naming the question in answers. */
             id: string;
@@ -3394,6 +3612,28 @@ export interface components {
             text: {
                 [key: string]: string;
             };
+        };
+        Queue: {
+            items: components["schemas"]["QueueItem"][];
+        };
+        QueueItem: {
+            /**
+             * Format: double
+             * @description The machine review's score, when there is one.
+             */
+            ai_score?: number | null;
+            assignee_id?: string | null;
+            channel: string;
+            conversation_id: string;
+            customer_name?: string | null;
+            handoff_reason?: string | null;
+            /** @description `low_score`, `escalation`, `sample`. */
+            reasons: string[];
+            /** Format: int64 */
+            resolved_at: number;
+            survey_kind?: string | null;
+            /** Format: int64 */
+            survey_score?: number | null;
         };
         RateMessage: {
             /**
@@ -3476,11 +3716,59 @@ export interface components {
             /** @default null */
             visitor_id?: string | null;
         };
-        /**
-         * @description What a user may do; see `auth::permissions` for the table.
-         * @enum {string}
-         */
-        Role: "viewer" | "agent" | "admin" | "owner";
+        Review: {
+            /** @description The agent whose conversation was reviewed (absent: the assistant alone). */
+            agent_id?: string | null;
+            agent_response?: string | null;
+            answers: components["schemas"]["Answer2"][];
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description The tenant config version the scorecard was read from.
+             */
+            config_version: number;
+            conversation_id: string;
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            /** @description The provider and model of an AI review. */
+            model?: string | null;
+            /** @description The reviewing user (or key); `ai` for the AI and heuristic reviewers. */
+            reviewer_id: string;
+            reviewer_type: components["schemas"]["ReviewerType"];
+            /**
+             * Format: double
+             * @description Weighted score, 0–100 (absent when every criterion was N/A).
+             */
+            score?: number | null;
+            scorecard_id: string;
+            /** @description `submitted`, `acknowledged` or `disputed` (by the reviewed agent). */
+            status: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        ReviewInput: {
+            /** @description One answer per criterion. */
+            answers: components["schemas"]["Answer2"][];
+            /** @default null */
+            comment?: string | null;
+            /**
+             * @description The scorecard (default: the workspace's first).
+             * @default null
+             */
+            scorecard_id?: string | null;
+        };
+        ReviewResponse: {
+            /**
+             * @description The agent's words (required for a dispute).
+             * @default null
+             */
+            response?: string | null;
+            status: components["schemas"]["AgentAnswer"];
+        };
+        ReviewerType: "person" | "ai" | "heuristic";
+        /** @description What a user may do; see `auth::permissions` for the table. */
+        Role: ("viewer" | "agent" | "admin" | "owner") | "reviewer";
         Rotated: {
             /** @description More remain: call again. */
             more: boolean;
@@ -3528,6 +3816,15 @@ export interface components {
              */
             points: number;
             signal: components["schemas"]["Signal"];
+        };
+        Scorecard: {
+            criteria: components["schemas"]["Criterion"][];
+            /** @description A slug naming the scorecard. */
+            id: string;
+            name: string;
+        };
+        Scorecards: {
+            items: components["schemas"]["Scorecard"][];
         };
         SearchResponse: {
             /**
@@ -3943,6 +4240,16 @@ export interface components {
              *     }
              */
             privacy?: components["schemas"]["Privacy"];
+            /**
+             * @description Quality reviews: scorecards, the review queue's sample, automatic AI reviews.
+             * @default {
+             *       "ai_review_on_resolve": false,
+             *       "low_csat_at": 2,
+             *       "sample_percent": 10,
+             *       "scorecards": []
+             *     }
+             */
+            quality?: components["schemas"]["QualityConfig"];
             /**
              * @description How agents and admins sign in to the console.
              * @default {
@@ -6097,7 +6404,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page9"];
+                    "application/json": components["schemas"]["Page10"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -8343,6 +8650,350 @@ export interface operations {
                 };
             };
             /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_conversations_conversation_id_reviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationReviews"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_conversations_conversation_id_reviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_conversations_conversation_id_reviews_ai: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AiReviewInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden, quota_exceeded */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11494,7 +12145,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page12"];
+                    "application/json": components["schemas"]["Page13"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -12252,7 +12903,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page8"];
+                    "application/json": components["schemas"]["Page9"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -13402,6 +14053,396 @@ export interface operations {
             };
         };
     };
+    get_reviews: {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The previous page's next_cursor */
+                cursor?: string;
+                /** @description Only reviews of this agent's conversations (agents always see only their own) */
+                agent_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page7"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_reviews_queue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_reviews_scorecards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scorecards"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_reviews_review_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewResponse"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Error: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_search: {
         parameters: {
             query?: {
@@ -13527,7 +14568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page7"];
+                    "application/json": components["schemas"]["Page8"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -15318,7 +16359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page10"];
+                    "application/json": components["schemas"]["Page11"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */
@@ -15846,7 +16887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page11"];
+                    "application/json": components["schemas"]["Page12"];
                 };
             };
             /** @description Error: unauthorized, invalid_token, token_expired */

@@ -154,14 +154,20 @@ impl Principal {
         if let Actor::User { role, .. } = &self.actor {
             return Some(*role);
         }
-        [Role::Owner, Role::Admin, Role::Agent, Role::Viewer]
-            .into_iter()
-            .find(|r| {
-                Permission::ALL
-                    .iter()
-                    .filter(|p| p.granted_to_role(*r))
-                    .all(|p| self.holds(*p))
-            })
+        [
+            Role::Owner,
+            Role::Admin,
+            Role::Reviewer,
+            Role::Agent,
+            Role::Viewer,
+        ]
+        .into_iter()
+        .find(|r| {
+            Permission::ALL
+                .iter()
+                .filter(|p| p.granted_to_role(*r))
+                .all(|p| self.holds(*p))
+        })
     }
 
     /// Whether this caller holds every scope in `scopes` (`admin` means every permission):

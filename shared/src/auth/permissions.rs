@@ -47,6 +47,8 @@ pub enum Permission {
     /// Export or erase everything held about a customer: the whole history in one document, or
     /// gone for good. Admins, and keys that carry `privacy:manage`, not every agent.
     PrivacyManage,
+    /// Review conversations against the scorecards and work the review queue.
+    ReviewsWrite,
 }
 
 impl Permission {
@@ -67,6 +69,7 @@ impl Permission {
         Permission::KnowledgeWrite,
         Permission::AnalyticsRead,
         Permission::PrivacyManage,
+        Permission::ReviewsWrite,
     ];
 
     /// The secret-key scope that grants this permission (`admin` grants all of them).
@@ -88,6 +91,7 @@ impl Permission {
             Permission::KnowledgeWrite => "knowledge:write",
             Permission::AnalyticsRead => "analytics:read",
             Permission::PrivacyManage => "privacy:manage",
+            Permission::ReviewsWrite => "reviews:write",
         }
     }
 
@@ -96,7 +100,8 @@ impl Permission {
         matches!(self, Permission::WidgetSession)
     }
 
-    /// The least role that holds this permission (roles are ordered viewer < agent < admin < owner).
+    /// The least role that holds this permission (roles are ordered viewer < agent < reviewer <
+    /// admin < owner).
     pub fn min_role(self) -> Role {
         match self {
             Permission::WidgetSession
@@ -106,6 +111,7 @@ impl Permission {
             | Permission::KnowledgeRead
             | Permission::AnalyticsRead => Role::Viewer,
             Permission::ConversationsWrite => Role::Agent,
+            Permission::ReviewsWrite => Role::Reviewer,
             Permission::ConfigWrite
             | Permission::FlagsWrite
             | Permission::UsersManage

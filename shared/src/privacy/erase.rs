@@ -154,6 +154,13 @@ pub fn mirror_redaction(tenant_id: &str, conversation_id: &str, at: i64) -> Vec<
             "DELETE FROM conversation_summaries WHERE tenant_id = ?1 AND conversation_id = ?2",
             params![t, c],
         ),
+        // Reviews are about the team, but their words may quote the customer: scores stay.
+        Statement::new(
+            "UPDATE reviews SET comment = NULL,
+               answers = (SELECT json_group_array(json_remove(value, '$.note')) FROM json_each(reviews.answers))
+             WHERE tenant_id = ?1 AND conversation_id = ?2",
+            params![t, c],
+        ),
         Statement::new(
             "UPDATE surveys SET comment = NULL, answers = NULL,
                status = CASE WHEN status IN ('scheduled', 'sent') THEN 'cancelled' ELSE status END

@@ -119,6 +119,7 @@ pub async fn delete_conversation(
         "message_ratings",
         "surveys",
         "conversation_summaries",
+        "reviews",
         "outbound_messages",
         "email_threads",
         "voice_calls",

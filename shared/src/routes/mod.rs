@@ -21,6 +21,7 @@ pub mod openapi;
 mod outgoing_webhooks;
 mod platform;
 mod privacy;
+mod quality;
 mod ratings;
 mod search;
 mod sign_in;
@@ -664,6 +665,65 @@ pub static TABLE: &[Route] = &[
         "Summarise the conversation now (the workspace's AI provider, else extractive)",
     )
     .response::<crate::summaries::Summary>(),
+    // --- quality reviews ---
+    Route::new(Get, "/v1/reviews/scorecards", handler!(quality::scorecards))
+        .tenant(P::ConversationsRead)
+        .summary("reviews", "The scorecards reviewers score against (the workspace's, or the built-in one)")
+        .response::<quality::Scorecards>(),
+    Route::new(Get, "/v1/reviews/queue", handler!(quality::queue))
+        .tenant(P::ReviewsWrite)
+        .summary(
+            "reviews",
+            "Resolved conversations to review and why: low survey score, escalation, random sample",
+        )
+        .response::<crate::quality::queue::Queue>(),
+    Route::new(Get, "/v1/reviews", handler!(quality::list))
+        .paged(&[QueryParam::text("agent_id", 64, "Only reviews of this agent's conversations (agents always see only their own)")])
+        .tenant(P::ConversationsRead)
+        .summary("reviews", "Reviews, oldest first (agents without `reviews:write`: their own)")
+        .response::<Page<crate::quality::Review>>(),
+    Route::new(Patch, "/v1/reviews/{review_id}", handler!(quality::respond))
+        .tenant(P::ConversationsWrite)
+        .summary("reviews", "The reviewed agent acknowledges or disputes a review")
+        .request::<quality::ReviewResponse>()
+        .response::<crate::quality::Review>(),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/reviews",
+        handler!(quality::for_conversation),
+    )
+    .tenant(P::ConversationsRead)
+    .summary(
+        "reviews",
+        "The conversation's reviews and how far the reviewers are apart (agents: their own reviews)",
+    )
+    .response::<quality::ConversationReviews>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/reviews",
+        handler!(quality::submit),
+    )
+    .tenant(P::ReviewsWrite)
+    .summary(
+        "reviews",
+        "Score the conversation against a scorecard (a reviewer's second review replaces the first; not one's own conversation: 409)",
+    )
+    .errors(&[E::Conflict])
+    .request::<quality::ReviewInput>()
+    .response::<crate::quality::Review>(),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/reviews/ai",
+        handler!(quality::ai),
+    )
+    .tenant(P::ReviewsWrite)
+    .summary(
+        "reviews",
+        "Score the conversation with the AI reviewer now (the workspace's provider, else the heuristic; marked as such)",
+    )
+    .errors(&[E::QuotaExceeded])
+    .request::<quality::AiReviewInput>()
+    .response::<crate::quality::Review>(),
     Route::new(Get, "/v1/surveys/results", handler!(surveys::results))
         .tenant(P::AnalyticsRead)
         .query(&[

@@ -32,6 +32,8 @@ pub struct TenantConfig {
     pub crm: crate::crm::record::CrmConfig,
     /// Satisfaction surveys: templates and when they are sent (needs the `surveys` flag).
     pub surveys: crate::surveys::template::SurveysConfig,
+    /// Quality reviews: scorecards, the review queue's sample, automatic AI reviews.
+    pub quality: crate::quality::scorecard::QualityConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -138,6 +140,7 @@ impl Default for TenantConfig {
             leads: Default::default(),
             crm: Default::default(),
             surveys: Default::default(),
+            quality: Default::default(),
         }
     }
 }
@@ -294,6 +297,7 @@ impl TenantConfig {
         }
         self.crm.validate()?;
         self.surveys.validate()?;
+        self.quality.validate()?;
         self.ai.validate()?;
         self.sign_in.validate()?;
         self.channels.validate()

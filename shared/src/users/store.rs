@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Viewer,
     Agent,
+    /// An agent who also reviews others' conversations against the scorecards.
+    Reviewer,
     Admin,
     Owner,
 }
@@ -23,6 +25,7 @@ impl Role {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
             Role::Agent => "agent",
             Role::Viewer => "viewer",
         }
@@ -32,6 +35,7 @@ impl Role {
         match s {
             "owner" => Some(Role::Owner),
             "admin" => Some(Role::Admin),
+            "reviewer" => Some(Role::Reviewer),
             "agent" => Some(Role::Agent),
             "viewer" => Some(Role::Viewer),
             _ => None,

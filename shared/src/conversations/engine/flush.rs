@@ -62,6 +62,18 @@ pub async fn flush(
                                 &event.conversation_id,
                             )
                             .await?;
+                            if let Err(e) = crate::quality::ai_review::on_resolved(
+                                p,
+                                &event.tenant_id,
+                                &event.conversation_id,
+                            )
+                            .await
+                            {
+                                p.log.log(
+                                    &serde_json::json!({"level": "error", "msg": "automatic review not started", "conversation": event.conversation_id, "error": e.message})
+                                        .to_string(),
+                                );
+                            }
                             // A survey that cannot be created is logged, not retried: it
                             // must not hold back the conversation's mirror.
                             if let Err(e) = crate::surveys::trigger::on_resolved(
