@@ -440,6 +440,7 @@ pub async fn consume(p: &Platform, key: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
     use crate::quality::scorecard::builtin;
