@@ -147,6 +147,21 @@ if (!someAnswers.items.length) {
     await api("POST", `/v1/conversations/${id}/messages`, { token: started.token, body: { text, client_msg_id: "demo-survey" } });
     if (byAgent) await api("POST", `/v1/conversations/${id}/messages`, { token: agentJwt, body: { text: "Sorted — anything else I can do?", client_msg_id: "demo-agent" } });
     await api("POST", `/v1/conversations/${id}/status`, { token: demo.secret_key, body: { status: "resolved" } });
+    if (byAgent) {
+      // Alex's conversations are reviewed: by the AI reviewer and by the owner.
+      await api("POST", `/v1/conversations/${id}/reviews/ai`, { token: demo.secret_key, body: {} });
+      const good = score !== null && score >= 4;
+      await api("POST", `/v1/conversations/${id}/reviews`, { token: demo.secret_key, body: {
+        answers: [
+          { criterion: "greeting", value: "yes" },
+          { criterion: "understanding", value: good ? 5 : 3 },
+          { criterion: "accuracy", value: good ? 5 : 3, note: good ? "" : "Should have checked the order first." },
+          { criterion: "resolution", value: "yes" },
+          { criterion: "empathy", value: good ? "na" : 2 },
+        ],
+        comment: good ? "Quick and friendly." : "Slow first reply; apologise sooner.",
+      } });
+    }
     if (score === null) continue; // sent, never answered
     const body = { answers: comment ? { csat: score, comment } : { csat: score } };
     await api("POST", `/v1/conversations/${id}/survey`, { token: started.token, body }).catch((e) => console.error(`survey not answered: ${e.message}`));

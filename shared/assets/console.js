@@ -324,6 +324,7 @@
     showPrivacy(cu);
     showSurvey(id);
     showSummary(id);
+    showReviews(id);
     const a = await api("GET", `/v1/conversations/${id}/analysis`);
     const ul = $("#analysis");
     ul.replaceChildren();
@@ -470,6 +471,7 @@
     $("#webhooks-open").hidden = !on || !canManage();
     $("#leads-open").hidden = !on;
     $("#surveys-open").hidden = !on;
+    $("#quality-open").hidden = !on;
     $("#crm-open").hidden = !on || !canManage();
     if (on && crmReturn && canManage()) openCrm().catch(crmError);
     if (!on) closeResults();
@@ -735,6 +737,105 @@
     catch (e) { $("#conv-summary-text").textContent = e.message; }
     finally { $("#summarise").disabled = false; }
   });
+
+  // ------------------------------------------------------------ quality reviews
+  // Reviewers (and admins, owners) score the open conversation against a scorecard, ask the AI
+  // reviewer, and see how far reviewers are apart; everyone sees the reviews of their own
+  // conversations in the Quality dialog and acknowledges or disputes them there.
+  const canReview = () => me && ["reviewer", "admin", "owner"].includes(me.role);
+  const nameOf = (id) => (users.find((u) => u.id === id) || {}).name || id || "the assistant";
+  const reviewerLabel = (r) => (r.reviewer_type === "person" ? nameOf(r.reviewer_id) : r.reviewer_type === "ai" ? `AI (${r.model})` : "Heuristic (no AI provider)");
+  let scorecards = null;
+  async function showReviews(id) {
+    $("#review-status").textContent = "";
+    try {
+      const r = await api("GET", `/v1/conversations/${encodeURIComponent(id)}/reviews`);
+      if (current !== id) return;
+      $("#reviews").replaceChildren(...(r.items.length ? r.items.map((v) => el("li", { textContent: `${reviewerLabel(v)}: ${v.score ?? "—"}${v.status !== "submitted" ? ` (${v.status})` : ""}${v.comment ? ` — ${v.comment}` : ""}`, title: v.answers.map((a) => `${a.criterion}: ${a.value}${a.note ? ` — ${a.note}` : ""}`).join("\n") })) : [el("li", { textContent: "Not reviewed yet." })]));
+      $("#calibration").textContent = r.calibration.filter((c) => c.reviews > 1).map((c) => `${c.reviews} reviews of ${c.scorecard_id}: ${c.min}–${c.max} (spread ${c.spread}); agreement ${c.criteria.map((x) => `${x.criterion} ${x.agreement}%`).join(", ")}`).join(" ");
+    } catch { $("#reviews").replaceChildren(); }
+    $("#review-form").hidden = !canReview();
+    if (canReview()) await reviewForm();
+  }
+  async function reviewForm() {
+    scorecards = scorecards || (await api("GET", "/v1/reviews/scorecards")).items;
+    const select = $("#review-card");
+    if (!select.options.length) {
+      select.replaceChildren(...scorecards.map((s) => el("option", { value: s.id, textContent: s.name })));
+      select.addEventListener("change", renderCriteria);
+    }
+    renderCriteria();
+  }
+  function renderCriteria() {
+    const card = scorecards.find((s) => s.id === $("#review-card").value) || scorecards[0];
+    $("#review-criteria").replaceChildren(...card.criteria.map((c) => {
+      const options = c.kind === "yes_no" ? ["yes", "no"] : Array.from({ length: c.max || 5 }, (_, i) => String(i + 1));
+      if (c.allow_na) options.push("na");
+      const select = el("select", { name: c.id, id: `crit-${c.id}`, required: true }, el("option", { value: "", textContent: "—" }), ...options.map((o) => el("option", { value: o, textContent: o === "na" ? "N/A" : o })));
+      return el("div", { className: "criterion", title: c.guidance }, el("label", { htmlFor: `crit-${c.id}`, textContent: `${c.label} (${c.weight})` }), select);
+    }));
+  }
+  $("#review-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const id = current;
+    const answers = [...$("#review-criteria").querySelectorAll("select")].map((s) => ({ criterion: s.name, value: /^\d+$/.test(s.value) ? Number(s.value) : s.value }));
+    try {
+      const r = await api("POST", `/v1/conversations/${encodeURIComponent(id)}/reviews`, { scorecard_id: $("#review-card").value, answers, comment: $("#review-comment").value || undefined });
+      await showReviews(id);
+      $("#review-status").textContent = `Saved: ${r.score ?? "—"}.`;
+    } catch (x) { $("#review-status").textContent = x.message; }
+  });
+  $("#review-ai").addEventListener("click", async () => {
+    const id = current;
+    $("#review-ai").disabled = true;
+    try {
+      const r = await api("POST", `/v1/conversations/${encodeURIComponent(id)}/reviews/ai`, { scorecard_id: $("#review-card").value });
+      await showReviews(id);
+      $("#review-status").textContent = `${reviewerLabel(r)}: ${r.score ?? "—"}.`;
+    } catch (x) { $("#review-status").textContent = x.message; } finally { $("#review-ai").disabled = false; }
+  });
+  function qualityError(e) { $("#quality-error").textContent = e ? e.message : ""; }
+  const openFrom = (dialog, id) => el("button", { type: "button", className: "link", textContent: id, onclick: () => { $(dialog).close(); openConversation(id); } });
+  async function loadQuality() {
+    qualityError();
+    try {
+      $("#queue-section").hidden = !canReview();
+      if (canReview()) {
+        const q = (await api("GET", "/v1/reviews/queue")).items;
+        $("#queue-rows").replaceChildren(...(q.length ? q.map((i) => el("tr", {}, el("td", {}, openFrom("#quality", i.conversation_id)), el("td", { textContent: i.reasons.join(", ") }),
+          el("td", { textContent: i.survey_kind ? `${i.survey_kind.toUpperCase()} ${i.survey_score}` : "—" }), el("td", { textContent: i.ai_score ?? "—" }), el("td", { textContent: new Date(i.resolved_at).toLocaleDateString() }))) : [el("tr", {}, el("td", { colSpan: 5, textContent: "Nothing to review." }))]));
+      }
+      $("#reviews-heading").textContent = canReview() ? "Reviews" : "Reviews of my conversations";
+      const rs = (await api("GET", "/v1/reviews?limit=100")).items.reverse();
+      $("#review-rows").replaceChildren(...(rs.length ? rs.map(reviewRow) : [el("tr", {}, el("td", { colSpan: 6, textContent: "No reviews yet." }))]));
+    } catch (e) { qualityError(e); }
+  }
+  function reviewRow(r) {
+    const mine = me && r.agent_id === me.id;
+    const answer = el("td", { textContent: r.agent_response || "" });
+    if (mine && r.status === "submitted") {
+      const ack = el("button", { type: "button", textContent: "Acknowledge" });
+      ack.addEventListener("click", () => answerReview(r.id, { status: "acknowledged" }));
+      const dispute = el("button", { type: "button", textContent: "Dispute" });
+      dispute.addEventListener("click", () => {
+        const why = el("input", { type: "text", maxLength: 2000, ariaLabel: "What do you dispute?" });
+        const send = el("button", { type: "button", textContent: "Send dispute" });
+        send.addEventListener("click", () => answerReview(r.id, { status: "disputed", response: why.value }));
+        answer.replaceChildren(why, send);
+        why.focus();
+      });
+      answer.append(ack, " ", dispute);
+    }
+    const tr = el("tr", {}, el("td", {}, openFrom("#quality", r.conversation_id)), el("td", { textContent: nameOf(r.agent_id) }), el("td", { textContent: reviewerLabel(r) }),
+      el("td", { textContent: r.score ?? "—" }), el("td", { textContent: r.status }), answer);
+    tr.dataset.id = r.id;
+    return tr;
+  }
+  async function answerReview(id, body) {
+    try { await api("PATCH", `/v1/reviews/${id}`, body); } catch (e) { qualityError(e); return; }
+    await loadQuality();
+  }
+  $("#quality-open").addEventListener("click", async () => { await loadQuality(); $("#quality").showModal(); });
 
   // The open conversation's survey answer, beside its status.
   async function showSurvey(id) {

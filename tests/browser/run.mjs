@@ -904,6 +904,57 @@ await test("a conversation handed to the team shows its summary at the top; an a
   await context.close();
 });
 
+await test("a reviewer scores an escalated conversation from the queue, asks the AI reviewer and sees the spread; the agent acknowledges", async () => {
+  const invite = await edge("POST", "/v1/invitations", SK, { email: `reviewer-${Date.now()}@browser.example`, name: "Rae Reviewer", role: "reviewer" });
+  const reviewer = await edge("POST", "/v1/invitations/accept", null, { token: invite.token });
+  const reviewerJwt = (await edge("POST", "/v1/auth/token", SK, { user_id: reviewer.id })).access_token;
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Quinn Quality" });
+  const id = started.conversation.conversation_id;
+  const post = (token, path, body) => fetch(`${BASE}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  await post(started.token, `/v1/conversations/${id}/messages`, { text: "My parcel never arrived", client_msg_id: "q1" });
+  await post(started.token, `/v1/conversations/${id}/handoff`, { reason: "parcel lost" });
+  await post(AGENT, `/v1/conversations/${id}/messages`, { text: "Hi Quinn, sorry about that! I have sent a new parcel today. Thanks for waiting.", client_msg_id: "q2" });
+  await edge("POST", `/v1/conversations/${id}/status`, SK, { status: "resolved" });
+
+  const { context, page } = await consoleAs(reviewerJwt);
+  await page.getByRole("button", { name: "Quality" }).click();
+  const dialog = page.locator("#quality");
+  const row = dialog.locator("#queue-rows tr").filter({ hasText: id });
+  await row.waitFor();
+  assert.match(await row.innerText(), /escalation/);
+  await row.getByRole("button", { name: id }).click();
+  const form = page.locator("#review-form");
+  await form.waitFor();
+  await form.getByLabel(/Greeted the customer/).selectOption("yes");
+  await form.getByLabel(/Understood the customer/).selectOption("5");
+  await form.getByLabel(/Gave correct, complete/).selectOption("4");
+  await form.getByLabel(/Resolved the issue/).selectOption("yes");
+  await form.getByLabel(/Acknowledged the customer/).selectOption("na");
+  await form.getByLabel("Comment").fill("Good save.");
+  await form.getByRole("button", { name: "Submit review" }).click();
+  await page.locator("#review-status").filter({ hasText: "Saved: 91.7." }).waitFor();
+  await form.getByRole("button", { name: "AI review" }).click();
+  await page.locator("#reviews li").filter({ hasText: "Heuristic" }).waitFor();
+  await page.locator("#calibration").filter({ hasText: /2 reviews of support-basics/ }).waitFor();
+  const api = await edge("GET", `/v1/conversations/${id}/reviews`, SK);
+  assert.equal(api.items.length, 2);
+  assert.ok((await page.locator("#calibration").innerText()).includes(`spread ${api.calibration[0].spread}`));
+  await page.screenshot({ path: `${SHOTS}/console-review.png` });
+  await context.close();
+
+  // The agent whose conversation it was answers the review.
+  const agentSide = await consoleAs(AGENT);
+  await agentSide.page.getByRole("button", { name: "Quality" }).click();
+  const mine = agentSide.page.locator("#review-rows tr").filter({ hasText: id }).filter({ hasText: "Rae Reviewer" });
+  await mine.waitFor();
+  assert.equal(await agentSide.page.locator("#queue-section").isVisible(), false, "agents have no queue");
+  await mine.getByRole("button", { name: "Acknowledge" }).click();
+  await agentSide.page.locator("#review-rows tr").filter({ hasText: id }).filter({ hasText: "acknowledged" }).first().waitFor();
+  const after = await edge("GET", `/v1/conversations/${id}/reviews`, SK);
+  assert.ok(after.items.some((r) => r.reviewer_id === reviewer.id && r.status === "acknowledged"));
+  await agentSide.context.close();
+});
+
 await test("agents see no webhooks settings or customer-data actions", async () => {
   const { context, page } = await consoleAs(AGENT);
   assert.equal(await page.locator("#webhooks-open").isVisible(), false);

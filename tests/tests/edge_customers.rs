@@ -288,3 +288,123 @@ async fn a_handoff_is_summarised_inside_the_durable_object_flush_in_workerd() {
     );
     assert!(matches!(api.get(&path, &token).await.status, 401 | 403));
 }
+
+#[tokio::test]
+async fn reviews_queue_calibration_and_erasure_run_on_d1_in_workerd() {
+    let edge = Edge::shared();
+    let api = Api::at(&edge.base);
+    let t = api
+        .create_tenant(&unique_slug("quality"), "pro", None)
+        .await;
+    let (agent, agent_token) = api.user_with_role(&t, "agent").await;
+    let (_, reviewer) = api.user_with_role(&t, "reviewer").await;
+    let (conv, token, started) = api.start_conversation(&t, &json!({"name": "Quinn"})).await;
+    let customer = started["conversation"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (bearer, text, id) in [
+        (&token, "My parcel never arrived, I'm upset", "c1"),
+        (
+            &agent_token,
+            "Hi Quinn, sorry about that! A new one ships today.",
+            "a1",
+        ),
+    ] {
+        let r = api
+            .call(
+                Method::Post,
+                &format!("/v1/conversations/{conv}/messages"),
+                Some(bearer),
+                Some(&json!({"text": text, "client_msg_id": id})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/handoff"),
+            Some(&token),
+            Some(&json!({"reason": "parcel lost"})),
+        )
+        .await;
+    assert!(matches!(r.status, 200 | 409), "{}", r.body);
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/status"),
+            Some(&t.secret_key),
+            Some(&json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let q = api.get("/v1/reviews/queue", &reviewer).await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    assert!(q.body.to_string().contains(&conv), "{}", q.body);
+    let path = format!("/v1/conversations/{conv}/reviews");
+    let r = api
+        .call(
+            Method::Post,
+            &format!("{path}/ai"),
+            Some(&reviewer),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["reviewer_type"], "heuristic");
+    assert_eq!(r.body["agent_id"], agent.as_str());
+    let answers = json!([
+        {"criterion": "greeting", "value": "yes"}, {"criterion": "understanding", "value": 4},
+        {"criterion": "accuracy", "value": 4, "note": "Quinn's parcel: checked"}, {"criterion": "resolution", "value": "yes"},
+        {"criterion": "empathy", "value": 5}
+    ]);
+    let r = api
+        .call(
+            Method::Post,
+            &path,
+            Some(&reviewer),
+            Some(&json!({"answers": answers, "comment": "Quinn was upset; handled well"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all = api.get(&path, &reviewer).await;
+    assert_eq!(all.body["calibration"][0]["reviews"], 2, "{}", all.body);
+    // The queue drops it once a person reviewed it.
+    let q = api.get("/v1/reviews/queue", &reviewer).await;
+    assert!(!q.body.to_string().contains(&conv), "{}", q.body);
+    // The agent sees and acknowledges.
+    let mine = api.get("/v1/reviews", &agent_token).await;
+    assert_eq!(
+        mine.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        mine.body
+    );
+    // Erasing the customer keeps the scores and drops every word that may quote them.
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/customers/{customer}/erase"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = api.get(&path, &reviewer).await;
+    let text = after.body["items"].to_string();
+    assert!(!text.contains("Quinn"), "{text}");
+    assert!(
+        after.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["score"].is_number()),
+        "{text}"
+    );
+    assert_eq!(
+        after.body["items"][1]["answers"].as_array().unwrap().len(),
+        5,
+        "{text}"
+    );
+}
