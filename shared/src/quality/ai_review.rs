@@ -173,7 +173,7 @@ fn judge(c: &Criterion, s: &Signals) -> (Value, String) {
         "courtesy" => {
             let polite = has(&s.replies, POLITE);
             (
-                if polite { 1.0 } else { 0.5 },
+                if polite { 1.0 } else { 0.3 },
                 if polite {
                     "replies greet or thank the customer".into()
                 } else {
@@ -461,6 +461,15 @@ mod tests {
             cited: true,
         };
         let a = heuristic(&card, &good);
+        let terse = Signals {
+            replies: vec![("Sorted.".into(), 30_000)],
+            ..Default::default()
+        };
+        assert_eq!(
+            heuristic(&card, &terse)[0].value,
+            Value::String("no".into()),
+            "no greeting, no thanks"
+        );
         let (_, score) = crate::quality::check(&card, &a).unwrap();
         assert_eq!(score, Some(100.0), "{a:?}");
         assert!(a
