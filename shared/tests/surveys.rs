@@ -670,3 +670,63 @@ fn an_email_customer_answers_on_the_linked_page_and_the_link_cannot_be_bent() {
     assert_eq!(status, 401, "{html}");
     assert!(html.contains("no longer available"), "{html}");
 }
+
+#[test]
+fn a_whatsapp_customer_answers_the_same_way() {
+    let mut api = Api::new();
+    let sent = providers(&mut api);
+    let t = api.create_tenant("survey-wa", "pro", None);
+    flag(&api, &t, true);
+    secret(&api, &t, "twilio_auth_token", TOKEN);
+    configure(&api, &t, |c| {
+        c["channels"] = json!({"twilio": {"account_sid": common::SID, "sms_from": "+15550009999", "whatsapp_from": "whatsapp:+15550008888", "whatsapp_template_sid": "HX0123"}});
+    });
+    let from = "whatsapp:+15550004444";
+    assert_eq!(
+        api.send(inbound_sms(&t, "WA1", from, "Hola, ¿dónde está mi pedido?"))
+            .status,
+        200
+    );
+    let conv = api
+        .get("/v1/conversations?channel=whatsapp", &t.secret_key)
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    resolve(&api, &t, &conv);
+    let to_whatsapp: Vec<(String, String)> = sent
+        .borrow()
+        .iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .map(|r| {
+            let f: Vec<(String, String)> =
+                url::form_urlencoded::parse(&r.body).into_owned().collect();
+            let get = |k: &str| {
+                f.iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            (get("To"), get("Body"))
+        })
+        .collect();
+    let (to, body) = to_whatsapp.last().unwrap();
+    assert_eq!(to, from);
+    assert!(
+        body.contains("Responde con un número del 1 al 5"),
+        "in the customer's language: {to_whatsapp:?}"
+    );
+    assert_eq!(
+        api.send(inbound_sms(&t, "WA2", from, "5 ¡genial!")).status,
+        200
+    );
+    let s = &api.get("/v1/surveys/responses", &t.secret_key).body["items"][0];
+    assert_eq!(
+        (
+            s["score"].as_i64(),
+            s["comment"].as_str(),
+            s["response_source"].as_str()
+        ),
+        (Some(5), Some("¡genial!"), Some("whatsapp"))
+    );
+}

@@ -500,8 +500,6 @@ pub enum Words {
     Thanks,
     /// After the question in an SMS: how to answer. `{min}` and `{max}` are filled in.
     ReplyWithNumber,
-    /// The email's subject.
-    EmailSubject,
     /// The email's line before the link.
     EmailLink,
     /// The survey page when the link is no longer valid.
@@ -542,11 +540,6 @@ pub fn say(w: Words, lang: &str) -> &'static str {
         (ReplyWithNumber, _) => {
             "Reply with a number from {min} to {max} (and a comment if you like)."
         }
-        (EmailSubject, "es") => "¿Cómo lo hicimos?",
-        (EmailSubject, "de") => "Wie war unser Service?",
-        (EmailSubject, "fr") => "Votre avis sur notre aide",
-        (EmailSubject, "pt") => "Como nos saímos?",
-        (EmailSubject, _) => "How did we do?",
         (EmailLink, "es") => "Cuéntanos en un minuto:",
         (EmailLink, "de") => "Sag es uns in einer Minute:",
         (EmailLink, "fr") => "Dites-le-nous en une minute :",

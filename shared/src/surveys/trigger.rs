@@ -85,7 +85,18 @@ pub async fn on_resolved(
             }
         }
     }
-    let language = crate::ai::phrases::language(conv.language.as_deref(), None, &cfg.language);
+    // The language the customer wrote in: recorded on the conversation, else read from their
+    // latest analysed message, else the tenant's.
+    let detected = db
+        .query(
+            "SELECT language FROM message_analysis WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY seq DESC LIMIT 1",
+            &params![tenant_id, conversation_id],
+        )
+        .await?
+        .first()
+        .and_then(|r| r.text("language"));
+    let language =
+        crate::ai::phrases::language(conv.language.as_deref(), detected.as_deref(), &cfg.language);
     let template = s.active();
     let kind = template.scored().map(|q| q.kind.as_str());
     let send_at = now + i64::from(s.trigger.delay_minutes) * 60_000;
