@@ -44,7 +44,9 @@ const RETENTION_BATCH: usize = 50;
 /// One queue message: `{"webhook": id}` is an outgoing webhook delivery, `{"id": id}` an
 /// outbound channel reply.
 pub async fn consume(p: &Platform, body: &Value) {
-    if let Some(id) = body["webhook"].as_str() {
+    if body.get("probe").is_some() {
+        // `/health?deep=1` checking the queue: delivered, nothing to do.
+    } else if let Some(id) = body["webhook"].as_str() {
         crate::outgoing::delivery::consume(p, id).await
     } else if let Some(id) = body["crm"].as_str() {
         crate::crm::jobs::consume(p, id).await

@@ -42,6 +42,7 @@ pub mod pagination;
 pub mod platform;
 pub mod ports;
 pub mod privacy;
+pub mod probes;
 pub mod quality;
 pub mod ratelimit;
 pub mod records;

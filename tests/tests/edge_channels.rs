@@ -818,3 +818,34 @@ async fn an_email_survey_links_to_a_page_on_the_edge_that_records_once() {
     let bent = format!("{}x", &token[..token.len() - 1]);
     assert_eq!(post(&[("t", &bent), ("q.csat", "1")]).await.0, 401);
 }
+
+#[tokio::test]
+async fn the_deep_health_check_probes_d1_kv_every_durable_object_namespace_the_queue_and_providers()
+{
+    let url = edge().url("/health?deep=1");
+    let anonymous = prism_e2e::http().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let r = prism_e2e::http()
+        .get(&url)
+        .bearer_auth(prism_e2e::ADMIN_SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["runtime"], "cloudflare", "{body}");
+    for c in body["storage"].as_array().unwrap() {
+        assert_eq!(
+            (c["ok"].as_bool(), c["absent"].as_bool()),
+            (Some(true), Some(false)),
+            "{c}"
+        );
+    }
+    // The fake Twilio and Resend answer; Gemini is out of reach from here and says so.
+    let providers = body["providers"].as_array().unwrap();
+    for name in ["twilio", "resend"] {
+        let c = providers.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(c["ok"], true, "{c}");
+    }
+}

@@ -96,7 +96,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness, version and configured bindings */
+        /** Liveness, version and configured bindings; with deep=1 (platform admin) a probe of every dependency */
         get: operations["get_health"];
         put?: never;
         post?: never;
@@ -4773,7 +4773,10 @@ export interface operations {
     };
     get_health: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1: probe D1, KV, each Durable Object namespace, the queue and the providers, with latencies (platform admin) */
+                deep?: "1";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4789,8 +4792,26 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Error: unauthorized, invalid_token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error: payload_too_large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

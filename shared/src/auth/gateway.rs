@@ -79,24 +79,10 @@ fn invalid_credentials() -> ApiError {
 pub async fn admit(p: &Platform, access: Access, req: &Request) -> ApiResult<Admission> {
     match access {
         Access::Public | Access::SelfAuthenticated => Ok(Admission::default()),
-        Access::Platform => {
-            let expected = p.config.get("platform_admin_secret").ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::BindingMissing,
-                    "the platform admin secret is not configured",
-                )
-            })?;
-            let presented =
-                bearer(req).ok_or_else(|| unauthorized("missing platform admin credentials"))?;
-            if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
-                Ok(Admission {
-                    platform_admin: true,
-                    ..Admission::default()
-                })
-            } else {
-                Err(invalid_credentials())
-            }
-        }
+        Access::Platform => admit_platform(p, req).map(|()| Admission {
+            platform_admin: true,
+            ..Admission::default()
+        }),
         Access::Tenant(perm) => admit_tenant(p, perm, req, None)
             .await
             .map_err(www_authenticate),
@@ -596,6 +582,24 @@ pub async fn charge(
         buckets: buckets(&tenant.rate_limits(), caller),
     };
     gate::call_check(p, &tenant.id, &req).await
+}
+
+/// Checks the platform admin secret (constant time). Routes declare `Access::Platform`; a public
+/// route with an admin-only mode (`/health?deep=1`) calls this itself.
+pub fn admit_platform(p: &Platform, req: &Request) -> ApiResult<()> {
+    let expected = p.config.get("platform_admin_secret").ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::BindingMissing,
+            "the platform admin secret is not configured",
+        )
+    })?;
+    let presented =
+        bearer(req).ok_or_else(|| unauthorized("missing platform admin credentials"))?;
+    if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(invalid_credentials())
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,14 @@ use serde_json::json;
 
 /// Liveness plus enough identity to tell which build and which bindings are serving. Reports
 /// configuration only: it must stay cheap enough for a load balancer to call every second.
-pub async fn get(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+/// `?deep=1` (platform admin) probes every dependency instead (`crate::probes`); `status` says
+/// `degraded` when storage is down (200 either way: the body is the report).
+pub async fn get(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let p = &cx.platform;
+    if req.query_param("deep").as_deref() == Some("1") {
+        crate::auth::gateway::admit_platform(p, &req)?;
+        return Ok(Response::json(200, &crate::probes::run(p).await));
+    }
     Ok(Response::json(
         200,
         &json!({

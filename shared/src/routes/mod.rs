@@ -54,7 +54,13 @@ const DIAG_ERRORS: &[E] = &[
 pub static TABLE: &[Route] = &[
     // --- platform-wide, no credentials ---
     Route::new(Get, "/health", handler!(health::get))
-        .summary("system", "Liveness, version and configured bindings")
+        .query(&[QueryParam::one_of(
+            "deep",
+            &["1"],
+            "1: probe D1, KV, each Durable Object namespace, the queue and the providers, with latencies (platform admin)",
+        )])
+        .errors(&[E::Unauthorized, E::InvalidToken])
+        .summary("system", "Liveness, version and configured bindings; with deep=1 (platform admin) a probe of every dependency")
         .response::<serde_json::Value>(),
     Route::new(Get, "/v1/meta", handler!(meta::get))
         .summary("system", "API version and serving runtime")
