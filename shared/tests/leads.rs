@@ -238,13 +238,7 @@ fn plain_questions_make_no_lead_and_the_flag_turns_leads_off() {
         "How long does shipping take? My order 12345678 is late.",
     );
     assert!(leads(api, t).is_empty());
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/features/leads",
-        Some(&t.secret_key),
-        Some(json!({"enabled": false})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.set_flag(t, "leads", false);
     say(api, t, json!({"name": "R"}), "Quote please: r@corp.example");
     let r = api.get("/v1/leads", &t.secret_key);
     assert_eq!(r.status, 403, "{}", r.body);

@@ -290,9 +290,7 @@ fn the_workspaces_provider_reviews_with_the_rubric_and_a_bad_reply_falls_back() 
         } else {
             "Happy to help."
         };
-        let frame = json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 8, "totalTokenCount": 38}, "modelVersion": "gemini-2.5-flash"});
-        ScriptedHttp::sse(&[frame.to_string()])
+        common::gemini_reply(text)
     });
     api.use_gemini(&t, http);
     let (_, agent_token) = api.user_with_role(&t, "agent");
@@ -337,22 +335,10 @@ fn the_workspaces_provider_reviews_with_the_rubric_and_a_bad_reply_falls_back() 
 fn the_queue_lists_low_scores_escalations_and_samples_until_a_person_reviews() {
     let api = Api::new();
     let t = api.create_tenant("qa-queue", "pro", None);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/features/surveys",
-        Some(&t.secret_key),
-        Some(json!({"enabled": true})),
-    );
-    assert_eq!(r.status, 200);
-    let cfg = api.get("/v1/tenant/config", &t.secret_key);
-    let mut c = cfg.body["config"].clone();
-    c["quality"] = json!({"sample_percent": 0, "ai_review_on_resolve": true});
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(json!({"version": cfg.body["version"], "config": c})),
-    );
+    api.set_flag(&t, "surveys", true);
+    let r = api.edit_config(&t, |c| {
+        c["quality"] = json!({"sample_percent": 0, "ai_review_on_resolve": true})
+    });
     assert_eq!(r.status, 200, "{}", r.body);
     let (_, agent_token) = api.user_with_role(&t, "agent");
     let (_, reviewer) = api.user_with_role(&t, "reviewer");
@@ -435,17 +421,7 @@ fn the_queue_lists_low_scores_escalations_and_samples_until_a_person_reviews() {
 fn custom_scorecards_are_validated_and_reviews_keep_the_version_they_used() {
     let api = Api::new();
     let t = api.create_tenant("qa-cards", "pro", None);
-    let put = |quality: Value| {
-        let cfg = api.get("/v1/tenant/config", &t.secret_key);
-        let mut c = cfg.body["config"].clone();
-        c["quality"] = quality;
-        api.call(
-            Method::Put,
-            "/v1/tenant/config",
-            Some(&t.secret_key),
-            Some(json!({"version": cfg.body["version"], "config": c})),
-        )
-    };
+    let put = |quality: Value| api.edit_config(&t, |c| c["quality"] = quality);
     let r = put(
         json!({"scorecards": [{"id": "sales", "name": "Sales", "criteria": [{"id": "offer", "label": "Made an offer", "kind": "yes_no", "weight": 0}]}]}),
     );

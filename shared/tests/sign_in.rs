@@ -19,15 +19,7 @@ use std::sync::OnceLock;
 const EDGE: &str = "https://api.test";
 
 fn put_config(api: &Api, t: &TestTenant, edit: impl FnOnce(&mut Value)) {
-    let cfg = api.get("/v1/tenant/config", &t.secret_key);
-    let mut c = cfg.body["config"].clone();
-    edit(&mut c);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(json!({"version": cfg.body["version"], "config": c})),
-    );
+    let r = api.edit_config(t, edit);
     assert_eq!(r.status, 200, "{}", r.body);
 }
 

@@ -40,13 +40,7 @@ fn a_handoff_carries_an_extractive_summary_agents_read_and_an_erasure_removes() 
     let api = Api::new();
     let t = api.create_tenant("sum-x", "pro", None);
     // The team answers (no assistant), so the customer's own request is the only handoff.
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/features/ai_answers",
-        Some(&t.secret_key),
-        Some(json!({"enabled": false})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.set_flag(&t, "ai_answers", false);
     let (conv, token) = chat(&api, &t);
     let path = format!("/v1/conversations/{conv}/summary");
     assert_eq!(
@@ -134,9 +128,7 @@ fn with_a_provider_the_models_summary_replaces_the_extractive_one() {
         } else {
             "Happy to help."
         };
-        let frame = json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 8, "totalTokenCount": 38}, "modelVersion": "gemini-2.5-flash"});
-        ScriptedHttp::sse(&[frame.to_string()])
+        common::gemini_reply(text)
     });
     api.use_gemini(&t, http);
     let (conv, _) = chat(&api, &t);

@@ -17,26 +17,12 @@ use std::rc::Rc;
 const CUSTOMER: &str = "+15550002222";
 
 fn flag(api: &Api, t: &TestTenant, on: bool) {
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/features/surveys",
-        Some(&t.secret_key),
-        Some(json!({"enabled": on})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.set_flag(t, "surveys", on);
 }
 
 /// Changes the tenant config with `edit`.
 fn configure(api: &Api, t: &TestTenant, edit: impl FnOnce(&mut Value)) {
-    let cfg = api.get("/v1/tenant/config", &t.secret_key);
-    let mut c = cfg.body["config"].clone();
-    edit(&mut c);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(json!({"version": cfg.body["version"], "config": c})),
-    );
+    let r = api.edit_config(t, edit);
     assert_eq!(r.status, 200, "{}", r.body);
 }
 

@@ -219,35 +219,25 @@ async fn a_handoff_is_summarised_inside_the_durable_object_flush_in_workerd() {
     let edge = Edge::shared();
     let api = Api::at(&edge.base);
     let t = api
-        .create_tenant(&unique_slug("summary"), "pro", None)
+        .create_tenant_without_ai(&unique_slug("summary"), "pro")
         .await;
-    let r = api
-        .call(
-            Method::Put,
-            "/v1/tenant/features/ai_answers",
-            Some(&t.secret_key),
-            Some(&json!({"enabled": false})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let (conv, token, _) = api.start_conversation(&t, &json!({"name": "Rita"})).await;
-    for (i, text) in [
+    say(
+        &api,
+        &token,
+        &conv,
         "My order 1042 arrived with a broken zipper.",
+        "s0",
+    )
+    .await;
+    say(
+        &api,
+        &token,
+        &conv,
         "I need a replacement zipper kit or a new jacket.",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = api
-            .call(
-                Method::Post,
-                &format!("/v1/conversations/{conv}/messages"),
-                Some(&token),
-                Some(&json!({"text": text, "client_msg_id": format!("s{i}")})),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+        "s1",
+    )
+    .await;
     let r = api
         .call(
             Method::Post,
@@ -303,24 +293,22 @@ async fn reviews_queue_calibration_and_erasure_run_on_d1_in_workerd() {
         .as_str()
         .unwrap()
         .to_string();
-    for (bearer, text, id) in [
-        (&token, "My parcel never arrived, I'm upset", "c1"),
-        (
-            &agent_token,
-            "Hi Quinn, sorry about that! A new one ships today.",
-            "a1",
-        ),
-    ] {
-        let r = api
-            .call(
-                Method::Post,
-                &format!("/v1/conversations/{conv}/messages"),
-                Some(bearer),
-                Some(&json!({"text": text, "client_msg_id": id})),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    say(
+        &api,
+        &token,
+        &conv,
+        "My parcel never arrived, I'm upset",
+        "c1",
+    )
+    .await;
+    say(
+        &api,
+        &agent_token,
+        &conv,
+        "Hi Quinn, sorry about that! A new one ships today.",
+        "a1",
+    )
+    .await;
     let r = api
         .call(
             Method::Post,
@@ -407,4 +395,17 @@ async fn reviews_queue_calibration_and_erasure_run_on_d1_in_workerd() {
         5,
         "{text}"
     );
+}
+
+/// Posts a message to a conversation as `bearer` (its customer or an agent).
+async fn say(api: &Api, bearer: &str, conv: &str, text: &str, id: &str) {
+    let r = api
+        .call(
+            Method::Post,
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(bearer),
+            Some(&json!({"text": text, "client_msg_id": id})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }

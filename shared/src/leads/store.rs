@@ -417,9 +417,7 @@ async fn record_history(
     Ok(id)
 }
 
-/// Records a lead event for the tenant's webhook endpoints and sends it. The event id is
-/// stable for the change it reports, so repeating the same change records nothing twice; a
-/// failure to record is logged and does not undo the change (the lead is the record).
+/// Announces a lead event (`outgoing::delivery::announce`).
 async fn announce(
     p: &Platform,
     tenant_id: &str,
@@ -428,35 +426,11 @@ async fn announce(
     stage: Option<serde_json::Value>,
     event_id: &str,
 ) {
-    let now = p.now_ms();
-    let payload = crate::outgoing::events::EventPayload {
-        id: event_id.to_string(),
-        kind,
-        timestamp: crate::time::rfc3339(now),
-        data: crate::outgoing::events::LeadEventData {
-            lead: lead.clone(),
-            stage,
-        },
+    let data = crate::outgoing::events::LeadEventData {
+        lead: lead.clone(),
+        stage,
     };
-    let event = crate::outgoing::events::Outgoing {
-        tenant_id: tenant_id.to_string(),
-        id: event_id.to_string(),
-        kind,
-        body: serde_json::to_string(&payload).unwrap_or_default(),
-        at: now,
-    };
-    let result = async {
-        let ids = crate::outgoing::delivery::record(p.db()?, Some(p), &[event], now).await?;
-        crate::outgoing::delivery::dispatch(p, &ids).await;
-        ApiResult::Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        p.log.log(
-            &json!({"level": "error", "msg": "lead event not recorded", "event": event_id, "error": e.message})
-                .to_string(),
-        );
-    }
+    crate::outgoing::delivery::announce(p, tenant_id, kind, event_id, data).await;
 }
 
 /// Adds the AI's proposals to the lead (a value equal to the lead's own is not a proposal).

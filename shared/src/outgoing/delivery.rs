@@ -583,3 +583,42 @@ pub async fn dispatch(p: &Platform, ids: &[String]) {
         let _ = deliver(p, id).await;
     }
 }
+
+/// Records one event that does not come from a conversation's outbox (leads, surveys) for the
+/// tenant's endpoints and sends it. The event id is fixed by the change it reports, so
+/// repeating the change records nothing twice; a failure to record is logged and does not undo
+/// the change (the lead or the answer is the record).
+pub async fn announce<D: Serialize>(
+    p: &Platform,
+    tenant_id: &str,
+    kind: super::events::EventType,
+    event_id: &str,
+    data: D,
+) {
+    let now = p.now_ms();
+    let payload = super::events::EventPayload {
+        id: event_id.to_string(),
+        kind,
+        timestamp: crate::time::rfc3339(now),
+        data,
+    };
+    let event = Outgoing {
+        tenant_id: tenant_id.to_string(),
+        id: event_id.to_string(),
+        kind,
+        body: serde_json::to_string(&payload).unwrap_or_default(),
+        at: now,
+    };
+    let result = async {
+        let ids = record(p.db()?, Some(p), &[event], now).await?;
+        dispatch(p, &ids).await;
+        ApiResult::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        p.log.log(
+            &json!({"level": "error", "msg": "event not recorded", "event": event_id, "type": kind.as_str(), "error": e.message})
+                .to_string(),
+        );
+    }
+}

@@ -9,11 +9,11 @@
 use super::{State, Survey};
 use crate::conversations::model::Channel;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::outgoing::events::{EventPayload, EventType, Outgoing, SurveyEventData};
+use crate::outgoing::events::{EventType, SurveyEventData};
 use crate::params;
 use crate::platform::Platform;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -87,36 +87,12 @@ pub async fn record(
     Ok((survey, false))
 }
 
-/// `survey.responded` to the tenant's webhook endpoints (event id fixed per survey, so it is
-/// announced once). A failure to record it is logged; the answer stands.
+/// `survey.responded` to the tenant's webhook endpoints, once (the event id is the survey's).
 async fn announce(p: &Platform, s: &Survey) {
-    let now = p.now_ms();
+    let data = SurveyEventData { survey: s.clone() };
     let id = format!("evt_{}", s.id);
-    let payload = EventPayload {
-        id: id.clone(),
-        kind: EventType::SurveyResponded,
-        timestamp: crate::time::rfc3339(now),
-        data: SurveyEventData { survey: s.clone() },
-    };
-    let event = Outgoing {
-        tenant_id: s.tenant_id.clone(),
-        id: id.clone(),
-        kind: EventType::SurveyResponded,
-        body: serde_json::to_string(&payload).unwrap_or_default(),
-        at: now,
-    };
-    let result = async {
-        let ids = crate::outgoing::delivery::record(p.db()?, Some(p), &[event], now).await?;
-        crate::outgoing::delivery::dispatch(p, &ids).await;
-        ApiResult::Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        p.log.log(
-            &json!({"level": "error", "msg": "survey event not recorded", "event": id, "error": e.message})
-                .to_string(),
-        );
-    }
+    crate::outgoing::delivery::announce(p, &s.tenant_id, EventType::SurveyResponded, &id, data)
+        .await;
 }
 
 /// Reads an SMS reply as a survey answer: a whole number at the start (within `lo..=hi`),

@@ -206,6 +206,31 @@ impl Api {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
+    /// Switches a feature flag (asserting it took).
+    pub fn set_flag(&self, t: &TestTenant, flag: &str, on: bool) {
+        let r = self.call(
+            Method::Put,
+            &format!("/v1/tenant/features/{flag}"),
+            Some(&t.secret_key),
+            Some(json!({"enabled": on})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// Changes the tenant config with `edit` at its current version; the reply says whether
+    /// the new document was taken (422s name the field).
+    pub fn edit_config(&self, t: &TestTenant, edit: impl FnOnce(&mut Value)) -> Reply {
+        let cfg = self.get("/v1/tenant/config", &t.secret_key);
+        let mut c = cfg.body["config"].clone();
+        edit(&mut c);
+        self.call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(json!({"version": cfg.body["version"], "config": c})),
+        )
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         use prism_core::ports::SqlDatabase;
         block_on(self.rig.db.query(sql, &[])).unwrap()[0]
@@ -311,4 +336,11 @@ pub fn resend_request(
     r.headers.append("svix-signature", sig);
     r.body = body;
     r
+}
+
+/// A Gemini streaming reply carrying `text` (what the fake providers in tests answer with).
+pub fn gemini_reply(text: &str) -> Response {
+    let frame = json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 8, "totalTokenCount": 38}, "modelVersion": "gemini-2.5-flash"});
+    prism_core::testing::ScriptedHttp::sse(&[frame.to_string()])
 }
