@@ -74,3 +74,25 @@ pub async fn page<T: Listed>(
     let rows = db.query(&sql, &params).await?;
     Ok(Page::from_rows(all(&rows)?, page.limit, T::sort_key))
 }
+
+/// Every record a paged list yields from the start, up to about `max` (exports: a page of 200
+/// at a time, so no query returns an unbounded number of rows).
+pub async fn collect<T, F, Fut>(max: usize, mut fetch: F) -> ApiResult<Vec<T>>
+where
+    T: Listed,
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Page<T>>>,
+{
+    let mut out: Vec<T> = Vec::new();
+    let mut after = None;
+    loop {
+        let got = fetch(PageRequest { limit: 200, after }).await?;
+        let more = got.next_cursor.is_some();
+        out.extend(got.items);
+        match (out.last(), more && out.len() < max) {
+            (Some(last), true) => after = Some(last.sort_key()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}

@@ -225,27 +225,17 @@ pub async fn export(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = cx.tenant_id()?;
     leads::require_enabled(&cx.platform, tenant_id).await?;
     let f = filter(&req)?;
+    let (p, f) = (&cx.platform, &f);
+    let items = crate::records::collect(EXPORT_MAX, |page| async move {
+        store::list(p, tenant_id, f, &page).await
+    })
+    .await?;
+    let n = items.len();
     let mut out = String::from(leads::csv::HEADER);
     out.push_str("\r\n");
-    let mut page = PageRequest {
-        limit: 200,
-        after: None,
-    };
-    let mut n = 0;
-    loop {
-        let got = store::list(&cx.platform, tenant_id, &f, &page).await?;
-        for l in &got.items {
-            out.push_str(&leads::csv::row(l));
-            out.push_str("\r\n");
-        }
-        n += got.items.len();
-        match (
-            got.items.last(),
-            got.next_cursor.is_some() && n < EXPORT_MAX,
-        ) {
-            (Some(last), true) => page.after = Some((last.created_at, last.id.clone())),
-            _ => break,
-        }
+    for l in &items {
+        out.push_str(&leads::csv::row(l));
+        out.push_str("\r\n");
     }
     audit::record(
         cx,

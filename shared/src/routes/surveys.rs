@@ -154,27 +154,17 @@ const EXPORT_MAX: usize = 10_000;
 pub async fn export(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let tenant_id = require_reports(cx).await?;
     let f = list_filter(&req)?;
+    let (p, f) = (&cx.platform, &f);
+    let items = crate::records::collect(EXPORT_MAX, |page| async move {
+        results::responses(p, tenant_id, f, &page).await
+    })
+    .await?;
+    let n = items.len();
     let mut out = String::from(results::CSV_HEADER);
     out.push_str("\r\n");
-    let mut page = PageRequest {
-        limit: 200,
-        after: None,
-    };
-    let mut n = 0;
-    loop {
-        let got = results::responses(&cx.platform, tenant_id, &f, &page).await?;
-        for s in &got.items {
-            out.push_str(&results::csv_row(s));
-            out.push_str("\r\n");
-        }
-        n += got.items.len();
-        match (
-            got.items.last(),
-            got.next_cursor.is_some() && n < EXPORT_MAX,
-        ) {
-            (Some(last), true) => page.after = Some((last.created_at, last.id.clone())),
-            _ => break,
-        }
+    for s in &items {
+        out.push_str(&results::csv_row(s));
+        out.push_str("\r\n");
     }
     crate::audit::record(
         cx,
