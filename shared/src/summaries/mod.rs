@@ -109,6 +109,14 @@ async fn transcript(p: &Platform, tenant_id: &str, conversation_id: &str) -> Api
     })
 }
 
+/// Stores a summary unless a newer one (covering later messages) is there already.
+async fn save(p: &Platform, tenant_id: &str, s: Summary) -> ApiResult<Summary> {
+    p.db()?
+        .batch(vec![store(tenant_id, &s.conversation_id, &s)])
+        .await?;
+    Ok(s)
+}
+
 fn store(tenant_id: &str, conversation_id: &str, s: &Summary) -> Statement {
     Statement::new(
         "INSERT INTO conversation_summaries (tenant_id, conversation_id, text, source, model, up_to_seq, reason, updated_at)
@@ -148,10 +156,7 @@ pub async fn extract(
         reason: reason.into(),
         updated_at: p.now_ms(),
     };
-    p.db()?
-        .batch(vec![store(tenant_id, conversation_id, &s)])
-        .await?;
-    Ok(s)
+    save(p, tenant_id, s).await
 }
 
 #[derive(Deserialize)]
@@ -216,10 +221,7 @@ pub async fn generate(
         reason: reason.into(),
         updated_at: p.now_ms(),
     };
-    p.db()?
-        .batch(vec![store(tenant_id, conversation_id, &s)])
-        .await?;
-    Ok(s)
+    save(p, tenant_id, s).await
 }
 
 /// Called by the mirror flush for a handoff or a resolution: the extractive summary now (its
