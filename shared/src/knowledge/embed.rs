@@ -33,7 +33,9 @@ pub struct LocalEmbedder;
 
 pub const LOCAL_MODEL: &str = "local-hash-v1@768";
 
-fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
+/// FNV-1a with a splitmix64 finish: a fast, stable, well-spread hash (not for security).
+/// Also the stable coin for sampling conversations (surveys, the review queue).
+pub(crate) fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
     for b in bytes {
         h ^= *b as u64;

@@ -64,14 +64,7 @@ pub fn of(reviews: &[Review]) -> Vec<Calibration> {
                 for a in &r.answers {
                     let who = match r.reviewer_type {
                         super::ReviewerType::Person => r.reviewer_id.clone(),
-                        t => format!(
-                            "{}:{}",
-                            r.reviewer_id,
-                            serde_json::to_value(t)
-                                .ok()
-                                .and_then(|v| v.as_str().map(String::from))
-                                .unwrap_or_default()
-                        ),
+                        t => format!("{}:{}", r.reviewer_id, t.as_str()),
                     };
                     criteria
                         .entry(&a.criterion)

@@ -50,7 +50,7 @@ pub enum ReviewerType {
 }
 
 impl ReviewerType {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ReviewerType::Person => "person",
             ReviewerType::Ai => "ai",

@@ -15,15 +15,11 @@ use crate::ports::Statement;
 use crate::records;
 use serde_json::json;
 
-/// Whether a conversation falls in a `percent` sample: decided by its id (FNV-1a; not a
-/// security decision, only a stable coin), so every retry of the decision agrees.
+/// Whether a conversation falls in a `percent` sample: decided by its id (the knowledge base's
+/// hash; not a security decision, only a stable coin), so every retry of the decision agrees.
 pub fn sampled(conversation_id: &str, percent: u32) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in conversation_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % 100) < u64::from(percent.min(100))
+    crate::knowledge::embed::fnv1a(conversation_id.as_bytes(), 0) % 100
+        < u64::from(percent.min(100))
 }
 
 /// Why a resolved conversation got no survey (tests and logs).
