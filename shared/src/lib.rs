@@ -18,6 +18,7 @@
 //!   [`error::ApiError`] instead.
 
 pub mod ai;
+pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -28,6 +28,7 @@ use crate::error::ApiResult;
 use crate::knowledge::search::{Hit, SearchResult};
 use crate::params;
 use crate::platform::Platform;
+use crate::ports::Statement;
 use crate::tenancy::quotas::Quotas;
 use crate::tenancy::{flags, store as tenants, Tenant, TenantConfig};
 use serde_json::{json, Value};
@@ -73,8 +74,16 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         Asked::Answered => Ok(()),
         Asked::HandOff(why) => turn.hand_off(why).await,
         Asked::NoAnswer => {
-            turn.answer_offline(&retrieval, &local, small_talk, cache_key.as_deref())
-                .await
+            // Analytics counts offline answers given because a configured provider failed.
+            let fallback = providers.iter().any(|r| r.kind != ProviderKind::Offline);
+            turn.answer_offline(
+                &retrieval,
+                &local,
+                small_talk,
+                cache_key.as_deref(),
+                fallback,
+            )
+            .await
         }
     }
 }
@@ -330,6 +339,7 @@ impl<'a, 'e> Turn<'a, 'e> {
         local: &Analysis,
         small_talk: bool,
         cache_key: Option<&str>,
+        fallback: bool,
     ) -> ApiResult<()> {
         let lang = self.language();
         let offline_answer = if small_talk {
@@ -381,7 +391,7 @@ impl<'a, 'e> Turn<'a, 'e> {
             )
             .await;
         }
-        let meta = json!({ "citations": citations, "model": "offline", "provider": "offline", "latency_ms": self.p.now_ms() - self.started, "confidence": retrieval.confidence });
+        let meta = json!({ "citations": citations, "model": "offline", "provider": "offline", "latency_ms": self.p.now_ms() - self.started, "confidence": retrieval.confidence, "fallback": fallback });
         self.finish(&text, meta, None).await
     }
 
@@ -474,17 +484,26 @@ async fn store_analysis(
     a: &Analysis,
     source: &str,
 ) -> ApiResult<()> {
+    // The intent rollup loses the row's old reading and gains the new one in the same batch.
+    let (c, rollup) = (
+        meta.conversation_id.as_str(),
+        crate::analytics::rollup::analysis,
+    );
     p.db()?
-        .execute(
-            "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (conversation_id, seq) DO UPDATE SET sentiment = excluded.sentiment, intent = excluded.intent,
-               topics = excluded.topics, language = excluded.language, source = excluded.source",
-            &params![
-                meta.tenant_id.as_str(), meta.conversation_id.as_str(), seq, a.sentiment as f64, a.intent.as_str(),
-                serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into()), a.language.as_str(), source, p.now_ms()
-            ],
-        )
+        .batch(vec![
+            rollup(c, seq, meta.channel.as_str(), -1),
+            Statement::new(
+                "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (conversation_id, seq) DO UPDATE SET sentiment = excluded.sentiment, intent = excluded.intent,
+                   topics = excluded.topics, language = excluded.language, source = excluded.source",
+                params![
+                    meta.tenant_id.as_str(), c, seq, a.sentiment as f64, a.intent.as_str(),
+                    serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into()), a.language.as_str(), source, p.now_ms()
+                ],
+            ),
+            rollup(c, seq, meta.channel.as_str(), 1),
+        ])
         .await?;
     Ok(())
 }

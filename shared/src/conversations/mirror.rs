@@ -21,7 +21,7 @@ use serde_json::Value;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OutboxOp {
     /// The conversation's new state (the newest in a batch wins).
-    Conversation { meta: Meta },
+    Conversation { meta: Box<Meta> },
     /// A message, with what its delivery needs.
     Message {
         tenant_id: String,
@@ -67,7 +67,9 @@ pub struct InboxEventDraft {
 }
 
 pub fn op_conversation(meta: &Meta) -> OutboxOp {
-    OutboxOp::Conversation { meta: meta.clone() }
+    OutboxOp::Conversation {
+        meta: Box::new(meta.clone()),
+    }
 }
 
 pub fn op_message(meta: &Meta, m: &MessageView) -> OutboxOp {
@@ -119,6 +121,20 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                     customer_id,
                     message: m,
                 } => {
+                    stmts.extend(crate::analytics::rollup::message(
+                        tenant_id,
+                        conversation_id,
+                        channel.as_str(),
+                        m,
+                    ));
+                    if m.author.kind == crate::conversations::model::AuthorKind::Customer {
+                        stmts.extend(crate::analytics::rollup::customer_analysis(
+                            tenant_id,
+                            conversation_id,
+                            channel.as_str(),
+                            m,
+                        ));
+                    }
                     stmts.push(Statement::new(
                         "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (conversation_id, seq) DO NOTHING",
@@ -142,7 +158,7 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                         outbound.push(id);
                     }
                 }
-                OutboxOp::Conversation { meta } => latest = Some((e.id, meta.clone())),
+                OutboxOp::Conversation { meta } => latest = Some((e.id, (**meta).clone())),
                 OutboxOp::Event { event } => events.push(event.clone()),
                 OutboxOp::Erase {
                     tenant_id,
@@ -157,18 +173,30 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
         }
     }
     if let Some((version, m)) = latest {
+        let f = &m.facts;
+        stmts.extend(crate::analytics::rollup::conversation_before(
+            &m.conversation_id,
+        ));
         stmts.push(Statement::new(
             "INSERT INTO conversations (id, tenant_id, customer_id, channel, status, assignee_id, priority, tags, subject,
                handoff_reason, last_seq, last_message_at, last_message_preview, unread_agent, unread_customer,
-               mirror_version, created_at, updated_at, language)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+               mirror_version, created_at, updated_at, language, msgs_customer, msgs_ai, msgs_agent,
+               first_customer_at, first_response_at, first_human_at, handoff_at, first_handoff_reason,
+               resolved_at, resolved_by, reopens)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+               ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, assignee_id = excluded.assignee_id,
                priority = excluded.priority, tags = excluded.tags, subject = excluded.subject,
                handoff_reason = excluded.handoff_reason, last_seq = excluded.last_seq,
                last_message_at = excluded.last_message_at, last_message_preview = excluded.last_message_preview,
                unread_agent = excluded.unread_agent, unread_customer = excluded.unread_customer,
                mirror_version = excluded.mirror_version, updated_at = excluded.updated_at,
-               language = excluded.language
+               language = excluded.language, msgs_customer = excluded.msgs_customer,
+               msgs_ai = excluded.msgs_ai, msgs_agent = excluded.msgs_agent,
+               first_customer_at = excluded.first_customer_at, first_response_at = excluded.first_response_at,
+               first_human_at = excluded.first_human_at, handoff_at = excluded.handoff_at,
+               first_handoff_reason = excluded.first_handoff_reason, resolved_at = excluded.resolved_at,
+               resolved_by = excluded.resolved_by, reopens = excluded.reopens
              WHERE excluded.mirror_version > conversations.mirror_version",
             params![
                 m.conversation_id.as_str(), m.tenant_id.as_str(), m.customer_id.as_str(), m.channel.as_str(),
@@ -176,8 +204,13 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                 serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".into()), m.subject.clone(),
                 m.handoff_reason.clone(), m.last_seq, m.last_message_at, m.last_message_preview.clone(),
                 m.unread_agent, m.unread_customer, version, m.created_at, m.updated_at,
-                m.language.clone()
+                m.language.clone(), f.msgs_customer, f.msgs_ai, f.msgs_agent, f.first_customer_at,
+                f.first_response_at, f.first_human_at, f.handoff_at, f.handoff_reason.clone(),
+                f.resolved_at, f.resolved_by.clone(), f.reopens
             ],
+        ));
+        stmts.extend(crate::analytics::rollup::conversation_after(
+            &m.conversation_id,
         ));
     }
     if !stmts.is_empty() {

@@ -201,6 +201,9 @@ pub struct Meta {
     pub language: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What analytics needs, kept by the object as things happen.
+    #[serde(default)]
+    pub facts: crate::analytics::facts::Facts,
 }
 
 /// Where a conversation happens. Its wire name (`sms`, `email`, …) is stored and sent as is.

@@ -1,6 +1,7 @@
 //! The route table: one module per API resource, each owning its handlers and validation. The
 //! table is the single source for routing, access control, body limits and the OpenAPI document.
 
+mod analytics;
 mod assets;
 pub mod asyncapi;
 mod audit_logs;
@@ -780,6 +781,36 @@ pub static TABLE: &[Route] = &[
             "surveys",
             "The survey page's form (application/x-www-form-urlencoded: `t` and `q.<question id>`): records the answers once",
         ),
+    Route::new(Get, "/v1/analytics/overview", handler!(analytics::overview))
+        .tenant(P::AnalyticsRead)
+        .query(analytics::FILTERS)
+        .summary(
+            "analytics",
+            "Volume, speed (medians, p90), AI containment and cost, quality signals, each day and the busiest hours (needs the `analytics` flag)",
+        )
+        .response::<crate::analytics::report::Overview>(),
+    Route::new(Get, "/v1/analytics/agents", handler!(analytics::agents))
+        .tenant(P::AnalyticsRead)
+        .query(analytics::FILTERS)
+        .summary("analytics", "Agent leaderboard: handled, resolved, response and handle times, ratings, CSAT, goals")
+        .response::<crate::analytics::agents::Leaderboard>(),
+    Route::new(Get, "/v1/analytics/agents/live", handler!(analytics::live))
+        .tenant(P::AnalyticsRead)
+        .summary("analytics", "Live board: agents online now, their load against capacity, the unassigned queue")
+        .response::<crate::analytics::agents::LiveBoard>(),
+    Route::new(Get, "/v1/analytics/sla", handler!(analytics::sla))
+        .tenant(P::AnalyticsRead)
+        .query(analytics::FILTERS)
+        .summary("analytics", "SLA compliance per priority for the period and the conversations at risk now")
+        .response::<crate::analytics::sla::SlaReport>(),
+    Route::new(Get, "/v1/analytics/export", handler!(analytics::export))
+        .tenant(P::AnalyticsRead)
+        .query(analytics::EXPORT)
+        .summary("analytics", "Any report as CSV (report=summary, by_day, channels, busiest_hours, handoff_reasons, models, intents, agents, sla, at_risk)"),
+    Route::new(Post, "/v1/analytics/recompute", handler!(analytics::recompute))
+        .tenant(P::ConfigWrite)
+        .summary("analytics", "Rebuild the tenant's analytics rollups from its conversations (history from before analytics)")
+        .response::<analytics::Recomputed>(),
     Route::new(Get, "/v1/ratings", handler!(ratings::summary))
         .tenant(P::AnalyticsRead)
         .query(&[QueryParam::int("days", 1, 365, "Window in days (default 30)")])

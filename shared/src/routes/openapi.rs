@@ -146,6 +146,9 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         None if r.template == "/v1/surveys/responses/export" => {
             json!({ "description": "CSV (RFC 4180), one row per answered survey", "content": { "text/csv": { "schema": { "type": "string" } } } })
         }
+        None if r.template == "/v1/analytics/export" => {
+            json!({ "description": "CSV (RFC 4180), the chosen report's table", "content": { "text/csv": { "schema": { "type": "string" } } } })
+        }
         None if r.template == "/survey" => {
             json!({ "description": "An HTML page", "content": { "text/html": { "schema": { "type": "string" } } } })
         }

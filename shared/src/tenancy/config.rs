@@ -34,6 +34,10 @@ pub struct TenantConfig {
     pub surveys: crate::surveys::template::SurveysConfig,
     /// Quality reviews: scorecards, the review queue's sample, automatic AI reviews.
     pub quality: crate::quality::scorecard::QualityConfig,
+    /// Analytics: agents' capacity and goals.
+    pub analytics: crate::analytics::agents::AnalyticsConfig,
+    /// Service-level targets per priority.
+    pub sla: crate::analytics::sla::SlaConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -141,6 +145,8 @@ impl Default for TenantConfig {
             crm: Default::default(),
             surveys: Default::default(),
             quality: Default::default(),
+            analytics: Default::default(),
+            sla: Default::default(),
         }
     }
 }
@@ -298,6 +304,8 @@ impl TenantConfig {
         self.crm.validate()?;
         self.surveys.validate()?;
         self.quality.validate()?;
+        self.analytics.validate()?;
+        self.sla.validate()?;
         self.ai.validate()?;
         self.sign_in.validate()?;
         self.channels.validate()

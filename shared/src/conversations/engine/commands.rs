@@ -51,6 +51,7 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
         language: r.language,
         created_at: now,
         updated_at: now,
+        facts: Default::default(),
     };
     let ops = vec![
         mirror::op_conversation(&meta),
@@ -134,6 +135,7 @@ fn count_message(meta: &mut Meta, who: &Participant, message: &MessageView) {
     meta.last_message_at = Some(message.ts);
     meta.last_message_preview = Some(preview(&message.text));
     meta.updated_at = message.ts;
+    meta.facts.on_message(who, message.ts);
     match who {
         Participant::Customer { .. } => {
             meta.unread_agent += 1;
@@ -142,6 +144,8 @@ fn count_message(meta: &mut Meta, who: &Participant, message: &MessageView) {
             if meta.status == Status::Resolved {
                 meta.status = Status::Open;
                 meta.ai_turns = 0;
+                meta.facts
+                    .on_status(Status::Resolved, Status::Open, None, message.ts);
             }
         }
         Participant::Agent { .. } => {
@@ -247,6 +251,8 @@ pub async fn set_status(
     if meta.status == status {
         return Ok(meta);
     }
+    meta.facts
+        .on_status(meta.status, status, reason.as_deref(), env.now());
     meta.status = status;
     meta.updated_at = env.now();
     match status {

@@ -1,0 +1,265 @@
+//! The rollups: counters per tenant and quarter hour, written in the same D1 batch as the mirror
+//! rows they summarise, so reports read a few hundred rows instead of a tenant's history.
+//!
+//! Replay safety. A flush batch may be applied twice (a retry after a lost acknowledgement):
+//! - a conversation row's contribution is taken out, the row upserted (a no-op when not newer),
+//!   and the row's contribution added back — net zero on a replay, `new − old` on a change;
+//! - a message or AI answer counts only when its `(conversation_id, seq)` is not in the mirror
+//!   yet (the statements run before the insert that adds it);
+//! - an analysis row is taken out and added back around its upsert, like a conversation.
+
+use crate::conversations::protocol::MessageView;
+use crate::params;
+use crate::ports::{SqlValue, Statement};
+use serde_json::Value;
+
+/// Quarter hours: every UTC offset in use is a multiple of 15 minutes.
+pub const BUCKET_MS: i64 = 900_000;
+
+/// The contribution of conversations to the bucket of their creation and of their resolution.
+/// `{sign}` is `?S` (±1) and `{only}` a condition on the `conversations` row (code constants).
+const AT_CREATED: &str = "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, created, handed_off, reopened,
+     first_response_n, first_response_ms, first_human_n, first_human_ms)
+   SELECT tenant_id, created_at / 900000, channel, COALESCE(assignee_id, ''), {sign} * COUNT(*),
+     {sign} * SUM(handoff_at IS NOT NULL), {sign} * SUM(reopens > 0),
+     {sign} * SUM(first_response_at IS NOT NULL AND first_customer_at IS NOT NULL),
+     {sign} * COALESCE(SUM(first_response_at - first_customer_at), 0),
+     {sign} * SUM(first_human_at IS NOT NULL AND first_customer_at IS NOT NULL),
+     {sign} * COALESCE(SUM(first_human_at - first_customer_at), 0)
+   FROM conversations WHERE {only} GROUP BY 1, 2, 3, 4
+   ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET created = created + excluded.created,
+     handed_off = handed_off + excluded.handed_off, reopened = reopened + excluded.reopened,
+     first_response_n = first_response_n + excluded.first_response_n,
+     first_response_ms = first_response_ms + excluded.first_response_ms,
+     first_human_n = first_human_n + excluded.first_human_n,
+     first_human_ms = first_human_ms + excluded.first_human_ms";
+
+const AT_RESOLVED: &str = "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, resolved, contained,
+     resolution_n, resolution_ms, handle_n, handle_ms)
+   SELECT tenant_id, resolved_at / 900000, channel, COALESCE(assignee_id, ''), {sign} * COUNT(*),
+     {sign} * SUM(resolved_by = 'ai'), {sign} * COUNT(*), {sign} * SUM(resolved_at - created_at),
+     {sign} * SUM(first_human_at IS NOT NULL), {sign} * COALESCE(SUM(resolved_at - first_human_at), 0)
+   FROM conversations WHERE resolved_at IS NOT NULL AND {only} GROUP BY 1, 2, 3, 4
+   ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET resolved = resolved + excluded.resolved,
+     contained = contained + excluded.contained, resolution_n = resolution_n + excluded.resolution_n,
+     resolution_ms = resolution_ms + excluded.resolution_ms, handle_n = handle_n + excluded.handle_n,
+     handle_ms = handle_ms + excluded.handle_ms";
+
+fn contribution(sign: i64, only: &str, p: &[SqlValue]) -> Vec<Statement> {
+    let mut params = p.to_vec();
+    params.push(sign.into());
+    let s = format!("?{}", params.len());
+    [AT_CREATED, AT_RESOLVED]
+        .iter()
+        .map(|t| {
+            Statement::new(
+                t.replace("{sign}", &s).replace("{only}", only),
+                params.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Before a conversation row's upsert: take out what the rows hold for it.
+pub fn conversation_before(conversation_id: &str) -> Vec<Statement> {
+    contribution(-1, "id = ?1 AND rolled = 1", &params![conversation_id])
+}
+
+/// After the upsert: add the row as it now is, and mark it counted.
+pub fn conversation_after(conversation_id: &str) -> Vec<Statement> {
+    let mut v = contribution(1, "id = ?1", &params![conversation_id]);
+    v.push(Statement::new(
+        "UPDATE conversations SET rolled = 1 WHERE id = ?1 AND rolled = 0",
+        params![conversation_id],
+    ));
+    v
+}
+
+/// Before a message's insert into the mirror: count it (once) at its quarter hour, and an AI
+/// answer's provider, citations and tokens.
+pub fn message(
+    tenant_id: &str,
+    conversation_id: &str,
+    channel: &str,
+    m: &MessageView,
+) -> Vec<Statement> {
+    let kind = m.author.kind.as_str();
+    let column = match kind {
+        "customer" => "msgs_customer",
+        "ai" => "msgs_ai",
+        "agent" => "msgs_agent",
+        _ => return Vec::new(),
+    };
+    let agent = if kind == "agent" {
+        m.author.id.as_str()
+    } else {
+        ""
+    };
+    let new =
+        "NOT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = ?5 AND seq = ?6)";
+    let mut v = vec![Statement::new(
+        format!(
+            "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, {column})
+             SELECT ?1, ?2, ?3, ?4, 1 WHERE {new}
+             ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET {column} = {column} + 1"
+        ),
+        params![tenant_id, m.ts.div_euclid(BUCKET_MS), channel, agent, conversation_id, m.seq],
+    )];
+    if kind == "ai" {
+        let a = answer(m.meta.as_ref());
+        v.push(Statement::new(
+            format!(
+                "INSERT INTO analytics_ai (tenant_id, bucket, channel, provider, model, answers, cited, fallback, tokens_in, tokens_out)
+                 SELECT ?1, ?2, ?3, ?4, ?11, 1, ?7, ?8, ?9, ?10 WHERE {new}
+                 ON CONFLICT (tenant_id, bucket, channel, provider, model) DO UPDATE SET answers = answers + 1,
+                   cited = cited + excluded.cited, fallback = fallback + excluded.fallback,
+                   tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out"
+            ),
+            params![
+                tenant_id, m.ts.div_euclid(BUCKET_MS), channel, a.provider, conversation_id, m.seq,
+                a.cited as i64, a.fallback as i64, a.tokens_in, a.tokens_out, a.model
+            ],
+        ));
+    }
+    v
+}
+
+/// What an AI answer's metadata says about it.
+struct Answer {
+    provider: String,
+    model: String,
+    cited: bool,
+    fallback: bool,
+    tokens_in: i64,
+    tokens_out: i64,
+}
+
+fn answer(meta: Option<&Value>) -> Answer {
+    let get = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .chars()
+            .take(80)
+            .collect::<String>()
+    };
+    let usage = |k: &str| {
+        meta.and_then(|m| m.pointer(&format!("/usage/{k}")))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .max(0)
+    };
+    Answer {
+        provider: get("provider"),
+        model: get("model"),
+        cited: meta
+            .and_then(|m| m.get("citations"))
+            .and_then(Value::as_array)
+            .is_some_and(|c| !c.is_empty()),
+        fallback: meta
+            .and_then(|m| m.get("fallback"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        tokens_in: usage("input_tokens"),
+        tokens_out: usage("output_tokens"),
+    }
+}
+
+/// Before a customer message's insert into the mirror: its local reading (sentiment, intent),
+/// so analytics cover every customer message — those a person handles too, not only those
+/// the assistant answers (whose turn stores the same reading, or the model's, over it).
+pub fn customer_analysis(
+    tenant_id: &str,
+    conversation_id: &str,
+    channel: &str,
+    m: &MessageView,
+) -> Vec<Statement> {
+    let a = crate::ai::analysis::local(&m.text, "en");
+    vec![
+        analysis(conversation_id, m.seq, channel, -1),
+        Statement::new(
+            "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'local', ?8) ON CONFLICT (conversation_id, seq) DO NOTHING",
+            params![
+                tenant_id, conversation_id, m.seq, a.sentiment as f64, a.intent.as_str(),
+                serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into()), a.language.as_str(), m.ts
+            ],
+        ),
+        analysis(conversation_id, m.seq, channel, 1),
+    ]
+}
+
+/// Around an analysis upsert: take out the row's old contribution, then add the new one.
+pub fn analysis(conversation_id: &str, seq: i64, channel: &str, sign: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO analytics_intents (tenant_id, bucket, channel, intent, messages, sentiment_sum, negative)
+         SELECT tenant_id, created_at / 900000, ?4, intent, ?3, ?3 * sentiment, ?3 * (sentiment < -0.25)
+         FROM message_analysis WHERE conversation_id = ?1 AND seq = ?2
+         ON CONFLICT (tenant_id, bucket, channel, intent) DO UPDATE SET messages = messages + excluded.messages,
+           sentiment_sum = sentiment_sum + excluded.sentiment_sum, negative = negative + excluded.negative",
+        params![conversation_id, seq, sign, channel],
+    )
+}
+
+/// Rebuilds a tenant's conversation rollups from its mirror (history from before analytics,
+/// or after a definition changes). Messages are recounted from the mirror's messages; this is
+/// the one place allowed to read them all, and it runs on request, not per report.
+pub fn recompute(tenant_id: &str) -> Vec<Statement> {
+    let t = params![tenant_id];
+    let mut v = vec![
+        Statement::new("DELETE FROM analytics_buckets WHERE tenant_id = ?1", t.clone()),
+        // Rows mirrored before analytics: their facts from their messages.
+        Statement::new(
+            "UPDATE conversations SET
+               msgs_customer = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'customer'),
+               msgs_ai = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'ai'),
+               msgs_agent = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'agent'),
+               first_customer_at = (SELECT MIN(created_at) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'customer'),
+               resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN updated_at END
+             WHERE tenant_id = ?1 AND rolled = 0 AND msgs_customer + msgs_ai + msgs_agent = 0 AND last_seq > 0",
+            t.clone(),
+        ),
+        Statement::new(
+            "UPDATE conversations SET
+               first_response_at = (SELECT MIN(created_at) FROM conversation_messages m WHERE m.conversation_id = conversations.id
+                 AND m.author_type IN ('ai', 'agent') AND m.created_at >= conversations.first_customer_at),
+               first_human_at = (SELECT MIN(created_at) FROM conversation_messages m WHERE m.conversation_id = conversations.id
+                 AND m.author_type = 'agent' AND m.created_at >= conversations.first_customer_at),
+               resolved_by = CASE WHEN resolved_at IS NULL THEN NULL WHEN msgs_agent = 0 AND handoff_reason IS NULL THEN 'ai' ELSE 'human' END
+             WHERE tenant_id = ?1 AND rolled = 0 AND first_customer_at IS NOT NULL AND first_response_at IS NULL",
+            t.clone(),
+        ),
+    ];
+    v.extend(contribution(1, "tenant_id = ?1", &t));
+    v.push(Statement::new(
+        "UPDATE conversations SET rolled = 1 WHERE tenant_id = ?1",
+        t.clone(),
+    ));
+    v.push(Statement::new(
+        "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, msgs_customer, msgs_ai, msgs_agent)
+         SELECT m.tenant_id, m.created_at / 900000, c.channel, CASE WHEN m.author_type = 'agent' THEN m.author_id ELSE '' END,
+           SUM(m.author_type = 'customer'), SUM(m.author_type = 'ai'), SUM(m.author_type = 'agent')
+         FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.tenant_id = ?1 AND m.author_type IN ('customer', 'ai', 'agent') GROUP BY 1, 2, 3, 4
+         ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET msgs_customer = msgs_customer + excluded.msgs_customer,
+           msgs_ai = msgs_ai + excluded.msgs_ai, msgs_agent = msgs_agent + excluded.msgs_agent",
+        t.clone(),
+    ));
+    v.push(Statement::new(
+        "DELETE FROM analytics_ai WHERE tenant_id = ?1",
+        t.clone(),
+    ));
+    v.push(Statement::new(
+        "INSERT INTO analytics_ai (tenant_id, bucket, channel, provider, model, answers, cited, fallback, tokens_in, tokens_out)
+         SELECT m.tenant_id, m.created_at / 900000, c.channel, COALESCE(json_extract(m.meta, '$.provider'), 'unknown'),
+           COALESCE(json_extract(m.meta, '$.model'), 'unknown'), COUNT(*),
+           SUM(COALESCE(json_array_length(m.meta, '$.citations'), 0) > 0),
+           SUM(COALESCE(json_extract(m.meta, '$.fallback'), 0) = 1),
+           SUM(MAX(COALESCE(json_extract(m.meta, '$.usage.input_tokens'), 0), 0)),
+           SUM(MAX(COALESCE(json_extract(m.meta, '$.usage.output_tokens'), 0), 0))
+         FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.tenant_id = ?1 AND m.author_type = 'ai' AND json_valid(m.meta) GROUP BY 1, 2, 3, 4, 5",
+        t,
+    ));
+    v
+}
