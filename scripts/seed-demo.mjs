@@ -5,6 +5,8 @@
 import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { historySql } from "./demo/history.mjs";
 
 const [base, adminSecret, stateFile, siteOrigin] = process.argv.slice(2);
 if (!base || !adminSecret || !stateFile) {
@@ -166,6 +168,43 @@ if (!someAnswers.items.length) {
     const body = { answers: comment ? { csat: score, comment } : { csat: score } };
     await api("POST", `/v1/conversations/${id}/survey`, { token: started.token, body }).catch((e) => console.error(`survey not answered: ${e.message}`));
   }
+}
+
+// Analytics: a team of three, SLA targets and goals, and six weeks of history for the dashboard.
+const team = (await api("GET", "/v1/users?limit=100", { token: demo.secret_key })).items;
+for (const [name, email, skills] of [["Sam Rivera", "sam@demo.example", ["returns", "shipping"]], ["Mina Park", "mina@demo.example", ["billing"]]]) {
+  if (team.some((u) => u.email === email)) continue;
+  const invite = await api("POST", "/v1/invitations", { token: demo.secret_key, body: { email, name, role: "agent" } });
+  const user = await api("POST", "/v1/invitations/accept", { body: { token: invite.token } });
+  await api("PATCH", `/v1/users/${user.id}`, { token: demo.secret_key, body: { skills } });
+  team.push(user);
+}
+{
+  const cfg = await api("GET", "/v1/tenant/config", { token: demo.secret_key });
+  if (!cfg.config.sla.policies.length) {
+    cfg.config.sla.policies = [
+      { priority: "urgent", first_response_minutes: 15, resolution_minutes: 240 },
+      { priority: "high", first_response_minutes: 30, resolution_minutes: 480 },
+      { priority: "normal", first_response_minutes: 60, resolution_minutes: 1440 },
+    ];
+    cfg.config.analytics.goals = [
+      { metric: "resolved", target: 120 },
+      { metric: "first_response_median_ms", target: 900000 },
+      { metric: "csat", target: 4.2 },
+    ];
+    await api("PUT", "/v1/tenant/config", { token: demo.secret_key, body: { version: cfg.version, config: cfg.config } });
+  }
+}
+const past = await api("GET", "/v1/analytics/overview?days=60", { token: demo.secret_key });
+if (past.volume.created < 100) {
+  const agents = team.filter((u) => u.role === "agent").map((u) => u.id);
+  const { sql, conversations } = historySql(demo.tenant_id, agents, Date.now());
+  const file = join(dirname(stateFile), "demo-history.sql");
+  writeFileSync(file, sql);
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--file", file], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  const done = await api("POST", "/v1/analytics/recompute", { token: demo.secret_key });
+  console.log(`  seeded ${conversations} archived conversations of demo history (${done.conversations} in the analytics)`);
 }
 
 const token = await api("POST", "/v1/auth/token", { token: demo.secret_key, body: { user_id: demo.agent_id } });

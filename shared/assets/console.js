@@ -470,6 +470,8 @@
     $("#notify").hidden = !on || !("Notification" in window) || Notification.permission !== "default";
     $("#webhooks-open").hidden = !on || !canManage();
     $("#leads-open").hidden = !on;
+    $("#dashboard-open").hidden = !on;
+    if (on) loadAtRisk();
     $("#surveys-open").hidden = !on;
     $("#quality-open").hidden = !on;
     $("#crm-open").hidden = !on || !canManage();
@@ -631,6 +633,158 @@
     if (!res.ok) { leadsError(new Error(`export failed (${res.status})`)); return; }
     const url = URL.createObjectURL(await res.blob());
     const a = el("a", { href: url, download: "leads.csv" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+
+  // ------------------------------------------------------------ dashboard
+  // The analytics API drawn as plain SVG and tables: a bar-and-line trend, two bar charts and a
+  // heatmap are a few dozen lines each, and a charting library would be the console's largest
+  // file by far (no build step, no third-party script under our CSP).
+  const NS = "http://www.w3.org/2000/svg";
+  const svgEl = (tag, attrs, text) => { const e = document.createElementNS(NS, tag); Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v)); if (text != null) e.textContent = text; return e; };
+  const ms = (v) => {
+    if (v == null) return "—";
+    const s = Math.round(v / 1000);
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+    return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  };
+  const num = (v) => (v == null ? "—" : String(v));
+  const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  function dashboardError(e) { $("#dashboard-error").textContent = e ? e.message : ""; }
+  function dashQuery() {
+    const q = new URLSearchParams({ from: $("#dash-from").value, to: $("#dash-to").value });
+    if ($("#dash-channel").value) q.set("channel", $("#dash-channel").value);
+    if ($("#dash-agent").value) q.set("agent_id", $("#dash-agent").value);
+    return q;
+  }
+  function drawTrend(days) {
+    const svg = $("#dash-trend"), W = 640, H = 150, pad = 20;
+    svg.replaceChildren();
+    const most = Math.max(1, ...days.map((d) => Math.max(d.created, d.resolved)));
+    const step = (W - 2 * pad) / Math.max(1, days.length);
+    const y = (v) => H - pad - ((H - 2 * pad) * v) / most;
+    const points = [];
+    days.forEach((d, i) => {
+      const x = pad + i * step;
+      const bar = svgEl("rect", { x, y: y(d.created), width: Math.max(2, step * 0.6), height: H - pad - y(d.created), "data-day": d.day });
+      bar.append(svgEl("title", {}, `${d.day}: ${d.created} created, ${d.resolved} resolved`));
+      svg.append(bar);
+      points.push(`${x + step * 0.3},${y(d.resolved)}`);
+      if (i === 0 || i === days.length - 1) svg.append(svgEl("text", { x, y: H - 4 }, d.day));
+    });
+    if (points.length > 1) svg.append(svgEl("polyline", { points: points.join(" "), class: "resolved" }));
+    svg.append(svgEl("text", { x: 2, y: 12 }, String(most)));
+    svg.setAttribute("aria-label", `${days.length} days: ${days.reduce((a, d) => a + d.created, 0)} conversations created`);
+  }
+  function drawBars(svg, rows) {
+    svg.replaceChildren();
+    const W = Number(svg.getAttribute("width")), H = 150, most = Math.max(1, ...rows.map((r) => r.n));
+    const step = (H - 10) / Math.max(1, rows.length);
+    rows.forEach((r, i) => {
+      const w = ((W - 130) * r.n) / most, yy = 5 + i * step;
+      svg.append(svgEl("text", { x: 0, y: yy + step * 0.6, class: "bar-label" }, r.key));
+      const bar = svgEl("rect", { x: 100, y: yy, width: Math.max(1, w), height: Math.max(2, step * 0.7), "data-key": r.key, "data-n": r.n });
+      bar.append(svgEl("title", {}, `${r.key}: ${r.n}`));
+      svg.append(bar, svgEl("text", { x: 104 + w, y: yy + step * 0.6, class: "bar-label" }, String(r.n)));
+    });
+    svg.setAttribute("aria-label", rows.map((r) => `${r.key} ${r.n}`).join(", ") || "nothing yet");
+  }
+  function drawHeatmap(grid) {
+    const t = $("#dash-heatmap"), most = Math.max(1, ...grid.flat());
+    const head = el("tr", {}, el("td", {}), ...Array.from({ length: 24 }, (_, h) => el("th", { scope: "col", textContent: String(h) })));
+    const rows = grid.map((hours, d) => el("tr", {}, el("th", { scope: "row", textContent: WEEKDAYS[d] }), ...hours.map((n, h) => {
+      const a = n / most;
+      const c = el("td", { textContent: n ? String(n) : "", title: `${WEEKDAYS[d]} ${h}:00 — ${n} messages` });
+      c.style.background = n ? `rgba(79, 70, 229, ${0.12 + 0.88 * a})` : "#f3f4f6";
+      if (a > 0.5) c.className = "dark";
+      return c;
+    })));
+    t.replaceChildren(t.querySelector("caption"), el("thead", {}, head), el("tbody", {}, ...rows));
+  }
+  function goalText(a) {
+    if (!a.goals.length) return "—";
+    return `${a.goals.filter((g) => g.met).length}/${a.goals.length}`;
+  }
+  async function loadDashboard() {
+    dashboardError();
+    try {
+      const q = dashQuery();
+      const [o, lb, sla, live] = await Promise.all([
+        api("GET", `/v1/analytics/overview?${q}`), api("GET", `/v1/analytics/agents?${q}`),
+        api("GET", `/v1/analytics/sla?${q}`), api("GET", "/v1/analytics/agents/live"),
+      ]);
+      const sp = o.speed;
+      const tiles = [
+        ["Created", o.volume.created], ["Resolved", o.volume.resolved], ["Waiting now", o.volume.pending_human_now],
+        ["Containment", pct(o.ai.containment_percent)], ["Handoff rate", pct(o.ai.handoff_percent)],
+        ["First response (median)", ms(sp.first_response.median_ms)], ["First response (p90)", ms(sp.first_response.p90_ms)],
+        ["First human reply (median)", ms(sp.first_human_response.median_ms)], ["Resolution (median)", ms(sp.resolution.median_ms)],
+        ["Handle time (median)", ms(sp.handle.median_ms)], ["AI answers cited", `${o.ai.cited}/${o.ai.answers}`],
+        ["AI thumbs up", pct(o.ai.ratings.ai_positive_percent)], ["Sentiment", num(o.quality.sentiment)],
+        ["CSAT", num(o.quality.csat)], ["AI cost (USD)", o.ai.cost_usd.toFixed(2)],
+      ];
+      $("#dash-tiles").replaceChildren(...tiles.map(([k, v]) => el("div", {}, el("dt", { textContent: k }), el("dd", { textContent: String(v) }))));
+      drawTrend(o.by_day);
+      drawBars($("#dash-channels"), o.volume.by_channel.map((c) => ({ key: c.channel, n: c.created })));
+      drawBars($("#dash-reasons"), o.ai.handoff_reasons);
+      drawHeatmap(o.busiest_hours);
+      const nameOf = (id) => (users.find((u) => u.id === id) || {}).name || id;
+      $("#dash-agents").replaceChildren(...lb.agents.map((a) => el("tr", { "data-agent": a.agent_id },
+        el("td", { textContent: a.name || nameOf(a.agent_id) }), el("td", { textContent: String(a.assigned) }), el("td", { textContent: String(a.resolved) }),
+        el("td", { textContent: pct(a.resolution_percent) }), el("td", { textContent: ms(a.first_response.median_ms) }), el("td", { textContent: ms(a.handle.median_ms) }),
+        el("td", { textContent: a.rating_up + a.rating_down ? `${a.rating_up}👍 ${a.rating_down}👎` : "—" }), el("td", { textContent: num(a.csat) }),
+        el("td", { textContent: goalText(a), title: a.goals.map((g) => `${g.metric}: ${g.value ?? "—"} / ${g.target} (${g.progress_percent}%)`).join("\n") }))));
+      $("#dash-live").replaceChildren(...live.agents.map((a) => el("li", {}, el("span", { className: `pill${a.status === "online" ? " on" : a.status === "busy" ? " warn" : ""}`, textContent: a.status }), ` ${a.name} ${a.load}/${a.capacity}`)),
+        el("li", { textContent: `Unassigned and waiting: ${live.unassigned_waiting}` }));
+      $("#dash-sla").replaceChildren(...(sla.policies.length ? [
+        ["First response within target", pct(sla.first_response.met_percent)], ["First response breaches", sla.first_response.breached],
+        ["Resolution within target", pct(sla.resolution.met_percent)], ["Resolution breaches", sla.resolution.breached],
+      ] : [["SLA", "no policies (tenant config sla.policies)"]]).map(([k, v]) => el("div", {}, el("dt", { textContent: k }), el("dd", { textContent: String(v) }))));
+      $("#dash-risk").replaceChildren(...sla.at_risk.map((r) => riskItem(r, () => $("#dashboard").close())));
+      $("#dash-models").replaceChildren(...o.ai.by_model.map((m) => el("tr", {}, ...[m.provider, m.model, m.answers, m.tokens_in, m.tokens_out, m.cost_usd == null ? "—" : m.cost_usd.toFixed(2)].map((v) => el("td", { textContent: String(v) })))));
+      $("#dash-intents").replaceChildren(...o.quality.top_intents.map((i) => el("tr", {}, ...[i.intent, i.messages, i.negative, num(i.average_sentiment)].map((v) => el("td", { textContent: String(v) })))));
+    } catch (e) { dashboardError(e); }
+  }
+  function riskItem(r, before) {
+    const b = el("button", { type: "button", className: `link${r.breached ? " breached" : ""}`, textContent: `${r.subject || r.conversation_id} · ${r.priority} · ${r.clock.replace("_", " ")} ${r.breached ? "breached" : `due ${new Date(r.due_at).toLocaleTimeString()}`}` });
+    b.dataset.id = r.conversation_id;
+    b.addEventListener("click", () => { if (before) before(); openConversation(r.conversation_id); });
+    return el("li", {}, b);
+  }
+  /** The inbox's SLA list: conversations near or past a target, refreshed every minute. */
+  async function loadAtRisk() {
+    try {
+      const r = await api("GET", "/v1/analytics/sla?days=1");
+      $("#at-risk").hidden = !r.at_risk.length;
+      $("#at-risk-count").textContent = String(r.at_risk.length);
+      $("#at-risk-list").replaceChildren(...r.at_risk.map((x) => riskItem(x)));
+    } catch { $("#at-risk").hidden = true; }
+  }
+  setInterval(() => { if (token) loadAtRisk(); }, 60000);
+  $("#dashboard-open").addEventListener("click", async () => {
+    if (!$("#dash-to").value) {
+      const today = new Date(), from = new Date(today.getTime() - 29 * 86400000);
+      const day = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+      $("#dash-from").value = day(from);
+      $("#dash-to").value = day(today);
+    }
+    $("#dash-agent").replaceChildren(el("option", { value: "", textContent: "Everyone" }), ...users.map((u) => el("option", { value: u.id, textContent: u.name })));
+    await loadDashboard();
+    $("#dashboard").showModal();
+  });
+  $("#dashboard-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDashboard(); });
+  $("#dash-export").addEventListener("click", async () => {
+    dashboardError();
+    const q = dashQuery();
+    q.set("report", $("#dash-report").value);
+    const res = await fetch(`/v1/analytics/export?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) { dashboardError(new Error(`export failed (${res.status})`)); return; }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: `${q.get("report")}-${q.get("from")}-${q.get("to")}.csv` });
     document.body.append(a);
     a.click();
     a.remove();

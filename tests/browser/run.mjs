@@ -881,6 +881,89 @@ await test("the console's survey report shows the API's numbers, the latest comm
   await context.close();
 });
 
+await test("the dashboard shows the analytics API's numbers (tiles, trend, channels, heatmap, leaderboard) and downloads its CSV", async () => {
+  const day = (d) => d.toISOString().slice(0, 10);
+  const from = day(new Date(Date.now() - 13 * 86400000)), to = day(new Date());
+  const q = `from=${from}&to=${to}`;
+  const { context, page } = await consoleAs(AGENT, undefined, { acceptDownloads: true });
+  await page.getByRole("button", { name: "Dashboard" }).click();
+  const dialog = page.locator("#dashboard");
+  const tile = (name) => dialog.locator("#dash-tiles div").filter({ has: page.locator("dt", { hasText: new RegExp(`^${name.replace(/[()]/g, "\\$&")}$`) }) }).locator("dd");
+  // The API's numbers and the screen's, taken together (earlier tests' mirrors may still be landing).
+  let api, lb;
+  for (let attempt = 0; ; attempt++) {
+    await dialog.locator("#dash-from").fill(from);
+    await dialog.locator("#dash-to").fill(to);
+    await dialog.getByRole("button", { name: "Apply" }).click();
+    await page.waitForFunction((n) => document.querySelectorAll("#dash-trend rect").length === n, 14);
+    api = await edge("GET", `/v1/analytics/overview?${q}`, SK);
+    lb = await edge("GET", `/v1/analytics/agents?${q}`, SK);
+    if ((await tile("Created").innerText()) === String(api.volume.created) || attempt === 3) break;
+    await page.waitForTimeout(1000);
+  }
+  assert.ok(api.volume.created >= 3, JSON.stringify(api.volume));
+  assert.equal(await tile("Created").innerText(), String(api.volume.created));
+  assert.equal(await tile("Resolved").innerText(), String(api.volume.resolved));
+  assert.equal(await tile("Containment").innerText(), api.ai.containment_percent == null ? "—" : `${api.ai.containment_percent}%`);
+  assert.equal(await tile("AI answers cited").innerText(), `${api.ai.cited}/${api.ai.answers}`);
+  // The trend: a bar per day, each day's created count in its tooltip.
+  const bars = await dialog.locator("#dash-trend rect").evaluateAll((rs) => rs.map((r) => [r.dataset.day, r.querySelector("title").textContent]));
+  assert.deepEqual(bars.map(([d]) => d), api.by_day.map((d) => d.day));
+  bars.forEach(([, title], i) => assert.ok(title.includes(`${api.by_day[i].created} created`), `${title} vs ${JSON.stringify(api.by_day[i])}`));
+  // Channels and the heatmap hold the same counts.
+  const channels = await dialog.locator("#dash-channels rect").evaluateAll((rs) => rs.map((r) => [r.dataset.key, Number(r.dataset.n)]));
+  assert.deepEqual(channels, api.volume.by_channel.map((c) => [c.channel, c.created]));
+  const heat = await dialog.locator("#dash-heatmap tbody td").evaluateAll((cs) => cs.reduce((a, c) => a + Number(c.textContent || 0), 0));
+  assert.equal(heat, api.busiest_hours.flat().reduce((a, b) => a + b, 0));
+  // The leaderboard: one row per agent, in the API's order, with its resolved count.
+  const rows = await dialog.locator("#dash-agents tr").evaluateAll((trs) => trs.map((tr) => [tr.dataset.agent, tr.children[2].textContent]));
+  assert.deepEqual(rows, lb.agents.map((a) => [a.agent_id, String(a.resolved)]));
+  // Every report downloads as CSV for the chosen period.
+  await dialog.locator("#dash-report").selectOption("by_day");
+  const [download] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download CSV" }).click()]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\r\n");
+  assert.match(csv[0], /^day,created,resolved/);
+  assert.equal(csv.length, 15);
+  assert.equal(csv[14].split(",")[1], String(api.by_day[13].created));
+  await page.addScriptTag({ path: axePath });
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document.querySelector("#dashboard"), { runOnly: ["wcag2a", "wcag2aa"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  assert.deepEqual(axe.filter((v) => v.impact === "serious" || v.impact === "critical"), [], `axe: ${JSON.stringify(axe)}`);
+  await page.screenshot({ path: `${SHOTS}/console-dashboard.png`, fullPage: true });
+  await context.close();
+});
+
+await test("a conversation waiting past its SLA shows in the inbox's at-risk list and opens from it", async () => {
+  const cfg = await edge("GET", "/v1/tenant/config", SK);
+  cfg.config.sla = { business_hours: false, at_risk_percent: 1, policies: [{ priority: "urgent", first_response_minutes: 1 }] };
+  await edge("PUT", "/v1/tenant/config", SK, { version: cfg.version, config: cfg.config });
+  const started = await edge("POST", "/v1/conversations", SK, { name: "Rush Order", subject: "Rush order stuck" });
+  const id = started.conversation.conversation_id;
+  await edge("PATCH", `/v1/conversations/${id}`, SK, { priority: "urgent" });
+  await fetch(`${BASE}/v1/conversations/${id}/handoff`, { method: "POST", headers: { authorization: `Bearer ${started.token}`, "content-type": "application/json" }, body: JSON.stringify({ reason: "rush" }) });
+  // 1 % of a minute has passed within a second: at risk (the API says so first).
+  let risk = [];
+  for (let i = 0; i < 40 && !risk.some((r) => r.conversation_id === id); i++) {
+    await new Promise((ok) => setTimeout(ok, 250));
+    risk = (await edge("GET", "/v1/analytics/sla?days=1", SK)).at_risk;
+  }
+  assert.ok(risk.some((r) => r.conversation_id === id && r.clock === "first_response"), JSON.stringify(risk));
+  const { context, page } = await consoleAs(AGENT);
+  const list = page.locator("#at-risk");
+  await list.locator("summary").click();
+  const item = list.locator(`button[data-id="${id}"]`);
+  await item.waitFor();
+  assert.match(await item.innerText(), /Rush order stuck · urgent · first response/);
+  await item.click();
+  await page.locator("#conv-title").filter({ hasText: /Rush/ }).waitFor();
+  cfg.config.sla = { business_hours: true, at_risk_percent: 75, policies: [] };
+  const now = await edge("GET", "/v1/tenant/config", SK);
+  await edge("PUT", "/v1/tenant/config", SK, { version: now.version, config: cfg.config });
+  await context.close();
+});
+
 await test("a conversation handed to the team shows its summary at the top; an agent summarises it again", async () => {
   const started = await edge("POST", "/v1/conversations", SK, { name: "Rita Summary" });
   const id = started.conversation.conversation_id;

@@ -409,3 +409,176 @@ async fn say(api: &Api, bearer: &str, conv: &str, text: &str, id: &str) {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+/// Polls `path` until `ready` holds (the mirror is flushed after the response).
+async fn settled(api: &Api, path: &str, bearer: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..75 {
+        let r = api.get(path, bearer).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if ready(&r.body) {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("{path} never settled: {}", api.get(path, bearer).await.body);
+}
+
+#[tokio::test]
+async fn analytics_rollups_percentiles_and_the_recompute_run_on_d1_in_workerd() {
+    let edge = Edge::shared();
+    let api = Api::at(&edge.base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("stats"), "pro")
+        .await;
+    api.edit_config(&t, |c| {
+        c["sla"] = json!({"business_hours": false, "policies": [
+            {"priority": "normal", "first_response_minutes": 60, "resolution_minutes": 600}
+        ]});
+    })
+    .await;
+    let (agent_id, agent) = api.user_with_role(&t, "agent").await;
+    let post = |path: String, bearer: String, body: Value| {
+        let api = &api;
+        async move {
+            let r = api
+                .call(Method::Post, &path, Some(&bearer), Some(&body))
+                .await;
+            assert!(r.status < 300, "{path}: {}", r.body);
+        }
+    };
+    // C1: asked, answered by the agent, resolved. C2: handed over first, answered, resolved.
+    // C3: asked, still open.
+    let mut convs = Vec::new();
+    for i in 0..3 {
+        let (conv, token, _) = api
+            .start_conversation(&t, &json!({"name": format!("C{i}")}))
+            .await;
+        if i == 1 {
+            post(
+                format!("/v1/conversations/{conv}/handoff"),
+                token.clone(),
+                json!({}),
+            )
+            .await;
+        }
+        say(
+            &api,
+            &token,
+            &conv,
+            "My parcel has not arrived, this is terrible.",
+            "q",
+        )
+        .await;
+        if i < 2 {
+            post(
+                format!("/v1/conversations/{conv}/assign"),
+                agent.clone(),
+                json!({"user_id": agent_id}),
+            )
+            .await;
+            say(&api, &agent, &conv, "It ships today.", "a").await;
+            post(
+                format!("/v1/conversations/{conv}/status"),
+                agent.clone(),
+                json!({"status": "resolved"}),
+            )
+            .await;
+        }
+        convs.push(conv);
+    }
+    let path = "/v1/analytics/overview?days=2";
+    let o = settled(&api, path, &t.secret_key, |b| {
+        b["volume"]["resolved"] == 2
+            && b["volume"]["messages"]["agent"] == 2
+            && b["volume"]["created"] == 3
+    })
+    .await;
+    assert_eq!(o["volume"]["messages"]["customer"], 3, "{o}");
+    assert_eq!(o["ai"]["handed_off"], 1);
+    assert_eq!(
+        o["ai"]["handoff_reasons"],
+        json!([{"key": "customer_request", "n": 1}])
+    );
+    assert_eq!(o["ai"]["contained"], 0);
+    // Percentiles from D1's window functions: two first responses by a person.
+    let fr = &o["speed"]["first_human_response"];
+    assert_eq!(fr["n"], 2, "{o}");
+    assert!(
+        fr["median_ms"].as_i64().unwrap() <= fr["p90_ms"].as_i64().unwrap(),
+        "{o}"
+    );
+    assert_eq!(o["speed"]["resolution"]["n"], 2);
+    // Days and hours in integer arithmetic on D1: everything lands in whole cells.
+    let created: i64 = o["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["created"].as_i64().unwrap())
+        .sum();
+    assert_eq!(created, 3, "{o}");
+    let hours: i64 = o["busiest_hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d.as_array().unwrap())
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(hours, 3, "{o}");
+    // Every customer message was read for sentiment in the flush (no AI turn here).
+    let intents: i64 = o["quality"]["top_intents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["messages"].as_i64().unwrap())
+        .sum();
+    assert_eq!(intents, 3, "{o}");
+    assert!(o["quality"]["sentiment"].as_f64().unwrap() < 0.0, "{o}");
+    // The recompute rebuilds the same numbers from the mirror.
+    let r = api
+        .call(
+            Method::Post,
+            "/v1/analytics/recompute",
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["conversations"], 3);
+    let again = api.get(path, &t.secret_key).await.body;
+    assert_eq!(again, o);
+    // The leaderboard, the SLA report (C2's clock, from its handoff) and a CSV.
+    let l = api.get("/v1/analytics/agents?days=2", &t.secret_key).await;
+    let row = l.body["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == agent_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (row["resolved"].clone(), row["messages"].clone()),
+        (json!(2), json!(2)),
+        "{}",
+        l.body
+    );
+    let s = api.get("/v1/analytics/sla?days=2", &t.secret_key).await;
+    assert_eq!(
+        s.body["first_response"],
+        json!({"measured": 1, "breached": 0, "met_percent": 100.0}),
+        "{}",
+        s.body
+    );
+    let csv = api
+        .get("/v1/analytics/export?days=2&report=agents", &t.secret_key)
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    // Another tenant's numbers are its own.
+    let other = api
+        .create_tenant(&unique_slug("stats-other"), "pro", None)
+        .await;
+    assert_eq!(
+        api.get(path, &other.secret_key).await.body["volume"]["created"],
+        0
+    );
+}

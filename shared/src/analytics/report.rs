@@ -332,7 +332,7 @@ pub async fn overview(p: &Platform, tenant_id: &str, f: &Filter) -> ApiResult<Ov
     let rows = db
         .query(
             &format!(
-                "SELECT (bucket * 15 + ?1) / 1440 AS d, channel, {SUMS_SQL} FROM analytics_buckets WHERE {w} GROUP BY d, channel"
+                "SELECT (bucket * 15 + CAST(?1 AS INTEGER)) / 1440 AS d, channel, {SUMS_SQL} FROM analytics_buckets WHERE {w} GROUP BY d, channel"
             ),
             &args,
         )
@@ -416,7 +416,7 @@ pub async fn overview(p: &Platform, tenant_id: &str, f: &Filter) -> ApiResult<Ov
     for r in db
         .query(
             &format!(
-                "SELECT ((bucket * 15 + ?1) / 1440 + 3) % 7 AS wd, ((bucket * 15 + ?1) / 60) % 24 AS h,
+                "SELECT ((bucket * 15 + CAST(?1 AS INTEGER)) / 1440 + 3) % 7 AS wd, ((bucket * 15 + CAST(?1 AS INTEGER)) / 60) % 24 AS h,
                    SUM(msgs_customer) n FROM analytics_buckets WHERE {w} GROUP BY wd, h"
             ),
             &args,
@@ -556,7 +556,7 @@ async fn quality(
     let rows = db
         .query(
             &format!(
-                "SELECT (bucket * 15 + ?1) / 1440 AS d, intent, SUM(messages) messages, SUM(sentiment_sum) s,
+                "SELECT (bucket * 15 + CAST(?1 AS INTEGER)) / 1440 AS d, intent, SUM(messages) messages, SUM(sentiment_sum) s,
                    SUM(negative) negative FROM analytics_intents WHERE {w} GROUP BY d, intent"
             ),
             &args,

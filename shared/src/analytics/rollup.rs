@@ -48,7 +48,8 @@ const AT_RESOLVED: &str = "INSERT INTO analytics_buckets (tenant_id, bucket, cha
 fn contribution(sign: i64, only: &str, p: &[SqlValue]) -> Vec<Statement> {
     let mut params = p.to_vec();
     params.push(sign.into());
-    let s = format!("?{}", params.len());
+    // D1 binds numbers as JavaScript doubles: cast so the sums stay integers.
+    let s = format!("CAST(?{} AS INTEGER)", params.len());
     [AT_CREATED, AT_RESOLVED]
         .iter()
         .map(|t| {

@@ -217,3 +217,71 @@ pub async fn bench_gate(cx: &Ctx, req: Request) -> ApiResult<Response> {
         &json!({ "checks": n, "allowed": allowed }),
     ))
 }
+
+/// Benchmark support (diagnostics only): bulk-seeds `n` conversations (facts set, three
+/// messages each, spread over the last 90 days, four channels, seven agents) into the caller's
+/// tenant with set-based SQL, then rebuilds its rollups — the dashboard queries are then timed
+/// against a tenant of that size. Ids are `cnv_bench…`; a second call adds nothing.
+pub async fn bench_analytics(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    enabled(cx)?;
+    let tenant_id = cx.tenant_id()?;
+    let n: i64 = req
+        .query_param("n")
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=200_000).contains(n))
+        .unwrap_or(1000);
+    let db = cx.platform.db()?;
+    let now = cx.now();
+    let started = now;
+    // In slices, so no single statement holds the database for long.
+    let mut from = 1;
+    while from <= n {
+        let to = (from + 24_999).min(n);
+        let series = "WITH RECURSIVE s(i) AS (SELECT CAST(?2 AS INTEGER) UNION ALL SELECT i + 1 FROM s WHERE i < CAST(?3 AS INTEGER))";
+        let p = params![tenant_id, from, to, now];
+        db.batch(vec![
+            crate::ports::Statement::new(
+                format!(
+                    "{series}, c(i, at) AS (SELECT i, CAST(?4 AS INTEGER) - (i * 104729) % 7776000000 FROM s)
+                     INSERT OR IGNORE INTO conversations (id, tenant_id, customer_id, channel, status, assignee_id, priority, tags,
+                       last_seq, created_at, updated_at, mirror_version, msgs_customer, msgs_ai, msgs_agent, first_customer_at,
+                       first_response_at, first_human_at, handoff_at, first_handoff_reason, resolved_at, resolved_by, reopens)
+                     SELECT 'cnv_bench' || i, ?1, 'cus_bench' || (i % 5000),
+                       CASE i % 4 WHEN 0 THEN 'web' WHEN 1 THEN 'email' WHEN 2 THEN 'sms' ELSE 'whatsapp' END,
+                       CASE WHEN i % 50 = 0 THEN 'pending_human' ELSE 'closed' END,
+                       CASE WHEN i % 3 = 0 THEN 'usr_bench' || (i % 7) END,
+                       CASE WHEN i % 10 = 0 THEN 'high' ELSE 'normal' END, '[]', 3, at, at + 900000, 1,
+                       1 + (i % 3 != 0), 1 + (i % 3 != 0), (i % 3 = 0), at, at + 2000 + i % 5000,
+                       CASE WHEN i % 3 = 0 THEN at + 60000 + (i * 31) % 3600000 END,
+                       CASE WHEN i % 3 = 0 THEN at + 60000 END,
+                       CASE WHEN i % 3 = 0 THEN CASE i % 2 WHEN 0 THEN 'low_confidence' ELSE 'customer_request' END END,
+                       CASE WHEN i % 50 = 0 THEN NULL ELSE at + 600000 + (i * 17) % 7200000 END,
+                       CASE WHEN i % 50 = 0 THEN NULL WHEN i % 3 = 0 THEN 'human' ELSE 'ai' END, (i % 40 = 0)
+                     FROM c"
+                ),
+                p.to_vec(),
+            ),
+            crate::ports::Statement::new(
+                format!(
+                    "{series}, m(k) AS (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3)
+                     INSERT OR IGNORE INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
+                     SELECT 'cnv_bench' || i, k, ?1, 'msg_bench' || i || '_' || k,
+                       CASE k WHEN 1 THEN 'customer' WHEN 2 THEN 'ai' ELSE CASE WHEN i % 3 = 0 THEN 'agent' ELSE 'customer' END END,
+                       CASE WHEN k = 3 AND i % 3 = 0 THEN 'usr_bench' || (i % 7) ELSE '' END, '',
+                       CASE k WHEN 2 THEN '{{\"provider\":\"gemini\",\"model\":\"gemini-2.5-flash\",\"citations\":[1],\"usage\":{{\"input_tokens\":900,\"output_tokens\":120}}}}' END,
+                       CAST(?4 AS INTEGER) - (i * 104729) % 7776000000 + k * 2000
+                     FROM s, m"
+                ),
+                p.to_vec(),
+            ),
+        ])
+        .await?;
+        from = to + 1;
+    }
+    db.batch(crate::analytics::rollup::recompute(tenant_id))
+        .await?;
+    Ok(Response::json(
+        200,
+        &json!({ "conversations": n, "seed_ms": cx.platform.now_ms() - started }),
+    ))
+}

@@ -131,6 +131,15 @@ pub static TABLE: &[Route] = &[
             "Benchmark: sequential rate-limit checks (only when diagnostics are enabled)",
         )
         .response::<serde_json::Value>(),
+    Route::new(Post, "/v1/diag/bench/analytics", handler!(diag::bench_analytics))
+        .tenant(P::ConfigWrite)
+        .errors(DIAG_ERRORS)
+        .query(&[QueryParam::int("n", 1, 200_000, "Conversations to seed")])
+        .summary(
+            "diagnostics",
+            "Benchmark: bulk-seed conversations into the caller's tenant and rebuild its analytics (only when diagnostics are enabled)",
+        )
+        .response::<serde_json::Value>(),
     // --- web: widget, agent console, demo page ---
     Route::new(Get, "/widget.js", handler!(assets::widget)).summary(
         "web",

@@ -240,6 +240,73 @@ fn gateway(floor: &str, edge: &str, secs: u64, token: &str) -> Value {
     })
 }
 
+/// Section 7: the dashboard's queries for a tenant with `n` conversations (seeded in bulk by
+/// the diagnostics route), each timed sequentially; `GET /v1/tenant` (one D1 read behind the
+/// same gateway) is the baseline from the same run.
+async fn analytics(api: &Api, n: usize, reps: usize) -> Value {
+    let limits = json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}});
+    let t = api
+        .create_tenant(&unique_slug("analytics"), "enterprise", Some(limits))
+        .await;
+    api.edit_config(&t, |c| {
+        c["sla"] = json!({"business_hours": false, "policies": [
+            {"priority": "normal", "first_response_minutes": 30, "resolution_minutes": 120},
+            {"priority": "high", "first_response_minutes": 10, "resolution_minutes": 60}
+        ]});
+    })
+    .await;
+    let started = Instant::now();
+    let seeded = api
+        .call(
+            Method::Post,
+            &format!("/v1/diag/bench/analytics?n={n}"),
+            Some(&t.secret_key),
+            None,
+        )
+        .await;
+    assert_eq!(seeded.status, 200, "{}", seeded.body);
+    let seed_s = started.elapsed().as_secs_f64();
+    let mut out = Vec::new();
+    for (name, path) in [
+        ("baseline: GET /v1/tenant", "/v1/tenant"),
+        ("overview, 30 days", "/v1/analytics/overview?days=30"),
+        ("overview, 90 days", "/v1/analytics/overview?days=90"),
+        (
+            "overview, 30 days, one channel",
+            "/v1/analytics/overview?days=30&channel=web",
+        ),
+        (
+            "agents leaderboard, 30 days",
+            "/v1/analytics/agents?days=30",
+        ),
+        (
+            "SLA report + at-risk list, 30 days",
+            "/v1/analytics/sla?days=30",
+        ),
+        (
+            "CSV by day, 90 days",
+            "/v1/analytics/export?days=90&report=by_day",
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut created = Value::Null;
+        for _ in 0..reps {
+            let s = Instant::now();
+            let r = api.get(path, &t.secret_key).await;
+            times.push(s.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            created = r.body["volume"]["created"].clone();
+        }
+        times.sort_by(f64::total_cmp);
+        out.push(json!({"query": name, "path": path, "p50_ms": percentile(&times, 0.5), "p90_ms": percentile(&times, 0.9), "created": created}));
+    }
+    let base = out[0]["p50_ms"].as_f64();
+    for q in out.iter_mut() {
+        q["vs_baseline"] = json!(ratio(q["p50_ms"].as_f64(), base));
+    }
+    json!({ "conversations": n, "seed_and_recompute_s": seed_s, "queries": out })
+}
+
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
 }
@@ -252,6 +319,8 @@ async fn main() {
     let gateway_only = std::env::args().any(|a| a == "--gateway-only");
     // `--fanout-only`: just section 2 at 50 clients, printed (for profiling sessions).
     let fanout_only = std::env::args().any(|a| a == "--fanout-only");
+    // `--analytics-only`: just section 7, printed (the dashboard at 100,000 conversations).
+    let analytics_only = std::env::args().any(|a| a == "--analytics-only");
     epoch();
     let mut r = json!({ "mode": if full { "full" } else { "quick" } });
 
@@ -263,6 +332,16 @@ async fn main() {
     let api = Api::at(&base);
     let t = api.create_tenant(&unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
 
+    if analytics_only {
+        progress(
+            "7/7 analytics: 100,000 conversations seeded in bulk, then the dashboard's queries",
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&analytics(&api, 100_000, 15).await).unwrap()
+        );
+        return;
+    }
     // 1. Gateway overhead.
     if fanout_only {
         let ct = api
@@ -274,7 +353,7 @@ async fn main() {
         println!("{prism}");
         return;
     }
-    progress(&format!("1/6 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
+    progress(&format!("1/7 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
     r["gateway"] = gateway(&floor.base, &base, secs, &t.secret_key);
     // The same three, straight to the workerd running each worker (no wrangler proxy worker).
     let direct_floor = direct_base(floor.port, "/").await;
@@ -298,7 +377,7 @@ async fn main() {
     }
 
     // 2. Chat fan-out.
-    progress("2/6 chat fan-out: 2/10/50 clients each sending 4 msgs/s, PrismAI conversation vs JS Durable Object");
+    progress("2/7 chat fan-out: 2/10/50 clients each sending 4 msgs/s, PrismAI conversation vs JS Durable Object");
     let ct = api
         .create_tenant_without_ai(&unique_slug("fanout"), "enterprise")
         .await;
@@ -330,7 +409,7 @@ async fn main() {
     r["fanout"] = Value::Array(fan);
 
     // 3. Size and cold start.
-    progress("3/6 size and cold start");
+    progress("3/7 size and cold start");
     let wasm = repo_root().join("workers/edge/build/index_bg.wasm");
     let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
     let gz = Command::new("sh")
@@ -364,7 +443,7 @@ async fn main() {
     let edge = restart_edge;
 
     // 4. Vector search inside the runtime.
-    progress("4/6 vector search in the runtime (wasm): 1k/10k/50k x 768, per search = t(S searches) - t(0), S=200");
+    progress("4/7 vector search in the runtime (wasm): 1k/10k/50k x 768, per search = t(S searches) - t(0), S=200");
     let mut vec_rows = Vec::new();
     for n in [1_000usize, 10_000, 50_000] {
         let url = |s: usize| format!("{base}/v1/diag/bench/vectors?n={n}&searches={s}");
@@ -381,7 +460,7 @@ async fn main() {
     r["vectors_wasm"] = Value::Array(vec_rows);
 
     // 5. AI relay overhead.
-    progress("5/6 AI relay overhead: fake Gemini's first frame to the customer's first ai.delta");
+    progress("5/7 AI relay overhead: fake Gemini's first frame to the customer's first ai.delta");
     let at = api
         .create_tenant(&unique_slug("relay"), "enterprise", None)
         .await;
@@ -463,7 +542,7 @@ async fn main() {
     r["ai_relay"] = json!({ "runs": first_delta.len(), "first_token_to_first_delta_p50_ms": percentile(&first_delta, 0.5), "p99_ms": percentile(&first_delta, 0.99) });
 
     // 6. Rate limiter.
-    progress("6/6 rate limiter: sequential gate checks (per-check latency) and throughput");
+    progress("6/7 rate limiter: sequential gate checks (per-check latency) and throughput");
     let g0 = timed_get(&format!("{base}/v1/diag/bench/gate?n=0&shard=a"), 5).await;
     let g1 = timed_get(&format!("{base}/v1/diag/bench/gate?n=200&shard=a"), 5).await;
     let per_check = (g1 - g0) / 200.0;
@@ -482,6 +561,9 @@ async fn main() {
         "one_check_per_request": one, "no_check": zero,
         "added_p50_ms": Some(one["p50_ms"].as_f64().unwrap_or(0.0) - zero["p50_ms"].as_f64().unwrap_or(0.0)),
     });
+    // 7. Analytics.
+    progress("7/7 analytics: 100,000 conversations seeded in bulk, then the dashboard's queries");
+    r["analytics"] = analytics(&api, 100_000, if full { 40 } else { 15 }).await;
     drop(edge);
     drop(floor);
     drop(jsdo);
@@ -620,5 +702,21 @@ fn render(r: &Value) -> String {
         "## 6. Rate limiter (one gate Durable Object)\n\nSequential checks from the worker: {} ms per check (≈ {} decisions/s from one caller). Under wrk, a request doing one check: {} req/s vs {} req/s doing none; the limiter hop adds {} ms at p50.\n",
         f(&l["per_check_ms"], 3), f(&l["sequential_decisions_per_s"], 0), f(&l["one_check_per_request"]["rps"], 0), f(&l["no_check"]["rps"], 0), f(&l["added_p50_ms"], 2)
     ));
+    let a = &r["analytics"];
+    if a.is_object() {
+        s.push_str(&format!(
+            "\n## 7. Analytics at {} conversations\n\nOne tenant seeded in bulk over 90 days (`POST /v1/diag/bench/analytics`, then the recompute: {} s), local D1 through workerd; each query run sequentially, p50 and p90 in ms, and the p50 against `GET /v1/tenant` (one D1 read behind the same gateway) in the same run.\n\n| query | p50 ms | p90 ms | p50 vs baseline |\n|---|---|---|---|\n",
+            a["conversations"], f(&a["seed_and_recompute_s"], 1)
+        ));
+        for q in a["queries"].as_array().into_iter().flatten() {
+            s.push_str(&format!(
+                "| {} | {} | {} | {}× |\n",
+                q["query"].as_str().unwrap_or(""),
+                f(&q["p50_ms"], 1),
+                f(&q["p90_ms"], 1),
+                f(&q["vs_baseline"], 1)
+            ));
+        }
+    }
     s
 }
