@@ -124,6 +124,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agent leaderboard: handled, resolved, response and handle times, ratings, CSAT, goals */
+        get: operations["get_analytics_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/agents/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live board: agents online now, their load against capacity, the unassigned queue */
+        get: operations["get_analytics_agents_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any report as CSV (report=summary, by_day, channels, busiest_hours, handoff_reasons, models, intents, agents, sla, at_risk) */
+        get: operations["get_analytics_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Volume, speed (medians, p90), AI containment and cost, quality signals, each day and the busiest hours (needs the `analytics` flag) */
+        get: operations["get_analytics_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/recompute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rebuild the tenant's analytics rollups from its conversations (history from before analytics) */
+        post: operations["post_analytics_recompute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SLA compliance per priority for the period and the conversations at risk now */
+        get: operations["get_analytics_sla"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -910,6 +1012,23 @@ export interface paths {
         get: operations["get_customers_customer_id_export"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/diag/bench/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Benchmark: bulk-seed conversations into the caller's tenant and rebuild its analytics (only when diagnostics are enabled) */
+        post: operations["post_diag_bench_analytics"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2126,6 +2245,79 @@ export interface components {
         };
         /** @enum {string} */
         AgentAnswer: "acknowledged" | "disputed";
+        AgentRow: {
+            agent_id: string;
+            /**
+             * Format: int64
+             * @description Conversations created in the period that are assigned to the agent.
+             */
+            assigned: number;
+            /** Format: double */
+            csat?: number | null;
+            first_response: components["schemas"]["Duration"];
+            goals: components["schemas"]["GoalProgress"][];
+            handle: components["schemas"]["Duration"];
+            /**
+             * Format: int64
+             * @description Messages the agent wrote in the period.
+             */
+            messages: number;
+            name?: string | null;
+            /** Format: double */
+            positive_rating_percent?: number | null;
+            /** Format: int64 */
+            rating_down: number;
+            /** Format: int64 */
+            rating_up: number;
+            /**
+             * Format: double
+             * @description `resolved ÷ assigned`, percent.
+             */
+            resolution_percent?: number | null;
+            /**
+             * Format: int64
+             * @description Conversations resolved in the period while assigned to the agent.
+             */
+            resolved: number;
+            /** Format: int64 */
+            survey_responses: number;
+        };
+        Ai: {
+            /** Format: int64 */
+            answers: number;
+            by_model: components["schemas"]["ModelUse"][];
+            /** Format: int64 */
+            cited: number;
+            /**
+             * Format: int64
+             * @description Resolved with no agent message and no handoff.
+             */
+            contained: number;
+            /** Format: double */
+            containment_percent?: number | null;
+            /** Format: double */
+            cost_usd: number;
+            /**
+             * Format: int64
+             * @description Offline answers given because every configured provider failed.
+             */
+            fallback: number;
+            /** Format: double */
+            fallback_percent?: number | null;
+            /**
+             * Format: int64
+             * @description Conversations created in the period that waited for a person at some point.
+             */
+            handed_off: number;
+            /** Format: double */
+            handoff_percent?: number | null;
+            handoff_reasons: components["schemas"]["Count"][];
+            ratings: components["schemas"]["Ratings"];
+            /** Format: int64 */
+            resolved: number;
+            /** Format: int64 */
+            uncited: number;
+        };
         AiConfig: {
             /**
              * @description Which provider embeds the knowledge base (`offline` = the built-in embedder). Empty: the
@@ -2185,6 +2377,21 @@ export interface components {
             source: string;
             topics: string[];
         };
+        /** @description The tenant's analytics settings (`analytics` in the tenant config). */
+        AnalyticsConfig: {
+            /**
+             * Format: uint32
+             * @description Conversations an agent can carry at once (the live board's load is against this).
+             * @default 5
+             */
+            agent_capacity?: number;
+            /**
+             * @description Targets per agent; a goal without `agent_id` applies to every agent who has none of
+             *     their own for that metric.
+             * @default []
+             */
+            goals?: components["schemas"]["Goal"][];
+        };
         Answer: {
             /**
              * @description Question id → answer: a whole number for scales (CSAT 1–5, NPS 0–10, CES 1–7, custom),
@@ -2225,6 +2432,25 @@ export interface components {
         Assign: {
             /** @description The agent to assign, or null to unassign (back to the queue). */
             user_id?: string | null;
+        };
+        AtRisk: {
+            assignee_id?: string | null;
+            breached: boolean;
+            /** @description `first_response` or `resolution`: the clock that is running out. */
+            clock: string;
+            conversation_id: string;
+            /** Format: int64 */
+            due_at?: number | null;
+            /**
+             * Format: int64
+             * @description Business time elapsed and allowed.
+             */
+            elapsed_ms: number;
+            priority: string;
+            status: string;
+            subject?: string | null;
+            /** Format: int64 */
+            target_ms: number;
         };
         /** @description One attempt, as the log keeps it. */
         Attempt: {
@@ -2319,6 +2545,14 @@ export interface components {
          * @enum {string}
          */
         Channel: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+        ChannelVolume: {
+            channel: string;
+            /** Format: int64 */
+            created: number;
+            messages: components["schemas"]["Messages"];
+            /** Format: int64 */
+            resolved: number;
+        };
         ChannelsConfig: {
             /** @default null */
             email?: components["schemas"]["EmailConfig"] | null;
@@ -2338,6 +2572,20 @@ export interface components {
             label: {
                 [key: string]: string;
             };
+        };
+        Compliance: {
+            /** Format: int64 */
+            breached: number;
+            /**
+             * Format: int64
+             * @description Conversations with this target whose clock has stopped or run out.
+             */
+            measured: number;
+            /**
+             * Format: double
+             * @description Percent of measured conversations within target.
+             */
+            met_percent?: number | null;
         };
         Connection: {
             /** Format: int64 */
@@ -2448,6 +2696,11 @@ export interface components {
             unread_agent: number;
             /** Format: int64 */
             updated_at: number;
+        };
+        Count: {
+            key: string;
+            /** Format: int64 */
+            n: number;
         };
         CreateKey: {
             kind: components["schemas"]["KeyKind"];
@@ -2573,6 +2826,33 @@ export interface components {
             status: components["schemas"]["State"];
             thanks: string;
         };
+        Day: {
+            /** Format: int64 */
+            contained: number;
+            /** Format: int64 */
+            created: number;
+            /** @description `YYYY-MM-DD` in the tenant's time zone. */
+            day: string;
+            /** Format: int64 */
+            first_response_avg_ms?: number | null;
+            /** Format: int64 */
+            handed_off: number;
+            /** Format: int64 */
+            messages_agent: number;
+            /** Format: int64 */
+            messages_ai: number;
+            /** Format: int64 */
+            messages_customer: number;
+            /** Format: int64 */
+            resolution_avg_ms?: number | null;
+            /** Format: int64 */
+            resolved: number;
+            /**
+             * Format: double
+             * @description Average sentiment of the day's customer messages.
+             */
+            sentiment?: number | null;
+        };
         DayHours: {
             close: string;
             /** @description `mon` … `sun`. */
@@ -2662,6 +2942,26 @@ export interface components {
             /** @default [] */
             tags?: string[];
             title: string;
+        };
+        /** @description One duration metric over the period. */
+        Duration: {
+            /** Format: int64 */
+            average_ms?: number | null;
+            /**
+             * Format: int64
+             * @description The middle value (nearest rank below: the ⌊(n−1)·0.5⌋-th smallest).
+             */
+            median_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Conversations measured.
+             */
+            n: number;
+            /**
+             * Format: int64
+             * @description The ⌊(n−1)·0.9⌋-th smallest.
+             */
+            p90_ms?: number | null;
         };
         EmailConfig: {
             /** @description `support@shop.example` */
@@ -2901,6 +3201,66 @@ export interface components {
             sent_at?: number | null;
             status: string;
         };
+        Facts: {
+            /**
+             * Format: int64
+             * @description The first customer message (the clock every response time starts from).
+             * @default null
+             */
+            first_customer_at?: number | null;
+            /**
+             * Format: int64
+             * @description The first agent message after the first customer message.
+             * @default null
+             */
+            first_human_at?: number | null;
+            /**
+             * Format: int64
+             * @description The first AI or agent message after the first customer message.
+             * @default null
+             */
+            first_response_at?: number | null;
+            /**
+             * Format: int64
+             * @description When the conversation first waited for a person, and why.
+             * @default null
+             */
+            handoff_at?: number | null;
+            /** @default null */
+            handoff_reason?: string | null;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            msgs_agent?: number;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            msgs_ai?: number;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            msgs_customer?: number;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            reopens?: number;
+            /**
+             * Format: int64
+             * @description The latest resolution (`None` while open again after a reopen).
+             * @default null
+             */
+            resolved_at?: number | null;
+            /**
+             * @description `ai` when nobody but the assistant had written to the customer and the conversation was
+             *     never handed to a person when it was resolved; otherwise `human`.
+             * @default null
+             */
+            resolved_by?: string | null;
+        };
         Features: {
             features: {
                 [key: string]: boolean;
@@ -2921,6 +3281,30 @@ export interface components {
             name?: string | null;
             /** @default null */
             phone?: string | null;
+        };
+        Goal: {
+            /** @default null */
+            agent_id?: string | null;
+            /**
+             * @description `resolved` (at least), `first_response_median_ms` and `handle_median_ms` (at most),
+             *     `csat` (average, at least), `positive_rating_percent` (at least).
+             */
+            metric: string;
+            /** Format: double */
+            target: number;
+        };
+        GoalProgress: {
+            met: boolean;
+            metric: string;
+            /**
+             * Format: double
+             * @description How far along, 0–100 (for "at most" goals: 100 while under the target).
+             */
+            progress_percent: number;
+            /** Format: double */
+            target: number;
+            /** Format: double */
+            value?: number | null;
         };
         Group: {
             /** @description The channel, the agent's user id, or the day (`YYYY-MM-DD`, tenant time). */
@@ -3013,6 +3397,18 @@ export interface components {
          * @enum {string}
          */
         Intent: "question" | "complaint" | "purchase" | "cancel" | "human_request" | "greeting" | "thanks" | "other";
+        IntentCount: {
+            /** Format: double */
+            average_sentiment?: number | null;
+            intent: string;
+            /** Format: int64 */
+            messages: number;
+            /**
+             * Format: int64
+             * @description Messages read as negative (sentiment below −0.25).
+             */
+            negative: number;
+        };
         Invitation: {
             /** Format: int64 */
             accepted_at?: number | null;
@@ -3187,6 +3583,12 @@ export interface components {
             /** @default null */
             stage?: components["schemas"]["Stage"] | null;
         };
+        Leaderboard: {
+            /** @description Most resolved first. */
+            agents: components["schemas"]["AgentRow"][];
+            from: string;
+            to: string;
+        };
         Leads: {
             /**
              * @description The widget's pre-chat form (absent: no form).
@@ -3286,6 +3688,29 @@ export interface components {
             /** @description Always the same answer, whether or not the address belongs to anyone. */
             message: string;
         };
+        LiveAgent: {
+            agent_id: string;
+            /** Format: uint32 */
+            capacity: number;
+            /**
+             * Format: int64
+             * @description Open or waiting conversations assigned now.
+             */
+            load: number;
+            name: string;
+            online: boolean;
+            skills: string[];
+            /** @description `online` and below capacity, `busy` at or over it, `offline`. */
+            status: string;
+        };
+        LiveBoard: {
+            agents: components["schemas"]["LiveAgent"][];
+            /**
+             * Format: int64
+             * @description Conversations waiting for a person with nobody assigned.
+             */
+            unassigned_waiting: number;
+        };
         LocalisedChoice: {
             id: string;
             label: string;
@@ -3338,6 +3763,14 @@ export interface components {
             /** Format: int64 */
             ts: number;
         };
+        Messages: {
+            /** Format: int64 */
+            agent: number;
+            /** Format: int64 */
+            ai: number;
+            /** Format: int64 */
+            customer: number;
+        };
         /** @description A conversation's state, owned by its object and mirrored to the inbox tables. */
         Meta: {
             /**
@@ -3353,6 +3786,23 @@ export interface components {
             created_at: number;
             customer_id: string;
             customer_name: string;
+            /**
+             * @description What analytics needs, kept by the object as things happen.
+             * @default {
+             *       "first_customer_at": null,
+             *       "first_human_at": null,
+             *       "first_response_at": null,
+             *       "handoff_at": null,
+             *       "handoff_reason": null,
+             *       "msgs_agent": 0,
+             *       "msgs_ai": 0,
+             *       "msgs_customer": 0,
+             *       "reopens": 0,
+             *       "resolved_at": null,
+             *       "resolved_by": null
+             *     }
+             */
+            facts?: components["schemas"]["Facts"];
             handoff_reason?: string | null;
             /**
              * @description The customer's language (BCP 47, e.g. `es`, `pt-BR`) when known: the widget sends its
@@ -3398,6 +3848,21 @@ export interface components {
             oidc?: string | null;
             tenant: string;
         };
+        ModelUse: {
+            /** Format: int64 */
+            answers: number;
+            /**
+             * Format: double
+             * @description At the model's list price (`docs/metrics.md`); `None` for a model without one.
+             */
+            cost_usd?: number | null;
+            model: string;
+            provider: string;
+            /** Format: int64 */
+            tokens_in: number;
+            /** Format: int64 */
+            tokens_out: number;
+        };
         NoteView: {
             author: components["schemas"]["Author"];
             id: string;
@@ -3427,6 +3892,25 @@ export interface components {
             channel: string;
             /** Format: int64 */
             created_at: number;
+        };
+        Overview: {
+            ai: components["schemas"]["Ai"];
+            /** @description Customer messages by tenant-local weekday (Monday first) × hour (0–23). */
+            busiest_hours: number[][];
+            /** @description Every day of the period, empty days included. */
+            by_day: components["schemas"]["Day"][];
+            /** @description First and last day (tenant dates, both included). */
+            from: string;
+            /** Format: int64 */
+            from_ms: number;
+            quality: components["schemas"]["Quality"];
+            speed: components["schemas"]["Speed"];
+            to: string;
+            /** Format: int64 */
+            to_ms: number;
+            /** Format: int32 */
+            utc_offset_minutes: number;
+            volume: components["schemas"]["Volume"];
         };
         /** @description One page of results. */
         Page: {
@@ -3515,6 +3999,11 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
+        PriorityCompliance: {
+            first_response: components["schemas"]["Compliance"];
+            priority: string;
+            resolution: components["schemas"]["Compliance"];
+        };
         /** @description Data retention. Absent means conversations are kept until a customer is erased. */
         Privacy: {
             /**
@@ -3561,6 +4050,22 @@ export interface components {
         };
         /** @enum {string} */
         ProviderKind: "gemini" | "openai" | "offline";
+        Quality: {
+            /** Format: double */
+            csat?: number | null;
+            /** Format: double */
+            negative_percent?: number | null;
+            /** Format: double */
+            nps?: number | null;
+            /**
+             * Format: double
+             * @description Average sentiment of customer messages (−1…1).
+             */
+            sentiment?: number | null;
+            /** Format: int64 */
+            survey_responses: number;
+            top_intents: components["schemas"]["IntentCount"][];
+        };
         QualityConfig: {
             /**
              * @description Score every resolved conversation with the AI reviewer (the workspace's provider, else
@@ -3662,6 +4167,28 @@ export interface components {
             comments: components["schemas"]["Rating"][];
             /** Format: int64 */
             days: number;
+        };
+        Ratings: {
+            /** Format: int64 */
+            agent_down: number;
+            /** Format: int64 */
+            agent_up: number;
+            /** Format: int64 */
+            ai_down: number;
+            /**
+             * Format: double
+             * @description Percent of AI answers' ratings that are thumbs up.
+             */
+            ai_positive_percent?: number | null;
+            /** Format: int64 */
+            ai_up: number;
+        };
+        Recomputed: {
+            /**
+             * Format: int64
+             * @description Conversations whose contribution the rollups now hold.
+             */
+            conversations: number;
         };
         /** @description What the customer is shown: the survey in their language, and its state. */
         Recorded: {
@@ -3914,9 +4441,67 @@ export interface components {
             token_type: string;
             user: components["schemas"]["User"];
         };
+        SlaConfig: {
+            /**
+             * Format: uint32
+             * @description A running clock past this share of its target puts the conversation on the at-risk list.
+             * @default 75
+             */
+            at_risk_percent?: number;
+            /**
+             * @description Count only the tenant's business hours (`business_hours`) on the clocks.
+             * @default true
+             */
+            business_hours?: boolean;
+            /**
+             * @description Targets per priority; a priority without a policy has no SLA.
+             * @default []
+             */
+            policies?: components["schemas"]["SlaPolicy"][];
+        };
+        SlaPolicy: {
+            /**
+             * Format: uint32
+             * @description Minutes from the handoff to an agent's first reply.
+             * @default null
+             */
+            first_response_minutes?: number | null;
+            /** @description `low`, `normal`, `high` or `urgent`. */
+            priority: string;
+            /**
+             * Format: uint32
+             * @description Minutes from the handoff to the resolution.
+             * @default null
+             */
+            resolution_minutes?: number | null;
+        };
+        SlaReport: {
+            /** @description Waiting conversations near or past a target, soonest due first. */
+            at_risk: components["schemas"]["AtRisk"][];
+            business_hours: boolean;
+            by_priority: components["schemas"]["PriorityCompliance"][];
+            first_response: components["schemas"]["Compliance"];
+            from: string;
+            policies: components["schemas"]["SlaPolicy"][];
+            resolution: components["schemas"]["Compliance"];
+            to: string;
+        };
         SpeechRequest: {
             /** @description What to say (1 to 2,000 characters). */
             text: string;
+        };
+        Speed: {
+            /** @description First agent reply after the customer's first message. */
+            first_human_response: components["schemas"]["Duration"];
+            /**
+             * @description First AI or agent reply after the customer's first message (conversations created in
+             *     the period).
+             */
+            first_response: components["schemas"]["Duration"];
+            /** @description First agent reply to resolution (resolved in the period, with an agent reply). */
+            handle: components["schemas"]["Duration"];
+            /** @description Creation to resolution (conversations resolved in the period). */
+            resolution: components["schemas"]["Duration"];
         };
         /**
          * @description Where a lead is in the sales process.
@@ -4143,6 +4728,14 @@ export interface components {
              */
             allowed_origins?: string[];
             /**
+             * @description Analytics: agents' capacity and goals.
+             * @default {
+             *       "agent_capacity": 5,
+             *       "goals": []
+             *     }
+             */
+            analytics?: components["schemas"]["AnalyticsConfig"];
+            /**
              * @default {
              *       "days": [],
              *       "utc_offset_minutes": 0
@@ -4260,6 +4853,15 @@ export interface components {
              *     }
              */
             sign_in?: components["schemas"]["SignInConfig"];
+            /**
+             * @description Service-level targets per priority.
+             * @default {
+             *       "at_risk_percent": 75,
+             *       "business_hours": true,
+             *       "policies": []
+             *     }
+             */
+            sla?: components["schemas"]["SlaConfig"];
             /**
              * @description Satisfaction surveys: templates and when they are sent (needs the `surveys` flag).
              * @default {
@@ -4501,6 +5103,26 @@ export interface components {
              * @default null
              */
             voice?: unknown;
+        };
+        Volume: {
+            by_channel: components["schemas"]["ChannelVolume"][];
+            /** Format: int64 */
+            created: number;
+            messages: components["schemas"]["Messages"];
+            /**
+             * Format: int64
+             * @description Right now (not the period): waiting on the AI or an agent, and waiting for a person.
+             */
+            open_now: number;
+            /** Format: int64 */
+            pending_human_now: number;
+            /**
+             * Format: int64
+             * @description Conversations created in the period that were reopened after a resolution.
+             */
+            reopened: number;
+            /** Format: int64 */
+            resolved: number;
         };
     };
     responses: never;
@@ -5000,6 +5622,594 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                     "text/html": string;
+                };
+            };
+        };
+    };
+    get_analytics_agents: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD in the tenant's time zone (business_hours.utc_offset_minutes) */
+                from?: string;
+                /** @description Last day (included), YYYY-MM-DD; default today */
+                to?: string;
+                /** @description Days ending at `to` when `from` is absent (default 30) */
+                days?: number;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only this agent's conversations and messages */
+                agent_id?: string;
+                /** @description Only agents with this skill (a team) */
+                skill?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Leaderboard"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_analytics_agents_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveBoard"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_analytics_export: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD in the tenant's time zone (business_hours.utc_offset_minutes) */
+                from?: string;
+                /** @description Last day (included), YYYY-MM-DD; default today */
+                to?: string;
+                /** @description Days ending at `to` when `from` is absent (default 30) */
+                days?: number;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only this agent's conversations and messages */
+                agent_id?: string;
+                /** @description Only agents with this skill (a team) */
+                skill?: string;
+                /** @description Which table (default summary) */
+                report?: "summary" | "by_day" | "channels" | "busiest_hours" | "handoff_reasons" | "models" | "intents" | "agents" | "sla" | "at_risk";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV (RFC 4180), the chosen report's table */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_analytics_overview: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD in the tenant's time zone (business_hours.utc_offset_minutes) */
+                from?: string;
+                /** @description Last day (included), YYYY-MM-DD; default today */
+                to?: string;
+                /** @description Days ending at `to` when `from` is absent (default 30) */
+                days?: number;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only this agent's conversations and messages */
+                agent_id?: string;
+                /** @description Only agents with this skill (a team) */
+                skill?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_analytics_recompute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recomputed"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_analytics_sla: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD in the tenant's time zone (business_hours.utc_offset_minutes) */
+                from?: string;
+                /** @description Last day (included), YYYY-MM-DD; default today */
+                to?: string;
+                /** @description Days ending at `to` when `from` is absent (default 30) */
+                days?: number;
+                /** @description Only this channel */
+                channel?: "web" | "sms" | "whatsapp" | "email" | "voice" | "api";
+                /** @description Only this agent's conversations and messages */
+                agent_id?: string;
+                /** @description Only agents with this skill (a team) */
+                skill?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaReport"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -10708,6 +11918,119 @@ export interface operations {
             };
             /** @description Error: payload_too_large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal, storage_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: binding_missing */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_diag_bench_analytics: {
+        parameters: {
+            query?: {
+                /** @description Conversations to seed */
+                n?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Error: bad_request, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
