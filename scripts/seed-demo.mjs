@@ -203,7 +203,12 @@ if (past.volume.created < 100) {
   writeFileSync(file, sql);
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--file", file], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-  const done = await api("POST", "/v1/analytics/recompute", { token: demo.secret_key });
+  // The local runtime may drop a connection while the second process writes its database.
+  let done;
+  for (let attempt = 1; !done; attempt++) {
+    try { done = await api("POST", "/v1/analytics/recompute", { token: demo.secret_key }); }
+    catch (e) { if (attempt === 5) throw e; await new Promise((ok) => setTimeout(ok, 2000)); }
+  }
   console.log(`  seeded ${conversations} archived conversations of demo history (${done.conversations} in the analytics)`);
 }
 

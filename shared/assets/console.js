@@ -674,7 +674,8 @@
       bar.append(svgEl("title", {}, `${d.day}: ${d.created} created, ${d.resolved} resolved`));
       svg.append(bar);
       points.push(`${x + step * 0.3},${y(d.resolved)}`);
-      if (i === 0 || i === days.length - 1) svg.append(svgEl("text", { x, y: H - 4 }, d.day));
+      if (i === 0) svg.append(svgEl("text", { x, y: H - 4 }, d.day));
+      if (i === days.length - 1 && i > 0) svg.append(svgEl("text", { x: x + step * 0.6, y: H - 4, "text-anchor": "end" }, d.day));
     });
     if (points.length > 1) svg.append(svgEl("polyline", { points: points.join(" "), class: "resolved" }));
     svg.append(svgEl("text", { x: 2, y: 12 }, String(most)));
@@ -685,11 +686,11 @@
     const W = Number(svg.getAttribute("width")), H = 150, most = Math.max(1, ...rows.map((r) => r.n));
     const step = (H - 10) / Math.max(1, rows.length);
     rows.forEach((r, i) => {
-      const w = ((W - 130) * r.n) / most, yy = 5 + i * step;
+      const w = ((W - 170) * r.n) / most, yy = 5 + i * step;
       svg.append(svgEl("text", { x: 0, y: yy + step * 0.6, class: "bar-label" }, r.key));
-      const bar = svgEl("rect", { x: 100, y: yy, width: Math.max(1, w), height: Math.max(2, step * 0.7), "data-key": r.key, "data-n": r.n });
+      const bar = svgEl("rect", { x: 130, y: yy, width: Math.max(1, w), height: Math.max(2, step * 0.7), "data-key": r.key, "data-n": r.n });
       bar.append(svgEl("title", {}, `${r.key}: ${r.n}`));
-      svg.append(bar, svgEl("text", { x: 104 + w, y: yy + step * 0.6, class: "bar-label" }, String(r.n)));
+      svg.append(bar, svgEl("text", { x: 134 + w, y: yy + step * 0.6, class: "bar-label" }, String(r.n)));
     });
     svg.setAttribute("aria-label", rows.map((r) => `${r.key} ${r.n}`).join(", ") || "nothing yet");
   }

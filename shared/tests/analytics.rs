@@ -592,3 +592,66 @@ fn csv_exports_access_and_bad_input() {
         r.body
     );
 }
+
+#[test]
+fn the_recompute_brings_in_history_mirrored_before_analytics() {
+    use futures::executor::block_on;
+    use prism_core::ports::{SqlDatabase, Statement};
+    let api = Api::new();
+    at(&api, T0);
+    let t = api.create_tenant("stats-old", "pro", None);
+    // A conversation as the mirror held it before analytics: no facts, not rolled, handed
+    // over and resolved (dated by its last change), with three messages.
+    let mut stmts = vec![Statement::new(
+        "INSERT INTO conversations (id, tenant_id, customer_id, channel, status, priority, tags, handoff_reason, last_seq,
+           mirror_version, created_at, updated_at) VALUES ('cnv_old', ?1, 'cus_old', 'email', 'resolved', 'normal', '[]', 'billing', 3, 9, ?2, ?3)",
+        vec![t.id.as_str().into(), T0.into(), (T0 + 30 * MIN).into()],
+    )];
+    for (seq, author, at) in [
+        (1, "customer", T0),
+        (2, "ai", T0 + 2 * MIN),
+        (3, "agent", T0 + 12 * MIN),
+    ] {
+        stmts.push(Statement::new(
+            "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, created_at)
+             VALUES ('cnv_old', ?1, ?2, ?3, ?4, 'x', 'old words', ?5)",
+            vec![seq.into(), t.id.as_str().into(), format!("msg_old{seq}").into(), author.into(), at.into()],
+        ));
+    }
+    block_on(api.rig.db.batch(stmts)).unwrap();
+    let path = "/v1/analytics/overview?from=2026-11-30&to=2026-11-30";
+    assert_eq!(
+        api.get(path, &t.secret_key).body["volume"]["created"],
+        0,
+        "not counted yet"
+    );
+    let r = api.call(
+        Method::Post,
+        "/v1/analytics/recompute",
+        Some(&t.secret_key),
+        None,
+    );
+    assert_eq!(r.body["conversations"], 1, "{}", r.body);
+    let o = api.get(path, &t.secret_key).body;
+    assert_eq!(o["volume"]["created"], 1);
+    assert_eq!(o["volume"]["resolved"], 1);
+    assert_eq!(
+        o["volume"]["messages"],
+        json!({"customer": 1, "ai": 1, "agent": 1})
+    );
+    assert_eq!(o["speed"]["first_response"]["median_ms"], 2 * MIN);
+    assert_eq!(o["speed"]["first_human_response"]["median_ms"], 12 * MIN);
+    assert_eq!(o["speed"]["resolution"]["median_ms"], 30 * MIN);
+    assert_eq!(
+        o["ai"]["handoff_reasons"],
+        json!([{"key": "billing", "n": 1}])
+    );
+    // A second recompute changes nothing.
+    api.call(
+        Method::Post,
+        "/v1/analytics/recompute",
+        Some(&t.secret_key),
+        None,
+    );
+    assert_eq!(api.get(path, &t.secret_key).body, o);
+}

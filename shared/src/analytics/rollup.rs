@@ -106,7 +106,13 @@ pub fn message(
         ),
         params![tenant_id, m.ts.div_euclid(BUCKET_MS), channel, agent, conversation_id, m.seq],
     )];
-    if kind == "ai" {
+    // An AI message without a provider is a notice (a handoff), not an answer.
+    let is_answer = m
+        .meta
+        .as_ref()
+        .and_then(|v| v.get("provider"))
+        .is_some_and(Value::is_string);
+    if kind == "ai" && is_answer {
         let a = answer(m.meta.as_ref());
         v.push(Statement::new(
             format!(
@@ -209,14 +215,17 @@ pub fn recompute(tenant_id: &str) -> Vec<Statement> {
     let t = params![tenant_id];
     let mut v = vec![
         Statement::new("DELETE FROM analytics_buckets WHERE tenant_id = ?1", t.clone()),
-        // Rows mirrored before analytics: their facts from their messages.
+        // Rows mirrored before analytics: their facts from their messages; a handoff or a
+        // resolution is dated by the row's last change (the object kept no earlier record).
         Statement::new(
             "UPDATE conversations SET
                msgs_customer = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'customer'),
                msgs_ai = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'ai'),
                msgs_agent = (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'agent'),
                first_customer_at = (SELECT MIN(created_at) FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author_type = 'customer'),
-               resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN updated_at END
+               resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN updated_at END,
+               handoff_at = CASE WHEN status = 'pending_human' OR handoff_reason IS NOT NULL THEN updated_at END,
+               first_handoff_reason = handoff_reason
              WHERE tenant_id = ?1 AND rolled = 0 AND msgs_customer + msgs_ai + msgs_agent = 0 AND last_seq > 0",
             t.clone(),
         ),
@@ -259,7 +268,8 @@ pub fn recompute(tenant_id: &str) -> Vec<Statement> {
            SUM(MAX(COALESCE(json_extract(m.meta, '$.usage.input_tokens'), 0), 0)),
            SUM(MAX(COALESCE(json_extract(m.meta, '$.usage.output_tokens'), 0), 0))
          FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.tenant_id = ?1 AND m.author_type = 'ai' AND json_valid(m.meta) GROUP BY 1, 2, 3, 4, 5",
+         WHERE m.tenant_id = ?1 AND m.author_type = 'ai' AND json_valid(m.meta)
+           AND json_type(m.meta, '$.provider') = 'text' GROUP BY 1, 2, 3, 4, 5",
         t,
     ));
     v
