@@ -74,3 +74,13 @@ CREATE TABLE IF NOT EXISTS analytics_intents (
   negative INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, bucket, channel, intent)
 );
+
+-- Agents' time online: one row per inbox socket, from connect to close (an agent with two tabs
+-- has overlapping rows; reports take their union).
+CREATE TABLE IF NOT EXISTS agent_sessions (
+  tenant_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS agent_sessions_by_end ON agent_sessions (tenant_id, ended_at);

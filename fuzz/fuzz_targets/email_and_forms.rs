@@ -1,6 +1,6 @@
 //! Provider webhook bodies before and after their signatures: Twilio's form bodies, email
 //! addresses and Message-ID headers, the signature headers themselves, and the survey page's
-//! form and SMS survey replies.
+//! form and SMS survey replies, and analytics periods.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use prism_core::channels::{resend, signatures, twilio};
@@ -23,4 +23,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = resend::message_ids(s);
     let _ = signatures::svix_verify("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", s, s, s, data, 1_750_000_000);
     let _ = signatures::secret_header_verify("expected", Some(s));
+    // Analytics periods, as a report's query string carries them.
+    let mut period = s.splitn(2, '|');
+    let _ = prism_core::analytics::Filter::parse(
+        period.next(),
+        period.next(),
+        Some(data.len() as i64 - 100),
+        1_796_000_000_000,
+        (data.len() as i32 % 1_561) - 720,
+    );
 });

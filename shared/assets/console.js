@@ -659,6 +659,7 @@
     const q = new URLSearchParams({ from: $("#dash-from").value, to: $("#dash-to").value });
     if ($("#dash-channel").value) q.set("channel", $("#dash-channel").value);
     if ($("#dash-agent").value) q.set("agent_id", $("#dash-agent").value);
+    if ($("#dash-skill").value) q.set("skill", $("#dash-skill").value);
     return q;
   }
   function drawTrend(days) {
@@ -734,11 +735,13 @@
       drawBars($("#dash-reasons"), o.ai.handoff_reasons);
       drawHeatmap(o.busiest_hours);
       const nameOf = (id) => (users.find((u) => u.id === id) || {}).name || id;
-      $("#dash-agents").replaceChildren(...lb.agents.map((a) => el("tr", { "data-agent": a.agent_id },
+      const withAgent = (tr, id) => { tr.dataset.agent = id; return tr; };
+      $("#dash-agents").replaceChildren(...lb.agents.map((a) => withAgent(el("tr", {},
         el("td", { textContent: a.name || nameOf(a.agent_id) }), el("td", { textContent: String(a.assigned) }), el("td", { textContent: String(a.resolved) }),
         el("td", { textContent: pct(a.resolution_percent) }), el("td", { textContent: ms(a.first_response.median_ms) }), el("td", { textContent: ms(a.handle.median_ms) }),
         el("td", { textContent: a.rating_up + a.rating_down ? `${a.rating_up}👍 ${a.rating_down}👎` : "—" }), el("td", { textContent: num(a.csat) }),
-        el("td", { textContent: goalText(a), title: a.goals.map((g) => `${g.metric}: ${g.value ?? "—"} / ${g.target} (${g.progress_percent}%)`).join("\n") }))));
+        el("td", { textContent: a.online_ms ? ms(a.online_ms) : "—" }),
+        el("td", { textContent: goalText(a), title: a.goals.map((g) => `${g.metric}: ${g.value ?? "—"} / ${g.target} (${g.progress_percent}%)`).join("\n") })), a.agent_id)));
       $("#dash-live").replaceChildren(...live.agents.map((a) => el("li", {}, el("span", { className: `pill${a.status === "online" ? " on" : a.status === "busy" ? " warn" : ""}`, textContent: a.status }), ` ${a.name} ${a.load}/${a.capacity}`)),
         el("li", { textContent: `Unassigned and waiting: ${live.unassigned_waiting}` }));
       $("#dash-sla").replaceChildren(...(sla.policies.length ? [
@@ -773,7 +776,13 @@
       $("#dash-from").value = day(from);
       $("#dash-to").value = day(today);
     }
+    const keep = (sel) => $(sel).value;
+    const [agent, skill] = [keep("#dash-agent"), keep("#dash-skill")];
     $("#dash-agent").replaceChildren(el("option", { value: "", textContent: "Everyone" }), ...users.map((u) => el("option", { value: u.id, textContent: u.name })));
+    const skills = [...new Set(users.flatMap((u) => u.skills || []))].sort();
+    $("#dash-skill").replaceChildren(el("option", { value: "", textContent: "All skills" }), ...skills.map((k) => el("option", { value: k, textContent: k })));
+    $("#dash-agent").value = agent;
+    $("#dash-skill").value = skill;
     await loadDashboard();
     $("#dashboard").showModal();
   });

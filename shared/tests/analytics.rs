@@ -655,3 +655,89 @@ fn the_recompute_brings_in_history_mirrored_before_analytics() {
     );
     assert_eq!(api.get(path, &t.secret_key).body, o);
 }
+
+#[test]
+fn time_online_is_the_union_of_an_agents_inbox_sessions() {
+    use futures::executor::block_on;
+    use prism_core::objects::{self, ObjectContext};
+    use prism_core::ports::{ObjectClass, ObjectRef};
+    use prism_core::testing::{MemoryHub, TEST_ADMIN_SECRET};
+    let api = Api::new();
+    at(&api, T0);
+    let t = api.create_tenant("stats-online", "pro", None);
+    let (agent, _) = api.user_with_role(&t, "agent");
+    let version = api
+        .get(&format!("/v1/platform/tenants/{}", t.id), TEST_ADMIN_SECRET)
+        .body["version"]
+        .clone();
+    let platform = api.rig.platform();
+    let hub = MemoryHub::default();
+    let target = ObjectRef::new(ObjectClass::Inbox, &t.id);
+    let db = &*api.rig.db;
+    let cx = ObjectContext {
+        target: &target,
+        store: db,
+        hub: &hub,
+        clock: &*api.rig.clock,
+        random: &*api.rig.random,
+        mirror: Some(db),
+        objects: None,
+        platform: Some(&platform),
+        flushing: None,
+        schema_ready: None,
+    };
+    let join = || {
+        let grant = json!({"tenant_id": t.id, "holder": {"kind": "user", "user_id": agent}, "scope": "conversations:read",
+            "version": version, "expires_at": null, "checked_at": api.rig.clock_now(), "ip": "198.51.100.1"});
+        let participant = json!({"kind": "agent", "id": agent, "name": "A"});
+        block_on(objects::connect(
+            &cx,
+            Some(&participant.to_string()),
+            Some(&grant.to_string()),
+            json!({"skills": []}),
+        ))
+        .unwrap()
+    };
+    // Tab one from +0 to +45, tab two from +30 to +90: 90 minutes online, not 105.
+    let a = join();
+    at(&api, T0 + 30 * MIN);
+    let b = join();
+    at(&api, T0 + 45 * MIN);
+    block_on(objects::on_close(&cx, "a", &a));
+    at(&api, T0 + 90 * MIN);
+    block_on(objects::on_close(&cx, "b", &b));
+    let l = api.get(
+        "/v1/analytics/agents?from=2026-11-30&to=2026-11-30",
+        &t.secret_key,
+    );
+    let row = l.body["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent_id"] == agent.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["online_ms"], 90 * MIN, "{}", l.body);
+    // A period boundary inside the sessions counts only what falls in the period: day
+    // 2026-11-30 at UTC−5:45 starts at 05:45 UTC = T0 + 55 min, so +55…+90 is 35 minutes.
+    let r = api.edit_config(&t, |c| {
+        c["business_hours"]["utc_offset_minutes"] = json!(-340)
+    });
+    assert_eq!(r.status, 422, "offsets are whole quarter hours: {}", r.body);
+    let r = api.edit_config(&t, |c| {
+        c["business_hours"]["utc_offset_minutes"] = json!(-345)
+    });
+    assert_eq!(r.status, 200, "{}", r.body);
+    let l = api.get(
+        "/v1/analytics/agents?from=2026-11-30&to=2026-11-30",
+        &t.secret_key,
+    );
+    let row = l.body["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent_id"] == agent.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["online_ms"], 35 * MIN, "{}", l.body);
+}

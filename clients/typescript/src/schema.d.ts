@@ -2263,6 +2263,11 @@ export interface components {
              */
             messages: number;
             name?: string | null;
+            /**
+             * Format: int64
+             * @description Time with the console's live inbox open in the period (sessions that have ended).
+             */
+            online_ms: number;
             /** Format: double */
             positive_rating_percent?: number | null;
             /** Format: int64 */

@@ -108,6 +108,8 @@ pub struct AgentRow {
     pub positive_rating_percent: Option<f64>,
     pub csat: Option<f64>,
     pub survey_responses: i64,
+    /// Time with the console's live inbox open in the period (sessions that have ended).
+    pub online_ms: i64,
     pub goals: Vec<GoalProgress>,
 }
 
@@ -199,6 +201,7 @@ pub async fn leaderboard(
         },
     )
     .await?;
+    let online = super::presence::online_ms(db, tenant_id, f.from, f.to).await?;
 
     let mut agents: Vec<AgentRow> = sums
         .into_iter()
@@ -233,6 +236,7 @@ pub async fn leaderboard(
                 positive_rating_percent: percent(up, up + down),
                 csat,
                 survey_responses: survey.map(|g| g.responded).unwrap_or(0),
+                online_ms: online.get(&id).copied().unwrap_or(0),
                 goals: Vec::new(),
                 agent_id: id,
             };

@@ -220,6 +220,7 @@ pub fn agents(l: &Leaderboard) -> String {
             "rating_up",
             "rating_down",
             "csat",
+            "online_ms",
             "goals_met",
         ],
         l.agents
@@ -238,6 +239,7 @@ pub fn agents(l: &Leaderboard) -> String {
                     a.rating_up.to_string(),
                     a.rating_down.to_string(),
                     opt(a.csat),
+                    a.online_ms.to_string(),
                     format!(
                         "{}/{}",
                         a.goals.iter().filter(|g| g.met).count(),

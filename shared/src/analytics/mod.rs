@@ -6,6 +6,7 @@
 //!   the recompute for history;
 //! - `report.rs`: the overview (volume, speed, AI, quality, by day, busiest hours);
 //! - `agents.rs`: the leaderboard, goals and the live board;
+//! - `presence.rs`: agents' time online (inbox sockets' sessions);
 //! - `sla.rs`: SLA policies, business-hours clocks, breaches and the at-risk list;
 //! - `export.rs`: every report as CSV.
 //!
@@ -15,6 +16,7 @@
 pub mod agents;
 pub mod export;
 pub mod facts;
+pub mod presence;
 pub mod report;
 pub mod rollup;
 pub mod sla;
@@ -54,7 +56,8 @@ impl Filter {
         offset_min: i32,
     ) -> ApiResult<Self> {
         let offset = i64::from(offset_min) * 60_000;
-        let today = (now + offset).div_euclid(DAY_MS);
+        let today = now.saturating_add(offset).div_euclid(DAY_MS);
+        let days = days.map(|d| d.clamp(1, MAX_DAYS));
         let date = |name: &'static str, v: &str| -> ApiResult<i64> {
             let d = NaiveDate::parse_from_str(v, "%Y-%m-%d")
                 .map_err(|_| ApiError::validation(name, "a date, YYYY-MM-DD"))?;

@@ -155,7 +155,8 @@ pub async fn connect(
         ObjectClass::Conversation => engine::connect(&cx.conversation(), &participant).await?,
         ObjectClass::Inbox => {
             inbox::ensure_schema(cx.store).await?;
-            serde_json::json!({ "p": participant, "skills": extra["skills"] })
+            // `since`: the agent's time online is counted from here when the socket closes.
+            serde_json::json!({ "p": participant, "skills": extra["skills"], "since": cx.clock.now_ms() })
         }
         ObjectClass::Gate => return Err(ApiError::not_found("live route")),
     };
@@ -398,8 +399,31 @@ async fn answer(cx: &ObjectContext<'_>, reply_to: i64) {
 
 /// A connection closed.
 pub async fn on_close(cx: &ObjectContext<'_>, conn: &str, attachment: &Value) -> RetryAfter {
-    if cx.target.class == ObjectClass::Conversation {
-        let _ = engine::on_close(&cx.conversation(), conn, attachment).await;
+    match cx.target.class {
+        ObjectClass::Conversation => {
+            let _ = engine::on_close(&cx.conversation(), conn, attachment).await;
+        }
+        ObjectClass::Inbox => record_presence(cx, attachment).await,
+        ObjectClass::Gate => {}
     }
     None
+}
+
+/// An agent's inbox socket closed: its session counts as time online (lost, and logged, if
+/// the write fails: it is a statistic, not a record anyone acts on).
+async fn record_presence(cx: &ObjectContext<'_>, attachment: &Value) {
+    let (Some(p), Some(since)) = (cx.platform, attachment["since"].as_i64()) else {
+        return;
+    };
+    let Ok(crate::conversations::model::Participant::Agent { id, .. }) =
+        serde_json::from_value(attachment["p"].clone())
+    else {
+        return;
+    };
+    let Ok(db) = p.db() else { return };
+    if let Err(e) =
+        crate::analytics::presence::record(db, &cx.target.name, &id, since, cx.clock.now_ms()).await
+    {
+        log_error(cx, "agent session not recorded", &e);
+    }
 }

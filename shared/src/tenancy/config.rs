@@ -209,6 +209,13 @@ impl TenantConfig {
             -720,
             840,
         )?;
+        // Every offset in use is a multiple of 15 minutes, and analytics counts in quarter hours.
+        if self.business_hours.utc_offset_minutes % 15 != 0 {
+            return Err(ApiError::validation(
+                "business_hours.utc_offset_minutes",
+                "must be a multiple of 15 minutes",
+            ));
+        }
         if self.business_hours.days.len() > 7 {
             return Err(ApiError::validation(
                 "business_hours.days",
