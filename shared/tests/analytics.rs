@@ -180,6 +180,17 @@ fn world() -> World {
 
 const PERIOD: &str = "from=2026-11-29&to=2026-12-01";
 
+/// One agent's row of a leaderboard.
+fn agent_row(board: &Value, agent: &str) -> Value {
+    board["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent_id"] == agent)
+        .cloned()
+        .unwrap_or_else(|| panic!("{agent} not in {board}"))
+}
+
 #[test]
 fn the_overview_matches_the_hand_computed_dataset() {
     let w = world();
@@ -402,14 +413,7 @@ fn agents_goals_live_board_and_sla() {
         .get(&format!("/v1/analytics/agents?{PERIOD}"), &w.t.secret_key);
     assert_eq!(l.status, 200, "{}", l.body);
     let agents = l.body["agents"].as_array().unwrap();
-    let a = agents
-        .iter()
-        .find(|x| x["agent_id"] == w.a.as_str())
-        .unwrap();
-    let b = agents
-        .iter()
-        .find(|x| x["agent_id"] == w.b.as_str())
-        .unwrap();
+    let (a, b) = (&agent_row(&l.body, &w.a), &agent_row(&l.body, &w.b));
     // A: C2 and C3 assigned and resolved, 2 messages, first responses 10 and 5 (median rank
     // 0 = 5), handle 30 and 55.
     assert_eq!(
@@ -454,13 +458,7 @@ fn agents_goals_live_board_and_sla() {
     // The live board: nobody online (no inbox sockets here), B carries C4 against capacity 2.
     let live = w.api.get("/v1/analytics/agents/live", &w.t.secret_key);
     assert_eq!(live.status, 200, "{}", live.body);
-    let lb = live.body["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["agent_id"] == w.b.as_str())
-        .cloned()
-        .unwrap();
+    let lb = agent_row(&live.body, &w.b);
     assert_eq!(
         (
             lb["load"].clone(),
@@ -710,13 +708,7 @@ fn time_online_is_the_union_of_an_agents_inbox_sessions() {
         "/v1/analytics/agents?from=2026-11-30&to=2026-11-30",
         &t.secret_key,
     );
-    let row = l.body["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["agent_id"] == agent.as_str())
-        .cloned()
-        .unwrap();
+    let row = agent_row(&l.body, &agent);
     assert_eq!(row["online_ms"], 90 * MIN, "{}", l.body);
     // A period boundary inside the sessions counts only what falls in the period: day
     // 2026-11-30 at UTC−5:45 starts at 05:45 UTC = T0 + 55 min, so +55…+90 is 35 minutes.
@@ -732,12 +724,6 @@ fn time_online_is_the_union_of_an_agents_inbox_sessions() {
         "/v1/analytics/agents?from=2026-11-30&to=2026-11-30",
         &t.secret_key,
     );
-    let row = l.body["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["agent_id"] == agent.as_str())
-        .cloned()
-        .unwrap();
+    let row = agent_row(&l.body, &agent);
     assert_eq!(row["online_ms"], 35 * MIN, "{}", l.body);
 }

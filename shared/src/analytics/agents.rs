@@ -189,18 +189,7 @@ pub async fn leaderboard(
             e.1 += r.int("n").unwrap_or(0);
         }
     }
-    let surveys = crate::surveys::results::results(
-        p,
-        tenant_id,
-        &crate::surveys::results::Filter {
-            from: f.from,
-            to: f.to,
-            channel: f.channel,
-            agent_id: f.agent_id.clone(),
-            utc_offset_minutes: f.offset_min,
-        },
-    )
-    .await?;
+    let surveys = crate::surveys::results::results(p, tenant_id, &f.surveys()).await?;
     let online = super::presence::online_ms(db, tenant_id, f.from, f.to).await?;
 
     let mut agents: Vec<AgentRow> = sums

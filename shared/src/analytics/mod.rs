@@ -92,6 +92,17 @@ impl Filter {
         (self.to - self.from) / DAY_MS
     }
 
+    /// The same period and slice for the survey results (`surveys/results.rs`).
+    pub fn surveys(&self) -> crate::surveys::results::Filter {
+        crate::surveys::results::Filter {
+            from: self.from,
+            to: self.to,
+            channel: self.channel,
+            agent_id: self.agent_id.clone(),
+            utc_offset_minutes: self.offset_min,
+        }
+    }
+
     /// The tenant-local date of a Unix-ms instant.
     pub fn local_day(&self, ms: i64) -> String {
         crate::time::utc_day(ms + i64::from(self.offset_min) * 60_000)

@@ -597,18 +597,7 @@ async fn quality(
         .collect();
     top.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.intent.cmp(&b.intent)));
     top.truncate(10);
-    let surveys = crate::surveys::results::results(
-        p,
-        tenant_id,
-        &crate::surveys::results::Filter {
-            from: f.from,
-            to: f.to,
-            channel: f.channel,
-            agent_id: f.agent_id.clone(),
-            utc_offset_minutes: f.offset_min,
-        },
-    )
-    .await?;
+    let surveys = crate::surveys::results::results(p, tenant_id, &f.surveys()).await?;
     let score = |kind: &str| surveys.total.scores.iter().find(|s| s.kind == kind);
     Ok((
         Quality {
