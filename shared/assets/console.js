@@ -306,6 +306,7 @@
     const c = d.conversation, cu = d.customer;
     $("#conv-title").textContent = `${c.customer_name} · ${c.channel}`;
     $("#conv-status").textContent = `${c.status}${c.handoff_reason ? ` (${c.handoff_reason})` : ""}${c.assignee_name ? ` · ${c.assignee_name}` : ""}`;
+    showSla(id);
     $("#assign").value = c.assignee_id || "";
     const dl = $("#customer");
     dl.replaceChildren();
@@ -682,6 +683,15 @@
     svg.append(svgEl("text", { x: 2, y: 12 }, String(most)));
     svg.setAttribute("aria-label", `${days.length} days: ${days.reduce((a, d) => a + d.created, 0)} conversations created`);
   }
+  function drawSentiment(days) {
+    const svg = $("#dash-sentiment"), W = 640, H = 90, pad = 10;
+    svg.replaceChildren(svgEl("line", { x1: pad, x2: W - pad, y1: H / 2, y2: H / 2, stroke: "#d1d5db" }));
+    const step = (W - 2 * pad) / Math.max(1, days.length);
+    const pts = days.map((d, i) => (d.sentiment == null ? null : `${pad + i * step + step * 0.3},${H / 2 - ((H / 2 - pad) * d.sentiment)}`)).filter(Boolean);
+    if (pts.length > 1) svg.append(svgEl("polyline", { points: pts.join(" "), class: "resolved" }));
+    const known = days.filter((d) => d.sentiment != null);
+    svg.setAttribute("aria-label", known.length ? `sentiment from ${known[0].sentiment} to ${known[known.length - 1].sentiment}` : "no sentiment yet");
+  }
   function drawBars(svg, rows) {
     svg.replaceChildren();
     const W = Number(svg.getAttribute("width")), H = 150, most = Math.max(1, ...rows.map((r) => r.n));
@@ -727,10 +737,11 @@
         ["First human reply (median)", ms(sp.first_human_response.median_ms)], ["Resolution (median)", ms(sp.resolution.median_ms)],
         ["Handle time (median)", ms(sp.handle.median_ms)], ["AI answers cited", `${o.ai.cited}/${o.ai.answers}`],
         ["AI thumbs up", pct(o.ai.ratings.ai_positive_percent)], ["Sentiment", num(o.quality.sentiment)],
-        ["CSAT", num(o.quality.csat)], ["AI cost (USD)", o.ai.cost_usd.toFixed(2)],
+        ["CSAT", num(o.quality.csat)], ["NPS", num(o.quality.nps)], ["AI cost (USD)", o.ai.cost_usd.toFixed(2)],
       ];
       $("#dash-tiles").replaceChildren(...tiles.map(([k, v]) => el("div", {}, el("dt", { textContent: k }), el("dd", { textContent: String(v) }))));
       drawTrend(o.by_day);
+      drawSentiment(o.by_day);
       drawBars($("#dash-channels"), o.volume.by_channel.map((c) => ({ key: c.channel, n: c.created })));
       drawBars($("#dash-reasons"), o.ai.handoff_reasons);
       drawHeatmap(o.busiest_hours);
@@ -759,10 +770,19 @@
     b.addEventListener("click", () => { if (before) before(); openConversation(r.conversation_id); });
     return el("li", {}, b);
   }
-  /** The inbox's SLA list: conversations near or past a target, refreshed every minute. */
+  /** The inbox's SLA list: conversations near or past a target, refreshed every minute; the
+   * open conversation's pill says when it is one of them. */
+  let atRisk = [];
+  function showSla(id) {
+    const r = atRisk.find((x) => x.conversation_id === id), pill = $("#conv-sla");
+    pill.hidden = !r;
+    if (r) pill.textContent = `SLA ${r.clock.replace("_", " ")} ${r.breached ? "breached" : `due ${new Date(r.due_at).toLocaleTimeString()}`}`;
+  }
   async function loadAtRisk() {
     try {
       const r = await api("GET", "/v1/analytics/sla?days=1");
+      atRisk = r.at_risk;
+      if (current) showSla(current);
       $("#at-risk").hidden = !r.at_risk.length;
       $("#at-risk-count").textContent = String(r.at_risk.length);
       $("#at-risk-list").replaceChildren(...r.at_risk.map((x) => riskItem(x)));

@@ -958,6 +958,7 @@ await test("a conversation waiting past its SLA shows in the inbox's at-risk lis
   assert.match(await item.innerText(), /Rush order stuck · urgent · first response/);
   await item.click();
   await page.locator("#conv-title").filter({ hasText: /Rush/ }).waitFor();
+  await page.locator("#conv-sla").filter({ hasText: /^SLA first response (breached|due)/ }).waitFor();
   cfg.config.sla = { business_hours: true, at_risk_percent: 75, policies: [] };
   const now = await edge("GET", "/v1/tenant/config", SK);
   await edge("PUT", "/v1/tenant/config", SK, { version: now.version, config: cfg.config });
