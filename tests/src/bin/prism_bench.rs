@@ -240,6 +240,27 @@ fn gateway(floor: &str, edge: &str, secs: u64, token: &str) -> Value {
     })
 }
 
+/// Budgets far above the fan-out's load: one customer token drives every socket of a run (its
+/// frames are charged like requests), so without these the numbers would be the rate
+/// limiter's, not the conversation's.
+fn fanout_limits() -> Value {
+    let big = json!({"count": 10000000, "period_secs": 10});
+    json!({"tenant": big, "credential": big, "visitor": big, "anonymous": big})
+}
+
+/// Switches the tenant's assistant off (fan-out measures the conversation, not AI answers).
+async fn no_assistant(api: &Api, t: &prism_e2e::api::Tenant) {
+    let r = api
+        .call(
+            Method::Put,
+            "/v1/tenant/features/ai_answers",
+            Some(&t.secret_key),
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 /// Section 7: the dashboard's queries for a tenant with `n` conversations (seeded in bulk by
 /// the diagnostics route), each timed sequentially; `GET /v1/tenant` (one D1 read behind the
 /// same gateway) is the baseline from the same run.
@@ -345,8 +366,9 @@ async fn main() {
     // 1. Gateway overhead.
     if fanout_only {
         let ct = api
-            .create_tenant_without_ai(&unique_slug("fanout"), "enterprise")
+            .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
             .await;
+        no_assistant(&api, &ct).await;
         let url = live_url(&edge, &ct.secret_key).await;
         progress("fan-out, 50 clients, 40 s");
         let prism = fanout(&url, 50, 40, 4).await;
@@ -379,8 +401,9 @@ async fn main() {
     // 2. Chat fan-out.
     progress("2/7 chat fan-out: 2/10/50 clients each sending 4 msgs/s, PrismAI conversation vs JS Durable Object");
     let ct = api
-        .create_tenant_without_ai(&unique_slug("fanout"), "enterprise")
+        .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
         .await;
+    no_assistant(&api, &ct).await;
     let mut fan = Vec::new();
     for clients in [2usize, 10, 50] {
         let url = live_url(&edge, &ct.secret_key).await;
