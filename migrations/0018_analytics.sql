@@ -16,7 +16,12 @@ ALTER TABLE conversations ADD COLUMN reopens INTEGER NOT NULL DEFAULT 0;
 -- 1 when the rollups hold this row's contribution (set in the batch that adds it); 0 for rows
 -- from before analytics, which the next change or the recompute adds.
 ALTER TABLE conversations ADD COLUMN rolled INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS conversations_by_resolved ON conversations (tenant_id, resolved_at);
+-- Medians and p90s read these columns for a period's conversations: covering indexes keep
+-- those scans off the table rows.
+CREATE INDEX IF NOT EXISTS conversations_by_created_facts
+  ON conversations (tenant_id, created_at, first_customer_at, first_response_at, first_human_at, channel, assignee_id);
+CREATE INDEX IF NOT EXISTS conversations_by_resolved
+  ON conversations (tenant_id, resolved_at, created_at, first_human_at, channel, assignee_id);
 
 -- Counters per tenant, quarter hour (UTC ms / 900000: every real UTC offset is a multiple of
 -- 15 minutes, so days and hours in any tenant's time zone are whole sums of buckets), channel

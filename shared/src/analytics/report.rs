@@ -263,11 +263,17 @@ pub(crate) async fn percentiles(
 ) -> ApiResult<BTreeMap<String, (Option<i64>, Option<i64>)>> {
     let mut p: Vec<SqlValue> = Vec::new();
     let w = f.conversations_where(time, tenant_id, &mut p);
+    // One window without a partition when nothing is grouped (a third cheaper in SQLite).
+    let over = if group == "''" {
+        String::new()
+    } else {
+        format!("PARTITION BY {group} ")
+    };
     let sql = format!(
         "SELECT g, v, rn, n FROM (
            SELECT COALESCE({group}, '') g, {value} v,
-             ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {value}) - 1 rn,
-             COUNT(*) OVER (PARTITION BY {group}) n
+             ROW_NUMBER() OVER ({over}ORDER BY {value}) - 1 rn,
+             COUNT(*) OVER ({over}) n
            FROM conversations WHERE {w} AND {value} IS NOT NULL)
          WHERE rn = (n - 1) / 2 OR rn = (n - 1) * 9 / 10"
     );
