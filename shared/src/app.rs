@@ -187,9 +187,24 @@ fn conceal(p: &Platform, e: ApiError, request_id: &str) -> ApiError {
     }
 }
 
+/// The most body bytes worth reading for `method path`: the matched route's limit plus one (so
+/// the pipeline can still tell "too large"), or the default limit when nothing matches.
+/// Adapters stop reading a body there, so no request makes the isolate buffer more.
+pub fn body_read_cap(method: Method, path: &str) -> usize {
+    let limit = match router::find(routes::TABLE, method, path) {
+        RouteMatch::Found(route, _) => route.body_limit,
+        _ => crate::input::DEFAULT_BODY_LIMIT,
+    };
+    limit.saturating_add(1)
+}
+
 /// Size limit, then the route's access policy.
 async fn admit(p: &Platform, route: &Route, req: &Request) -> ApiResult<Admission> {
-    if req.body.len() > route.body_limit {
+    let declared = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    if req.body.len().max(declared) > route.body_limit {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
             format!(

@@ -28,6 +28,7 @@ pub mod cors;
 pub mod crm;
 pub mod egress;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod ids;
 pub mod input;

@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ports::{
-    Background, Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer,
+    Background, BlobStore, Clock, HttpClient, KvStore, Logger, Objects, Random, SqlDatabase, Timer,
 };
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -119,6 +119,8 @@ pub struct Platform {
     pub timer: Rc<dyn Timer>,
     pub background: Rc<dyn Background>,
     pub kv: Option<Rc<dyn KvStore>>,
+    /// Files in conversations (R2 on Cloudflare, chunked key-value on Spin).
+    pub blobs: Option<Rc<dyn BlobStore>>,
     pub db: Option<Rc<dyn SqlDatabase>>,
     pub objects: Option<Rc<dyn Objects>>,
     pub http: Option<Rc<dyn HttpClient>>,
@@ -148,6 +150,12 @@ impl Platform {
         self.objects
             .as_deref()
             .ok_or_else(|| missing("live objects (Durable Objects)"))
+    }
+
+    pub fn blobs(&self) -> ApiResult<&dyn BlobStore> {
+        self.blobs
+            .as_deref()
+            .ok_or_else(|| missing("file storage (FILES)"))
     }
 
     pub fn http(&self) -> ApiResult<&dyn HttpClient> {

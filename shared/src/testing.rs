@@ -340,6 +340,7 @@ impl TestRig {
             timer: self.clock.clone(),
             background: Rc::new(crate::ports::Inline),
             kv: Some(self.kv.clone()),
+            blobs: Some(Rc::new(crate::files::KvBlobs::new(self.kv.clone()))),
             db: Some(self.db.clone()),
             objects,
             http: self.http.borrow().clone(),
@@ -456,6 +457,8 @@ pub fn fill_path(r: &crate::router::Route, values: &[(&str, &str)]) -> String {
         ("provider", "hubspot"),
         // Tests that own a review pass its id first; else one no tenant has.
         ("review_id", "rev_aaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        // Likewise a file (tests/files.rs owns real ones).
+        ("file_id", "fil_aaaaaaaaaaaaaaaaaaaaaaaaaa"),
     ]) {
         path = path.replace(&format!("{{{name}}}"), value);
     }

@@ -5,6 +5,7 @@
 //! All ports are `?Send`: both edge runtimes run one request on one thread, and requiring `Send`
 //! would rule out holding JS handles.
 
+mod blobs;
 mod clock;
 mod kv;
 mod live;
@@ -15,6 +16,7 @@ mod queue;
 mod random;
 mod sql;
 
+pub use blobs::BlobStore;
 pub use clock::{Background, Clock, Inline, Timer};
 pub use kv::KvStore;
 pub use live::{Connection, ConnectionId, LiveHub, NoHub};

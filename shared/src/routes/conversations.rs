@@ -523,7 +523,24 @@ pub async fn send(cx: &Ctx, req: Request) -> ApiResult<Response> {
             meta: None,
         })
         .await?;
-    if !posted.ack.duplicate && principal.is_customer() && posted.status.ai_answers() {
+    follow_up(cx, &req, &posted, true).await?;
+    Ok(Response::json(
+        if posted.ack.duplicate { 200 } else { 201 },
+        &posted,
+    ))
+}
+
+/// What follows a posted message: a customer's is answered by the AI (when `answer` and the
+/// conversation is the AI's); an agent's reply on a messaging channel leaves now (inline where
+/// there is no queue). A duplicate triggers nothing.
+pub(super) async fn follow_up(
+    cx: &Ctx,
+    req: &Request,
+    posted: &Posted,
+    answer: bool,
+) -> ApiResult<()> {
+    let principal = cx.principal()?;
+    if answer && !posted.ack.duplicate && principal.is_customer() && posted.status.ai_answers() {
         // The customer has their ack; the answer streams to live clients (and lands in the
         // log) after the response on Cloudflare, before it elsewhere.
         let (p, tenant_id, conversation_id, seq) = (
@@ -550,10 +567,7 @@ pub async fn send(cx: &Ctx, req: Request) -> ApiResult<Response> {
         )
         .await;
     }
-    Ok(Response::json(
-        if posted.ack.duplicate { 200 } else { 201 },
-        &posted,
-    ))
+    Ok(())
 }
 
 pub async fn history(cx: &Ctx, req: Request) -> ApiResult<Response> {

@@ -12,6 +12,7 @@ mod crm;
 mod customers;
 mod diag;
 mod echo;
+mod files;
 mod health;
 mod inbox;
 mod keys;
@@ -611,6 +612,44 @@ pub static TABLE: &[Route] = &[
     )
     .request::<conversations::Typing>()
     .success(204),
+    Route::new(
+        Post,
+        "/v1/conversations/{conversation_id}/files",
+        handler!(files::upload),
+    )
+    .access(Access::Conversation(P::ConversationsWrite))
+    .body_limit(crate::files::limits::MAX_FILE_BYTES)
+    .query(&[
+        QueryParam::text("name", 255, "The file's name (sanitised; the extension follows the bytes)"),
+        QueryParam::text("caption", 4000, "Text sent with the file (the AI answers a customer's caption)"),
+        QueryParam::text("client_msg_id", 64, "The client's id for this message; the Idempotency-Key header takes precedence"),
+    ])
+    .errors(&[E::UnsupportedMediaType, E::PayloadTooLarge, E::QuotaExceeded, E::Conflict, E::ValidationFailed])
+    .summary(
+        "conversations",
+        "Send a file (the body is its bytes): images, PDF, plain text and office documents, checked by their bytes; posted as a message with `meta.attachments` (Idempotency-Key makes retries safe)",
+    )
+    .response::<crate::conversations::engine::Posted>()
+    .success(201),
+    Route::new(
+        Get,
+        "/v1/conversations/{conversation_id}/files/{file_id}",
+        handler!(files::link),
+    )
+    .access(Access::Conversation(P::ConversationsRead))
+    .summary(
+        "conversations",
+        "A short-lived download link for one of the conversation's files",
+    )
+    .response::<files::FileLink>(),
+    Route::new(Get, "/v1/files/{file_id}", handler!(files::download))
+        .access(Access::Public)
+        .query(&[QueryParam::text("token", 2048, "The signed token from the file's link")])
+        .errors(&[E::InvalidToken, E::TokenExpired])
+        .summary(
+            "conversations",
+            "Download a file through its link (images inline, everything else as an attachment)",
+        ),
     Route::new(
         Put,
         "/v1/conversations/{conversation_id}/messages/{seq}/rating",

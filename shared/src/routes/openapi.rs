@@ -129,6 +129,12 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
+    if r.template == "/v1/conversations/{conversation_id}/files" {
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": true, "description": "The file's bytes (its type is read from them; the Content-Type is not trusted)", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "*/*": { "schema": { "type": "string", "format": "binary" } } } }),
+        );
+    }
     if let Some(req) = r.request {
         op.insert(
             "requestBody".into(),
@@ -148,6 +154,9 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         }
         None if r.template == "/v1/analytics/export" => {
             json!({ "description": "CSV (RFC 4180), the chosen report's table", "content": { "text/csv": { "schema": { "type": "string" } } } })
+        }
+        None if r.template == "/v1/files/{file_id}" => {
+            json!({ "description": "The file's bytes, with its checked type; `Content-Disposition: attachment` for anything but an image", "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })
         }
         None if r.template == "/survey" => {
             json!({ "description": "An HTML page", "content": { "text/html": { "schema": { "type": "string" } } } })

@@ -11,9 +11,40 @@ pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
         out.headers.append(&name, value);
     }
     if !matches!(out.method, Method::Get | Method::Head) {
-        out.body = req.bytes().await.unwrap_or_default();
+        out.body = read_capped(
+            &mut req,
+            prism_core::app::body_read_cap(out.method, &out.path),
+        )
+        .await;
     }
     Ok(out)
+}
+
+/// The body, but never more than `cap` bytes of it: the core refuses a body at its cap, so
+/// reading further would only fill the isolate's memory for a request that fails anyway.
+async fn read_capped(req: &mut worker::Request, cap: usize) -> Vec<u8> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n >= cap) {
+        // Not read at all: the core refuses it by its declared length.
+        return Vec::new();
+    }
+    let Ok(mut stream) = req.stream() else {
+        return Vec::new();
+    };
+    let mut body = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = cap.saturating_sub(body.len());
+        body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+        if body.len() >= cap {
+            break;
+        }
+    }
+    body
 }
 
 pub fn headers_to_worker(headers: &prism_core::http::Headers) -> Headers {

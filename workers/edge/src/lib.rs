@@ -10,6 +10,7 @@ mod jsvalue;
 mod kv;
 mod objects;
 mod queue;
+mod r2;
 mod system;
 
 use prism_core::knowledge::cache::VectorCache;
@@ -82,6 +83,7 @@ pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
             None => Rc::new(prism_core::ports::Inline),
         },
         kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
+        blobs: env.bucket("FILES").ok().map(|b| Rc::new(r2::R2(b)) as _),
         db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
         objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
         http: Some(Rc::new(http_client::FetchClient)),

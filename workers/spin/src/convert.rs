@@ -38,7 +38,23 @@ pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<R
             out.headers.append(name.as_str(), v);
         }
     }
-    out.body = body.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    // Never more than the route's cap (see `prism_core::app::body_read_cap`): a longer body is
+    // refused by its length, so reading on would only fill memory.
+    let cap = prism_core::app::body_read_cap(out.method, &out.path);
+    let declared = out
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok());
+    if !declared.is_some_and(|n| n >= cap) {
+        let mut stream = body.stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            let room = cap.saturating_sub(out.body.len());
+            out.body
+                .extend_from_slice(chunk.get(..room).unwrap_or(&chunk[..]));
+            if out.body.len() >= cap {
+                break;
+            }
+        }
+    }
     Ok(out)
 }
 

@@ -70,6 +70,10 @@ async fn platform() -> Platform {
         // No waitUntil on Spin: follow-up work (AI answers) completes before the response.
         background: Rc::new(Inline),
         kv: kv.clone(),
+        // Files in the key-value store, in chunks (no object storage on Spin).
+        blobs: kv
+            .clone()
+            .map(|kv| Rc::new(prism_core::files::KvBlobs::new(kv)) as _),
         db: db.clone(),
         objects,
         http: Some(Rc::new(http_client::SpinHttp)),
