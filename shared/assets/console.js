@@ -275,7 +275,33 @@
       });
       box.append(line);
     }
+    renderFiles(box, meta);
     $("#transcript").scrollTop = $("#transcript").scrollHeight;
+  }
+  // A message's files: a download link each (fetched fresh when shown and before a click once
+  // stale: links live ten minutes), images previewed.
+  const fileSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+  function renderFiles(box, meta) {
+    const list = Array.isArray(meta.attachments) ? meta.attachments.filter((f) => f && typeof f.id === "string") : [];
+    if (!list.length || box.querySelector(".files")) return;
+    const conv = current;
+    const files = el("div", { className: "files" });
+    for (const f of list) {
+      const a = el("a", { className: "file", target: "_blank", rel: "noopener noreferrer", textContent: `${f.kind === "image" ? "🖼" : "📎"} ${String(f.name || "file")} · ${fileSize(Number(f.size) || 0)}` });
+      a.dataset.file = f.id;
+      let expires = 0;
+      const refresh = () => api("GET", `/v1/conversations/${conv}/files/${encodeURIComponent(f.id)}`).then((r) => {
+        a.href = r.url;
+        expires = r.expires_at;
+        if (r.inline && !a.querySelector("img") && f.size <= 5 * 1024 * 1024) a.prepend(el("img", { src: r.url, alt: String(f.name || "") }));
+      }).catch(() => {});
+      const fresh = () => { if (Date.now() > expires - 60000) refresh(); };
+      a.addEventListener("pointerenter", fresh);
+      a.addEventListener("focus", fresh);
+      refresh();
+      files.append(a);
+    }
+    box.append(files);
   }
   function event(text) { $("#transcript").append(el("div", { className: "event", textContent: text })); }
 
@@ -293,7 +319,7 @@
     const items = [...h.messages.map((m) => ["message", m]), ...(h.notes || []).map((n) => ["note", n])].sort((a, b) => a[1].ts - b[1].ts);
     items.forEach(([k, m]) => render(m, k));
     await loadDetails(id);
-    ["#reply", "#send", "#take-over", "#assign", "#release", "#resolve", "#reopen"].forEach((s) => ($(s).disabled = false));
+    ["#reply", "#send", "#attach", "#take-over", "#assign", "#release", "#resolve", "#reopen"].forEach((s) => ($(s).disabled = false));
     connectConversation(id);
     if (seq) {
       const found = document.querySelector(`#transcript .msg[data-seq="${Number(seq)}"]`);
@@ -411,6 +437,27 @@
         render(r.message, "message");
       }
     } catch (err) { reply.value = text; event(`Not sent: ${err.message}`); }
+  });
+
+  // An agent's file goes out as a reply (on SMS/WhatsApp as media, by email attached).
+  $("#attach").addEventListener("click", () => $("#attach-file").click());
+  $("#attach-file").addEventListener("change", async () => {
+    const input = $("#attach-file"), file = input.files[0];
+    input.value = "";
+    if (!file || !current) return;
+    const key = (crypto.randomUUID && crypto.randomUUID()) || String(Date.now());
+    const caption = reply.value.trim();
+    try {
+      const res = await fetch(`/v1/conversations/${current}/files?name=${encodeURIComponent(file.name)}${caption ? `&caption=${encodeURIComponent(caption)}` : ""}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "idempotency-key": key, "content-type": file.type || "application/octet-stream" },
+        body: file,
+      });
+      const json = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(json.error ? json.error.message : res.statusText);
+      if (caption) reply.value = "";
+      render(json.message, "message");
+    } catch (err) { event(`File not sent: ${err.message}`); }
   });
 
   // ------------------------------------------------------------ notifications

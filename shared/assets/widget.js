@@ -80,9 +80,16 @@
     pt: ["Nome", "E-mail", "Telefone", "Empresa", "Iniciar chat"], ja: ["お名前", "メール", "電話番号", "会社名", "チャットを開始"],
     ar: ["الاسم", "البريد الإلكتروني", "الهاتف", "الشركة", "بدء الدردشة"], he: ["שם", "אימייל", "טלפון", "חברה", "התחלת צ׳אט"],
   };
+  // Files: the attach button's label, and what a refused or failed upload says.
+  const A = {
+    en: ["Attach a file", "The file could not be sent"], es: ["Adjuntar un archivo", "No se pudo enviar el archivo"],
+    fr: ["Joindre un fichier", "Le fichier n’a pas pu être envoyé"], de: ["Datei anhängen", "Die Datei konnte nicht gesendet werden"],
+    pt: ["Anexar um arquivo", "Não foi possível enviar o arquivo"], ja: ["ファイルを添付", "ファイルを送信できませんでした"],
+    ar: ["إرفاق ملف", "تعذّر إرسال الملف"], he: ["צירוף קובץ", "לא ניתן היה לשלוח את הקובץ"],
+  };
   const lang = [d.lang, ...(navigator.languages || [navigator.language])]
     .map((l) => String(l || "").toLowerCase().slice(0, 2)).find((l) => T[l]) || "en";
-  const t = T[lang];
+  const t = T[lang], a11n = A[lang];
   // The visitor's own language (even one the widget has no strings for), for agents' translation.
   const speaks = [d.lang, navigator.language].map((l) => String(l || "")).find((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8}){0,3}$/i.test(l)) || lang;
   const rtl = ["ar", "he", "fa", "ur"].includes(lang);
@@ -170,6 +177,10 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
 .survey textarea { width: 100%; min-height: 50px; }
 .survey .go { align-self: flex-start; background: ${color}; color: #fff; border: 0; border-radius: 8px; padding: 6px 14px; cursor: pointer; }
 .survey .err { color: #b91c1c; margin: 0; }
+form button.attach { background: none; color: #6b7280; padding: 0 4px; font-size: 20px; }
+.files { display: flex; flex-direction: column; gap: 4px; margin-top: 2px; }
+.files a { color: inherit; font-size: 13px; text-decoration: underline; word-break: break-all; }
+.files img { display: block; max-width: 100%; max-height: 220px; height: auto; border-radius: 8px; background: #e5e7eb; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) { .panel { inset: 0; width: 100vw; max-width: 100vw; height: 100vh; max-height: 100vh; border-radius: 0; } }
 @media (prefers-reduced-motion: reduce) { .panel { transition: none; } }
@@ -195,6 +206,8 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   <button type="button" class="human">${t.talk}</button>
   <form>
     <label class="sr" for="prism-input">${t.placeholder}</label>
+    <button type="button" class="attach" aria-label="${a11n[0]}" title="${a11n[0]}">📎</button>
+    <input type="file" class="file" hidden tabindex="-1" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.txt,.csv,.md,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,.rtf">
     <textarea id="prism-input" rows="1" placeholder="${t.placeholder}" maxlength="4000"></textarea>
     <button type="submit">${t.send}</button>
   </form>
@@ -202,7 +215,7 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   root.append(tpl.content);
   const $ = (s) => root.querySelector(s);
   const launcher = $(".launcher"), panel = $(".panel"), log = $(".log"), statusEl = $(".status"), typingEl = $(".typing");
-  const input = $("textarea"), form = $("form"), humanBtn = $(".human");
+  const input = $("textarea"), form = $("form"), humanBtn = $(".human"), attachBtn = $(".attach"), fileInput = $("input.file");
   $("#prism-title").textContent = d.title || t.title;
 
   function setStatus(text) {
@@ -381,9 +394,78 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
     el.classList.remove("pending");
     el.dataset.seq = m.seq;
     renderCitations(el, m.meta);
+    renderFiles(el, m.meta);
     if (m.author.type === "ai" || m.author.type === "agent") renderRating(el, m.seq);
     bubbles.set(m.seq, el);
     if (m.seq > state.last_seq) { state.last_seq = m.seq; save(); }
+  }
+  // ---------------------------------------------------------------- files
+  // A message's files: each a link that opens it; images (up to PREVIEW bytes) shown inline.
+  // Links are short-lived, so each is fetched when shown and again before a click once stale.
+  const PREVIEW = 5 * 1024 * 1024;
+  const size = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+  const fileLink = (id) => api("GET", `/v1/conversations/${state.conversation_id}/files/${encodeURIComponent(id)}`, null, true);
+  function renderFiles(el, meta) {
+    const list = meta && Array.isArray(meta.attachments) ? meta.attachments.filter((f) => f && typeof f.id === "string") : [];
+    if (!list.length || el.querySelector(".files")) return;
+    const body = el.querySelector(".body");
+    // A bare file's text only repeats its name.
+    if (/^(🖼|📎) /u.test(body.dataset.text || body.textContent || "")) body.hidden = true;
+    const box = document.createElement("div");
+    box.className = "files";
+    for (const f of list) {
+      const a = document.createElement("a");
+      a.className = "file";
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.textContent = `${f.kind === "image" ? "🖼" : "📎"} ${String(f.name || "file")} (${size(Number(f.size) || 0)})`;
+      let expires = 0;
+      const refresh = () => fileLink(f.id).then((r) => {
+        a.href = r.url;
+        expires = r.expires_at;
+        if (r.inline && f.kind === "image" && f.size <= PREVIEW && !a.querySelector("img")) {
+          const img = document.createElement("img");
+          img.alt = String(f.name || "");
+          if (f.width && f.height) { img.width = Math.min(f.width, 240); img.height = Math.round(img.width * f.height / f.width); }
+          img.src = r.url;
+          a.prepend(img);
+        }
+      }).catch(() => {});
+      const fresh = () => { if (Date.now() > expires - 60000) refresh(); };
+      a.addEventListener("pointerenter", fresh);
+      a.addEventListener("focus", fresh);
+      refresh();
+      box.append(a);
+    }
+    el.append(box);
+  }
+  // Sends a file: its own pending bubble, one POST with the bytes (retried with the same key
+  // on a network failure), then the message it became.
+  async function sendFile(file) {
+    if (!file) return;
+    try { await ensureConversation(); } catch (e) { if (e.refused || e.status === 403) return; setStatus(a11n[1]); return; }
+    if (!ws && !es) connect();
+    const id = (crypto.randomUUID && crypto.randomUUID()) || `f${Date.now()}${Math.random()}`;
+    const el = bubble("customer", { type: "customer" }, `📎 ${file.name}`);
+    el.classList.add("pending");
+    el.dataset.client = id;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let res;
+      try {
+        res = await fetch(`${base}/v1/conversations/${state.conversation_id}/files?name=${encodeURIComponent(file.name)}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${state.token}`, "idempotency-key": id, "content-type": file.type || "application/octet-stream" },
+          body: file,
+        });
+      } catch { await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
+      const json = await res.json().catch(() => ({}));
+      if (res.ok) { showMessage(json.message); setStatus(""); return; }
+      el.remove();
+      setStatus(`${a11n[1]}: ${json.error ? json.error.message : res.statusText}`);
+      return;
+    }
+    el.remove();
+    setStatus(a11n[1]);
   }
   function aiDelta(f) {
     let el = drafts.get(f.reply_to);
@@ -758,6 +840,8 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
       api("POST", `/v1/conversations/${state.conversation_id}/typing`, { typing: true }, true).catch(() => {});
     }
   });
+  attachBtn.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => { const f = fileInput.files[0]; fileInput.value = ""; sendFile(f); });
   humanBtn.addEventListener("click", async () => {
     try {
       await ensureConversation();
@@ -770,5 +854,5 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
   // A returning visitor resumes their conversation where they left it (on this device, or
   // as a verified customer on any device).
   resume().then(() => { if (state.conversation_id) connect(); });
-  window.PrismChat = { open, close, send, get state() { return { ...state }; } };
+  window.PrismChat = { open, close, send, sendFile, get state() { return { ...state }; } };
 })();

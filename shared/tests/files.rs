@@ -357,3 +357,42 @@ fn ids(v: &Value) -> Vec<String> {
         .map(|m| m["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+#[test]
+fn erasing_the_customer_deletes_their_files_and_old_links_die() {
+    let (api, t, conv, token) = setup("pro");
+    let r = upload(&api, &conv, &token, "a", "name=passport.png", PNG);
+    let fid = r.body["message"]["meta"]["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let link = api.get(
+        &format!("/v1/conversations/{conv}/files/{fid}"),
+        &t.secret_key,
+    );
+    let url = link.body["url"].as_str().unwrap().to_string();
+    let customer = api
+        .get(&format!("/v1/conversations/{conv}"), &t.secret_key)
+        .body["customer_id"]
+        .as_str()
+        .map(String::from)
+        .or_else(|| {
+            api.get(&format!("/v1/conversations/{conv}"), &t.secret_key)
+                .body["conversation"]["customer_id"]
+                .as_str()
+                .map(String::from)
+        })
+        .unwrap();
+    let e = api.call(
+        Method::Post,
+        &format!("/v1/customers/{customer}/erase"),
+        Some(&t.secret_key),
+        None,
+    );
+    assert_eq!(e.status, 200, "{}", e.body);
+    assert_eq!(api.count("SELECT COUNT(*) AS n FROM files"), 0);
+    assert_eq!(open(&api, &url).status, 404, "the bytes are gone");
+    // And the message no longer names the file.
+    let h = api.get(&format!("/v1/conversations/{conv}/messages"), &t.secret_key);
+    assert!(h.body["messages"][0]["meta"].is_null(), "{}", h.body);
+}

@@ -555,3 +555,141 @@ async fn search_indexes_mirrored_messages_per_tenant_in_d1() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// A PDF of about `n` bytes (a real header; the rest is padding inside a comment).
+fn pdf_of(n: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n%".to_vec();
+    b.resize(n - 6, b'x');
+    b.extend_from_slice(b"\n%%EOF");
+    b
+}
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
+    3, 0, 0, 0, 2, 8, 6, 0, 0, 0, 0x9d, 0x2d, 0x66, 0x54,
+];
+
+#[tokio::test]
+async fn files_go_through_r2_to_both_transports_and_links_open_only_their_file() {
+    let edge = Edge::shared();
+    let base = &edge.base;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant_without_ai(&unique_slug("files"), "enterprise")
+        .await;
+    let c = start(base, &t, "Fia").await;
+    let mut ws = WsClient::connect(&live(&edge, &c.id, &c.token)).await;
+    ws.recv_type("welcome", T).await;
+    let events = format!("{base}/v1/conversations/{}/events?token={}", c.id, c.token);
+    let mut sse = SseClient::connect(&events, None).await;
+    sse.next_named("welcome", T).await;
+    let upload = |key: &str, name: &str, bytes: Vec<u8>, token: &str| {
+        let (url, key, token) = (
+            format!("{base}/v1/conversations/{}/files?name={name}", c.id),
+            key.to_string(),
+            token.to_string(),
+        );
+        async move {
+            let r = prism_e2e::http()
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .header("content-type", "application/octet-stream")
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // An image, to both transports.
+    let (s, img) = upload("img", "shelf.png", PNG.to_vec(), &c.token).await;
+    assert_eq!(s, 201, "{img}");
+    let frame = ws.recv_type("message", T).await;
+    assert_eq!(frame["meta"]["attachments"][0]["kind"], "image");
+    let event = sse.next_named("message", T).await;
+    assert_eq!(event.data["meta"]["attachments"][0]["name"], "shelf.png");
+
+    // A 3 MB PDF goes into R2 and comes back byte for byte.
+    let pdf = pdf_of(3 * 1024 * 1024);
+    let (s, doc) = upload("pdf", "manual.pdf", pdf.clone(), &c.token).await;
+    assert_eq!(s, 201, "{doc}");
+    let (s, again) = upload("pdf", "manual.pdf", pdf.clone(), &c.token).await;
+    assert_eq!((s, again["ack"]["duplicate"].as_bool()), (200, Some(true)));
+    let fid = doc["message"]["meta"]["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, agent) = api.user_with_role(&t, "agent").await;
+    let link = api
+        .get(&format!("/v1/conversations/{}/files/{fid}", c.id), &agent)
+        .await;
+    assert_eq!(link.status, 200, "{}", link.body);
+    assert_eq!(link.body["inline"], false);
+    let r = prism_e2e::http()
+        .get(link.body["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"manual.pdf\""),
+        "{disposition}"
+    );
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice());
+
+    // Refused by their bytes, and over every plan's cap without the body being read.
+    let (s, svg) = upload(
+        "svg",
+        "a.svg",
+        b"<svg onload='alert(1)'/>".to_vec(),
+        &c.token,
+    )
+    .await;
+    assert_eq!(
+        (s, svg["error"]["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let (s, _) = upload("huge", "huge.pdf", pdf_of(26 * 1024 * 1024), &c.token).await;
+    assert_eq!(s, 413);
+
+    // Another customer of the tenant gets no link, and a link opens no other file.
+    let other = start(base, &t, "Eve").await;
+    let foreign = api
+        .get(
+            &format!("/v1/conversations/{}/files/{fid}", c.id),
+            &other.token,
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    let img_id = img["message"]["meta"]["attachments"][0]["id"]
+        .as_str()
+        .unwrap();
+    let swapped = link.body["url"].as_str().unwrap().replace(&fid, img_id);
+    let r = prism_e2e::http().get(swapped).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // The image link is inline and may be shown on the tenant's site.
+    let link = api
+        .get(
+            &format!("/v1/conversations/{}/files/{img_id}", c.id),
+            &c.token,
+        )
+        .await;
+    let r = prism_e2e::http()
+        .get(link.body["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cross-origin-resource-policy"], "cross-origin");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+}

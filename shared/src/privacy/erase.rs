@@ -66,6 +66,8 @@ pub async fn erase(p: &Platform, tenant_id: &str, customer_id: &str) -> ApiResul
         }
         db.batch(mirror_redaction(tenant_id, id, now)).await?;
     }
+    // Files the person or an agent sent in those conversations: their bytes and rows go.
+    crate::files::store::delete_conversations(p, tenant_id, &done).await?;
     if !done.is_empty() && p.objects.is_some() {
         client::inbox_erase(p, tenant_id, &done).await?;
     }

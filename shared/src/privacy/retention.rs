@@ -111,6 +111,8 @@ pub async fn delete_conversation(
         }
     }
     let (t, c) = (tenant_id, conversation_id);
+    // Files: bytes then rows (a failure here is retried by the next sweep).
+    crate::files::store::delete_conversations(p, t, &[c.to_string()]).await?;
     let prefix = super::event_prefix(c);
     let mut stmts = Vec::new();
     for table in [
