@@ -287,7 +287,7 @@
     const conv = current;
     const files = el("div", { className: "files" });
     for (const f of list) {
-      const a = el("a", { className: "file", target: "_blank", rel: "noopener noreferrer", textContent: `${f.kind === "image" ? "🖼" : "📎"} ${String(f.name || "file")} · ${fileSize(Number(f.size) || 0)}` });
+      const a = el("a", { className: "file", target: "_blank", rel: "noopener noreferrer", textContent: `${String(f.name || "file")} · ${fileSize(Number(f.size) || 0)}` });
       a.dataset.file = f.id;
       let expires = 0;
       const refresh = () => api("GET", `/v1/conversations/${conv}/files/${encodeURIComponent(f.id)}`).then((r) => {

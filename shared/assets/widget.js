@@ -177,7 +177,7 @@ form.lead { flex-direction: column; gap: 4px; border-top: 0; border-bottom: 1px 
 .survey textarea { width: 100%; min-height: 50px; }
 .survey .go { align-self: flex-start; background: ${color}; color: #fff; border: 0; border-radius: 8px; padding: 6px 14px; cursor: pointer; }
 .survey .err { color: #b91c1c; margin: 0; }
-form button.attach { background: none; color: #6b7280; padding: 0 4px; font-size: 20px; }
+form button.attach { background: none; color: #6b7280; padding: 0 4px; display: flex; align-items: center; }
 .files { display: flex; flex-direction: column; gap: 4px; margin-top: 2px; }
 .files a { color: inherit; font-size: 13px; text-decoration: underline; word-break: break-all; }
 .files img { display: block; max-width: 100%; max-height: 220px; height: auto; border-radius: 8px; background: #e5e7eb; }
@@ -206,7 +206,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; font-size
   <button type="button" class="human">${t.talk}</button>
   <form>
     <label class="sr" for="prism-input">${t.placeholder}</label>
-    <button type="button" class="attach" aria-label="${a11n[0]}" title="${a11n[0]}">📎</button>
+    <button type="button" class="attach" aria-label="${a11n[0]}" title="${a11n[0]}"><svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg></button>
     <input type="file" class="file" hidden tabindex="-1" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.txt,.csv,.md,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp,.rtf">
     <textarea id="prism-input" rows="1" placeholder="${t.placeholder}" maxlength="4000"></textarea>
     <button type="submit">${t.send}</button>
@@ -418,7 +418,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; font-size
       a.className = "file";
       a.target = "_blank";
       a.rel = "noopener noreferrer";
-      a.textContent = `${f.kind === "image" ? "🖼" : "📎"} ${String(f.name || "file")} (${size(Number(f.size) || 0)})`;
+      a.textContent = `${String(f.name || "file")} (${size(Number(f.size) || 0)})`;
       let expires = 0;
       const refresh = () => fileLink(f.id).then((r) => {
         a.href = r.url;

@@ -30,7 +30,10 @@ const browser = await chromium.launch({
 });
 
 const results = [];
+// BROWSER_ONLY=<regex> runs only the tests whose names match (while working on one).
+const ONLY = process.env.BROWSER_ONLY ? new RegExp(process.env.BROWSER_ONLY) : null;
 async function test(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const started = Date.now();
   try {
     await fn();
@@ -248,6 +251,57 @@ for (const transport of ["WebSocket", "SSE + POST"]) {
     assert.deepEqual(seen.corsErrors, [], "no CORS errors");
     await page.screenshot({ path: `${SHOTS}/embedded-${transport === "WebSocket" ? "ws" : "sse"}.png` });
     await context.close();
+  });
+}
+
+// A visitor's files: a real 1×1 PNG and a small PDF.
+const PNG_1PX = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+const PDF_DOC = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+for (const transport of ["WebSocket", "SSE + POST"]) {
+  await test(`on the tenant's site over ${transport}, a visitor sends an image and a PDF; the agent sees both in the console and downloads the PDF`, async () => {
+    const { context, page } = await visitor();
+    if (transport !== "WebSocket") await page.routeWebSocket(/\/live/, (ws) => ws.close());
+    const seen = watchEdge(page);
+    await openOn(page, `${site.origin}/?name=${encodeURIComponent(`Files ${transport}`)}`);
+    const input = page.locator("#prism-chat input.file");
+    await input.setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: PNG_1PX });
+    const preview = page.locator("#prism-chat .msg.customer .files img");
+    await preview.waitFor({ timeout: 15000 });
+    await page.waitForFunction(() => { const i = document.querySelector("#prism-chat").shadowRoot.querySelector(".msg.customer .files img"); return i && i.complete && i.naturalWidth === 1; }, null, { timeout: 10000 });
+    await input.setInputFiles({ name: "order.pdf", mimeType: "application/pdf", buffer: PDF_DOC });
+    await page.locator("#prism-chat .files a", { hasText: "order.pdf" }).waitFor({ timeout: 15000 });
+    // A file the allow-list refuses says why and leaves nothing behind.
+    await input.setInputFiles({ name: "logo.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });
+    await page.locator("#prism-chat .status").filter({ hasText: "cannot be shared" }).waitFor({ timeout: 10000 });
+    assert.equal(await page.locator("#prism-chat .msg.customer").count(), 2, "two files sent, the refused one gone");
+    // A reload shows them again from the history.
+    await page.reload();
+    await page.locator("#prism-chat button.launcher").click();
+    await page.locator("#prism-chat .files a", { hasText: "order.pdf" }).waitFor({ timeout: 15000 });
+    await preview.waitFor({ timeout: 15000 });
+    assert.ok(seen.calls.some((c) => /^POST \/v1\/conversations\/cnv_[^/]+\/files$/.test(c)), `uploaded cross-origin: ${seen.calls}`);
+    assert.deepEqual(seen.failed, [], `no call to the edge failed: ${seen.failed}`);
+    assert.deepEqual(seen.corsErrors, [], "no CORS errors");
+    const id = await page.evaluate(() => window.PrismChat.state.conversation_id);
+    await page.screenshot({ path: `${SHOTS}/files-${transport === "WebSocket" ? "ws" : "sse"}.png` });
+    await context.close();
+
+    // The agent sees both and downloads the PDF.
+    const agentId = JSON.parse(Buffer.from(AGENT.split(".")[1], "base64url")).sub;
+    await edge("POST", `/v1/conversations/${id}/assign`, SK, { user_id: agentId });
+    const agent = await consoleAs(AGENT);
+    await agent.page.locator(`#list button[data-id="${id}"]`).click();
+    await agent.page.waitForFunction(() => { const i = document.querySelector("#transcript .files img"); return i && i.complete && i.naturalWidth === 1; }, null, { timeout: 15000 });
+    const pdfLink = agent.page.locator("#transcript .files a", { hasText: "order.pdf" });
+    await agent.page.waitForFunction(() => [...document.querySelectorAll("#transcript .files a")].some((a) => a.textContent.includes("order.pdf") && a.href.includes("/v1/files/")), null, { timeout: 15000 });
+    await pdfLink.evaluate((a) => a.removeAttribute("target"));
+    const [download] = await Promise.all([agent.page.waitForEvent("download"), pdfLink.click()]);
+    assert.equal(download.suggestedFilename(), "order.pdf");
+    assert.deepEqual(readFileSync(await download.path()), PDF_DOC, "the bytes the visitor sent");
+    // The agent replies with a file of their own.
+    await agent.page.locator("#attach-file").setInputFiles({ name: "label.pdf", mimeType: "application/pdf", buffer: PDF_DOC });
+    await agent.page.locator("#transcript .msg.agent .files a", { hasText: "label.pdf" }).waitFor({ timeout: 15000 });
+    await agent.context.close();
   });
 }
 
