@@ -80,6 +80,10 @@ struct Inner {
     idempotent: HashMap<String, String>,
     /// Resend inbound emails by id.
     received: HashMap<String, Value>,
+    /// Files behind a path: content type, bytes, and the Authorization header they need.
+    files: HashMap<String, (String, Vec<u8>, Option<String>)>,
+    /// Resend received-email attachment records by `{email id}/{attachment id}`.
+    attachments: HashMap<String, Value>,
     next: u64,
 }
 
@@ -101,6 +105,15 @@ impl Providers {
                 )
                 .route("/emails", post(resend_send))
                 .route("/emails/receiving/{id}", get(resend_received))
+                .route(
+                    "/emails/receiving/{id}/attachments/{aid}",
+                    get(resend_attachment),
+                )
+                .route(
+                    "/2010-04-01/Accounts/{sid}/Messages/{mid}/Media/{media}",
+                    get(file),
+                )
+                .route("/cdn/{email}/{aid}", get(file))
                 .route("/v1/text-to-speech/{voice}", post(elevenlabs_tts))
                 // Test-only: what was sent for an account (browser tests read emails here).
                 .route("/_test/calls/{account}", get(recorded))
@@ -138,6 +151,53 @@ impl Providers {
             .into_iter()
             .filter(|c| c.status < 300 && c.method == "POST")
             .collect()
+    }
+
+    /// Serves an MMS's media as Twilio does: only with the account's HTTP Basic credentials.
+    /// Returns its URL (what the webhook's `MediaUrl0` names).
+    pub fn twilio_media(&self, sid: &str, token: &str, content_type: &str, bytes: &[u8]) -> String {
+        use base64::Engine;
+        let mut s = self.inner.lock().unwrap();
+        s.next += 1;
+        let path = format!(
+            "/2010-04-01/Accounts/{sid}/Messages/MM{:032x}/Media/ME{:032x}",
+            s.next, s.next
+        );
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{sid}:{token}"));
+        s.files.insert(
+            path.clone(),
+            (
+                content_type.into(),
+                bytes.to_vec(),
+                Some(format!("Basic {basic}")),
+            ),
+        );
+        format!("{}{path}", self.base)
+    }
+
+    /// Makes a received email's attachment available as Resend does: its record (with the API
+    /// key) names a short-lived download URL, which serves the bytes without a credential.
+    pub fn email_attachment(
+        &self,
+        email_id: &str,
+        attachment_id: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) {
+        let mut s = self.inner.lock().unwrap();
+        let cdn = format!("/cdn/{email_id}/{attachment_id}");
+        s.files
+            .insert(cdn.clone(), (content_type.into(), bytes.to_vec(), None));
+        s.attachments.insert(
+            format!("{email_id}/{attachment_id}"),
+            json!({
+                "object": "attachment", "id": attachment_id, "filename": filename, "size": bytes.len(),
+                "content_type": content_type, "content_disposition": "attachment", "content_id": null,
+                "download_url": format!("{}{cdn}?signature=sig-e2e", self.base),
+                "expires_at": "2099-01-01T00:00:00.000Z"
+            }),
+        );
     }
 
     /// Makes an inbound email available to `GET /emails/receiving/{id}`.
@@ -290,6 +350,65 @@ async fn resend_received(
             Json(json!({"statusCode": 404, "name": "not_found", "message": "Email not found"})),
         )
             .into_response(),
+    }
+}
+
+async fn resend_attachment(
+    State(state): State<Arc<Mutex<Inner>>>,
+    Path((id, aid)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Response {
+    let key = header(&h, "authorization")
+        .and_then(|a| a.strip_prefix("Bearer ").map(String::from))
+        .unwrap_or_default();
+    let found = state
+        .lock()
+        .unwrap()
+        .attachments
+        .get(&format!("{id}/{aid}"))
+        .cloned();
+    let path = format!("/emails/receiving/{id}/attachments/{aid}");
+    match found {
+        Some(a) if !key.is_empty() => {
+            record(&state, "GET", path, &key, &h, &Bytes::new(), 200);
+            (StatusCode::OK, Json(a)).into_response()
+        }
+        _ => {
+            record(&state, "GET", path, &key, &h, &Bytes::new(), 404);
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"statusCode": 404, "name": "not_found", "message": "Attachment not found"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A stored file: Twilio media (with Basic credentials) or a Resend download URL.
+async fn file(
+    State(state): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
+    h: HeaderMap,
+) -> Response {
+    let found = state.lock().unwrap().files.get(uri.path()).cloned();
+    let auth = header(&h, "authorization");
+    record(
+        &state,
+        "GET",
+        uri.path().to_string(),
+        "media",
+        &h,
+        &Bytes::new(),
+        200,
+    );
+    match found {
+        Some((_, _, Some(need))) if auth.as_deref() != Some(need.as_str()) => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"code": 20003, "message": "Authenticate", "status": 401})),
+        )
+            .into_response(),
+        Some((ct, bytes, _)) => ([("content-type", ct)], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -849,3 +849,215 @@ async fn the_deep_health_check_probes_d1_kv_every_durable_object_namespace_the_q
         assert_eq!(c["ok"], true, "{c}");
     }
 }
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
+    3, 0, 0, 0, 2, 8, 6, 0, 0, 0, 0x9d, 0x2d, 0x66, 0x54,
+];
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+
+/// An agent's file into a conversation (an API key's would be a system message, which no
+/// channel carries).
+async fn agent_file(t: &Tenant, id: &str, name: &str, bytes: &[u8]) -> Value {
+    let (_, agent) = Api::at(&edge().base).user_with_role(t, "agent").await;
+    let r = prism_e2e::http()
+        .post(edge().url(&format!("/v1/conversations/{id}/files?name={name}")))
+        .bearer_auth(agent)
+        .header("idempotency-key", format!("agent-{name}"))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json().await.unwrap()
+}
+
+/// The bytes a file link (on any base) serves from this edge.
+async fn via_link(url: &str) -> (u16, Vec<u8>) {
+    let path = &url[url.find("/v1/files/").unwrap()..];
+    let r = prism_e2e::http()
+        .get(edge().url(path))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn an_mms_photo_arrives_as_a_file_and_an_agents_file_leaves_as_mms_media() {
+    let s = sms_tenant().await;
+    let api = Api::at(&edge().base);
+    let photo = Providers::shared().twilio_media(&s.sid, &s.token, "image/png", PNG);
+    let svg =
+        Providers::shared().twilio_media(&s.sid, &s.token, "image/svg+xml", b"<svg onload='x()'/>");
+    let params = [
+        ("MessageSid", "SMe2emedia0000000000000000000001"),
+        ("AccountSid", s.sid.as_str()),
+        ("From", "+15550002222"),
+        ("To", "+15550009999"),
+        ("Body", ""),
+        ("NumMedia", "2"),
+        ("MediaUrl0", photo.as_str()),
+        ("MediaContentType0", "image/png"),
+        ("MediaUrl1", svg.as_str()),
+        ("MediaContentType1", "image/svg+xml"),
+    ];
+    let (status, _) = twilio_post(&s, &params, &s.token).await;
+    assert_eq!(status, 200);
+    let (status, _) = twilio_post(&s, &params, &s.token).await;
+    assert_eq!(status, 200, "a retried webhook");
+    let id = only_conversation(&s.t, "sms").await;
+    let h = api
+        .get(&format!("/v1/conversations/{id}/messages"), &s.t.secret_key)
+        .await;
+    let messages = h.body["messages"].as_array().unwrap().clone();
+    assert_eq!(
+        messages.len(),
+        1,
+        "stored once, and a bare photo is not answered: {messages:?}"
+    );
+    let m = &messages[0];
+    assert_eq!(m["text"], "🖼 photo-1.png");
+    let a = &m["meta"]["attachments"][0];
+    assert_eq!(
+        (a["kind"].as_str(), a["name"].as_str()),
+        (Some("image"), Some("photo-1.png"))
+    );
+    assert_eq!(
+        m["meta"]["unfetched"][0]["reason"],
+        "unsupported_media_type"
+    );
+    // Fetched with the account's credentials.
+    let media_calls: Vec<_> = Providers::shared()
+        .calls("media")
+        .into_iter()
+        .filter(|c| c.path.contains(&s.sid))
+        .collect();
+    assert!(media_calls.iter().all(|c| c
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("Basic "))));
+    // The agent opens it.
+    let link = api
+        .get(
+            &format!("/v1/conversations/{id}/files/{}", a["id"].as_str().unwrap()),
+            &s.t.secret_key,
+        )
+        .await;
+    assert_eq!(
+        via_link(link.body["url"].as_str().unwrap()).await,
+        (200, PNG.to_vec())
+    );
+
+    // An agent's PDF goes out as MMS media Twilio can fetch.
+    agent_file(&s.t, &id, "label.pdf", PDF).await;
+    let sent = until(
+        "the MMS at fake Twilio",
+        Duration::from_secs(20),
+        async || {
+            let a = Providers::shared().accepted(&s.sid);
+            a.into_iter().find(|c| c.form("MediaUrl").is_some())
+        },
+    )
+    .await;
+    let media = sent.form("MediaUrl").unwrap();
+    assert!(media.starts_with(&format!("{PUBLIC}/v1/files/")), "{media}");
+    assert_eq!(sent.form("Body").as_deref(), Some("📎 label.pdf"));
+    assert_eq!(via_link(&media).await, (200, PDF.to_vec()));
+}
+
+#[tokio::test]
+async fn an_emails_attachment_arrives_as_a_file_and_an_agents_file_leaves_attached() {
+    let base = &edge().base;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("mailfile"), "enterprise", None)
+        .await;
+    load_returns_doc(base, &t).await;
+    let key = format!("re_{}", unique_slug("k").replace('-', "_"));
+    configure(
+        base,
+        &t,
+        json!({"email": {"from_address": "support@shop.example", "from_name": "Shop"}}),
+        &[
+            ("resend_api_key", &key),
+            ("resend_webhook_secret", SVIX_SECRET),
+        ],
+    )
+    .await;
+    let email_id = format!("em-{}", unique_slug("att"));
+    Providers::shared().receive_email(&email_id, json!({"object": "email", "id": email_id, "to": ["support@shop.example"], "from": "bo@customer.example", "subject": "My receipt", "text": "Here is my receipt. How long do I have to return something?", "html": null, "headers": {"message-id": "<e2e-att@customer.example>"}}));
+    Providers::shared().email_attachment(&email_id, "att-1", "receipt.pdf", "application/pdf", PDF);
+    let event = json!({"type": "email.received", "created_at": "2026-11-25T10:00:00.000Z", "data": {"email_id": email_id, "from": "Bo <bo@customer.example>", "to": ["support@shop.example"], "subject": "My receipt", "message_id": "<e2e-att@customer.example>", "attachments": [{"id": "att-1", "filename": "receipt.pdf", "content_type": "application/pdf", "content_disposition": "attachment"}]}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let r = prism_e2e::http()
+        .post(edge().url(&format!("/v1/webhooks/resend/{}", t.id)))
+        .header("content-type", "application/json")
+        .header("svix-id", "msg_e2e_att")
+        .header("svix-timestamp", now.to_string())
+        .header(
+            "svix-signature",
+            signatures::svix_sign(SVIX_SECRET, "msg_e2e_att", now, &body).unwrap(),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let id = only_conversation(&t, "email").await;
+    let h = api
+        .get(&format!("/v1/conversations/{id}/messages"), &t.secret_key)
+        .await;
+    let first = &h.body["messages"][0];
+    assert_eq!(
+        first["text"],
+        "Here is my receipt. How long do I have to return something?"
+    );
+    let a = &first["meta"]["attachments"][0];
+    assert_eq!(
+        (a["name"].as_str(), a["kind"].as_str()),
+        (Some("receipt.pdf"), Some("pdf"))
+    );
+    let link = api
+        .get(
+            &format!("/v1/conversations/{id}/files/{}", a["id"].as_str().unwrap()),
+            &t.secret_key,
+        )
+        .await;
+    assert_eq!(
+        via_link(link.body["url"].as_str().unwrap()).await,
+        (200, PDF.to_vec())
+    );
+    // A question came with it: the AI answered by email.
+    until(
+        "the answer at fake Resend",
+        Duration::from_secs(20),
+        async || (!Providers::shared().accepted(&key).is_empty()).then_some(()),
+    )
+    .await;
+
+    // An agent's image goes out attached to the email reply.
+    agent_file(&t, &id, "label.png", PNG).await;
+    let sent = until(
+        "the email with the file",
+        Duration::from_secs(20),
+        async || {
+            Providers::shared()
+                .accepted(&key)
+                .into_iter()
+                .find(|c| c.json()["attachments"].is_array())
+        },
+    )
+    .await;
+    let att = &sent.json()["attachments"][0];
+    assert_eq!(att["filename"], "label.png");
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(att["content"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, PNG);
+}

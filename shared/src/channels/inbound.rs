@@ -34,6 +34,8 @@ pub struct Inbound<'a> {
     pub thread_message_id: Option<&'a str>,
     /// Whether the AI should answer (voice transcripts are answered by the voice agent itself).
     pub answer: bool,
+    /// Files that came with the message, fetched and stored before it is posted.
+    pub files: Vec<super::media::Remote>,
 }
 
 /// Opens a new conversation on the message's channel for `customer`.
@@ -88,7 +90,7 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         Some(id) => id,
         None => open_conversation(p, &m, &customer).await?,
     };
-    let post = post_request(&m, &customer);
+    let post = with_files(p, &m, &conversation_id, &customer).await?;
     let (conversation_id, posted) = match Conversation::new(p, m.tenant_id, &conversation_id)
         .post(&post)
         .await
@@ -98,6 +100,7 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
         // provider retry until the message is dropped.
         Err(e) if e.code == ErrorCode::Conflict => {
             let id = open_conversation(p, &m, &customer).await?;
+            let post = with_files(p, &m, &id, &customer).await?;
             let posted = Conversation::new(p, m.tenant_id, &id).post(&post).await?;
             (id, posted)
         }
@@ -106,7 +109,9 @@ pub async fn receive(p: &Rc<Platform>, m: Inbound<'_>) -> ApiResult<Delivered> {
     if let Some(mid) = m.thread_message_id {
         super::resend::remember(db, m.tenant_id, mid, &conversation_id, p.now_ms()).await?;
     }
-    if m.answer && !posted.ack.duplicate && posted.status.ai_answers() {
+    // A message that is only files is not a question: it waits for a person.
+    let bare_files = m.text.trim().is_empty() && !m.files.is_empty();
+    if m.answer && !bare_files && !posted.ack.duplicate && posted.status.ai_answers() {
         answer_in_background(p, m.tenant_id, &conversation_id, posted.message.seq).await;
     }
     Ok(Delivered {
@@ -169,6 +174,45 @@ fn post_request(m: &Inbound<'_>, customer: &customers::Customer) -> PostRequest 
         text,
         meta: m.meta.clone(),
     }
+}
+
+/// The message to post, with its files fetched and stored for `conversation_id` first: the
+/// attachments ride its `meta`, files that could not be taken are listed as `unfetched`, and a
+/// message with no text is named by its files.
+async fn with_files(
+    p: &Platform,
+    m: &Inbound<'_>,
+    conversation_id: &str,
+    customer: &customers::Customer,
+) -> ApiResult<PostRequest> {
+    let mut post = post_request(m, customer);
+    if m.files.is_empty() {
+        return Ok(post);
+    }
+    let author = post.participant.author();
+    let taken = super::media::take(
+        p,
+        m.tenant_id,
+        conversation_id,
+        &author,
+        &post.client_msg_id,
+        &m.files,
+    )
+    .await?;
+    let mut meta = match post.meta.take() {
+        Some(Value::Object(o)) => o,
+        _ => serde_json::Map::new(),
+    };
+    let attachments: Vec<_> = taken.files.iter().map(|f| f.attachment()).collect();
+    meta.insert("attachments".into(), serde_json::json!(attachments));
+    if !taken.missed.is_empty() {
+        meta.insert("unfetched".into(), Value::Array(taken.missed));
+    }
+    if m.text.trim().is_empty() && !taken.files.is_empty() {
+        post.text = crate::files::upload::caption_for(&taken.files);
+    }
+    post.meta = Some(Value::Object(meta));
+    Ok(post)
 }
 
 /// The AI answers after the provider has its 200: webhooks must answer fast, and the reply

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod events;
 pub mod inbound;
+pub mod media;
 pub mod outbound;
 pub mod resend;
 pub mod signatures;

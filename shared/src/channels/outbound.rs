@@ -342,12 +342,22 @@ async fn send(
             let last_inbound = last_customer_message_at(db, conversation_id)
                 .await
                 .map_err(store_err)?;
+            let files = super::media::of_reply(p, tenant_id, conversation_id, d.seq)
+                .await
+                .map_err(store_err)?;
+            let mut media =
+                super::media::media_urls(p, super::config::public_base(p, &channels), &files);
+            // WhatsApp carries one media item per message.
+            if channel == Channel::Whatsapp {
+                media.truncate(1);
+            }
             let outgoing = twilio::Outgoing {
                 tenant_id,
                 channel,
                 to: &d.to,
                 text,
                 last_inbound_ms: last_inbound,
+                media: &media,
             };
             twilio::send(p, &cfg, &channels, &token, &outgoing)
                 .await
@@ -365,7 +375,13 @@ async fn send(
             let thread = resend::thread_for(db, tenant_id, conversation_id)
                 .await
                 .map_err(store_err)?;
-            resend::send(p, &cfg, &key, &d.id, &d.to, text, &thread)
+            let files = super::media::of_reply(p, tenant_id, conversation_id, d.seq)
+                .await
+                .map_err(store_err)?;
+            let attachments = super::media::email_attachments(p, &files)
+                .await
+                .map_err(store_err)?;
+            resend::send(p, &cfg, &key, &d.id, &d.to, text, &thread, &attachments)
                 .await
                 .map(Sent::Provider)
         }

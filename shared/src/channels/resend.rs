@@ -228,6 +228,7 @@ pub async fn send(
     to: &str,
     text: &str,
     thread: &Thread,
+    attachments: &[Value],
 ) -> Result<String, SendError> {
     let from = match &cfg.from_name {
         Some(n) => format!("{} <{}>", n.replace(['"', '<', '>'], ""), cfg.from_address),
@@ -239,6 +240,9 @@ pub async fn send(
         None => "Re: your message".to_string(),
     };
     let mut body = json!({ "from": from, "to": [to], "subject": subject, "text": text });
+    if let (false, Value::Object(b)) = (attachments.is_empty(), &mut body) {
+        b.insert("attachments".into(), Value::Array(attachments.to_vec()));
+    }
     if let (Some(irt), Value::Object(b)) = (&thread.in_reply_to, &mut body) {
         b.insert(
             "headers".into(),
@@ -375,7 +379,19 @@ async fn receive_email(p: &Rc<Platform>, tenant_id: &str, data: &EventData) -> A
     let mut refs = received.references.clone();
     refs.extend(received.in_reply_to.iter().cloned());
     let conversation_id = find_thread(db, tenant_id, &refs).await?;
-    let attachments: Vec<&AttachmentInfo> = data.attachments.iter().take(20).collect();
+    let files = data
+        .attachments
+        .iter()
+        .take(10)
+        .filter_map(|a| {
+            Some(super::media::Remote::Resend {
+                api_key: key.clone(),
+                email_id: email_id.to_string(),
+                attachment_id: a.id.clone()?,
+                filename: a.filename.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
     super::inbound::receive(
         p,
         super::inbound::Inbound {
@@ -389,10 +405,11 @@ async fn receive_email(p: &Rc<Platform>, tenant_id: &str, data: &EventData) -> A
             subject: data.subject.as_deref(),
             message_id: &message_id,
             text: &received.text,
-            meta: (!attachments.is_empty()).then(|| json!({ "attachments": attachments })),
+            meta: None,
             conversation_id,
             thread_message_id: Some(&message_id),
             answer: true,
+            files,
         },
     )
     .await?;

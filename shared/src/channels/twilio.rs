@@ -112,6 +112,42 @@ pub fn attachments(params: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
+/// The message's media as files to fetch with the account's credentials (HTTP Basic, account
+/// SID and auth token, as Twilio's media URLs require).
+async fn media(
+    p: &Platform,
+    tenant_id: &str,
+    attachments: &[Value],
+) -> ApiResult<Vec<super::media::Remote>> {
+    if attachments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (cfg, _) = crate::tenancy::store::config(p.db()?, tenant_id).await?;
+    let (Some(twilio), Some(token)) = (
+        cfg.channels.twilio,
+        crate::tenancy::secrets::get(p, tenant_id, super::config::TWILIO_AUTH_TOKEN).await?,
+    ) else {
+        return Ok(Vec::new());
+    };
+    use base64::Engine;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{token}", twilio.account_sid));
+    Ok(attachments
+        .iter()
+        .filter_map(|a| {
+            Some(super::media::Remote::Twilio {
+                url: a.get("url")?.as_str()?.to_string(),
+                content_type: a
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                authorization: format!("Basic {basic}"),
+            })
+        })
+        .collect())
+}
+
 /// One message for Twilio to send, with what decides its form.
 pub struct Outgoing<'a> {
     pub tenant_id: &'a str,
@@ -120,6 +156,8 @@ pub struct Outgoing<'a> {
     pub text: &'a str,
     /// When the customer last wrote: WhatsApp's 24-hour session window starts there.
     pub last_inbound_ms: Option<i64>,
+    /// Signed links to the reply's files (`MediaUrl`, one parameter each).
+    pub media: &'a [String],
 }
 
 /// Sends one message; returns Twilio's message SID.
@@ -185,6 +223,9 @@ fn message_form(
         form.push(("ContentVariables", json!({ "1": m.text }).to_string()));
     } else {
         form.push(("Body", m.text.to_string()));
+        for url in m.media.iter().take(10) {
+            form.push(("MediaUrl", url.clone()));
+        }
     }
     if let Some(b) = super::config::public_base(p, channels) {
         form.push((
@@ -357,7 +398,7 @@ async fn receive(p: &Rc<Platform>, tenant_id: &str, m: &InboundMessage) -> ApiRe
     {
         return Ok(());
     }
-    let meta = (!m.attachments.is_empty()).then(|| json!({ "attachments": m.attachments }));
+    let files = media(p, tenant_id, &m.attachments).await?;
     super::inbound::receive(
         p,
         super::inbound::Inbound {
@@ -374,11 +415,12 @@ async fn receive(p: &Rc<Platform>, tenant_id: &str, m: &InboundMessage) -> ApiRe
             subject: None,
             message_id: &m.sid,
             text: &m.body,
-            meta,
+            meta: None,
             conversation_id: None,
             thread_message_id: None,
             // Carrier keywords are recorded, not answered (the carrier sends its own reply).
             answer: keyword.is_none(),
+            files,
         },
     )
     .await
