@@ -440,19 +440,22 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
     el.append(box);
   }
   // Sends a file: its own pending bubble, one POST with the bytes (retried with the same key
-  // on a network failure), then the message it became.
+  // on a network failure), then the message it became. What is typed goes with it as its
+  // caption (a question about the file, which the assistant answers).
   async function sendFile(file) {
     if (!file) return;
+    const caption = input.value.trim();
+    input.value = "";
     try { await ensureConversation(); } catch (e) { if (e.refused || e.status === 403) return; setStatus(a11n[1]); return; }
     if (!ws && !es) connect();
     const id = (crypto.randomUUID && crypto.randomUUID()) || `f${Date.now()}${Math.random()}`;
-    const el = bubble("customer", { type: "customer" }, `📎 ${file.name}`);
+    const el = bubble("customer", { type: "customer" }, caption || `📎 ${file.name}`);
     el.classList.add("pending");
     el.dataset.client = id;
     for (let attempt = 0; attempt < 3; attempt++) {
       let res;
       try {
-        res = await fetch(`${base}/v1/conversations/${state.conversation_id}/files?name=${encodeURIComponent(file.name)}`, {
+        res = await fetch(`${base}/v1/conversations/${state.conversation_id}/files?name=${encodeURIComponent(file.name)}${caption ? `&caption=${encodeURIComponent(caption)}` : ""}`, {
           method: "POST",
           headers: { authorization: `Bearer ${state.token}`, "idempotency-key": id, "content-type": file.type || "application/octet-stream" },
           body: file,
@@ -461,6 +464,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
       const json = await res.json().catch(() => ({}));
       if (res.ok) { showMessage(json.message); setStatus(""); return; }
       el.remove();
+      if (caption && !input.value) input.value = caption;
       setStatus(`${a11n[1]}: ${json.error ? json.error.message : res.statusText}`);
       return;
     }

@@ -396,3 +396,31 @@ fn erasing_the_customer_deletes_their_files_and_old_links_die() {
     let h = api.get(&format!("/v1/conversations/{conv}/messages"), &t.secret_key);
     assert!(h.body["messages"][0]["meta"].is_null(), "{}", h.body);
 }
+
+#[test]
+fn a_photo_with_a_question_reaches_gemini_as_inline_image_data() {
+    use prism_core::testing::ScriptedHttp;
+    let (api, t, conv, token) = setup("pro");
+    let http = ScriptedHttp::new(|req, _| {
+        assert!(req.path.ends_with(":streamGenerateContent"), "{}", req.path);
+        common::gemini_reply("The box in your photo is dented; I am sorry. A replacement is on its way.")
+    });
+    api.use_gemini(&t, http.clone());
+    let r = upload(&api, &conv, &token, "photo", "name=box.png&caption=My%20parcel%20arrived%20like%20this%2C%20what%20now%3F", PNG);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let calls = http.calls.borrow();
+    let chat = calls.iter().find(|c| c.path.ends_with(":streamGenerateContent")).expect("gemini asked");
+    let body: Value = serde_json::from_slice(&chat.body).unwrap();
+    let parts = body["contents"].as_array().unwrap().last().unwrap()["parts"].clone();
+    assert!(parts[0]["text"].as_str().unwrap().contains("My parcel arrived like this"));
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(PNG);
+    assert_eq!(parts[1]["inline_data"], json!({"mime_type": "image/png", "data": data}));
+    drop(calls);
+    // The answer despite no knowledge-base passage about parcels (an image is not judged by
+    // retrieval confidence).
+    let h = api.get(&format!("/v1/conversations/{conv}/messages"), &t.secret_key);
+    let last = h.body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["author"]["type"], "ai", "{}", h.body);
+    assert!(last["text"].as_str().unwrap().contains("dented"));
+}

@@ -17,7 +17,9 @@ use super::answer_cache::{self, AnswerKey, CachedAnswer};
 use super::config::{self, Resolved};
 use super::handoff::{escalation, handoff, HandoffReason};
 use super::phrases::{say, Phrase};
-use super::providers::{assistant_tools, offline, ChatRequest, Finish, ProviderKind, Usage};
+use super::providers::{
+    assistant_tools, offline, ChatRequest, Finish, ProviderKind, Role, Usage,
+};
 use super::retrieval::retrieve;
 use super::{prompt, resilience, usage};
 use crate::conversations::engine::{self, ObjectEnv};
@@ -44,7 +46,14 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         return turn.hand_off(why).await;
     }
     let providers = turn.providers().await?;
-    let small_talk = local.intent.is_small_talk();
+    // A photo with a question goes to a model that sees it; the knowledge base's confidence
+    // cannot judge an image, and a cached answer to the same words would be about another one.
+    let images = if providers.iter().any(|r| r.kind == ProviderKind::Gemini) {
+        super::images::of_question(p, &turn.meta.tenant_id, &turn.question).await
+    } else {
+        Vec::new()
+    };
+    let small_talk = local.intent.is_small_talk() && images.is_empty();
     // With the knowledge base switched off, providers answer from the persona and instructions
     // alone (no confidence to gate on); the built-in responder has nothing to say and hands over.
     let grounded = flags::enabled(p, &turn.meta.tenant_id, "knowledge_base").await?;
@@ -54,12 +63,14 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         crate::knowledge::search::SearchResult::empty()
     };
     if !small_talk
+        && images.is_empty()
         && (grounded || providers.is_empty())
         && retrieval.confidence < turn.cfg.escalation.min_confidence as f32
     {
         return turn.hand_off(HandoffReason::LowConfidence).await;
     }
     let cache_key = (!small_talk
+        && images.is_empty()
         && answer_cache::prompt_is_question_alone(&turn.history, reply_to))
     .then(|| turn.cache_key(&retrieval, providers.first()));
     if let Some(key) = &cache_key {
@@ -68,7 +79,7 @@ pub async fn answer(env: &ObjectEnv<'_>, p: &Platform, reply_to: i64) -> ApiResu
         }
     }
     match turn
-        .ask_providers(&providers, &retrieval, cache_key.as_deref())
+        .ask_providers(&providers, &retrieval, cache_key.as_deref(), &images)
         .await?
     {
         Asked::Answered => Ok(()),
@@ -255,6 +266,7 @@ impl<'a, 'e> Turn<'a, 'e> {
         providers: &[Resolved],
         retrieval: &SearchResult,
         cache_key: Option<&str>,
+        images: &[super::providers::InlineImage],
     ) -> ApiResult<Asked> {
         let (p, cfg) = (self.p, &self.cfg);
         let mut delta_sink = |t: &str| self.env.fan_out_ai_delta(self.reply_to, t);
@@ -268,6 +280,11 @@ impl<'a, 'e> Turn<'a, 'e> {
                 json: false,
                 tool_result: None,
             };
+            if r.kind == ProviderKind::Gemini {
+                if let Some(last) = req.messages.iter_mut().rev().find(|m| m.role == Role::User) {
+                    last.images = images.to_vec();
+                }
+            }
             let (first_ms, total_ms) = (
                 cfg.ai.first_token_timeout_ms as i64,
                 cfg.ai.total_timeout_ms as i64,
@@ -515,6 +532,7 @@ async fn refine_analysis(p: &Platform, r: &Resolved, meta: &Meta, seq: i64, text
         messages: vec![super::providers::ChatMessage {
             role: super::providers::Role::User,
             text: text.to_string(),
+            images: Vec::new(),
         }],
         tools: Vec::new(),
         temperature: 0.0,

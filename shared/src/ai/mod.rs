@@ -9,6 +9,7 @@ pub mod answer_cache;
 pub mod breaker;
 pub mod config;
 pub mod handoff;
+pub mod images;
 pub mod oneshot;
 pub mod phrases;
 pub mod prompt;

@@ -75,6 +75,7 @@ pub async fn ask<T>(
         messages: vec![ChatMessage {
             role: Role::User,
             text: ask.user.to_string(),
+            images: Vec::new(),
         }],
         tools: Vec::new(),
         temperature: 0.0,

@@ -75,6 +75,7 @@ pub fn messages(history: &[MessageView], hits: &[Hit]) -> Vec<ChatMessage> {
                 Role::Assistant
             },
             text: m.text.clone(),
+            images: Vec::new(),
         })
         .collect();
     if let Some(last) = out.iter_mut().rev().find(|m| m.role == Role::User) {

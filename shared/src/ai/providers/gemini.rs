@@ -37,7 +37,11 @@ pub fn request_body(req: &ChatRequest) -> Value {
                 Role::User => "user",
                 Role::Assistant => "model",
             };
-            json!({ "role": role, "parts": [{ "text": m.text }] })
+            let mut parts = vec![json!({ "text": m.text })];
+            parts.extend(m.images.iter().map(|i| {
+                json!({ "inline_data": { "mime_type": i.mime_type, "data": i.data_base64 } })
+            }));
+            json!({ "role": role, "parts": parts })
         })
         .collect();
     if let Some((name, args, result)) = &req.tool_result {

@@ -40,6 +40,16 @@ pub enum Role {
 pub struct ChatMessage {
     pub role: Role,
     pub text: String,
+    /// Images the customer sent with this message, for models that see images (Gemini's
+    /// `inline_data`); other providers get the text alone, which names the files.
+    pub images: Vec<InlineImage>,
+}
+
+/// An image as a model reads it: its type and its bytes in base64.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineImage {
+    pub mime_type: String,
+    pub data_base64: String,
 }
 
 /// A tool the model may call.
