@@ -403,24 +403,86 @@ fn a_photo_with_a_question_reaches_gemini_as_inline_image_data() {
     let (api, t, conv, token) = setup("pro");
     let http = ScriptedHttp::new(|req, _| {
         assert!(req.path.ends_with(":streamGenerateContent"), "{}", req.path);
-        common::gemini_reply("The box in your photo is dented; I am sorry. A replacement is on its way.")
+        common::gemini_reply(
+            "The box in your photo is dented; I am sorry. A replacement is on its way.",
+        )
     });
     api.use_gemini(&t, http.clone());
-    let r = upload(&api, &conv, &token, "photo", "name=box.png&caption=My%20parcel%20arrived%20like%20this%2C%20what%20now%3F", PNG);
+    let r = upload(
+        &api,
+        &conv,
+        &token,
+        "photo",
+        "name=box.png&caption=My%20parcel%20arrived%20like%20this%2C%20what%20now%3F",
+        PNG,
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let calls = http.calls.borrow();
-    let chat = calls.iter().find(|c| c.path.ends_with(":streamGenerateContent")).expect("gemini asked");
+    let chat = calls
+        .iter()
+        .find(|c| c.path.ends_with(":streamGenerateContent"))
+        .expect("gemini asked");
     let body: Value = serde_json::from_slice(&chat.body).unwrap();
     let parts = body["contents"].as_array().unwrap().last().unwrap()["parts"].clone();
-    assert!(parts[0]["text"].as_str().unwrap().contains("My parcel arrived like this"));
+    assert!(parts[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("My parcel arrived like this"));
     use base64::Engine;
     let data = base64::engine::general_purpose::STANDARD.encode(PNG);
-    assert_eq!(parts[1]["inline_data"], json!({"mime_type": "image/png", "data": data}));
+    assert_eq!(
+        parts[1]["inline_data"],
+        json!({"mime_type": "image/png", "data": data})
+    );
     drop(calls);
     // The answer despite no knowledge-base passage about parcels (an image is not judged by
     // retrieval confidence).
     let h = api.get(&format!("/v1/conversations/{conv}/messages"), &t.secret_key);
-    let last = h.body["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["author"]["type"], "ai", "{}", h.body);
     assert!(last["text"].as_str().unwrap().contains("dented"));
+}
+
+#[test]
+fn a_pdf_becomes_a_knowledge_base_document_that_answers() {
+    let (api, t, _, _) = setup("pro");
+    let pdf =
+        prism_core::testing::pdf_saying("Gift cards never expire and can be used in every shop.");
+    let req = Request::new(
+        Method::Post,
+        "https://api.test/v1/knowledge/files?name=Gift%20cards.pdf",
+    )
+    .with_header("authorization", &format!("Bearer {}", t.secret_key))
+    .with_body(pdf);
+    let r = api.send(req);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["title"], "Gift cards");
+    let s = api.get(
+        "/v1/knowledge/search?q=do%20gift%20cards%20expire",
+        &t.secret_key,
+    );
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert!(s.body.to_string().contains("never expire"), "{}", s.body);
+    // Not text: a clear error, nothing stored.
+    let req = Request::new(
+        Method::Post,
+        "https://api.test/v1/knowledge/files?name=x.png",
+    )
+    .with_header("authorization", &format!("Bearer {}", t.secret_key))
+    .with_body(PNG.to_vec());
+    assert_eq!(api.send(req).code(), "unsupported_media_type");
+    // A scoped key without knowledge:write cannot.
+    let reader = api.key_with_scopes(&t, &["knowledge:read"]);
+    let req = Request::new(
+        Method::Post,
+        "https://api.test/v1/knowledge/files?name=a.txt",
+    )
+    .with_header("authorization", &format!("Bearer {reader}"))
+    .with_body(b"hello".to_vec());
+    assert_eq!(api.send(req).status, 403);
 }

@@ -17,9 +17,7 @@ use super::answer_cache::{self, AnswerKey, CachedAnswer};
 use super::config::{self, Resolved};
 use super::handoff::{escalation, handoff, HandoffReason};
 use super::phrases::{say, Phrase};
-use super::providers::{
-    assistant_tools, offline, ChatRequest, Finish, ProviderKind, Role, Usage,
-};
+use super::providers::{assistant_tools, offline, ChatRequest, Finish, ProviderKind, Role, Usage};
 use super::retrieval::retrieve;
 use super::{prompt, resilience, usage};
 use crate::conversations::engine::{self, ObjectEnv};

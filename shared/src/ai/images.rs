@@ -15,7 +15,11 @@ const MAX_IMAGE_BYTES: i64 = 4 * 1024 * 1024;
 
 /// The question's images from the store (its own conversation's files only). A file that
 /// cannot be read is left out: the text still names it.
-pub async fn of_question(p: &Platform, tenant_id: &str, question: &MessageView) -> Vec<InlineImage> {
+pub async fn of_question(
+    p: &Platform,
+    tenant_id: &str,
+    question: &MessageView,
+) -> Vec<InlineImage> {
     use base64::Engine;
     let ids: Vec<String> = question
         .meta

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod chunk;
 pub mod embed;
+pub mod extract;
 pub mod ingest;
 pub mod lexicon;
 pub mod query;

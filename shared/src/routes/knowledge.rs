@@ -121,6 +121,44 @@ async fn save(cx: &Ctx, id: &str, body: &DocumentInput, created: bool) -> ApiRes
 
 pub async fn create(cx: &Ctx, req: Request) -> ApiResult<Response> {
     let body: DocumentInput = input::json(&req)?;
+    add(cx, body).await
+}
+
+/// `POST /v1/knowledge/files?title=…`: a PDF or plain-text file (the body is its bytes) added
+/// as a document of its text.
+pub async fn create_from_file(cx: &Ctx, req: Request) -> ApiResult<Response> {
+    let name = req.query_param("name").unwrap_or_default();
+    let extracted = crate::knowledge::extract::text_of(&req.body, &name, MAX_DOCUMENT / 4)?;
+    let stem = name
+        .rsplit(['/', '\\'])
+        .next()
+        .and_then(|n| n.rsplit_once('.').map(|(s, _)| s).or(Some(n)))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let title = req
+        .query_param("title")
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(if stem.is_empty() {
+            "Uploaded document".into()
+        } else {
+            stem
+        });
+    let title: String = title.chars().take(200).collect();
+    add(
+        cx,
+        DocumentInput {
+            title,
+            content: extracted.text,
+            format: Some("text".into()),
+            source_url: req.query_param("source_url"),
+            tags: Vec::new(),
+        },
+    )
+    .await
+}
+
+async fn add(cx: &Ctx, body: DocumentInput) -> ApiResult<Response> {
     body.validate()?;
     let db = cx.platform.db()?;
     let tenant = tenants::get_required(db, cx.tenant_id()?).await?;

@@ -1249,6 +1249,21 @@ pub static TABLE: &[Route] = &[
         .request::<knowledge::DocumentInput>()
         .response::<crate::knowledge::store::Document>()
         .success(201),
+    Route::new(Post, "/v1/knowledge/files", handler!(knowledge::create_from_file))
+        .errors(&[E::QuotaExceeded, E::UpstreamError, E::UnsupportedMediaType, E::PayloadTooLarge, E::ValidationFailed])
+        .tenant(P::KnowledgeWrite)
+        .query(&[
+            QueryParam::text("name", 255, "The file's name (its title when no title is given)"),
+            QueryParam::text("title", 200, "The document's title"),
+            QueryParam::text("source_url", 2048, "Where customers can read the original"),
+        ])
+        .summary(
+            "knowledge",
+            "Add a PDF or plain-text file as a document (the body is its bytes; its text is extracted, up to 300 pages and 256 KiB of text)",
+        )
+        .body_limit(crate::knowledge::extract::MAX_FILE_BYTES)
+        .response::<crate::knowledge::store::Document>()
+        .success(201),
     Route::new(Get, "/v1/knowledge/documents", handler!(knowledge::list))
         .paged(&[])
         .tenant(P::KnowledgeRead)

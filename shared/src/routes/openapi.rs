@@ -129,7 +129,9 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
-    if r.template == "/v1/conversations/{conversation_id}/files" {
+    if r.template == "/v1/conversations/{conversation_id}/files"
+        || r.template == "/v1/knowledge/files"
+    {
         op.insert(
             "requestBody".into(),
             json!({ "required": true, "description": "The file's bytes (its type is read from them; the Content-Type is not trusted)", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "*/*": { "schema": { "type": "string", "format": "binary" } } } }),

@@ -38,9 +38,9 @@ pub fn request_body(req: &ChatRequest) -> Value {
                 Role::Assistant => "model",
             };
             let mut parts = vec![json!({ "text": m.text })];
-            parts.extend(m.images.iter().map(|i| {
-                json!({ "inline_data": { "mime_type": i.mime_type, "data": i.data_base64 } })
-            }));
+            parts.extend(m.images.iter().map(
+                |i| json!({ "inline_data": { "mime_type": i.mime_type, "data": i.data_base64 } }),
+            ));
             json!({ "role": role, "parts": parts })
         })
         .collect();
