@@ -519,6 +519,7 @@ impl crate::ports::HttpClient for ScriptedHttp {
 }
 
 /// A one-page PDF whose page says `text`, built with lopdf itself.
+#[cfg(feature = "pdf")]
 pub fn pdf_saying(text: &str) -> Vec<u8> {
     use lopdf::content::{Content, Operation};
     use lopdf::{dictionary, Document, Object, Stream};

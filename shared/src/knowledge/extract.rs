@@ -9,8 +9,10 @@ use crate::files::sniff::{sniff, FileKind};
 /// Largest file accepted for extraction.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 /// Pages read from a PDF (the rest is left out, and said so).
+#[cfg(feature = "pdf")]
 const MAX_PAGES: usize = 300;
 /// Decompressed content of one page.
+#[cfg(feature = "pdf")]
 const MAX_PAGE_CONTENT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug)]
@@ -62,6 +64,15 @@ pub fn text_of(bytes: &[u8], name: &str, max_chars: usize) -> ApiResult<Extracte
     })
 }
 
+#[cfg(not(feature = "pdf"))]
+fn pdf_text(_: &[u8]) -> ApiResult<(String, bool)> {
+    Err(ApiError::new(
+        ErrorCode::NotSupported,
+        "this deployment was built without PDF support; paste the document's text instead",
+    ))
+}
+
+#[cfg(feature = "pdf")]
 fn pdf_text(bytes: &[u8]) -> ApiResult<(String, bool)> {
     let unreadable =
         |e: lopdf::Error| ApiError::validation("body", format!("this PDF could not be read ({e})"));
@@ -114,6 +125,7 @@ mod tests {
     use super::*;
     use crate::testing::pdf_saying;
 
+    #[cfg(feature = "pdf")]
     #[test]
     fn a_pdf_gives_its_text_and_garbage_a_clear_error() {
         let pdf = pdf_saying("Returns are free within 30 days.");

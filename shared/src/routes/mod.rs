@@ -1250,7 +1250,7 @@ pub static TABLE: &[Route] = &[
         .response::<crate::knowledge::store::Document>()
         .success(201),
     Route::new(Post, "/v1/knowledge/files", handler!(knowledge::create_from_file))
-        .errors(&[E::QuotaExceeded, E::UpstreamError, E::UnsupportedMediaType, E::PayloadTooLarge, E::ValidationFailed])
+        .errors(&[E::QuotaExceeded, E::UpstreamError, E::UnsupportedMediaType, E::PayloadTooLarge, E::ValidationFailed, E::NotSupported])
         .tenant(P::KnowledgeWrite)
         .query(&[
             QueryParam::text("name", 255, "The file's name (its title when no title is given)"),
