@@ -578,7 +578,7 @@ async fn files_go_through_r2_to_both_transports_and_links_open_only_their_file()
         .create_tenant_without_ai(&unique_slug("files"), "enterprise")
         .await;
     let c = start(base, &t, "Fia").await;
-    let mut ws = WsClient::connect(&live(&edge, &c.id, &c.token)).await;
+    let mut ws = WsClient::connect(&live(edge, &c.id, &c.token)).await;
     ws.recv_type("welcome", T).await;
     let events = format!("{base}/v1/conversations/{}/events?token={}", c.id, c.token);
     let mut sse = SseClient::connect(&events, None).await;

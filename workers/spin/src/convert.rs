@@ -44,7 +44,7 @@ pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<R
     let declared = out
         .header("content-length")
         .and_then(|v| v.parse::<usize>().ok());
-    if !declared.is_some_and(|n| n >= cap) {
+    if declared.is_none_or(|n| n < cap) {
         let mut stream = body.stream();
         while let Some(Ok(chunk)) = stream.next().await {
             let room = cap.saturating_sub(out.body.len());
