@@ -674,6 +674,24 @@ async fn files_go_through_r2_to_both_transports_and_links_open_only_their_file()
     let swapped = link.body["url"].as_str().unwrap().replace(&fid, img_id);
     let r = prism_e2e::http().get(swapped).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    // A link past its expiry (signed with this deployment's keys, ten minutes old) is refused.
+    let mut keys = prism_core::platform::Config::new();
+    keys.set("jwt_signing_keys", prism_e2e::JWT_KEYS);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let stale =
+        prism_core::files::link::issue(&keys, &t.id, &c.id, &fid, now - 700_000, now - 100_000)
+            .unwrap();
+    let r = prism_e2e::http()
+        .get(format!("{base}/v1/files/{fid}?token={stale}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "token_expired");
     // The image link is inline and may be shown on the tenant's site.
     let link = api
         .get(
