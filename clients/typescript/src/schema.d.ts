@@ -9117,6 +9117,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry with the same Idempotency-Key: the original message (`ack.duplicate` is true); nothing is stored again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Posted"];
+                };
+            };
             /** @description Success */
             201: {
                 headers: {
@@ -9796,6 +9805,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A retry with the same Idempotency-Key: the original message (`ack.duplicate` is true); nothing is stored again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Posted"];
+                };
+            };
             /** @description Success */
             201: {
                 headers: {

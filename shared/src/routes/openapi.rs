@@ -165,6 +165,19 @@ fn operation(r: &Route, gen: &mut schemars::SchemaGenerator) -> Value {
         }
         None => json!({ "description": "Success" }),
     };
+    // Sends that are safe to retry answer a repeat of an `Idempotency-Key` with the original.
+    if r.success == 201
+        && matches!(
+            r.template,
+            "/v1/conversations/{conversation_id}/messages"
+                | "/v1/conversations/{conversation_id}/files"
+        )
+    {
+        let mut again = ok.clone();
+        again["description"] =
+            json!("A retry with the same Idempotency-Key: the original message (`ack.duplicate` is true); nothing is stored again");
+        responses.insert("200".into(), again);
+    }
     responses.insert(r.success.to_string(), ok);
     if r.tag == "web" {
         // Static assets carry an ETag.
