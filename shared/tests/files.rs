@@ -349,15 +349,6 @@ fn links_open_only_their_file_for_a_while_and_only_participants_get_them() {
     );
 }
 
-#[allow(dead_code)]
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn erasing_the_customer_deletes_their_files_and_old_links_die() {
     let (api, t, conv, token) = setup("pro");

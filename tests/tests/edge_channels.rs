@@ -933,6 +933,8 @@ async fn an_mms_photo_arrives_as_a_file_and_an_agents_file_leaves_as_mms_media()
         .into_iter()
         .filter(|c| c.path.contains(&s.sid))
         .collect();
+    // The photo and the refused SVG, each fetched once (the retried webhook fetched nothing).
+    assert_eq!(media_calls.len(), 2, "{media_calls:?}");
     assert!(media_calls.iter().all(|c| c
         .authorization
         .as_deref()
