@@ -683,6 +683,7 @@ fn time_online_is_the_union_of_an_agents_inbox_sessions() {
         platform: Some(&platform),
         flushing: None,
         schema_ready: None,
+        pace: None,
     };
     let join = || {
         let grant = json!({"tenant_id": t.id, "holder": {"kind": "user", "user_id": agent}, "scope": "conversations:read",

@@ -515,6 +515,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         platform: None,
         flushing: None,
         schema_ready: None,
+        pace: None,
     };
     let route = |skills: &[&str]| -> Option<String> {
         let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
@@ -605,6 +606,7 @@ fn a_flush_already_running_in_the_object_is_not_started_twice() {
         platform: None,
         flushing: Some(&running),
         schema_ready: None,
+        pace: None,
     };
     let mirrored = || {
         let rows = block_on(

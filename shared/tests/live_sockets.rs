@@ -8,7 +8,7 @@ use common::{Api, TestTenant};
 use futures::executor::block_on;
 use prism_core::auth::live::close;
 use prism_core::http::Method;
-use prism_core::objects::{self, ObjectContext};
+use prism_core::objects::{self, ObjectContext, Pace};
 use prism_core::platform::Platform;
 use prism_core::ports::{ObjectClass, ObjectRef};
 use prism_core::testing::{MemoryHub, TEST_ADMIN_SECRET};
@@ -20,6 +20,8 @@ struct Live {
     t: TestTenant,
     hub: MemoryHub,
     platform: Rc<Platform>,
+    /// As a Durable Object keeps it between events (the re-check schedule is remembered).
+    pace: Pace,
 }
 
 impl Live {
@@ -32,6 +34,7 @@ impl Live {
             t,
             hub: MemoryHub::default(),
             platform,
+            pace: Pace::default(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Live {
             platform: Some(&self.platform),
             flushing: None,
             schema_ready: None,
+            pace: Some(&self.pace),
         };
         f(&cx)
     }
@@ -89,6 +93,8 @@ impl Live {
             })
             .unwrap();
         self.hub.connect(conn, a);
+        // What the Durable Object host does when membership changes.
+        self.pace.sockets_changed();
     }
 
     fn closed(&self, conn: &str) -> Option<u16> {

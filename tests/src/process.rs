@@ -137,6 +137,11 @@ impl Edge {
         EDGE.get_or_init(|| Edge::start(EdgeOptions::default()))
     }
 
+    /// The process group of its `wrangler dev` (workerd included), for reading its CPU time.
+    pub fn pgid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// A runtime of its own (for tests that restart it or need special configuration).
     pub fn start(opts: EdgeOptions) -> Edge {
         build_once();
@@ -322,6 +327,11 @@ pub struct Wrangler {
 }
 
 impl Wrangler {
+    /// The process group of this `wrangler dev` (workerd included), for reading its CPU time.
+    pub fn pgid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start(config: &Path) -> Wrangler {
         let port = free_port();
         let dir = artifacts_dir();

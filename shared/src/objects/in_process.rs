@@ -37,6 +37,7 @@ impl Objects for InProcessObjects {
             platform: self.platform.as_deref(),
             flushing: None,
             schema_ready: None,
+            pace: None,
         };
         let (resp, _) = super::handle(&cx, req).await;
         if resp.status >= 500 {
@@ -69,6 +70,7 @@ impl Objects for Nested<'_> {
             platform: None,
             flushing: None,
             schema_ready: None,
+            pace: None,
         };
         Ok(super::handle(&cx, req).await.0)
     }

@@ -47,7 +47,35 @@ pub struct ObjectContext<'a> {
     /// Set once this object instance has created its tables, so later events skip the DDL
     /// (the gate sits on every authenticated request). `None`: create them on every call.
     pub schema_ready: Option<&'a std::cell::Cell<bool>>,
+    /// What this instance remembers between events to skip per-message work (see [`Pace`]).
+    /// `None`: every event does that work (in-process objects, tests).
+    pub pace: Option<&'a Pace>,
 }
+
+/// Per-instance memory that lets a busy conversation skip work per message: when the
+/// earliest socket grant is due for a re-check (so a message does not decode every member's
+/// grant), and when the mirror was last flushed (so mirror and inbox work is batched over
+/// [`FLUSH_EVERY_MS`] instead of done per message).
+#[derive(Default)]
+pub struct Pace {
+    /// The earliest time a socket's grant is due; `None` when unknown (sockets joined or left).
+    recheck_at: std::cell::Cell<Option<i64>>,
+    /// When the last live-frame flush started (ms since the epoch).
+    flushed_at: std::cell::Cell<i64>,
+}
+
+impl Pace {
+    /// Membership changed: the next event computes the earliest re-check afresh.
+    pub fn sockets_changed(&self) {
+        self.recheck_at.set(None);
+    }
+}
+
+/// The most a live message waits for its mirror write and inbox event: messages arriving
+/// within this window of a flush are mirrored together by the next one (an alarm), so a busy
+/// conversation makes one D1 batch and one inbox call per window rather than per message.
+/// The outbox is written in the same storage step as the message, so nothing waits unsafely.
+pub const FLUSH_EVERY_MS: i64 = 100;
 
 impl<'a> ObjectContext<'a> {
     fn conversation(&self) -> ObjectEnv<'a> {
@@ -194,7 +222,7 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
         match outcome {
             Ok(Some(seq)) => {
                 // Mirror the customer's message before the (slower) answer.
-                let _ = flush(cx).await;
+                let _ = flush_paced(cx).await;
                 answer(cx, seq).await;
             }
             Ok(None) => {}
@@ -211,6 +239,21 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
             }
         }
     }
+    flush_paced(cx).await
+}
+
+/// [`flush`] for live frames: at most once per [`FLUSH_EVERY_MS`]; within the window it only
+/// asks for the alarm that flushes what accumulated.
+async fn flush_paced(cx: &ObjectContext<'_>) -> RetryAfter {
+    let Some(pace) = cx.pace else {
+        return flush(cx).await;
+    };
+    let now = cx.clock.now_ms();
+    let since = now - pace.flushed_at.get();
+    if (0..FLUSH_EVERY_MS).contains(&since) {
+        return Some(FLUSH_EVERY_MS - since);
+    }
+    pace.flushed_at.set(now);
     flush(cx).await
 }
 
@@ -298,15 +341,40 @@ pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String>
     };
     let now = cx.clock.now_ms();
     let interval = live::recheck_ms(p);
+    if !force
+        && cx
+            .pace
+            .and_then(|pace| pace.recheck_at.get())
+            .is_some_and(|at| now < at)
+    {
+        return Vec::new();
+    }
+    let mut later = i64::MAX;
     let due: Vec<(String, Value, Grant)> = cx
         .hub
         .connections()
         .into_iter()
         .filter_map(|c| {
             let g: Grant = serde_json::from_value(c.attachment.get("g")?.clone()).ok()?;
-            (force || g.due_at(interval) <= now).then_some((c.id, c.attachment, g))
+            let at = g.due_at(interval);
+            if force || at <= now {
+                Some((c.id, c.attachment, g))
+            } else {
+                later = later.min(at);
+                None
+            }
         })
         .collect();
+    // Re-checked grants are due again a full interval from now at the earliest; one that
+    // could not be re-checked is tried on the next event.
+    let next = if due.is_empty() {
+        later
+    } else {
+        later.min(now + interval)
+    };
+    if let Some(pace) = cx.pace {
+        pace.recheck_at.set(Some(next));
+    }
     let Some(tenant_id) = due.first().map(|(_, _, g)| g.tenant_id.clone()) else {
         return Vec::new();
     };
@@ -315,6 +383,9 @@ pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String>
         Err(e) => {
             // Unknown: try again on the next event rather than closing anyone.
             log_error(cx, "socket re-check failed", &e);
+            if let Some(pace) = cx.pace {
+                pace.recheck_at.set(None);
+            }
             return Vec::new();
         }
     };
@@ -330,7 +401,12 @@ pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String>
                 cx.hub.close(&id, code, reason);
                 closed.push(id);
             }
-            Err(e) => log_error(cx, "socket re-check failed", &e),
+            Err(e) => {
+                log_error(cx, "socket re-check failed", &e);
+                if let Some(pace) = cx.pace {
+                    pace.recheck_at.set(None);
+                }
+            }
         }
     }
     closed

@@ -24,6 +24,14 @@ pub trait LiveHub {
     /// Replaces a connection's attachment (persisted with the socket).
     fn set_attachment(&self, id: &str, value: &Value);
 
+    /// Replaces a connection's attachment for as long as the object stays awake, without
+    /// persisting it: for per-message state (flood control) that may be forgotten. Writing the
+    /// attachment back to the runtime on every message cost a serialisation of the whole
+    /// attachment per frame. What the socket persisted earlier is what a woken object reads.
+    fn set_volatile(&self, id: &str, value: &Value) {
+        self.set_attachment(id, value);
+    }
+
     /// Sends one text frame to every connection.
     fn broadcast(&self, text: &str) {
         for c in self.connections() {

@@ -107,7 +107,7 @@ pub async fn post(
     ];
     batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
     env.store.batch(batch).await?;
-    env.fan_out(&ServerFrame::Message(message.clone()), |_| true);
+    env.broadcast(&ServerFrame::Message(message.clone()));
     if before != meta.status {
         broadcast_status(env, &meta);
     }
@@ -216,14 +216,11 @@ fn broadcast_status(env: &ObjectEnv<'_>, meta: &Meta) {
         id: id.clone(),
         name: meta.assignee_name.clone().unwrap_or_default(),
     });
-    env.fan_out(
-        &ServerFrame::Status {
-            status: meta.status,
-            assignee,
-            reason: meta.handoff_reason.clone(),
-        },
-        |_| true,
-    );
+    env.broadcast(&ServerFrame::Status {
+        status: meta.status,
+        assignee,
+        reason: meta.handoff_reason.clone(),
+    });
 }
 
 async fn save_with_ops(env: &ObjectEnv<'_>, meta: &Meta, ops: Vec<OutboxOp>) -> ApiResult<()> {

@@ -96,7 +96,7 @@ pub fn receive(
     let d = gcra::check(Bucket { tat }, CONNECTION_RATE, env.now(), 1);
     if !d.allowed {
         attachment["strikes"] = json!(strikes + 1);
-        env.hub.set_attachment(conn, &attachment);
+        env.hub.set_volatile(conn, &attachment);
         if strikes + 1 >= MAX_STRIKES {
             env.hub.close(conn, 1008, "flooding");
         } else {
@@ -110,9 +110,12 @@ pub fn receive(
         }
         return Ok(None);
     }
+    // Kept in memory only: after hibernation (10 s without events) a reset bucket is what
+    // the idle time would have refilled anyway, and every customer message is still charged
+    // at the tenant's gate.
     attachment["tat"] = json!(d.next.tat);
     attachment["strikes"] = json!(0);
-    env.hub.set_attachment(conn, &attachment);
+    env.hub.set_volatile(conn, &attachment);
 
     match protocol::parse_client_frame(text) {
         Ok(f) => Ok(Some((who, f))),

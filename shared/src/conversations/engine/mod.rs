@@ -85,6 +85,11 @@ impl ObjectEnv<'_> {
         self.hub.send(conn, &frame.to_text());
     }
 
+    /// Sends a frame to every connection, encoded once and without decoding any member.
+    pub(crate) fn broadcast(&self, frame: &ServerFrame) {
+        self.hub.broadcast(&frame.to_text());
+    }
+
     /// Sends a frame to every connection whose participant passes `filter`.
     pub(crate) fn fan_out(&self, frame: &ServerFrame, filter: impl Fn(&Participant) -> bool) {
         let text = frame.to_text();

@@ -24,6 +24,14 @@ const SUBPROTOCOL: &str = "prism.v1";
 /// The header carrying extra connection data (an agent's skills) from the edge.
 const SKILLS_HEADER: &str = "x-prism-skills";
 
+/// The part of a socket's [`ConnMeta`] a frame needs to find its connection.
+#[derive(serde::Deserialize)]
+struct ConnRef {
+    id: String,
+    #[serde(default)]
+    object: String,
+}
+
 pub struct Host<'a> {
     pub class: ObjectClass,
     pub state: &'a State,
@@ -49,6 +57,8 @@ pub struct Ready {
     /// Its bindings: each lookup is several JS calls, and a busy conversation has an event per
     /// message.
     bindings: std::cell::OnceCell<Bindings>,
+    /// What the core remembers between events to skip per-message work.
+    pace: objects::Pace,
 }
 
 /// The bindings an object's context is built from.
@@ -102,6 +112,7 @@ impl Host<'_> {
             platform: Some(&b.platform),
             flushing: self.flushing,
             schema_ready: self.ready.map(|r| &r.schema),
+            pace: self.ready.map(|r| &r.pace),
         };
         f(&cx).await
     }
@@ -132,6 +143,9 @@ impl Host<'_> {
     pub fn invalidate_sockets(&self) {
         if let Some(c) = self.hub_cache {
             c.invalidate();
+        }
+        if let Some(r) = self.ready {
+            r.pace.sockets_changed();
         }
     }
 
@@ -229,7 +243,9 @@ impl Host<'_> {
     }
 
     pub async fn message(&self, ws: WebSocket, text: &str) -> Result<()> {
-        let Some(meta) = ws.deserialize_attachment::<ConnMeta>()? else {
+        // Only the socket's id and object: the core reads the rest from the hub, and decoding
+        // the whole attachment (grant, participant) on every frame was a visible cost.
+        let Some(meta) = ws.deserialize_attachment::<ConnRef>()? else {
             return Ok(());
         };
         let retry = self

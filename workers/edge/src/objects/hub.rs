@@ -1,9 +1,26 @@
 use prism_core::ports::{Connection, ConnectionId, LiveHub};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{State, WebSocket};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A WebSocket seen only for `send(value)`.
+    type Socket;
+    /// `WebSocket.send` with a JavaScript string made once: a broadcast then converts its
+    /// frame from UTF-8 once, not once per member (web-sys only binds `send(&str)`).
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send(this: &Socket, data: &JsValue) -> Result<(), JsValue>;
+}
+
+fn send_value(ws: &WebSocket, data: &JsValue) {
+    let socket: &worker::web_sys::WebSocket = ws.as_ref();
+    // A socket closing concurrently is not an error for the sender.
+    let _ = socket.unchecked_ref::<Socket>().send(data);
+}
 
 /// What a socket remembers across hibernation (stored as its attachment): its id, the object it
 /// belongs to, and the core's per-connection state.
@@ -20,14 +37,19 @@ type Sockets = Rc<RefCell<Vec<(ConnMeta, WebSocket)>>>;
 
 /// The object's sockets, decoded once and kept while the object is awake: reading every
 /// socket's attachment on every event made each message cost O(members) JS round trips. It is
-/// dropped whenever membership may have changed (accept, close, error) and after hibernation
-/// (the object is rebuilt), and updated in place when an attachment changes.
+/// re-read whenever membership may have changed (accept, close, error) and after hibernation
+/// (the object is rebuilt), and updated in place when an attachment changes. A re-read keeps
+/// the attachments held in memory for sockets it already knew (they may carry volatile state
+/// that was never written back, see [`LiveHub::set_volatile`]).
 #[derive(Default)]
-pub struct HubCache(RefCell<Option<Sockets>>);
+pub struct HubCache {
+    sockets: RefCell<Option<Sockets>>,
+    stale: Cell<bool>,
+}
 
 impl HubCache {
     pub fn invalidate(&self) {
-        *self.0.borrow_mut() = None;
+        self.stale.set(true);
     }
 }
 
@@ -56,9 +78,20 @@ impl DoHub {
     }
 
     pub fn cached(state: &State, cache: &HubCache) -> Self {
-        let sockets = cache
-            .0
-            .borrow_mut()
+        let mut slot = cache.sockets.borrow_mut();
+        if cache.stale.replace(false) {
+            let mut fresh = read(state);
+            if let Some(old) = slot.as_ref() {
+                let old = old.borrow();
+                for (meta, _) in fresh.iter_mut() {
+                    if let Some((known, _)) = old.iter().find(|(m, _)| m.id == meta.id) {
+                        meta.attachment = known.attachment.clone();
+                    }
+                }
+            }
+            *slot = Some(Rc::new(RefCell::new(fresh)));
+        }
+        let sockets = slot
             .get_or_insert_with(|| Rc::new(RefCell::new(read(state))))
             .clone();
         DoHub { sockets }
@@ -106,16 +139,25 @@ impl LiveHub for DoHub {
         }
     }
 
+    fn set_volatile(&self, id: &str, value: &Value) {
+        let mut sockets = self.sockets.borrow_mut();
+        if let Some((m, _)) = sockets.iter_mut().find(|(m, _)| m.id == id) {
+            m.attachment = value.clone();
+        }
+    }
+
     fn broadcast(&self, text: &str) {
+        let js = JsValue::from_str(text);
         for (_, ws) in self.sockets.borrow().iter() {
-            let _ = ws.send_with_str(text);
+            send_value(ws, &js);
         }
     }
 
     fn send_where(&self, text: &str, keep: &dyn Fn(&Value) -> bool) {
+        let js = JsValue::from_str(text);
         for (m, ws) in self.sockets.borrow().iter() {
             if keep(&m.attachment) {
-                let _ = ws.send_with_str(text);
+                send_value(ws, &js);
             }
         }
     }
