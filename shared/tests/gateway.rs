@@ -941,3 +941,25 @@ fn rate_limited_requests_are_logged_with_their_tenant_and_credential() {
         .secret_key
         .starts_with(line["credential"].as_str().unwrap()));
 }
+
+#[test]
+fn health_probes_answered_ok_are_not_logged_but_deep_probes_are() {
+    let api = Api::new();
+    let lines = |api: &Api| {
+        api.rig
+            .log
+            .0
+            .borrow()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["msg"] == "request" && l["route"] == "/health")
+            .count()
+    };
+    let r = api.call(Method::Get, "/health", None, None);
+    assert_eq!(r.status, 200);
+    assert_eq!(lines(&api), 0, "a probe answered OK is not logged");
+    // A deep probe (which needs the admin secret) is, refused or not.
+    let r = api.call(Method::Get, "/health?deep=1", None, None);
+    assert_eq!(r.status, 401);
+    assert_eq!(lines(&api), 1);
+}

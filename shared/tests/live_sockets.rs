@@ -354,3 +354,65 @@ fn customer_frames_are_charged_like_requests_and_agent_shortcuts_expand() {
         .clone();
     assert_eq!(last["text"], "Thank you for your patience!");
 }
+
+#[test]
+fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
+    let lots = json!({"count": 100_000, "period_secs": 60});
+    let live = Live::new(
+        "pro",
+        Some(
+            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots, "visitor": lots}),
+        ),
+    );
+    let (api, t) = (&live.api, &live.t);
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/features/ai_answers",
+        Some(&t.secret_key),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (cid, customer_id, _) = start(api, t);
+    let name = format!("{}:{cid}", t.id);
+    let conv = ObjectClass::Conversation;
+    live.join(
+        conv,
+        &name,
+        "c",
+        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+        json!({"kind": "customer", "customer_id": customer_id}),
+        Some(api.rig.clock_now() + 3_600_000),
+    );
+    let send = |id: &str, text: &str| {
+        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
+        live.with(conv, &name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        })
+    };
+    let mirrored = || api.get("/v1/conversations", &t.secret_key).body.to_string();
+    api.rig.clock.advance(1_000);
+    // The first message after a quiet spell is mirrored at once (the object may still ask for
+    // an alarm, for anything its answer adds).
+    send("m1", "first words");
+    assert!(mirrored().contains("first words"));
+    // One 30 ms later waits for the window's alarm, which the object asks for...
+    api.rig.clock.advance(30);
+    let retry = send("m2", "second words");
+    assert_eq!(retry, Some(objects::FLUSH_EVERY_MS - 30));
+    assert!(!mirrored().contains("second words"));
+    // ...and is mirrored by it, in order, nothing lost.
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS);
+    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert!(mirrored().contains("second words"));
+    let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
+    let texts: Vec<&str> = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(
+        texts.ends_with(&["first words", "second words"]),
+        "{texts:?}"
+    );
+}

@@ -136,10 +136,12 @@ pub async fn check(
             retry_after_ms: 0,
         });
     }
-    let mut decisions = Vec::with_capacity(req.buckets.len());
-    for b in &req.buckets {
-        decisions.push(decide(name, db, b, now).await?);
-    }
+    let states = bucket_states(name, db, &req.buckets).await?;
+    let decisions: Vec<BucketDecision> = req
+        .buckets
+        .iter()
+        .map(|b| decide(b, states.iter().find(|(n, ..)| *n == b.name), now))
+        .collect();
     let allowed = decisions.iter().all(|d| d.decision.allowed);
     // Admitted: every bucket advances. Refused: nothing is charged, but a bucket carried over
     // to a new limit keeps its new state, so the carry-over happens once.
@@ -218,38 +220,72 @@ impl BucketDecision<'_> {
     }
 }
 
-async fn decide<'a>(
+/// The stored state of every bucket of a check, in one query (a check sits on every
+/// authenticated request and every customer message): `(bucket, tat, interval_ms)`.
+async fn bucket_states(
     name: &str,
     db: &dyn SqlDatabase,
-    b: &'a BucketSpec,
-    now: i64,
-) -> ApiResult<BucketDecision<'a>> {
+    buckets: &[BucketSpec],
+) -> ApiResult<Vec<(String, i64, i64)>> {
+    if buckets.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Placeholders only: the bucket names are bound as parameters.
+    let placeholders = (2..buckets.len() + 2)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut params = vec![crate::ports::SqlValue::from(name)];
+    params.extend(
+        buckets
+            .iter()
+            .map(|b| crate::ports::SqlValue::from(b.name.as_str())),
+    );
     let rows = db
         .query(
-            "SELECT tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket = ?2",
-            &params![name, b.name.as_str()],
+            &format!(
+                "SELECT bucket, tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket IN ({placeholders})"
+            ),
+            &params,
         )
         .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.text("bucket")?,
+                r.int("tat").unwrap_or(0),
+                r.int("interval_ms").unwrap_or(0),
+            ))
+        })
+        .collect())
+}
+
+fn decide<'a>(
+    b: &'a BucketSpec,
+    stored: Option<&(String, i64, i64)>,
+    now: i64,
+) -> BucketDecision<'a> {
     let limit = Limit {
         count: b.count,
         period_ms: b.period_ms,
     };
     let interval = gcra::interval(limit);
     let mut state = Bucket {
-        tat: rows.first().and_then(|r| r.int("tat")).unwrap_or(0),
+        tat: stored.map(|(_, tat, _)| *tat).unwrap_or(0),
     };
-    let charged_under = rows.first().and_then(|r| r.int("interval_ms")).unwrap_or(0);
+    let charged_under = stored.map(|(.., i)| *i).unwrap_or(0);
     let mut rescaled = None;
     if charged_under != interval {
         state = gcra::rescale(state, charged_under, limit, now);
         rescaled = Some(state.tat);
     }
-    Ok(BucketDecision {
+    BucketDecision {
         bucket: b,
         interval,
         decision: gcra::check(state, limit, now, 1),
         rescaled,
-    })
+    }
 }
 
 pub async fn usage(name: &str, db: &dyn SqlDatabase) -> ApiResult<Vec<UsageDay>> {

@@ -34,6 +34,34 @@ thread_local! {
     /// Variables and secrets, read once per isolate (they only change with a new deployment,
     /// which starts new isolates): reading them cost two JS calls per name on every request.
     static CONFIG: std::cell::OnceCell<Config> = const { std::cell::OnceCell::new() };
+    /// The bindings, looked up once per isolate: each lookup is several JS calls, and every
+    /// request used to pay for all of them (KV, R2, D1, Durable Objects, the queue) whether it
+    /// touched them or not. Bindings are the isolate's, not a request's, so they may be kept
+    /// (the Durable Object host keeps them the same way).
+    static BINDINGS: std::cell::OnceCell<Bindings> = const { std::cell::OnceCell::new() };
+}
+
+struct Bindings {
+    kv: Option<Rc<dyn prism_core::ports::KvStore>>,
+    blobs: Option<Rc<dyn prism_core::ports::BlobStore>>,
+    db: Option<Rc<dyn prism_core::ports::SqlDatabase>>,
+    objects: Rc<dyn prism_core::ports::Objects>,
+    queue: Option<Rc<dyn prism_core::ports::Queue>>,
+}
+
+impl Bindings {
+    fn new(env: &Env) -> Bindings {
+        Bindings {
+            kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
+            blobs: env.bucket("FILES").ok().map(|b| Rc::new(r2::R2(b)) as _),
+            db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
+            objects: Rc::new(objects::DurableObjects(env.clone())),
+            queue: env
+                .queue("OUTBOUND")
+                .ok()
+                .map(|q| Rc::new(queue::WorkersQueue(q)) as _),
+        }
+    }
 }
 
 #[event(fetch)]
@@ -72,6 +100,16 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// `ctx` lets work continue after the response (`waitUntil`); without it (inside a Durable
 /// Object) such work runs inline.
 pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
+    let (kv, blobs, db, objects, queue) = BINDINGS.with(|b| {
+        let b = b.get_or_init(|| Bindings::new(env));
+        (
+            b.kv.clone(),
+            b.blobs.clone(),
+            b.db.clone(),
+            b.objects.clone(),
+            b.queue.clone(),
+        )
+    });
     Platform {
         runtime: RuntimeKind::Cloudflare,
         clock: Rc::new(system::JsClock),
@@ -82,15 +120,12 @@ pub(crate) fn platform(env: &Env, ctx: Option<Rc<Context>>) -> Platform {
             Some(ctx) => Rc::new(system::WaitUntil(ctx)),
             None => Rc::new(prism_core::ports::Inline),
         },
-        kv: env.kv("CACHE").ok().map(|k| Rc::new(kv::WorkersKv(k)) as _),
-        blobs: env.bucket("FILES").ok().map(|b| Rc::new(r2::R2(b)) as _),
-        db: env.d1("DB").ok().map(|d| Rc::new(d1::D1(d)) as _),
-        objects: Some(Rc::new(objects::DurableObjects(env.clone())) as _),
+        kv,
+        blobs,
+        db,
+        objects: Some(objects),
         http: Some(Rc::new(http_client::FetchClient)),
-        queue: env
-            .queue("OUTBOUND")
-            .ok()
-            .map(|q| Rc::new(queue::WorkersQueue(q)) as _),
+        queue,
         config: CONFIG.with(|c| {
             c.get_or_init(|| {
                 Config::load(|name| {
