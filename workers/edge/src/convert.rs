@@ -20,6 +20,21 @@ pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
     Ok(out)
 }
 
+/// A request from this worker's own code to one of its Durable Objects (objects are not
+/// reachable from outside): its body is one the core built, so it is read in one call rather
+/// than through a capped stream reader (whose per-chunk promises showed in every gate check).
+pub async fn internal_request_from_worker(mut req: worker::Request) -> Result<Request> {
+    let url = req.url()?;
+    let mut out = Request::new(Method::parse(req.method().as_ref()), url.as_str());
+    for (name, value) in req.headers().entries() {
+        out.headers.append(&name, value);
+    }
+    if !matches!(out.method, Method::Get | Method::Head) {
+        out.body = req.bytes().await.unwrap_or_default();
+    }
+    Ok(out)
+}
+
 /// The body, but never more than `cap` bytes of it: the core refuses a body at its cap, so
 /// reading further would only fill the isolate's memory for a request that fails anyway.
 async fn read_capped(req: &mut worker::Request, cap: usize) -> Vec<u8> {
@@ -91,12 +106,22 @@ pub fn request_to_worker(req: &Request) -> Result<worker::Request> {
     worker::Request::new_with_init(&req.url(), &init)
 }
 
-/// Buffers a workers-rs response into the core model.
-pub async fn response_from_worker(mut resp: Response) -> Result<prism_core::http::Response> {
+/// Buffers a workers-rs response into the core model. The body is taken with one
+/// `arrayBuffer()` rather than workers-rs's stream reader, whose per-chunk promises showed in
+/// every Durable Object call (a gate check per request and per customer message).
+pub async fn response_from_worker(resp: Response) -> Result<prism_core::http::Response> {
     let mut out = prism_core::http::Response::new(resp.status_code());
     for (n, v) in resp.headers().entries() {
         out.headers.append(&n, v);
     }
-    out.body = Body::from(resp.bytes().await.unwrap_or_default());
+    let js: worker::web_sys::Response = resp.into();
+    let body = match js.array_buffer() {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    out.body = Body::from(body);
     Ok(out)
 }

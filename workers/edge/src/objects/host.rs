@@ -187,7 +187,7 @@ impl Host<'_> {
         if upgrade && req.path() == "/live" {
             return self.accept(&name, req).await;
         }
-        let core_req = convert::request_from_worker(req).await?;
+        let core_req = convert::internal_request_from_worker(req).await?;
         let (resp, retry) = self
             .with_context(&name, async |cx| objects::handle(cx, core_req).await)
             .await;
