@@ -315,14 +315,15 @@ mod tests {
         let rig = TestRig::new();
         let r = call(
             &rig,
-            Request::new(Method::Get, "http://x/health").with_header("X-Request-Id", "trace-42"),
+            Request::new(Method::Get, "http://x/no-such-page")
+                .with_header("X-Request-Id", "trace-42"),
         );
         assert_eq!(r.header("x-request-id"), Some("trace-42"));
         let log = rig.log.0.borrow();
         let line: Value = serde_json::from_str(log.last().unwrap()).unwrap();
         assert_eq!(line["request_id"], "trace-42");
-        assert_eq!(line["route"], "/health");
-        assert_eq!(line["status"], 200);
+        assert_eq!(line["route"], "unmatched");
+        assert_eq!(line["status"], 404);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use prism_core::auth::live::close;
 use prism_core::http::Method;
 use prism_core::objects::{self, ObjectContext, Pace};
 use prism_core::platform::Platform;
-use prism_core::ports::{ObjectClass, ObjectRef};
+use prism_core::ports::{ObjectClass, ObjectRef, SqlDatabase};
 use prism_core::testing::{MemoryHub, TEST_ADMIN_SECRET};
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -415,4 +415,64 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
         texts.ends_with(&["first words", "second words"]),
         "{texts:?}"
     );
+}
+
+#[test]
+fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit() {
+    let lots = json!({"count": 100_000, "period_secs": 60});
+    let live = Live::new(
+        "pro",
+        Some(
+            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots,
+                     "visitor": {"count": 20, "period_secs": 60}}),
+        ),
+    );
+    let (api, t) = (&live.api, &live.t);
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/features/ai_answers",
+        Some(&t.secret_key),
+        Some(json!({"enabled": false})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (cid, customer_id, _) = start(api, t);
+    let name = format!("{}:{cid}", t.id);
+    let conv = ObjectClass::Conversation;
+    live.join(
+        conv,
+        &name,
+        "c",
+        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+        json!({"kind": "customer", "customer_id": customer_id}),
+        Some(api.rig.clock_now() + 3_600_000),
+    );
+    let checks = || {
+        let rows = block_on(api.rig.db.query(
+            "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1",
+            &[t.id.as_str().into()],
+        ))
+        .unwrap();
+        rows[0].int("n").unwrap()
+    };
+    let before = checks();
+    let (mut acked, mut limited) = (0, 0);
+    for i in 0..30 {
+        api.rig.clock.advance(250); // 4 a second, under the per-connection flood limit
+        let frame = json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hi"})
+            .to_string();
+        live.with(conv, &name, |cx| block_on(objects::on_text(cx, "c", &frame)));
+        for f in live.hub.take("c") {
+            match (f["type"].as_str(), f["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => limited += 1,
+                _ => {}
+            }
+        }
+    }
+    // 20 a minute for this customer, plus what 7.5 s refill (one every 3 s): never more.
+    assert_eq!(acked + limited, 30);
+    assert!((20..=22).contains(&acked), "acked {acked}");
+    // Leased: far fewer gate checks than messages while the budget lasted.
+    let used = checks() - before;
+    assert!(used < 20, "{used} gate checks for 30 messages");
 }

@@ -561,6 +561,8 @@ pub async fn charge_bucket(
         version,
         day: crate::time::utc_day(p.now_ms()),
         buckets: vec![bucket],
+
+        ..CheckRequest::default()
     };
     let first = gate::call_check(p, tenant_id, &req).await?;
     if !first.stale {
@@ -580,6 +582,8 @@ pub async fn charge(
         version: tenant.version,
         day: crate::time::utc_day(p.now_ms()),
         buckets: buckets(&tenant.rate_limits(), caller),
+
+        ..CheckRequest::default()
     };
     gate::call_check(p, &tenant.id, &req).await
 }

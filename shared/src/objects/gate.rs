@@ -33,13 +33,30 @@ pub struct BucketSpec {
     pub period_ms: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CheckRequest {
     /// The tenant version the caller's credentials were read at.
     pub version: i64,
     pub day: String,
     pub buckets: Vec<BucketSpec>,
+    /// Units wanted at once (0 or 1: one). A live conversation leases several customer
+    /// messages in one check; the gate grants as many as every bucket allows now (at least
+    /// one, or the check is refused), charging them all before any is used, so no limit is
+    /// ever exceeded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lease: u32,
+    /// Units of an earlier lease that were not used: given back to every bucket before this
+    /// check decides (never below an empty bucket).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refund: u32,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The most units one check may lease.
+pub const MAX_LEASE: u32 = 16;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResponse {
@@ -54,6 +71,10 @@ pub struct CheckResponse {
     pub remaining: u32,
     pub reset_ms: i64,
     pub retry_after_ms: i64,
+    /// Units charged by this check: 1 for a plain check, up to `lease` for a lease, 0 when
+    /// refused.
+    #[serde(default)]
+    pub granted: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -134,14 +155,26 @@ pub async fn check(
             remaining: 0,
             reset_ms: 0,
             retry_after_ms: 0,
+            granted: 0,
         });
     }
     let states = bucket_states(name, db, &req.buckets).await?;
-    let decisions: Vec<BucketDecision> = req
-        .buckets
-        .iter()
-        .map(|b| decide(b, states.iter().find(|(n, ..)| *n == b.name), now))
-        .collect();
+    // The most units every bucket allows now, from the lease wanted down to one.
+    let mut cost = req.lease.clamp(1, MAX_LEASE);
+    let decisions: Vec<BucketDecision> = loop {
+        let d: Vec<BucketDecision> = req
+            .buckets
+            .iter()
+            .map(|b| {
+                let stored = states.iter().find(|(n, ..)| *n == b.name);
+                decide(b, stored, now, cost, req.refund)
+            })
+            .collect();
+        if cost == 1 || d.iter().all(|d| d.decision.allowed) {
+            break d;
+        }
+        cost -= 1;
+    };
     let allowed = decisions.iter().all(|d| d.decision.allowed);
     // Admitted: every bucket advances. Refused: nothing is charged, but a bucket carried over
     // to a new limit keeps its new state, so the carry-over happens once.
@@ -198,6 +231,7 @@ pub async fn check(
         remaining,
         reset_ms,
         retry_after_ms,
+        granted: if allowed { cost } else { 0 },
     })
 }
 
@@ -206,7 +240,9 @@ struct BucketDecision<'a> {
     bucket: &'a BucketSpec,
     interval: i64,
     decision: gcra::Decision,
-    /// The bucket's state carried over from another limit (see `gcra::rescale`).
+    /// The bucket's state before this check when it differs from what is stored: carried over
+    /// from another limit (see `gcra::rescale`) or given back by a refund. Stored even when
+    /// the check is refused, so either happens once.
     rescaled: Option<i64>,
 }
 
@@ -265,6 +301,8 @@ fn decide<'a>(
     b: &'a BucketSpec,
     stored: Option<&(String, i64, i64)>,
     now: i64,
+    cost: u32,
+    refund: u32,
 ) -> BucketDecision<'a> {
     let limit = Limit {
         count: b.count,
@@ -280,10 +318,14 @@ fn decide<'a>(
         state = gcra::rescale(state, charged_under, limit, now);
         rescaled = Some(state.tat);
     }
+    if refund > 0 && state.tat > now {
+        state.tat = (state.tat - interval.saturating_mul(refund as i64)).max(now);
+        rescaled = Some(state.tat);
+    }
     BucketDecision {
         bucket: b,
         interval,
-        decision: gcra::check(state, limit, now, 1),
+        decision: gcra::check(state, limit, now, cost),
         rescaled,
     }
 }
@@ -399,7 +441,65 @@ mod tests {
                     period_ms: *p,
                 })
                 .collect(),
+            ..CheckRequest::default()
         }
+    }
+
+    #[test]
+    fn a_lease_takes_what_every_bucket_allows_and_a_refund_gives_back_the_rest() {
+        let db = SqliteDb::open_in_memory();
+        block_on(async {
+            for s in SCHEMA {
+                db.execute(s, &[]).await.unwrap();
+            }
+            let buckets = [("anon", 100, 60_000), ("cust:a", 5, 60_000)];
+            let lease = |n: u32, refund: u32| CheckRequest {
+                lease: n,
+                refund,
+                ..req(1, &buckets)
+            };
+            let first = check("t", &db, 0, &lease(3, 0)).await.unwrap();
+            assert_eq!((first.allowed, first.granted), (true, 3));
+            // Only two are left for this customer: a lease of four gets two, not a refusal.
+            let second = check("t", &db, 0, &lease(4, 0)).await.unwrap();
+            assert_eq!((second.allowed, second.granted), (true, 2));
+            let none = check("t", &db, 0, &lease(4, 0)).await.unwrap();
+            assert_eq!((none.allowed, none.granted), (false, 0));
+            // Two of the second lease went unused: given back, they are there again, and only
+            // they (the limit of five in the period is never exceeded).
+            let back = check("t", &db, 0, &lease(4, 2)).await.unwrap();
+            assert_eq!((back.allowed, back.granted), (true, 2));
+            let refused = check("t", &db, 0, &lease(1, 0)).await.unwrap();
+            assert!(!refused.allowed);
+            // A refund with a refused check is still kept: the units are there afterwards.
+            let refund_only = check("t", &db, 0, &lease(16, 1)).await.unwrap();
+            assert_eq!((refund_only.allowed, refund_only.granted), (true, 1));
+            // The tenant-wide bucket was charged exactly what was granted: 3 + 2 - 2 + 2 - 1 + 1.
+            let tenant_wide = check(
+                "t",
+                &db,
+                0,
+                &CheckRequest {
+                    lease: 100,
+                    ..req(1, &[("anon", 100, 60_000)])
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(tenant_wide.granted, MAX_LEASE, "a lease is capped");
+            let left = check(
+                "t",
+                &db,
+                0,
+                &CheckRequest {
+                    lease: 100,
+                    ..req(1, &[("anon", 100, 60_000)])
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(left.remaining, 100 - 5 - 2 * MAX_LEASE);
+        });
     }
 
     #[test]

@@ -282,16 +282,29 @@ async fn admit_frame(
     match who {
         crate::conversations::Participant::Customer { .. } => {
             if let Some(grant) = grant_of(cx, conn) {
-                let mut check = live::charge_message(p, &grant).await?;
+                let now = cx.clock.now_ms();
+                let mut lease = live::MessageLease::of(cx.hub, conn);
+                if lease.take(now) {
+                    lease.keep(cx.hub, conn);
+                    return Ok(Some(ClientFrame::Message {
+                        client_msg_id,
+                        text,
+                    }));
+                }
+                let (want, refund) = lease.next_request(now);
+                let mut check = live::charge_message(p, &grant, want, refund).await?;
                 if check.stale {
-                    // The tenant changed since the grant was checked: re-check, then charge.
+                    // The tenant changed since the grant was checked: re-check, then charge
+                    // (a stale check changed nothing, so the refund is still owed).
                     if recheck_sockets(cx, true).await.contains(&conn.to_string()) {
                         return Ok(None);
                     }
                     if let Some(fresh) = grant_of(cx, conn) {
-                        check = live::charge_message(p, &fresh).await?;
+                        check = live::charge_message(p, &fresh, want, refund).await?;
                     }
                 }
+                lease.granted(now, check.granted);
+                lease.keep(cx.hub, conn);
                 if !check.allowed {
                     cx.hub.send(
                         conn,

@@ -207,6 +207,7 @@ pub async fn bench_gate(cx: &Ctx, req: Request) -> ApiResult<Response> {
                 count: 1_000_000,
                 period_ms: 3_600_000,
             }],
+            ..CheckRequest::default()
         };
         if call_check(&cx.platform, &object, &body).await?.allowed {
             allowed += 1;
