@@ -458,9 +458,11 @@ fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit()
     let (mut acked, mut limited) = (0, 0);
     for i in 0..30 {
         api.rig.clock.advance(250); // 4 a second, under the per-connection flood limit
-        let frame = json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hi"})
-            .to_string();
-        live.with(conv, &name, |cx| block_on(objects::on_text(cx, "c", &frame)));
+        let frame =
+            json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hi"}).to_string();
+        live.with(conv, &name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        });
         for f in live.hub.take("c") {
             match (f["type"].as_str(), f["code"].as_str()) {
                 (Some("ack"), _) => acked += 1,
