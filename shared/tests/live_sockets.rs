@@ -355,13 +355,14 @@ fn customer_frames_are_charged_like_requests_and_agent_shortcuts_expand() {
     assert_eq!(last["text"], "Thank you for your patience!");
 }
 
-#[test]
-fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
+/// A conversation with one customer socket `c`, AI answers off, generous limits but the
+/// customer's (`visitor`): the live object, the conversation id and the object's name.
+fn customer_socket(visitor: Value) -> (Live, String, String) {
     let lots = json!({"count": 100_000, "period_secs": 60});
     let live = Live::new(
         "pro",
         Some(
-            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots, "visitor": lots}),
+            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots, "visitor": visitor}),
         ),
     );
     let (api, t) = (&live.api, &live.t);
@@ -383,6 +384,15 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
         json!({"kind": "customer", "customer_id": customer_id}),
         Some(api.rig.clock_now() + 3_600_000),
     );
+    (live, cid, name)
+}
+
+#[test]
+fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
+    let lots = json!({"count": 100_000, "period_secs": 60});
+    let (live, cid, name) = customer_socket(lots);
+    let (api, t) = (&live.api, &live.t);
+    let conv = ObjectClass::Conversation;
     let send = |id: &str, text: &str| {
         let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
         live.with(conv, &name, |cx| {
@@ -419,33 +429,9 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
 
 #[test]
 fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit() {
-    let lots = json!({"count": 100_000, "period_secs": 60});
-    let live = Live::new(
-        "pro",
-        Some(
-            json!({"tenant": lots, "anonymous": lots, "credential": lots, "conversation_starts": lots,
-                     "visitor": {"count": 20, "period_secs": 60}}),
-        ),
-    );
+    let (live, _, name) = customer_socket(json!({"count": 20, "period_secs": 60}));
     let (api, t) = (&live.api, &live.t);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/features/ai_answers",
-        Some(&t.secret_key),
-        Some(json!({"enabled": false})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let (cid, customer_id, _) = start(api, t);
-    let name = format!("{}:{cid}", t.id);
     let conv = ObjectClass::Conversation;
-    live.join(
-        conv,
-        &name,
-        "c",
-        json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
-        json!({"kind": "customer", "customer_id": customer_id}),
-        Some(api.rig.clock_now() + 3_600_000),
-    );
     let checks = || {
         let rows = block_on(api.rig.db.query(
             "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1",

@@ -207,7 +207,18 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
         recheck_sockets(cx, false).await;
         return None;
     }
-    if !recheck_sockets(cx, false).await.contains(&conn.to_string()) {
+    // A frame in a busy conversation skips the scan of every socket's grant while none is
+    // due (the alarm re-checks them when one is).
+    let not_due = cx
+        .pace
+        .and_then(|pace| pace.recheck_at.get())
+        .is_some_and(|at| cx.clock.now_ms() < at);
+    let closed = if not_due {
+        Vec::new()
+    } else {
+        recheck_sockets(cx, false).await
+    };
+    if !closed.contains(&conn.to_string()) {
         let env = cx.conversation();
         let outcome = async {
             let Some((who, frame)) = engine::receive(&env, conn, text)? else {
@@ -354,14 +365,6 @@ pub async fn recheck_sockets(cx: &ObjectContext<'_>, force: bool) -> Vec<String>
     };
     let now = cx.clock.now_ms();
     let interval = live::recheck_ms(p);
-    if !force
-        && cx
-            .pace
-            .and_then(|pace| pace.recheck_at.get())
-            .is_some_and(|at| now < at)
-    {
-        return Vec::new();
-    }
     let mut later = i64::MAX;
     let due: Vec<(String, Value, Grant)> = cx
         .hub
