@@ -72,7 +72,8 @@ async fn dispatch(cx: &mut Ctx, seen: &mut Seen, mut req: Request) -> ApiResult<
     match router::find(routes::TABLE, method, &req.path) {
         RouteMatch::Found(route, params) => {
             seen.route = route.template;
-            seen.deep_probe = req.query_param("deep").is_some();
+            // Only `/health` has a deep mode: no query parsing on other routes' hot path.
+            seen.deep_probe = route.template == "/health" && req.query_param("deep").is_some();
             req.params = params;
             let admission = admit(&cx.platform, route, &req).await?;
             seen.rate = admission.rate;

@@ -97,6 +97,24 @@ impl Live {
         self.pace.sockets_changed();
     }
 
+    /// Sends a customer message frame on `conn` of conversation object `name`; counts the
+    /// acknowledgements and rate-limit refusals it got back.
+    fn customer_message(&self, conn: &str, name: &str, id: &str, text: &str) -> (u32, u32) {
+        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
+        self.with(ObjectClass::Conversation, name, |cx| {
+            block_on(objects::on_text(cx, conn, &frame))
+        });
+        let (mut acked, mut limited) = (0, 0);
+        for f in self.hub.take(conn) {
+            match (f["type"].as_str(), f["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => limited += 1,
+                _ => {}
+            }
+        }
+        (acked, limited)
+    }
+
     fn closed(&self, conn: &str) -> Option<u16> {
         self.hub
             .closed()
@@ -312,18 +330,9 @@ fn customer_frames_are_charged_like_requests_and_agent_shortcuts_expand() {
     let mut limited = 0;
     for i in 0..5 {
         api.rig.clock.advance(500); // under the per-connection flood limit
-        let frame = json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hello"})
-            .to_string();
-        live.with(conv, &name, |cx| {
-            block_on(objects::on_text(cx, "c", &frame))
-        });
-        for f in live.hub.take("c") {
-            match (f["type"].as_str(), f["code"].as_str()) {
-                (Some("ack"), _) => acked += 1,
-                (Some("error"), Some("rate_limited")) => limited += 1,
-                _ => {}
-            }
-        }
+        let (a, l) = live.customer_message("c", &name, &format!("m{i}"), "hello");
+        acked += a;
+        limited += l;
     }
     assert_eq!((acked, limited), (3, 2), "3 per minute for this customer");
 
@@ -431,7 +440,6 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
 fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit() {
     let (live, _, name) = customer_socket(json!({"count": 20, "period_secs": 60}));
     let (api, t) = (&live.api, &live.t);
-    let conv = ObjectClass::Conversation;
     let checks = || {
         let rows = block_on(api.rig.db.query(
             "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1",
@@ -444,18 +452,9 @@ fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit()
     let (mut acked, mut limited) = (0, 0);
     for i in 0..30 {
         api.rig.clock.advance(250); // 4 a second, under the per-connection flood limit
-        let frame =
-            json!({"type": "message", "client_msg_id": format!("m{i}"), "text": "hi"}).to_string();
-        live.with(conv, &name, |cx| {
-            block_on(objects::on_text(cx, "c", &frame))
-        });
-        for f in live.hub.take("c") {
-            match (f["type"].as_str(), f["code"].as_str()) {
-                (Some("ack"), _) => acked += 1,
-                (Some("error"), Some("rate_limited")) => limited += 1,
-                _ => {}
-            }
-        }
+        let (a, l) = live.customer_message("c", &name, &format!("m{i}"), "hi");
+        acked += a;
+        limited += l;
     }
     // 20 a minute for this customer, plus what 7.5 s refill (one every 3 s): never more.
     assert_eq!(acked + limited, 30);

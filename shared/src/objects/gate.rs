@@ -475,29 +475,13 @@ mod tests {
             let refund_only = check("t", &db, 0, &lease(16, 1)).await.unwrap();
             assert_eq!((refund_only.allowed, refund_only.granted), (true, 1));
             // The tenant-wide bucket was charged exactly what was granted: 3 + 2 - 2 + 2 - 1 + 1.
-            let tenant_wide = check(
-                "t",
-                &db,
-                0,
-                &CheckRequest {
-                    lease: 100,
-                    ..req(1, &[("anon", 100, 60_000)])
-                },
-            )
-            .await
-            .unwrap();
+            let big = CheckRequest {
+                lease: 100,
+                ..req(1, &[("anon", 100, 60_000)])
+            };
+            let tenant_wide = check("t", &db, 0, &big).await.unwrap();
             assert_eq!(tenant_wide.granted, MAX_LEASE, "a lease is capped");
-            let left = check(
-                "t",
-                &db,
-                0,
-                &CheckRequest {
-                    lease: 100,
-                    ..req(1, &[("anon", 100, 60_000)])
-                },
-            )
-            .await
-            .unwrap();
+            let left = check("t", &db, 0, &big).await.unwrap();
             assert_eq!(left.remaining, 100 - 5 - 2 * MAX_LEASE);
         });
     }

@@ -4,12 +4,18 @@ use futures::StreamExt;
 use prism_core::http::{Body, Method, Request};
 use worker::{Headers, Response, Result};
 
-pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
+/// Method, URL and headers; the callers read the body as suits where the request came from.
+fn head(req: &worker::Request) -> Result<Request> {
     let url = req.url()?;
     let mut out = Request::new(Method::parse(req.method().as_ref()), url.as_str());
     for (name, value) in req.headers().entries() {
         out.headers.append(&name, value);
     }
+    Ok(out)
+}
+
+pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
+    let mut out = head(&req)?;
     if !matches!(out.method, Method::Get | Method::Head) {
         out.body = read_capped(
             &mut req,
@@ -24,11 +30,7 @@ pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
 /// reachable from outside): its body is one the core built, so it is read in one call rather
 /// than through a capped stream reader (whose per-chunk promises showed in every gate check).
 pub async fn internal_request_from_worker(mut req: worker::Request) -> Result<Request> {
-    let url = req.url()?;
-    let mut out = Request::new(Method::parse(req.method().as_ref()), url.as_str());
-    for (name, value) in req.headers().entries() {
-        out.headers.append(&name, value);
-    }
+    let mut out = head(&req)?;
     if !matches!(out.method, Method::Get | Method::Head) {
         out.body = req.bytes().await.unwrap_or_default();
     }
