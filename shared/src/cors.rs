@@ -80,6 +80,11 @@ const RECHECK_AFTER_MS: i64 = 2_000;
 /// Whether `origin` is allowed. Credentials are cached, so a refusal is confirmed against the
 /// database (an origin the tenant just added must work at once); public keys are public, so
 /// such re-reads happen at most once per subject every couple of seconds per isolate.
+///
+/// The marker is set only once a re-read has finished (and refreshed the cache): a widget fires
+/// its first preflights together, and one that found the cache stale while another's re-read
+/// was still in flight would otherwise be refused on the stale record. Within the window a
+/// refusal is judged on the cache as it is now, which that finished re-read refreshed.
 async fn origin_allowed(p: &Platform, subject: &Subject, origin: &str) -> ApiResult<bool> {
     let read = |fresh| async move {
         ApiResult::Ok(match subject {
@@ -98,12 +103,13 @@ async fn origin_allowed(p: &Platform, subject: &Subject, origin: &str) -> ApiRes
         Subject::Key(prefix) => format!("cors-recheck:k:{prefix}"),
         Subject::Tenant(id) => format!("cors-recheck:t:{id}"),
     };
-    let now = p.now_ms();
-    if p.memo.get(&marker, now).is_some() {
-        return Ok(false);
+    if p.memo.get(&marker, p.now_ms()).is_some() {
+        return Ok(allows(read(false).await?));
     }
-    p.memo.put(&marker, Vec::new(), RECHECK_AFTER_MS, now);
-    Ok(allows(read(true).await?))
+    let allowed = allows(read(true).await?);
+    p.memo
+        .put(&marker, Vec::new(), RECHECK_AFTER_MS, p.now_ms());
+    Ok(allowed)
 }
 
 /// How long a conversation's tenant is remembered in isolate memory: it never changes.

@@ -325,3 +325,79 @@ fn visitors_rate_answers_and_the_tenant_sees_the_tally() {
     assert_eq!(theirs.body["all"]["up"], 0);
     assert_eq!(api.get("/v1/ratings", &agent).status, 200);
 }
+
+/// A key-value cache whose writes finish on the second poll, as a real one's do: lets two
+/// requests interleave the way they do in one isolate.
+struct SlowWritesKv(std::rc::Rc<prism_core::testing::MemoryKv>);
+
+#[async_trait::async_trait(?Send)]
+impl prism_core::ports::KvStore for SlowWritesKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, prism_core::ports::PortError> {
+        self.0.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<u64>,
+    ) -> Result<(), prism_core::ports::PortError> {
+        let mut polled = false;
+        futures::future::poll_fn(|cx| {
+            if polled {
+                std::task::Poll::Ready(())
+            } else {
+                polled = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.0.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), prism_core::ports::PortError> {
+        self.0.delete(key).await
+    }
+}
+
+#[test]
+fn a_just_allowed_site_gets_every_one_of_its_first_concurrent_preflights() {
+    // The widget's first calls preflight together. The edge still holds the key's record from
+    // before the tenant added the site: each preflight must confirm against the database, not
+    // be refused because another one's confirmation is still in flight.
+    let api = Api::new();
+    let t = api.create_tenant("race", "pro", None);
+    let site = "https://new-site.example";
+    let settings = format!("/v1/widget/settings?key={}", t.public_key);
+    let start = format!("/v1/conversations?key={}", t.public_key);
+    assert_eq!(preflight(&api, &settings, ORIGIN, "GET").status, 204);
+    let r = api.edit_config(&t, |c| {
+        c["allowed_origins"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(site))
+    });
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let mut platform = std::rc::Rc::try_unwrap(api.rig.platform())
+        .ok()
+        .expect("one owner");
+    platform.kv = Some(std::rc::Rc::new(SlowWritesKv(api.rig.kv.clone())));
+    let platform = std::rc::Rc::new(platform);
+    let ask = |path: &str, method: &str| {
+        let mut r = Request::new(Method::Options, &format!("https://api.test{path}"));
+        r.headers.append("origin", site);
+        r.headers.append("access-control-request-method", method);
+        prism_core::app::handle(platform.clone(), r)
+    };
+    let status = |o: prism_core::router::Outcome| match o {
+        prism_core::router::Outcome::Response(r) => r.status,
+        prism_core::router::Outcome::Upgrade(_) => 0,
+    };
+    let (a, b) = futures::executor::block_on(futures::future::join(
+        ask(&settings, "GET"),
+        ask(&start, "POST"),
+    ));
+    assert_eq!((status(a), status(b)), (204, 204));
+    // A stranger is still refused, straight after.
+    assert_eq!(preflight(&api, &start, EVIL, "POST").status, 403);
+}
