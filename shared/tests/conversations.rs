@@ -3,7 +3,7 @@
 //! (including a failing mirror), and handoff routing in the inbox object.
 
 use futures::executor::block_on;
-use prism_core::conversations::engine::{self, InitRequest, ObjectEnv};
+use prism_core::conversations::engine::{self, kept_meta::KeptMeta, InitRequest, ObjectEnv};
 use prism_core::conversations::{mirror, model::Participant, model::Status, store};
 use prism_core::objects::{self, inbox, ObjectContext};
 use prism_core::pagination::PageRequest;
@@ -20,6 +20,8 @@ struct World {
     hub: MemoryHub,
     clock: ManualClock,
     random: SeqRandom,
+    /// The state kept in memory, as a Durable Object keeps it: every test here runs with it.
+    kept: KeptMeta,
 }
 
 impl World {
@@ -30,6 +32,7 @@ impl World {
             hub: MemoryHub::default(),
             clock: ManualClock::new(1_000_000),
             random: SeqRandom::default(),
+            kept: KeptMeta::default(),
         };
         block_on(store::ensure_schema(&w.store)).unwrap();
         block_on(engine::init(
@@ -57,6 +60,7 @@ impl World {
             clock: &self.clock,
             random: &self.random,
             schema_ready: None,
+            kept: Some(&self.kept),
         }
     }
 

@@ -128,7 +128,7 @@ impl<'a, 'e> Turn<'a, 'e> {
         p: &'a Platform,
         reply_to: i64,
     ) -> ApiResult<Option<Turn<'a, 'e>>> {
-        let Some(meta) = store::load_meta(env.store, env.name).await? else {
+        let Some(meta) = env.try_meta().await? else {
             return Ok(None);
         };
         if !meta.status.ai_answers() {

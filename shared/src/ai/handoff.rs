@@ -4,7 +4,6 @@
 use super::analysis::{Analysis, Intent};
 use crate::conversations::engine::{self, ObjectEnv};
 use crate::conversations::model::{Author, AuthorKind, Meta, Participant, Status};
-use crate::conversations::store;
 use crate::error::ApiResult;
 use crate::knowledge::search::Hit;
 use crate::params;
@@ -92,7 +91,7 @@ pub async fn escalation(
 /// own): hand the conversation to a human rather than leave the customer unanswered. Does
 /// nothing when the conversation no longer waits for the AI.
 pub async fn hand_off_after_failure(env: &ObjectEnv<'_>, p: &Platform) -> ApiResult<()> {
-    let Some(meta) = store::load_meta(env.store, env.name).await? else {
+    let Some(meta) = env.try_meta().await? else {
         return Ok(());
     };
     if !meta.status.ai_answers() {

@@ -22,7 +22,7 @@ fn preview(text: &str) -> String {
 
 /// Creates the conversation (idempotent: a second init returns the existing state).
 pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
-    if let Some(m) = store::load_meta(env.store, env.name).await? {
+    if let Some(m) = env.try_meta().await? {
         return Ok(m);
     }
     validate_tags(&r.tags)?;
@@ -63,7 +63,7 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
     ];
     let mut batch = vec![store::save_meta(env.name, &meta)];
     batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.store.batch(batch).await?;
+    env.commit(Some(&meta), batch).await?;
     Ok(meta)
 }
 
@@ -106,7 +106,7 @@ pub async fn post(
         store::save_meta(env.name, &meta),
     ];
     batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.store.batch(batch).await?;
+    env.commit(Some(&meta), batch).await?;
     env.broadcast(&ServerFrame::Message(message.clone()));
     if before != meta.status {
         broadcast_status(env, &meta);
@@ -226,7 +226,7 @@ fn broadcast_status(env: &ObjectEnv<'_>, meta: &Meta) {
 async fn save_with_ops(env: &ObjectEnv<'_>, meta: &Meta, ops: Vec<OutboxOp>) -> ApiResult<()> {
     let mut batch = vec![store::save_meta(env.name, meta)];
     batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.store.batch(batch).await?;
+    env.commit(Some(meta), batch).await?;
     Ok(())
 }
 

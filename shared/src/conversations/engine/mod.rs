@@ -8,10 +8,12 @@
 //! - [`live`]: sockets joining, sending frames, leaving.
 //! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
 //! - [`privacy`]: erasure and the retention purge.
+//! - [`kept_meta`]: the instance's copy of the conversation state (Durable Objects only).
 
 pub mod api;
 pub mod commands;
 pub mod flush;
+pub mod kept_meta;
 pub mod live;
 pub mod privacy;
 
@@ -30,7 +32,7 @@ use super::model::{Meta, Participant};
 use super::protocol::ServerFrame;
 use super::store;
 use crate::error::{ApiError, ApiResult};
-use crate::ports::{Clock, LiveHub, Random, SqlDatabase};
+use crate::ports::{Clock, LiveHub, Random, SqlDatabase, Statement};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -43,6 +45,8 @@ pub struct ObjectEnv<'a> {
     pub random: &'a dyn Random,
     /// Set once this object instance has created its tables (see `ObjectContext`).
     pub schema_ready: Option<&'a std::cell::Cell<bool>>,
+    /// The state as last stored, where this instance is the conversation's one writer.
+    pub kept: Option<&'a kept_meta::KeptMeta>,
 }
 
 impl ObjectEnv<'_> {
@@ -76,9 +80,36 @@ impl ObjectEnv<'_> {
     }
 
     pub(crate) async fn meta(&self) -> ApiResult<Meta> {
-        store::load_meta(self.store, self.name)
+        self.try_meta()
             .await?
             .ok_or_else(|| ApiError::not_found("conversation"))
+    }
+
+    /// The conversation's state, `None` before it is created (or after its purge).
+    pub(crate) async fn try_meta(&self) -> ApiResult<Option<Meta>> {
+        let Some(kept) = self.kept else {
+            return store::load_meta(self.store, self.name).await;
+        };
+        if let Some(m) = kept.get() {
+            return Ok(Some(m));
+        }
+        let generation = kept.generation();
+        let meta = store::load_meta(self.store, self.name).await?;
+        if let Some(m) = &meta {
+            kept.fill(generation, m);
+        }
+        Ok(meta)
+    }
+
+    /// Runs one storage step that leaves the state as `meta` (`None`: deletes it), keeping the
+    /// instance's copy in step with storage.
+    pub(crate) async fn commit(&self, meta: Option<&Meta>, batch: Vec<Statement>) -> ApiResult<()> {
+        let generation = self.kept.map(kept_meta::KeptMeta::forget);
+        self.store.batch(batch).await?;
+        if let (Some(kept), Some(g)) = (self.kept, generation) {
+            kept.keep(g, meta);
+        }
+        Ok(())
     }
 
     pub(crate) fn send(&self, conn: &str, frame: &ServerFrame) {

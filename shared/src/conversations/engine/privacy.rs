@@ -79,7 +79,7 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         at: now,
     });
     batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.store.batch(batch).await?;
+    env.commit(Some(&meta), batch).await?;
     env.fan_out(
         &ServerFrame::Status {
             status: Status::Closed,
@@ -139,6 +139,6 @@ pub async fn purge(env: &ObjectEnv<'_>) -> ApiResult<()> {
             params![env.name],
         ));
     }
-    env.store.batch(batch).await?;
+    env.commit(None, batch).await?;
     Ok(())
 }
