@@ -47,6 +47,25 @@ struct Outcome {
     answered: bool,
     /// The answer contains every expected fact.
     correct: bool,
+    /// The reply opens with the responder's own words in the question's language (its lead-in
+    /// or handoff notice; quoted help-page text stays in the knowledge base's language).
+    own_language: bool,
+}
+
+/// Whether `reply` opens with one of the responder's fixed phrases in `lang`.
+fn opens_in(reply: &str, lang: &str) -> bool {
+    use prism_core::ai::phrases::{say, Phrase::*};
+    [
+        LeadIn,
+        LeadInOtherLanguage,
+        HandoffOpen,
+        HandoffClosed,
+        NoTeam,
+        Greeting,
+        Thanks,
+    ]
+    .into_iter()
+    .any(|p| reply.trim_start().starts_with(say(p, lang)))
 }
 
 fn ask(api: &Api, t: &TestTenant, q: &str, n: usize) -> Value {
@@ -90,7 +109,7 @@ fn report(label: &str, rows: &[&Outcome]) -> String {
         .filter(|o| o.answered && !o.correct && o.kind != "handoff")
         .count();
     format!(
-        "{label:<14} {:>4} | top-1 {} top-5 {} | correct {} | wrong+confident {} | out-of-scope declined {} | handoff {}",
+        "{label:<14} {:>4} | top-1 {} top-5 {} | correct {} | wrong+confident {} | out-of-scope declined {} | handoff {} | own language {}",
         rows.len(),
         pct(answerable.iter().filter(|o| o.top1).count(), answerable.len()),
         pct(answerable.iter().filter(|o| o.top5).count(), answerable.len()),
@@ -98,6 +117,7 @@ fn report(label: &str, rows: &[&Outcome]) -> String {
         pct(confidently_wrong, rows.len()),
         pct(oos.iter().filter(|o| !o.answered).count(), oos.len()),
         pct(handoff.iter().filter(|o| !o.answered).count(), handoff.len()),
+        pct(rows.iter().filter(|o| o.own_language).count(), rows.len()),
     )
 }
 
@@ -174,6 +194,10 @@ fn answer_quality_on_the_evaluation_set() {
             top5: doc.is_some_and(|d| titles.iter().any(|t| t == d)),
             answered,
             correct,
+            own_language: opens_in(
+                answer["text"].as_str().unwrap_or(""),
+                q["lang"].as_str().unwrap(),
+            ),
         };
         // Only the tuning half is ever shown question by question.
         if verbose.as_deref() == Some("tune") && split == "tune" {

@@ -277,18 +277,28 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         sentiment,
         intent,
         topics: counts.into_iter().take(3).map(|c| c.0).collect(),
-        language: detect_language(&words, default_language),
+        language: detect_language(message, default_language),
         lead: None,
     }
 }
 
-/// Language by stopword overlap among a few common languages; the tenant default otherwise.
-pub fn detect_language(words: &[String], default: &str) -> String {
+/// Language by stopword overlap among a few common languages, plus letters and marks only one
+/// of them writes (`¿`, `ñ`, `ß`, `ã`…); the tenant default otherwise.
+pub fn detect_language(message: &str, default: &str) -> String {
+    /// Characters that, among these five languages, belong to one.
+    const MARKS: &[(&str, &[char])] = &[
+        ("es", &['¿', '¡', 'ñ']),
+        ("fr", &['è', 'ù', 'œ', 'î', 'û']),
+        ("de", &['ß', 'ä', 'ö', 'ü']),
+        ("pt", &['ã', 'õ']),
+    ];
     const LANGS: &[(&str, &[&str])] = &[
         (
             "en",
             &[
-                "the", "is", "and", "my", "you", "what", "how", "can", "i", "to",
+                "the", "is", "and", "my", "you", "what", "how", "can", "i", "to", "a", "do",
+                "does", "have", "your", "for", "of", "in", "it", "are", "with", "there", "where",
+                "when", "this", "that", "on", "me", "please", "want", "need",
             ],
         ),
         (
@@ -296,7 +306,7 @@ pub fn detect_language(words: &[String], default: &str) -> String {
             &[
                 "el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola",
                 "cuánto", "cuánta", "cuántos", "dónde", "qué", "cómo", "cuándo", "del", "una",
-                "tienen", "hay", "está", "tengo", "quiero", "gracias",
+                "tienen", "hay", "está", "tengo", "quiero", "gracias", "con", "hablar",
             ],
         ),
         (
@@ -304,13 +314,15 @@ pub fn detect_language(words: &[String], default: &str) -> String {
             &[
                 "le", "la", "est", "et", "mon", "que", "comment", "je", "pour", "les", "bonjour",
                 "combien", "où", "quand", "quel", "quelle", "vous", "votre", "des", "du", "merci",
+                "peut", "pouvez", "pendant", "avec", "nous", "parler",
             ],
         ),
         (
             "de",
             &[
                 "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo", "wo",
-                "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke",
+                "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke", "möchte",
+                "ein", "eine", "zu", "für", "auf",
             ],
         ),
         (
@@ -318,22 +330,37 @@ pub fn detect_language(words: &[String], default: &str) -> String {
             &[
                 "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá", "quanto",
                 "onde", "quando", "não", "você", "vocês", "uma", "um", "obrigado", "minha", "têm",
+                "quero", "em", "ao", "seu", "sua", "falar", "alguém",
             ],
         ),
     ];
-    let best = LANGS
+    let words = text::words(message);
+    let lower = message.to_lowercase();
+    let counts: Vec<(&str, usize)> = LANGS
         .iter()
         .map(|(lang, stop)| {
+            let marked = MARKS
+                .iter()
+                .find(|m| m.0 == *lang)
+                .map_or(0, |m| lower.chars().filter(|c| m.1.contains(c)).count());
             (
-                lang,
-                words.iter().filter(|w| stop.contains(&w.as_str())).count(),
+                *lang,
+                words.iter().filter(|w| stop.contains(&w.as_str())).count() + marked,
             )
         })
-        .max_by_key(|(_, n)| *n);
-    match best {
-        Some((lang, n)) if n >= 2 => lang.to_string(),
-        _ => default.to_string(),
+        .collect();
+    let most = counts.iter().map(|c| c.1).max().unwrap_or(0);
+    if most < 2 {
+        return default.to_string();
     }
+    // A tie (short words shared by several languages) goes to the tenant's language when it
+    // is among the tied, else to the first listed.
+    let tied: Vec<&str> = counts.iter().filter(|c| c.1 == most).map(|c| c.0).collect();
+    let primary = default.split(['-', '_']).next().unwrap_or("");
+    tied.iter()
+        .find(|l| l.eq_ignore_ascii_case(primary))
+        .or(tied.first())
+        .map_or_else(|| default.to_string(), |l| l.to_string())
 }
 
 /// A model's JSON-mode analysis as it arrives (fields checked in [`from_model_json`]).
@@ -430,6 +457,31 @@ pub fn model_prompt() -> String {
 #[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_requests_for_a_person_are_recognised_in_each_language() {
+        // One content word and a few function words: the responder's handoff notice must still
+        // come in the customer's language.
+        for (text, lang) in [
+            ("Quero falar com um atendente humano.", "pt"),
+            ("Ich möchte mit einem Mitarbeiter sprechen.", "de"),
+            ("Ich will zu einem Menschen", "de"),
+            ("¿Puedo hablar con una persona?", "es"),
+            ("Je voudrais parler à quelqu'un, merci", "fr"),
+            ("can I talk to a real person please", "en"),
+            ("¿Tienen tallas infantiles?", "es"),
+            ("Peut-on parler à un conseiller ?", "fr"),
+        ] {
+            assert_eq!(detect_language(text, "xx"), lang, "{text}");
+        }
+        // Short words several languages share ("a", "do", "com") do not turn English Portuguese.
+        for text in [
+            "do you do returns? ann@example.com",
+            "do you have a refer-a-friend bonus",
+        ] {
+            assert_eq!(detect_language(text, "xx"), "en", "{text}");
+        }
+    }
 
     #[test]
     fn model_answers_with_braces_in_the_wrong_order_are_not_analyses() {

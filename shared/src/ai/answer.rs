@@ -209,10 +209,7 @@ impl<'a, 'e> Turn<'a, 'e> {
 
     /// The language the responder speaks to this customer (its fixed phrases).
     fn language(&self) -> &'static str {
-        let detected = analysis::detect_language(
-            &crate::knowledge::text::words(&self.question.text),
-            &self.cfg.language,
-        );
+        let detected = analysis::detect_language(&self.question.text, &self.cfg.language);
         super::phrases::language(
             self.meta.language.as_deref(),
             Some(&detected),
