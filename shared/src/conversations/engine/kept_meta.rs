@@ -1,6 +1,7 @@
 //! The conversation's state as its single writer last stored it, kept in the object
 //! instance's memory so a busy conversation does not read and decode it from storage on every
-//! message (it was about a tenth of a live message's cost).
+//! message (twice, with the AI-answer check). The read is gone from the fan-out profile; the
+//! whole-run CPU per delivery moved within noise (docs/performance.md).
 //!
 //! Invariant: what is kept is exactly what storage holds. Every write of the state goes
 //! through [`super::ObjectEnv::commit`], which forgets the copy before the write and keeps the
