@@ -442,7 +442,7 @@ fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit()
     let (api, t) = (&live.api, &live.t);
     let checks = || {
         let rows = block_on(api.rig.db.query(
-            "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1",
+            "SELECT COALESCE(SUM(checks), 0) AS n FROM gate_meta WHERE object = ?1",
             &[t.id.as_str().into()],
         ))
         .unwrap();

@@ -277,7 +277,7 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         sentiment,
         intent,
         topics: counts.into_iter().take(3).map(|c| c.0).collect(),
-        language: detect_language(message, default_language),
+        language: language_of(&words, &lower, default_language),
         lead: None,
     }
 }
@@ -285,6 +285,11 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
 /// Language by stopword overlap among a few common languages, plus letters and marks only one
 /// of them writes (`¿`, `ñ`, `ß`, `ã`…); the tenant default otherwise.
 pub fn detect_language(message: &str, default: &str) -> String {
+    language_of(&text::words(message), &message.to_lowercase(), default)
+}
+
+/// [`detect_language`] over a message already split into `words` and lower-cased.
+fn language_of(words: &[String], lower: &str, default: &str) -> String {
     /// Characters that, among these five languages, belong to one.
     const MARKS: &[(&str, &[char])] = &[
         ("es", &['¿', '¡', 'ñ']),
@@ -334,8 +339,6 @@ pub fn detect_language(message: &str, default: &str) -> String {
             ],
         ),
     ];
-    let words = text::words(message);
-    let lower = message.to_lowercase();
     let counts: Vec<(&str, usize)> = LANGS
         .iter()
         .map(|(lang, stop)| {

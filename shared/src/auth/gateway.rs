@@ -561,7 +561,6 @@ pub async fn charge_bucket(
         version,
         day: crate::time::utc_day(p.now_ms()),
         buckets: vec![bucket],
-
         ..CheckRequest::default()
     };
     let first = gate::call_check(p, tenant_id, &req).await?;
@@ -582,7 +581,6 @@ pub async fn charge(
         version: tenant.version,
         day: crate::time::utc_day(p.now_ms()),
         buckets: buckets(&tenant.rate_limits(), caller),
-
         ..CheckRequest::default()
     };
     gate::call_check(p, &tenant.id, &req).await

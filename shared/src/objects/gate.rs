@@ -191,15 +191,25 @@ pub async fn check(
          ON CONFLICT (object) DO UPDATE SET version = MAX(version, excluded.version), checks = checks + 1",
         params![name, req.version],
     ));
+    // Usage counts what was used: every unit of a lease (one check can admit sixteen live
+    // messages), less the units an earlier lease gives back unused; a refusal counts once.
     writes.push(Statement::new(
-        "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, 1)
-         ON CONFLICT (object, day, metric) DO UPDATE SET value = value + 1",
+        "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (object, day, metric) DO UPDATE SET value = value + excluded.value",
         params![
             name,
             req.day.as_str(),
-            if allowed { "requests" } else { "denied" }
+            if allowed { "requests" } else { "denied" },
+            if allowed { i64::from(cost) } else { 1 }
         ],
     ));
+    if req.refund > 0 {
+        writes.push(Statement::new(
+            "UPDATE gate_usage SET value = MAX(value - ?3, 0)
+             WHERE object = ?1 AND day = ?2 AND metric = 'requests'",
+            params![name, req.day.as_str(), i64::from(req.refund)],
+        ));
+    }
     if checks % SWEEP_EVERY == SWEEP_EVERY - 1 {
         writes.push(Statement::new(
             "DELETE FROM gate_tats WHERE object = ?1 AND tat < ?2",
@@ -471,7 +481,7 @@ mod tests {
             assert_eq!((back.allowed, back.granted), (true, 2));
             let refused = check("t", &db, 0, &lease(1, 0)).await.unwrap();
             assert!(!refused.allowed);
-            // A refund with a refused check is still kept: the units are there afterwards.
+            // A refund makes room in the same check.
             let refund_only = check("t", &db, 0, &lease(16, 1)).await.unwrap();
             assert_eq!((refund_only.allowed, refund_only.granted), (true, 1));
             // The tenant-wide bucket was charged exactly what was granted: 3 + 2 - 2 + 2 - 1 + 1.
@@ -483,6 +493,34 @@ mod tests {
             assert_eq!(tenant_wide.granted, MAX_LEASE, "a lease is capped");
             let left = check("t", &db, 0, &big).await.unwrap();
             assert_eq!(left.remaining, 100 - 5 - 2 * MAX_LEASE);
+        });
+    }
+
+    #[test]
+    fn usage_counts_the_units_used_not_the_checks() {
+        let db = SqliteDb::open_in_memory();
+        block_on(async {
+            for s in SCHEMA {
+                db.execute(s, &[]).await.unwrap();
+            }
+            let lease = |n: u32, refund: u32| CheckRequest {
+                lease: n,
+                refund,
+                ..req(1, &[("tenant", 4, 60_000)])
+            };
+            assert_eq!(check("t", &db, 0, &lease(4, 0)).await.unwrap().granted, 4);
+            let u = usage("t", &db).await.unwrap();
+            assert_eq!(u[0].requests, 4, "every unit of a lease counts");
+            // Three of those were never used: given back with the next lease of one.
+            assert_eq!(check("t", &db, 0, &lease(1, 3)).await.unwrap().granted, 1);
+            let u = usage("t", &db).await.unwrap();
+            assert_eq!(u[0].requests, 2, "4 granted - 3 given back + 1 granted");
+            // Two are left: a lease of four takes them; then a refusal counts once, whatever
+            // it asked for.
+            assert_eq!(check("t", &db, 0, &lease(4, 0)).await.unwrap().granted, 2);
+            assert!(!check("t", &db, 0, &lease(4, 0)).await.unwrap().allowed);
+            let u = usage("t", &db).await.unwrap();
+            assert_eq!((u[0].requests, u[0].denied), (4, 1));
         });
     }
 
