@@ -362,7 +362,8 @@ impl<'a, 'e> Turn<'a, 'e> {
             };
             Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
-            match offline::reply(&retrieval.query, &retrieval.hits) {
+            let translated = self.cfg.language.split('-').next() != Some(lang);
+            match offline::reply(&retrieval.query, &retrieval.hits, translated) {
                 Ok(a) => Some(a),
                 Err(related) => {
                     let related = related.and_then(|i| retrieval.hits.get(i));
