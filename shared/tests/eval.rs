@@ -231,3 +231,36 @@ fn answer_quality_on_the_evaluation_set() {
         }
     }
 }
+
+/// The language of short customer messages with few or no function words (`scripts/eval/
+/// languages-*.tsv`: written for this, one half used while building the trigram fallback, the
+/// other only measured). A floor against regressions; the README has the numbers.
+#[test]
+fn the_language_of_short_messages() {
+    use prism_core::ai::analysis::detect_language;
+    for (half, floor) in [("tune", 0.9), ("test", 0.75)] {
+        let path = format!(
+            "{}/../scripts/eval/languages-{half}.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let lines: Vec<(String, String)> = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let mut right = 0;
+        for (want, text) in &lines {
+            let got = detect_language(text, "en");
+            // English read as another language would answer an English tenant's customers in
+            // the wrong language: never.
+            if want == "en" {
+                assert_eq!(got, "en", "{text}");
+            }
+            right += usize::from(&got == want);
+        }
+        let share = right as f64 / lines.len() as f64;
+        println!("{half}: {right}/{} right", lines.len());
+        assert!(share >= floor, "{half}: {right}/{}", lines.len());
+    }
+}

@@ -6,7 +6,7 @@
 // Sees outside bytes: no indexing or slicing that could panic (fuzzed in fuzz/).
 #![deny(clippy::indexing_slicing)]
 
-use crate::knowledge::text;
+use crate::knowledge::{lexicon, text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -354,6 +354,21 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         .collect();
     let most = counts.iter().map(|c| c.1).max().unwrap_or(0);
     if most < 2 {
+        // Too few function words to tell. Character trigrams decide, but only for a message
+        // with some sign of not being English (a letter English does not write, a word the
+        // lexicon knows as foreign, a foreign function word): on short English ("return
+        // label", "wrong size, exchange?") trigrams guess Spanish or German as often as not.
+        let foreign_sign = lower.chars().any(|c| FOREIGN_LETTERS.contains(&c))
+            || words.iter().any(|w| {
+                lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
+                    || (lexicon::lookup(w).is_some_and(|e| e != w.as_str())
+                        && !text::STOPWORDS.contains(&w.as_str()))
+            });
+        if foreign_sign {
+            if let Some(lang) = by_trigrams(lower) {
+                return lang;
+            }
+        }
         return default.to_string();
     }
     // A tie (short words shared by several languages) goes to the tenant's language when it
@@ -364,6 +379,30 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         .find(|l| l.eq_ignore_ascii_case(primary))
         .or(tied.first())
         .map_or_else(|| default.to_string(), |l| l.to_string())
+}
+
+/// Letters the other four languages write and English does not.
+const FOREIGN_LETTERS: &[char] = &[
+    'á', 'à', 'â', 'ã', 'ä', 'ç', 'é', 'è', 'ê', 'ë', 'í', 'î', 'ï', 'ñ', 'ó', 'ô', 'õ', 'ö', 'ú',
+    'ù', 'û', 'ü', 'ß', 'œ', '¿', '¡',
+];
+
+/// The language of a message too short for function words to tell, by its character trigrams
+/// (whatlang, among the five languages the responder speaks), when the guess is reliable enough.
+fn by_trigrams(lower: &str) -> Option<String> {
+    use whatlang::{Detector, Lang};
+    let d = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Deu, Lang::Fra, Lang::Por]);
+    let info = d.detect(lower)?;
+    Some(
+        match info.lang() {
+            Lang::Spa => "es",
+            Lang::Deu => "de",
+            Lang::Fra => "fr",
+            Lang::Por => "pt",
+            _ => "en",
+        }
+        .to_string(),
+    )
 }
 
 /// A model's JSON-mode analysis as it arrives (fields checked in [`from_model_json`]).
