@@ -226,6 +226,34 @@ fn resume_delivers_exactly_the_missed_messages_and_resends_are_acked_not_stored(
         h.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
         (1..=7).collect::<Vec<_>>()
     );
+    // The refused retry left nothing behind: the next message takes the next number, and the
+    // mirror gets exactly the seven messages and this one.
+    w.text(
+        "c1b",
+        json!({"type": "message", "client_msg_id": "m4", "text": "msg 4"}),
+    );
+    let next = w.hub.take("c1b");
+    assert!(
+        next.iter()
+            .any(|f| f["type"] == "ack" && f["seq"] == 8 && f["duplicate"] == false),
+        "{next:?}"
+    );
+    let h = block_on(engine::history(&w.env(), Some(0), None, 100, false)).unwrap();
+    assert_eq!(
+        h.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
+    assert_eq!(w.flush(&w.mirror), None);
+    let mirrored = block_on(w.mirror.query(
+        "SELECT COUNT(*) AS n, MAX(seq) AS last FROM conversation_messages",
+        &[],
+    ))
+    .unwrap();
+    assert_eq!(
+        (mirrored[0].int("n"), mirrored[0].int("last")),
+        (Some(8), Some(8))
+    );
+    assert_eq!(block_on(store::outbox_len(&w.store, NAME)).unwrap(), 0);
 }
 
 #[test]
@@ -351,6 +379,19 @@ fn status_machine_handoff_notes_and_reopen() {
     assert_eq!(p.status, Status::Open);
     block_on(engine::set_status(&w.env(), &agent(), Status::Closed, None)).unwrap();
     assert!(block_on(engine::post(&w.env(), &customer(), "late", "hello?", None)).is_err());
+    // A retry of a message sent before the close still gets its acknowledgement.
+    let retry = block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "again",
+        "one more thing",
+        None,
+    ))
+    .unwrap();
+    assert_eq!(
+        (retry.ack.seq, retry.ack.duplicate, retry.status),
+        (p.ack.seq, true, Status::Closed)
+    );
     assert!(
         block_on(engine::set_status(&w.env(), &agent(), Status::Open, None)).is_err(),
         "closed is final"

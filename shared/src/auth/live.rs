@@ -218,18 +218,22 @@ pub struct MessageLease {
 impl MessageLease {
     /// The lease kept with socket `conn` (none yet: an empty one).
     pub fn of(hub: &dyn LiveHub, conn: &str) -> MessageLease {
-        hub.connection(conn)
-            .and_then(|c| serde_json::from_value(c.attachment.get("lease")?.clone()).ok())
-            .unwrap_or_default()
+        let mut lease = MessageLease::default();
+        hub.inspect(conn, &mut |a| {
+            if let Some(l) = a
+                .get("lease")
+                .and_then(|v| MessageLease::deserialize(v).ok())
+            {
+                lease = l;
+            }
+        });
+        lease
     }
 
     /// Keeps the lease with socket `conn`, in memory.
     pub fn keep(&self, hub: &dyn LiveHub, conn: &str) {
-        if let Some(c) = hub.connection(conn) {
-            let mut a = c.attachment;
-            a["lease"] = serde_json::to_value(self).unwrap_or_default();
-            hub.set_volatile(conn, &a);
-        }
+        let value = serde_json::to_value(self).unwrap_or_default();
+        hub.update_volatile(conn, &mut |a| a["lease"] = value.clone());
     }
 
     /// Spends one unit if the lease has one and is still current.

@@ -88,6 +88,13 @@ pub async fn by_client_id(
     Ok(rows.first().map(message_from_row))
 }
 
+/// Whether a storage error is the unique index on (object, author, client message id) refusing
+/// a second insert: a retried message. SQLite words it the same way in every runtime
+/// (`UNIQUE constraint failed: conv_messages.object, conv_messages.author_id, …`).
+pub fn is_duplicate_client_id(e: &crate::ports::PortError) -> bool {
+    e.0.contains("UNIQUE constraint failed") && e.0.contains("conv_messages.client_msg_id")
+}
+
 pub fn insert_message(object: &str, m: &MessageView, client_msg_id: Option<&str>) -> Statement {
     Statement::new(
         "INSERT INTO conv_messages (object, seq, id, author_type, author_id, author_name, text, client_msg_id, meta, created_at)
@@ -180,29 +187,20 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
 
 /// Queues mirror operations, in the same atomic step as the change they describe: returns the
 /// statements to add to that step's batch.
-pub async fn outbox_push(
-    db: &dyn SqlDatabase,
-    object: &str,
-    ops: &[OutboxOp],
-) -> ApiResult<Vec<Statement>> {
-    let rows = db
-        .query(
-            "SELECT last_id FROM conv_outbox_seq WHERE object = ?1",
-            &params![object],
-        )
-        .await?;
-    let id = rows.first().and_then(|r| r.int("last_id")).unwrap_or(0) + 1;
+pub fn outbox_push(object: &str, ops: &[OutboxOp]) -> ApiResult<Vec<Statement>> {
+    // The next id is taken inside the statements (no read first): one query less per message,
+    // and the same ids as before (the last one plus one, never reused after a flush).
     Ok(vec![
         Statement::new(
-            "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, ?2)
-             ON CONFLICT (object) DO UPDATE SET last_id = excluded.last_id",
-            params![object, id],
+            "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, 1)
+             ON CONFLICT (object) DO UPDATE SET last_id = last_id + 1",
+            params![object],
         ),
         Statement::new(
-            "INSERT INTO conv_outbox (object, id, ops) VALUES (?1, ?2, ?3)",
+            "INSERT INTO conv_outbox (object, id, ops)
+             SELECT ?1, last_id, ?2 FROM conv_outbox_seq WHERE object = ?1",
             params![
                 object,
-                id,
                 serde_json::to_string(ops).map_err(|e| ApiError::internal(e.to_string()))?
             ],
         ),

@@ -356,9 +356,12 @@ async fn admit_frame(
 }
 
 fn grant_of(cx: &ObjectContext<'_>, conn: &str) -> Option<Grant> {
-    cx.hub
-        .connection(conn)
-        .and_then(|c| serde_json::from_value(c.attachment.get("g")?.clone()).ok())
+    use serde::Deserialize;
+    let mut grant = None;
+    cx.hub.inspect(conn, &mut |a| {
+        grant = a.get("g").and_then(|g| Grant::deserialize(g).ok());
+    });
+    grant
 }
 
 /// Re-checks the grants of this object's sockets that are due (all of them when `force`),

@@ -54,6 +54,28 @@ pub trait LiveHub {
     fn connection(&self, id: &str) -> Option<Connection> {
         self.connections().into_iter().find(|c| c.id == id)
     }
+
+    /// Reads a connection's attachment where it is (false when there is no such connection).
+    /// Every frame reads its socket's participant, grant and lease: hubs that hold their
+    /// sockets override this to skip copying the whole attachment each time. `f` must not
+    /// call back into the hub.
+    fn inspect(&self, id: &str, f: &mut dyn FnMut(&Value)) -> bool {
+        self.connection(id).map(|c| f(&c.attachment)).is_some()
+    }
+
+    /// Changes a connection's attachment where it is, in memory only (as
+    /// [`LiveHub::set_volatile`]); false when there is no such connection. `f` must not call
+    /// back into the hub.
+    fn update_volatile(&self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
+        match self.connection(id) {
+            Some(mut c) => {
+                f(&mut c.attachment);
+                self.set_volatile(id, &c.attachment);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A hub with no connections, for runtimes without WebSockets (clients poll over SSE instead).

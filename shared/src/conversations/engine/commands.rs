@@ -62,7 +62,7 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
         ),
     ];
     let mut batch = vec![store::save_meta(env.name, &meta)];
-    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
+    batch.extend(store::outbox_push(env.name, &ops)?);
     env.commit(Some(&meta), batch).await?;
     Ok(meta)
 }
@@ -77,12 +77,13 @@ pub async fn post(
 ) -> ApiResult<Posted> {
     let mut meta = env.meta().await?;
     let author = who.author();
-    if let Some(existing) =
-        store::by_client_id(env.store, env.name, &author.id, client_msg_id).await?
-    {
-        return Ok(posted(client_msg_id, existing, meta.status, true));
-    }
     if meta.status == Status::Closed {
+        // A retry of a message sent before the close still gets its acknowledgement.
+        if let Some(existing) =
+            store::by_client_id(env.store, env.name, &author.id, client_msg_id).await?
+        {
+            return Ok(posted(client_msg_id, existing, meta.status, true));
+        }
         return Err(ApiError::new(
             ErrorCode::Conflict,
             "this conversation is closed",
@@ -101,12 +102,22 @@ pub async fn post(
     };
     count_message(&mut meta, who, &message);
     let ops = message_ops(&meta, &message, before);
+    // The insert goes first: a retry (same author, same client id) is refused by the unique
+    // index there, before anything else in the step runs, so no lookup precedes every message.
     let mut batch = vec![
         store::insert_message(env.name, &message, Some(client_msg_id)),
         store::save_meta(env.name, &meta),
     ];
-    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
-    env.commit(Some(&meta), batch).await?;
+    batch.extend(store::outbox_push(env.name, &ops)?);
+    if let Err(e) = env.try_commit(Some(&meta), batch).await {
+        if !store::is_duplicate_client_id(&e) {
+            return Err(e.into());
+        }
+        let existing = store::by_client_id(env.store, env.name, &message.author.id, client_msg_id)
+            .await?
+            .ok_or_else(|| ApiError::from(e))?;
+        return Ok(posted(client_msg_id, existing, before, true));
+    }
     env.broadcast(&ServerFrame::Message(message.clone()));
     if before != meta.status {
         broadcast_status(env, &meta);
@@ -225,7 +236,7 @@ fn broadcast_status(env: &ObjectEnv<'_>, meta: &Meta) {
 
 async fn save_with_ops(env: &ObjectEnv<'_>, meta: &Meta, ops: Vec<OutboxOp>) -> ApiResult<()> {
     let mut batch = vec![store::save_meta(env.name, meta)];
-    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
+    batch.extend(store::outbox_push(env.name, &ops)?);
     env.commit(Some(meta), batch).await?;
     Ok(())
 }

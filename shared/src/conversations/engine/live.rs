@@ -83,21 +83,31 @@ pub fn receive(
     conn: &str,
     text: &str,
 ) -> ApiResult<Option<(Participant, ClientFrame)>> {
-    let Some(c) = env.hub.connection(conn) else {
+    // Flood control per connection, state kept in the socket's attachment, in memory only:
+    // after hibernation (10 s without events) a reset bucket is what the idle time would have
+    // refilled anyway, and every customer message is still charged at the tenant's gate.
+    let now = env.now();
+    let mut seen: Option<(Participant, gcra::Decision, i64)> = None;
+    env.hub.update_volatile(conn, &mut |a| {
+        let Some(who) = attachment_participant(a) else {
+            return;
+        };
+        let tat = a["tat"].as_i64().unwrap_or(0);
+        let strikes = a["strikes"].as_i64().unwrap_or(0);
+        let d = gcra::check(Bucket { tat }, CONNECTION_RATE, now, 1);
+        if d.allowed {
+            a["tat"] = json!(d.next.tat);
+            a["strikes"] = json!(0);
+        } else {
+            a["strikes"] = json!(strikes + 1);
+        }
+        seen = Some((who, d, strikes + 1));
+    });
+    let Some((who, d, strikes)) = seen else {
         return Ok(None);
     };
-    let Some(who) = attachment_participant(&c.attachment) else {
-        return Ok(None);
-    };
-    // Flood control per connection, state kept in the socket's attachment.
-    let mut attachment = c.attachment.clone();
-    let tat = attachment["tat"].as_i64().unwrap_or(0);
-    let strikes = attachment["strikes"].as_i64().unwrap_or(0);
-    let d = gcra::check(Bucket { tat }, CONNECTION_RATE, env.now(), 1);
     if !d.allowed {
-        attachment["strikes"] = json!(strikes + 1);
-        env.hub.set_volatile(conn, &attachment);
-        if strikes + 1 >= MAX_STRIKES {
+        if strikes >= MAX_STRIKES {
             env.hub.close(conn, 1008, "flooding");
         } else {
             env.send(
@@ -110,12 +120,6 @@ pub fn receive(
         }
         return Ok(None);
     }
-    // Kept in memory only: after hibernation (10 s without events) a reset bucket is what
-    // the idle time would have refilled anyway, and every customer message is still charged
-    // at the tenant's gate.
-    attachment["tat"] = json!(d.next.tat);
-    attachment["strikes"] = json!(0);
-    env.hub.set_volatile(conn, &attachment);
 
     match protocol::parse_client_frame(text) {
         Ok(f) => Ok(Some((who, f))),

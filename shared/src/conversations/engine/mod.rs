@@ -104,6 +104,16 @@ impl ObjectEnv<'_> {
     /// Runs one storage step that leaves the state as `meta` (`None`: deletes it), keeping the
     /// instance's copy in step with storage.
     pub(crate) async fn commit(&self, meta: Option<&Meta>, batch: Vec<Statement>) -> ApiResult<()> {
+        Ok(self.try_commit(meta, batch).await?)
+    }
+
+    /// [`Self::commit`], with the storage's own error (so a caller can tell a refused
+    /// duplicate from a failure).
+    pub(crate) async fn try_commit(
+        &self,
+        meta: Option<&Meta>,
+        batch: Vec<Statement>,
+    ) -> Result<(), crate::ports::PortError> {
         let generation = self.kept.map(kept_meta::KeptMeta::forget);
         self.store.batch(batch).await?;
         if let (Some(kept), Some(g)) = (self.kept, generation) {

@@ -78,7 +78,7 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         conversation_id: meta.conversation_id.clone(),
         at: now,
     });
-    batch.extend(store::outbox_push(env.store, env.name, &ops).await?);
+    batch.extend(store::outbox_push(env.name, &ops)?);
     env.commit(Some(&meta), batch).await?;
     env.fan_out(
         &ServerFrame::Status {

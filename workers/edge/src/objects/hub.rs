@@ -172,4 +172,22 @@ impl LiveHub for DoHub {
                 attachment: m.attachment.clone(),
             })
     }
+
+    fn inspect(&self, id: &str, f: &mut dyn FnMut(&Value)) -> bool {
+        self.sockets
+            .borrow()
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(m, _)| f(&m.attachment))
+            .is_some()
+    }
+
+    fn update_volatile(&self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
+        self.sockets
+            .borrow_mut()
+            .iter_mut()
+            .find(|(m, _)| m.id == id)
+            .map(|(m, _)| f(&mut m.attachment))
+            .is_some()
+    }
 }
