@@ -388,7 +388,8 @@ const FOREIGN_LETTERS: &[char] = &[
 ];
 
 /// The language of a message too short for function words to tell, by its character trigrams
-/// (whatlang, among the five languages the responder speaks), when the guess is reliable enough.
+/// (whatlang, among the five languages the responder speaks). Its confidence is not used: on
+/// the probe sets it was as low for right guesses (0.11) as for wrong ones (0.45 the highest).
 fn by_trigrams(lower: &str) -> Option<String> {
     use whatlang::{Detector, Lang};
     let d = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Deu, Lang::Fra, Lang::Por]);

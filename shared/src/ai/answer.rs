@@ -354,6 +354,8 @@ impl<'a, 'e> Turn<'a, 'e> {
         fallback: bool,
     ) -> ApiResult<()> {
         let lang = self.language();
+        // The customer writes in another language than the tenant's (and its knowledge base's).
+        let translated = self.cfg.language.split('-').next() != Some(lang);
         let offline_answer = if small_talk {
             let phrase = if local.intent == Intent::Thanks {
                 Phrase::Thanks
@@ -362,7 +364,6 @@ impl<'a, 'e> Turn<'a, 'e> {
             };
             Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
-            let translated = self.cfg.language.split('-').next() != Some(lang);
             match offline::reply(&retrieval.query, &retrieval.hits, translated) {
                 Ok(a) => Some(a),
                 Err(related) => {
@@ -375,11 +376,10 @@ impl<'a, 'e> Turn<'a, 'e> {
             .map(|(quoted, used)| {
                 // Acknowledge, then the help pages' own words (which may be in the tenant's
                 // language rather than the customer's).
-                let same = self.cfg.language.split('-').next() == Some(lang);
-                let lead = if same {
-                    Phrase::LeadIn
-                } else {
+                let lead = if translated {
                     Phrase::LeadInOtherLanguage
+                } else {
+                    Phrase::LeadIn
                 };
                 (format!("{}\n\n{quoted}", say(lead, lang)), used)
             })

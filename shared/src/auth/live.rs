@@ -232,8 +232,12 @@ impl MessageLease {
 
     /// Keeps the lease with socket `conn`, in memory.
     pub fn keep(&self, hub: &dyn LiveHub, conn: &str) {
-        let value = serde_json::to_value(self).unwrap_or_default();
-        hub.update_volatile(conn, &mut |a| a["lease"] = value.clone());
+        let mut value = Some(serde_json::to_value(self).unwrap_or_default());
+        hub.update_volatile(conn, &mut |a| {
+            if let Some(v) = value.take() {
+                a["lease"] = v;
+            }
+        });
     }
 
     /// Spends one unit if the lease has one and is still current.
