@@ -16,6 +16,10 @@
 //!   through [`ports`], so the same code runs natively, in workerd and under Spin.
 //! - No panics on any input: a panic in WASM kills the instance. Handlers return
 //!   [`error::ApiError`] instead.
+//! - No `unsafe` (enforced below): memory safety is the compiler's, so the fuzz targets look for
+//!   panics, hangs and runaway memory, not for memory errors an address sanitizer would catch.
+
+#![forbid(unsafe_code)]
 
 pub mod ai;
 pub mod analytics;
