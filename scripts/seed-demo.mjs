@@ -3,7 +3,7 @@
 // The tenant-site origin (scripts/tenant-site.mjs on a second port) is added to the widget's
 // allowed origins, so the cross-origin embed works out of the box.
 import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
-import { join, dirname } from "node:path";
+import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { historySql } from "./demo/history.mjs";
@@ -43,7 +43,7 @@ if (demo) {
 if (!demo) {
   const existing = await api("GET", "/v1/platform/tenants?limit=100", { token: adminSecret });
   if (existing.items.some((t) => t.slug === "demo")) {
-    console.error("The demo tenant exists but its keys are lost; delete .wrangler/state to start fresh.");
+    console.error(`The demo tenant exists but its keys are lost; delete ${join(dirname(stateFile), "state")} to start fresh.`);
     process.exit(1);
   }
   const origin = new URL(base).origin;
@@ -202,7 +202,9 @@ if (past.volume.created < 100) {
   const file = join(dirname(stateFile), "demo-history.sql");
   writeFileSync(file, sql);
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-  execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--file", file], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  // The local database lives beside the state file (scripts/dev: <PRISM_DEV_DIR>/state).
+  const persist = join(dirname(resolve(stateFile)), "state");
+  execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--file", file], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   // The local runtime may drop a connection while the second process writes its database.
   let done;
   for (let attempt = 1; !done; attempt++) {

@@ -4,6 +4,7 @@
 //! - [`Edge`]: the Cloudflare worker in workerd via `wrangler dev`, with a throwaway state dir
 //!   (real D1, KV and Durable Objects), migrations applied first.
 //! - [`SpinServe`]: the storage-free Spin component under `wasmtime serve`.
+//! - [`DevCommand`]: the README's `scripts/dev`, whole (demo tenant, tenant site, mail catcher).
 //!
 //! Processes run in their own process group with a watchdog that kills the group when the test
 //! process exits, so a failing or aborted test never leaves a runtime behind.
@@ -18,7 +19,7 @@ pub mod providers;
 pub mod sse;
 pub mod ws;
 
-pub use process::{Edge, EdgeOptions, SpinServe, Wrangler};
+pub use process::{DevCommand, Edge, EdgeOptions, SpinServe, Wrangler};
 
 use std::path::PathBuf;
 

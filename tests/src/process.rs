@@ -389,3 +389,72 @@ fn wait_ready_any(port: u16, timeout: Duration, log: &Path) {
         std::fs::read_to_string(log).unwrap_or_default()
     );
 }
+
+/// The README's run command, `scripts/dev`, as a newcomer runs it: it migrates, starts
+/// `wrangler dev`, seeds the demo tenant, starts the sample tenant site and the mail catcher,
+/// and prints where everything is. Its state goes to a throwaway `PRISM_DEV_DIR`, never the
+/// developer's `.wrangler`.
+pub struct DevCommand {
+    pub base: String,
+    pub port: u16,
+    /// `PRISM_DEV_DIR`: the local state and `demo-tenant.json`.
+    pub dir: PathBuf,
+    log: PathBuf,
+    child: Child,
+}
+
+impl DevCommand {
+    pub fn start() -> DevCommand {
+        build_once();
+        // The command takes three ports in a row (edge, tenant site, mail catcher).
+        let port = loop {
+            let p = free_port();
+            if p < 65_000 && (1..=2).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
+                break p;
+            }
+        };
+        let root = crate::repo_root();
+        let dir = artifacts_dir().join(format!("dev-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dev dir");
+        let log = artifacts_dir().join(format!("dev-{port}.log"));
+        let mut cmd = Command::new(root.join("scripts/dev"));
+        cmd.current_dir(&root)
+            .args(["--port", &port.to_string()])
+            .env("PRISM_DEV_DIR", &dir)
+            .env("PRISM_SKIP_BUILD", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1");
+        let child = spawn_guarded(cmd, &log, Some(&dir));
+        let dev = DevCommand {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            log,
+            child,
+        };
+        // Seeding (knowledge base, leads, surveys, two months of history) comes before the
+        // final banner.
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while !dev.output().contains("PrismAI Edge is running at") {
+            assert!(
+                Instant::now() < deadline,
+                "scripts/dev did not finish starting; output:\n{}",
+                dev.output()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        dev
+    }
+
+    /// Everything the command printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for DevCommand {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}
