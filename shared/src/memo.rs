@@ -12,6 +12,10 @@ use std::collections::HashMap;
 /// pays the same reloads).
 const MAX_ENTRIES: usize = 4096;
 
+/// How long an expired entry is still served while one caller reloads it
+/// ([`Memo::get_json_or_claim`]).
+pub const REFRESH_GRACE_MS: i64 = 1_000;
+
 #[derive(Default)]
 pub struct Memo {
     entries: RefCell<HashMap<String, (i64, Vec<u8>)>>,
@@ -38,6 +42,26 @@ impl Memo {
     /// A JSON value kept with [`Memo::put_json`]; an unreadable entry is a miss.
     pub fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str, now_ms: i64) -> Option<T> {
         serde_json::from_slice(&self.get(key, now_ms)?).ok()
+    }
+
+    /// Like [`Memo::get_json`] for a value the caller reloads on a miss, without a stampede:
+    /// the first caller after the entry expired gets the miss and reloads, and for
+    /// [`REFRESH_GRACE_MS`] the others keep the expired value instead of all reloading at once
+    /// (a busy conversation's messages each missed together while one reload was in flight).
+    /// Staleness is then bounded by the entry's time to live plus the grace.
+    pub fn get_json_or_claim<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        now_ms: i64,
+    ) -> Option<T> {
+        let mut entries = self.entries.borrow_mut();
+        let (expires, bytes) = entries.get_mut(key)?;
+        if *expires <= now_ms {
+            // The caller reloads; the others see this value until the grace ends.
+            *expires = now_ms + REFRESH_GRACE_MS;
+            return None;
+        }
+        serde_json::from_slice(bytes).ok()
     }
 
     pub fn put_json<T: serde::Serialize>(&self, key: &str, value: &T, ttl_ms: i64, now_ms: i64) {
@@ -68,5 +92,33 @@ mod tests {
         m.put("b", b"2".to_vec(), 1000, 5);
         m.forget("b");
         assert_eq!(m.get("b", 6), None);
+    }
+
+    #[test]
+    fn one_caller_reloads_an_expired_entry_while_the_others_keep_it() {
+        let m = Memo::default();
+        assert_eq!(
+            m.get_json_or_claim::<i64>("k", 0),
+            None,
+            "never stored: a miss"
+        );
+        m.put_json("k", &1, 1000, 0);
+        assert_eq!(m.get_json_or_claim::<i64>("k", 999), Some(1));
+        // Expired: the first caller reloads, the next ones keep the old value meanwhile.
+        assert_eq!(m.get_json_or_claim::<i64>("k", 1000), None);
+        assert_eq!(m.get_json_or_claim::<i64>("k", 1001), Some(1));
+        assert_eq!(
+            m.get_json_or_claim::<i64>("k", 1000 + REFRESH_GRACE_MS - 1),
+            Some(1)
+        );
+        // The reload never came back: the next caller after the grace reloads.
+        assert_eq!(
+            m.get_json_or_claim::<i64>("k", 1000 + REFRESH_GRACE_MS),
+            None
+        );
+        m.put_json("k", &2, 1000, 2100);
+        assert_eq!(m.get_json_or_claim::<i64>("k", 2101), Some(2));
+        // A plain read does not serve the grace.
+        assert_eq!(m.get("k", 3100), None);
     }
 }

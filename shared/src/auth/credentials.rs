@@ -94,7 +94,7 @@ pub async fn load_tenant(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<Opt
 
 async fn cached<T: DeserializeOwned>(p: &Platform, key: &str) -> Option<T> {
     let now = p.now_ms();
-    if let Some(v) = p.memo.get_json(key, now) {
+    if let Some(v) = p.memo.get_json_or_claim(key, now) {
         return Some(v);
     }
     let kv = p.kv.as_ref()?;

@@ -145,7 +145,7 @@ pub async fn check(
     now: i64,
     req: &CheckRequest,
 ) -> ApiResult<CheckResponse> {
-    let (known, checks) = meta(name, db).await?;
+    let ((known, checks), states) = check_state(name, db, &req.buckets).await?;
     if req.version < known {
         return Ok(CheckResponse {
             stale: true,
@@ -158,7 +158,6 @@ pub async fn check(
             granted: 0,
         });
     }
-    let states = bucket_states(name, db, &req.buckets).await?;
     // The most units every bucket allows now, from the lease wanted down to one.
     let mut cost = req.lease.clamp(1, MAX_LEASE);
     let decisions: Vec<BucketDecision> = loop {
@@ -266,16 +265,14 @@ impl BucketDecision<'_> {
     }
 }
 
-/// The stored state of every bucket of a check, in one query (a check sits on every
-/// authenticated request and every customer message): `(bucket, tat, interval_ms)`.
-async fn bucket_states(
+/// What a check reads, in one query (a check sits on every authenticated request and every
+/// customer message, and each query is a crossing into the object's SQLite): the gate's
+/// `(version, checks)` and the stored state of every bucket, `(bucket, tat, interval_ms)`.
+async fn check_state(
     name: &str,
     db: &dyn SqlDatabase,
     buckets: &[BucketSpec],
-) -> ApiResult<Vec<(String, i64, i64)>> {
-    if buckets.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> ApiResult<((i64, i64), Vec<(String, i64, i64)>)> {
     // Placeholders only: the bucket names are bound as parameters.
     let placeholders = (2..buckets.len() + 2)
         .map(|i| format!("?{i}"))
@@ -287,24 +284,31 @@ async fn bucket_states(
             .iter()
             .map(|b| crate::ports::SqlValue::from(b.name.as_str())),
     );
+    // The meta row is the one with `is_meta = 1`; its version and count ride in the `tat` and
+    // `interval_ms` columns.
     let rows = db
         .query(
             &format!(
-                "SELECT bucket, tat, interval_ms FROM gate_tats WHERE object = ?1 AND bucket IN ({placeholders})"
+                "SELECT 1 AS is_meta, NULL AS bucket, version AS tat, checks AS interval_ms
+                 FROM gate_meta WHERE object = ?1
+                 UNION ALL
+                 SELECT 0, bucket, tat, interval_ms FROM gate_tats
+                 WHERE object = ?1 AND bucket IN ({placeholders})"
             ),
             &params,
         )
         .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.text("bucket")?,
-                r.int("tat").unwrap_or(0),
-                r.int("interval_ms").unwrap_or(0),
-            ))
-        })
-        .collect())
+    let mut meta = (0, 0);
+    let mut states = Vec::new();
+    for r in &rows {
+        let (a, b) = (r.int("tat").unwrap_or(0), r.int("interval_ms").unwrap_or(0));
+        if r.int("is_meta") == Some(1) {
+            meta = (a, b);
+        } else if let Some(bucket) = r.text("bucket") {
+            states.push((bucket, a, b));
+        }
+    }
+    Ok((meta, states))
 }
 
 fn decide<'a>(

@@ -45,8 +45,9 @@ pub async fn effective(db: &dyn SqlDatabase, tenant_id: &str) -> ApiResult<BTree
 }
 
 /// How long a tenant's flags may be served from isolate memory on hot paths (the AI-answer
-/// check runs on every customer message): a change applies everywhere within this time, and at
-/// once in the isolate that made it.
+/// check runs on every customer message): a change applies everywhere within this time (plus
+/// [`crate::memo::REFRESH_GRACE_MS`] while a reload is in flight), and at once in the isolate
+/// that made it.
 pub const MEMO_TTL_MS: i64 = 5_000;
 
 pub fn memo_key(tenant_id: &str) -> String {
@@ -57,7 +58,7 @@ pub fn memo_key(tenant_id: &str) -> String {
 pub async fn effective_cached(p: &Platform, tenant_id: &str) -> ApiResult<BTreeMap<String, bool>> {
     let key = memo_key(tenant_id);
     let now = p.now_ms();
-    if let Some(v) = p.memo.get_json(&key, now) {
+    if let Some(v) = p.memo.get_json_or_claim(&key, now) {
         return Ok(v);
     }
     let v = effective(p.db()?, tenant_id).await?;

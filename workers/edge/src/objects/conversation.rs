@@ -1,7 +1,7 @@
 //! The conversation Durable Object: single writer and live hub of one conversation (all logic
 //! in `prism_core::conversations`). Echo rooms (a diagnostic of the live path) share the class.
 
-use super::host::Host;
+use super::host::{ConnRef, Host};
 use super::hub::{ConnMeta, DoHub};
 use crate::system::CryptoRandom;
 use prism_core::live::echo;
@@ -69,7 +69,10 @@ impl DurableObject for ConversationObject {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        let meta = ws.deserialize_attachment::<ConnMeta>()?;
+        // Only the socket's id and object (echo room or conversation), decoded once per frame.
+        let Some(meta) = ConnRef::of(&ws)? else {
+            return Ok(());
+        };
         let text = match message {
             WebSocketIncomingMessage::String(t) => t,
             WebSocketIncomingMessage::Binary(_) => {
@@ -79,13 +82,11 @@ impl DurableObject for ConversationObject {
                 return Ok(());
             }
         };
-        match meta {
-            Some(m) if m.object == ECHO => {
-                echo::on_text(&DoHub::new(&self.state), &m.id, &text);
-                Ok(())
-            }
-            _ => self.host().message(ws, &text).await,
+        if meta.object == ECHO {
+            echo::on_text(&DoHub::new(&self.state), &meta.id, &text);
+            return Ok(());
         }
+        self.host().message(meta, &text).await
     }
 
     async fn websocket_close(

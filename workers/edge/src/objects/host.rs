@@ -24,12 +24,20 @@ const SUBPROTOCOL: &str = "prism.v1";
 /// The header carrying extra connection data (an agent's skills) from the edge.
 const SKILLS_HEADER: &str = "x-prism-skills";
 
-/// The part of a socket's [`ConnMeta`] a frame needs to find its connection.
+/// The part of a socket's [`ConnMeta`] a frame needs to find its connection: decoding the
+/// whole attachment (grant, participant) on every frame was a visible cost.
 #[derive(serde::Deserialize)]
-struct ConnRef {
-    id: String,
+pub struct ConnRef {
+    pub id: String,
     #[serde(default)]
-    object: String,
+    pub object: String,
+}
+
+impl ConnRef {
+    /// Reads socket `ws`'s reference (none for a socket without an attachment).
+    pub fn of(ws: &WebSocket) -> Result<Option<ConnRef>> {
+        ws.deserialize_attachment::<ConnRef>()
+    }
 }
 
 pub struct Host<'a> {
@@ -242,12 +250,9 @@ impl Host<'_> {
         Ok(resp)
     }
 
-    pub async fn message(&self, ws: WebSocket, text: &str) -> Result<()> {
-        // Only the socket's id and object: the core reads the rest from the hub, and decoding
-        // the whole attachment (grant, participant) on every frame was a visible cost.
-        let Some(meta) = ws.deserialize_attachment::<ConnRef>()? else {
-            return Ok(());
-        };
+    /// A text frame from the socket `meta` refers to ([`ConnRef::of`]; the core reads the rest
+    /// of its state from the hub).
+    pub async fn message(&self, meta: ConnRef, text: &str) -> Result<()> {
         let retry = self
             .with_context(&meta.object, async |cx| {
                 objects::on_text(cx, &meta.id, text).await

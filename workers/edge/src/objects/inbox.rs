@@ -1,7 +1,7 @@
 //! The tenant inbox Durable Object: the agents' live feed, presence and routing. All logic is
 //! `prism_core::objects::inbox`.
 
-use super::host::Host;
+use super::host::{ConnRef, Host};
 use prism_core::ports::ObjectClass;
 use worker::{
     durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
@@ -49,8 +49,8 @@ impl DurableObject for InboxObject {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        if let WebSocketIncomingMessage::String(t) = message {
-            self.host().message(ws, &t).await?;
+        if let (WebSocketIncomingMessage::String(t), Some(meta)) = (message, ConnRef::of(&ws)?) {
+            self.host().message(meta, &t).await?;
         }
         Ok(())
     }
