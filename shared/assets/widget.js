@@ -218,9 +218,16 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
   const input = $("textarea"), form = $("form"), humanBtn = $(".human"), attachBtn = $(".attach"), fileInput = $("input.file");
   $("#prism-title").textContent = d.title || t.title;
 
-  function setStatus(text) {
-    statusEl.textContent = text || "";
-    statusEl.hidden = !text;
+  // The status line says three things, the most urgent first: the connection (connecting,
+  // offline; gone when it opens), what the visitor's last action met (a refused file; kept until
+  // their next action, so a reconnect or a status frame arriving meanwhile does not wipe it
+  // before it is read), and the conversation's state (with a person, resolved, closed).
+  const line = { link: "", notice: "", state: "" };
+  function say(slot, text) {
+    line[slot] = text || "";
+    const shown = line.link || line.notice || line.state;
+    statusEl.textContent = shown;
+    statusEl.hidden = !shown;
   }
 
   const bubbles = new Map(); // seq -> element
@@ -444,9 +451,10 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
   // caption (a question about the file, which the assistant answers).
   async function sendFile(file) {
     if (!file) return;
+    say("notice", "");
     const caption = input.value.trim();
     input.value = "";
-    try { await ensureConversation(); } catch (e) { if (e.refused || e.status === 403) return; setStatus(a11n[1]); return; }
+    try { await ensureConversation(); } catch (e) { if (e.refused || e.status === 403) return; say("notice", a11n[1]); return; }
     if (!ws && !es) connect();
     const id = (crypto.randomUUID && crypto.randomUUID()) || `f${Date.now()}${Math.random()}`;
     const el = bubble("customer", { type: "customer" }, caption || `📎 ${file.name}`);
@@ -462,14 +470,14 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
         });
       } catch { await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
       const json = await res.json().catch(() => ({}));
-      if (res.ok) { showMessage(json.message); setStatus(""); return; }
+      if (res.ok) { showMessage(json.message); say("notice", ""); return; }
       el.remove();
       if (caption && !input.value) input.value = caption;
-      setStatus(`${a11n[1]}: ${json.error ? json.error.message : res.statusText}`);
+      say("notice", `${a11n[1]}: ${json.error ? json.error.message : res.statusText}`);
       return;
     }
     el.remove();
-    setStatus(a11n[1]);
+    say("notice", a11n[1]);
   }
   function aiDelta(f) {
     let el = drafts.get(f.reply_to);
@@ -482,10 +490,10 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
     log.scrollTop = log.scrollHeight;
   }
   function showStatus(f) {
-    if (f.status === "pending_human") setStatus(t.human);
-    else if (f.status === "resolved") { setStatus(t.resolved); survey(); }
-    else if (f.status === "closed") setStatus(t.closed);
-    else setStatus("");
+    if (f.status === "pending_human") say("state", t.human);
+    else if (f.status === "resolved") { say("state", t.resolved); survey(); }
+    else if (f.status === "closed") say("state", t.closed);
+    else say("state", "");
   }
 
   // ---------------------------------------------------------------- API
@@ -515,7 +523,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
     if (d.userId && d.userHash) Object.assign(body, { user_id: d.userId, user_hash: d.userHash, visitor_id: undefined });
     let r;
     try { r = await api("POST", "/v1/conversations", body); } catch (e) {
-      if (e.status === 403 || e.refused) setStatus(t.unavailable);
+      if (e.status === 403 || e.refused) say("state", t.unavailable);
       throw e;
     }
     Object.assign(state, { conversation_id: r.conversation.conversation_id, token: r.token, visitor_id: r.visitor_id || state.visitor_id, last_seq: 0 });
@@ -532,7 +540,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
       Object.assign(state, { conversation_id: r.conversation.conversation_id, token: r.token, last_seq: 0 });
       save();
     } catch (e) {
-      if (e.status === 403 || e.refused) setStatus(t.unavailable);
+      if (e.status === 403 || e.refused) say("state", t.unavailable);
     }
   }
   async function refreshToken() {
@@ -560,7 +568,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
       case "presence": note(f.state === "joined" ? t.agent(f.agent.name) : t.left(f.agent.name)); break;
       case "typing": typingEl.textContent = f.typing ? `${f.author.name || ""} ${t.typing}` : ""; clearTimeout(onFrame.tt); onFrame.tt = setTimeout(() => (typingEl.textContent = ""), 4000); break;
       case "read": { const el = bubbles.get(f.up_to_seq); if (el && f.author.type !== "customer") el.title = t.seen; break; }
-      case "error": if (f.code === "conversation_closed") setStatus(t.closed); break;
+      case "error": if (f.code === "conversation_closed") say("state", t.closed); break;
     }
   }
   function onAck(a) {
@@ -595,7 +603,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
     await loadHistory();
     if (!state.conversation_id) return;
     if (mode === "sse" || wsFailures >= 2 || !("WebSocket" in window)) return connectSse();
-    setStatus(opened ? t.reconnecting : t.connecting);
+    say("link", opened ? t.reconnecting : t.connecting);
     const url = `${base.replace(/^http/, "ws")}/v1/conversations/${state.conversation_id}/live?token=${encodeURIComponent(state.token)}`;
     let didOpen = false;
     const sock = new WebSocket(url);
@@ -604,7 +612,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
     sock.onopen = () => {
       didOpen = true; opened = true; retry = 0; wsFailures = 0; mode = "ws";
       clearTimeout(timer);
-      setStatus("");
+      say("link", "");
       sock.send(JSON.stringify({ type: "hello", last_seq: state.last_seq }));
       flushPending();
       keepAlive();
@@ -626,22 +634,22 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
   function connectSse() {
     mode = "sse";
     if (es) es.close();
-    setStatus(opened ? t.reconnecting : t.connecting);
+    say("link", opened ? t.reconnecting : t.connecting);
     const url = `${base}/v1/conversations/${state.conversation_id}/events?token=${encodeURIComponent(state.token)}&after_seq=${state.last_seq}`;
     es = new EventSource(url);
-    es.addEventListener("welcome", (e) => { opened = true; retry = 0; setStatus(""); onFrame(JSON.parse(e.data)); flushPending(); });
+    es.addEventListener("welcome", (e) => { opened = true; retry = 0; say("link", ""); onFrame(JSON.parse(e.data)); flushPending(); });
     es.addEventListener("message", (e) => onFrame(JSON.parse(e.data)));
     for (const kind of ["status", "typing", "presence", "read"]) es.addEventListener(kind, (e) => onFrame(JSON.parse(e.data)));
-    es.onerror = () => { if (es.readyState === EventSource.CLOSED) { es = null; scheduleReconnect(); } else setStatus(t.reconnecting); };
+    es.onerror = () => { if (es.readyState === EventSource.CLOSED) { es = null; scheduleReconnect(); } else say("link", t.reconnecting); };
   }
   function scheduleReconnect() {
-    if (!navigator.onLine) { setStatus(t.offline); return; }
-    setStatus(t.reconnecting);
+    if (!navigator.onLine) { say("link", t.offline); return; }
+    say("link", t.reconnecting);
     retry = Math.min(retry + 1, 6);
     setTimeout(connect, Math.min(15000, 400 * 2 ** retry) * (0.8 + Math.random() * 0.4));
   }
   window.addEventListener("online", () => { if (!ws && !es) connect(); });
-  window.addEventListener("offline", () => setStatus(t.offline));
+  window.addEventListener("offline", () => say("link", t.offline));
 
   async function flushPending() {
     for (const p of [...state.pending]) await transmit(p);
@@ -673,9 +681,10 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
   async function send(text) {
     text = text.trim();
     if (!text) return;
+    say("notice", "");
     try { await ensureConversation(); } catch (e) {
       if (e.refused || e.status === 403) return; // this site may not use the chat: nothing to retry
-      setStatus(t.failed);
+      say("notice", t.failed);
     }
     const p = { client_msg_id: (crypto.randomUUID && crypto.randomUUID()) || `m${Date.now()}${Math.random()}`, text };
     state.pending.push(p);
