@@ -470,7 +470,7 @@ form button.attach { background: none; color: #6b7280; padding: 0 4px; display: 
         });
       } catch { await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
       const json = await res.json().catch(() => ({}));
-      if (res.ok) { showMessage(json.message); say("notice", ""); return; }
+      if (res.ok) { showMessage(json.message); return; }
       el.remove();
       if (caption && !input.value) input.value = caption;
       say("notice", `${a11n[1]}: ${json.error ? json.error.message : res.statusText}`);
