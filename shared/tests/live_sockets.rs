@@ -367,6 +367,12 @@ fn customer_frames_are_charged_like_requests_and_agent_shortcuts_expand() {
 /// A conversation with one customer socket `c`, AI answers off, generous limits but the
 /// customer's (`visitor`): the live object, the conversation id and the object's name.
 fn customer_socket(visitor: Value) -> (Live, String, String) {
+    let (live, cid, name, _) = customer_socket_with_id(visitor);
+    (live, cid, name)
+}
+
+/// [`customer_socket`], also returning the customer's id (to open more sockets as them).
+fn customer_socket_with_id(visitor: Value) -> (Live, String, String, String) {
     let lots = json!({"count": 100_000, "period_secs": 60});
     let live = Live::new(
         "pro",
@@ -393,7 +399,7 @@ fn customer_socket(visitor: Value) -> (Live, String, String) {
         json!({"kind": "customer", "customer_id": customer_id}),
         Some(api.rig.clock_now() + 3_600_000),
     );
-    (live, cid, name)
+    (live, cid, name, customer_id)
 }
 
 #[test]
@@ -436,18 +442,61 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     );
 }
 
+/// The tenant gate's check count for the test tenant.
+fn gate_checks(live: &Live) -> i64 {
+    let rows = block_on(live.api.rig.db.query(
+        "SELECT COALESCE(SUM(checks), 0) AS n FROM gate_meta WHERE object = ?1",
+        &[live.t.id.as_str().into()],
+    ))
+    .unwrap();
+    rows[0].int("n").unwrap()
+}
+
+#[test]
+fn a_customers_sockets_share_one_lease_and_its_limit() {
+    let (live, _, name, customer_id) =
+        customer_socket_with_id(json!({"count": 40, "period_secs": 60}));
+    let api = &live.api;
+    // Four more tabs of the same customer, from the same address.
+    let conns = ["c", "c2", "c3", "c4", "c5"];
+    for conn in &conns[1..] {
+        live.join(
+            ObjectClass::Conversation,
+            &name,
+            conn,
+            json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+            json!({"kind": "customer", "customer_id": customer_id}),
+            Some(api.rig.clock_now() + 3_600_000),
+        );
+    }
+    let before = gate_checks(&live);
+    let (mut acked, mut limited) = (0, 0);
+    let mut send = |i: usize| {
+        api.rig.clock.advance(200); // one a second per socket, five in all
+        let (a, l) = live.customer_message(conns[i % 5], &name, &format!("m{i}"), "hi");
+        acked += a;
+        limited += l;
+    };
+    for i in 0..30 {
+        send(i);
+    }
+    // One lease for the five sockets grows with their combined pace. A lease per socket would
+    // expire between each socket's messages: a check for every one.
+    let used = gate_checks(&live) - before;
+    assert!(used <= 8, "{used} gate checks for 30 messages");
+    for i in 30..60 {
+        send(i);
+    }
+    // 40 a minute for this customer over all sockets, plus 12 s of refill (one per 1.5 s).
+    assert_eq!(acked + limited, 60);
+    assert!((40..=48).contains(&acked), "acked {acked}");
+}
+
 #[test]
 fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit() {
     let (live, _, name) = customer_socket(json!({"count": 20, "period_secs": 60}));
-    let (api, t) = (&live.api, &live.t);
-    let checks = || {
-        let rows = block_on(api.rig.db.query(
-            "SELECT COALESCE(SUM(checks), 0) AS n FROM gate_meta WHERE object = ?1",
-            &[t.id.as_str().into()],
-        ))
-        .unwrap();
-        rows[0].int("n").unwrap()
-    };
+    let api = &live.api;
+    let checks = || gate_checks(&live);
     let before = checks();
     let (mut acked, mut limited) = (0, 0);
     for i in 0..30 {

@@ -208,6 +208,9 @@ impl Edge {
                 crate::MASTER_KEYS.to_string(),
             ),
         ];
+        // A variable the caller sets replaces the default (the benchmark runs with the
+        // production re-check interval).
+        vars.retain(|(k, _)| !self.opts.vars.iter().any(|(o, _)| o == k));
         vars.extend(self.opts.vars.iter().cloned());
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&env_file, text).expect("write env file");

@@ -13,7 +13,6 @@ use super::{credentials, Actor, Permission, Principal};
 use crate::error::ApiResult;
 use crate::objects::gate::{self, CheckRequest, CheckResponse, MAX_LEASE};
 use crate::platform::Platform;
-use crate::ports::LiveHub;
 use serde::{Deserialize, Serialize};
 
 /// Close codes (the 4000-4999 range is the application's, RFC 6455 §7.4.2).
@@ -195,14 +194,14 @@ pub async fn recheck(p: &Platform, grant: &Grant, current: i64, now: i64) -> Api
 /// gate again.
 pub const LEASE_MS: i64 = 1_000;
 
-/// A socket's lease of customer messages: charged at the tenant's gate in one check, spent
-/// locally, so a busy conversation makes one gate call per lease rather than per message
-/// (the gate call was a third of a message's CPU). Exact: every unit is charged before it is
-/// used, so no limit is exceeded; unused units are refunded with the next lease. The size
-/// follows the socket's pace: one for a quiet socket (a message, a check, as before), doubling
-/// while leases run out early, the last lease's use when one expires. Kept in the socket's
-/// memory only ([`LiveHub::set_volatile`]): units of a lease lost to hibernation or a closed
-/// socket are not refunded (at most `MAX_LEASE - 1`, refilled by the limit's own period).
+/// A lease of customer messages: charged at the tenant's gate in one check, spent locally, so
+/// a busy conversation makes one gate call per lease rather than per message (the gate call was
+/// a third of a message's CPU). Exact: every unit is charged before it is used, so no limit is
+/// exceeded; unused units are refunded with the next lease. The size follows the pace of use:
+/// one for a quiet customer (a message, a check, as before), doubling while leases run out
+/// early, the last lease's use when one expires. Kept in the object's memory ([`Leases`]):
+/// units of a lease lost to hibernation are not refunded (fewer than `2 * MAX_LEASE` with a
+/// top-up, refilled by the limit's own period).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessageLease {
     /// Units charged and not yet used.
@@ -215,31 +214,71 @@ pub struct MessageLease {
     until: i64,
 }
 
+/// A conversation object's leases, one per thing the gate charges — the customer and their
+/// address ([`Leases::key`]) — not per socket: a customer's tabs (or a benchmark's fifty
+/// sockets on one token) draw on one lease, so the gate sees one call per lease however many
+/// sockets share it.
+#[derive(Default)]
+pub struct Leases {
+    kept: std::cell::RefCell<std::collections::HashMap<String, MessageLease>>,
+    /// Leases with a top-up claimed or in flight (one at a time per lease).
+    topping: std::cell::RefCell<std::collections::HashSet<String>>,
+    /// Top-ups claimed and not yet started: `(key, grant to charge)`.
+    due: std::cell::RefCell<Vec<(String, Grant)>>,
+}
+
+/// Leases kept before expired ones are dropped (an object rarely serves more customers).
+const KEPT_LEASES: usize = 64;
+
+impl Leases {
+    /// What a customer's frames are charged to (`None`: not a customer, not charged).
+    pub fn key(grant: &Grant) -> Option<String> {
+        match &grant.holder {
+            Holder::Customer { customer_id } => Some(format!(
+                "{}\u{0}{}\u{0}{}",
+                grant.tenant_id,
+                customer_id,
+                grant.ip.as_deref().unwrap_or("")
+            )),
+            _ => None,
+        }
+    }
+
+    /// The lease kept under `key` (none yet: an empty one).
+    pub fn get(&self, key: &str) -> MessageLease {
+        self.kept.borrow().get(key).copied().unwrap_or_default()
+    }
+
+    /// Keeps `lease` under `key`; past [`KEPT_LEASES`], expired leases are forgotten.
+    pub fn put(&self, key: &str, lease: MessageLease, now: i64) {
+        let mut map = self.kept.borrow_mut();
+        if map.len() >= KEPT_LEASES && !map.contains_key(key) {
+            map.retain(|_, l| now < l.until);
+        }
+        map.insert(key.to_string(), lease);
+    }
+
+    /// Claims the top-up of lease `key`, charged to `grant`; false when one is already claimed.
+    pub fn claim_top_up(&self, key: &str, grant: &Grant) -> bool {
+        let claimed = self.topping.borrow_mut().insert(key.to_string());
+        if claimed {
+            self.due.borrow_mut().push((key.to_string(), grant.clone()));
+        }
+        claimed
+    }
+
+    /// The next claimed top-up to run.
+    pub fn next_top_up(&self) -> Option<(String, Grant)> {
+        self.due.borrow_mut().pop()
+    }
+
+    /// The top-up of lease `key` is over (a new one may be claimed).
+    pub fn top_up_done(&self, key: &str) {
+        self.topping.borrow_mut().remove(key);
+    }
+}
+
 impl MessageLease {
-    /// The lease kept with socket `conn` (none yet: an empty one).
-    pub fn of(hub: &dyn LiveHub, conn: &str) -> MessageLease {
-        let mut lease = MessageLease::default();
-        hub.inspect(conn, &mut |a| {
-            if let Some(l) = a
-                .get("lease")
-                .and_then(|v| MessageLease::deserialize(v).ok())
-            {
-                lease = l;
-            }
-        });
-        lease
-    }
-
-    /// Keeps the lease with socket `conn`, in memory.
-    pub fn keep(&self, hub: &dyn LiveHub, conn: &str) {
-        let mut value = Some(serde_json::to_value(self).unwrap_or_default());
-        hub.update_volatile(conn, &mut |a| {
-            if let Some(v) = value.take() {
-                a["lease"] = v;
-            }
-        });
-    }
-
     /// Spends one unit if the lease has one and is still current.
     pub fn take(&mut self, now: i64) -> bool {
         if self.left > 0 && now < self.until {
@@ -274,6 +313,38 @@ impl MessageLease {
                 until: now + LEASE_MS,
             },
         };
+    }
+
+    /// Whether a large lease will run out before it expires at the pace it is being used (and
+    /// half of it is gone): the moment to ask for more ([`Leases::claim_top_up`]) so the
+    /// messages after it do not queue behind the gate call. Only leases of at least half the
+    /// cap: at a slower pace few messages wait for a refill, and topping up small leases would
+    /// add gate calls (simulated: 0.2 → 0.34 calls per message at 5 msgs/s). A lease used once
+    /// gives no pace yet.
+    pub fn low(&self, now: i64) -> bool {
+        let elapsed = (now - (self.until - LEASE_MS)).max(1);
+        self.size >= MAX_LEASE / 2
+            && self.used >= 2
+            && now < self.until
+            && self.left * 2 <= self.size
+            && i64::from(self.used) * (self.until - now) >= i64::from(self.left) * elapsed
+    }
+
+    /// How many units a top-up asks for: twice the lease, up to the cap.
+    pub fn top_up_request(&self) -> u32 {
+        (self.size * 2).clamp(1, MAX_LEASE)
+    }
+
+    /// Adds a top-up's `granted` units; the lease is current again from `now`. Spending the
+    /// earlier units later than their own window is safe: the gate just answered for the
+    /// tenant's current state, which is what the window bounds.
+    pub fn topped_up(&mut self, now: i64, granted: u32) {
+        if granted > 0 {
+            self.left += granted;
+            self.size = self.left;
+            self.used = 0;
+            self.until = now + LEASE_MS;
+        }
     }
 }
 
@@ -316,4 +387,49 @@ pub async fn charge_message(
         refund,
     };
     gate::call_check(p, &grant.tenant_id, &req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spends a lease at one message every `gap_ms` for `n` messages, the gate granting what is
+    /// asked at once; returns (refills a message waited for, top-ups, units charged).
+    fn spend(gap_ms: i64, n: usize) -> (u32, u32, u32) {
+        let (mut lease, mut waited, mut top_ups, mut charged) = (MessageLease::default(), 0, 0, 0);
+        let mut now = 1_000_000;
+        for _ in 0..n {
+            now += gap_ms;
+            if !lease.take(now) {
+                let (want, refund) = lease.next_request(now);
+                charged = charged + want - refund;
+                lease.granted(now, want);
+                waited += 1;
+            }
+            if lease.low(now) {
+                let want = lease.top_up_request();
+                charged += want;
+                lease.topped_up(now, want);
+                top_ups += 1;
+            }
+        }
+        (waited, top_ups, charged)
+    }
+
+    #[test]
+    fn a_busy_lease_is_topped_up_before_messages_wait_for_the_gate() {
+        // 100 messages a second on one lease (one customer's many sockets).
+        let (waited, top_ups, charged) = spend(10, 1_000);
+        assert!(waited <= 5, "{waited} messages waited for a refill");
+        // Still about one gate call per lease of sixteen, and nothing used uncharged.
+        assert!(waited + top_ups <= 80, "{} gate calls", waited + top_ups);
+        assert!(charged >= 1_000);
+    }
+
+    #[test]
+    fn a_slow_lease_is_never_topped_up() {
+        for gap in [200, 500, 1_000, 5_000] {
+            assert_eq!(spend(gap, 200).1, 0, "at one message every {gap} ms");
+        }
+    }
 }

@@ -2,3 +2,4 @@
 //! owns the sockets and storage handles; everything it decides comes from here.
 
 pub mod echo;
+pub mod turns;

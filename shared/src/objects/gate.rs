@@ -111,6 +111,13 @@ pub async fn handle(
             Ok(Response::json(200, &serde_json::json!({ "version": v })))
         }
         (Method::Get, "/usage") => Ok(Response::json(200, &usage(name, db).await?)),
+        (Method::Get, "/meta") => {
+            let (version, checks) = meta(name, db).await?;
+            Ok(Response::json(
+                200,
+                &serde_json::json!({ "version": version, "checks": checks }),
+            ))
+        }
         _ => Err(ApiError::not_found("gate route")),
     }
 }
@@ -413,6 +420,17 @@ pub async fn call_usage(
     tenant_id: &str,
 ) -> ApiResult<Vec<UsageDay>> {
     let resp = call::<()>(p, tenant_id, Method::Get, "/usage", None).await?;
+    resp.json_body()
+        .ok_or_else(|| ApiError::internal("gate returned an unreadable answer"))
+}
+
+/// The gate's version and how many checks it has answered (diagnostics: a benchmark counts the
+/// gate calls a workload makes, which the lease model predicts).
+pub async fn call_meta(
+    p: &crate::platform::Platform,
+    tenant_id: &str,
+) -> ApiResult<serde_json::Value> {
+    let resp = call::<()>(p, tenant_id, Method::Get, "/meta", None).await?;
     resp.json_body()
         .ok_or_else(|| ApiError::internal("gate returned an unreadable answer"))
 }

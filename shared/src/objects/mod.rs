@@ -65,6 +65,10 @@ pub struct Pace {
     recheck_at: std::cell::Cell<Option<i64>>,
     /// When the last live-frame flush started (ms since the epoch).
     flushed_at: std::cell::Cell<i64>,
+    /// Each socket's frames in arrival order; one gate call per lease at a time.
+    turns: crate::live::turns::Turns,
+    /// The customers' message leases.
+    leases: live::Leases,
 }
 
 impl Pace {
@@ -211,6 +215,12 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
         recheck_sockets(cx, false).await;
         return None;
     }
+    // The socket's earlier frames are stored first (`crate::live::turns`); the turn is held until
+    // this frame is stored or refused, not through the answer it may trigger.
+    let turn = match cx.pace {
+        Some(pace) => Some(pace.turns.wait(conn).await),
+        None => None,
+    };
     // A frame in a busy conversation skips the scan of every socket's grant while none is
     // due (the alarm re-checks them when one is).
     let not_due = cx
@@ -234,6 +244,8 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
             engine::on_frame(&env, conn, &who, frame).await
         }
         .await;
+        drop(turn);
+        top_up_leases(cx).await;
         match outcome {
             Ok(Some(seq)) => {
                 // Mirror the customer's message before the (slower) answer.
@@ -255,6 +267,40 @@ pub async fn on_text(cx: &ObjectContext<'_>, conn: &str, text: &str) -> RetryAft
         }
     }
     flush_paced(cx).await
+}
+
+/// The turn that makes a lease's gate calls one at a time.
+fn lease_turn(key: &str) -> String {
+    format!("lease\u{0}{key}")
+}
+
+/// Runs the lease top-ups frames claimed (`MessageLease::low`): after the claiming frame is
+/// stored, so no message waits for it; frames that find the lease empty meanwhile wait for
+/// it like for any refill. A refused or stale top-up changes nothing: the next refill
+/// handles the limit or the tenant's change.
+async fn top_up_leases(cx: &ObjectContext<'_>) {
+    let (Some(pace), Some(p)) = (cx.pace, cx.platform) else {
+        return;
+    };
+    while let Some((key, grant)) = pace.leases.next_top_up() {
+        let refill = pace.turns.wait(&lease_turn(&key)).await;
+        let lease = pace.leases.get(&key);
+        if lease.low(cx.clock.now_ms()) {
+            match live::charge_message(p, &grant, lease.top_up_request(), 0).await {
+                Ok(check) if check.allowed && !check.stale => {
+                    // Frames spent units while the call was out: add to what is left now.
+                    let now = cx.clock.now_ms();
+                    let mut lease = pace.leases.get(&key);
+                    lease.topped_up(now, check.granted);
+                    pace.leases.put(&key, lease, now);
+                }
+                Ok(_) => {}
+                Err(e) => log_error(cx, "lease top-up failed", &e),
+            }
+        }
+        drop(refill);
+        pace.leases.top_up_done(&key);
+    }
 }
 
 /// [`flush`] for live frames: at most once per [`FLUSH_EVERY_MS`]; within the window it only
@@ -297,10 +343,43 @@ async fn admit_frame(
     match who {
         crate::conversations::Participant::Customer { .. } => {
             if let Some(grant) = grant_of(cx, conn) {
+                let key = live::Leases::key(&grant).unwrap_or_default();
+                // Without a `Pace` (no instance memory) nothing is kept: a check per message.
+                let scratch;
+                let leases = match cx.pace {
+                    Some(pace) => &pace.leases,
+                    None => {
+                        scratch = live::Leases::default();
+                        &scratch
+                    }
+                };
+                let spend = |now: i64| {
+                    let mut lease = leases.get(&key);
+                    let taken = lease.take(now);
+                    if taken {
+                        leases.put(&key, lease, now);
+                        // Running low: this frame asks for more once it is stored.
+                        if lease.low(now) {
+                            leases.claim_top_up(&key, &grant);
+                        }
+                    }
+                    (taken, lease)
+                };
+                if spend(cx.clock.now_ms()).0 {
+                    return Ok(Some(ClientFrame::Message {
+                        client_msg_id,
+                        text,
+                    }));
+                }
+                // One gate call per lease at a time: sockets sharing it wait for the call in
+                // flight and spend what it brought.
+                let _refill = match cx.pace {
+                    Some(pace) => Some(pace.turns.wait(&lease_turn(&key)).await),
+                    None => None,
+                };
                 let now = cx.clock.now_ms();
-                let mut lease = live::MessageLease::of(cx.hub, conn);
-                if lease.take(now) {
-                    lease.keep(cx.hub, conn);
+                let (taken, mut lease) = spend(now);
+                if taken {
                     return Ok(Some(ClientFrame::Message {
                         client_msg_id,
                         text,
@@ -319,7 +398,7 @@ async fn admit_frame(
                     }
                 }
                 lease.granted(now, check.granted);
-                lease.keep(cx.hub, conn);
+                leases.put(&key, lease, now);
                 if !check.allowed {
                     cx.hub.send(
                         conn,

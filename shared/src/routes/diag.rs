@@ -219,6 +219,15 @@ pub async fn bench_gate(cx: &Ctx, req: Request) -> ApiResult<Response> {
     ))
 }
 
+/// Benchmark support (diagnostics only): the caller's tenant gate's check count, read before and
+/// after a load so the benchmark reports gate calls per message (leases should make it well
+/// under one).
+pub async fn gate_meta(cx: &Ctx, _req: Request) -> ApiResult<Response> {
+    enabled(cx)?;
+    let meta = crate::objects::gate::call_meta(&cx.platform, cx.tenant_id()?).await?;
+    Ok(Response::json(200, &meta))
+}
+
 /// Benchmark support (diagnostics only): bulk-seeds `n` conversations (facts set, three
 /// messages each, spread over the last 90 days, four channels, seven agents) into the caller's
 /// tenant with set-based SQL, then rebuilds its rollups — the dashboard queries are then timed

@@ -132,6 +132,14 @@ pub static TABLE: &[Route] = &[
             "Benchmark: sequential rate-limit checks (only when diagnostics are enabled)",
         )
         .response::<serde_json::Value>(),
+    Route::new(Get, "/v1/diag/gate", handler!(diag::gate_meta))
+        .errors(DIAG_ERRORS)
+        .tenant(P::UsageRead)
+        .summary(
+            "diagnostics",
+            "The tenant gate's check count (only when diagnostics are enabled)",
+        )
+        .response::<serde_json::Value>(),
     Route::new(Post, "/v1/diag/bench/analytics", handler!(diag::bench_analytics))
         .tenant(P::ConfigWrite)
         .errors(DIAG_ERRORS)
