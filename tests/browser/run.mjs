@@ -305,6 +305,33 @@ for (const transport of ["WebSocket", "SSE + POST"]) {
   });
 }
 
+// The race that once hid a refusal: over SSE the live stream's welcome (a status frame) arrived
+// after the refused upload and wiped its reason. Here the stream is held back until the refusal
+// is in, every time.
+await test("a refused file's reason stays on screen when the live stream opens after it (SSE + POST)", async () => {
+  const { context, page } = await visitor();
+  await page.routeWebSocket(/\/live/, (ws) => ws.close());
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let asked;
+  const streamAsked = new Promise((r) => { asked = r; });
+  await page.route(/\/v1\/conversations\/[^/]+\/events/, async (route) => { asked(); await held; await route.continue(); });
+  await openOn(page, `${site.origin}/?name=${encodeURIComponent("Held stream")}`);
+  const refused = page.waitForResponse((r) => /\/files\?/.test(r.url()) && r.request().method() === "POST", { timeout: 15000 });
+  await page.locator("#prism-chat input.file").setInputFiles({ name: "logo.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });
+  assert.equal((await refused).status(), 415, "the allow-list refuses SVG");
+  // The widget falls back to SSE once the WebSocket fails; wait until it asks for the stream.
+  await Promise.race([streamAsked, new Promise((_, no) => setTimeout(() => no(new Error("no SSE request")), 20000))]);
+  const welcomed = page.waitForResponse((r) => /\/events/.test(r.url()), { timeout: 15000 });
+  release();
+  await welcomed;
+  await page.locator("#prism-chat .status").filter({ hasText: "cannot be shared" }).waitFor({ timeout: 10000 });
+  // Still there once the welcome has surely been handled.
+  await page.waitForTimeout(500);
+  assert.match(await page.locator("#prism-chat .status").innerText(), /cannot be shared/);
+  await context.close();
+});
+
 await test("embedded: asking for a person from the tenant's site reaches the agent console", async () => {
   const v = await visitor();
   await v.page.routeWebSocket(/\/live/, (ws) => ws.close()); // the harder transport
