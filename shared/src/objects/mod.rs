@@ -342,8 +342,10 @@ async fn admit_frame(
     };
     match who {
         crate::conversations::Participant::Customer { .. } => {
-            if let Some(grant) = grant_of(cx, conn) {
-                let key = live::Leases::key(&grant).unwrap_or_default();
+            // Only customers are charged per message (`Leases::key`); an API key or a user
+            // holding a customer's socket is not.
+            let charged = grant_of(cx, conn).and_then(|g| live::Leases::key(&g).map(|k| (g, k)));
+            if let Some((grant, key)) = charged {
                 // Without a `Pace` (no instance memory) nothing is kept: a check per message.
                 let scratch;
                 let leases = match cx.pace {
