@@ -512,3 +512,46 @@ fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit()
     let used = checks() - before;
     assert!(used < 20, "{used} gate checks for 30 messages");
 }
+
+/// The tenant's usage (`GET /v1/usage`) counts refused messages, not refused gate calls.
+fn denied_usage(live: &Live) -> i64 {
+    let rows = block_on(live.api.rig.db.query(
+        "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1 AND metric = 'denied'",
+        &[live.t.id.as_str().into()],
+    ))
+    .unwrap();
+    rows[0].int("n").unwrap()
+}
+
+#[test]
+fn a_busy_customer_at_the_limit_is_denied_once_per_refused_message() {
+    let (live, _, name, customer_id) =
+        customer_socket_with_id(json!({"count": 40, "period_secs": 60}));
+    let api = &live.api;
+    // Twenty-five tabs at four messages a second each: a hundred a second on one lease, so
+    // leases grow to the cap and are topped up ahead; the limit is reached within the second.
+    let conns: Vec<String> = (0..25).map(|i| format!("t{i}")).collect();
+    for conn in &conns {
+        live.join(
+            ObjectClass::Conversation,
+            &name,
+            conn,
+            json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+            json!({"kind": "customer", "customer_id": customer_id}),
+            Some(api.rig.clock_now() + 3_600_000),
+        );
+    }
+    let denied_before = denied_usage(&live);
+    let (mut acked, mut limited) = (0, 0);
+    for i in 0..150 {
+        api.rig.clock.advance(10);
+        let (a, l) = live.customer_message(&conns[i % 25], &name, &format!("m{i}"), "hi");
+        acked += a;
+        limited += l;
+    }
+    assert_eq!(acked + limited, 150);
+    // 40 a minute, plus one refilled in the run's 1.5 s: never more.
+    assert!((40..=41).contains(&acked), "acked {acked}");
+    // Top-ups asked ahead and refused at the limit refused no message: not counted.
+    assert_eq!(denied_usage(&live) - denied_before, i64::from(limited));
+}

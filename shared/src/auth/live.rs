@@ -350,13 +350,15 @@ impl MessageLease {
 /// Charges customer messages sent over a socket like the HTTP requests they replace (each can
 /// trigger an AI answer): the tenant's anonymous quota, the customer's and the address's
 /// buckets. `lease` asks for several at once (the conversation spends them locally, see
-/// `objects::admit_frame`), `refund` gives back an earlier lease's unused ones. A stale answer
-/// means the tenant changed; the caller re-checks the grant first.
+/// `objects::admit_frame`), `refund` gives back an earlier lease's unused ones, `ahead` marks a
+/// top-up no message waits for (its refusal is not a denial). A stale answer means the tenant
+/// changed; the caller re-checks the grant first.
 pub async fn charge_message(
     p: &Platform,
     grant: &Grant,
     lease: u32,
     refund: u32,
+    ahead: bool,
 ) -> ApiResult<CheckResponse> {
     let Holder::Customer { customer_id } = &grant.holder else {
         return Ok(CheckResponse {
@@ -384,6 +386,7 @@ pub async fn charge_message(
         buckets: super::gateway::buckets(&tenant.rate_limits(), &caller),
         lease,
         refund,
+        ahead,
     };
     gate::call_check(p, &grant.tenant_id, &req).await
 }

@@ -49,6 +49,10 @@ pub struct CheckRequest {
     /// check decides (never below an empty bucket).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub refund: u32,
+    /// Asked ahead of need (a live lease topped up before it runs out): a refusal refused no
+    /// one's message, so the tenant's usage does not count it as denied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ahead: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -198,17 +202,20 @@ pub async fn check(
         params![name, req.version],
     ));
     // Usage counts what was used: every unit of a lease (one check can admit sixteen live
-    // messages), less the units an earlier lease gives back unused; a refusal counts once.
-    writes.push(Statement::new(
-        "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (object, day, metric) DO UPDATE SET value = value + excluded.value",
-        params![
-            name,
-            req.day.as_str(),
-            if allowed { "requests" } else { "denied" },
-            if allowed { i64::from(cost) } else { 1 }
-        ],
-    ));
+    // messages), less the units an earlier lease gives back unused; a refusal counts once,
+    // unless nothing was waiting for it (`ahead`).
+    if allowed || !req.ahead {
+        writes.push(Statement::new(
+            "INSERT INTO gate_usage (object, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (object, day, metric) DO UPDATE SET value = value + excluded.value",
+            params![
+                name,
+                req.day.as_str(),
+                if allowed { "requests" } else { "denied" },
+                if allowed { i64::from(cost) } else { 1 }
+            ],
+        ));
+    }
     if req.refund > 0 {
         writes.push(Statement::new(
             "UPDATE gate_usage SET value = MAX(value - ?3, 0)
@@ -543,6 +550,18 @@ mod tests {
             assert!(!check("t", &db, 0, &lease(4, 0)).await.unwrap().allowed);
             let u = usage("t", &db).await.unwrap();
             assert_eq!((u[0].requests, u[0].denied), (4, 1));
+            // A top-up asked ahead of need is refused without a refused message to count.
+            let ahead = CheckRequest {
+                ahead: true,
+                ..lease(8, 0)
+            };
+            assert!(!check("t", &db, 0, &ahead).await.unwrap().allowed);
+            let u = usage("t", &db).await.unwrap();
+            assert_eq!(
+                (u[0].requests, u[0].denied),
+                (4, 1),
+                "a refused top-up is no denial"
+            );
         });
     }
 

@@ -286,7 +286,7 @@ async fn top_up_leases(cx: &ObjectContext<'_>) {
         let refill = pace.turns.wait(&lease_turn(&key)).await;
         let lease = pace.leases.get(&key);
         if lease.low(cx.clock.now_ms()) {
-            match live::charge_message(p, &grant, lease.top_up_request(), 0).await {
+            match live::charge_message(p, &grant, lease.top_up_request(), 0, true).await {
                 Ok(check) if check.allowed && !check.stale => {
                     // Frames spent units while the call was out: add to what is left now.
                     let now = cx.clock.now_ms();
@@ -388,7 +388,7 @@ async fn admit_frame(
                     }));
                 }
                 let (want, refund) = lease.next_request(now);
-                let mut check = live::charge_message(p, &grant, want, refund).await?;
+                let mut check = live::charge_message(p, &grant, want, refund, false).await?;
                 if check.stale {
                     // The tenant changed since the grant was checked: re-check, then charge
                     // (a stale check changed nothing, so the refund is still owed).
@@ -396,7 +396,7 @@ async fn admit_frame(
                         return Ok(None);
                     }
                     if let Some(fresh) = grant_of(cx, conn) {
-                        check = live::charge_message(p, &fresh, want, refund).await?;
+                        check = live::charge_message(p, &fresh, want, refund, false).await?;
                     }
                 }
                 lease.granted(now, check.granted);
