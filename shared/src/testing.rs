@@ -90,6 +90,9 @@ impl KvStore for MemoryKv {
 pub struct MemoryHub {
     conns: RefCell<BTreeMap<ConnectionId, (serde_json::Value, Vec<String>)>>,
     closed: RefCell<Vec<(ConnectionId, u16)>>,
+    /// Calls to `connections()`: each copies every socket's attachment (on Cloudflare, one
+    /// crossing per socket), so hot paths are tested for not calling it.
+    scans: Cell<u32>,
 }
 
 impl MemoryHub {
@@ -131,10 +134,15 @@ impl MemoryHub {
     pub fn closed(&self) -> Vec<(ConnectionId, u16)> {
         self.closed.borrow().clone()
     }
+    /// How many times every connection was listed so far.
+    pub fn scans(&self) -> u32 {
+        self.scans.get()
+    }
 }
 
 impl LiveHub for MemoryHub {
     fn connections(&self) -> Vec<Connection> {
+        self.scans.set(self.scans.get() + 1);
         self.conns
             .borrow()
             .iter()

@@ -564,7 +564,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
     };
     let route = |skills: &[&str]| -> Option<String> {
         let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
-        block_on(inbox::ensure_schema(&db)).unwrap();
+        block_on(inbox::ensure_schema(&db, None)).unwrap();
         block_on(inbox::route("ten_1", &db, &hub, &skills))
             .unwrap()
             .map(|a| a.id)

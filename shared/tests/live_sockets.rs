@@ -429,6 +429,23 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     api.rig.clock.advance(objects::FLUSH_EVERY_MS);
     live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert!(mirrored().contains("second words"));
+    // The alarm's flush opened a new window: a message just after it waits for that window's
+    // alarm too (one flush per window under load, not one more for each first message).
+    api.rig.clock.advance(10);
+    let retry = send("m3", "third words");
+    assert_eq!(retry, Some(objects::FLUSH_EVERY_MS - 10));
+    assert!(!mirrored().contains("third words"));
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS);
+    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert!(mirrored().contains("third words"));
+    // An alarm with nothing to flush and no grant due lists no socket (under load the alarm
+    // fires every window; each listing copies every socket's attachment), and stays armed
+    // for the next re-check.
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS);
+    let scans = live.hub.scans();
+    let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert_eq!(live.hub.scans(), scans);
+    assert!(next.is_some_and(|ms| ms > 0 && ms <= 60_000), "{next:?}");
     let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
     let texts: Vec<&str> = h.body["messages"]
         .as_array()
@@ -437,7 +454,7 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
         .filter_map(|m| m["text"].as_str())
         .collect();
     assert!(
-        texts.ends_with(&["first words", "second words"]),
+        texts.ends_with(&["first words", "second words", "third words"]),
         "{texts:?}"
     );
 }

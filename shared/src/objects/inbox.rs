@@ -62,11 +62,12 @@ pub struct RouteResponse {
 pub async fn handle(
     name: &str,
     db: &dyn SqlDatabase,
+    schema_ready: Option<&std::cell::Cell<bool>>,
     hub: &dyn LiveHub,
     clock: &dyn Clock,
     req: Request,
 ) -> ApiResult<Response> {
-    ensure_schema(db).await?;
+    ensure_schema(db, schema_ready).await?;
     match (req.method, req.path.as_str()) {
         (Method::Post, "/publish") => {
             let body: Published = parse_json(&req.body)?;
@@ -107,11 +108,13 @@ pub async fn handle(
     }
 }
 
-pub async fn ensure_schema(db: &dyn SqlDatabase) -> ApiResult<()> {
-    for s in SCHEMA {
-        db.execute(s, &[]).await?;
-    }
-    Ok(())
+/// Creates the inbox's tables; once per instance where the host keeps `ready` (they were
+/// created on every publish: each conversation's flush paid two statements for it).
+pub async fn ensure_schema(
+    db: &dyn SqlDatabase,
+    ready: Option<&std::cell::Cell<bool>>,
+) -> ApiResult<()> {
+    super::ensure_tables(db, SCHEMA, ready).await
 }
 
 /// Events a conversation publishes to its tenant's inbox.

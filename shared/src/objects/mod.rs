@@ -135,7 +135,15 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
             if req.path == "/route" {
                 recheck_sockets(cx, true).await;
             }
-            inbox::handle(&cx.target.name, cx.store, cx.hub, cx.clock, req).await
+            inbox::handle(
+                &cx.target.name,
+                cx.store,
+                cx.schema_ready,
+                cx.hub,
+                cx.clock,
+                req,
+            )
+            .await
         }
         ObjectClass::Conversation => match crate::input::parse_json::<engine::Call>(&req.body) {
             Ok(engine::Call::AiAnswer { reply_to }) => {
@@ -190,7 +198,7 @@ pub async fn connect(
     let mut attachment = match cx.target.class {
         ObjectClass::Conversation => engine::connect(&cx.conversation(), &participant).await?,
         ObjectClass::Inbox => {
-            inbox::ensure_schema(cx.store).await?;
+            inbox::ensure_schema(cx.store, cx.schema_ready).await?;
             // `since`: the agent's time online is counted from here when the socket closes.
             serde_json::json!({ "p": participant, "skills": extra["skills"], "since": cx.clock.now_ms() })
         }
@@ -533,11 +541,28 @@ pub fn next_recheck(cx: &ObjectContext<'_>) -> RetryAfter {
 /// next.
 pub async fn alarm(cx: &ObjectContext<'_>) -> RetryAfter {
     let retry = match cx.target.class {
-        ObjectClass::Conversation => flush(cx).await,
+        ObjectClass::Conversation => {
+            // The alarm's flush starts a new window: a frame just after it waits for the next
+            // one. (It flushed again at once: two flushes per window under load, one of them
+            // for a single message.)
+            if let Some(pace) = cx.pace {
+                pace.flushed_at.set(cx.clock.now_ms());
+            }
+            flush(cx).await
+        }
         _ => None,
     };
-    recheck_sockets(cx, false).await;
-    earliest(retry, next_recheck(cx))
+    // Under load the alarm fires once per mirror window: it skips the scan of every socket's
+    // grant while the object knows none is due, as frames do.
+    let now = cx.clock.now_ms();
+    let recheck = match cx.pace.and_then(|pace| pace.recheck_at.get()) {
+        Some(at) if now < at => (at != i64::MAX).then(|| at - now),
+        _ => {
+            recheck_sockets(cx, false).await;
+            next_recheck(cx)
+        }
+    };
+    earliest(retry, recheck)
 }
 
 /// Whether a `Sec-WebSocket-Protocol` offer list contains `ours` (the only one we may answer).
