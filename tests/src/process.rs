@@ -409,13 +409,19 @@ pub struct DevCommand {
 impl DevCommand {
     pub fn start() -> DevCommand {
         build_once();
-        // The command takes three ports in a row (edge, tenant site, mail catcher).
-        let port = loop {
-            let p = free_port();
-            if p < 65_000 && (1..=2).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
-                break p;
-            }
-        };
+        // The command takes three ports in a row (edge, tenant site, mail catcher). They are
+        // picked below Linux's ephemeral range (32768 and up): the tenant site binds its port
+        // only after seeding, and meanwhile the runtime's own listeners on port 0 took an
+        // ephemeral neighbour once (EADDRINUSE, the site never served).
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+            ^ std::process::id();
+        let port = (0..4_000u32)
+            .map(|i| 20_000 + (seed.wrapping_add(i * 3) % 12_000) as u16)
+            .find(|&p| (0..=2).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
+            .unwrap_or_else(free_port);
         let root = crate::repo_root();
         let dir = artifacts_dir().join(format!("dev-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
