@@ -459,14 +459,32 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     );
 }
 
+/// A sum over the test tenant's gate rows (`sql` selects it as `n`, `?1` is the tenant).
+fn gate_sum(live: &Live, sql: &str) -> i64 {
+    let rows = block_on(live.api.rig.db.query(sql, &[live.t.id.as_str().into()])).unwrap();
+    rows[0].int("n").unwrap()
+}
+
 /// The tenant gate's check count for the test tenant.
 fn gate_checks(live: &Live) -> i64 {
-    let rows = block_on(live.api.rig.db.query(
+    gate_sum(
+        live,
         "SELECT COALESCE(SUM(checks), 0) AS n FROM gate_meta WHERE object = ?1",
-        &[live.t.id.as_str().into()],
-    ))
-    .unwrap();
-    rows[0].int("n").unwrap()
+    )
+}
+
+/// More tabs of the customer `customer_id` in conversation `name`, from the same address.
+fn open_tabs(live: &Live, name: &str, customer_id: &str, conns: &[String]) {
+    for conn in conns {
+        live.join(
+            ObjectClass::Conversation,
+            name,
+            conn,
+            json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
+            json!({"kind": "customer", "customer_id": customer_id}),
+            Some(live.api.rig.clock_now() + 3_600_000),
+        );
+    }
 }
 
 #[test]
@@ -475,22 +493,13 @@ fn a_customers_sockets_share_one_lease_and_its_limit() {
         customer_socket_with_id(json!({"count": 40, "period_secs": 60}));
     let api = &live.api;
     // Four more tabs of the same customer, from the same address.
-    let conns = ["c", "c2", "c3", "c4", "c5"];
-    for conn in &conns[1..] {
-        live.join(
-            ObjectClass::Conversation,
-            &name,
-            conn,
-            json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
-            json!({"kind": "customer", "customer_id": customer_id}),
-            Some(api.rig.clock_now() + 3_600_000),
-        );
-    }
+    let conns: Vec<String> = ["c", "c2", "c3", "c4", "c5"].map(String::from).to_vec();
+    open_tabs(&live, &name, &customer_id, &conns[1..]);
     let before = gate_checks(&live);
     let (mut acked, mut limited) = (0, 0);
     let mut send = |i: usize| {
         api.rig.clock.advance(200); // one a second per socket, five in all
-        let (a, l) = live.customer_message(conns[i % 5], &name, &format!("m{i}"), "hi");
+        let (a, l) = live.customer_message(&conns[i % 5], &name, &format!("m{i}"), "hi");
         acked += a;
         limited += l;
     };
@@ -532,12 +541,10 @@ fn a_chatty_customer_leases_messages_from_the_gate_without_exceeding_the_limit()
 
 /// The tenant's usage (`GET /v1/usage`) counts refused messages, not refused gate calls.
 fn denied_usage(live: &Live) -> i64 {
-    let rows = block_on(live.api.rig.db.query(
+    gate_sum(
+        live,
         "SELECT COALESCE(SUM(value), 0) AS n FROM gate_usage WHERE object = ?1 AND metric = 'denied'",
-        &[live.t.id.as_str().into()],
-    ))
-    .unwrap();
-    rows[0].int("n").unwrap()
+    )
 }
 
 #[test]
@@ -548,16 +555,7 @@ fn a_busy_customer_at_the_limit_is_denied_once_per_refused_message() {
     // Twenty-five tabs at four messages a second each: a hundred a second on one lease, so
     // leases grow to the cap and are topped up ahead; the limit is reached within the second.
     let conns: Vec<String> = (0..25).map(|i| format!("t{i}")).collect();
-    for conn in &conns {
-        live.join(
-            ObjectClass::Conversation,
-            &name,
-            conn,
-            json!({"kind": "customer", "id": customer_id, "name": "Ann"}),
-            json!({"kind": "customer", "customer_id": customer_id}),
-            Some(api.rig.clock_now() + 3_600_000),
-        );
-    }
+    open_tabs(&live, &name, &customer_id, &conns);
     let denied_before = denied_usage(&live);
     let (mut acked, mut limited) = (0, 0);
     for i in 0..150 {
