@@ -144,7 +144,7 @@ async fn fanout(
     let idle_per_s = (workerd_cpu_s(pgid) - idle_start) / 3.0;
     let cpu_before = workerd_cpu_s(pgid);
     let wall = Instant::now();
-    let lat: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let lat: Arc<Mutex<Vec<(u64, f64)>>> = Arc::default();
     let sent = Arc::new(AtomicU64::new(0));
     let mut sockets = Vec::new();
     for _ in 0..clients {
@@ -166,7 +166,7 @@ async fn fanout(
                     if let Some(p) = t.find("\"text\":\"b:") {
                         let rest = &t[p + 10..];
                         if let Ok(us) = rest[..rest.find('"').unwrap_or(0)].parse::<u64>() {
-                            mine.push((now_us().saturating_sub(us)) as f64 / 1000.0);
+                            mine.push((us, (now_us().saturating_sub(us)) as f64 / 1000.0));
                         }
                     }
                 }
@@ -204,7 +204,23 @@ async fn fanout(
     }
     let cpu_raw = workerd_cpu_s(pgid) - cpu_before;
     let cpu_s = (cpu_raw - idle_per_s * wall.elapsed().as_secs_f64()).max(0.0);
-    let mut l = lat.lock().unwrap().clone();
+    let timed = lat.lock().unwrap().clone();
+    // `FANOUT_TRACE=file`: every delivery's send time (µs) and latency (ms), to see when the
+    // slow ones happen (profiling sessions).
+    if let Ok(path) = std::env::var("FANOUT_TRACE") {
+        let lines: String = timed
+            .iter()
+            .map(|(at, ms)| format!("{at} {ms}\n"))
+            .collect();
+        let _ = std::fs::write(
+            format!(
+                "{path}.{clients}x{rate}.{}",
+                if gate.is_some() { "prism" } else { "js" }
+            ),
+            lines,
+        );
+    }
+    let mut l: Vec<f64> = timed.into_iter().map(|(_, ms)| ms).collect();
     l.sort_by(f64::total_cmp);
     let sent = sent.load(Ordering::Relaxed);
     let checks_after = match gate {
@@ -479,7 +495,8 @@ async fn main() {
     let secs = if full { 30 } else { 8 };
     // `--gateway-only`: just section 1, printed and not written down (for profiling sessions).
     let gateway_only = std::env::args().any(|a| a == "--gateway-only");
-    // `--fanout-only`: just section 2 at 50 clients, printed (for profiling sessions).
+    // `--fanout-only`: just section 2 at 50 clients (`FANOUT_CLIENTS`) at 4 msgs/s each
+    // (`FANOUT_RATE`), printed (for profiling sessions).
     let fanout_only = std::env::args().any(|a| a == "--fanout-only");
     // `--analytics-only`: just section 7, printed (the dashboard at 100,000 conversations).
     let analytics_only = std::env::args().any(|a| a == "--analytics-only");
@@ -533,12 +550,16 @@ async fn main() {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(4);
+        let clients = std::env::var("FANOUT_CLIENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50);
         progress(&format!(
-            "fan-out, 50 clients at {rate} msgs/s each, 20 s, PrismAI then JS"
+            "fan-out, {clients} clients at {rate} msgs/s each, 20 s, PrismAI then JS"
         ));
         let prism = fanout(
             &url,
-            50,
+            clients,
             20,
             rate,
             edge.pgid().unwrap_or(0),
@@ -548,7 +569,7 @@ async fn main() {
         println!("{prism}");
         let js = fanout(
             &format!("ws://127.0.0.1:{}/room", jsdo.port),
-            50,
+            clients,
             20,
             rate,
             jsdo.pgid(),
