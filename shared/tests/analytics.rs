@@ -363,7 +363,11 @@ fn the_recompute_agrees_with_the_incremental_rollups_and_a_replayed_flush_counts
     // Replaying a conversation's whole mirror outbox (a flush whose acknowledgement was lost)
     // changes nothing.
     use futures::executor::block_on;
-    use prism_core::conversations::{mirror, model::Meta, store::OutboxEntry};
+    use prism_core::conversations::{
+        mirror,
+        model::Meta,
+        store::{OutboxEntry, QueuedState},
+    };
     let db = &*w.api.rig.db;
     let rows = block_on(prism_core::ports::SqlDatabase::query(
         db,
@@ -387,7 +391,7 @@ fn the_recompute_agrees_with_the_incremental_rollups_and_a_replayed_flush_counts
             &w.t.secret_key,
         )
         .body;
-    let mut ops = vec![mirror::op_conversation(&meta)];
+    let mut ops = Vec::new();
     for m in messages["messages"].as_array().unwrap() {
         ops.push(mirror::op_message(
             &meta,
@@ -399,6 +403,7 @@ fn the_recompute_agrees_with_the_incremental_rollups_and_a_replayed_flush_counts
             id: version,
             ops: ops.clone(),
             attempts: 0,
+            state: Some(QueuedState::of(&meta).unwrap()),
         };
         block_on(mirror::apply(db, &[entry])).unwrap();
     }

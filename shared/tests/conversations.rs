@@ -453,13 +453,141 @@ fn the_mirror_converges_and_never_regresses() {
         &w.mirror,
         &[store::OutboxEntry {
             id: 1,
-            ops: vec![mirror::op_conversation(&older)],
+            ops: Vec::new(),
             attempts: 0,
+            state: Some(store::QueuedState::of(&older).unwrap()),
         }],
     ))
     .unwrap();
     let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
     assert_eq!(row.status, Status::PendingHuman);
+}
+
+/// Each queued change keeps the conversation's state beside its ops (not inside a
+/// `conversation` op decoded at every flush); a flush applies the newest to the mirror, builds
+/// each webhook event from its own change's state, and still reads entries an older build
+/// queued (a bare array of ops, the state inside).
+#[test]
+fn queued_changes_keep_their_own_state_and_older_entries_still_apply() {
+    let w = World::new();
+    block_on(w.mirror.execute(
+        "INSERT INTO webhook_endpoints (id, tenant_id, url, events, status, created_at, updated_at)
+         VALUES ('whe_1', 'ten_1', 'https://hooks.example/x', '[\"*\"]', 'active', 0, 0)",
+        &[],
+    ))
+    .unwrap();
+    block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "m1",
+        "Where is my order?",
+        None,
+    ))
+    .unwrap();
+    block_on(engine::set_status(
+        &w.env(),
+        &customer(),
+        Status::PendingHuman,
+        Some("customer_request".into()),
+    ))
+    .unwrap();
+    let stored = block_on(
+        w.store
+            .query("SELECT id, ops FROM conv_outbox ORDER BY id", &[]),
+    )
+    .unwrap();
+    assert_eq!(stored.len(), 3, "created, the message, the handoff");
+    for row in &stored {
+        let entry: Value = serde_json::from_str(&row.text("ops").unwrap()).unwrap();
+        assert_eq!(entry["state"]["conversation_id"], "cnv_1", "{entry}");
+        assert!(
+            entry["ops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|op| op["op"] != "conversation"),
+            "{entry}"
+        );
+    }
+    // An older build's entry, queued behind them: its state says the subject changed.
+    let mut older = block_on(store::load_meta(&w.store, NAME)).unwrap().unwrap();
+    older.subject = Some("from an older build".into());
+    let legacy = serde_json::to_string(&vec![mirror::OutboxOp::Conversation {
+        meta: Box::new(older),
+    }])
+    .unwrap();
+    let last = stored.last().unwrap().int("id").unwrap();
+    block_on(w.store.execute(
+        "INSERT INTO conv_outbox (object, id, ops) VALUES (?1, ?2, ?3)",
+        &[NAME.into(), (last + 1).into(), legacy.into()],
+    ))
+    .unwrap();
+    assert_eq!(w.flush(&w.mirror), None);
+    assert_eq!(block_on(store::outbox_len(&w.store, NAME)).unwrap(), 0);
+    let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
+    assert_eq!(
+        (row.status, row.last_seq, row.subject.as_deref()),
+        (Status::PendingHuman, 1, Some("from an older build")),
+        "the newest state, the legacy entry's"
+    );
+    // Each event shows the conversation as its own change left it.
+    let payloads = block_on(w.mirror.query(
+        "SELECT event_type, payload FROM webhook_deliveries ORDER BY event_id",
+        &[],
+    ))
+    .unwrap();
+    let status_of = |kind: &str| {
+        payloads
+            .iter()
+            .find(|r| r.text("event_type").as_deref() == Some(kind))
+            .map(|r| {
+                let p: Value = serde_json::from_str(&r.text("payload").unwrap()).unwrap();
+                p["data"]["conversation"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .unwrap_or_else(|| panic!("no {kind} event"))
+    };
+    assert_eq!(status_of("conversation.created"), "open");
+    assert_eq!(status_of("message.created"), "open");
+    assert_eq!(status_of("conversation.handoff"), "pending_human");
+}
+
+/// An erasure while the mirror is behind takes the customer's name and words out of every
+/// queued change, the state queued beside each included, before any of it reaches the mirror.
+#[test]
+fn an_erasure_redacts_the_state_queued_with_every_pending_change() {
+    let w = World::new();
+    block_on(engine::post(
+        &w.env(),
+        &customer(),
+        "m1",
+        "My card is 4242",
+        None,
+    ))
+    .unwrap();
+    block_on(engine::privacy::erase(&w.env())).unwrap();
+    let stored = block_on(
+        w.store
+            .query("SELECT ops FROM conv_outbox ORDER BY id", &[]),
+    )
+    .unwrap();
+    assert!(stored.len() >= 3, "created, the message, the erasure");
+    for row in &stored {
+        let text = row.text("ops").unwrap();
+        assert!(!text.contains("Ann") && !text.contains("4242"), "{text}");
+        let entry: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            entry["state"]["customer_name"],
+            prism_core::privacy::ERASED_NAME,
+            "{entry}"
+        );
+    }
+    assert_eq!(w.flush(&w.mirror), None);
+    let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
+    assert_eq!(row.status, Status::Closed);
+    assert_eq!(row.last_message_preview, None);
 }
 
 /// A database that fails while `down` is set, like an unreachable D1.

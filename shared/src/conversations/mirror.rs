@@ -20,7 +20,8 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum OutboxOp {
-    /// The conversation's new state (the newest in a batch wins).
+    /// The conversation's new state, as entries queued by an older build carry it; read into
+    /// [`OutboxEntry::state`] (new entries keep it there) and never written any more.
     Conversation { meta: Box<Meta> },
     /// A message, with what its delivery needs.
     Message {
@@ -66,12 +67,6 @@ pub struct InboxEventDraft {
     pub data: Value,
 }
 
-pub fn op_conversation(meta: &Meta) -> OutboxOp {
-    OutboxOp::Conversation {
-        meta: Box::new(meta.clone()),
-    }
-}
-
 pub fn op_message(meta: &Meta, m: &MessageView) -> OutboxOp {
     OutboxOp::Message {
         tenant_id: meta.tenant_id.clone(),
@@ -110,7 +105,13 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
     let mut stmts = Vec::new();
     let mut events = Vec::new();
     let mut outbound = Vec::new();
-    let mut latest: Option<(i64, Meta)> = None;
+    // Only the newest state reaches the conversation's row (`mirror_version` is its entry's id).
+    let latest = entries
+        .iter()
+        .rev()
+        .find_map(|e| e.state.as_ref().map(|s| (e.id, s)))
+        .map(|(id, s)| s.decode().map(|m| (id, m)))
+        .transpose()?;
     for e in entries {
         for op in &e.ops {
             match op {
@@ -158,7 +159,8 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                         outbound.push(id);
                     }
                 }
-                OutboxOp::Conversation { meta } => latest = Some((e.id, (**meta).clone())),
+                // Read into the entry's state when it was loaded.
+                OutboxOp::Conversation { .. } => {}
                 OutboxOp::Event { event } => events.push(event.clone()),
                 OutboxOp::Erase {
                     tenant_id,

@@ -8,6 +8,8 @@ use super::protocol::{MessageView, NoteView};
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::ports::{Row, SqlDatabase, Statement};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS conv_meta (object TEXT PRIMARY KEY, meta TEXT NOT NULL)",
@@ -44,13 +46,6 @@ pub async fn load_meta(db: &dyn SqlDatabase, object: &str) -> ApiResult<Option<M
             .map_err(|_| ApiError::internal("corrupt conversation state")),
         None => Ok(None),
     }
-}
-
-pub fn save_meta(object: &str, meta: &Meta) -> Statement {
-    Statement::new(
-        "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
-        params![object, serde_json::to_string(meta).unwrap_or_default()],
-    )
 }
 
 fn message_from_row(r: &Row) -> MessageView {
@@ -185,12 +180,40 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
     )
 }
 
-/// Queues mirror operations, in the same atomic step as the change they describe: returns the
-/// statements to add to that step's batch.
-pub fn outbox_push(object: &str, ops: &[OutboxOp]) -> ApiResult<Vec<Statement>> {
+/// A conversation's state as queued with a mirror outbox entry, kept as the JSON it was stored
+/// as and decoded only when read: a batch applies only the newest state to the mirror, and
+/// outgoing webhooks read the others only when the tenant has subscribers. (Every message's
+/// entry carried the whole state, decoded at every flush: 5 % of a busy conversation's time.)
+#[derive(Clone, Debug)]
+pub struct QueuedState(Box<RawValue>);
+
+impl QueuedState {
+    pub fn of(meta: &Meta) -> ApiResult<Self> {
+        serde_json::value::to_raw_value(meta)
+            .map(QueuedState)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }
+
+    pub fn decode(&self) -> ApiResult<Meta> {
+        serde_json::from_str(self.0.get())
+            .map_err(|e| ApiError::internal(format!("corrupt queued state: {e}")))
+    }
+}
+
+/// Saves the conversation's state and queues the mirror operations describing the change, in
+/// the same atomic step: returns the statements to add to that step's batch. The state is
+/// serialised once, for its row and for the entry (what the mirror's row and the entry's
+/// webhook events show).
+pub fn save_and_queue(object: &str, meta: &Meta, ops: &[OutboxOp]) -> ApiResult<Vec<Statement>> {
+    let state = QueuedState::of(meta)?;
+    let entry = encode_entry(Some(&state), ops)?;
     // The next id is taken inside the statements (no read first): one query less per message,
     // and the same ids as before (the last one plus one, never reused after a flush).
     Ok(vec![
+        Statement::new(
+            "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
+            params![object, state.0.get()],
+        ),
         Statement::new(
             "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, 1)
              ON CONFLICT (object) DO UPDATE SET last_id = last_id + 1",
@@ -199,18 +222,52 @@ pub fn outbox_push(object: &str, ops: &[OutboxOp]) -> ApiResult<Vec<Statement>> 
         Statement::new(
             "INSERT INTO conv_outbox (object, id, ops)
              SELECT ?1, last_id, ?2 FROM conv_outbox_seq WHERE object = ?1",
-            params![
-                object,
-                serde_json::to_string(ops).map_err(|e| ApiError::internal(e.to_string()))?
-            ],
+            params![object, entry],
         ),
     ])
+}
+
+/// An outbox entry as stored: `{"state": …, "ops": […]}`. Entries queued by an older build are
+/// a bare array of ops with the state inside a `conversation` op; both are read.
+pub fn encode_entry(state: Option<&QueuedState>, ops: &[OutboxOp]) -> ApiResult<String> {
+    serde_json::to_string(&StoredEntry {
+        state: state.map(|s| s.0.clone()),
+        ops: ops.to_vec(),
+    })
+    .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<Box<RawValue>>,
+    ops: Vec<OutboxOp>,
+}
+
+fn decode_entry(text: &str) -> Option<(Option<QueuedState>, Vec<OutboxOp>)> {
+    if text.trim_start().starts_with('[') {
+        // An older build's entry: its state travels in the `conversation` op.
+        let ops: Vec<OutboxOp> = serde_json::from_str(text).ok()?;
+        let mut state = None;
+        let mut rest = Vec::with_capacity(ops.len());
+        for op in ops {
+            match op {
+                OutboxOp::Conversation { meta } => state = Some(QueuedState::of(&meta).ok()?),
+                op => rest.push(op),
+            }
+        }
+        return Some((state, rest));
+    }
+    let stored: StoredEntry = serde_json::from_str(text).ok()?;
+    Some((stored.state.map(QueuedState), stored.ops))
 }
 
 pub struct OutboxEntry {
     pub id: i64,
     pub ops: Vec<OutboxOp>,
     pub attempts: i64,
+    /// The conversation's state after the change (`None`: the entry changes no state).
+    pub state: Option<QueuedState>,
 }
 
 pub async fn outbox(db: &dyn SqlDatabase, object: &str, limit: u32) -> ApiResult<Vec<OutboxEntry>> {
@@ -225,14 +282,16 @@ pub async fn outbox(db: &dyn SqlDatabase, object: &str, limit: u32) -> ApiResult
             let id = r.int("id").unwrap_or(0);
             // An entry that does not parse stays in the outbox and fails the flush (retried,
             // visible in logs) rather than being dropped.
-            let ops = r
+            let (state, ops) = r
                 .text("ops")
-                .and_then(|s| serde_json::from_str(&s).ok())
+                .as_deref()
+                .and_then(decode_entry)
                 .ok_or_else(|| ApiError::internal(format!("corrupt outbox entry {id}")))?;
             Ok(OutboxEntry {
                 id,
                 ops,
                 attempts: r.int("attempts").unwrap_or(0),
+                state,
             })
         })
         .collect()

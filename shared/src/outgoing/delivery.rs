@@ -141,6 +141,17 @@ async fn subscribers(
     Ok(list)
 }
 
+/// Whether any of the tenant's endpoints is active (from the memo, as [`record`] reads it):
+/// without one, a flush builds no event payloads at all.
+pub async fn subscribed(
+    db: &dyn SqlDatabase,
+    p: Option<&Platform>,
+    tenant_id: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    Ok(!subscribers(db, p, tenant_id, now).await?.is_empty())
+}
+
 /// Records a delivery for each event and subscribed endpoint (idempotent: applying the same
 /// events again records nothing new). Returns the ids recorded, to dispatch.
 pub async fn record(

@@ -6,6 +6,7 @@ use crate::conversations::mirror::{EventKind, OutboxOp};
 use crate::conversations::model::{Meta, Status};
 use crate::conversations::protocol::MessageView;
 use crate::conversations::store::OutboxEntry;
+use crate::error::ApiResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -169,14 +170,15 @@ pub struct Outgoing {
 
 /// The events in a batch of outbox entries. Ids are derived from the conversation, the entry
 /// and the op's place in it, so applying the same entries again yields the same events.
-pub fn from_outbox(entries: &[OutboxEntry]) -> Vec<Outgoing> {
+pub fn from_outbox(entries: &[OutboxEntry]) -> ApiResult<Vec<Outgoing>> {
     let mut out = Vec::new();
     for e in entries {
-        let meta = e.ops.iter().rev().find_map(|op| match op {
-            OutboxOp::Conversation { meta } => Some(meta),
-            _ => None,
-        });
-        let Some(meta) = meta else { continue };
+        let has_event = e.ops.iter().any(|op| matches!(op, OutboxOp::Event { .. }));
+        // The conversation as the change left it (the state queued with it).
+        let Some(state) = e.state.as_ref().filter(|_| has_event) else {
+            continue;
+        };
+        let meta = &state.decode()?;
         for (n, op) in e.ops.iter().enumerate() {
             let OutboxOp::Event { event } = op else {
                 continue;
@@ -226,7 +228,7 @@ pub fn from_outbox(entries: &[OutboxEntry]) -> Vec<Outgoing> {
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// The catalogue as the API lists it.

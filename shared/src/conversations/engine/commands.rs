@@ -53,16 +53,12 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
         updated_at: now,
         facts: Default::default(),
     };
-    let ops = vec![
-        mirror::op_conversation(&meta),
-        mirror::op_event(
-            EventKind::ConversationCreated,
-            &meta,
-            json!({ "channel": meta.channel, "customer": meta.customer_name }),
-        ),
-    ];
-    let mut batch = vec![store::save_meta(env.name, &meta)];
-    batch.extend(store::outbox_push(env.name, &ops)?);
+    let ops = vec![mirror::op_event(
+        EventKind::ConversationCreated,
+        &meta,
+        json!({ "channel": meta.channel, "customer": meta.customer_name }),
+    )];
+    let batch = store::save_and_queue(env.name, &meta, &ops)?;
     env.commit(Some(&meta), batch).await?;
     Ok(meta)
 }
@@ -104,11 +100,12 @@ pub async fn post(
     let ops = message_ops(&meta, &message, before);
     // The insert goes first: a retry (same author, same client id) is refused by the unique
     // index there, before anything else in the step runs, so no lookup precedes every message.
-    let mut batch = vec![
-        store::insert_message(env.name, &message, Some(client_msg_id)),
-        store::save_meta(env.name, &meta),
-    ];
-    batch.extend(store::outbox_push(env.name, &ops)?);
+    let mut batch = vec![store::insert_message(
+        env.name,
+        &message,
+        Some(client_msg_id),
+    )];
+    batch.extend(store::save_and_queue(env.name, &meta, &ops)?);
     if let Err(e) = env.try_commit(Some(&meta), batch).await {
         if !store::is_duplicate_client_id(&e) {
             return Err(e.into());
@@ -173,12 +170,11 @@ fn count_message(meta: &mut Meta, who: &Participant, message: &MessageView) {
     }
 }
 
-/// The mirror outbox entries for a new message: the message, the conversation row, the
-/// event, and a status event when the message reopened the conversation.
+/// The mirror outbox ops for a new message (the conversation's state goes with them): the
+/// message, the event, and a status event when the message reopened the conversation.
 fn message_ops(meta: &Meta, message: &MessageView, before: Status) -> Vec<OutboxOp> {
     let mut ops = vec![
         mirror::op_message(meta, message),
-        mirror::op_conversation(meta),
         mirror::op_event(
             EventKind::MessageCreated,
             meta,
@@ -235,8 +231,7 @@ fn broadcast_status(env: &ObjectEnv<'_>, meta: &Meta) {
 }
 
 async fn save_with_ops(env: &ObjectEnv<'_>, meta: &Meta, ops: Vec<OutboxOp>) -> ApiResult<()> {
-    let mut batch = vec![store::save_meta(env.name, meta)];
-    batch.extend(store::outbox_push(env.name, &ops)?);
+    let batch = store::save_and_queue(env.name, meta, &ops)?;
     env.commit(Some(meta), batch).await?;
     Ok(())
 }
@@ -271,14 +266,11 @@ pub async fn set_status(
         }
         Status::Resolved | Status::Closed => {}
     }
-    let ops = vec![
-        mirror::op_conversation(&meta),
-        mirror::op_event(
-            EventKind::ConversationStatus,
-            &meta,
-            json!({ "status": status, "reason": meta.handoff_reason, "by": who.author() }),
-        ),
-    ];
+    let ops = vec![mirror::op_event(
+        EventKind::ConversationStatus,
+        &meta,
+        json!({ "status": status, "reason": meta.handoff_reason, "by": who.author() }),
+    )];
     save_with_ops(env, &meta, ops).await?;
     broadcast_status(env, &meta);
     Ok(meta)
@@ -302,14 +294,11 @@ pub async fn assign(
     meta.assignee_id = assignee.as_ref().map(|a| a.id.clone());
     meta.assignee_name = assignee.as_ref().map(|a| a.name.clone());
     meta.updated_at = env.now();
-    let ops = vec![
-        mirror::op_conversation(&meta),
-        mirror::op_event(
-            EventKind::ConversationAssigned,
-            &meta,
-            json!({ "assignee": assignee, "by": who.author() }),
-        ),
-    ];
+    let ops = vec![mirror::op_event(
+        EventKind::ConversationAssigned,
+        &meta,
+        json!({ "assignee": assignee, "by": who.author() }),
+    )];
     save_with_ops(env, &meta, ops).await?;
     broadcast_status(env, &meta);
     Ok(meta)
@@ -328,14 +317,11 @@ pub async fn update(env: &ObjectEnv<'_>, r: UpdateRequest) -> ApiResult<Meta> {
         meta.priority = p;
     }
     meta.updated_at = env.now();
-    let ops = vec![
-        mirror::op_conversation(&meta),
-        mirror::op_event(
-            EventKind::ConversationUpdated,
-            &meta,
-            json!({ "tags": meta.tags, "priority": meta.priority }),
-        ),
-    ];
+    let ops = vec![mirror::op_event(
+        EventKind::ConversationUpdated,
+        &meta,
+        json!({ "tags": meta.tags, "priority": meta.priority }),
+    )];
     save_with_ops(env, &meta, ops).await?;
     Ok(meta)
 }
@@ -382,7 +368,7 @@ pub async fn read(env: &ObjectEnv<'_>, who: &Participant, up_to: i64) -> ApiResu
         _ => false,
     };
     if changed {
-        save_with_ops(env, &meta, vec![mirror::op_conversation(&meta)]).await?;
+        save_with_ops(env, &meta, Vec::new()).await?;
         let author = who.author();
         env.fan_out(
             &ServerFrame::Read {

@@ -37,7 +37,20 @@ pub async fn flush(
             }
             // Outgoing webhooks: recorded here, with the change, so a retry of this batch
             // records them (idempotently) if anything after the mirror write failed.
-            let events = crate::outgoing::events::from_outbox(&entries);
+            // Only a tenant with an active endpoint gets event payloads built.
+            let tenant = entries
+                .iter()
+                .flat_map(|e| &e.ops)
+                .find_map(|op| match op {
+                    mirror::OutboxOp::Event { event } => Some(event.tenant_id.as_str()),
+                    _ => None,
+                });
+            let events = match tenant {
+                Some(t) if crate::outgoing::delivery::subscribed(mirror_db, platform, t, env.now()).await? => {
+                    crate::outgoing::events::from_outbox(&entries)?
+                }
+                _ => Vec::new(),
+            };
             if !events.is_empty() {
                 let ids =
                     crate::outgoing::delivery::record(mirror_db, platform, &events, env.now())

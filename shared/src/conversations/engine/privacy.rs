@@ -24,9 +24,7 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
     let mut meta = env.meta().await?;
     let now = env.now();
     let was = meta.status;
-    meta.customer_name = ERASED_NAME.into();
-    meta.subject = None;
-    meta.last_message_preview = None;
+    meta = redact_state(meta);
     meta.status = Status::Closed;
     meta.updated_at = now;
     let pending = store::outbox(env.store, env.name, MAX_PENDING).await?;
@@ -37,7 +35,6 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         ));
     }
     let mut batch = vec![
-        store::save_meta(env.name, &meta),
         Statement::new(
             "UPDATE conv_messages SET text = ?2, meta = NULL,
                author_name = CASE WHEN author_type = ?3 THEN ?4 ELSE author_name END
@@ -56,16 +53,20 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
     ];
     for entry in pending {
         let ops: Vec<OutboxOp> = entry.ops.into_iter().map(redact_op).collect();
+        let state = match entry.state {
+            Some(state) => Some(store::QueuedState::of(&redact_state(state.decode()?))?),
+            None => None,
+        };
         batch.push(Statement::new(
             "UPDATE conv_outbox SET ops = ?3 WHERE object = ?1 AND id = ?2",
             params![
                 env.name,
                 entry.id,
-                serde_json::to_string(&ops).map_err(|e| ApiError::internal(e.to_string()))?
+                store::encode_entry(state.as_ref(), &ops)?
             ],
         ));
     }
-    let mut ops = vec![mirror::op_conversation(&meta)];
+    let mut ops = Vec::new();
     if was != Status::Closed {
         ops.push(mirror::op_event(
             EventKind::ConversationStatus,
@@ -78,7 +79,7 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         conversation_id: meta.conversation_id.clone(),
         at: now,
     });
-    batch.extend(store::outbox_push(env.name, &ops)?);
+    batch.extend(store::save_and_queue(env.name, &meta, &ops)?);
     env.commit(Some(&meta), batch).await?;
     env.fan_out(
         &ServerFrame::Status {
@@ -89,6 +90,14 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         |_| true,
     );
     Ok(meta)
+}
+
+/// A queued state with the customer's name and words taken out.
+fn redact_state(mut meta: Meta) -> Meta {
+    meta.customer_name = ERASED_NAME.into();
+    meta.subject = None;
+    meta.last_message_preview = None;
+    meta
 }
 
 /// A queued mirror write with the customer's words and name taken out.
@@ -114,12 +123,10 @@ fn redact_op(op: OutboxOp) -> OutboxOp {
                 message,
             }
         }
-        OutboxOp::Conversation { mut meta } => {
-            meta.customer_name = ERASED_NAME.into();
-            meta.subject = None;
-            meta.last_message_preview = None;
-            OutboxOp::Conversation { meta }
-        }
+        // Read into the entry's state when it was loaded.
+        OutboxOp::Conversation { meta } => OutboxOp::Conversation {
+            meta: Box::new(redact_state(*meta)),
+        },
         OutboxOp::Event { mut event } => {
             event.data = json!({});
             OutboxOp::Event { event }
