@@ -421,7 +421,7 @@ impl DevCommand {
         let port = (0..4_000u32)
             .map(|i| 20_000 + (seed.wrapping_add(i * 3) % 12_000) as u16)
             .find(|&p| (0..=2).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
-            .unwrap_or_else(free_port);
+            .expect("three free ports in a row between 20000 and 32000");
         let root = crate::repo_root();
         let dir = artifacts_dir().join(format!("dev-{port}"));
         let _ = std::fs::remove_dir_all(&dir);

@@ -230,16 +230,23 @@ pub fn save_and_queue(object: &str, meta: &Meta, ops: &[OutboxOp]) -> ApiResult<
 /// An outbox entry as stored: `{"state": …, "ops": […]}`. Entries queued by an older build are
 /// a bare array of ops with the state inside a `conversation` op; both are read.
 pub fn encode_entry(state: Option<&QueuedState>, ops: &[OutboxOp]) -> ApiResult<String> {
-    serde_json::to_string(&StoredEntry {
-        state: state.map(|s| s.0.clone()),
-        ops: ops.to_vec(),
+    serde_json::to_string(&EntryOut {
+        state: state.map(|s| &*s.0),
+        ops,
     })
     .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a RawValue>,
+    ops: &'a [OutboxOp],
+}
+
+#[derive(Deserialize)]
 struct StoredEntry {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     state: Option<Box<RawValue>>,
     ops: Vec<OutboxOp>,
 }
