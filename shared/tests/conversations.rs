@@ -398,9 +398,8 @@ fn status_machine_handoff_notes_and_reopen() {
     );
 }
 
-#[test]
-fn the_mirror_converges_and_never_regresses() {
-    let w = World::new();
+/// The customer asks a question, then asks for a person: two queued changes.
+fn post_then_ask_for_a_human(w: &World) {
     block_on(engine::post(
         &w.env(),
         &customer(),
@@ -416,6 +415,12 @@ fn the_mirror_converges_and_never_regresses() {
         Some("customer_request".into()),
     ))
     .unwrap();
+}
+
+#[test]
+fn the_mirror_converges_and_never_regresses() {
+    let w = World::new();
+    post_then_ask_for_a_human(&w);
     assert_eq!(w.flush(&w.mirror), None);
     let page = block_on(mirror::list(
         &w.mirror,
@@ -476,21 +481,7 @@ fn queued_changes_keep_their_own_state_and_older_entries_still_apply() {
         &[],
     ))
     .unwrap();
-    block_on(engine::post(
-        &w.env(),
-        &customer(),
-        "m1",
-        "Where is my order?",
-        None,
-    ))
-    .unwrap();
-    block_on(engine::set_status(
-        &w.env(),
-        &customer(),
-        Status::PendingHuman,
-        Some("customer_request".into()),
-    ))
-    .unwrap();
+    post_then_ask_for_a_human(&w);
     let stored = block_on(
         w.store
             .query("SELECT id, ops FROM conv_outbox ORDER BY id", &[]),

@@ -182,8 +182,8 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
 
 /// A conversation's state as queued with a mirror outbox entry, kept as the JSON it was stored
 /// as and decoded only when read: a batch applies only the newest state to the mirror, and
-/// outgoing webhooks read the others only when the tenant has subscribers. (Every message's
-/// entry carried the whole state, decoded at every flush: 5 % of a busy conversation's time.)
+/// outgoing webhooks read the others only when the tenant has subscribers. (It travelled inside
+/// a `conversation` op: serialised a second time per change, decoded for every entry.)
 #[derive(Clone, Debug)]
 pub struct QueuedState(Box<RawValue>);
 
