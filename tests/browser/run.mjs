@@ -294,8 +294,12 @@ for (const transport of ["WebSocket", "SSE + POST"]) {
     await agent.page.waitForFunction(() => { const i = document.querySelector("#transcript .files img"); return i && i.complete && i.naturalWidth === 1; }, null, { timeout: 15000 });
     const pdfLink = agent.page.locator("#transcript .files a", { hasText: "order.pdf" });
     await agent.page.waitForFunction(() => [...document.querySelectorAll("#transcript .files a")].some((a) => a.textContent.includes("order.pdf") && a.href.includes("/v1/files/")), null, { timeout: 15000 });
-    await pdfLink.evaluate((a) => a.removeAttribute("target"));
-    const [download] = await Promise.all([agent.page.waitForEvent("download"), pdfLink.click()]);
+    // Target removed and clicked in one step: a live update re-rendering the transcript in
+    // between left a fresh link with its target, which opened a new tab and no download here.
+    const [download] = await Promise.all([
+      agent.page.waitForEvent("download"),
+      pdfLink.evaluate((a) => { a.removeAttribute("target"); a.click(); }),
+    ]);
     assert.equal(download.suggestedFilename(), "order.pdf");
     assert.deepEqual(readFileSync(await download.path()), PDF_DOC, "the bytes the visitor sent");
     // The agent replies with a file of their own.
