@@ -405,7 +405,7 @@ fn the_recompute_agrees_with_the_incremental_rollups_and_a_replayed_flush_counts
             attempts: 0,
             state: Some(QueuedState::of(&meta).unwrap()),
         };
-        block_on(mirror::apply(db, &[entry])).unwrap();
+        block_on(mirror::apply(db, &[entry], None)).unwrap();
     }
     assert_eq!(w.api.get(&path, &w.t.secret_key).body, before);
 }

@@ -3,7 +3,9 @@
 //! (including a failing mirror), and handoff routing in the inbox object.
 
 use futures::executor::block_on;
-use prism_core::conversations::engine::{self, kept_meta::KeptMeta, InitRequest, ObjectEnv};
+use prism_core::conversations::engine::{
+    self, kept_meta::KeptMeta, mirrored::Mirrored, InitRequest, ObjectEnv,
+};
 use prism_core::conversations::{mirror, model::Participant, model::Status, store};
 use prism_core::objects::{self, inbox, ObjectContext};
 use prism_core::pagination::PageRequest;
@@ -22,6 +24,8 @@ struct World {
     random: SeqRandom,
     /// The state kept in memory, as a Durable Object keeps it: every test here runs with it.
     kept: KeptMeta,
+    /// What the last flush wrote to the mirror row's rollup fields, as a Durable Object keeps it.
+    mirrored: Mirrored,
 }
 
 impl World {
@@ -33,6 +37,7 @@ impl World {
             clock: ManualClock::new(1_000_000),
             random: SeqRandom::default(),
             kept: KeptMeta::default(),
+            mirrored: Mirrored::default(),
         };
         block_on(store::ensure_schema(&w.store)).unwrap();
         block_on(engine::init(
@@ -61,6 +66,7 @@ impl World {
             random: &self.random,
             schema_ready: None,
             kept: Some(&self.kept),
+            mirrored: Some(&self.mirrored),
         }
     }
 
@@ -462,6 +468,7 @@ fn the_mirror_converges_and_never_regresses() {
             attempts: 0,
             state: Some(store::QueuedState::of(&older).unwrap()),
         }],
+        None,
     ))
     .unwrap();
     let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
@@ -581,10 +588,32 @@ fn an_erasure_redacts_the_state_queued_with_every_pending_change() {
     assert_eq!(row.last_message_preview, None);
 }
 
-/// A database that fails while `down` is set, like an unreachable D1.
+/// A database that fails while `down` is set, like an unreachable D1, and keeps the SQL of
+/// each batch it was sent.
 struct Flaky<'a> {
     inner: &'a SqliteDb,
     down: Cell<bool>,
+    batches: std::cell::RefCell<Vec<Vec<String>>>,
+}
+
+impl<'a> Flaky<'a> {
+    fn new(inner: &'a SqliteDb, down: bool) -> Self {
+        Flaky {
+            inner,
+            down: Cell::new(down),
+            batches: Default::default(),
+        }
+    }
+
+    /// How many statements of the last batch took a conversation row's contribution out of
+    /// the rollups or added it back (`rollup::conversation_before`/`_after`).
+    fn contribution_statements(&self) -> usize {
+        self.batches.borrow().last().map_or(0, |b| {
+            b.iter()
+                .filter(|sql| sql.contains("FROM conversations WHERE"))
+                .count()
+        })
+    }
 }
 
 #[async_trait::async_trait(?Send)]
@@ -602,6 +631,9 @@ impl SqlDatabase for Flaky<'_> {
         self.inner.execute(sql, params).await
     }
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
+        self.batches
+            .borrow_mut()
+            .push(statements.iter().map(|s| s.sql.to_string()).collect());
         if self.down.get() {
             return Err(PortError::new("down"));
         }
@@ -612,10 +644,7 @@ impl SqlDatabase for Flaky<'_> {
 #[test]
 fn a_failed_mirror_write_delays_but_never_loses_messages() {
     let w = World::new();
-    let flaky = Flaky {
-        inner: &w.mirror,
-        down: Cell::new(true),
-    };
+    let flaky = Flaky::new(&w.mirror, true);
     for i in 1..=3 {
         block_on(engine::post(
             &w.env(),
@@ -658,6 +687,92 @@ fn a_failed_mirror_write_delays_but_never_loses_messages() {
             .unwrap()
             .last_seq,
         3
+    );
+}
+
+/// The rollup rows of the mirror that count anything (taking a contribution out and adding it
+/// back elsewhere can leave rows of zeros, which a recompute does not write).
+fn rollups(db: &SqliteDb) -> Vec<String> {
+    const COUNTS: &str = "created, handed_off, resolved, contained, reopened, msgs_customer, msgs_ai, msgs_agent,
+      first_response_n, first_response_ms, first_human_n, first_human_ms, resolution_n, resolution_ms,
+      handle_n, handle_ms";
+    let sum = COUNTS
+        .replace(',', " <> 0 OR")
+        .replace("handle_ms", "handle_ms <> 0");
+    let sql = format!(
+        "SELECT bucket || '|' || channel || '|' || agent_id || '|' || {} AS v FROM analytics_buckets
+         WHERE {sum} ORDER BY bucket, channel, agent_id",
+        COUNTS.replace(',', " || ',' ||")
+    );
+    block_on(db.query(&sql, &[]))
+        .unwrap()
+        .iter()
+        .map(|r| r.text("v").unwrap())
+        .collect()
+}
+
+#[test]
+fn a_flush_that_leaves_the_rollup_fields_as_they_were_skips_them_and_the_rollups_stay_right() {
+    let w = World::new();
+    let mirror = Flaky::new(&w.mirror, false);
+    let post = |who: &Participant, id: &str| {
+        w.clock.advance(60_000);
+        block_on(engine::post(&w.env(), who, id, "hello", None)).unwrap();
+    };
+    let status = |s: Status| {
+        w.clock.advance(600_000);
+        block_on(engine::set_status(&w.env(), &agent(), s, None)).unwrap();
+    };
+    let flushed = |what: &str, expected: usize| {
+        assert_eq!(w.flush(&mirror), None, "{what}");
+        assert_eq!(mirror.contribution_statements(), expected, "{what}");
+    };
+    // Nothing known yet (a new instance): the contribution is taken out and added back.
+    post(&customer(), "m1");
+    flushed("the first message", 4);
+    post(&customer(), "m2");
+    flushed("a second message changes no rollup field", 0);
+    post(&agent(), "a1");
+    flushed("the first reply (first response, first human)", 4);
+    block_on(engine::assign(
+        &w.env(),
+        &agent(),
+        Some(prism_core::conversations::model::Author {
+            kind: prism_core::conversations::model::AuthorKind::Agent,
+            id: "usr_1".into(),
+            name: "Alex".into(),
+        }),
+    ))
+    .unwrap();
+    flushed("an assignment", 4);
+    // A failed batch may have committed: what the row holds is unknown until a batch succeeds.
+    mirror.down.set(true);
+    post(&customer(), "m3");
+    assert!(w.flush(&mirror).is_some(), "the mirror is down: retried");
+    mirror.down.set(false);
+    flushed("after a failure, although no field changed", 4);
+    post(&customer(), "m4");
+    flushed("known again", 0);
+    status(Status::Resolved);
+    flushed("a resolution", 4);
+    status(Status::Open);
+    flushed("a reopen", 4);
+    post(&customer(), "m5");
+    flushed("a message after the reopen", 0);
+    let incremental = rollups(&w.mirror);
+    assert!(
+        incremental.iter().any(|r| r.contains("|usr_1|1,")),
+        "the conversation is counted once, with its assignee: {incremental:?}"
+    );
+    block_on(
+        w.mirror
+            .batch(prism_core::analytics::rollup::recompute("ten_1")),
+    )
+    .unwrap();
+    assert_eq!(
+        rollups(&w.mirror),
+        incremental,
+        "the incremental rollups are what a recompute from the rows gives"
     );
 }
 

@@ -61,6 +61,47 @@ fn contribution(sign: i64, only: &str, p: &[SqlValue]) -> Vec<Statement> {
         .collect()
 }
 
+/// The fields of a conversation's mirror row that its contribution ([`AT_CREATED`],
+/// [`AT_RESOLVED`]) reads. While a change leaves them as they were — most messages: only a
+/// first message or reply, a handoff, an assignment, a resolution or a reopen moves them —
+/// taking the contribution out and adding it back is a no-op, and a flush that knows what
+/// the row holds skips those four statements ([`crate::conversations::engine::mirrored`]).
+/// Keep this in step with the two statements: a field they read and this misses would leave
+/// the rollups stale after a change of that field alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RolledFields {
+    tenant_id: String,
+    channel: crate::conversations::Channel,
+    assignee_id: Option<String>,
+    created_at: i64,
+    first_customer_at: Option<i64>,
+    first_response_at: Option<i64>,
+    first_human_at: Option<i64>,
+    handoff_at: Option<i64>,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
+    reopens: i64,
+}
+
+impl RolledFields {
+    pub fn of(m: &crate::conversations::model::Meta) -> Self {
+        let f = &m.facts;
+        RolledFields {
+            tenant_id: m.tenant_id.clone(),
+            channel: m.channel,
+            assignee_id: m.assignee_id.clone(),
+            created_at: m.created_at,
+            first_customer_at: f.first_customer_at,
+            first_response_at: f.first_response_at,
+            first_human_at: f.first_human_at,
+            handoff_at: f.handoff_at,
+            resolved_at: f.resolved_at,
+            resolved_by: f.resolved_by.clone(),
+            reopens: f.reopens,
+        }
+    }
+}
+
 /// Before a conversation row's upsert: take out what the rows hold for it.
 pub fn conversation_before(conversation_id: &str) -> Vec<Statement> {
     contribution(-1, "id = ?1 AND rolled = 1", &params![conversation_id])

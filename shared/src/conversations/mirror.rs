@@ -97,11 +97,20 @@ pub struct Applied {
     pub events: Vec<InboxEventDraft>,
     /// Outbound deliveries recorded (replies on messaging channels), to enqueue.
     pub outbound: Vec<String>,
+    /// The rollup fields of the state written to the conversation's row, if one was.
+    pub rolled: Option<crate::analytics::rollup::RolledFields>,
 }
 
 /// Applies outbox entries in one batch: the mirror rows, and an outbound delivery for each
 /// reply on a messaging channel (same batch, so a reply and its delivery commit together).
-pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<Applied> {
+/// `known`: the rollup fields the conversation's row is known to hold and be counted with
+/// (`engine::mirrored`); when the newest state leaves them unchanged, the row's contribution
+/// to the rollups is not taken out and added back.
+pub async fn apply(
+    db: &dyn SqlDatabase,
+    entries: &[OutboxEntry],
+    known: Option<&crate::analytics::rollup::RolledFields>,
+) -> ApiResult<Applied> {
     let mut stmts = Vec::new();
     let mut events = Vec::new();
     let mut outbound = Vec::new();
@@ -174,11 +183,16 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
             }
         }
     }
+    let mut rolled = None;
     if let Some((version, m)) = latest {
         let f = &m.facts;
-        stmts.extend(crate::analytics::rollup::conversation_before(
-            &m.conversation_id,
-        ));
+        let fields = crate::analytics::rollup::RolledFields::of(&m);
+        let unchanged = known == Some(&fields);
+        if !unchanged {
+            stmts.extend(crate::analytics::rollup::conversation_before(
+                &m.conversation_id,
+            ));
+        }
         stmts.push(Statement::new(
             "INSERT INTO conversations (id, tenant_id, customer_id, channel, status, assignee_id, priority, tags, subject,
                handoff_reason, last_seq, last_message_at, last_message_preview, unread_agent, unread_customer,
@@ -211,14 +225,21 @@ pub async fn apply(db: &dyn SqlDatabase, entries: &[OutboxEntry]) -> ApiResult<A
                 f.resolved_at, f.resolved_by.clone(), f.reopens
             ],
         ));
-        stmts.extend(crate::analytics::rollup::conversation_after(
-            &m.conversation_id,
-        ));
+        if !unchanged {
+            stmts.extend(crate::analytics::rollup::conversation_after(
+                &m.conversation_id,
+            ));
+        }
+        rolled = Some(fields);
     }
     if !stmts.is_empty() {
         db.batch(stmts).await?;
     }
-    Ok(Applied { events, outbound })
+    Ok(Applied {
+        events,
+        outbound,
+        rolled,
+    })
 }
 
 /// One row of the inbox.

@@ -184,7 +184,7 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
 /// as and decoded only when read: a batch applies only the newest state to the mirror, and
 /// outgoing webhooks read the others only when the tenant has subscribers. (It travelled inside
 /// a `conversation` op: serialised a second time per change, decoded for every entry.)
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct QueuedState(Box<RawValue>);
 
 impl QueuedState {

@@ -61,6 +61,8 @@ pub struct ObjectContext<'a> {
 pub struct Pace {
     /// The conversation's state; only a host whose instance is its one writer keeps a `Pace`.
     kept: crate::conversations::engine::kept_meta::KeptMeta,
+    /// What the last flush wrote to the mirror row's rollup fields.
+    mirrored: crate::conversations::engine::mirrored::Mirrored,
     /// The earliest time a socket's grant is due; `None` when unknown (sockets joined or left).
     recheck_at: std::cell::Cell<Option<i64>>,
     /// When the last live-frame flush started (ms since the epoch).
@@ -94,6 +96,7 @@ impl<'a> ObjectContext<'a> {
             random: self.random,
             schema_ready: self.schema_ready,
             kept: self.pace.map(|p| &p.kept),
+            mirrored: self.pace.map(|p| &p.mirrored),
         }
     }
 }

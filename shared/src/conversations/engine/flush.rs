@@ -24,7 +24,20 @@ pub async fn flush(
             return Ok(None);
         };
         let result = async {
-            let mut applied = mirror::apply(mirror_db, &entries).await?;
+            let known = env.mirrored.and_then(|m| m.get());
+            let mut applied = match mirror::apply(mirror_db, &entries, known.as_ref()).await {
+                Ok(applied) => applied,
+                Err(e) => {
+                    // The batch may have committed all the same: the row is unknown now.
+                    if let Some(m) = env.mirrored {
+                        m.forget();
+                    }
+                    return Err(e);
+                }
+            };
+            if let (Some(m), Some(fields)) = (env.mirrored, applied.rolled.take()) {
+                m.committed(fields);
+            }
             // A handoff's notification carries the conversation's summary, written now.
             if let Some(p) = platform {
                 summarise(p, &mut applied.events).await;

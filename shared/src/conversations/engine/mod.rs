@@ -9,12 +9,14 @@
 //! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
 //! - [`privacy`]: erasure and the retention purge.
 //! - [`kept_meta`]: the instance's copy of the conversation state (Durable Objects only).
+//! - [`mirrored`]: what the instance last wrote to the mirror row's rollup fields (the same).
 
 pub mod api;
 pub mod commands;
 pub mod flush;
 pub mod kept_meta;
 pub mod live;
+pub mod mirrored;
 pub mod privacy;
 
 pub use api::{
@@ -47,6 +49,8 @@ pub struct ObjectEnv<'a> {
     pub schema_ready: Option<&'a std::cell::Cell<bool>>,
     /// The state as last stored, where this instance is the conversation's one writer.
     pub kept: Option<&'a kept_meta::KeptMeta>,
+    /// The mirror row's rollup fields as this instance last wrote them (the same hosts).
+    pub mirrored: Option<&'a mirrored::Mirrored>,
 }
 
 impl ObjectEnv<'_> {
