@@ -205,12 +205,16 @@ async fn fanout(
     let cpu_raw = workerd_cpu_s(pgid) - cpu_before;
     let cpu_s = (cpu_raw - idle_per_s * wall.elapsed().as_secs_f64()).max(0.0);
     let timed = lat.lock().unwrap().clone();
-    // `FANOUT_TRACE=file`: every delivery's send time (µs) and latency (ms), to see when the
-    // slow ones happen (profiling sessions).
+    // `FANOUT_TRACE=file`: every delivery's send time (µs since the Unix epoch, the clock of
+    // the worker's log lines) and latency (ms), to see when the slow ones happen (profiling).
     if let Ok(path) = std::env::var("FANOUT_TRACE") {
+        let unix_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        let offset = unix_us.saturating_sub(now_us());
         let lines: String = timed
             .iter()
-            .map(|(at, ms)| format!("{at} {ms}\n"))
+            .map(|(at, ms)| format!("{} {ms}\n", at + offset))
             .collect();
         let _ = std::fs::write(
             format!(
@@ -503,7 +507,7 @@ async fn main() {
     epoch();
     let mut r = json!({ "mode": if full { "full" } else { "quick" } });
 
-    progress("starting the runtimes (PrismAI Edge, JS floor worker, JS Durable Object baseline)");
+    progress("starting the runtimes (PrismAI Edge, JS floor worker, JS Durable Object baselines)");
     // Sockets re-check their grants as in production (a minute): the tests' 1.5 s (so that
     // revocation tests see closes in seconds) made each of 50 sockets re-check, a gate call,
     // every 1.5 s. `PRISM_BENCH_RECHECK_MS` sets another interval.
@@ -513,6 +517,7 @@ async fn main() {
     });
     let floor = Wrangler::start(&repo_root().join("tests/bench/floor.toml"));
     let jsdo = Wrangler::start(&repo_root().join("tests/bench/jsdo.toml"));
+    let jsmirror = Wrangler::start(&repo_root().join("tests/bench/jsmirror.toml"));
     let same = Wrangler::start(&repo_root().join("tests/bench/samework.toml"));
     let same_key = reqwest::Client::new()
         .post(format!("{}/seed", same.base))
@@ -577,6 +582,25 @@ async fn main() {
         )
         .await;
         println!("{js}");
+        let js_mirror = fanout(
+            &format!("ws://127.0.0.1:{}/room", jsmirror.port),
+            clients,
+            20,
+            rate,
+            jsmirror.pgid(),
+            None,
+        )
+        .await;
+        println!("{js_mirror}");
+        // After the last window's alarm (100 ms).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mirrored = reqwest::get(format!("{}/mirrored", jsmirror.base))
+            .await
+            .ok()
+            .map(|r| r.json::<Value>());
+        if let Some(m) = mirrored {
+            println!("js mirror: {}", m.await.unwrap_or_default());
+        }
         return;
     }
     progress(&format!("1/7 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
@@ -650,6 +674,16 @@ async fn main() {
             None,
         )
         .await;
+        // The same room with PrismAI's mirror and inbox work done in JS (tests/bench/jsmirror.js).
+        let js_mirror = fanout(
+            &format!("ws://127.0.0.1:{}/room-{clients}-{rate}", jsmirror.port),
+            clients,
+            secs.clamp(15, 30),
+            rate,
+            jsmirror.pgid(),
+            None,
+        )
+        .await;
         progress(&format!(
             "   {clients} clients: prism {:.0} msg/s p99 {:.1} ms; js {:.0} msg/s p99 {:.1} ms",
             prism["delivered_per_s"].as_f64().unwrap_or(0.0),
@@ -658,6 +692,10 @@ async fn main() {
             js["p99_ms"].as_f64().unwrap_or(0.0)
         ));
         fan.push(json!({
+            "mirror_cpu_ratio": ratio(prism["cpu_ms_per_delivery"].as_f64(), js_mirror["cpu_ms_per_delivery"].as_f64()),
+            "mirror_p50_ratio": ratio(prism["p50_ms"].as_f64(), js_mirror["p50_ms"].as_f64()),
+            "mirror_p99_ratio": ratio(prism["p99_ms"].as_f64(), js_mirror["p99_ms"].as_f64()),
+            "js_mirror": js_mirror,
             "clients": clients, "rate_per_client": rate, "prism": prism, "js_baseline": js,
             "throughput_ratio": ratio(prism["delivered_per_s"].as_f64(), js["delivered_per_s"].as_f64()),
             "p50_ratio": ratio(prism["p50_ms"].as_f64(), js["p50_ms"].as_f64()),
@@ -826,6 +864,7 @@ async fn main() {
     drop(edge);
     drop(floor);
     drop(jsdo);
+    drop(jsmirror);
     drop(same);
 
     // Native vector search (criterion results, when `scripts/bench` ran them first).
@@ -938,6 +977,24 @@ fn render(r: &Value) -> String {
         ));
     }
     s.push_str("\nGoal (issue 16): p50 and p99 ≤ 1.5× the JS Durable Object, CPU per delivered message ≤ 1.5×, nothing lost.\n\n");
+    s.push_str("Against a second anchor doing the same durable work in JS: the room above plus PrismAI's mirror outbox, its D1 batch per 100-ms window (per message the statements PrismAI's mirror runs for a customer message, per window the conversation's row) and an inbox publish to a second Durable Object ([tests/bench/jsmirror.js](tests/bench/jsmirror.js)). Under `wrangler dev`, D1 is SQLite run by the same workerd process, so its work counts in both sides' CPU here; in production D1 is a separate service.\n\n| clients × msgs/s | JS DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery | PrismAI p50 ratio | p99 ratio | CPU ratio | lost |\n|---|---|---|---|---|---|---|---|---|\n");
+    for row in r["fanout"].as_array().into_iter().flatten() {
+        let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
+        s.push_str(&format!(
+            "| {} × {} | {} | {} | {} | {} | {}× | {}× | {}× | {} |\n",
+            row["clients"],
+            row["rate_per_client"],
+            f(&row["js_mirror"]["delivered_per_s"], 0),
+            f(&row["js_mirror"]["p50_ms"], 1),
+            f(&row["js_mirror"]["p99_ms"], 1),
+            us(&row["js_mirror"]["cpu_ms_per_delivery"]),
+            f(&row["mirror_p50_ratio"], 2),
+            f(&row["mirror_p99_ratio"], 2),
+            f(&row["mirror_cpu_ratio"], 2),
+            row["js_mirror"]["lost"]
+        ));
+    }
+    s.push('\n');
     let c = &r["cold_start"];
     s.push_str(&format!(
         "## 3. Size and cold start\n\n| wasm raw | wasm gzip | V8 compile (median) | instantiate | first request after restart | warm request |\n|---|---|---|---|---|---|\n| {} KiB | {} KiB | {} ms | {} ms | {} ms | {} ms |\n\nTargets: ≤ 1 MiB gzip, compile + instantiate ≤ 25 ms.\n\n",
