@@ -65,7 +65,8 @@ fn contribution(sign: i64, only: &str, p: &[SqlValue]) -> Vec<Statement> {
 /// [`AT_RESOLVED`]) reads. While a change leaves them as they were — most messages: only a
 /// first message or reply, a handoff, an assignment, a resolution or a reopen moves them —
 /// taking the contribution out and adding it back is a no-op, and a flush that knows what
-/// the row holds skips those four statements ([`crate::conversations::engine::mirrored`]).
+/// the row holds skips those five statements (two to take it out, two to add it back, one to
+/// mark the row counted; [`crate::conversations::engine::mirrored`]).
 /// Keep this in step with the two statements: a field they read and this misses would leave
 /// the rollups stale after a change of that field alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -314,4 +315,83 @@ pub fn recompute(tenant_id: &str) -> Vec<Statement> {
         t,
     ));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversations::model::Meta;
+
+    /// The `conversations` columns a contribution statement reads: its lowercase words between
+    /// `SELECT` and `GROUP BY` (SQL's own words are written in capitals here), less the table's
+    /// name, string literals and placeholders.
+    fn columns_read(sql: &str) -> std::collections::BTreeSet<String> {
+        let from = sql.find("SELECT").expect("a SELECT");
+        let to = sql.find("GROUP BY").expect("a GROUP BY");
+        let mut part = sql[from..to].to_string();
+        while let Some(a) = part.find('\'') {
+            let b = part[a + 1..].find('\'').map_or(part.len(), |b| a + b + 2);
+            part.replace_range(a..b, " ");
+        }
+        part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '{' || c == '}'))
+            .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter(|w| *w != "conversations")
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A field added to the statements and not to [`RolledFields`] would let a flush skip the
+    /// contribution after a change of that field alone and leave the rollups stale: every
+    /// column the statements read must move `RolledFields` when it alone changes.
+    #[test]
+    fn every_column_the_contribution_reads_is_a_rolled_field() {
+        let base: Meta = serde_json::from_value(serde_json::json!({
+            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
+            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
+            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
+            "handoff_reason": null, "last_seq": 3, "last_message_at": 5,
+            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
+            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
+            "updated_at": 5
+        }))
+        .unwrap();
+        type Change = fn(&mut Meta);
+        let changes: [(&str, Change); 11] = [
+            ("tenant_id", |m| m.tenant_id = "ten_2".into()),
+            ("channel", |m| {
+                m.channel = crate::conversations::Channel::Sms
+            }),
+            ("assignee_id", |m| m.assignee_id = Some("agt_1".into())),
+            ("created_at", |m| m.created_at = 2),
+            ("first_customer_at", |m| m.facts.first_customer_at = Some(2)),
+            ("first_response_at", |m| m.facts.first_response_at = Some(3)),
+            ("first_human_at", |m| m.facts.first_human_at = Some(4)),
+            ("handoff_at", |m| m.facts.handoff_at = Some(4)),
+            ("resolved_at", |m| m.facts.resolved_at = Some(5)),
+            ("resolved_by", |m| m.facts.resolved_by = Some("ai".into())),
+            ("reopens", |m| m.facts.reopens = 1),
+        ];
+        let read: std::collections::BTreeSet<String> = [AT_CREATED, AT_RESOLVED]
+            .iter()
+            .flat_map(|s| columns_read(s))
+            .collect();
+        let covered: std::collections::BTreeSet<String> =
+            changes.iter().map(|(c, _)| c.to_string()).collect();
+        assert_eq!(read, covered, "the columns the contribution reads");
+        for (column, change) in changes {
+            let mut m = base.clone();
+            change(&mut m);
+            assert_ne!(
+                RolledFields::of(&base),
+                RolledFields::of(&m),
+                "{column} alone changed and RolledFields did not"
+            );
+        }
+        // And what the contribution does not read leaves them equal.
+        let mut m = base.clone();
+        m.last_seq = 9;
+        m.facts.msgs_customer = 4;
+        m.subject = Some("x".into());
+        assert_eq!(RolledFields::of(&base), RolledFields::of(&m));
+    }
 }

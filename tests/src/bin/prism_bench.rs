@@ -489,6 +489,35 @@ async fn analytics(api: &Api, n: usize, reps: usize) -> Value {
     json!({ "conversations": n, "seed_and_recompute_s": seed_s, "queries": out })
 }
 
+/// Messages the same-work anchor has written to its D1 mirror so far (`GET /mirrored`).
+async fn mirrored_count(base: &str) -> Option<u64> {
+    let v: Value = reqwest::get(format!("{base}/mirrored"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    v["messages"].as_u64()
+}
+
+/// Checks the same-work anchor did its work: how many of a run's messages reached its D1
+/// mirror, read once the last window's alarm (100 ms) has passed. An anchor that dropped its
+/// mirror work would look cheap; its row then shows fewer mirrored than sent.
+async fn count_mirrored(run: &mut Value, base: &str, before: Option<u64>) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = mirrored_count(base).await;
+    if let (Some(b), Some(a)) = (before, after) {
+        run["mirrored"] = json!(a.saturating_sub(b));
+        if Some(a.saturating_sub(b)) != run["sent"].as_u64() {
+            progress(&format!(
+                "   the same-work anchor mirrored {} of {} messages",
+                a.saturating_sub(b),
+                run["sent"]
+            ));
+        }
+    }
+}
+
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
 }
@@ -582,7 +611,8 @@ async fn main() {
         )
         .await;
         println!("{js}");
-        let js_mirror = fanout(
+        let before = mirrored_count(&jsmirror.base).await;
+        let mut js_mirror = fanout(
             &format!("ws://127.0.0.1:{}/room", jsmirror.port),
             clients,
             20,
@@ -591,16 +621,8 @@ async fn main() {
             None,
         )
         .await;
+        count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
         println!("{js_mirror}");
-        // After the last window's alarm (100 ms).
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let mirrored = reqwest::get(format!("{}/mirrored", jsmirror.base))
-            .await
-            .ok()
-            .map(|r| r.json::<Value>());
-        if let Some(m) = mirrored {
-            println!("js mirror: {}", m.await.unwrap_or_default());
-        }
         return;
     }
     progress(&format!("1/7 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
@@ -675,7 +697,8 @@ async fn main() {
         )
         .await;
         // The same room with PrismAI's mirror and inbox work done in JS (tests/bench/jsmirror.js).
-        let js_mirror = fanout(
+        let before = mirrored_count(&jsmirror.base).await;
+        let mut js_mirror = fanout(
             &format!("ws://127.0.0.1:{}/room-{clients}-{rate}", jsmirror.port),
             clients,
             secs.clamp(15, 30),
@@ -684,6 +707,7 @@ async fn main() {
             None,
         )
         .await;
+        count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
         progress(&format!(
             "   {clients} clients: prism {:.0} msg/s p99 {:.1} ms; js {:.0} msg/s p99 {:.1} ms",
             prism["delivered_per_s"].as_f64().unwrap_or(0.0),
@@ -982,11 +1006,11 @@ fn render(r: &Value) -> String {
         ));
     }
     s.push_str("\nGoal (issue 16): p50 and p99 ≤ 1.5× the JS Durable Object, CPU per delivered message ≤ 1.5×, nothing lost.\n\n");
-    s.push_str("Against a second anchor doing the same durable work in JS: the room above plus PrismAI's mirror outbox, its D1 batch per 100-ms window (per message the statements PrismAI's mirror runs for a customer message, per window the conversation's row) and an inbox publish to a second Durable Object ([tests/bench/jsmirror.js](tests/bench/jsmirror.js)). Under `wrangler dev`, D1 is SQLite run by the same workerd process, so its work counts in both sides' CPU here; in production D1 is a separate service.\n\n| clients × msgs/s | JS DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery | PrismAI p50 ratio | p99 ratio | CPU ratio | lost |\n|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("Against a second anchor doing the same durable work in JS: the room above plus PrismAI's mirror outbox, its D1 batch per 100-ms window (per message the statements PrismAI's mirror runs for a customer message, per window the conversation's row) and an inbox publish to a second Durable Object ([tests/bench/jsmirror.js](tests/bench/jsmirror.js)). Under `wrangler dev`, D1 is SQLite run by the same workerd process, so its work counts in both sides' CPU here; in production D1 is a separate service.\n\n| clients × msgs/s | JS DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery | PrismAI p50 ratio | p99 ratio | CPU ratio | lost | mirrored to D1 |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for row in r["fanout"].as_array().into_iter().flatten() {
         let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
         s.push_str(&format!(
-            "| {} × {} | {} | {} | {} | {} | {}× | {}× | {}× | {} |\n",
+            "| {} × {} | {} | {} | {} | {} | {}× | {}× | {}× | {} | {} of {} |\n",
             row["clients"],
             row["rate_per_client"],
             f(&row["js_mirror"]["delivered_per_s"], 0),
@@ -996,7 +1020,9 @@ fn render(r: &Value) -> String {
             f(&row["mirror_p50_ratio"], 2),
             f(&row["mirror_p99_ratio"], 2),
             f(&row["mirror_cpu_ratio"], 2),
-            row["js_mirror"]["lost"]
+            row["js_mirror"]["lost"],
+            row["js_mirror"]["mirrored"],
+            row["js_mirror"]["sent"]
         ));
     }
     s.push('\n');

@@ -1,7 +1,7 @@
 //! What this object instance last wrote to its conversation's mirror row, as far as the
 //! rollups read it, so a flush whose newest state leaves those fields as they were skips
-//! taking the row's contribution out of the rollups and adding it back (four statements of a
-//! message's eleven; see [`RolledFields`]).
+//! taking the row's contribution out of the rollups and adding it back (five statements of a
+//! lone message's eleven; see [`RolledFields`]).
 //!
 //! Invariant: when something is remembered, the mirror row holds exactly those fields and is
 //! counted in the rollups (`rolled = 1`). It is remembered only after a batch that wrote them
