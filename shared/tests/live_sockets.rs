@@ -507,9 +507,10 @@ fn a_customers_sockets_share_one_lease_and_its_limit() {
         send(i);
     }
     // One lease for the five sockets grows with their combined pace. A lease per socket would
-    // expire between each socket's messages: a check for every one.
+    // expire between each socket's messages: a check for every one. (At this steady pace the
+    // lease is renewed ahead of its expiry, about once a second, so that no message waits.)
     let used = gate_checks(&live) - before;
-    assert!(used <= 8, "{used} gate checks for 30 messages");
+    assert!(used <= 10, "{used} gate checks for 30 messages");
     for i in 30..60 {
         send(i);
     }

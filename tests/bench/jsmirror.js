@@ -168,7 +168,8 @@ export default {
     const url = new URL(req.url);
     // How many messages reached the mirror (the benchmark checks the anchor did its work).
     if (url.pathname === "/mirrored") {
-      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first();
+      // Before the first flush the table does not exist yet: nothing mirrored.
+      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first().catch(() => ({ n: 0 }));
       return Response.json({ messages: row.n });
     }
     return env.ROOM.get(env.ROOM.idFromName(url.pathname)).fetch(req);

@@ -296,8 +296,9 @@ async fn top_up_leases(cx: &ObjectContext<'_>) {
     while let Some((key, grant)) = pace.leases.next_top_up() {
         let refill = pace.turns.wait(&lease_turn(&key)).await;
         let lease = pace.leases.get(&key);
-        if lease.low(cx.clock.now_ms()) {
-            match live::charge_message(p, &grant, lease.top_up_request(), 0, true).await {
+        let now = cx.clock.now_ms();
+        if lease.low(now) {
+            match live::charge_message(p, &grant, lease.top_up_request(now), 0, true).await {
                 Ok(check) if check.allowed && !check.stale => {
                     // Frames spent units while the call was out: add to what is left now.
                     let now = cx.clock.now_ms();
