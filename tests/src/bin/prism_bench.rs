@@ -518,6 +518,18 @@ async fn count_mirrored(run: &mut Value, base: &str, before: Option<u64>) {
     }
 }
 
+/// Writes what the run has measured so far to `target/bench/results.partial.json` (removed when
+/// the run completes). The benchmark is built with `panic = "abort"`, so a section that fails
+/// ends the run at once; without this, the sections before it, a quarter of an hour of
+/// measuring, were lost with it.
+fn checkpoint(r: &Value) {
+    let dir = repo_root().join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(text) = serde_json::to_string_pretty(r) {
+        let _ = std::fs::write(dir.join("results.partial.json"), text);
+    }
+}
+
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
 }
@@ -669,6 +681,7 @@ async fn main() {
     }
 
     // 2. Chat fan-out.
+    checkpoint(&r);
     progress("2/7 chat fan-out: 2 and 10 clients at 4 msgs/s each, 50 at 2 and at 4, PrismAI conversation vs JS Durable Object");
     let ct = api
         .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
@@ -730,6 +743,7 @@ async fn main() {
     r["fanout"] = Value::Array(fan);
 
     // 3. Size and cold start.
+    checkpoint(&r);
     progress("3/7 size and cold start");
     let wasm = repo_root().join("workers/edge/build/index_bg.wasm");
     let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
@@ -764,6 +778,7 @@ async fn main() {
     let edge = restart_edge;
 
     // 4. Vector search inside the runtime.
+    checkpoint(&r);
     progress("4/7 vector search in the runtime (wasm): 1k/10k/50k x 768, per search = t(S searches) - t(0), S=200");
     let mut vec_rows = Vec::new();
     for n in [1_000usize, 10_000, 50_000] {
@@ -781,6 +796,7 @@ async fn main() {
     r["vectors_wasm"] = Value::Array(vec_rows);
 
     // 5. AI relay overhead.
+    checkpoint(&r);
     progress("5/7 AI relay overhead: fake Gemini's first frame to the customer's first ai.delta");
     let at = api
         .create_tenant(&unique_slug("relay"), "enterprise", None)
@@ -863,6 +879,7 @@ async fn main() {
     r["ai_relay"] = json!({ "runs": first_delta.len(), "first_token_to_first_delta_p50_ms": percentile(&first_delta, 0.5), "p99_ms": percentile(&first_delta, 0.99) });
 
     // 6. Rate limiter.
+    checkpoint(&r);
     progress("6/7 rate limiter: sequential gate checks (per-check latency) and throughput");
     let g0 = timed_get(&format!("{base}/v1/diag/bench/gate?n=0&shard=a"), 5).await;
     let g1 = timed_get(&format!("{base}/v1/diag/bench/gate?n=200&shard=a"), 5).await;
@@ -890,6 +907,7 @@ async fn main() {
     drop(jsdo);
     drop(jsmirror);
     drop(same);
+    checkpoint(&r);
     progress("7/7 analytics: 100,000 conversations seeded in bulk, then the dashboard's queries");
     let edge = Edge::start(EdgeOptions { vars: Vec::new() });
     let api = Api::at(&edge.base);
@@ -918,6 +936,7 @@ async fn main() {
         serde_json::to_string_pretty(&r).unwrap(),
     )
     .unwrap();
+    let _ = std::fs::remove_file(out_dir.join("results.partial.json"));
     let md = render(&r);
     std::fs::write(repo_root().join("BENCHMARKS.md"), &md).unwrap();
     println!("{md}");
