@@ -132,6 +132,7 @@ async fn fanout(
     rate: u64,
     pgid: u32,
     gate: Option<(&str, &str)>,
+    label: &str,
 ) -> Value {
     let checks_before = match gate {
         Some((base, key)) => gate_checks(base, key).await,
@@ -206,7 +207,8 @@ async fn fanout(
     let cpu_s = (cpu_raw - idle_per_s * wall.elapsed().as_secs_f64()).max(0.0);
     let timed = lat.lock().unwrap().clone();
     // `FANOUT_TRACE=file`: every delivery's send time (µs since the Unix epoch, the clock of
-    // the worker's log lines) and latency (ms), to see when the slow ones happen (profiling).
+    // the worker's log lines) and latency (ms), to see when the slow ones happen (profiling);
+    // one file per side, `file.<clients>x<rate>.<label>`.
     if let Ok(path) = std::env::var("FANOUT_TRACE") {
         let unix_us = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -216,13 +218,7 @@ async fn fanout(
             .iter()
             .map(|(at, ms)| format!("{} {ms}\n", at + offset))
             .collect();
-        let _ = std::fs::write(
-            format!(
-                "{path}.{clients}x{rate}.{}",
-                if gate.is_some() { "prism" } else { "js" }
-            ),
-            lines,
-        );
+        let _ = std::fs::write(format!("{path}.{clients}x{rate}.{label}"), lines);
     }
     let mut l: Vec<f64> = timed.into_iter().map(|(_, ms)| ms).collect();
     l.sort_by(f64::total_cmp);
@@ -610,6 +606,7 @@ async fn main() {
             rate,
             edge.pgid().unwrap_or(0),
             Some((&edge.base, &ct.secret_key)),
+            "prism",
         )
         .await;
         println!("{prism}");
@@ -620,6 +617,7 @@ async fn main() {
             rate,
             jsdo.pgid(),
             None,
+            "js-room",
         )
         .await;
         println!("{js}");
@@ -631,6 +629,7 @@ async fn main() {
             rate,
             jsmirror.pgid(),
             None,
+            "js-mirror",
         )
         .await;
         count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
@@ -698,6 +697,7 @@ async fn main() {
             rate,
             edge_pg,
             Some((&edge.base, &ct.secret_key)),
+            "prism",
         )
         .await;
         let js = fanout(
@@ -707,6 +707,7 @@ async fn main() {
             rate,
             jsdo.pgid(),
             None,
+            "js-room",
         )
         .await;
         // The same room with PrismAI's mirror and inbox work done in JS (tests/bench/jsmirror.js).
@@ -718,6 +719,7 @@ async fn main() {
             rate,
             jsmirror.pgid(),
             None,
+            "js-mirror",
         )
         .await;
         count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
