@@ -152,11 +152,10 @@ fn answer_quality_on_the_evaluation_set() {
             &format!("/v1/knowledge/search?q={}&k=5", urlencode(text)),
             &t.secret_key,
         );
-        let top3: Vec<String> = r.body["hits"]
+        let shown: Vec<String> = r.body["hits"]
             .as_array()
             .map(|h| {
                 h.iter()
-                    .take(3)
                     .map(|h| {
                         format!(
                             "{} > {} ({:.2})",
@@ -207,7 +206,7 @@ fn answer_quality_on_the_evaluation_set() {
                 o.kind,
                 text,
                 o.top1,
-                top3,
+                shown,
                 doc,
                 o.answered,
                 o.correct,
