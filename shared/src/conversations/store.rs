@@ -184,7 +184,7 @@ pub fn insert_note(object: &str, n: &NoteView) -> Statement {
 /// as and decoded only when read: a batch applies only the newest state to the mirror, and
 /// outgoing webhooks read the others only when the tenant has subscribers. (It travelled inside
 /// a `conversation` op: serialised a second time per change, decoded for every entry.)
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct QueuedState(Box<RawValue>);
 
 impl QueuedState {
@@ -200,16 +200,28 @@ impl QueuedState {
     }
 }
 
+/// An outbox entry as a storage step queues it, before storage numbers it: what the object
+/// instance keeps in memory once the step succeeded (`engine::kept_outbox`).
+#[derive(Debug)]
+pub struct Queued {
+    pub state: QueuedState,
+    pub ops: Vec<OutboxOp>,
+}
+
 /// Saves the conversation's state and queues the mirror operations describing the change, in
-/// the same atomic step: returns the statements to add to that step's batch. The state is
-/// serialised once, for its row and for the entry (what the mirror's row and the entry's
-/// webhook events show).
-pub fn save_and_queue(object: &str, meta: &Meta, ops: &[OutboxOp]) -> ApiResult<Vec<Statement>> {
+/// the same atomic step: returns the statements to add to that step's batch, and the entry
+/// they queue. The state is serialised once, for its row and for the entry (what the mirror's
+/// row and the entry's webhook events show).
+pub fn save_and_queue(
+    object: &str,
+    meta: &Meta,
+    ops: Vec<OutboxOp>,
+) -> ApiResult<(Vec<Statement>, Queued)> {
     let state = QueuedState::of(meta)?;
-    let entry = encode_entry(Some(&state), ops)?;
+    let entry = encode_entry(Some(&state), &ops)?;
     // The next id is taken inside the statements (no read first): one query less per message,
     // and the same ids as before (the last one plus one, never reused after a flush).
-    Ok(vec![
+    let statements = vec![
         Statement::new(
             "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
             params![object, state.0.get()],
@@ -224,7 +236,8 @@ pub fn save_and_queue(object: &str, meta: &Meta, ops: &[OutboxOp]) -> ApiResult<
              SELECT ?1, last_id, ?2 FROM conv_outbox_seq WHERE object = ?1",
             params![object, entry],
         ),
-    ])
+    ];
+    Ok((statements, Queued { state, ops }))
 }
 
 /// An outbox entry as stored: `{"state": …, "ops": […]}`. Entries queued by an older build are
@@ -269,6 +282,7 @@ fn decode_entry(text: &str) -> Option<(Option<QueuedState>, Vec<OutboxOp>)> {
     Some((stored.state.map(QueuedState), stored.ops))
 }
 
+#[derive(Clone)]
 pub struct OutboxEntry {
     pub id: i64,
     pub ops: Vec<OutboxOp>,
@@ -302,6 +316,17 @@ pub async fn outbox(db: &dyn SqlDatabase, object: &str, limit: u32) -> ApiResult
             })
         })
         .collect()
+}
+
+/// The id the last queued entry took (0 before the first): the next one takes this plus one.
+pub async fn outbox_last_id(db: &dyn SqlDatabase, object: &str) -> ApiResult<i64> {
+    let rows = db
+        .query(
+            "SELECT last_id FROM conv_outbox_seq WHERE object = ?1",
+            &params![object],
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.int("last_id")).unwrap_or(0))
 }
 
 pub async fn outbox_done(db: &dyn SqlDatabase, object: &str, up_to_id: i64) -> ApiResult<()> {

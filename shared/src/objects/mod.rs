@@ -55,14 +55,16 @@ pub struct ObjectContext<'a> {
 /// Per-instance memory that lets a busy conversation skip work per message: when the
 /// earliest socket grant is due for a re-check (so a message does not decode every member's
 /// grant), when the mirror was last flushed (so mirror and inbox work is batched over
-/// [`FLUSH_EVERY_MS`] instead of done per message), and the conversation's state as last
-/// stored (so a message does not read and decode it from storage).
+/// [`FLUSH_EVERY_MS`] instead of done per message), and the conversation's state and mirror
+/// outbox as last stored (so neither a message nor a flush reads and decodes them from storage).
 #[derive(Default)]
 pub struct Pace {
     /// The conversation's state; only a host whose instance is its one writer keeps a `Pace`.
     kept: crate::conversations::engine::kept_meta::KeptMeta,
     /// What the last flush wrote to the mirror row's rollup fields.
     mirrored: crate::conversations::engine::mirrored::Mirrored,
+    /// The mirror outbox, so a flush does not read it back from storage.
+    outbox: crate::conversations::engine::kept_outbox::KeptOutbox,
     /// The earliest time a socket's grant is due; `None` when unknown (sockets joined or left).
     recheck_at: std::cell::Cell<Option<i64>>,
     /// When the last live-frame flush started (ms since the epoch).
@@ -97,6 +99,7 @@ impl<'a> ObjectContext<'a> {
             schema_ready: self.schema_ready,
             kept: self.pace.map(|p| &p.kept),
             mirrored: self.pace.map(|p| &p.mirrored),
+            outbox: self.pace.map(|p| &p.outbox),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! message, mirror outbox), then frames to the connected clients.
 
 use super::api::{History, InitRequest, Posted, UpdateRequest};
+use super::kept_outbox::OutboxChange;
 use super::ObjectEnv;
 use crate::conversations::mirror::{self, EventKind, OutboxOp};
 use crate::conversations::model::{validate_tags, Author, Meta, Participant, Priority, Status};
@@ -58,8 +59,9 @@ pub async fn init(env: &ObjectEnv<'_>, r: InitRequest) -> ApiResult<Meta> {
         &meta,
         json!({ "channel": meta.channel, "customer": meta.customer_name }),
     )];
-    let batch = store::save_and_queue(env.name, &meta, &ops)?;
-    env.commit(Some(&meta), batch).await?;
+    let (batch, queued) = store::save_and_queue(env.name, &meta, ops)?;
+    env.commit(Some(&meta), batch, OutboxChange::Queued(queued))
+        .await?;
     Ok(meta)
 }
 
@@ -105,8 +107,12 @@ pub async fn post(
         &message,
         Some(client_msg_id),
     )];
-    batch.extend(store::save_and_queue(env.name, &meta, &ops)?);
-    if let Err(e) = env.try_commit(Some(&meta), batch).await {
+    let (queue, queued) = store::save_and_queue(env.name, &meta, ops)?;
+    batch.extend(queue);
+    if let Err(e) = env
+        .try_commit(Some(&meta), batch, OutboxChange::Queued(queued))
+        .await
+    {
         if !store::is_duplicate_client_id(&e) {
             return Err(e.into());
         }
@@ -231,8 +237,9 @@ fn broadcast_status(env: &ObjectEnv<'_>, meta: &Meta) {
 }
 
 async fn save_with_ops(env: &ObjectEnv<'_>, meta: &Meta, ops: Vec<OutboxOp>) -> ApiResult<()> {
-    let batch = store::save_and_queue(env.name, meta, &ops)?;
-    env.commit(Some(meta), batch).await?;
+    let (batch, queued) = store::save_and_queue(env.name, meta, ops)?;
+    env.commit(Some(meta), batch, OutboxChange::Queued(queued))
+        .await?;
     Ok(())
 }
 

@@ -19,7 +19,7 @@ pub async fn flush(
         return Ok(None);
     }
     loop {
-        let entries = store::outbox(env.store, env.name, 50).await?;
+        let entries = env.queued(50).await?;
         let Some(last) = entries.last().map(|e| e.id) else {
             return Ok(None);
         };
@@ -122,8 +122,24 @@ pub async fn flush(
         }
         .await;
         match result {
-            Ok(()) => store::outbox_done(env.store, env.name, last).await?,
+            Ok(()) => match store::outbox_done(env.store, env.name, last).await {
+                Ok(()) => {
+                    if let Some(o) = env.outbox {
+                        o.flushed(last);
+                    }
+                }
+                Err(e) => {
+                    if let Some(o) = env.outbox {
+                        o.forget();
+                    }
+                    return Err(e);
+                }
+            },
             Err(_) => {
+                // The entries' failure count changes in storage; the copy is read again.
+                if let Some(o) = env.outbox {
+                    o.forget();
+                }
                 let attempts = store::outbox_failed(env.store, env.name, last).await?;
                 // Exponential backoff, capped at a minute.
                 return Ok(Some((1_000i64 << attempts.clamp(0, 6)).min(60_000)));

@@ -9,12 +9,14 @@
 //! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
 //! - [`privacy`]: erasure and the retention purge.
 //! - [`kept_meta`]: the instance's copy of the conversation state (Durable Objects only).
+//! - [`kept_outbox`]: the instance's copy of the mirror outbox (the same).
 //! - [`mirrored`]: what the instance last wrote to the mirror row's rollup fields (the same).
 
 pub mod api;
 pub mod commands;
 pub mod flush;
 pub mod kept_meta;
+pub mod kept_outbox;
 pub mod live;
 pub mod mirrored;
 pub mod privacy;
@@ -51,6 +53,8 @@ pub struct ObjectEnv<'a> {
     pub kept: Option<&'a kept_meta::KeptMeta>,
     /// The mirror row's rollup fields as this instance last wrote them (the same hosts).
     pub mirrored: Option<&'a mirrored::Mirrored>,
+    /// The mirror outbox as this instance queued it (the same hosts).
+    pub outbox: Option<&'a kept_outbox::KeptOutbox>,
 }
 
 impl ObjectEnv<'_> {
@@ -105,10 +109,15 @@ impl ObjectEnv<'_> {
         Ok(meta)
     }
 
-    /// Runs one storage step that leaves the state as `meta` (`None`: deletes it), keeping the
-    /// instance's copy in step with storage.
-    pub(crate) async fn commit(&self, meta: Option<&Meta>, batch: Vec<Statement>) -> ApiResult<()> {
-        Ok(self.try_commit(meta, batch).await?)
+    /// Runs one storage step that leaves the state as `meta` (`None`: deletes it) and changes
+    /// the outbox as `outbox` says, keeping the instance's copies in step with storage.
+    pub(crate) async fn commit(
+        &self,
+        meta: Option<&Meta>,
+        batch: Vec<Statement>,
+        outbox: kept_outbox::OutboxChange,
+    ) -> ApiResult<()> {
+        Ok(self.try_commit(meta, batch, outbox).await?)
     }
 
     /// [`Self::commit`], with the storage's own error (so a caller can tell a refused
@@ -117,13 +126,43 @@ impl ObjectEnv<'_> {
         &self,
         meta: Option<&Meta>,
         batch: Vec<Statement>,
+        outbox: kept_outbox::OutboxChange,
     ) -> Result<(), crate::ports::PortError> {
         let generation = self.kept.map(kept_meta::KeptMeta::forget);
-        self.store.batch(batch).await?;
+        if let Some(o) = self.outbox {
+            o.begin_write();
+        }
+        if let Err(e) = self.store.batch(batch).await {
+            if let Some(o) = self.outbox {
+                o.write_failed();
+            }
+            return Err(e);
+        }
         if let (Some(kept), Some(g)) = (self.kept, generation) {
             kept.keep(g, meta);
         }
+        if let Some(o) = self.outbox {
+            o.wrote(outbox);
+        }
         Ok(())
+    }
+
+    /// The first `limit` queued mirror entries: from the instance's copy where it has one,
+    /// else from storage (keeping what it read when that was the whole outbox).
+    pub(crate) async fn queued(&self, limit: u32) -> ApiResult<Vec<store::OutboxEntry>> {
+        let Some(kept) = self.outbox else {
+            return store::outbox(self.store, self.name, limit).await;
+        };
+        if let Some(entries) = kept.first(limit as usize) {
+            return Ok(entries);
+        }
+        let generation = kept.generation();
+        let entries = store::outbox(self.store, self.name, limit).await?;
+        if (entries.len() as u32) < limit {
+            let last_id = store::outbox_last_id(self.store, self.name).await?;
+            kept.fill(generation, &entries, last_id);
+        }
+        Ok(entries)
     }
 
     pub(crate) fn send(&self, conn: &str, frame: &ServerFrame) {

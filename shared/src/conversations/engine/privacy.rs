@@ -2,6 +2,7 @@
 //! the conversation closed for good, the mirror told to follow) and the retention purge (the
 //! object's rows deleted).
 
+use super::kept_outbox::OutboxChange;
 use super::ObjectEnv;
 use crate::conversations::mirror::{self, EventKind, OutboxOp};
 use crate::conversations::model::{AuthorKind, Meta, Status};
@@ -79,8 +80,9 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         conversation_id: meta.conversation_id.clone(),
         at: now,
     });
-    batch.extend(store::save_and_queue(env.name, &meta, &ops)?);
-    env.commit(Some(&meta), batch).await?;
+    batch.extend(store::save_and_queue(env.name, &meta, ops)?.0);
+    // The queued entries were rewritten too: the instance's copy is forgotten.
+    env.commit(Some(&meta), batch, OutboxChange::Other).await?;
     env.fan_out(
         &ServerFrame::Status {
             status: Status::Closed,
@@ -146,6 +148,6 @@ pub async fn purge(env: &ObjectEnv<'_>) -> ApiResult<()> {
             params![env.name],
         ));
     }
-    env.commit(None, batch).await?;
+    env.commit(None, batch, OutboxChange::Other).await?;
     Ok(())
 }
