@@ -155,7 +155,7 @@ mod tests {
         // Nothing is known before a read of storage; a write then keeps nothing.
         write(&k, 1);
         assert_eq!(ids(&k), None);
-        // Storage held entry 7 and had numbered up to 7.
+        // Storage's outbox was empty, its entries numbered up to 7.
         let read = KeptOutbox::default();
         read.fill(read.generation(), &[], 7);
         write(&read, 1);
