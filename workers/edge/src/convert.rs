@@ -2,6 +2,7 @@
 
 use futures::StreamExt;
 use prism_core::http::{Body, Method, Request};
+use worker::web_sys;
 use worker::{Headers, Response, Result};
 
 /// Method, URL and headers; the callers read the body as suits where the request came from.
@@ -14,16 +15,48 @@ fn head(req: &worker::Request) -> Result<Request> {
     Ok(out)
 }
 
-pub async fn request_from_worker(mut req: worker::Request) -> Result<Request> {
-    let mut out = head(&req)?;
-    if !matches!(out.method, Method::Get | Method::Head) {
-        out.body = read_capped(
-            &mut req,
-            prism_core::app::body_read_cap(out.method, &out.path),
-        )
-        .await;
+/// The worker's own requests, read straight from the runtime's object rather than through
+/// workers-rs's `Request`: its conversion reads `request.cf`, which the runtime builds anew
+/// from JSON on every read (7 % of a `GET /v1/tenant`'s CPU in the profile of 2026-12-04)
+/// and which nothing here uses, and parses the URL that the core splits itself.
+pub async fn request_from_runtime(req: web_sys::Request) -> Result<Request> {
+    let mut out = Request::new(Method::parse(&req.method()), &req.url());
+    for (name, value) in Headers(req.headers()).entries() {
+        out.headers.append(&name, value);
     }
+    if matches!(out.method, Method::Get | Method::Head) {
+        return Ok(out);
+    }
+    let cap = prism_core::app::body_read_cap(out.method, &out.path);
+    let declared = out
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    // With a transfer coding the length header does not frame the body (RFC 9112 §6.3): read
+    // it as a stream, capped.
+    let framed = out.header("transfer-encoding").is_none();
+    out.body = match declared {
+        // Not read at all: the core refuses it by its declared length.
+        Some(n) if n >= cap => Vec::new(),
+        // The runtime delivers exactly the declared length: one read, no stream reader (the
+        // reader's per-chunk promises were a visible cost on every Durable Object call).
+        Some(_) if framed => array_buffer(req.array_buffer()).await,
+        // Rare (no length, or a transfer coding): workers-rs's stream reader, capped.
+        _ => read_capped(&mut worker::Request::from(req), cap).await,
+    };
     Ok(out)
+}
+
+/// The bytes of a body promise (`arrayBuffer()`); none when the runtime refuses.
+async fn array_buffer(
+    promise: std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Vec<u8> {
+    match promise {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A request from this worker's own code to one of its Durable Objects (objects are not
@@ -40,28 +73,6 @@ pub async fn internal_request_from_worker(mut req: worker::Request) -> Result<Re
 /// The body, but never more than `cap` bytes of it: the core refuses a body at its cap, so
 /// reading further would only fill the isolate's memory for a request that fails anyway.
 async fn read_capped(req: &mut worker::Request, cap: usize) -> Vec<u8> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    // With a transfer coding the length header does not frame the body (RFC 9112 §6.3): read
-    // it as a stream, capped.
-    let framed = req
-        .headers()
-        .get("transfer-encoding")
-        .ok()
-        .flatten()
-        .is_none();
-    match declared {
-        // Not read at all: the core refuses it by its declared length.
-        Some(n) if n >= cap => return Vec::new(),
-        // The runtime delivers exactly the declared length: one read, no stream reader (the
-        // reader's per-chunk promises were a visible cost on every Durable Object call).
-        Some(_) if framed => return req.bytes().await.unwrap_or_default(),
-        _ => {}
-    }
     let Ok(mut stream) = req.stream() else {
         return Vec::new();
     };
@@ -95,6 +106,38 @@ pub fn response_to_worker(r: prism_core::http::Response) -> Result<Response> {
     Ok(resp.with_status(r.status).with_headers(headers))
 }
 
+/// The worker's own responses, built straight as the runtime's object: workers-rs's
+/// `Response` is a second copy of status, headers and body, converted again on the way out,
+/// and that conversion panics where the runtime refuses (here it is an error). Streams keep
+/// workers-rs's adapter from a Rust stream to a `ReadableStream`.
+pub fn response_to_runtime(r: prism_core::http::Response) -> Result<web_sys::Response> {
+    let headers = headers_to_worker(&r.headers);
+    let body = match r.body {
+        // No body object at all for an empty one: the runtime refuses any body, even an empty
+        // one, on 204 and 304.
+        Body::Empty => None,
+        Body::Bytes(b) if b.is_empty() => None,
+        Body::Bytes(b) => {
+            let array = js_sys::Uint8Array::new_with_length(b.len() as u32);
+            array.copy_from(&b);
+            Some(array)
+        }
+        Body::Stream(s) => {
+            return Ok(Response::from_stream(s.map(Ok::<Vec<u8>, worker::Error>))?
+                .with_status(r.status)
+                .with_headers(headers)
+                .into())
+        }
+    };
+    let init = web_sys::ResponseInit::new();
+    init.set_status(r.status);
+    init.set_headers(&headers.0);
+    Ok(web_sys::Response::new_with_opt_buffer_source_and_init(
+        body.as_ref().map(|a| a.as_ref()),
+        &init,
+    )?)
+}
+
 /// Converts a core request into a workers-rs request (for Durable Object calls and outbound
 /// fetches).
 pub fn request_to_worker(req: &Request) -> Result<worker::Request> {
@@ -117,13 +160,7 @@ pub async fn response_from_worker(resp: Response) -> Result<prism_core::http::Re
         out.headers.append(&n, v);
     }
     let js: worker::web_sys::Response = resp.into();
-    let body = match js.array_buffer() {
-        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map(|b| js_sys::Uint8Array::new(&b).to_vec())
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let body = array_buffer(js.array_buffer()).await;
     out.body = Body::from(body);
     Ok(out)
 }

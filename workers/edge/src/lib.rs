@@ -18,8 +18,7 @@ use prism_core::platform::{Config, Platform, RuntimeKind};
 use prism_core::router::Outcome;
 use std::rc::Rc;
 use worker::{
-    event, Context, Env, MessageBatch, MessageExt, Request, Response, Result, ScheduleContext,
-    ScheduledEvent,
+    event, web_sys, Context, Env, MessageBatch, MessageExt, Result, ScheduleContext, ScheduledEvent,
 };
 
 pub use objects::conversation::ConversationObject;
@@ -65,12 +64,12 @@ impl Bindings {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let core_req = convert::request_from_worker(req).await?;
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    let core_req = convert::request_from_runtime(req).await?;
     let platform = Rc::new(platform(&env, Some(Rc::new(ctx))));
     match prism_core::app::handle(platform, core_req.clone()).await {
-        Outcome::Response(r) => convert::response_to_worker(r),
-        Outcome::Upgrade(up) => objects::forward_upgrade(&env, &core_req, up).await,
+        Outcome::Response(r) => convert::response_to_runtime(r),
+        Outcome::Upgrade(up) => Ok(objects::forward_upgrade(&env, &core_req, up).await?.into()),
     }
 }
 
