@@ -663,6 +663,24 @@ async fn main() {
         println!("{js_mirror}");
         return;
     }
+    // `--hold`: start everything, print where it listens, and wait (`PRISM_BENCH_HOLD_SECS`,
+    // 600 by default) while a profiling session drives its own load (wrk, profile.mjs).
+    if std::env::args().any(|a| a == "--hold") {
+        let direct_floor = direct_base(floor.port, "/").await;
+        let direct_edge = direct_base(edge.port, "/health").await;
+        println!(
+            "{}",
+            json!({"edge": base, "edge_direct": direct_edge, "floor": floor.base,
+                   "floor_direct": direct_floor, "same_work": same.base, "same_work_key": same_key,
+                   "tenant_key": t.secret_key})
+        );
+        let secs = std::env::var("PRISM_BENCH_HOLD_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(600);
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        return;
+    }
     progress(&format!("1/7 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
     let rounds = if full { 3 } else { 2 };
     let edge_pg = edge.pgid().unwrap_or(0);
