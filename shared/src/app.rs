@@ -208,6 +208,36 @@ pub fn body_read_cap(method: Method, path: &str) -> usize {
     limit.saturating_add(1)
 }
 
+/// How an adapter reads a request's body, decided from its head alone, so both runtimes read
+/// the same bytes and neither buffers more than the route can take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRead {
+    /// Nothing: no body for this method, or its declared length is already over the route's
+    /// limit (the pipeline refuses it by that length).
+    Skip,
+    /// Its declared length, which the runtime delivers exactly (no transfer coding), in one
+    /// read where the runtime has one.
+    Whole { cap: usize },
+    /// A stream stopped at `cap` bytes: without a length, or with a transfer coding (the length
+    /// header does not frame such a body, RFC 9112 §6.3), only the bytes tell its size.
+    Stream { cap: usize },
+}
+
+pub fn body_read(req: &Request) -> BodyRead {
+    if matches!(req.method, Method::Get | Method::Head) {
+        return BodyRead::Skip;
+    }
+    let cap = body_read_cap(req.method, &req.path);
+    let declared = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match declared {
+        Some(n) if n >= cap => BodyRead::Skip,
+        Some(_) if !req.headers.contains("transfer-encoding") => BodyRead::Whole { cap },
+        _ => BodyRead::Stream { cap },
+    }
+}
+
 /// Size limit, then the route's access policy.
 async fn admit(p: &Platform, route: &Route, req: &Request) -> ApiResult<Admission> {
     let declared = req
@@ -290,6 +320,35 @@ mod tests {
 
     fn body(r: &Response) -> Value {
         r.json_body().expect("json body")
+    }
+
+    #[test]
+    fn a_body_is_read_whole_by_its_length_streamed_without_one_and_skipped_over_the_cap() {
+        let post = |headers: &[(&str, &str)]| {
+            let mut r = Request::new(Method::Post, "http://x/v1/api-keys");
+            for (n, v) in headers {
+                r.headers.append(n, *v);
+            }
+            body_read(&r)
+        };
+        let cap = body_read_cap(Method::Post, "/v1/api-keys");
+        assert_eq!(post(&[("content-length", "12")]), BodyRead::Whole { cap });
+        assert_eq!(post(&[]), BodyRead::Stream { cap });
+        assert_eq!(post(&[("content-length", "x")]), BodyRead::Stream { cap });
+        assert_eq!(
+            post(&[("content-length", "12"), ("transfer-encoding", "chunked")]),
+            BodyRead::Stream { cap }
+        );
+        assert_eq!(
+            post(&[("content-length", &cap.to_string())]),
+            BodyRead::Skip
+        );
+        assert_eq!(
+            body_read(
+                &Request::new(Method::Get, "http://x/v1/tenant").with_header("content-length", "5")
+            ),
+            BodyRead::Skip
+        );
     }
 
     #[test]

@@ -526,3 +526,37 @@ async fn openapi_lists_every_route() {
         );
     }
 }
+
+/// A body sent in chunks, without a length (a browser's streamed upload, a proxy's re-encoding):
+/// the edge reads it as a capped stream, so a small one arrives whole and a large one is
+/// refused at the cap without being read to its end.
+#[tokio::test]
+async fn a_chunked_body_arrives_whole_under_its_cap_and_is_refused_over_it() {
+    let base = &Edge::shared().base;
+    let api = Api::at(base);
+    let t = api
+        .create_tenant(&unique_slug("chunked"), "enterprise", None)
+        .await;
+    let chunked = |parts: Vec<Vec<u8>>| {
+        let stream = futures_util::stream::iter(parts.into_iter().map(Ok::<_, std::io::Error>));
+        http()
+            .post(format!("{base}/v1/api-keys"))
+            .bearer_auth(&t.secret_key)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(stream))
+            .send()
+    };
+    let made = chunked(vec![
+        br#"{"name":"chun"#.to_vec(),
+        br#"ked","kind":"secret"}"#.to_vec(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(made.status().as_u16(), 201);
+    let v: serde_json::Value = made.json().await.unwrap();
+    assert_eq!(v["key"]["name"], "chunked", "{v}");
+    let big = chunked(vec![vec![b' '; 64 * 1024]; 4]).await.unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    let v: serde_json::Value = big.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "payload_too_large", "{v}");
+}

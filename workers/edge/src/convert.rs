@@ -1,6 +1,7 @@
 //! Conversions between workers-rs types and the core's HTTP model.
 
 use futures::StreamExt;
+use prism_core::app::BodyRead;
 use prism_core::http::{Body, Method, Request};
 use worker::web_sys;
 use worker::{Headers, Response, Result};
@@ -24,24 +25,13 @@ pub async fn request_from_runtime(req: web_sys::Request) -> Result<Request> {
     for (name, value) in Headers(req.headers()).entries() {
         out.headers.append(&name, value);
     }
-    if matches!(out.method, Method::Get | Method::Head) {
-        return Ok(out);
-    }
-    let cap = prism_core::app::body_read_cap(out.method, &out.path);
-    let declared = out
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    // With a transfer coding the length header does not frame the body (RFC 9112 §6.3): read
-    // it as a stream, capped.
-    let framed = out.header("transfer-encoding").is_none();
-    out.body = match declared {
-        // Not read at all: the core refuses it by its declared length.
-        Some(n) if n >= cap => Vec::new(),
-        // The runtime delivers exactly the declared length: one read, no stream reader (the
-        // reader's per-chunk promises were a visible cost on every Durable Object call).
-        Some(_) if framed => array_buffer(req.array_buffer()).await,
+    out.body = match prism_core::app::body_read(&out) {
+        BodyRead::Skip => Vec::new(),
+        // One read, no stream reader (the reader's per-chunk promises were a visible cost on
+        // every Durable Object call).
+        BodyRead::Whole { .. } => array_buffer(req.array_buffer()).await,
         // Rare (no length, or a transfer coding): workers-rs's stream reader, capped.
-        _ => read_capped(&mut worker::Request::from(req), cap).await,
+        BodyRead::Stream { cap } => read_capped(&mut worker::Request::from(req), cap).await,
     };
     Ok(out)
 }

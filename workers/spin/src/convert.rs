@@ -4,6 +4,7 @@ use bytes::Bytes;
 use futures::stream::LocalBoxStream;
 use futures::StreamExt;
 use http_body_util::{Either, Full, StreamBody};
+use prism_core::app::BodyRead;
 use prism_core::http::{Body, Method, Request, Response};
 use spin_sdk::http::body::IncomingBodyExt;
 use std::convert::Infallible;
@@ -38,13 +39,9 @@ pub async fn request_from_spin(req: spin_sdk::http::Request) -> anyhow::Result<R
             out.headers.append(name.as_str(), v);
         }
     }
-    // Never more than the route's cap (see `prism_core::app::body_read_cap`): a longer body is
-    // refused by its length, so reading on would only fill memory.
-    let cap = prism_core::app::body_read_cap(out.method, &out.path);
-    let declared = out
-        .header("content-length")
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_none_or(|n| n < cap) {
+    // Never more than the route's cap: a longer body is refused by its length, so reading on
+    // would only fill memory.
+    if let BodyRead::Whole { cap } | BodyRead::Stream { cap } = prism_core::app::body_read(&out) {
         let mut stream = body.stream();
         while let Some(Ok(chunk)) = stream.next().await {
             let room = cap.saturating_sub(out.body.len());
