@@ -528,8 +528,8 @@ async fn openapi_lists_every_route() {
 }
 
 /// A body sent in chunks, without a length (a browser's streamed upload, a proxy's re-encoding):
-/// the edge reads it as a capped stream, so a small one arrives whole and a large one is
-/// refused at the cap without being read to its end.
+/// the edge reads it as a stream capped at the route's limit, so a small one arrives whole
+/// and a large one is refused.
 #[tokio::test]
 async fn a_chunked_body_arrives_whole_under_its_cap_and_is_refused_over_it() {
     let base = &Edge::shared().base;
