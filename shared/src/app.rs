@@ -199,8 +199,9 @@ fn conceal(p: &Platform, e: ApiError, request_id: &str) -> ApiError {
 
 /// The most body bytes worth reading for `method path`: the matched route's limit plus one (so
 /// the pipeline can still tell "too large"), or the default limit when nothing matches.
-/// Adapters stop reading a body there, so no request makes the isolate buffer more.
-pub fn body_read_cap(method: Method, path: &str) -> usize {
+/// Adapters stop reading a body there ([`body_read`]), so no request makes the isolate buffer
+/// more.
+fn body_read_cap(method: Method, path: &str) -> usize {
     let limit = match router::find(routes::TABLE, method, path) {
         RouteMatch::Found(route, _) => route.body_limit,
         _ => crate::input::DEFAULT_BODY_LIMIT,
