@@ -6,12 +6,29 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// A free TCP port on loopback (bind to 0, read it back, release it).
+/// A free TCP port on loopback, picked below Linux's ephemeral range (32768 and up).
+///
+/// A port from `bind(0)` is released before the runtime binds it, and meanwhile any process's
+/// `bind(0)` (workerd's own internal listeners) or a connect's source port can take it: a
+/// runtime start once died with "Address already in use". Below the ephemeral range only
+/// another explicit pick can collide, which the caller's retry absorbs.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    free_ports(1)
+}
+
+/// The first of `n` free loopback ports in a row, below the ephemeral range (see `free_port`).
+pub fn free_ports(n: u16) -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().rotate_left(16)
+        ^ NEXT.fetch_add(7919, std::sync::atomic::Ordering::Relaxed);
+    (0..4_000u32)
+        .map(|i| 20_000 + (seed.wrapping_add(i.wrapping_mul(3)) % 12_000) as u16)
+        .find(|&p| (0..n).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
+        .expect("free ports between 20000 and 32000")
 }
 
 /// Spawns `cmd` in its own process group and a watchdog that kills that group (and removes
@@ -66,10 +83,22 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Polls `GET /health` with a raw HTTP/1.0 request until it answers 200.
-fn wait_ready(port: u16, timeout: Duration, log: &Path) {
+/// What a runtime prints when its port was taken between the pick and its bind.
+const PORT_TAKEN: &str = "Address already in use";
+
+/// Polls `GET /health` with a raw HTTP/1.0 request until it answers 200. Gives up early, with
+/// the log, when the process exits or reports its port taken (wrangler stays up after its
+/// workerd failed to bind, so waiting out the timeout would only cost minutes).
+fn wait_ready(port: u16, timeout: Duration, log: &Path, child: &mut Child) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
+    let read_log = || std::fs::read_to_string(log).unwrap_or_default();
+    for poll in 0u32.. {
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "runtime on port {port} not ready after {timeout:?}; its log:\n{}",
+                read_log()
+            ));
+        }
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
             if s.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
@@ -78,14 +107,25 @@ fn wait_ready(port: u16, timeout: Duration, log: &Path) {
                 let mut buf = String::new();
                 let _ = s.read_to_string(&mut buf);
                 if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200") {
-                    return;
+                    return Ok(());
                 }
             }
         }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "runtime on port {port} exited ({status}) before it was ready; its log:\n{}",
+                read_log()
+            ));
+        }
+        if poll % 8 == 7 && read_log().contains(PORT_TAKEN) {
+            return Err(format!(
+                "runtime on port {port} could not bind it; its log:\n{}",
+                read_log()
+            ));
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
-    let log = std::fs::read_to_string(log).unwrap_or_default();
-    panic!("runtime on port {port} not ready after {timeout:?}; its log:\n{log}");
+    unreachable!("the poll loop only ends by returning")
 }
 
 fn artifacts_dir() -> PathBuf {
@@ -159,7 +199,7 @@ impl Edge {
             child: None,
         };
         edge.migrate();
-        edge.spawn();
+        edge.spawn(true);
         edge
     }
 
@@ -187,7 +227,7 @@ impl Edge {
         );
     }
 
-    fn spawn(&mut self) {
+    fn spawn(&mut self, first_start: bool) {
         // Configuration goes through an env file: with `--env-file`, wrangler ignores the
         // developer's .dev.vars, so local secrets can never leak into or break the tests.
         let env_file = self.state_dir.with_extension("env");
@@ -214,25 +254,49 @@ impl Edge {
         vars.extend(self.opts.vars.iter().cloned());
         let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&env_file, text).expect("write env file");
-        let mut cmd = Self::wrangler();
-        cmd.args([
-            "dev",
-            "--ip",
-            "127.0.0.1",
-            "--show-interactive-dev-session=false",
-        ])
-        .args(["--port", &self.port.to_string()])
-        // A fixed inspector port (`PRISM_INSPECTOR_PORT`) lets tests/bench/profile.mjs attach.
-        .args([
-            "--inspector-port",
-            &std::env::var("PRISM_INSPECTOR_PORT").unwrap_or_else(|_| free_port().to_string()),
-        ])
-        .arg("--persist-to")
-        .arg(&self.state_dir)
-        .arg("--env-file")
-        .arg(&env_file);
-        self.child = Some(spawn_guarded(cmd, &self.log, Some(&self.state_dir)));
-        wait_ready(self.port, Duration::from_secs(120), &self.log);
+        // A port taken between its pick and the runtime's bind is retried: on a fresh port at
+        // first start, on the same one (once the other holder is gone) at a restart, whose
+        // callers keep the address.
+        for attempt in 1..=3 {
+            let mut cmd = Self::wrangler();
+            cmd.args([
+                "dev",
+                "--ip",
+                "127.0.0.1",
+                "--show-interactive-dev-session=false",
+            ])
+            .args(["--port", &self.port.to_string()])
+            // A fixed inspector port (`PRISM_INSPECTOR_PORT`) lets tests/bench/profile.mjs attach.
+            .args([
+                "--inspector-port",
+                &std::env::var("PRISM_INSPECTOR_PORT").unwrap_or_else(|_| free_port().to_string()),
+            ])
+            .arg("--persist-to")
+            .arg(&self.state_dir)
+            .arg("--env-file")
+            .arg(&env_file);
+            let mut child = spawn_guarded(cmd, &self.log, Some(&self.state_dir));
+            match wait_ready(self.port, Duration::from_secs(120), &self.log, &mut child) {
+                Ok(()) => {
+                    self.child = Some(child);
+                    return;
+                }
+                Err(why) if attempt < 3 && why.contains(PORT_TAKEN) => {
+                    kill_group(&mut child);
+                    eprintln!("port {} was taken; starting the runtime again", self.port);
+                    if first_start {
+                        self.port = free_port();
+                        self.base = format!("http://127.0.0.1:{}", self.port);
+                    } else {
+                        std::thread::sleep(Duration::from_secs(2));
+                    }
+                }
+                Err(why) => {
+                    kill_group(&mut child);
+                    panic!("{why}");
+                }
+            }
+        }
     }
 
     /// Stops and starts the runtime on the same port and state: what survives is what was
@@ -241,7 +305,7 @@ impl Edge {
         if let Some(mut c) = self.child.take() {
             kill_group(&mut c);
         }
-        self.spawn();
+        self.spawn(false);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -303,8 +367,11 @@ impl SpinServe {
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--env", "PRISM_DIAGNOSTICS=on"])
             .arg(&wasm);
-        let child = spawn_guarded(cmd, &log, None);
-        wait_ready(port, Duration::from_secs(60), &log);
+        let mut child = spawn_guarded(cmd, &log, None);
+        if let Err(why) = wait_ready(port, Duration::from_secs(60), &log, &mut child) {
+            kill_group(&mut child);
+            panic!("{why}");
+        }
         SpinServe {
             base: format!("http://127.0.0.1:{port}"),
             child,
@@ -409,19 +476,8 @@ pub struct DevCommand {
 impl DevCommand {
     pub fn start() -> DevCommand {
         build_once();
-        // The command takes three ports in a row (edge, tenant site, mail catcher). They are
-        // picked below Linux's ephemeral range (32768 and up): the tenant site binds its port
-        // only after seeding, and meanwhile the runtime's own listeners on port 0 took an
-        // ephemeral neighbour once (EADDRINUSE, the site never served).
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-            ^ std::process::id();
-        let port = (0..4_000u32)
-            .map(|i| 20_000 + (seed.wrapping_add(i * 3) % 12_000) as u16)
-            .find(|&p| (0..=2).all(|i| TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
-            .expect("three free ports in a row between 20000 and 32000");
+        // The command takes three ports in a row (edge, tenant site, mail catcher).
+        let port = free_ports(3);
         let root = crate::repo_root();
         let dir = artifacts_dir().join(format!("dev-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
