@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 /// A free TCP port on loopback, picked below Linux's ephemeral range (32768 and up).
 ///
 /// A port from `bind(0)` is released before the runtime binds it, and meanwhile any process's
-/// `bind(0)` (workerd's own internal listeners) or a connect's source port can take it: a
-/// runtime start once died with "Address already in use". Below the ephemeral range only
-/// another explicit pick can collide, which the caller's retry absorbs.
+/// `bind(0)` or a connect's source port may take it. A CI start once failed with "Address
+/// already in use" (what held the port was not proven); below the ephemeral range only another
+/// explicit pick can collide, and the caller starts again on a fresh port when one does.
 pub fn free_port() -> u16 {
     free_ports(1)
 }
