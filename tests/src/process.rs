@@ -92,7 +92,9 @@ const PORT_TAKEN: &str = "Address already in use";
 fn wait_ready(port: u16, timeout: Duration, log: &Path, child: &mut Child) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     let read_log = || std::fs::read_to_string(log).unwrap_or_default();
-    for poll in 0u32.. {
+    let mut poll = 0u32;
+    loop {
+        poll = poll.wrapping_add(1);
         if Instant::now() >= deadline {
             return Err(format!(
                 "runtime on port {port} not ready after {timeout:?}; its log:\n{}",
@@ -117,7 +119,7 @@ fn wait_ready(port: u16, timeout: Duration, log: &Path, child: &mut Child) -> Re
                 read_log()
             ));
         }
-        if poll % 8 == 7 && read_log().contains(PORT_TAKEN) {
+        if poll.is_multiple_of(8) && read_log().contains(PORT_TAKEN) {
             return Err(format!(
                 "runtime on port {port} could not bind it; its log:\n{}",
                 read_log()
@@ -125,7 +127,6 @@ fn wait_ready(port: u16, timeout: Duration, log: &Path, child: &mut Child) -> Re
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    unreachable!("the poll loop only ends by returning")
 }
 
 fn artifacts_dir() -> PathBuf {
