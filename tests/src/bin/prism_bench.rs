@@ -70,47 +70,138 @@ fn wrk(url: &str, secs: u64, token: Option<&str>) -> Value {
     json!({ "rps": num("Requests/sec:"), "p50_ms": num("50%"), "p99_ms": num("99%"), "requests": requests, "non_2xx": non2xx })
 }
 
-/// CPU seconds the workerd processes of one `wrangler dev` process group have used so far
-/// (user + system, from /proc): what a request or a delivered message costs the runtime, which
-/// latency on a shared 2-core machine hides.
-fn workerd_cpu_s(pgid: u32) -> f64 {
-    static TCK: OnceLock<f64> = OnceLock::new();
-    let tck = *TCK.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    });
-    let mut ticks = 0u64;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if !head.ends_with("(workerd") {
-            continue;
-        }
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        if f.get(2).and_then(|g| g.parse::<u32>().ok()) != Some(pgid) {
-            continue;
-        }
-        let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        ticks += n(11) + n(12);
-    }
-    ticks as f64 / tck
+/// The workerd processes of one `wrangler dev`: its process group, and which of them is
+/// wrangler's local proxy (the workerd owning the port clients connect to). Production has no
+/// such proxy: it relays every request and WebSocket frame, and every inspector event of the
+/// worker (console lines, subrequests) as a fetch to wrangler's node process, so its CPU is
+/// reported apart from the runtime's, which is what a deployment pays.
+#[derive(Clone, Copy)]
+struct Workerd {
+    pgid: u32,
+    proxy: Option<u32>,
 }
 
-/// [`wrk`], with the CPU the worker's workerd processes spent per request (ms).
-fn wrk_cpu(url: &str, secs: u64, token: Option<&str>, pgid: u32) -> Value {
-    let before = workerd_cpu_s(pgid);
+impl Workerd {
+    fn of(pgid: u32, proxy_port: u16) -> Workerd {
+        let proxy = listeners()
+            .into_iter()
+            .find(|(port, _)| *port == proxy_port)
+            .map(|(_, pid)| pid);
+        Workerd { pgid, proxy }
+    }
+
+    /// CPU seconds used so far (user + system, from /proc): what a request or a delivered
+    /// message costs, which latency on a shared 2-core machine hides.
+    fn cpu(&self) -> Cpu {
+        static TCK: OnceLock<f64> = OnceLock::new();
+        let tck = *TCK.get_or_init(|| {
+            Command::new("getconf")
+                .arg("CLK_TCK")
+                .output()
+                .ok()
+                .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+                .unwrap_or(100.0)
+        });
+        let mut cpu = Cpu::default();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let workerd = head.ends_with("(workerd");
+            if !workerd && !head.ends_with("(node") {
+                continue;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            if f.get(2).and_then(|g| g.parse::<u32>().ok()) != Some(self.pgid) {
+                continue;
+            }
+            let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            let secs = (n(11) + n(12)) as f64 / tck;
+            let pid = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok());
+            if workerd && (pid.is_none() || pid != self.proxy) {
+                cpu.runtime += secs;
+            } else {
+                cpu.wrangler += secs;
+            }
+        }
+        cpu
+    }
+
+    /// Open file descriptors of the proxy workerd. wrangler 4's inspector proxy posts every
+    /// inspector event to node over loopback and leaks some of those sockets; at its limit
+    /// (20,000) the proxy spins on `accept` errors and steals CPU from everything after it on
+    /// this machine, so each section reports where it stands.
+    fn proxy_fds(&self) -> Option<usize> {
+        let dir = std::fs::read_dir(format!("/proc/{}/fd", self.proxy?)).ok()?;
+        Some(dir.count())
+    }
+}
+
+/// CPU seconds of the runtime running the worker, and of what `wrangler dev` adds locally: its
+/// proxy workerd and its node process (which receives the proxy's inspector relay).
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    runtime: f64,
+    wrangler: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, o: Cpu) -> Cpu {
+        Cpu {
+            runtime: self.runtime - o.runtime,
+            wrangler: self.wrangler - o.wrangler,
+        }
+    }
+}
+
+/// Every workerd listening socket: (port, pid).
+fn listeners() -> Vec<(u16, u32)> {
+    let Ok(out) = Command::new("ss").arg("-ltnpH").output() else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let parse = |line: &str| -> Option<(u16, u32)> {
+        let port = line
+            .split_whitespace()
+            .nth(3)?
+            .rsplit_once(':')?
+            .1
+            .parse::<u16>()
+            .ok()?;
+        let pid = line
+            .split("pid=")
+            .nth(1)?
+            .split(',')
+            .next()?
+            .parse::<u32>()
+            .ok()?;
+        Some((port, pid))
+    };
+    text.lines()
+        .filter(|l| l.contains("\"workerd\""))
+        .filter_map(parse)
+        .collect()
+}
+
+/// [`wrk`], with the CPU per request (ms) of the runtime running the worker and, apart, of
+/// what `wrangler dev` adds (its proxy workerd and node).
+fn wrk_cpu(url: &str, secs: u64, token: Option<&str>, w: Workerd) -> Value {
+    let before = w.cpu();
     let mut v = wrk(url, secs, token);
-    let cpu = workerd_cpu_s(pgid) - before;
-    v["cpu_ms_per_request"] = json!(v["requests"].as_f64().map(|n| cpu * 1000.0 / n.max(1.0)));
-    v["cpu_share_of_core"] = json!(cpu / secs as f64);
+    let cpu = w.cpu() - before;
+    let requests = v["requests"].as_f64();
+    let per = |s: f64| json!(requests.map(|n| s * 1000.0 / n.max(1.0)));
+    v["cpu_ms_per_request"] = per(cpu.runtime);
+    v["wrangler_cpu_ms_per_request"] = per(cpu.wrangler);
+    v["cpu_share_of_core"] = json!(cpu.runtime / secs as f64);
+    v["wrangler_cpu_share_of_core"] = json!(cpu.wrangler / secs as f64);
     v
 }
 
@@ -130,7 +221,7 @@ async fn fanout(
     clients: usize,
     secs: u64,
     rate: u64,
-    pgid: u32,
+    w: Workerd,
     gate: Option<(&str, &str)>,
     label: &str,
 ) -> Value {
@@ -140,10 +231,10 @@ async fn fanout(
     };
     // What the runtime burns with nothing to do (timers, wrangler's polling) is measured first
     // and taken out, so light loads are not dominated by it.
-    let idle_start = workerd_cpu_s(pgid);
+    let idle_start = w.cpu();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_per_s = (workerd_cpu_s(pgid) - idle_start) / 3.0;
-    let cpu_before = workerd_cpu_s(pgid);
+    let idle = w.cpu() - idle_start;
+    let cpu_before = w.cpu();
     let wall = Instant::now();
     let lat: Arc<Mutex<Vec<(u64, f64)>>> = Arc::default();
     let sent = Arc::new(AtomicU64::new(0));
@@ -203,8 +294,12 @@ async fn fanout(
     for t in tasks {
         let _ = t.await;
     }
-    let cpu_raw = workerd_cpu_s(pgid) - cpu_before;
-    let cpu_s = (cpu_raw - idle_per_s * wall.elapsed().as_secs_f64()).max(0.0);
+    let cpu_raw = w.cpu() - cpu_before;
+    let busy = |raw: f64, idle: f64| (raw - idle / 3.0 * wall.elapsed().as_secs_f64()).max(0.0);
+    let (cpu_s, wrangler_s) = (
+        busy(cpu_raw.runtime, idle.runtime),
+        busy(cpu_raw.wrangler, idle.wrangler),
+    );
     let timed = lat.lock().unwrap().clone();
     // `FANOUT_TRACE=file`: every delivery's send time (µs since the Unix epoch, the clock of
     // the worker's log lines) and latency (ms), to see when the slow ones happen (profiling);
@@ -237,8 +332,12 @@ async fn fanout(
         "expected": sent * clients as u64,
         "lost": (sent * clients as u64).saturating_sub(l.len() as u64),
         "cpu_ms_per_delivery": cpu_s * 1000.0 / (l.len().max(1) as f64),
-        "cpu_share_of_core": cpu_raw / (secs + 3) as f64,
-        "idle_cpu_share_of_core": idle_per_s,
+        "wrangler_cpu_ms_per_delivery": wrangler_s * 1000.0 / (l.len().max(1) as f64),
+        "cpu_share_of_core": cpu_raw.runtime / (secs + 3) as f64,
+        "wrangler_cpu_share_of_core": cpu_raw.wrangler / (secs + 3) as f64,
+        "idle_cpu_share_of_core": idle.runtime / 3.0,
+        "wrangler_idle_cpu_share_of_core": idle.wrangler / 3.0,
+        "proxy_open_fds": w.proxy_fds(),
         "delivered_per_s": l.len() as f64 / secs as f64,
         "p50_ms": percentile(&l, 0.5), "p99_ms": percentile(&l, 0.99),
     })
@@ -271,26 +370,7 @@ async fn timed_get(url: &str, n: usize) -> f64 {
 /// is found from the listening sockets: the proxy owns `proxy_port`; its sibling workerd (same
 /// parent node process) serves the worker on one of its ports, the one answering `probe` with 200.
 async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
-    let out = Command::new("ss").arg("-ltnpH").output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut sockets = Vec::new(); // (port, pid)
-    for line in text.lines().filter(|l| l.contains("\"workerd\"")) {
-        let port = line
-            .split_whitespace()
-            .nth(3)?
-            .rsplit_once(':')?
-            .1
-            .parse::<u16>()
-            .ok()?;
-        let pid = line
-            .split("pid=")
-            .nth(1)?
-            .split(',')
-            .next()?
-            .parse::<u32>()
-            .ok()?;
-        sockets.push((port, pid));
-    }
+    let sockets = listeners();
     let ppid = |pid: u32| -> Option<u32> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         stat.rsplit_once(')')?
@@ -339,11 +419,11 @@ async fn live_url(edge: &Edge, secret_key: &str) -> String {
     ))
 }
 
-/// A worker under test: where to send requests, and its process group (for its CPU time).
+/// A worker under test: where to send requests, and its workerd processes (for their CPU time).
 #[derive(Clone, Copy)]
 struct Side<'a> {
     base: &'a str,
-    pgid: u32,
+    w: Workerd,
 }
 
 /// Section 1 against one set of addresses: the constant-JSON floor against `/health`, and the
@@ -367,10 +447,10 @@ fn gateway(
     let _ = wrk(&tenant_url, 2, Some(token));
     let (mut f, mut h, mut s, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        f.push(wrk_cpu(&floor_url, secs, None, floor.pgid));
-        h.push(wrk_cpu(&health_url, secs, None, edge.pgid));
-        s.push(wrk_cpu(&same_url, secs, Some(same_token), same.pgid));
-        a.push(wrk_cpu(&tenant_url, secs, Some(token), edge.pgid));
+        f.push(wrk_cpu(&floor_url, secs, None, floor.w));
+        h.push(wrk_cpu(&health_url, secs, None, edge.w));
+        s.push(wrk_cpu(&same_url, secs, Some(same_token), same.w));
+        a.push(wrk_cpu(&tenant_url, secs, Some(token), edge.w));
     }
     let avg = |rs: &[Value]| {
         let non_2xx: Vec<&Value> = rs
@@ -382,6 +462,8 @@ fn gateway(
             "rps": mean(rs, "rps"), "p50_ms": mean(rs, "p50_ms"), "p99_ms": mean(rs, "p99_ms"),
             "cpu_ms_per_request": mean(rs, "cpu_ms_per_request"),
             "cpu_share_of_core": mean(rs, "cpu_share_of_core"),
+            "wrangler_cpu_ms_per_request": mean(rs, "wrangler_cpu_ms_per_request"),
+            "wrangler_cpu_share_of_core": mean(rs, "wrangler_cpu_share_of_core"),
             "non_2xx": non_2xx, "rounds": rs,
         })
     };
@@ -393,6 +475,7 @@ fn gateway(
         "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
         "health_p99_ratio": ratio(h["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
         "health_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), f["cpu_ms_per_request"].as_f64()),
+        "proxy_open_fds": {"floor_js": floor.w.proxy_fds(), "same_work_js": same.w.proxy_fds(), "prism": edge.w.proxy_fds()},
         "floor_js": f, "health": h, "same_work_js": s, "authenticated": a,
     })
 }
@@ -532,7 +615,9 @@ fn rounds_of(runs: &[Value]) -> Value {
         "p99_ms_min": p99.iter().copied().reduce(f64::min),
         "p99_ms_max": p99.iter().copied().reduce(f64::max),
         "cpu_ms_per_delivery": median("cpu_ms_per_delivery"),
+        "wrangler_cpu_ms_per_delivery": median("wrangler_cpu_ms_per_delivery"),
         "cpu_share_of_core": median("cpu_share_of_core"),
+        "proxy_open_fds": runs.last().map(|r| r["proxy_open_fds"].clone()),
         "delivered_per_s": mean(runs, "delivered_per_s"),
         "gate_checks_per_message": mean(runs, "gate_checks_per_message"),
         "sent": sum("sent"), "delivered": sum("delivered"), "expected": sum("expected"),
@@ -596,6 +681,11 @@ async fn main() {
         .to_string();
     let base = edge.base.clone();
     let api = Api::at(&base);
+    let edge_w = Workerd::of(edge.pgid().unwrap_or(0), edge.port);
+    let floor_w = Workerd::of(floor.pgid(), floor.port);
+    let same_w = Workerd::of(same.pgid(), same.port);
+    let jsdo_w = Workerd::of(jsdo.pgid(), jsdo.port);
+    let jsmirror_w = Workerd::of(jsmirror.pgid(), jsmirror.port);
     let t = api.create_tenant(&unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
 
     if analytics_only {
@@ -631,7 +721,7 @@ async fn main() {
             clients,
             20,
             rate,
-            edge.pgid().unwrap_or(0),
+            edge_w,
             Some((&edge.base, &ct.secret_key)),
             "prism",
         )
@@ -642,7 +732,7 @@ async fn main() {
             clients,
             20,
             rate,
-            jsdo.pgid(),
+            jsdo_w,
             None,
             "js-room",
         )
@@ -654,7 +744,7 @@ async fn main() {
             clients,
             20,
             rate,
-            jsmirror.pgid(),
+            jsmirror_w,
             None,
             "js-mirror",
         )
@@ -683,12 +773,11 @@ async fn main() {
     }
     progress(&format!("1/7 gateway overhead: wrk {secs}s each against the floor, /health and an authenticated request"));
     let rounds = if full { 3 } else { 2 };
-    let edge_pg = edge.pgid().unwrap_or(0);
-    let side = |base, pgid| Side { base, pgid };
+    let side = |base, w| Side { base, w };
     r["gateway"] = gateway(
-        side(&floor.base, floor.pgid()),
-        (side(&same.base, same.pgid()), &same_key),
-        side(&base, edge_pg),
+        side(&floor.base, floor_w),
+        (side(&same.base, same_w), &same_key),
+        side(&base, edge_w),
         secs,
         &t.secret_key,
         rounds,
@@ -702,9 +791,9 @@ async fn main() {
             "   direct to workerd: floor {df}, same-work JS {ds}, PrismAI {de}"
         ));
         r["gateway_direct"] = gateway(
-            side(df, floor.pgid()),
-            (side(ds, same.pgid()), &same_key),
-            side(de, edge_pg),
+            side(df, floor_w),
+            (side(ds, same_w), &same_key),
+            side(de, edge_w),
             secs,
             &t.secret_key,
             rounds,
@@ -752,7 +841,7 @@ async fn main() {
                     clients,
                     secs.clamp(15, 30),
                     rate,
-                    edge_pg,
+                    edge_w,
                     Some((&edge.base, &ct.secret_key)),
                     "prism",
                 )
@@ -764,7 +853,7 @@ async fn main() {
                     clients,
                     secs.clamp(15, 30),
                     rate,
-                    jsdo.pgid(),
+                    jsdo_w,
                     None,
                     "js-room",
                 )
@@ -780,7 +869,7 @@ async fn main() {
                 clients,
                 secs.clamp(15, 30),
                 rate,
-                jsmirror.pgid(),
+                jsmirror_w,
                 None,
                 "js-mirror",
             )
@@ -1044,10 +1133,10 @@ fn render(r: &Value) -> String {
         "# Benchmarks\n\nCommand: `scripts/bench{}` · {date} · {machine}\n\nEvery number is measured in one run on one machine; ratios compare against a baseline from the same run. Local runs go through the `wrangler dev` proxy in front of workerd, which dominates absolute HTTP latencies (both sides pay it). Raw data: `target/bench/results.json`.\n\n",
         if r["mode"] == "full" { " --full" } else { "" }
     );
-    s.push_str("## 1. Gateway (wrk -t2 -c16, alternating rounds, means)\n\nTwo anchors run beside PrismAI in the same `wrangler dev`: a JS worker answering constant JSON (the floor, against `/health`), and a JS worker doing the same work as `GET /v1/tenant` ([tests/bench/samework.js](tests/bench/samework.js): bearer key from isolate memory/KV/D1 with its SHA-256 checked, an exact two-bucket GCRA check in the tenant's SQLite Durable Object, one D1 batch of two reads, JSON, a log line). CPU is the workers' workerd processes' user + system time from `/proc` over the run, per request.\n\n");
+    s.push_str("## 1. Gateway (wrk -t2 -c16, alternating rounds, means)\n\nTwo anchors run beside PrismAI in the same `wrangler dev`: a JS worker answering constant JSON (the floor, against `/health`), and a JS worker doing the same work as `GET /v1/tenant` ([tests/bench/samework.js](tests/bench/samework.js): bearer key from isolate memory/KV/D1 with its SHA-256 checked, an exact two-bucket GCRA check in the tenant's SQLite Durable Object, one D1 batch of two reads, JSON, a log line). CPU is user + system time from `/proc` over the run, per request: of the workerd process running the worker (the runtime, what a deployment pays; the ratios use it), and apart, of what `wrangler dev` adds locally and production does not have: the second workerd it puts in front of each worker (its proxy, which relays each request and posts each of the worker's inspector events — log lines, subrequests — to wrangler's node process) and that node process.\n\n");
     let table = |s: &mut String, g: &Value| {
         s.push_str(
-            "| target | req/s | p50 ms | p99 ms | CPU ms/request |\n|---|---|---|---|---|\n",
+            "| target | req/s | p50 ms | p99 ms | CPU ms/request (runtime) | wrangler (proxy + node) CPU ms/request |\n|---|---|---|---|---|---|\n",
         );
         for (name, k) in [
             ("JS worker, constant JSON (floor)", "floor_js"),
@@ -1059,17 +1148,23 @@ fn render(r: &Value) -> String {
             ),
         ] {
             s.push_str(&format!(
-                "| {name} | {} | {} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {} | {} |\n",
                 f(&g[k]["rps"], 0),
                 f(&g[k]["p50_ms"], 2),
                 f(&g[k]["p99_ms"], 2),
-                f(&g[k]["cpu_ms_per_request"], 3)
+                f(&g[k]["cpu_ms_per_request"], 3),
+                f(&g[k]["wrangler_cpu_ms_per_request"], 3)
             ));
         }
         s.push_str(&format!(
             "\n`GET /v1/tenant` vs the same-work JS worker: throughput **{}×** (goal ≥ 1.0×), p99 **{}×** (goal ≤ 1.3×), CPU per request {}×. `/health` vs the floor: throughput **{}×**, p99 {}×, CPU per request {}×.\n\n",
             f(&g["throughput_ratio"], 2), f(&g["p99_ratio"], 2), f(&g["cpu_ratio"], 2),
             f(&g["health_throughput_ratio"], 2), f(&g["health_p99_ratio"], 2), f(&g["health_cpu_ratio"], 2)
+        ));
+        let fds = &g["proxy_open_fds"];
+        s.push_str(&format!(
+            "Open file descriptors of each wrangler proxy after this table (its inspector relay leaks loopback sockets; at 20,000 it spins on errors and takes CPU from everything on the machine): floor {}, same-work JS {}, PrismAI {}.\n\n",
+            fds["floor_js"], fds["same_work_js"], fds["prism"]
         ));
     };
     s.push_str("Through `wrangler dev`'s proxy (a second workerd in front of each worker; both sides pay it):\n\n");
@@ -1079,9 +1174,16 @@ fn render(r: &Value) -> String {
         s.push_str("Straight to the workerd process running each worker (what production's front door is closer to; the `/health` goal of ≥ 0.9× is measured here):\n\n");
         table(&mut s, d);
     }
-    s.push_str("## 2. Chat fan-out (one conversation, every client sends at a steady rate; every message reaches every client)\n\nThe anchor is a JS Durable Object ([tests/bench/jsdo.js](tests/bench/jsdo.js)) that persists each message with its idempotency key and broadcasts it; PrismAI also authenticates and rate-limits each customer message at the tenant's gate, keeps read state and facts, writes the mirror outbox, mirrors to D1 and publishes to the inbox. CPU: each worker's workerd time per delivered message, less its idle rate measured just before (timers, wrangler's polling). Every PrismAI client joins with the one customer token the conversation was created with, so they draw on one message lease at the tenant's gate; gate calls per message are the gate's own count. Each row runs in alternating rounds (PrismAI, the room, the same-work anchor below, then again; `FANOUT_ROUNDS`, 3 by default): each figure is its median over the rounds, p99 with its range over them in brackets.\n\n| clients × msgs/s | PrismAI delivered/s | p50 ms | p99 ms | CPU µs/delivery | JS DO delivered/s | p50 ms | p99 ms | CPU µs/delivery | p50 ratio | p99 ratio | CPU ratio | lost (P/JS) | PrismAI gate calls/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("## 2. Chat fan-out (one conversation, every client sends at a steady rate; every message reaches every client)\n\nThe anchor is a JS Durable Object ([tests/bench/jsdo.js](tests/bench/jsdo.js)) that persists each message with its idempotency key and broadcasts it; PrismAI also authenticates and rate-limits each customer message at the tenant's gate, keeps read state and facts, writes the mirror outbox, mirrors to D1 and publishes to the inbox. CPU: the workerd time per delivered message of the runtime running each worker, less its idle rate measured just before (timers, wrangler's polling); in brackets, the same for what `wrangler dev` adds locally (its proxy workerd, which relays every WebSocket frame and inspector event, and its node process; production has neither). Every PrismAI client joins with the one customer token the conversation was created with, so they draw on one message lease at the tenant's gate; gate calls per message are the gate's own count. Each row runs in alternating rounds (PrismAI, the room, the same-work anchor below, then again; `FANOUT_ROUNDS`, 3 by default): each figure is its median over the rounds, p99 with its range over them in brackets.\n\n| clients × msgs/s | PrismAI delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | JS DO delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | p50 ratio | p99 ratio | CPU ratio | lost (P/JS) | PrismAI gate calls/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for row in r["fanout"].as_array().into_iter().flatten() {
         let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
+        let cpu = |side: &Value| {
+            format!(
+                "{} (+{})",
+                us(&side["cpu_ms_per_delivery"]),
+                us(&side["wrangler_cpu_ms_per_delivery"])
+            )
+        };
         s.push_str(&format!(
             "| {} × {} | {} | {} | {} | {} | {} | {} | {} | {} | {}× | {}× | {}× | {}/{} | {} |\n",
             row["clients"],
@@ -1089,11 +1191,11 @@ fn render(r: &Value) -> String {
             f(&row["prism"]["delivered_per_s"], 0),
             f(&row["prism"]["p50_ms"], 1),
             p99_range(&row["prism"]),
-            us(&row["prism"]["cpu_ms_per_delivery"]),
+            cpu(&row["prism"]),
             f(&row["js_baseline"]["delivered_per_s"], 0),
             f(&row["js_baseline"]["p50_ms"], 1),
             p99_range(&row["js_baseline"]),
-            us(&row["js_baseline"]["cpu_ms_per_delivery"]),
+            cpu(&row["js_baseline"]),
             f(&row["p50_ratio"], 2),
             f(&row["p99_ratio"], 2),
             f(&row["cpu_ratio"], 2),
@@ -1103,17 +1205,18 @@ fn render(r: &Value) -> String {
         ));
     }
     s.push_str("\nGoal (issue 16): p50 and p99 ≤ 1.5× the JS Durable Object, CPU per delivered message ≤ 1.5×, nothing lost.\n\n");
-    s.push_str("Against a second anchor doing the same durable work in JS: the room above plus PrismAI's mirror outbox, its D1 batch per 100-ms window (per message the statements PrismAI's mirror runs for a customer message, per window the conversation's row) and an inbox publish to a second Durable Object ([tests/bench/jsmirror.js](tests/bench/jsmirror.js)). Under `wrangler dev`, D1 is SQLite run by the same workerd process, so its work counts in both sides' CPU here; in production D1 is a separate service.\n\n| clients × msgs/s | JS DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery | PrismAI p50 ratio | p99 ratio | CPU ratio | lost | mirrored to D1 |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("Against a second anchor doing the same durable work in JS: the room above plus PrismAI's mirror outbox, its D1 batch per 100-ms window (per message the statements PrismAI's mirror runs for a customer message, per window the conversation's row) and an inbox publish to a second Durable Object ([tests/bench/jsmirror.js](tests/bench/jsmirror.js)). Under `wrangler dev`, D1 is SQLite run by the same workerd process, so its work counts in both sides' CPU here; in production D1 is a separate service.\n\n| clients × msgs/s | JS DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | PrismAI p50 ratio | p99 ratio | CPU ratio | lost | mirrored to D1 |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for row in r["fanout"].as_array().into_iter().flatten() {
         let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
         s.push_str(&format!(
-            "| {} × {} | {} | {} | {} | {} | {}× | {}× | {}× | {} | {} of {} |\n",
+            "| {} × {} | {} | {} | {} | {} (+{}) | {}× | {}× | {}× | {} | {} of {} |\n",
             row["clients"],
             row["rate_per_client"],
             f(&row["js_mirror"]["delivered_per_s"], 0),
             f(&row["js_mirror"]["p50_ms"], 1),
             p99_range(&row["js_mirror"]),
             us(&row["js_mirror"]["cpu_ms_per_delivery"]),
+            us(&row["js_mirror"]["wrangler_cpu_ms_per_delivery"]),
             f(&row["mirror_p50_ratio"], 2),
             f(&row["mirror_p99_ratio"], 2),
             f(&row["mirror_cpu_ratio"], 2),
