@@ -1,0 +1,54 @@
+// What a worker's requests send over its inspector, the stream `wrangler dev`'s proxy relays to
+// node one fetch per event (docs/performance.md, Left):
+//   node tests/bench/events.mjs <runtime-inspector-port> <url> <requests> [bearer-token]
+// Attaches to the runtime workerd's own inspector (Runtime and Network enabled, as wrangler's
+// proxy does), sends the requests one at a time, and prints per request the events by method
+// and their bytes. Uses the `ws` package wrangler already installs.
+import WebSocket from "ws";
+
+const [port, url, n = "100", token] = process.argv.slice(2);
+const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+const counts = new Map();
+const sessions = [];
+for (const t of targets) {
+  if (!t.webSocketDebuggerUrl) continue;
+  const ws = new WebSocket(t.webSocketDebuggerUrl);
+  await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (m) => {
+    const msg = JSON.parse(m);
+    if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); return; }
+    if (!msg.method) return;
+    const c = counts.get(msg.method) || { events: 0, bytes: 0 };
+    c.events += 1;
+    c.bytes += m.length;
+    counts.set(msg.method, c);
+  });
+  const send = (method) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method })); });
+  await send("Runtime.enable");
+  await send("Network.enable");
+  sessions.push(ws);
+}
+// Events from attaching (contexts, buffered console entries) are not the requests'.
+await new Promise((r) => setTimeout(r, 500));
+counts.clear();
+const headers = token ? { authorization: `Bearer ${token}` } : {};
+let ok = 0;
+for (let i = 0; i < Number(n); i++) {
+  const r = await fetch(url, { headers });
+  await r.arrayBuffer();
+  if (r.ok) ok += 1;
+}
+await new Promise((r) => setTimeout(r, 500));
+const per = (v) => Math.round((v / Number(n)) * 100) / 100;
+let events = 0;
+let bytes = 0;
+const byMethod = {};
+for (const [m, c] of [...counts].sort((a, b) => b[1].events - a[1].events)) {
+  byMethod[m] = { events_per_request: per(c.events), bytes_per_request: per(c.bytes) };
+  events += c.events;
+  bytes += c.bytes;
+}
+console.log(JSON.stringify({ url, requests: Number(n), ok, targets: sessions.length, events_per_request: per(events), bytes_per_request: per(bytes), by_method: byMethod }, null, 1));
+for (const ws of sessions) ws.close();
