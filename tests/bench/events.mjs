@@ -10,8 +10,12 @@ const [port, url, n = "100", token] = process.argv.slice(2);
 const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
 const counts = new Map();
 const sessions = [];
+// The worker's own target (`core:user:<name>`) is the one wrangler's proxy relays; the others are
+// miniflare's internal services (D1, KV), whose subrequests are counted apart.
+const only = process.env.ALL_TARGETS ? () => true : (t) => t.id.startsWith("core:user:");
+let sample;
 for (const t of targets) {
-  if (!t.webSocketDebuggerUrl) continue;
+  if (!t.webSocketDebuggerUrl || !only(t)) continue;
   const ws = new WebSocket(t.webSocketDebuggerUrl);
   await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
   let id = 0;
@@ -23,6 +27,7 @@ for (const t of targets) {
     const c = counts.get(msg.method) || { events: 0, bytes: 0 };
     c.events += 1;
     c.bytes += m.length;
+    if (msg.method === "Runtime.consoleAPICalled") sample = msg;
     counts.set(msg.method, c);
   });
   const send = (method) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method })); });
@@ -50,5 +55,6 @@ for (const [m, c] of [...counts].sort((a, b) => b[1].events - a[1].events)) {
   events += c.events;
   bytes += c.bytes;
 }
-console.log(JSON.stringify({ url, requests: Number(n), ok, targets: sessions.length, events_per_request: per(events), bytes_per_request: per(bytes), by_method: byMethod }, null, 1));
+const frames = sample?.params?.stackTrace?.callFrames?.length;
+console.log(JSON.stringify({ url, requests: Number(n), ok, targets: sessions.length, events_per_request: per(events), bytes_per_request: per(bytes), console_stack_frames: frames, by_method: byMethod }, null, 1));
 for (const ws of sessions) ws.close();

@@ -143,6 +143,71 @@ impl Workerd {
     }
 }
 
+/// Takes `wrangler dev`'s inspector session off the runtime running a worker, as production
+/// has none attached. While attached, every log line and subrequest of the worker goes out as
+/// inspector events that wrangler's proxy posts to node one fetch each: measured on this machine
+/// (tests/bench/events.mjs, /proc) at 9 events and 6-9 ms of wrangler CPU per logged request on
+/// both sides, beside 2-4 ms of the runtime's own, which made the gateway rows measure wrangler.
+/// workerd keeps one session per worker: connecting displaces wrangler's, and closing ours
+/// leaves none; log lines still reach wrangler's output through workerd's stdout. Returns how
+/// many worker targets were detached.
+async fn detach_inspector(w: Workerd) -> usize {
+    let mut runtime_pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let pid = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok());
+        let pgid = rest
+            .split_whitespace()
+            .nth(2)
+            .and_then(|g| g.parse::<u32>().ok());
+        if head.ends_with("(workerd") && pgid == Some(w.pgid) && pid.is_some() && pid != w.proxy {
+            runtime_pids.extend(pid);
+        }
+    }
+    let client = reqwest::Client::new();
+    let mut detached = 0;
+    for (port, _) in listeners()
+        .into_iter()
+        .filter(|(_, pid)| runtime_pids.contains(pid))
+    {
+        let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/json/list"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+        else {
+            continue;
+        };
+        let Ok(targets) = r.json::<Vec<Value>>().await else {
+            continue;
+        };
+        for t in targets {
+            let user = t["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("core:user:"));
+            let Some(url) = t["webSocketDebuggerUrl"].as_str().filter(|_| user) else {
+                continue;
+            };
+            if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
+                let enable = json!({"id": 1, "method": "Runtime.enable"}).to_string();
+                let _ = ws.send(Message::Text(enable.into())).await;
+                let _ = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+                let _ = ws.close(None).await;
+                detached += 1;
+            }
+        }
+    }
+    detached
+}
+
 /// CPU seconds of the runtime running the worker, and of what `wrangler dev` adds locally: its
 /// proxy workerd and its node process (which receives the proxy's inspector relay).
 #[derive(Clone, Copy, Default)]
@@ -686,6 +751,19 @@ async fn main() {
     let same_w = Workerd::of(same.pgid(), same.port);
     let jsdo_w = Workerd::of(jsdo.pgid(), jsdo.port);
     let jsmirror_w = Workerd::of(jsmirror.pgid(), jsmirror.port);
+    // `PRISM_BENCH_INSPECTOR=keep` leaves wrangler's inspector sessions attached (to see what
+    // local development pays, or to profile through `PRISM_INSPECTOR_PORT`).
+    let keep_inspector = std::env::var("PRISM_BENCH_INSPECTOR").is_ok_and(|v| v == "keep");
+    if !keep_inspector {
+        let mut n = 0;
+        for w in [edge_w, floor_w, same_w, jsdo_w, jsmirror_w] {
+            n += detach_inspector(w).await;
+        }
+        progress(&format!(
+            "   wrangler's inspector sessions taken off {n} workers (production has none; PRISM_BENCH_INSPECTOR=keep leaves them)"
+        ));
+    }
+    r["inspector_detached"] = json!(!keep_inspector);
     let t = api.create_tenant(&unique_slug("bench"), "enterprise", Some(json!({"tenant": {"count": 10000000, "period_secs": 3600}, "credential": {"count": 10000000, "period_secs": 10}}))).await;
 
     if analytics_only {
@@ -1133,6 +1211,9 @@ fn render(r: &Value) -> String {
         "# Benchmarks\n\nCommand: `scripts/bench{}` · {date} · {machine}\n\nEvery number is measured in one run on one machine; ratios compare against a baseline from the same run. Local runs go through the `wrangler dev` proxy in front of workerd, which dominates absolute HTTP latencies (both sides pay it). Raw data: `target/bench/results.json`.\n\n",
         if r["mode"] == "full" { " --full" } else { "" }
     );
+    if r["inspector_detached"] == json!(true) {
+        s.push_str("Before measuring, `wrangler dev`'s inspector session is taken off each runtime (production has none attached). Attached, it turns each log line and subrequest into events that wrangler's proxy posts to node one by one; on this machine that cost 6–9 ms of wrangler CPU per logged request on both sides, more than the runtime's own 2–4 ms, so the gateway rows measured wrangler (docs/performance.md). Log lines still reach wrangler's output. Sections 4–7 run after the edge's restart in section 3, with the session attached again. `PRISM_BENCH_INSPECTOR=keep` leaves the sessions attached.\n\n");
+    }
     s.push_str("## 1. Gateway (wrk -t2 -c16, alternating rounds, means)\n\nTwo anchors run beside PrismAI in the same `wrangler dev`: a JS worker answering constant JSON (the floor, against `/health`), and a JS worker doing the same work as `GET /v1/tenant` ([tests/bench/samework.js](tests/bench/samework.js): bearer key from isolate memory/KV/D1 with its SHA-256 checked, an exact two-bucket GCRA check in the tenant's SQLite Durable Object, one D1 batch of two reads, JSON, a log line). CPU is user + system time from `/proc` over the run, per request: of the workerd process running the worker (the runtime, what a deployment pays; the ratios use it), and apart, of what `wrangler dev` adds locally and production does not have: the second workerd it puts in front of each worker (its proxy, which relays each request and posts each of the worker's inspector events — log lines, subrequests — to wrangler's node process) and that node process.\n\n");
     let table = |s: &mut String, g: &Value| {
         s.push_str(
