@@ -103,7 +103,28 @@ impl Workerd {
                 .unwrap_or(100.0)
         });
         let mut cpu = Cpu::default();
+        for p in self.processes() {
+            let secs = p.ticks as f64 / tck;
+            if p.workerd && Some(p.pid) != self.proxy {
+                cpu.runtime += secs;
+            } else {
+                cpu.wrangler += secs;
+            }
+        }
+        cpu
+    }
+
+    /// The group's workerd and node processes, read from /proc.
+    fn processes(&self) -> Vec<Proc> {
+        let mut out = Vec::new();
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                 continue;
             };
@@ -119,18 +140,13 @@ impl Workerd {
                 continue;
             }
             let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            let secs = (n(11) + n(12)) as f64 / tck;
-            let pid = entry
-                .file_name()
-                .to_str()
-                .and_then(|p| p.parse::<u32>().ok());
-            if workerd && (pid.is_none() || pid != self.proxy) {
-                cpu.runtime += secs;
-            } else {
-                cpu.wrangler += secs;
-            }
+            out.push(Proc {
+                pid,
+                workerd,
+                ticks: n(11) + n(12),
+            });
         }
-        cpu
+        out
     }
 
     /// Open file descriptors of the proxy workerd. wrangler 4's inspector proxy posts every
@@ -152,26 +168,12 @@ impl Workerd {
 /// leaves none; log lines still reach wrangler's output through workerd's stdout. Returns how
 /// many worker targets were detached.
 async fn detach_inspector(w: Workerd) -> usize {
-    let mut runtime_pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let pid = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<u32>().ok());
-        let pgid = rest
-            .split_whitespace()
-            .nth(2)
-            .and_then(|g| g.parse::<u32>().ok());
-        if head.ends_with("(workerd") && pgid == Some(w.pgid) && pid.is_some() && pid != w.proxy {
-            runtime_pids.extend(pid);
-        }
-    }
+    let runtime_pids: Vec<u32> = w
+        .processes()
+        .into_iter()
+        .filter(|p| p.workerd && Some(p.pid) != w.proxy)
+        .map(|p| p.pid)
+        .collect();
     let client = reqwest::Client::new();
     let mut detached = 0;
     for (port, _) in listeners()
@@ -206,6 +208,13 @@ async fn detach_inspector(w: Workerd) -> usize {
         }
     }
     detached
+}
+
+/// One process of a `wrangler dev` group: its CPU so far in clock ticks (user + system).
+struct Proc {
+    pid: u32,
+    workerd: bool,
+    ticks: u64,
 }
 
 /// CPU seconds of the runtime running the worker, and of what `wrangler dev` adds locally: its
