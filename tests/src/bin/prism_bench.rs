@@ -500,8 +500,10 @@ struct Side<'a> {
     w: Workerd,
 }
 
-/// Section 1 against one set of addresses: the constant-JSON floor against `/health`, and the
-/// same-work JS worker against PrismAI's `GET /v1/tenant`, in alternating rounds.
+/// Section 1 against one set of addresses: the constant-JSON floor against `/health` (and the
+/// floor answering `/health`'s exact headers and body, which tells the cost of that response
+/// from PrismAI's own), and the same-work JS worker against PrismAI's `GET /v1/tenant`, in
+/// alternating rounds.
 fn gateway(
     floor: Side,
     same: (Side, &str),
@@ -512,6 +514,7 @@ fn gateway(
 ) -> Value {
     let (same, same_token) = same;
     let floor_url = format!("{}/", floor.base);
+    let floor_health_url = format!("{}/health", floor.base);
     let health_url = format!("{}/health", edge.base);
     let same_url = format!("{}/v1/tenant", same.base);
     let tenant_url = format!("{}/v1/tenant", edge.base);
@@ -519,9 +522,12 @@ fn gateway(
     let _ = wrk(&floor_url, 2, None);
     let _ = wrk(&same_url, 2, Some(same_token));
     let _ = wrk(&tenant_url, 2, Some(token));
-    let (mut f, mut h, mut s, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let _ = wrk(&floor_health_url, 2, None);
+    let (mut f, mut fh, mut h, mut s, mut a) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         f.push(wrk_cpu(&floor_url, secs, None, floor.w));
+        fh.push(wrk_cpu(&floor_health_url, secs, None, floor.w));
         h.push(wrk_cpu(&health_url, secs, None, edge.w));
         s.push(wrk_cpu(&same_url, secs, Some(same_token), same.w));
         a.push(wrk_cpu(&tenant_url, secs, Some(token), edge.w));
@@ -541,7 +547,7 @@ fn gateway(
             "non_2xx": non_2xx, "rounds": rs,
         })
     };
-    let (f, h, s, a) = (avg(&f), avg(&h), avg(&s), avg(&a));
+    let (f, fh, h, s, a) = (avg(&f), avg(&fh), avg(&h), avg(&s), avg(&a));
     json!({
         "throughput_ratio": ratio(a["rps"].as_f64(), s["rps"].as_f64()),
         "p99_ratio": ratio(a["p99_ms"].as_f64(), s["p99_ms"].as_f64()),
@@ -549,8 +555,10 @@ fn gateway(
         "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
         "health_p99_ratio": ratio(h["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
         "health_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), f["cpu_ms_per_request"].as_f64()),
+        "health_same_response_throughput_ratio": ratio(h["rps"].as_f64(), fh["rps"].as_f64()),
+        "health_same_response_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), fh["cpu_ms_per_request"].as_f64()),
         "proxy_open_fds": {"floor_js": floor.w.proxy_fds(), "same_work_js": same.w.proxy_fds(), "prism": edge.w.proxy_fds()},
-        "floor_js": f, "health": h, "same_work_js": s, "authenticated": a,
+        "floor_js": f, "floor_health_js": fh, "health": h, "same_work_js": s, "authenticated": a,
     })
 }
 
@@ -1230,6 +1238,10 @@ fn render(r: &Value) -> String {
         );
         for (name, k) in [
             ("JS worker, constant JSON (floor)", "floor_js"),
+            (
+                "JS worker, `/health`'s headers and body byte for byte",
+                "floor_health_js",
+            ),
             ("PrismAI `/health`", "health"),
             ("JS worker, same work as `GET /v1/tenant`", "same_work_js"),
             (
@@ -1250,6 +1262,10 @@ fn render(r: &Value) -> String {
             "\n`GET /v1/tenant` vs the same-work JS worker: throughput **{}×** (goal ≥ 1.0×), p99 **{}×** (goal ≤ 1.3×), CPU per request {}×. `/health` vs the floor: throughput **{}×**, p99 {}×, CPU per request {}×.\n\n",
             f(&g["throughput_ratio"], 2), f(&g["p99_ratio"], 2), f(&g["cpu_ratio"], 2),
             f(&g["health_throughput_ratio"], 2), f(&g["health_p99_ratio"], 2), f(&g["health_cpu_ratio"], 2)
+        ));
+        s.push_str(&format!(
+            "`/health` vs the JS worker sending its exact response (the ten headers every PrismAI response carries and the same body; [tests/bench/floor.js](tests/bench/floor.js)): throughput {}×, CPU per request {}× — the rest of the gap to the floor is the cost of that response, not PrismAI's.\n\n",
+            f(&g["health_same_response_throughput_ratio"], 2), f(&g["health_same_response_cpu_ratio"], 2)
         ));
         let fds = &g["proxy_open_fds"];
         s.push_str(&format!(
