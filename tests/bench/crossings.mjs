@@ -8,7 +8,7 @@
 // the next build; the runtime's inspector port is the one whose /json/list names
 // core:user:prismai-edge.)
 import { readFileSync, writeFileSync } from "node:fs";
-import WebSocket from "ws";
+import { connect, targets as list } from "./cdp.mjs";
 
 if (process.argv[2] === "--instrument") {
   const file = process.argv[3];
@@ -27,19 +27,11 @@ if (process.argv[2] === "--instrument") {
   process.exit(0);
 }
 const [port, url, n = "100", token] = process.argv.slice(2);
-const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-const target = targets.find((t) => t.id.startsWith("core:user:"));
-const ws = new WebSocket(target.webSocketDebuggerUrl);
-await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
-let id = 0;
-const pending = new Map();
+const target = (await list(port)).find((t) => t.id.startsWith("core:user:"));
 const contexts = [];
-ws.on("message", (m) => {
-  const msg = JSON.parse(m);
+const { send, close } = await connect(target.webSocketDebuggerUrl, (msg) => {
   if (msg.method === "Runtime.executionContextCreated") contexts.push(msg.params.context.id);
-  if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
 });
-const send = (method, params = {}) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method, params })); });
 await send("Runtime.enable");
 const counts = async () => {
   const r = await send("Runtime.evaluate", { expression: "JSON.stringify(globalThis.__calls ?? null)", returnByValue: true, contextId: contexts[0] });
@@ -56,4 +48,4 @@ const rows = Object.keys(after).map((k) => [(after[k] - (before[k] ?? 0)) / Numb
 let total = 0;
 for (const [c, k] of rows) { total += c; console.log(c.toFixed(2).padStart(8), k); }
 console.log(`${total.toFixed(1).padStart(8)} calls from wasm into JavaScript per request`);
-ws.close();
+close();

@@ -3,11 +3,11 @@
 //   node tests/bench/events.mjs <runtime-inspector-port> <url> <requests> [bearer-token]
 // Attaches to the runtime workerd's own inspector (Runtime and Network enabled, as wrangler's
 // proxy does), sends the requests one at a time, and prints per request the events by method
-// and their bytes. Uses the `ws` package wrangler already installs.
-import WebSocket from "ws";
+// and their bytes.
+import { connect, targets as list } from "./cdp.mjs";
 
 const [port, url, n = "100", token] = process.argv.slice(2);
-const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+const targets = await list(port);
 const counts = new Map();
 const sessions = [];
 // The worker's own target (`core:user:<name>`) is the one wrangler's proxy relays; the others are
@@ -16,13 +16,7 @@ const only = process.env.ALL_TARGETS ? () => true : (t) => t.id.startsWith("core
 let sample;
 for (const t of targets) {
   if (!t.webSocketDebuggerUrl || !only(t)) continue;
-  const ws = new WebSocket(t.webSocketDebuggerUrl);
-  await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (m) => {
-    const msg = JSON.parse(m);
-    if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); return; }
+  const { send, close } = await connect(t.webSocketDebuggerUrl, (msg, m) => {
     if (!msg.method) return;
     const c = counts.get(msg.method) || { events: 0, bytes: 0 };
     c.events += 1;
@@ -30,10 +24,9 @@ for (const t of targets) {
     if (msg.method === "Runtime.consoleAPICalled") sample = msg;
     counts.set(msg.method, c);
   });
-  const send = (method) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method })); });
   await send("Runtime.enable");
   await send("Network.enable");
-  sessions.push(ws);
+  sessions.push(close);
 }
 // Events from attaching (contexts, buffered console entries) are not the requests'.
 await new Promise((r) => setTimeout(r, 500));
@@ -57,4 +50,4 @@ for (const [m, c] of [...counts].sort((a, b) => b[1].events - a[1].events)) {
 }
 const frames = sample?.params?.stackTrace?.callFrames?.length;
 console.log(JSON.stringify({ url, requests: Number(n), ok, targets: sessions.length, events_per_request: per(events), bytes_per_request: per(bytes), console_stack_frames: frames, by_method: byMethod }, null, 1));
-for (const ws of sessions) ws.close();
+for (const close of sessions) close();

@@ -1,33 +1,25 @@
 // CPU profile of a running local worker through the V8 inspector (wrangler dev --inspector-port):
 //   node tests/bench/profile.mjs <inspector-port> <seconds> [out.cpuprofile]
 // Prints the functions with the most self time (wasm functions by name), for finding where a
-// benchmark's time goes inside workerd. Uses the `ws` package wrangler already installs.
-import WebSocket from "ws";
+// benchmark's time goes inside workerd.
+import { connect, targets as list } from "./cdp.mjs";
 import { writeFileSync } from "node:fs";
 
 const [port, secs = "10", out] = process.argv.slice(2);
-const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+const targets = await list(port);
 const results = [];
 for (const t of targets) {
   const url = t.webSocketDebuggerUrl;
   if (!url) continue;
-  const ws = new WebSocket(url);
-  await new Promise((ok, err) => { ws.once("open", ok); ws.once("error", err); });
-  let id = 0;
-  const pending = new Map();
-  ws.on("message", (m) => {
-    const msg = JSON.parse(m);
-    if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
-  });
-  const send = (method, params = {}) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method, params })); });
+  const { send, close } = await connect(url);
   await send("Profiler.enable");
   // 250 µs: at V8's default (1 ms) a few seconds of a busy benchmark gave too few samples.
   await send("Profiler.setSamplingInterval", { interval: 250 });
   await send("Profiler.start");
-  results.push({ t, ws, send });
+  results.push({ t, close, send });
 }
 await new Promise((r) => setTimeout(r, Number(secs) * 1000));
-for (const { t, ws, send } of results) {
+for (const { t, close, send } of results) {
   const { result } = await send("Profiler.stop");
   const p = result.profile;
   if (out) writeFileSync(`${out}.${results.indexOf(results.find((r) => r.t === t))}.cpuprofile`, JSON.stringify(p));
@@ -46,5 +38,5 @@ for (const { t, ws, send } of results) {
   for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     console.log(`${((100 * c) / total).toFixed(1).padStart(5)}%  ${name}`);
   }
-  ws.close();
+  close();
 }
