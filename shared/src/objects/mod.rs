@@ -319,7 +319,10 @@ async fn top_up_leases(cx: &ObjectContext<'_>) {
 }
 
 /// [`flush`] for live frames: at most once per [`FLUSH_EVERY_MS`]; within the window it only
-/// asks for the alarm that flushes what accumulated.
+/// asks for the alarm that flushes what accumulated, and none when nothing did (the frame
+/// that just flushed, in a quiet conversation: each alarm is a storage write, and its firing
+/// an event and another, so asking anyway cost every message of a slow conversation two
+/// writes and an event that mirrored nothing).
 async fn flush_paced(cx: &ObjectContext<'_>) -> RetryAfter {
     let Some(pace) = cx.pace else {
         return flush(cx).await;
@@ -327,6 +330,9 @@ async fn flush_paced(cx: &ObjectContext<'_>) -> RetryAfter {
     let now = cx.clock.now_ms();
     let since = now - pace.flushed_at.get();
     if (0..FLUSH_EVERY_MS).contains(&since) {
+        if pace.outbox.known_empty() {
+            return None;
+        }
         return Some(FLUSH_EVERY_MS - since);
     }
     pace.flushed_at.set(now);

@@ -47,6 +47,17 @@ impl KeptOutbox {
         Some(kept.entries.iter().take(limit).cloned().collect())
     }
 
+    /// Whether the outbox is known to hold nothing and no storage step is about to queue
+    /// anything: a paced flush then needs no alarm (`false` when unknown).
+    pub(crate) fn known_empty(&self) -> bool {
+        self.writing.get() == 0
+            && self
+                .kept
+                .borrow()
+                .as_ref()
+                .is_some_and(|k| k.entries.is_empty())
+    }
+
     pub(crate) fn generation(&self) -> u64 {
         self.generation.get()
     }
@@ -157,16 +168,24 @@ mod tests {
         assert_eq!(ids(&k), None);
         // Storage's outbox was empty, its entries numbered up to 7.
         let read = KeptOutbox::default();
+        assert!(!read.known_empty(), "unknown is not empty");
         read.fill(read.generation(), &[], 7);
+        assert!(read.known_empty());
+        read.begin_write();
+        assert!(!read.known_empty(), "a step in flight may queue an entry");
+        read.wrote(OutboxChange::Queued(queued(1)));
+        assert!(!read.known_empty());
+        read.flushed(8);
+        assert!(read.known_empty());
         write(&read, 1);
         write(&read, 2);
-        assert_eq!(ids(&read), Some(vec![8, 9]));
+        assert_eq!(ids(&read), Some(vec![9, 10]));
         assert_eq!(read.first(1).unwrap()[0].ops.len(), 1);
-        read.flushed(8);
-        assert_eq!(ids(&read), Some(vec![9]));
         read.flushed(9);
+        assert_eq!(ids(&read), Some(vec![10]));
+        read.flushed(10);
         write(&read, 3);
-        assert_eq!(ids(&read), Some(vec![10]), "ids never repeat after a flush");
+        assert_eq!(ids(&read), Some(vec![11]), "ids never repeat after a flush");
     }
 
     #[test]
