@@ -303,14 +303,19 @@ fn fanout_warmup_secs() -> u64 {
 /// 8 % after 10 s of warm-up, 4 % after 30 s) and code still in the baseline tier rather than
 /// the steady load a long-lived isolate sees. The JS anchors get the same load (V8 warms their
 /// JavaScript the same way).
-async fn warm_up(edge: &Edge, edge_w: Workerd, key: &str, sides: [(&str, Workerd); 2], secs: u64) {
+///
+/// `rooms`: each JS side's port and runtime.
+async fn warm_up(edge: &Edge, edge_w: Workerd, key: &str, rooms: [(u16, Workerd); 2]) {
+    let secs = fanout_warmup_secs();
     if secs == 0 {
         return;
     }
+    progress(&format!("fan-out warm-up, {secs} s at 10 × 4 on each side"));
     let url = live_url(edge, key).await;
     fanout(&url, 10, secs, 4, edge_w, None, "warm-up").await;
-    for (url, w) in sides {
-        fanout(url, 10, secs, 4, w, None, "warm-up").await;
+    for (port, w) in rooms {
+        let url = format!("ws://127.0.0.1:{port}/warm-up");
+        fanout(&url, 10, secs, 4, w, None, "warm-up").await;
     }
 }
 
@@ -836,20 +841,11 @@ async fn main() {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(50);
-        let warm = fanout_warmup_secs();
-        progress(&format!("fan-out warm-up, {warm} s at 10 × 4 on each side"));
         warm_up(
             &edge,
             edge_w,
             &ct.secret_key,
-            [
-                (&format!("ws://127.0.0.1:{}/warm-up", jsdo.port), jsdo_w),
-                (
-                    &format!("ws://127.0.0.1:{}/warm-up", jsmirror.port),
-                    jsmirror_w,
-                ),
-            ],
-            warm,
+            [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)],
         )
         .await;
         progress(&format!(
@@ -963,14 +959,7 @@ async fn main() {
         &edge,
         edge_w,
         &ct.secret_key,
-        [
-            (&format!("ws://127.0.0.1:{}/warm-up", jsdo.port), jsdo_w),
-            (
-                &format!("ws://127.0.0.1:{}/warm-up", jsmirror.port),
-                jsmirror_w,
-            ),
-        ],
-        fanout_warmup_secs(),
+        [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)],
     )
     .await;
     let mut fan = Vec::new();
