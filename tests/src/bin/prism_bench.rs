@@ -319,6 +319,22 @@ async fn warm_up(edge: &Edge, edge_w: Workerd, key: &str, rooms: [(u16, Workerd)
     }
 }
 
+/// The fan-out's tenant (its assistant off: answers are not what the fan-out measures), once
+/// every side is warmed up ([`warm_up`]).
+async fn fanout_tenant(
+    api: &Api,
+    edge: &Edge,
+    edge_w: Workerd,
+    rooms: [(u16, Workerd); 2],
+) -> prism_e2e::api::Tenant {
+    let ct = api
+        .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
+        .await;
+    no_assistant(api, &ct).await;
+    warm_up(edge, edge_w, &ct.secret_key, rooms).await;
+    ct
+}
+
 /// `clients` sockets in one room, each sending `rate` messages a second for `secs`; every client
 /// measures send→receive latency of every message (the send time travels in the text).
 /// `gate`: where to read the tenant gate's check count before and after (PrismAI only), so the
@@ -828,10 +844,8 @@ async fn main() {
     }
     // 1. Gateway overhead.
     if fanout_only {
-        let ct = api
-            .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
-            .await;
-        no_assistant(&api, &ct).await;
+        let rooms = [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)];
+        let ct = fanout_tenant(&api, &edge, edge_w, rooms).await;
         let url = live_url(&edge, &ct.secret_key).await;
         let rate = std::env::var("FANOUT_RATE")
             .ok()
@@ -841,13 +855,6 @@ async fn main() {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(50);
-        warm_up(
-            &edge,
-            edge_w,
-            &ct.secret_key,
-            [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)],
-        )
-        .await;
         progress(&format!(
             "fan-out, {clients} clients at {rate} msgs/s each, 20 s, PrismAI then JS"
         ));
@@ -951,17 +958,8 @@ async fn main() {
     // 2. Chat fan-out.
     checkpoint(&r);
     progress("2/7 chat fan-out: 2 and 10 clients at 4 msgs/s each, 50 at 2 and at 4, PrismAI conversation vs JS Durable Object");
-    let ct = api
-        .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
-        .await;
-    no_assistant(&api, &ct).await;
-    warm_up(
-        &edge,
-        edge_w,
-        &ct.secret_key,
-        [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)],
-    )
-    .await;
+    let rooms = [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)];
+    let ct = fanout_tenant(&api, &edge, edge_w, rooms).await;
     let mut fan = Vec::new();
     // Alternating rounds (PrismAI, the room, the same-work anchor, then again): one run's p99
     // on this machine moved 2-6x between runs of the same build; the table shows each side's
