@@ -427,19 +427,24 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     let retry = send("m2", "second words");
     assert_eq!(retry, Some(objects::FLUSH_EVERY_MS - 30));
     assert!(!mirrored().contains("second words"));
-    // ...and is mirrored by it, in order, nothing lost.
+    // ...and is mirrored by it, in order, nothing lost. Having mirrored something, the alarm
+    // asks for the next window's alarm itself, not the socket re-check's (which the window's
+    // next frame would move earlier again: two alarm writes per window under load).
     api.rig.clock.advance(objects::FLUSH_EVERY_MS);
-    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert!(mirrored().contains("second words"));
+    assert_eq!(next, Some(objects::FLUSH_EVERY_MS));
     // The alarm's flush opened a new window: a message just after it waits for that window's
-    // alarm too (one flush per window under load, not one more for each first message).
+    // alarm too (one flush per window under load, not one more for each first message), and
+    // asks for the very time the alarm is already set for, so the host writes nothing.
     api.rig.clock.advance(10);
     let retry = send("m3", "third words");
     assert_eq!(retry, Some(objects::FLUSH_EVERY_MS - 10));
     assert!(!mirrored().contains("third words"));
-    api.rig.clock.advance(objects::FLUSH_EVERY_MS);
-    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS - 10);
+    let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert!(mirrored().contains("third words"));
+    assert_eq!(next, Some(objects::FLUSH_EVERY_MS));
     // An alarm with nothing to flush and no grant due lists no socket (under load the alarm
     // fires every window; each listing copies every socket's attachment), and stays armed
     // for the next re-check.

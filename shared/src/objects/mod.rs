@@ -558,10 +558,16 @@ pub async fn alarm(cx: &ObjectContext<'_>) -> RetryAfter {
             // The alarm's flush starts a new window: a frame just after it waits for the next
             // one. (It flushed again at once: two flushes per window under load, one of them
             // for a single message.)
-            if let Some(pace) = cx.pace {
+            // An alarm that finds something to mirror is one of a busy conversation's: it asks
+            // for the next window's alarm itself. Otherwise it re-arms the socket re-check and
+            // the window's next frame moves the alarm earlier again, two storage writes per
+            // window where one does; a frame inside the window then finds the alarm already
+            // set for the window's end. (Unknown counts as something: one spare alarm.)
+            let busy = cx.pace.is_some_and(|pace| {
                 pace.flushed_at.set(cx.clock.now_ms());
-            }
-            flush(cx).await
+                !pace.outbox.known_empty()
+            });
+            earliest(flush(cx).await, busy.then_some(FLUSH_EVERY_MS))
         }
         _ => None,
     };

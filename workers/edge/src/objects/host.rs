@@ -56,7 +56,9 @@ pub struct Host<'a> {
 /// What a Durable Object instance has already done since it woke.
 #[derive(Default)]
 pub struct Ready {
-    pub named: std::cell::Cell<bool>,
+    /// The object's name once it is known to be stored: alarms read it from here instead
+    /// of storage (a busy conversation's alarm fires every mirror window).
+    named: std::cell::OnceCell<String>,
     pub schema: std::cell::Cell<bool>,
     /// When the alarm is set for (ms since the epoch), once known: a later request never
     /// postpones an earlier alarm (a socket re-check is due then), and an alarm that is already
@@ -126,7 +128,7 @@ impl Host<'_> {
     }
 
     async fn remember_name(&self, name: &str) -> Result<()> {
-        if self.ready.is_some_and(|r| r.named.get()) {
+        if self.ready.is_some_and(|r| r.named.get().is_some()) {
             return Ok(());
         }
         if self
@@ -142,7 +144,7 @@ impl Host<'_> {
             self.state.storage().put(NAME_KEY, name).await?;
         }
         if let Some(r) = self.ready {
-            r.named.set(true);
+            let _ = r.named.set(name.to_string());
         }
         Ok(())
     }
@@ -287,14 +289,24 @@ impl Host<'_> {
         if let Some(r) = self.ready {
             r.alarm_at.set(Some(None));
         }
-        if let Some(name) = self
-            .state
-            .storage()
-            .get::<String>(NAME_KEY)
-            .await
-            .ok()
-            .flatten()
-        {
+        let known = self.ready.and_then(|r| r.named.get().cloned());
+        let name = match known {
+            Some(name) => Some(name),
+            None => {
+                let stored = self
+                    .state
+                    .storage()
+                    .get::<String>(NAME_KEY)
+                    .await
+                    .ok()
+                    .flatten();
+                if let (Some(r), Some(name)) = (self.ready, &stored) {
+                    let _ = r.named.set(name.clone());
+                }
+                stored
+            }
+        };
+        if let Some(name) = name {
             let retry = self
                 .with_context(&name, async |cx| objects::alarm(cx).await)
                 .await;
