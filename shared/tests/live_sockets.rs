@@ -429,7 +429,7 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     assert!(!mirrored().contains("second words"));
     // ...and is mirrored by it, in order, nothing lost. Having mirrored something, the alarm
     // asks for the next window's alarm itself, not the socket re-check's (which the window's
-    // next frame would move earlier again: two alarm writes per window under load).
+    // next frame would move earlier again: two `setAlarm` calls per window under load).
     api.rig.clock.advance(objects::FLUSH_EVERY_MS);
     let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert!(mirrored().contains("second words"));

@@ -560,7 +560,7 @@ pub async fn alarm(cx: &ObjectContext<'_>) -> RetryAfter {
             // for a single message.)
             // An alarm that finds something to mirror is one of a busy conversation's: it asks
             // for the next window's alarm itself. Otherwise it re-arms the socket re-check and
-            // the window's next frame moves the alarm earlier again, two storage writes per
+            // the window's next frame moves the alarm earlier again: two `setAlarm` calls per
             // window where one does; a frame inside the window then finds the alarm already
             // set for the window's end. (Unknown counts as something: one spare alarm.)
             let busy = cx.pace.is_some_and(|pace| {
