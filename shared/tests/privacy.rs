@@ -91,6 +91,28 @@ fn seed(api: &Api, t: &TestTenant) -> (String, Vec<String>, String, String) {
     (customer_of(api, t, &a1), vec![a1, a2], ada_token, b1)
 }
 
+/// The search index and the table that keys it (`migrations/0020_message_fts_rows.sql`) agree:
+/// one key per indexed message, each pointing at that message's row, and no index row without
+/// one (a row its key lost would survive an erasure: the triggers find rows only by key).
+fn search_index_in_step(api: &Api) {
+    assert_eq!(
+        api.count("SELECT COUNT(*) AS n FROM message_fts"),
+        api.count("SELECT COUNT(*) AS n FROM message_fts_rows")
+    );
+    assert_eq!(
+        api.count(
+            "SELECT COUNT(*) AS n FROM message_fts_rows r WHERE NOT EXISTS (
+               SELECT 1 FROM message_fts f
+               WHERE f.rowid = r.fts_rowid AND f.conversation_id = r.conversation_id AND f.seq = r.seq)"
+        ),
+        0
+    );
+    assert_eq!(
+        api.count("SELECT COUNT(*) AS n FROM message_fts_rows"),
+        api.count("SELECT COUNT(*) AS n FROM conversation_messages")
+    );
+}
+
 fn texts(messages: &Value) -> Vec<String> {
     messages
         .as_array()
@@ -226,6 +248,7 @@ fn erasure_redacts_every_copy_once_and_leaves_everyone_else_alone() {
             assert_eq!(n, 0, "{needle} still in {table}.{column}");
         }
     }
+    search_index_in_step(&api);
     let found = api.get("/v1/search?q=Baker", &t.secret_key);
     assert_eq!(found.status, 200);
     assert!(
@@ -380,6 +403,7 @@ fn retention_deletes_conversations_past_the_tenants_period_and_keeps_the_rest() 
         api.count("SELECT COUNT(*) AS n FROM message_fts WHERE instr(text, '221B') > 0"),
         0
     );
+    search_index_in_step(&api);
     assert_eq!(
         api.count("SELECT COUNT(*) AS n FROM customers WHERE email = 'old@example.com'"),
         0
