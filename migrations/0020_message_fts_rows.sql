@@ -24,14 +24,11 @@ BEGIN
 END;
 
 DROP TRIGGER IF EXISTS conversation_messages_fts_update;
+-- A new text replaces the row's in place: same rowid, so its key stays right.
 CREATE TRIGGER conversation_messages_fts_update AFTER UPDATE OF text ON conversation_messages
 BEGIN
-  DELETE FROM message_fts WHERE rowid IN (
+  UPDATE message_fts SET text = new.text WHERE rowid IN (
     SELECT fts_rowid FROM message_fts_rows WHERE conversation_id = old.conversation_id AND seq = old.seq);
-  INSERT INTO message_fts (text, tenant_id, conversation_id, seq)
-  VALUES (new.text, new.tenant_id, new.conversation_id, new.seq);
-  INSERT OR REPLACE INTO message_fts_rows (conversation_id, seq, fts_rowid)
-  VALUES (new.conversation_id, new.seq, last_insert_rowid());
 END;
 
 DROP TRIGGER IF EXISTS conversation_messages_fts_delete;

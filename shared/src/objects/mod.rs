@@ -563,10 +563,13 @@ pub async fn alarm(cx: &ObjectContext<'_>) -> RetryAfter {
             // the window's next frame moves the alarm earlier again: two `setAlarm` calls per
             // window where one does; a frame inside the window then finds the alarm already
             // set for the window's end. (Unknown counts as something: one spare alarm.)
-            let busy = cx.pace.is_some_and(|pace| {
-                pace.flushed_at.set(cx.clock.now_ms());
-                !pace.outbox.known_empty()
-            });
+            let busy = match cx.pace {
+                Some(pace) => {
+                    pace.flushed_at.set(cx.clock.now_ms());
+                    !pace.outbox.known_empty()
+                }
+                None => false,
+            };
             earliest(flush(cx).await, busy.then_some(FLUSH_EVERY_MS))
         }
         _ => None,
