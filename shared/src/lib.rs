@@ -42,6 +42,7 @@ pub mod leads;
 pub mod live;
 pub mod mail;
 pub mod memo;
+pub mod migrations;
 pub mod objects;
 pub mod outgoing;
 pub mod pagination;

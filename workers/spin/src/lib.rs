@@ -58,6 +58,12 @@ async fn platform() -> Platform {
             .await
             .map(|d| Rc::new(d) as Rc<dyn SqlDatabase>),
     );
+    // Spin keeps no record of applied migrations (`spin up --sqlite` runs a file on every
+    // start), so the core applies the ones this database lacks; one count when it is current.
+    #[cfg(feature = "spin-host")]
+    if let Some(db) = &db {
+        prism_core::migrations::ensure(db.as_ref(), clock.now_ms(), &system::StderrLog).await;
+    }
     #[cfg(not(feature = "spin-host"))]
     let (kv, db): (Option<Rc<dyn KvStore>>, Option<Rc<dyn SqlDatabase>>) = (None, None);
     let config = config().await;
