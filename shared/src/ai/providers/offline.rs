@@ -162,7 +162,12 @@ pub fn reply(
         .collect::<Vec<_>>()
         .join(" ");
     if out.chars().count() > MAX_ANSWER {
-        out = out.chars().take(MAX_ANSWER).collect::<String>();
+        // One sentence longer than an answer: cut it between words, never inside one.
+        let cut: String = out.chars().take(MAX_ANSWER).collect();
+        let keep = cut
+            .rfind(char::is_whitespace)
+            .map_or(cut.as_str(), |at| &cut[..at]);
+        out = keep.trim_end_matches([',', ';', ':']).to_string();
         out.push('…');
     }
     Ok((out, vec![best_rank]))
@@ -404,6 +409,25 @@ mod tests {
         let q = crate::knowledge::query::understand("return bicycle", None);
         assert!(reply(&q, &hits, false).is_ok());
         assert!(reply(&q, &hits, true).is_err());
+    }
+
+    #[test]
+    fn an_overlong_sentence_is_cut_between_words() {
+        let long = format!(
+            "Returns are accepted {} within 30 days.",
+            "and refunded quickly, ".repeat(30)
+        );
+        let q = crate::knowledge::query::understand("are returns accepted", None);
+        let (answer, _) = answer(&q, &[hit("d1", &long, 0.9)]).unwrap();
+        assert!(answer.ends_with('…'), "{answer}");
+        let body = answer.trim_end_matches('…');
+        assert!(body.chars().count() <= MAX_ANSWER);
+        assert!(long.contains(body), "{answer}");
+        let next = long[body.len()..].chars().next();
+        assert!(
+            !next.is_some_and(char::is_alphanumeric),
+            "cut inside a word: {answer}"
+        );
     }
 
     #[test]
