@@ -22,6 +22,8 @@ struct Live {
     platform: Rc<Platform>,
     /// As a Durable Object keeps it between events (the re-check schedule is remembered).
     pace: Pace,
+    /// Per object, whether its tables exist, as a Durable Object instance remembers it.
+    schema: std::cell::RefCell<std::collections::HashMap<String, Rc<std::cell::Cell<bool>>>>,
 }
 
 impl Live {
@@ -35,6 +37,7 @@ impl Live {
             hub: MemoryHub::default(),
             platform,
             pace: Pace::default(),
+            schema: Default::default(),
         }
     }
 
@@ -49,6 +52,12 @@ impl Live {
     fn with<T>(&self, class: ObjectClass, name: &str, f: impl FnOnce(&ObjectContext) -> T) -> T {
         let target = ObjectRef::new(class, name);
         let db = &*self.api.rig.db;
+        let ready = self
+            .schema
+            .borrow_mut()
+            .entry(format!("{class:?}:{name}"))
+            .or_default()
+            .clone();
         let cx = ObjectContext {
             target: &target,
             store: db,
@@ -59,7 +68,7 @@ impl Live {
             objects: None,
             platform: Some(&self.platform),
             flushing: None,
-            schema_ready: None,
+            schema_ready: Some(&ready),
             pace: Some(&self.pace),
         };
         f(&cx)
@@ -577,4 +586,44 @@ fn a_busy_customer_at_the_limit_is_denied_once_per_refused_message() {
     assert!((40..=41).contains(&acked), "acked {acked}");
     // Top-ups asked ahead and refused at the limit refused no message: not counted.
     assert_eq!(denied_usage(&live) - denied_before, i64::from(limited));
+}
+
+#[test]
+fn a_customer_message_costs_a_fixed_number_of_statements() {
+    // What each message of a steady conversation costs in SQL, so a new read or write per
+    // message shows here before it shows in a benchmark (issue 16). With the conversation quiet
+    // enough that each message is mirrored at once (and under the socket's flood limit): the
+    // storage step (message, state, outbox row and its id: 4), the mirror's batch (message,
+    // quarter-hour counter, analysis row with its counter taken out and added back, the
+    // conversation's row: 6) and the outbox delete (1). The tenant gate is called when the
+    // customer's lease runs out (a lease is spendable for a second), not for every message.
+    let lots = json!({"count": 10_000_000, "period_secs": 60});
+    let (live, _cid, name) = customer_socket(lots);
+    let conv = ObjectClass::Conversation;
+    let db = &live.api.rig.db;
+    let send = |i: usize| {
+        live.api.rig.clock.advance(300);
+        let frame = json!({"type": "message", "client_msg_id": format!("m{i}"), "text": format!("where is parcel {i}")})
+            .to_string();
+        let before = db.statements();
+        let retry = live.with(conv, &name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        });
+        assert_eq!(retry, None, "mirrored at once");
+        let acked = live.hub.take("c").iter().any(|f| f["type"] == "ack");
+        assert!(acked, "message {i} accepted");
+        db.statements() - before
+    };
+    for i in 0..20 {
+        send(i);
+    }
+    let mut costs: Vec<u64> = (20..120).map(send).collect();
+    costs.sort_unstable();
+    assert_eq!(costs[0], 11, "{costs:?}");
+    assert_eq!(costs[50], 11, "the median message: {costs:?}");
+    let with_gate = costs.iter().filter(|c| **c > 12).count();
+    assert!(
+        with_gate <= 40,
+        "{with_gate} of 100 messages called the gate: {costs:?}"
+    );
 }
