@@ -185,21 +185,13 @@ impl SqliteDb {
         self.1.get()
     }
 
-    /// Applies every migration under the repository's `migrations/` folder, in order, as
-    /// `wrangler d1 migrations apply` does.
+    /// Applies every migration in order as whole files, as `wrangler d1 migrations apply` does
+    /// (the Spin path, statement by statement, is `migrations::apply_pending`).
     pub fn with_migrations() -> Self {
         let db = Self::open_in_memory();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .expect("migrations dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        files.sort();
-        for f in files {
-            let sql = std::fs::read_to_string(&f).expect("read migration");
-            db.0.execute_batch(&sql)
-                .unwrap_or_else(|e| panic!("migration {}: {e}", f.display()));
+        for (name, sql) in crate::migrations::MIGRATIONS {
+            db.0.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {name}: {e}"));
         }
         db
     }

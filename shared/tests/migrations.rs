@@ -18,6 +18,17 @@ fn schema(db: &SqliteDb) -> Vec<String> {
         .collect()
 }
 
+/// One customer message in the mirror (conversation `c1`, seq 1).
+fn insert_message(db: &SqliteDb) {
+    block_on(db.execute(
+        "INSERT INTO conversation_messages \
+         (conversation_id, seq, tenant_id, id, author_type, author_id, text, created_at) \
+         VALUES ('c1', 1, 't1', 'm1', 'customer', 'u1', 'where is my parcel', 1)",
+        &[],
+    ))
+    .unwrap();
+}
+
 fn count(db: &SqliteDb, sql: &str) -> i64 {
     block_on(db.query(sql, &[])).unwrap()[0].int("n").unwrap()
 }
@@ -73,13 +84,7 @@ fn statement_by_statement_builds_the_schema_the_files_build() {
 fn a_second_start_applies_nothing_and_indexes_no_message_twice() {
     let db = SqliteDb::open_in_memory();
     block_on(apply_pending(&db, 1_000)).unwrap();
-    block_on(db.execute(
-        "INSERT INTO conversation_messages \
-         (conversation_id, seq, tenant_id, id, author_type, author_id, text, created_at) \
-         VALUES ('c1', 1, 't1', 'm1', 'customer', 'u1', 'where is my parcel', 1)",
-        &[],
-    ))
-    .unwrap();
+    insert_message(&db);
     // What `spin up --sqlite @file` did on every start: 0009 indexes every message again, then
     // fails on its ALTER TABLE.
     let rerun = SqliteDb::open_in_memory();
@@ -104,13 +109,7 @@ fn an_older_schema_is_brought_up_to_date_with_its_data_kept() {
     let db = SqliteDb::open_in_memory();
     let older = &MIGRATIONS[..8];
     assert_eq!(block_on(apply(&db, older, 1_000)).unwrap(), 8);
-    block_on(db.execute(
-        "INSERT INTO conversation_messages \
-         (conversation_id, seq, tenant_id, id, author_type, author_id, text, created_at) \
-         VALUES ('c1', 1, 't1', 'm1', 'customer', 'u1', 'where is my parcel', 1)",
-        &[],
-    ))
-    .unwrap();
+    insert_message(&db);
     let n = block_on(apply_pending(&db, 2_000)).unwrap();
     assert_eq!(n, MIGRATIONS.len() - 8);
     assert_eq!(schema(&db), schema(&SqliteDb::with_migrations()));

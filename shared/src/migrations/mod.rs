@@ -11,86 +11,36 @@ pub use split::statements;
 
 use crate::ports::{Logger, PortError, SqlDatabase, SqlValue, Statement};
 
+/// `(name, text)` of each named file in `migrations/`, compiled in.
+macro_rules! migrations {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../../migrations/", $name, ".sql")))),*]
+    };
+}
+
 /// Every migration, in order, by file name (without `.sql`). A test checks this list against the
 /// `migrations/` folder, so a new file cannot be forgotten here.
-pub const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_foundation",
-        include_str!("../../../migrations/0001_foundation.sql"),
-    ),
-    (
-        "0002_tenancy",
-        include_str!("../../../migrations/0002_tenancy.sql"),
-    ),
-    (
-        "0003_conversations",
-        include_str!("../../../migrations/0003_conversations.sql"),
-    ),
-    (
-        "0004_knowledge_ai",
-        include_str!("../../../migrations/0004_knowledge_ai.sql"),
-    ),
-    (
-        "0005_channels",
-        include_str!("../../../migrations/0005_channels.sql"),
-    ),
-    (
-        "0006_hardening",
-        include_str!("../../../migrations/0006_hardening.sql"),
-    ),
-    (
-        "0007_widget",
-        include_str!("../../../migrations/0007_widget.sql"),
-    ),
-    (
-        "0008_sign_in",
-        include_str!("../../../migrations/0008_sign_in.sql"),
-    ),
-    (
-        "0009_console",
-        include_str!("../../../migrations/0009_console.sql"),
-    ),
-    (
-        "0010_outgoing_webhooks",
-        include_str!("../../../migrations/0010_outgoing_webhooks.sql"),
-    ),
-    (
-        "0011_data_rights",
-        include_str!("../../../migrations/0011_data_rights.sql"),
-    ),
-    (
-        "0012_leads",
-        include_str!("../../../migrations/0012_leads.sql"),
-    ),
-    ("0013_crm", include_str!("../../../migrations/0013_crm.sql")),
-    (
-        "0014_lead_proposals",
-        include_str!("../../../migrations/0014_lead_proposals.sql"),
-    ),
-    (
-        "0015_surveys",
-        include_str!("../../../migrations/0015_surveys.sql"),
-    ),
-    (
-        "0016_summaries",
-        include_str!("../../../migrations/0016_summaries.sql"),
-    ),
-    (
-        "0017_quality",
-        include_str!("../../../migrations/0017_quality.sql"),
-    ),
-    (
-        "0018_analytics",
-        include_str!("../../../migrations/0018_analytics.sql"),
-    ),
-    (
-        "0019_files",
-        include_str!("../../../migrations/0019_files.sql"),
-    ),
-    (
-        "0020_message_fts_rows",
-        include_str!("../../../migrations/0020_message_fts_rows.sql"),
-    ),
+pub const MIGRATIONS: &[(&str, &str)] = migrations![
+    "0001_foundation",
+    "0002_tenancy",
+    "0003_conversations",
+    "0004_knowledge_ai",
+    "0005_channels",
+    "0006_hardening",
+    "0007_widget",
+    "0008_sign_in",
+    "0009_console",
+    "0010_outgoing_webhooks",
+    "0011_data_rights",
+    "0012_leads",
+    "0013_crm",
+    "0014_lead_proposals",
+    "0015_surveys",
+    "0016_summaries",
+    "0017_quality",
+    "0018_analytics",
+    "0019_files",
+    "0020_message_fts_rows",
 ];
 
 const RECORD: &str = "CREATE TABLE IF NOT EXISTS prism_migrations \
