@@ -1,7 +1,8 @@
 //! Splits a migration file into single statements.
 //!
-//! Spin's SQLite host prepares one statement per call (it rejects a string holding several), so a
-//! migration file is run statement by statement. Written here rather than taken from a crate: the
+//! Spin's SQLite host prepares each call's text as one statement (its in-process connection calls
+//! rusqlite's `prepare_cached`, which refuses a text holding several), so a migration file is run
+//! statement by statement. Written here rather than taken from a crate: the
 //! input is only this repository's own migrations (compiled in, never outside input), and a full
 //! SQL parser would be a large dependency for one job. The one subtle case is a trigger, whose
 //! body holds `;`-terminated statements: like SQLite's own `sqlite3_complete`, a `CREATE TRIGGER`
