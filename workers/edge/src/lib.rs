@@ -8,6 +8,7 @@ mod do_sql;
 mod http_client;
 mod jsvalue;
 mod kv;
+mod microtasks;
 mod objects;
 mod queue;
 mod r2;
