@@ -8,7 +8,8 @@
 //! this repository's runtime (`tests/bench/microtasks.js`, CPU of the runtime process over
 //! 1.2 million calls): about 1.4 µs a call against 0.1 µs. The two run the task in the same
 //! microtask checkpoint with the same ordering guarantees, and V8 carries the async context
-//! across promise reactions itself.
+//! across promise reactions itself. It is a small saving: a `GET /v1/tenant` wakes the queue
+//! six times (`tests/bench/crossings.mjs`), about 8 µs of its ~1.6 ms of runtime CPU.
 //!
 //! The queue decides once, when it is created (lazily, on first use, per wasm instance), so
 //! hiding the global for that moment is enough: [`prefer_promise_reactions`] runs from the
