@@ -7,16 +7,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-200000}
 db=$(mktemp -d)/search.db
-for variant in without with; do
+# A new database with every migration but the one named (if any), holding $n messages.
+fresh_db() {
   rm -f "$db"
   for f in migrations/*.sql; do
-    [[ $variant == without && $f == migrations/0020_message_fts_rows.sql ]] && continue
+    [[ $f == "migrations/${1:-}.sql" ]] && continue
     sqlite3 "$db" < "$f"
   done
   sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < $n - 1)
     INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
     SELECT 'cnv_' || (i/20), i%20, 'ten_' || (i % 7), 'msg_' || i, 'customer', 'cus_1',
            'hello there message number ' || i || ' about returns and shipping', NULL, i FROM n;"
+}
+for variant in without with; do
+  if [[ $variant == without ]]; then fresh_db 0020_message_fts_rows; else fresh_db; fi
   echo "== $variant 0020, $n messages: insert 20000 more, erase one conversation, delete another"
   sqlite3 "$db" <<SQL
 .timer on
@@ -42,12 +46,7 @@ for ((w = 0; w < 2000; w++)); do
   echo "COMMIT;"
 done > "$txns"
 for variant in with without; do
-  rm -f "$db"
-  for f in migrations/*.sql; do sqlite3 "$db" < "$f"; done
-  sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < $n - 1)
-    INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
-    SELECT 'cnv_' || (i/20), i%20, 'ten_' || (i % 7), 'msg_' || i, 'customer', 'cus_1',
-           'hello there message number ' || i || ' about returns and shipping', NULL, i FROM n;"
+  fresh_db
   if [[ $variant == without ]]; then
     for t in insert update delete; do sqlite3 "$db" "DROP TRIGGER conversation_messages_fts_$t;"; done
   fi
