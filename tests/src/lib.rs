@@ -14,6 +14,7 @@ pub mod crm;
 pub mod fake_server;
 pub mod fakes;
 pub mod idp;
+pub mod inspector;
 mod process;
 pub mod providers;
 pub mod sse;

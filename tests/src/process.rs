@@ -165,6 +165,9 @@ pub struct EdgeOptions {
 pub struct Edge {
     pub base: String,
     pub port: u16,
+    /// `wrangler dev`'s inspector (DevTools protocol) for the worker, for tests that look
+    /// inside the runtime ([`crate::inspector`]).
+    pub inspector_port: u16,
     state_dir: PathBuf,
     log: PathBuf,
     opts: EdgeOptions,
@@ -194,6 +197,7 @@ impl Edge {
         let mut edge = Edge {
             base: format!("http://127.0.0.1:{port}"),
             port,
+            inspector_port: 0,
             state_dir,
             log,
             opts,
@@ -259,6 +263,10 @@ impl Edge {
         // first start, on the same one (once the other holder is gone) at a restart, whose
         // callers keep the address.
         for attempt in 1..=3 {
+            self.inspector_port = std::env::var("PRISM_INSPECTOR_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(free_port);
             let mut cmd = Self::wrangler();
             cmd.args([
                 "dev",
@@ -268,10 +276,7 @@ impl Edge {
             ])
             .args(["--port", &self.port.to_string()])
             // A fixed inspector port (`PRISM_INSPECTOR_PORT`) lets tests/bench/profile.mjs attach.
-            .args([
-                "--inspector-port",
-                &std::env::var("PRISM_INSPECTOR_PORT").unwrap_or_else(|_| free_port().to_string()),
-            ])
+            .args(["--inspector-port", &self.inspector_port.to_string()])
             .arg("--persist-to")
             .arg(&self.state_dir)
             .arg("--env-file")

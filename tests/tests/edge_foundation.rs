@@ -165,3 +165,58 @@ async fn websocket_route_without_upgrade_is_426() {
         .unwrap();
     assert_eq!(r.status(), 426);
 }
+
+/// Rust futures in the worker wake through V8's promise reactions, not workerd's global
+/// `queueMicrotask` (about 14 times dearer a call: `workers/edge/src/microtasks.rs`). That rests
+/// on how wasm-bindgen's futures queue picks its scheduler, so an update of it could quietly undo
+/// it: this counts the global's calls while requests await D1, KV and a Durable Object.
+#[tokio::test]
+async fn rust_futures_wake_without_the_global_queue_microtask() {
+    let edge = Edge::shared();
+    let mut inspector = prism_e2e::inspector::Inspector::attach(edge.inspector_port).await;
+    let calls = "globalThis.__prismQueueMicrotask.calls";
+    // Wraps the global in a counter (defined, not assigned, whatever the property's flags).
+    inspector
+        .evaluate(
+            "(() => { const g = globalThis; if (!g.__prismQueueMicrotask) { \
+               const original = g.queueMicrotask; \
+               g.__prismQueueMicrotask = { calls: 0, original }; \
+               Object.defineProperty(g, 'queueMicrotask', { configurable: true, writable: true, \
+                 value(task) { g.__prismQueueMicrotask.calls++; return original.call(g, task); } }); \
+             } })()",
+        )
+        .await;
+    // The counter counts what calls the global.
+    let before = inspector.evaluate(calls).await.as_i64().unwrap();
+    inspector.evaluate("queueMicrotask(() => {})").await;
+    assert_eq!(inspector.evaluate(calls).await.as_i64(), Some(before + 1));
+
+    let before = before + 1;
+    let r = http()
+        .post(edge.url("/v1/diag/notes"))
+        .json(&json!({"text": "awaited in D1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http()
+        .put(edge.url("/v1/diag/kv/microtasks"))
+        .body("awaited in KV")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let mut ws = WsClient::connect(&edge.ws_url("/v1/echo/microtasks")).await;
+    ws.recv_type("welcome", T).await;
+    ws.send_text("awaited in a Durable Object").await;
+    assert_eq!(
+        ws.recv_type("echo", T).await["text"],
+        "awaited in a Durable Object"
+    );
+    ws.close().await;
+    assert_eq!(
+        inspector.evaluate(calls).await.as_i64(),
+        Some(before),
+        "the worker's futures were woken through the global queueMicrotask"
+    );
+}
