@@ -1,4 +1,4 @@
-// Validates scripts/eval/questions.json against the two knowledge bases.
+// Validates scripts/eval/questions.json and questions-dev.json against the two knowledge bases.
 // Node 20, no dependencies. Usage: node scripts/eval/check.mjs  (exit code 1 on any error)
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -51,10 +51,24 @@ const oldSet = new Set(
   JSON.parse(readFileSync(join(here, "..", "demo", "questions.json"), "utf8")).map((o) => o.q.trim().toLowerCase()),
 );
 
+// The later tuning set (`questions-dev.json`, split "dev"), checked the same way; the balance
+// below is the labelled set's own.
+let dev = [];
+try {
+  dev = JSON.parse(readFileSync(join(here, "questions-dev.json"), "utf8"));
+} catch (e) {
+  err(`questions-dev.json: ${e.message}`);
+}
+if (!Array.isArray(dev)) err("questions-dev.json is not an array");
+
 const ids = new Set();
 const texts = new Set();
-for (const [i, o] of questions.entries()) {
-  const at = `#${i} (${o?.id ?? "no id"})`;
+const entries = [
+  ...questions.map((o, i) => ["questions.json", i, o, SPLITS]),
+  ...(Array.isArray(dev) ? dev : []).map((o, i) => ["questions-dev.json", i, o, ["dev"]]),
+];
+for (const [file, i, o, splits] of entries) {
+  const at = `${file} #${i} (${o?.id ?? "no id"})`;
   if (typeof o !== "object" || o === null || Array.isArray(o)) { err(`${at}: not an object`); continue; }
   const keys = Object.keys(o);
   for (const k of KEYS) if (!keys.includes(k)) err(`${at}: missing "${k}"`);
@@ -72,7 +86,7 @@ for (const [i, o] of questions.entries()) {
   }
   if (!LANGS.includes(o.lang)) err(`${at}: bad lang "${o.lang}"`);
   if (!KINDS.includes(o.kind)) err(`${at}: bad kind "${o.kind}"`);
-  if (!SPLITS.includes(o.split)) err(`${at}: bad split "${o.split}"`);
+  if (!splits.includes(o.split)) err(`${at}: bad split "${o.split}"`);
   if (!Array.isArray(o.facts) || o.facts.some((f) => typeof f !== "string" || !f.trim())) {
     err(`${at}: facts must be an array of non-empty strings`);
     continue;
@@ -132,4 +146,4 @@ if (errors.length) {
   console.error(`${errors.length} error(s)`);
   process.exit(1);
 }
-console.log(`ok: ${questions.length} questions, ${kbs.demo.size} demo docs, ${kbs.kb2.size} kb2 docs`);
+console.log(`ok: ${questions.length} questions and ${dev.length} more to tune on, ${kbs.demo.size} demo docs, ${kbs.kb2.size} kb2 docs`);

@@ -178,6 +178,67 @@ const HUMAN: &[&str] = &[
     "echten menschen",
 ];
 
+/// Words a message made only of greets with (en, es, de, fr, pt): whole words, so that
+/// "shipping", "this" or "nothing" (which hold "hi") and "they" ("hey") never make a question
+/// small talk.
+const GREETINGS: &[&str] = &[
+    "hi", "hello", "hey", "hiya", "hola", "hallo", "servus", "moin", "bonjour", "salut", "olá",
+    "ola", "oi",
+];
+
+/// Words that may stand beside a greeting in a message that only greets ("good morning",
+/// "hello there", "buenos días", "guten Tag", "bom dia").
+const GREETING_COMPANIONS: &[&str] = &[
+    "there",
+    "all",
+    "team",
+    "everyone",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "buenos",
+    "buenas",
+    "días",
+    "dias",
+    "tardes",
+    "noches",
+    "guten",
+    "tag",
+    "morgen",
+    "abend",
+    "bom",
+    "boa",
+    "dia",
+    "tarde",
+    "bonsoir",
+];
+
+/// Whether a message only greets: every word a greeting or its companion, and at least one
+/// greeting proper or a time-of-day greeting.
+fn only_greets(words: &[String]) -> bool {
+    let greets = |w: &String| GREETINGS.contains(&w.as_str());
+    !words.is_empty()
+        && words.len() <= 3
+        && words
+            .iter()
+            .all(|w| greets(w) || GREETING_COMPANIONS.contains(&w.as_str()))
+        && (words.iter().any(greets)
+            || words.iter().any(|w| {
+                [
+                    "morning",
+                    "afternoon",
+                    "evening",
+                    "tag",
+                    "dia",
+                    "días",
+                    "dias",
+                    "bonsoir",
+                ]
+                .contains(&w.as_str())
+            }))
+}
+
 /// Words that, anywhere in a message, ask for a person (es, de, fr, pt too).
 const HUMAN_WORDS: &[&str] = &[
     "agent",
@@ -250,7 +311,7 @@ pub fn local(message: &str, default_language: &str) -> Analysis {
         Intent::Purchase
     } else if words.len() <= 4 && has(&["thank", "thanks", "cheers"]) {
         Intent::Thanks
-    } else if words.len() <= 3 && has(&["hi", "hello", "hey", "good morning"]) {
+    } else if only_greets(&words) {
         Intent::Greeting
     } else if message.contains('?')
         || words.first().is_some_and(|w| {
@@ -523,6 +584,34 @@ mod tests {
             "do you have a refer-a-friend bonus",
         ] {
             assert_eq!(detect_language(text, "xx"), "en", "{text}");
+        }
+    }
+
+    #[test]
+    fn a_short_question_holding_the_letters_of_a_greeting_is_not_one() {
+        for text in [
+            "is shiping free?",
+            "shipping to Spain?",
+            "nothing arrived",
+            "this is wrong",
+            "which size?",
+            "they never answered",
+            "hi, returns?",
+        ] {
+            assert_ne!(local(text, "en").intent, Intent::Greeting, "{text}");
+        }
+        for text in [
+            "hi",
+            "Hello there!",
+            "hey",
+            "good morning",
+            "Hola",
+            "Buenos días",
+            "Guten Tag",
+            "Bonjour",
+            "bom dia",
+        ] {
+            assert_eq!(local(text, "en").intent, Intent::Greeting, "{text}");
         }
     }
 
