@@ -229,6 +229,45 @@ impl Query {
     }
 }
 
+/// Phrasal verbs customers write for one word of the help pages ("send the boots back" is a
+/// return, "my money back" a refund): a verb, its particle up to [`PHRASE_GAP`] words after it,
+/// and the word the two stand for. The particles alone are filler.
+const PHRASES: &[(&[&str], &str, &str)] = &[
+    (
+        &[
+            "send", "sent", "sending", "ship", "shipped", "post", "posted", "mail", "mailed",
+            "bring", "brought", "give", "gave", "hand", "handed",
+        ],
+        "back",
+        "return",
+    ),
+    (&["money", "cash"], "back", "refund"),
+    (&["sign", "signed", "signing"], "up", "signup"),
+    (&["pick", "picked", "picking"], "up", "pickup"),
+    (&["log", "logged", "logging"], "in", "login"),
+];
+
+/// Words allowed between a phrasal verb and its particle ("send my old boots back").
+const PHRASE_GAP: usize = 3;
+
+/// The help pages' words for the phrasal verbs in `words`.
+fn phrase_words(words: &[String]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (at, w) in words.iter().enumerate() {
+        for (verbs, particle, stands_for) in PHRASES {
+            let particle_follows = words
+                .iter()
+                .skip(at + 1)
+                .take(PHRASE_GAP + 1)
+                .any(|x| x == particle);
+            if verbs.contains(&w.as_str()) && particle_follows && !out.contains(stands_for) {
+                out.push(*stands_for);
+            }
+        }
+    }
+    out
+}
+
 /// Works out `q` against the knowledge base's `vocab` (when it has one).
 pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     let known = |stem: &str| vocab.is_none_or(|v| v.df(stem) > 0);
@@ -240,7 +279,10 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             added.push(w);
         }
     };
-    for w in text::match_words(q).into_iter().take(64) {
+    let mut words: Vec<String> = text::match_words(q).into_iter().take(64).collect();
+    let phrased = phrase_words(&words);
+    words.extend(phrased.iter().map(|w| w.to_string()));
+    for w in words {
         if lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
             || text::STOPWORDS.contains(&w.as_str())
             || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
@@ -329,6 +371,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         .filter(|w| !lexicon::FOREIGN_STOPWORDS.contains(&w.as_str()))
         .take(64)
         .collect();
+    search.extend(phrased.iter().map(|w| w.to_string()));
     search.extend(added);
     Query {
         terms,
@@ -373,6 +416,43 @@ mod tests {
         let q = understand("¿Cuánto dura la garantía?", Some(&v));
         assert!(q.search_text.contains("warranty"), "{}", q.search_text);
         assert!(!q.search_text.contains(" la "), "{}", q.search_text);
+    }
+
+    #[test]
+    fn phrasal_verbs_stand_for_the_help_pages_word() {
+        let v = vocab();
+        let q = understand("can I send my old boots back?", Some(&v));
+        assert!(
+            q.terms
+                .iter()
+                .any(|t| t.stems.contains(&"return".to_string())),
+            "{:?}",
+            q.terms
+        );
+        assert!(
+            q.search_text.split(' ').any(|w| w == "return"),
+            "{}",
+            q.search_text
+        );
+        let q = understand("when do I get my money back", Some(&v));
+        assert!(
+            q.search_text.split(' ').any(|w| w == "refund"),
+            "{}",
+            q.search_text
+        );
+        // A particle far from its verb, or a verb without one, is no phrase.
+        let q = understand("send it to my work address and come back later", Some(&v));
+        assert!(
+            !q.search_text.split(' ').any(|w| w == "return"),
+            "{}",
+            q.search_text
+        );
+        let q = understand("send me the invoice", Some(&v));
+        assert!(
+            !q.search_text.split(' ').any(|w| w == "return"),
+            "{}",
+            q.search_text
+        );
     }
 
     #[test]
