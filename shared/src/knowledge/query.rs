@@ -245,6 +245,7 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["sign", "signed", "signing"], "up", "signup"),
     (&["pick", "picked", "picking"], "up", "pickup"),
     (&["log", "logged", "logging"], "in", "login"),
+    (&["call", "called", "calling"], "off", "cancel"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
@@ -431,6 +432,12 @@ mod tests {
         );
         assert!(
             q.search_text.split(' ').any(|w| w == "return"),
+            "{}",
+            q.search_text
+        );
+        let q = understand("our outing got called off, do we pay?", Some(&v));
+        assert!(
+            q.search_text.split(' ').any(|w| w == "cancel"),
             "{}",
             q.search_text
         );
