@@ -218,7 +218,7 @@ fn answer_quality_on_the_evaluation_set() {
         }
         outcomes.push(o);
     }
-    println!("\nAnswer quality, built-in responder, no AI provider (scripts/eval/questions.json):");
+    println!("\nAnswer quality, built-in responder, no AI provider (scripts/eval/questions.json, questions-dev.json):");
     for split in ["tune", "dev", "test"] {
         let rows: Vec<&Outcome> = outcomes.iter().filter(|o| o.split == split).collect();
         println!("{}", report(split, &rows));
