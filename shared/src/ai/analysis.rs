@@ -178,65 +178,45 @@ const HUMAN: &[&str] = &[
     "echten menschen",
 ];
 
-/// Words a message made only of greets with (en, es, de, fr, pt): whole words, so that
+/// Words that greet on their own (en, es, de, fr, pt). Matched as whole words, so that
 /// "shipping", "this" or "nothing" (which hold "hi") and "they" ("hey") never make a question
 /// small talk.
 const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "hiya", "hola", "hallo", "servus", "moin", "bonjour", "salut", "olá",
-    "ola", "oi",
+    "hi", "hello", "hey", "hiya", "hola", "hallo", "servus", "moin", "bonjour", "bonsoir", "salut",
+    "olá", "ola", "oi",
 ];
 
-/// Words that may stand beside a greeting in a message that only greets ("good morning",
-/// "hello there", "buenos días", "guten Tag", "bom dia").
-const GREETING_COMPANIONS: &[&str] = &[
-    "there",
-    "all",
-    "team",
-    "everyone",
-    "good",
+/// "Good" and the times of day it greets with ("good morning", "buenos días", "guten Tag",
+/// "bom dia"); a time of day alone ("Tag" is also a label) is no greeting.
+const GOOD: &[&str] = &["good", "buenos", "buenas", "guten", "bom", "boa"];
+const TIMES_OF_DAY: &[&str] = &[
     "morning",
     "afternoon",
     "evening",
-    "buenos",
-    "buenas",
     "días",
     "dias",
     "tardes",
     "noches",
-    "guten",
     "tag",
     "morgen",
     "abend",
-    "bom",
-    "boa",
     "dia",
     "tarde",
-    "bonsoir",
 ];
 
-/// Whether a message only greets: every word a greeting or its companion, and at least one
-/// greeting proper or a time-of-day greeting.
+/// Words that may stand beside a greeting ("hello there", "hi all").
+const GREETING_COMPANIONS: &[&str] = &["there", "all", "team", "everyone"];
+
+/// Whether a message only greets: at most three words, each a greeting, "good", a time of day
+/// or a companion, with a greeting or "good" and a time of day among them.
 fn only_greets(words: &[String]) -> bool {
-    let greets = |w: &String| GREETINGS.contains(&w.as_str());
-    !words.is_empty()
-        && words.len() <= 3
-        && words
-            .iter()
-            .all(|w| greets(w) || GREETING_COMPANIONS.contains(&w.as_str()))
-        && (words.iter().any(greets)
-            || words.iter().any(|w| {
-                [
-                    "morning",
-                    "afternoon",
-                    "evening",
-                    "tag",
-                    "dia",
-                    "días",
-                    "dias",
-                    "bonsoir",
-                ]
-                .contains(&w.as_str())
-            }))
+    let is = |list: &[&str], w: &String| list.contains(&w.as_str());
+    let any = |list: &[&str]| words.iter().any(|w| is(list, w));
+    words.len() <= 3
+        && words.iter().all(|w| {
+            is(GREETINGS, w) || is(GOOD, w) || is(TIMES_OF_DAY, w) || is(GREETING_COMPANIONS, w)
+        })
+        && (any(GREETINGS) || (any(GOOD) && any(TIMES_OF_DAY)))
 }
 
 /// Words that, anywhere in a message, ask for a person (es, de, fr, pt too).
@@ -597,6 +577,9 @@ mod tests {
             "which size?",
             "they never answered",
             "hi, returns?",
+            "tag",
+            "morning",
+            "",
         ] {
             assert_ne!(local(text, "en").intent, Intent::Greeting, "{text}");
         }
