@@ -576,7 +576,6 @@ const GROUPS: &[&[&str]] = &[
     ],
     &["speak", "talk", "contact", "reach"],
     // more, written from the help pages (no evaluation question read)
-    // proposed new groups for shared/src/knowledge/thesaurus.rs GROUPS
     // e-bikes: speed, motor, range, weight, charging
     &[
         "speed", "speeds", "fast", "faster", "kmh", "kph", "mph", "velocity",
@@ -1074,7 +1073,6 @@ const GROUPS: &[&[&str]] = &[
     &["minute", "minutes", "mins", "min"],
     &["hour", "hours", "hrs"],
     &["lifetime", "lifelong", "forever"],
-    // additions to existing groups
 ];
 
 /// Each group's words with their stems, worked out once per isolate.
