@@ -204,8 +204,9 @@ fn a_request_for_a_human_or_an_unanswerable_question_hands_off() {
     );
 }
 
-/// Not sure enough to quote, the responder hands over and offers the help page that came
-/// closest, to read meanwhile, in the customer's language.
+/// Not sure enough to answer, the responder hands over and offers the help page that came
+/// closest, with its sentences nearest the question, to read meanwhile, in the customer's
+/// language.
 #[test]
 fn an_uncertain_handoff_offers_the_nearest_help_page() {
     let api = Api::new();
@@ -219,10 +220,31 @@ fn an_uncertain_handoff_offers_the_nearest_help_page() {
         "{m}"
     );
     assert!(
-        text.contains("\n\nMeanwhile, this help page may be related: Payments › "),
+        text.contains(
+            "\n\nMeanwhile, this help page may be related: Payments › Discount codes\n\n"
+        ),
+        "{m}"
+    );
+    // Its sentences nearest the question follow, as the help page words them (the customer may
+    // find what they need there before anyone replies).
+    assert!(
+        text.ends_with("\n\nEnter a discount code in the basket before checkout. Only one code can be used per order, and codes cannot be applied to gift cards."),
         "{m}"
     );
     assert_eq!(m["meta"]["citations"][0]["title"], "Payments", "{m}");
+    // Where the nearest sentences do hold the answer, the customer has it before anyone replies.
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "is my card charged straight away when I order",
+    );
+    assert_eq!(m["meta"]["handoff"], "low_confidence", "{m}");
+    assert!(
+        m["text"].as_str().unwrap().ends_with(
+            "may be related: Payments › When is my card charged?\n\nYour card is authorised when you place the order and charged when the order ships. If an item is out of stock, you are only charged for the items we ship."
+        ),
+        "{m}"
+    );
     let m = ask(
         &api,
         &start(&api, &t),

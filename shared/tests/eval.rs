@@ -47,6 +47,9 @@ struct Outcome {
     answered: bool,
     /// The answer contains every expected fact.
     correct: bool,
+    /// Handed over, but the help-page text offered meanwhile contains every expected fact (the
+    /// customer may read the answer before a person replies; not counted as correct).
+    facts_meanwhile: bool,
     /// The reply opens with the responder's own words in the question's language (its lead-in
     /// or handoff notice; quoted help-page text stays in the knowledge base's language).
     own_language: bool,
@@ -109,7 +112,7 @@ fn report(label: &str, rows: &[&Outcome]) -> String {
         .filter(|o| o.answered && !o.correct && o.kind != "handoff")
         .count();
     format!(
-        "{label:<14} {:>4} | top-1 {} top-5 {} | correct {} | wrong+confident {} | out-of-scope declined {} | handoff {} | own language {}",
+        "{label:<14} {:>4} | top-1 {} top-5 {} | correct {} | wrong+confident {} | out-of-scope declined {} | handoff {} | own language {} | handed over, facts shown {}",
         rows.len(),
         pct(answerable.iter().filter(|o| o.top1).count(), answerable.len()),
         pct(answerable.iter().filter(|o| o.top5).count(), answerable.len()),
@@ -118,6 +121,10 @@ fn report(label: &str, rows: &[&Outcome]) -> String {
         pct(oos.iter().filter(|o| !o.answered).count(), oos.len()),
         pct(handoff.iter().filter(|o| !o.answered).count(), handoff.len()),
         pct(rows.iter().filter(|o| o.own_language).count(), rows.len()),
+        pct(
+            answerable.iter().filter(|o| o.facts_meanwhile).count(),
+            answerable.len()
+        ),
     )
 }
 
@@ -159,10 +166,12 @@ fn answer_quality_on_the_evaluation_set() {
                 h.iter()
                     .map(|h| {
                         format!(
-                            "{} > {} ({:.2})",
+                            "{} > {} ({:.3} sim {:.2} kw {})",
                             h["title"].as_str().unwrap_or(""),
                             h["heading"].as_str().unwrap_or(""),
-                            h["score"].as_f64().unwrap_or(0.0)
+                            h["score"].as_f64().unwrap_or(0.0),
+                            h["similarity"].as_f64().unwrap_or(0.0),
+                            h["keyword_rank"].as_u64().unwrap_or(0)
                         )
                     })
                     .collect()
@@ -185,7 +194,8 @@ fn answer_quality_on_the_evaluation_set() {
             .iter()
             .map(|f| f.as_str().unwrap().to_lowercase())
             .collect();
-        let correct = answered && !facts.is_empty() && facts.iter().all(|f| body.contains(f));
+        let has_facts = !facts.is_empty() && facts.iter().all(|f| body.contains(f));
+        let correct = answered && has_facts;
         let o = Outcome {
             split: split.clone(),
             lang: q["lang"].as_str().unwrap().to_string(),
@@ -194,6 +204,7 @@ fn answer_quality_on_the_evaluation_set() {
             top5: doc.is_some_and(|d| titles.iter().any(|t| t == d)),
             answered,
             correct,
+            facts_meanwhile: !answered && has_facts,
             own_language: opens_in(
                 answer["text"].as_str().unwrap_or(""),
                 q["lang"].as_str().unwrap(),
@@ -202,7 +213,7 @@ fn answer_quality_on_the_evaluation_set() {
         // Only the tuning sets are ever shown question by question, never the test half.
         if verbose.as_deref() == Some("tune") && split != "test" {
             println!(
-                "{} [{}] {:?} top1={} ({:?} want {:?}) answered={} correct={} handoff={} facts={:?} -> {:.400}",
+                "{} [{}] {:?} top1={} ({:?} want {:?}) answered={} correct={} shown_meanwhile={} handoff={} facts={:?} -> {:.600}",
                 q["id"].as_str().unwrap(),
                 o.kind,
                 text,
@@ -211,6 +222,7 @@ fn answer_quality_on_the_evaluation_set() {
                 doc,
                 o.answered,
                 o.correct,
+                o.facts_meanwhile,
                 answer["meta"]["handoff"],
                 facts,
                 answer["text"].as_str().unwrap_or("").replace('\n', " ")

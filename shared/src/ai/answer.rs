@@ -189,11 +189,12 @@ impl<'a, 'e> Turn<'a, 'e> {
         self.hand_off_suggesting(why, None).await
     }
 
-    /// Hands off, offering a help page that may be related meanwhile.
+    /// Hands off, offering a help page that may be related meanwhile (with its sentences nearest
+    /// the question).
     async fn hand_off_suggesting(
         &self,
         why: HandoffReason,
-        related: Option<&Hit>,
+        related: Option<(&Hit, &str)>,
     ) -> ApiResult<()> {
         handoff(
             self.env,
@@ -367,7 +368,9 @@ impl<'a, 'e> Turn<'a, 'e> {
             match offline::reply(&retrieval.query, &retrieval.hits, translated) {
                 Ok(a) => Some(a),
                 Err(related) => {
-                    let related = related.and_then(|i| retrieval.hits.get(i));
+                    let related = related
+                        .as_ref()
+                        .and_then(|r| retrieval.hits.get(r.hit).map(|h| (h, r.quote.as_str())));
                     return self
                         .hand_off_suggesting(HandoffReason::LowConfidence, related)
                         .await;

@@ -116,7 +116,7 @@ pub async fn handoff(
     cfg: &TenantConfig,
     why: HandoffReason,
     lang: &str,
-    related: Option<&Hit>,
+    related: Option<(&Hit, &str)>,
 ) -> ApiResult<()> {
     use super::phrases::{say, Phrase};
     let team = crate::tenancy::flags::enabled(p, &meta.tenant_id, "human_handoff").await?;
@@ -139,8 +139,9 @@ pub async fn handoff(
         json!({ "unanswered": why.as_str() })
     };
     // Something to read while a person takes over: the help page the responder was not sure
-    // enough to quote.
-    if let Some(h) = related {
+    // enough to answer with, and its sentences nearest the question (the customer may find the
+    // answer there before anyone replies; said as possibly related, never as the answer).
+    if let Some((h, quote)) = related {
         let section = h.passage.heading.rsplit(" > ").next().unwrap_or("");
         let place = if section.is_empty() || section == h.passage.title {
             h.passage.title.clone()
@@ -148,6 +149,9 @@ pub async fn handoff(
             format!("{} › {section}", h.passage.title)
         };
         notice = format!("{notice}\n\n{} {place}", say(Phrase::MaybeRelated, lang));
+        if !quote.is_empty() {
+            notice = format!("{notice}\n\n{quote}");
+        }
         note["citations"] = super::answer::citation_list(std::slice::from_ref(h));
     }
     engine::post(

@@ -56,14 +56,23 @@ pub fn answer(q: &Query, hits: &[Hit]) -> Option<(String, Vec<usize>)> {
     reply(q, hits, false).ok()
 }
 
-/// [`answer`], or when unsure, the hit that may still be related (offered to the customer
-/// beside the handoff: something to read while a person takes over). `translated`: the question
-/// is not in the knowledge base's language (it was read through the lexicon).
+/// What the responder was not sure enough to answer with, but is near enough to the question to
+/// show beside the handoff: something to read while a person takes over.
+#[derive(Debug, PartialEq)]
+pub struct Related {
+    /// Index of the hit it comes from.
+    pub hit: usize,
+    /// Its best sentences, as an answer would quote them.
+    pub quote: String,
+}
+
+/// [`answer`], or when unsure, what may still be related. `translated`: the question is not in
+/// the knowledge base's language (it was read through the lexicon).
 pub fn reply(
     q: &Query,
     hits: &[Hit],
     translated: bool,
-) -> Result<(String, Vec<usize>), Option<usize>> {
+) -> Result<(String, Vec<usize>), Option<Related>> {
     let kind = question_kind(&q.asked).or_else(|| question_kind(&q.english.to_lowercase()));
     let passages: Vec<PassageTerms> = hits
         .iter()
@@ -130,19 +139,31 @@ pub fn reply(
     let agrees = rank_of_best
         .and_then(|r| hits.get(r))
         .is_some_and(|h| Some(&h.passage.document_id) == top_document);
-    if coverage_of_best < min || !agrees {
-        return Err(rank_of_best.filter(|_| coverage_of_best >= RELATED_COVERAGE));
-    }
     scored.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
             .then(a.1.rank.cmp(&b.1.rank))
             .then(a.1.at.cmp(&b.1.at))
     });
-    let best = scored.first().ok_or(None)?.1;
-    let best_rank = best.rank;
-    // The best sentence with its neighbours in the passage, nearest first, in reading order:
-    // a section's sentences explain each other ("…within 30 days. Items must be unworn.").
-    let own: Vec<&Sentence> = sentences.iter().filter(|s| s.rank == best_rank).collect();
+    let best = scored.first().map(|s| s.1);
+    if coverage_of_best < min || !agrees {
+        // Not sure enough to answer; near enough to show the customer, as possibly related,
+        // while a person takes over.
+        return Err(best
+            .filter(|_| coverage_of_best >= RELATED_COVERAGE)
+            .map(|b| Related {
+                hit: b.rank,
+                quote: quote(&sentences, b),
+            }));
+    }
+    let best = best.ok_or(None)?;
+    Ok((quote(&sentences, best), vec![best.rank]))
+}
+
+/// The best sentence with its neighbours in its passage, nearest first, in reading order (a
+/// section's sentences explain each other: "…within 30 days. Items must be unworn."), without
+/// Markdown, at most [`MAX_ANSWER`] characters.
+fn quote(sentences: &[Sentence], best: &Sentence) -> String {
+    let own: Vec<&Sentence> = sentences.iter().filter(|s| s.rank == best.rank).collect();
     let mut chosen: Vec<(usize, &str)> = vec![(best.at, best.text)];
     let mut len = best.text.len();
     for step in 1..own.len() {
@@ -170,7 +191,7 @@ pub fn reply(
         out = keep.trim_end_matches([',', ';', ':']).to_string();
         out.push('…');
     }
-    Ok((out, vec![best_rank]))
+    out
 }
 
 /// A sentence without Markdown emphasis, code marks or link syntax (the widget shows text).
@@ -385,7 +406,13 @@ mod tests {
             hit("shipping", "We ship shoes to every EU country.", 0.7),
             returns.clone(),
         ];
-        assert_eq!(reply(&q, &hits, false), Err(Some(1)));
+        assert_eq!(
+            reply(&q, &hits, false),
+            Err(Some(Related {
+                hit: 1,
+                quote: "You can return unworn shoes within 30 days.".into()
+            }))
+        );
         // Another passage of the best passage's own document answers.
         let hits = vec![
             hit("returns", "We ship shoes to every EU country.", 0.7),
