@@ -164,6 +164,9 @@ pub struct QueryTerm {
     /// How much finding it in a passage says (from the knowledge base's vocabulary), or `None`
     /// when the knowledge base is too large to keep one.
     pub weight: Option<f32>,
+    /// The knowledge base uses the word (or a synonym, or what it corrects to); `true` when
+    /// there is no vocabulary to tell.
+    pub known: bool,
 }
 
 /// A question as retrieval sees it.
@@ -361,10 +364,12 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
                 .fold(None, |m: Option<f32>, x| Some(m.map_or(x, |m| m.min(x))))
                 .unwrap_or_else(|| v.idf("")),
         });
+        let known = numeric || vocab.is_none_or(|v| stems.iter().any(|s| v.df(s) > 0));
         terms.push(QueryTerm {
             word: w,
             stems,
             weight,
+            known,
         });
     }
     let mut search: Vec<String> = text::match_words(q)
@@ -417,6 +422,28 @@ mod tests {
         let q = understand("¿Cuánto dura la garantía?", Some(&v));
         assert!(q.search_text.contains("warranty"), "{}", q.search_text);
         assert!(!q.search_text.contains(" la "), "{}", q.search_text);
+    }
+
+    #[test]
+    fn a_word_is_known_when_the_knowledge_base_uses_it_a_synonym_or_its_correction() {
+        let v = vocab();
+        let known = |q: &str| {
+            understand(q, Some(&v))
+                .terms
+                .iter()
+                .map(|t| (t.word.clone(), t.known))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            known("retrun guarantee for students 43"),
+            vec![
+                ("retrun".to_string(), true),
+                ("guarantee".to_string(), true),
+                ("students".to_string(), false),
+                ("43".to_string(), true),
+            ]
+        );
+        assert!(understand("students", None).terms.iter().all(|t| t.known));
     }
 
     #[test]
