@@ -100,8 +100,13 @@ impl Vocabulary {
     pub fn correct(&self, word: &str) -> Option<String> {
         let stemmed = text::match_stem(word);
         let len = word.chars().count();
-        if len < MIN_CORRECTABLE || self.df(&stemmed) > 0 || !word.chars().all(char::is_alphabetic)
-        {
+        if self.df(&stemmed) > 0 || !word.chars().all(char::is_alphabetic) {
+            return None;
+        }
+        if let Some(t) = self.other_form(&stemmed) {
+            return Some(t);
+        }
+        if len < MIN_CORRECTABLE {
             return None;
         }
         let max = if len >= TWO_EDITS_FROM { 2 } else { 1 };
@@ -132,6 +137,31 @@ impl Vocabulary {
         best.map(|(_, _, t)| t.to_string())
     }
 }
+
+impl Vocabulary {
+    /// Another form of the same word that the knowledge base uses, where the stemmer keeps two
+    /// apart: "treated" and "treatments" ("treat", "treatment"), an acronym's plural ("PFCs",
+    /// which has no vowel for the stemmer to see a plural in). Tried before a typo: it is the
+    /// same word, not a guess at one.
+    fn other_form(&self, stem: &str) -> Option<String> {
+        if stem.chars().count() < 3 {
+            return None;
+        }
+        let longer = DERIVATIONS.iter().map(|s| format!("{stem}{s}"));
+        let shorter = DERIVATIONS
+            .iter()
+            .filter_map(|s| stem.strip_suffix(s))
+            .filter(|s| s.chars().count() >= 3)
+            .map(String::from);
+        longer
+            .chain(shorter)
+            .filter(|t| self.df(t) > 0)
+            .max_by_key(|t| self.df(t))
+    }
+}
+
+/// Endings that make another word of the same meaning, which the stemmer leaves on.
+const DERIVATIONS: &[&str] = &["ment", "s"];
 
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions, the commonest
 /// typo) between `a` and `b` when it is at most `max`, else `None`. Written here: a few lines,
@@ -186,6 +216,20 @@ mod tests {
         assert_eq!(v.correct("return"), None, "known words stay");
         assert_eq!(v.correct("zebra"), None, "nothing close");
         assert_eq!(v.correct("daz"), None, "too short to guess");
+    }
+
+    #[test]
+    fn another_form_of_a_known_word_is_that_word() {
+        let mut v = Vocabulary::default();
+        v.add_passage("PFC-free water repellent treatments.");
+        // An acronym's plural (the stemmer sees no vowel before its "s").
+        assert_eq!(v.correct("pfcs").as_deref(), Some("pfc"));
+        // A derived word the stemmer keeps apart from its verb.
+        assert_eq!(v.correct("treated").as_deref(), Some("treatment"));
+        assert_eq!(v.correct("treatments"), None, "known words stay");
+        let mut v = Vocabulary::default();
+        v.add_passage("We treat every order with care.");
+        assert_eq!(v.correct("treatment").as_deref(), Some("treat"));
     }
 
     #[test]

@@ -267,11 +267,14 @@ fn duration(s: &str) -> bool {
         .any(|w| s.contains(w))
 }
 
+/// An amount, or that there is none to pay ("Collection is free.").
 fn amount(s: &str) -> bool {
-    has_number(s)
+    (has_number(s)
         && ["euro", "€", "$", "free", "cost", "fee"]
             .iter()
-            .any(|w| s.contains(w))
+            .any(|w| s.contains(w)))
+        || s.split(|c: char| !c.is_alphanumeric()).any(|w| w == "free")
+        || s.contains("no charge")
 }
 
 /// What kind of fact a question asks for, as a test on a sentence, and whether an answer must
