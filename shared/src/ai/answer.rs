@@ -357,6 +357,11 @@ impl<'a, 'e> Turn<'a, 'e> {
         let lang = self.language();
         // The customer writes in another language than the tenant's (and its knowledge base's).
         let translated = self.cfg.language.split('-').next() != Some(lang);
+        let hits = if small_talk {
+            retrieval.hits.clone()
+        } else {
+            self.with_top_document(&retrieval.hits).await?
+        };
         let offline_answer = if small_talk {
             let phrase = if local.intent == Intent::Thanks {
                 Phrase::Thanks
@@ -365,12 +370,12 @@ impl<'a, 'e> Turn<'a, 'e> {
             };
             Some((say(phrase, lang).to_string(), Vec::new()))
         } else {
-            match offline::reply(&retrieval.query, &retrieval.hits, translated) {
+            match offline::reply(&retrieval.query, &hits, translated) {
                 Ok(a) => Some(a),
                 Err(related) => {
                     let related = related
                         .as_ref()
-                        .and_then(|r| retrieval.hits.get(r.hit).map(|h| (h, r.quote.as_str())));
+                        .and_then(|r| hits.get(r.hit).map(|h| (h, r.quote.as_str())));
                     return self
                         .hand_off_suggesting(HandoffReason::LowConfidence, related)
                         .await;
@@ -391,10 +396,7 @@ impl<'a, 'e> Turn<'a, 'e> {
             return self.hand_off(HandoffReason::LowConfidence).await;
         };
         stream_text(self.env, self.reply_to, &text);
-        let used_hits: Vec<Hit> = used
-            .iter()
-            .filter_map(|i| retrieval.hits.get(*i).cloned())
-            .collect();
+        let used_hits: Vec<Hit> = used.iter().filter_map(|i| hits.get(*i).cloned()).collect();
         let citations = citation_list(&used_hits);
         if let Some(key) = cache_key {
             answer_cache::store_cache(
@@ -409,6 +411,33 @@ impl<'a, 'e> Turn<'a, 'e> {
         }
         let meta = json!({ "citations": citations, "model": "offline", "provider": "offline", "latency_ms": self.p.now_ms() - self.started, "confidence": retrieval.confidence, "fallback": fallback });
         self.finish(&text, meta, None).await
+    }
+
+    /// `hits` followed by the best hit's document's other passages (the built-in responder
+    /// reads them too; see [`crate::knowledge::store::document_passages`]).
+    async fn with_top_document(&self, hits: &[Hit]) -> ApiResult<Vec<Hit>> {
+        let mut out = hits.to_vec();
+        let Some(top) = hits.first() else {
+            return Ok(out);
+        };
+        let more = crate::knowledge::store::document_passages(
+            self.p.db()?,
+            &self.meta.tenant_id,
+            &top.passage.document_id,
+            offline::DOCUMENT_PASSAGES,
+        )
+        .await?;
+        for passage in more {
+            if out.iter().all(|h| h.passage.chunk_id != passage.chunk_id) {
+                out.push(Hit {
+                    passage,
+                    score: 0.0,
+                    similarity: None,
+                    keyword_rank: None,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Posts the answer and meters it.

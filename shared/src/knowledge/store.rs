@@ -324,6 +324,36 @@ pub async fn passages(
     Ok(out)
 }
 
+/// The first `limit` passages of one document, in reading order: the built-in responder reads
+/// the best document's other sections too (its answer may sit in a section retrieval ranked
+/// below another document's, or below the document's own introduction).
+pub async fn document_passages(
+    db: &dyn SqlDatabase,
+    tenant_id: &str,
+    document_id: &str,
+    limit: u32,
+) -> ApiResult<Vec<Passage>> {
+    let rows = db
+        .query(
+            "SELECT c.id, c.document_id, c.heading, c.text, d.title, d.source_url FROM kb_chunks c
+             JOIN kb_documents d ON d.id = c.document_id
+             WHERE c.tenant_id = ?1 AND c.document_id = ?2 ORDER BY c.id LIMIT ?3",
+            &params![tenant_id, document_id, limit as i64],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Passage {
+            chunk_id: r.int("id").unwrap_or(0),
+            document_id: r.text("document_id").unwrap_or_default(),
+            title: r.text("title").unwrap_or_default(),
+            source_url: r.text("source_url"),
+            heading: r.text("heading").unwrap_or_default(),
+            text: r.text("text").unwrap_or_default(),
+        })
+        .collect())
+}
+
 /// Full-text matches (BM25, best first) for already-sanitised FTS5 query syntax.
 pub async fn keyword_search(
     db: &dyn SqlDatabase,

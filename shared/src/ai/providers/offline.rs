@@ -13,8 +13,11 @@ use crate::knowledge::text;
 
 /// Characters of quoted passage in an answer.
 const MAX_ANSWER: usize = 480;
-/// Passages considered.
+/// Passages considered, besides the best passage's document's other ones.
 const PASSAGES: usize = 3;
+
+/// The best passage's document's passages the responder reads at most (a help page's sections).
+pub const DOCUMENT_PASSAGES: u32 = 12;
 
 /// Share of the question's weighted terms the chosen sentence (with its passage's title and
 /// heading) must hold to be given as an answer (below it, the responder hands over rather than
@@ -83,15 +86,23 @@ pub fn reply(
 ) -> Result<(String, Vec<usize>), Option<Related>> {
     let asks = question_kind(&q.asked).or_else(|| question_kind(&q.english.to_lowercase()));
     let kind = asks.map(|a| a.0);
-    let passages: Vec<PassageTerms> = hits
+    // The first passages, and any later one of the best passage's document (its other
+    // sections: the answer may sit there, below another document's passage).
+    let top_document = hits.first().map(|h| &h.passage.document_id);
+    let read =
+        |rank: usize, h: &Hit| rank < PASSAGES || Some(&h.passage.document_id) == top_document;
+    let passages: Vec<Option<PassageTerms>> = hits
         .iter()
-        .take(PASSAGES)
-        .map(|h| PassageTerms::new(&h.passage.title, &h.passage.heading, &h.passage.text))
+        .enumerate()
+        .map(|(rank, h)| {
+            read(rank, h)
+                .then(|| PassageTerms::new(&h.passage.title, &h.passage.heading, &h.passage.text))
+        })
         .collect();
     let sentences: Vec<Sentence> = hits
         .iter()
-        .take(PASSAGES)
         .enumerate()
+        .filter(|(rank, h)| read(*rank, h))
         .flat_map(|(rank, hit)| {
             split_sentences(&hit.passage.text)
                 .into_iter()
@@ -121,13 +132,15 @@ pub fn reply(
         }
         let coverage = passages
             .get(s.rank)
+            .and_then(Option::as_ref)
             .map_or(0.0, |p| q.coverage(p, &s.terms));
         let bonus = if kind.is_some_and(|k| k(&s.text.to_lowercase())) {
             KIND_BONUS
         } else {
             0.0
         };
-        let score = coverage + bonus - RANK_PENALTY * s.rank as f32;
+        // The best document's later passages compete one place below the last one read.
+        let score = coverage + bonus - RANK_PENALTY * s.rank.min(PASSAGES + 1) as f32;
         if scored.iter().all(|c| c.0 < score) {
             coverage_of_best = coverage;
             rank_of_best = Some(s.rank);
@@ -146,7 +159,6 @@ pub fn reply(
     // where the answer is, and on the tuning half such answers were wrong more often than right
     // (with this rule: wrong 7.8 % → 3.9 %, out of scope declined 87.5 % → 93.8 %, correct
     // 59.7 % → 58.4 %). A lower-ranked passage of the same document may answer.
-    let top_document = hits.first().map(|h| &h.passage.document_id);
     let agrees = rank_of_best
         .and_then(|r| hits.get(r))
         .is_some_and(|h| Some(&h.passage.document_id) == top_document);
@@ -459,6 +471,37 @@ mod tests {
         assert!(
             reply(&q, &hits, false).is_ok_and(|(t, used)| t.contains("30 days") && used == vec![1])
         );
+    }
+
+    #[test]
+    fn the_best_document_s_other_sections_are_read_too() {
+        let q = crate::knowledge::query::understand("how do I cancel my subscription?", None);
+        let hits = vec![
+            hit("subs", "This page is about subscriptions.", 0.7),
+            hit("rentals", "Rentals are booked in the app.", 0.6),
+            hit("repairs", "Repairs take a day.", 0.5),
+            hit("rentals", "You can cancel a rental until pickup.", 0.4),
+            hit(
+                "subs",
+                "You can cancel your subscription under Settings.",
+                0.0,
+            ),
+        ];
+        assert_eq!(
+            reply(&q, &hits, false),
+            Ok((
+                "You can cancel your subscription under Settings.".to_string(),
+                vec![4]
+            ))
+        );
+        // Another document's fourth passage is not read.
+        let mut other = hits.clone();
+        other[4] = hit(
+            "rentals",
+            "You can cancel your subscription under Settings.",
+            0.0,
+        );
+        assert!(reply(&q, &other, false).is_err());
     }
 
     #[test]
