@@ -142,6 +142,14 @@ const FILLER: &[&str] = &[
     "say",
     "happen",
     "happens",
+    "until",
+    "till",
+    "once",
+    "were",
+    "had",
+    "has",
+    "did",
+    "am",
 ];
 
 /// The weight of a word with digits in it.
@@ -254,9 +262,12 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
 const PHRASE_GAP: usize = 3;
 
-/// The help pages' words for the phrasal verbs in `words`.
-fn phrase_words(words: &[String]) -> Vec<&'static str> {
+/// The help pages' words for the phrasal verbs in `words`, and where their verbs stand (a verb
+/// read as part of its phrase is not a term of its own: "my money back" asks about a refund,
+/// not about money).
+fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<usize>) {
     let mut out = Vec::new();
+    let mut verbs_at = Vec::new();
     for (at, w) in words.iter().enumerate() {
         for (verbs, particle, stands_for) in PHRASES {
             let particle_follows = words
@@ -264,12 +275,15 @@ fn phrase_words(words: &[String]) -> Vec<&'static str> {
                 .skip(at + 1)
                 .take(PHRASE_GAP + 1)
                 .any(|x| x == particle);
-            if verbs.contains(&w.as_str()) && particle_follows && !out.contains(stands_for) {
-                out.push(*stands_for);
+            if verbs.contains(&w.as_str()) && particle_follows {
+                verbs_at.push(at);
+                if !out.contains(stands_for) {
+                    out.push(*stands_for);
+                }
             }
         }
     }
-    out
+    (out, verbs_at)
 }
 
 /// Works out `q` against the knowledge base's `vocab` (when it has one).
@@ -284,10 +298,11 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         }
     };
     let mut words: Vec<String> = text::match_words(q).into_iter().take(64).collect();
-    let phrased = phrase_words(&words);
+    let (phrased, verbs_at) = phrase_words(&words);
     words.extend(phrased.iter().map(|w| w.to_string()));
-    for w in words {
-        if lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
+    for (at, w) in words.into_iter().enumerate() {
+        if verbs_at.contains(&at)
+            || lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
             || text::STOPWORDS.contains(&w.as_str())
             || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
         {
@@ -474,6 +489,11 @@ mod tests {
             "{}",
             q.search_text
         );
+        // The verb is read into its phrase, not left as a term the help pages never use.
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, vec!["refund"], "{:?}", q.terms);
+        let q = understand("send me the invoice", Some(&v));
+        assert!(q.terms.iter().any(|t| t.word == "send"), "{:?}", q.terms);
         // A particle far from its verb, or a verb without one, is no phrase.
         let q = understand("send it to my work address and come back later", Some(&v));
         assert!(
