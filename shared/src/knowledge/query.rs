@@ -263,9 +263,9 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
 const PHRASE_GAP: usize = 3;
 
 /// The help pages' words for the phrasal verbs in `words`, and where their verbs stand (a verb
-/// read as part of its phrase is not a term of its own: "my money back" asks about a refund,
-/// not about money).
-fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<usize>) {
+/// read as part of its phrase need not be a term of its own: "my money back" asks about a
+/// refund, not about money).
+fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<(usize, &'static str)>) {
     let mut out = Vec::new();
     let mut verbs_at = Vec::new();
     for (at, w) in words.iter().enumerate() {
@@ -276,7 +276,7 @@ fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<usize>) {
                 .take(PHRASE_GAP + 1)
                 .any(|x| x == particle);
             if verbs.contains(&w.as_str()) && particle_follows {
-                verbs_at.push(at);
+                verbs_at.push((at, *stands_for));
                 if !out.contains(stands_for) {
                     out.push(*stands_for);
                 }
@@ -299,9 +299,16 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     };
     let mut words: Vec<String> = text::match_words(q).into_iter().take(64).collect();
     let (phrased, verbs_at) = phrase_words(&words);
+    let phrase_verbs: std::collections::HashMap<usize, &str> = verbs_at.into_iter().collect();
     words.extend(phrased.iter().map(|w| w.to_string()));
     for (at, w) in words.into_iter().enumerate() {
-        if verbs_at.contains(&at)
+        // A phrase's verb is only part of the phrase ("money" in "my money back") where the
+        // knowledge base writes the phrase's word; where it does not ("signup"), it may write
+        // the phrase itself ("Sign up in the app"), and the verb stays.
+        let in_phrase = phrase_verbs
+            .get(&at)
+            .is_some_and(|word| vocab.is_some_and(|v| v.df(&text::match_stem(word)) > 0));
+        if in_phrase
             || lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
             || text::STOPWORDS.contains(&w.as_str())
             || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
@@ -494,6 +501,11 @@ mod tests {
         assert_eq!(words, vec!["refund"], "{:?}", q.terms);
         let q = understand("send me the invoice", Some(&v));
         assert!(q.terms.iter().any(|t| t.word == "send"), "{:?}", q.terms);
+        // Where the knowledge base writes the phrase itself, not one word for it, the verb stays.
+        let mut v = Vocabulary::default();
+        v.add_passage("Sign up in the app with your email address.");
+        let q = understand("how do I sign up", Some(&v));
+        assert!(q.terms.iter().any(|t| t.word == "sign"), "{:?}", q.terms);
         // A particle far from its verb, or a verb without one, is no phrase.
         let q = understand("send it to my work address and come back later", Some(&v));
         assert!(
