@@ -257,33 +257,37 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["pick", "picked", "picking"], "up", "pickup"),
     (&["log", "logged", "logging"], "in", "login"),
     (&["call", "called", "calling"], "off", "cancel"),
+    (&["year", "years", "yr", "yrs", "how"], "old", "age"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
 const PHRASE_GAP: usize = 3;
 
-/// The help pages' words for the phrasal verbs in `words`, and where their verbs stand (a verb
-/// read as part of its phrase need not be a term of its own: "my money back" asks about a
-/// refund, not about money).
+/// The help pages' words for the phrasal verbs in `words`, and where their verbs and particles
+/// stand (read as part of a phrase, they need not be terms of their own: "my money back" asks
+/// about a refund, not about money; "called off" about cancelling, not about "off").
 fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<(usize, &'static str)>) {
     let mut out = Vec::new();
-    let mut verbs_at = Vec::new();
+    let mut parts = Vec::new();
     for (at, w) in words.iter().enumerate() {
         for (verbs, particle, stands_for) in PHRASES {
-            let particle_follows = words
+            let particle_at = words
                 .iter()
+                .enumerate()
                 .skip(at + 1)
                 .take(PHRASE_GAP + 1)
-                .any(|x| x == particle);
-            if verbs.contains(&w.as_str()) && particle_follows {
-                verbs_at.push((at, *stands_for));
+                .find(|(_, x)| x == particle)
+                .map(|(i, _)| i);
+            if let (true, Some(p)) = (verbs.contains(&w.as_str()), particle_at) {
+                parts.push((at, *stands_for));
+                parts.push((p, *stands_for));
                 if !out.contains(stands_for) {
                     out.push(*stands_for);
                 }
             }
         }
     }
-    (out, verbs_at)
+    (out, parts)
 }
 
 /// Works out `q` against the knowledge base's `vocab` (when it has one).
@@ -302,9 +306,9 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     let phrase_verbs: std::collections::HashMap<usize, &str> = verbs_at.into_iter().collect();
     words.extend(phrased.iter().map(|w| w.to_string()));
     for (at, w) in words.into_iter().enumerate() {
-        // A phrase's verb is only part of the phrase ("money" in "my money back") where the
-        // knowledge base writes the phrase's word; where it does not ("signup"), it may write
-        // the phrase itself ("Sign up in the app"), and the verb stays.
+        // A phrase's verb and particle are only part of the phrase ("money" in "my money
+        // back") where the knowledge base writes the phrase's word; where it does not
+        // ("signup"), it may write the phrase itself ("Sign up in the app"), and they stay.
         let in_phrase = phrase_verbs
             .get(&at)
             .is_some_and(|word| vocab.is_some_and(|v| v.df(&text::match_stem(word)) > 0));
@@ -501,6 +505,18 @@ mod tests {
         assert_eq!(words, vec!["refund"], "{:?}", q.terms);
         let q = understand("send me the invoice", Some(&v));
         assert!(q.terms.iter().any(|t| t.word == "send"), "{:?}", q.terms);
+        // The particle too ("off" is no term of "called off").
+        let mut v = Vocabulary::default();
+        v.add_passage("Cancel a booking up to 24 hours before pickup. Riders must be of age 16.");
+        let words = |q: &str| {
+            understand(q, Some(&v))
+                .terms
+                .iter()
+                .map(|t| t.word.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(words("our outing got called off"), vec!["outing", "cancel"]);
+        assert_eq!(words("my son is 14 years old"), vec!["son", "14", "age"]);
         // Where the knowledge base writes the phrase itself, not one word for it, the verb stays.
         let mut v = Vocabulary::default();
         v.add_passage("Sign up in the app with your email address.");
