@@ -282,6 +282,22 @@ pub struct Passage {
     pub text: String,
 }
 
+/// What a [`Passage`] is read from: a chunk with its document's title and address.
+const PASSAGE_COLUMNS: &str =
+    "SELECT c.id, c.document_id, c.heading, c.text, d.title, d.source_url FROM kb_chunks c
+     JOIN kb_documents d ON d.id = c.document_id";
+
+fn passage(r: &Row) -> Passage {
+    Passage {
+        chunk_id: r.int("id").unwrap_or(0),
+        document_id: r.text("document_id").unwrap_or_default(),
+        title: r.text("title").unwrap_or_default(),
+        source_url: r.text("source_url"),
+        heading: r.text("heading").unwrap_or_default(),
+        text: r.text("text").unwrap_or_default(),
+    }
+}
+
 pub async fn passages(
     db: &dyn SqlDatabase,
     tenant_id: &str,
@@ -298,24 +314,11 @@ pub async fn passages(
     // Ids are integers we produced; formatting them into IN () is safe (no user text).
     let rows = db
         .query(
-            &format!(
-                "SELECT c.id, c.document_id, c.heading, c.text, d.title, d.source_url FROM kb_chunks c
-                 JOIN kb_documents d ON d.id = c.document_id WHERE c.tenant_id = ?1 AND c.id IN ({list})"
-            ),
+            &format!("{PASSAGE_COLUMNS} WHERE c.tenant_id = ?1 AND c.id IN ({list})"),
             &params![tenant_id],
         )
         .await?;
-    let mut out: Vec<Passage> = rows
-        .iter()
-        .map(|r| Passage {
-            chunk_id: r.int("id").unwrap_or(0),
-            document_id: r.text("document_id").unwrap_or_default(),
-            title: r.text("title").unwrap_or_default(),
-            source_url: r.text("source_url"),
-            heading: r.text("heading").unwrap_or_default(),
-            text: r.text("text").unwrap_or_default(),
-        })
-        .collect();
+    let mut out: Vec<Passage> = rows.iter().map(passage).collect();
     out.sort_by_key(|p| {
         ids.iter()
             .position(|i| *i == p.chunk_id)
@@ -335,23 +338,13 @@ pub async fn document_passages(
 ) -> ApiResult<Vec<Passage>> {
     let rows = db
         .query(
-            "SELECT c.id, c.document_id, c.heading, c.text, d.title, d.source_url FROM kb_chunks c
-             JOIN kb_documents d ON d.id = c.document_id
-             WHERE c.tenant_id = ?1 AND c.document_id = ?2 ORDER BY c.id LIMIT ?3",
+            &format!(
+                "{PASSAGE_COLUMNS} WHERE c.tenant_id = ?1 AND c.document_id = ?2 ORDER BY c.id LIMIT ?3"
+            ),
             &params![tenant_id, document_id, limit as i64],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Passage {
-            chunk_id: r.int("id").unwrap_or(0),
-            document_id: r.text("document_id").unwrap_or_default(),
-            title: r.text("title").unwrap_or_default(),
-            source_url: r.text("source_url"),
-            heading: r.text("heading").unwrap_or_default(),
-            text: r.text("text").unwrap_or_default(),
-        })
-        .collect())
+    Ok(rows.iter().map(passage).collect())
 }
 
 /// Full-text matches (BM25, best first) for already-sanitised FTS5 query syntax.
