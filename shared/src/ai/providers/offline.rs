@@ -147,19 +147,6 @@ pub fn reply(
         }
         scored.push((score, s));
     }
-    if std::env::var("DBG").is_ok_and(|d| q.asked.contains(&d)) {
-        eprintln!(
-            "DBG terms {:?}",
-            q.terms
-                .iter()
-                .map(|t| (&t.word, &t.stems, t.weight, t.known))
-                .collect::<Vec<_>>()
-        );
-        for (sc, s) in &scored {
-            eprintln!("DBG  {sc:.3} r{} {}", s.rank, s.text);
-        }
-        eprintln!("DBG best cov {coverage_of_best:.3} rank {rank_of_best:?}");
-    }
     let min = if translated {
         MIN_COVERAGE_TRANSLATED
     } else if q.terms.iter().all(|t| t.known) {
