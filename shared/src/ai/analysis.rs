@@ -399,13 +399,7 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         // with some sign of not being English (a letter English does not write, a word the
         // lexicon knows as foreign, a foreign function word): on short English ("return
         // label", "wrong size, exchange?") trigrams guess Spanish or German as often as not.
-        let foreign_sign = lower.chars().any(|c| FOREIGN_LETTERS.contains(&c))
-            || words.iter().any(|w| {
-                lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
-                    || (lexicon::lookup(w).is_some_and(|e| e != w.as_str())
-                        && !text::STOPWORDS.contains(&w.as_str()))
-            });
-        if foreign_sign {
+        if lexicon::Reading::of(lower, words).foreign() {
             if let Some(lang) = by_trigrams(lower) {
                 return lang;
             }
@@ -421,12 +415,6 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         .or(tied.first())
         .map_or_else(|| default.to_string(), |l| l.to_string())
 }
-
-/// Letters the other four languages write and English does not.
-const FOREIGN_LETTERS: &[char] = &[
-    'á', 'à', 'â', 'ã', 'ä', 'ç', 'é', 'è', 'ê', 'ë', 'í', 'î', 'ï', 'ñ', 'ó', 'ô', 'õ', 'ö', 'ú',
-    'ù', 'û', 'ü', 'ß', 'œ', '¿', '¡',
-];
 
 /// The language of a message too short for function words to tell, by its character trigrams
 /// (whatlang, among the five languages the responder speaks). Its confidence is not used: on

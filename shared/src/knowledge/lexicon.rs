@@ -1842,17 +1842,89 @@ pub fn lookup(w: &str) -> Option<&'static str> {
     LEXICON.get(at).map(|(_, english)| *english)
 }
 
+/// Foreign words that English writes too ("who pays", "leave a comment", "alter my booking",
+/// "the battery died"): the lexicon is not told which language a question is in, so these are
+/// read in their foreign sense only in a question that shows some other sign of a foreign
+/// language ([`Reading`]).
+const ALSO_ENGLISH: &[&str] = &[
+    "pays", "alter", "comment", "pendant", "die", "bin", "den", "war", "pour", "usa", "kinder",
+    "laden", "tempo", "caution",
+];
+
+/// Letters Spanish, German, French and Portuguese write and English does not.
+pub const FOREIGN_LETTERS: &[char] = &[
+    'á', 'à', 'â', 'ã', 'ä', 'ç', 'é', 'è', 'ê', 'ë', 'í', 'î', 'ï', 'ñ', 'ó', 'ô', 'õ', 'ö', 'ú',
+    'ù', 'û', 'ü', 'ß', 'œ', '¿', '¡',
+];
+
+/// How one question's words are read: whether the words English shares with the other
+/// languages ([`ALSO_ENGLISH`]) take their foreign sense in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    foreign: bool,
+}
+
+impl Reading {
+    /// A question reads as foreign when it writes a letter English does not, a foreign
+    /// function word, or a foreign word the lexicon translates into something else: "pays de
+    /// livraison" is French, "who pays for the return?" is not.
+    pub fn of(q: &str, words: &[String]) -> Reading {
+        let foreign = q
+            .chars()
+            .flat_map(char::to_lowercase)
+            .any(|c| FOREIGN_LETTERS.contains(&c))
+            || words.iter().any(|w| is_foreign_sign(w));
+        Reading { foreign }
+    }
+
+    /// Whether the question shows a sign of a language other than English.
+    pub fn foreign(self) -> bool {
+        self.foreign
+    }
+
+    /// A foreign function word, to be dropped.
+    pub fn stopword(self, w: &str) -> bool {
+        FOREIGN_STOPWORDS.contains(&w) && (self.foreign || !ALSO_ENGLISH.contains(&w))
+    }
+
+    /// The English for `w`, as [`lookup`], but not for an English word in an English question.
+    pub fn lookup(self, w: &str) -> Option<&'static str> {
+        if !self.foreign && ALSO_ENGLISH.contains(&w) {
+            return None;
+        }
+        lookup(w)
+    }
+}
+
+/// A word that, by itself, says a question is not English. English's own function words and
+/// the words it shares ([`ALSO_ENGLISH`]) do not count, nor a lexicon entry that keeps the word
+/// ("cancelled" → cancel, "spain" → spain eu).
+fn is_foreign_sign(w: &str) -> bool {
+    if ALSO_ENGLISH.contains(&w) || text::STOPWORDS.contains(&w) {
+        return false;
+    }
+    FOREIGN_STOPWORDS.contains(&w)
+        || lookup(w).is_some_and(|english| {
+            let stem = text::match_stem(w);
+            !english.split(' ').any(|e| text::match_stem(e) == stem)
+        })
+}
+
 /// `q` as English as the lexicon can make it: foreign function words dropped, known foreign
 /// words replaced by their English (for judging whether a sentence answers the question, where
 /// a foreign word left in would count as a term nothing matches).
 pub fn in_english(q: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     let words = text::words(q);
+    let reading = Reading::of(q, &words);
     for w in &words {
-        if FOREIGN_STOPWORDS.contains(&w.as_str()) {
+        if reading.stopword(w) {
             continue;
         }
-        match lookup(w).filter(|_| !text::STOPWORDS.contains(&w.as_str())) {
+        match reading
+            .lookup(w)
+            .filter(|_| !text::STOPWORDS.contains(&w.as_str()))
+        {
             Some(english) => out.extend(english.split(' ')),
             None => out.push(w),
         }
@@ -1904,6 +1976,38 @@ mod tests {
         for w in &words {
             assert_eq!(lookup(w), linear(w), "{w}");
         }
+    }
+
+    #[test]
+    fn words_english_shares_are_foreign_only_in_a_foreign_question() {
+        let search = |q: &str| super::super::query::understand(q, None).search_text;
+        let reading = |q: &str| Reading::of(q, &text::words(q)).foreign();
+        // English questions: the shared words keep their English sense.
+        assert_eq!(
+            search("who pays for return shipping"),
+            "who pays for return shipping"
+        );
+        assert!(search("Can I alter my booking?").contains("alter"));
+        assert!(!search("Can I alter my booking?").contains("age"));
+        assert!(search("how do I leave a comment").contains("comment"));
+        assert!(in_english("will the battery die on the way").contains("die"));
+        assert_eq!(
+            in_english("do you ship to the USA"),
+            "do you ship to the usa"
+        );
+        for q in [
+            "who pays for return shipping",
+            "my order was cancelled",
+            "ship to spain?",
+        ] {
+            assert!(!reading(q), "{q}");
+        }
+        // The same words in a question with another sign of its language.
+        assert!(search("Qui paie les frais, quel pays ?").contains("country"));
+        assert!(reading("Kann ich die Buchung ändern?"));
+        assert!(!in_english("Wie lange dauert die Lieferung").contains("die"));
+        assert!(search("Wo ist euer Laden?").contains("store"));
+        assert!(reading("precio bicicleta"), "a word the lexicon translates");
     }
 
     #[test]

@@ -302,6 +302,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         }
     };
     let mut words: Vec<String> = text::match_words(q).into_iter().take(64).collect();
+    let reading = lexicon::Reading::of(q, &words);
     let (phrased, verbs_at) = phrase_words(&words);
     let phrase_verbs: std::collections::HashMap<usize, &str> = verbs_at.into_iter().collect();
     words.extend(phrased.iter().map(|w| w.to_string()));
@@ -313,14 +314,14 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             .get(&at)
             .is_some_and(|word| vocab.is_some_and(|v| v.df(&text::match_stem(word)) > 0));
         if in_phrase
-            || lexicon::FOREIGN_STOPWORDS.contains(&w.as_str())
+            || reading.stopword(&w)
             || text::STOPWORDS.contains(&w.as_str())
             || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
         {
             continue;
         }
         // A foreign word stands for its English words; an English word for itself.
-        let english: Vec<String> = match lexicon::lookup(&w) {
+        let english: Vec<String> = match reading.lookup(&w) {
             Some(e) => e.split(' ').map(String::from).collect(),
             None => vec![w.clone()],
         };
@@ -400,7 +401,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     }
     let mut search: Vec<String> = text::match_words(q)
         .into_iter()
-        .filter(|w| !lexicon::FOREIGN_STOPWORDS.contains(&w.as_str()))
+        .filter(|w| !reading.stopword(w))
         .take(64)
         .collect();
     search.extend(phrased.iter().map(|w| w.to_string()));
