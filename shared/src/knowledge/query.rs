@@ -150,6 +150,37 @@ const FILLER: &[&str] = &[
     "has",
     "did",
     "am",
+    // what is left of a contraction ("hasn't", "we're") once the apostrophe splits it
+    "hasn",
+    "haven",
+    "hadn",
+    "wasn",
+    "weren",
+    "won",
+    "wouldn",
+    "couldn",
+    "shouldn",
+    "mustn",
+    "needn",
+    "ain",
+    "re",
+    // hedges and connectives of rambling questions, never what a help page is about
+    "ago",
+    "instead",
+    "basically",
+    "anyway",
+    "maybe",
+    "perhaps",
+    "probably",
+    "else",
+    "kind",
+    "sort",
+    "bit",
+    "lot",
+    "whether",
+    "though",
+    "although",
+    "because",
 ];
 
 /// The weight of a word with digits in it.
@@ -554,5 +585,19 @@ mod tests {
             .terms
             .iter()
             .all(|t| t.weight.is_none()));
+    }
+
+    #[test]
+    fn contractions_and_hedges_are_not_what_a_question_is_about() {
+        // Unknown to the knowledge base, each would weigh as much as its rarest word.
+        let q = understand(
+            "the tracking hasn't moved, maybe it's lost instead? we're worried",
+            Some(&vocab()),
+        );
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        for filler in ["hasn", "maybe", "instead", "re"] {
+            assert!(!words.contains(&filler), "{filler} in {words:?}");
+        }
+        assert!(words.contains(&"tracking") && words.contains(&"lost"));
     }
 }
