@@ -365,7 +365,8 @@ const GROUPS: &[&[&str]] = &[
     ],
     &["puncture", "flat", "tyre", "tire", "tyres", "tires"],
     &[
-        "stolen", "theft", "steal", "stole", "thief", "thieves", "robbed", "robbery",
+        "stolen", "theft", "steal", "stole", "thief", "thieves", "robbed", "robbery", "nicked",
+        "pinched", "swiped",
     ],
     &[
         "insurance",

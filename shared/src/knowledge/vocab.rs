@@ -95,8 +95,10 @@ impl Vocabulary {
     }
 
     /// The knowledge base's term closest to `word` (a typo of it): one edit away for words of
-    /// 4–8 letters, two from 9; the most used one when several are as close. `None` when the
-    /// word is known already or nothing is close.
+    /// 4–8 letters, two from 9, with the same first letter; the most used one when several are
+    /// as close. `None` when the word is known already or nothing is close. The first-letter
+    /// rule on the tuning sets: `dev` wrong + confident 3.9 % → 3.1 %, correct unchanged (with
+    /// "nicked" → stolen in the thesaurus, which "pick" had stood in for by accident).
     pub fn correct(&self, word: &str) -> Option<String> {
         let stemmed = text::match_stem(word);
         let len = word.chars().count();
@@ -117,7 +119,12 @@ impl Vocabulary {
                 .chain(surfaces.iter().map(|s| (word, s.as_str())));
             for (mine, candidate) in pairs {
                 let clen = candidate.chars().count();
-                if clen.abs_diff(mine.chars().count()) > max || clen < MIN_CORRECTABLE {
+                // People rarely mistype a word's first letter; a first letter changed is
+                // another word ("name" is not "same", "mind" not "find").
+                if clen.abs_diff(mine.chars().count()) > max
+                    || clen < MIN_CORRECTABLE
+                    || candidate.chars().next() != mine.chars().next()
+                {
                     continue;
                 }
                 let Some(d) = edit_distance(mine, candidate, max) else {
@@ -216,6 +223,12 @@ mod tests {
         assert_eq!(v.correct("return"), None, "known words stay");
         assert_eq!(v.correct("zebra"), None, "nothing close");
         assert_eq!(v.correct("daz"), None, "too short to guess");
+        // One edit away, but at the first letter: another word, not a typo.
+        let mut v = Vocabulary::default();
+        v.add_passage("Pick up your order in the same store.");
+        assert_eq!(v.correct("nicked"), None);
+        assert_eq!(v.correct("name"), None);
+        assert_eq!(v.correct("pickd").as_deref(), Some("pick"));
     }
 
     #[test]
