@@ -1796,14 +1796,14 @@ const LEXICON: &[(&str, &str)] = &[
 /// question is looked up, and scanning the table for each was an eighth of reading a question.
 struct Index {
     /// Exact keys → their place in [`LEXICON`].
-    exact: HashMap<&'static str, usize>,
+    exact: HashMap<String, usize>,
     /// Prefix keys by their first letter, in table order.
-    prefixes: HashMap<char, Vec<(usize, &'static str)>>,
+    prefixes: HashMap<char, Vec<(usize, String)>>,
 }
 
-fn index() -> &'static Index {
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    INDEX.get_or_init(|| {
+impl Index {
+    /// Every key, written as `spell` writes it (as it is, or without its accents).
+    fn of(spell: impl Fn(&str) -> Vec<String>) -> Index {
         let mut index = Index {
             exact: HashMap::new(),
             prefixes: HashMap::new(),
@@ -1811,31 +1811,103 @@ fn index() -> &'static Index {
         for (at, (key, _)) in LEXICON.iter().enumerate() {
             match key.strip_suffix('*') {
                 Some(prefix) => {
-                    if let Some(first) = prefix.chars().next() {
-                        index.prefixes.entry(first).or_default().push((at, prefix));
+                    for prefix in spell(prefix) {
+                        if let Some(first) = prefix.chars().next() {
+                            index.prefixes.entry(first).or_default().push((at, prefix));
+                        }
                     }
                 }
                 None => {
-                    index.exact.entry(key).or_insert(at);
+                    for key in spell(key) {
+                        index.exact.entry(key).or_insert(at);
+                    }
                 }
             }
         }
         index
+    }
+
+    /// The first entry in table order that matches `w`, exactly or by prefix.
+    fn find(&self, w: &str) -> Option<usize> {
+        let exact = self.exact.get(w).copied();
+        let prefix = w
+            .chars()
+            .next()
+            .and_then(|c| self.prefixes.get(&c))
+            .and_then(|keys| keys.iter().find(|(_, p)| w.starts_with(p.as_str())))
+            .map(|(at, _)| *at);
+        match (exact, prefix) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| Index::of(|k| vec![k.to_string()]))
+}
+
+/// The keys without their accents, both ways German writes an umlaut without one ("zuruck",
+/// "zurueck").
+fn unaccented_index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        Index::of(|k| {
+            let plain = unaccented(k, false);
+            let umlauts = unaccented(k, true);
+            if umlauts == plain {
+                vec![plain]
+            } else {
+                vec![plain, umlauts]
+            }
+        })
     })
+}
+
+/// `w` without the accents of the four languages. A table rather than Unicode decomposition:
+/// these few letters are all the lexicon writes, and German's umlauts have a second spelling
+/// (`ue` for `ü`) that decomposition does not give.
+fn unaccented(w: &str, umlauts_as_e: bool) -> String {
+    let mut out = String::with_capacity(w.len());
+    for c in w.chars() {
+        match c {
+            'ä' if umlauts_as_e => out.push_str("ae"),
+            'ö' if umlauts_as_e => out.push_str("oe"),
+            'ü' if umlauts_as_e => out.push_str("ue"),
+            'á' | 'à' | 'â' | 'ã' | 'ä' => out.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'í' | 'ì' | 'î' | 'ï' => out.push('i'),
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => out.push('o'),
+            'ú' | 'ù' | 'û' | 'ü' => out.push('u'),
+            'ñ' => out.push('n'),
+            'ç' => out.push('c'),
+            'ß' => out.push_str("ss"),
+            'œ' => out.push_str("oe"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The English for one lower-case word, when the lexicon has it: the first entry in table
 /// order that matches it, exactly or by prefix.
 pub fn lookup(w: &str) -> Option<&'static str> {
-    let index = index();
-    let exact = index.exact.get(w).copied();
-    let prefix = w
-        .chars()
-        .next()
-        .and_then(|c| index.prefixes.get(&c))
-        .and_then(|keys| keys.iter().find(|(_, p)| w.starts_with(p)))
-        .map(|(at, _)| *at);
-    let at = match (exact, prefix) {
+    let at = index().find(w)?;
+    LEXICON.get(at).map(|(_, english)| *english)
+}
+
+/// [`lookup`], or else the word as customers type it without accents ("sabados", "niño" as
+/// "nino", "zuruck") against the keys written without theirs. Only for a question that reads
+/// as foreign: English words are what unaccented keys would otherwise catch ("quite" is
+/// "quité", "clean" starts like "clé").
+fn lookup_unaccented(w: &str) -> Option<&'static str> {
+    // The first entry in table order either way: "zuruckerstatten" is a refund
+    // ("zurückerstatt*"), before it is a return ("zuruck*").
+    let at = match (
+        index().find(w),
+        unaccented_index().find(&unaccented(w, false)),
+    ) {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b)?,
     };
@@ -1887,12 +1959,13 @@ impl Reading {
         FOREIGN_STOPWORDS.contains(&w) && (self.foreign || !ALSO_ENGLISH.contains(&w))
     }
 
-    /// The English for `w`, as [`lookup`], but not for an English word in an English question.
+    /// The English for `w`, as [`lookup`], but not for an English word in an English question;
+    /// in a foreign one, also as written without accents.
     pub fn lookup(self, w: &str) -> Option<&'static str> {
-        if !self.foreign && ALSO_ENGLISH.contains(&w) {
-            return None;
+        if !self.foreign {
+            return lookup(w).filter(|_| !ALSO_ENGLISH.contains(&w));
         }
-        lookup(w)
+        lookup_unaccented(w)
     }
 }
 
@@ -1976,6 +2049,30 @@ mod tests {
         for w in &words {
             assert_eq!(lookup(w), linear(w), "{w}");
         }
+    }
+
+    #[test]
+    fn a_foreign_question_typed_without_accents_still_finds_its_english() {
+        let foreign = Reading { foreign: true };
+        assert_eq!(foreign.lookup("autonomia"), Some("range"));
+        assert_eq!(foreign.lookup("fermee"), Some("closed"));
+        assert_eq!(
+            foreign.lookup("zurückerstatten"),
+            foreign.lookup("zuruckerstatten")
+        );
+        assert_eq!(
+            foreign.lookup("zurückerstatten"),
+            foreign.lookup("zurueckerstatten")
+        );
+        assert_eq!(lookup("fermee"), None, "only through a reading");
+        // In an English question the unaccented keys would catch English words.
+        let english = Reading { foreign: false };
+        assert_eq!(english.lookup("quite"), None);
+        assert_eq!(english.lookup("clean"), None);
+        assert_eq!(unaccented("größe", false), "grosse");
+        assert_eq!(unaccented("größe", true), "groesse");
+        let search = |q: &str| super::super::query::understand(q, None).search_text;
+        assert!(search("cual es la autonomia de la bici").contains("range"));
     }
 
     #[test]
