@@ -176,10 +176,28 @@ const ALSO_ENGLISH: &[&str] = &[
     "domicile",
     "rouge",
     "lei",
+    "rote",
+    "suede",
+    "rupture",
+    "franchise",
+    "lien",
+    "billet",
+    "billets",
+    "mayor",
+    "fin",
+    "vie",
+    "lager",
+    "fest",
+    "ersatz",
+    "suspender",
+    "grosser",
+    "lander",
+    "filial",
+    "commune",
 ];
 
 /// Letters Spanish, German, French and Portuguese write and English does not.
-pub const FOREIGN_LETTERS: &[char] = &[
+const FOREIGN_LETTERS: &[char] = &[
     'á', 'à', 'â', 'ã', 'ä', 'ç', 'é', 'è', 'ê', 'ë', 'í', 'î', 'ï', 'ñ', 'ó', 'ô', 'õ', 'ö', 'ú',
     'ù', 'û', 'ü', 'ß', 'œ', '¿', '¡',
 ];
@@ -332,6 +350,11 @@ mod tests {
         let english = Reading { foreign: false };
         assert_eq!(english.lookup("quite"), None);
         assert_eq!(english.lookup("clean"), None);
+        assert_eq!(
+            english.lookup("suede"),
+            None,
+            "a suede jacket is not Sweden"
+        );
         assert_eq!(unaccented("größe", false), "grosse");
         assert_eq!(unaccented("größe", true), "groesse");
         let search = |q: &str| super::super::query::understand(q, None).search_text;
