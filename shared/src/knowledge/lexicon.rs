@@ -16,8 +16,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 mod words;
-pub use words::FOREIGN_STOPWORDS;
-use words::LEXICON;
+use words::{FOREIGN_STOPWORDS, LEXICON};
 
 /// The lexicon's keys by what they match, worked out once per isolate: every word of every
 /// question is looked up, and scanning the table for each was an eighth of reading a question.
@@ -119,7 +118,7 @@ fn unaccented(w: &str, umlauts_as_e: bool) -> String {
 
 /// The English for one lower-case word, when the lexicon has it: the first entry in table
 /// order that matches it, exactly or by prefix.
-pub fn lookup(w: &str) -> Option<&'static str> {
+fn lookup(w: &str) -> Option<&'static str> {
     let at = index().find(w)?;
     LEXICON.get(at).map(|(_, english)| *english)
 }
@@ -232,8 +231,8 @@ impl Reading {
         is_foreign_stopword(w) && (self.foreign || !ALSO_ENGLISH.contains(&w))
     }
 
-    /// The English for `w`, as [`lookup`], but not for an English word in an English question;
-    /// in a foreign one, also as written without accents.
+    /// The English for `w` as the table gives it, but not for an English word in an English
+    /// question; in a foreign one, also as written without accents.
     pub fn lookup(self, w: &str) -> Option<&'static str> {
         if !self.foreign {
             return lookup(w).filter(|_| !ALSO_ENGLISH.contains(&w));

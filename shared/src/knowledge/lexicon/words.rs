@@ -2,7 +2,7 @@
 //! them so that the rules fit on a screen.
 
 /// Function words of es, de, fr and pt that are not also meaningful English words.
-pub const FOREIGN_STOPWORDS: &[&str] = &[
+pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     // es
     "el",
     "la",
