@@ -440,7 +440,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     Query {
         terms,
         search_text: search.join(" "),
-        english: lexicon::in_english(q),
+        english: lexicon::in_english(q, reading),
         asked: format!(" {}", q.trim_start_matches(['¿', '¡', ' ']).to_lowercase())
             .trim_start()
             .to_string(),
