@@ -164,6 +164,27 @@ const FILLER: &[&str] = &[
     "needn",
     "ain",
     "re",
+    // the same contractions typed without the apostrophe ("didnt", "wont")
+    "dont",
+    "doesnt",
+    "didnt",
+    "isnt",
+    "arent",
+    "wasnt",
+    "werent",
+    "wont",
+    "wouldnt",
+    "couldnt",
+    "shouldnt",
+    "hasnt",
+    "havent",
+    "hadnt",
+    "never",
+    // when the customer's own day falls: the help pages say how long, not which day it is
+    "today",
+    "tomorrow",
+    "yesterday",
+    "around",
     // hedges and connectives of rambling questions, never what a help page is about
     "ago",
     "instead",
@@ -599,5 +620,15 @@ mod tests {
             assert!(!words.contains(&filler), "{filler} in {words:?}");
         }
         assert!(words.contains(&"tracking") && words.contains(&"lost"));
+        // Typed without the apostrophe, and the customer's own day.
+        let q = understand(
+            "i requested the link yesterday and it didnt arrive, can i return it today",
+            Some(&vocab()),
+        );
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        for filler in ["yesterday", "didnt", "today"] {
+            assert!(!words.contains(&filler), "{filler} in {words:?}");
+        }
+        assert!(words.contains(&"link") && words.contains(&"arrive"));
     }
 }
