@@ -185,6 +185,13 @@ const FILLER: &[&str] = &[
     "tomorrow",
     "yesterday",
     "around",
+    // vague words of rambling questions
+    "stuff",
+    "bunch",
+    "supposed",
+    "normally",
+    "give",
+    "gave",
     // hedges and connectives of rambling questions, never what a help page is about
     "ago",
     "instead",

@@ -3817,4 +3817,28 @@ pub(super) const LEXICON: &[(&str, &str)] = &[
     ("roterdao", "rotterdam"),
     ("baixos", "netherlands eu"),
     ("vitalício", "lifetime"),
+    // numbers written out ("entre deux tailles" is "between two sizes"); "dos", "dois", "tres"
+    // and "sept" are left out (function words, or English)
+    ("zwei", "two"),
+    ("deux", "two"),
+    ("drei", "three"),
+    ("trois", "three"),
+    ("três", "three"),
+    ("vier", "four"),
+    ("quatre", "four"),
+    ("cuatro", "four"),
+    ("quatro", "four"),
+    ("fünf", "five"),
+    ("cinq", "five"),
+    ("cinco", "five"),
+    ("zehn", "ten"),
+    ("diez", "ten"),
+    ("dix", "ten"),
+    ("dez", "ten"),
+    // verbs as common as English's filler ones
+    ("prends", "take"),
+    ("prendre", "take"),
+    ("usar", "use"),
+    ("utiliser", "use"),
+    ("benutzen", "use"),
 ];
