@@ -20,7 +20,7 @@ pub mod providers;
 pub mod sse;
 pub mod ws;
 
-pub use process::{DevCommand, Edge, EdgeOptions, SpinServe, Wrangler};
+pub use process::{deploy_dry_run, DevCommand, Edge, EdgeOptions, SpinServe, Wrangler};
 
 use std::path::PathBuf;
 

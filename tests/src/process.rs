@@ -395,6 +395,30 @@ impl Drop for SpinServe {
     }
 }
 
+/// What `wrangler deploy --dry-run` prints for this repository's `wrangler.toml` and its
+/// current worker build (built first when out of date): the bundle a deployment would upload,
+/// its sizes and bindings. Needs no Cloudflare account.
+pub fn deploy_dry_run() -> String {
+    build_once();
+    let outdir = artifacts_dir().join("deploy-dry-run");
+    let _ = std::fs::remove_dir_all(&outdir);
+    let out = Edge::wrangler()
+        .args(["deploy", "--dry-run", "--outdir"])
+        .arg(&outdir)
+        .output()
+        .expect("wrangler deploy --dry-run");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "wrangler deploy --dry-run failed:\n{text}"
+    );
+    text
+}
+
 /// Any wrangler project (the benchmark baselines) under `wrangler dev`, with throwaway state.
 pub struct Wrangler {
     pub base: String,
