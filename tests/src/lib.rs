@@ -37,6 +37,18 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The output of a tool the tests ran, stdout then stderr, after asserting it succeeded (the
+/// failure message is that output, headed by `what`).
+pub fn succeeded(out: &std::process::Output, what: &str) -> String {
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what}:\n{text}");
+    text
+}
+
 /// A reqwest client that never follows redirects and has sane timeouts.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()

@@ -224,12 +224,7 @@ impl Edge {
             .arg(&self.state_dir)
             .output()
             .expect("wrangler d1 migrations apply");
-        assert!(
-            out.status.success(),
-            "migrations failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::succeeded(&out, "migrations failed");
     }
 
     fn spawn(&mut self, first_start: bool) {
@@ -407,16 +402,7 @@ pub fn deploy_dry_run() -> String {
         .arg(&outdir)
         .output()
         .expect("wrangler deploy --dry-run");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "wrangler deploy --dry-run failed:\n{text}"
-    );
-    text
+    crate::succeeded(&out, "wrangler deploy --dry-run failed")
 }
 
 /// Any wrangler project (the benchmark baselines) under `wrangler dev`, with throwaway state.

@@ -49,16 +49,7 @@ fn run(edge: &Edge, config: &str, bearer: &str, filter: &[&str]) -> String {
         .current_dir(&dir)
         .output()
         .expect("schemathesis (scripts/setup installs it)");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "Schemathesis found contract violations:\n{text}"
-    );
-    text
+    prism_e2e::succeeded(&out, "Schemathesis found contract violations")
 }
 
 #[tokio::test]
