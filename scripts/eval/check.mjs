@@ -1,4 +1,4 @@
-// Validates scripts/eval/questions.json and questions-dev.json against the two knowledge bases.
+// Validates scripts/eval/questions.json, questions-dev.json and questions-dev2.json against the two knowledge bases.
 // Node 20, no dependencies. Usage: node scripts/eval/check.mjs  (exit code 1 on any error)
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -51,21 +51,26 @@ const oldSet = new Set(
   JSON.parse(readFileSync(join(here, "..", "demo", "questions.json"), "utf8")).map((o) => o.q.trim().toLowerCase()),
 );
 
-// The later tuning set (`questions-dev.json`, split "dev"), checked the same way; the balance
-// below is the labelled set's own.
-let dev = [];
-try {
-  dev = JSON.parse(readFileSync(join(here, "questions-dev.json"), "utf8"));
-} catch (e) {
-  err(`questions-dev.json: ${e.message}`);
+// The later tuning sets (`questions-dev.json`, split "dev"; `questions-dev2.json`, split
+// "dev2"), checked the same way; the balance below is the labelled set's own.
+const later = {};
+for (const [file, split] of [["questions-dev.json", "dev"], ["questions-dev2.json", "dev2"]]) {
+  try {
+    later[file] = [JSON.parse(readFileSync(join(here, file), "utf8")), split];
+  } catch (e) {
+    err(`${file}: ${e.message}`);
+    later[file] = [[], split];
+  }
+  if (!Array.isArray(later[file][0])) err(`${file} is not an array`);
 }
-if (!Array.isArray(dev)) err("questions-dev.json is not an array");
 
 const ids = new Set();
 const texts = new Set();
 const entries = [
   ...questions.map((o, i) => ["questions.json", i, o, SPLITS]),
-  ...(Array.isArray(dev) ? dev : []).map((o, i) => ["questions-dev.json", i, o, ["dev"]]),
+  ...Object.entries(later).flatMap(([file, [set, split]]) =>
+    (Array.isArray(set) ? set : []).map((o, i) => [file, i, o, [split]]),
+  ),
 ];
 for (const [file, i, o, splits] of entries) {
   const at = `${file} #${i} (${o?.id ?? "no id"})`;
@@ -146,4 +151,5 @@ if (errors.length) {
   console.error(`${errors.length} error(s)`);
   process.exit(1);
 }
-console.log(`ok: ${questions.length} questions and ${dev.length} more to tune on, ${kbs.demo.size} demo docs, ${kbs.kb2.size} kb2 docs`);
+const more = Object.values(later).reduce((n, [set]) => n + (Array.isArray(set) ? set.length : 0), 0);
+console.log(`ok: ${questions.length} questions and ${more} more to tune on, ${kbs.demo.size} demo docs, ${kbs.kb2.size} kb2 docs`);
