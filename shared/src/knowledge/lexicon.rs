@@ -135,6 +135,27 @@ fn lookup_unaccented(w: &str) -> Option<&'static str> {
     LEXICON.get(at).map(|(_, english)| *english)
 }
 
+/// Plural and inflection endings of the four languages, longest first: a word the lexicon
+/// lacks is looked up again without one ("meses" as "mes", "códigos" as "código",
+/// "Rechnungen" as "Rechnung"). Only whole keys match what is left, so a stripped word never
+/// reaches a prefix entry it did not start as.
+const ENDINGS: &[&str] = &["es", "en", "er", "s", "n", "e"];
+
+/// Shortest word left after stripping an ending.
+const MIN_STRIPPED: usize = 3;
+
+/// [`lookup_unaccented`] of `w` without an ending in [`ENDINGS`]: the first ending whose rest is
+/// a key.
+fn lookup_inflected(w: &str) -> Option<&'static str> {
+    let exact = &unaccented_index().exact;
+    let plain = unaccented(w, false);
+    let at = ENDINGS.iter().find_map(|ending| {
+        let rest = plain.strip_suffix(ending)?;
+        (rest.chars().count() >= MIN_STRIPPED).then(|| exact.get(rest).copied())?
+    })?;
+    LEXICON.get(at).map(|(_, english)| *english)
+}
+
 /// Foreign words that English writes too ("who pays", "leave a comment", "alter my booking",
 /// "the battery died"): the lexicon is not told which language a question is in, so these are
 /// read in their foreign sense only in a question that shows some other sign of a foreign
@@ -232,7 +253,7 @@ impl Reading {
         if !self.foreign {
             return lookup(w).filter(|_| !ALSO_ENGLISH.contains(&w));
         }
-        lookup_unaccented(w)
+        lookup_unaccented(w).or_else(|| lookup_inflected(w))
     }
 }
 
@@ -345,6 +366,11 @@ mod tests {
             foreign.lookup("zurueckerstatten")
         );
         assert_eq!(lookup("fermee"), None, "only through a reading");
+        // Another form of a key: a plural, a German inflection.
+        assert_eq!(foreign.lookup("meses"), Some("month"));
+        assert_eq!(foreign.lookup("codigos"), foreign.lookup("código"));
+        assert!(foreign.stopword("passée"), "not 'passe', the password");
+        assert_eq!(lookup_inflected("demos"), None, "no key 'demo'");
         // In an English question the unaccented keys would catch English words.
         let english = Reading { foreign: false };
         assert_eq!(english.lookup("quite"), None);

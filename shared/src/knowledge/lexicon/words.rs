@@ -354,6 +354,12 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "notre",
     "elle",
     "ça",
+    // "passer" (pass, spend, happen, place an order), apart from "passe", the password
+    "passer",
+    "passé",
+    "passée",
+    "passez",
+    "passes",
     "ces",
     "pourquoi",
     "déjà",
