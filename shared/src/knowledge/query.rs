@@ -185,6 +185,17 @@ const FILLER: &[&str] = &[
     "tomorrow",
     "yesterday",
     "around",
+    // chat spellings of function words
+    "whats",
+    "wats",
+    "ur",
+    "u",
+    "til",
+    "thru",
+    "yours",
+    "pls",
+    "plz",
+    "anymore",
     // vague words of rambling questions
     "stuff",
     "bunch",
@@ -637,5 +648,9 @@ mod tests {
             assert!(!words.contains(&filler), "{filler} in {words:?}");
         }
         assert!(words.contains(&"link") && words.contains(&"arrive"));
+        // Chat spellings.
+        let q = understand("whats ur return window thru the app", Some(&vocab()));
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, ["return", "window", "app"]);
     }
 }

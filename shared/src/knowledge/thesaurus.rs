@@ -207,7 +207,7 @@ const GROUPS: &[&[&str]] = &[
     &[
         "account", "accounts", "profile", "login", "signin", "logon", "username",
     ],
-    &["password", "passwords", "passcode", "pin"],
+    &["password", "passwords", "passcode", "pin", "pw", "pwd"],
     &["reset", "forgot", "forgotten", "recover"],
     &[
         "delete",
