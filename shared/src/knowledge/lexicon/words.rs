@@ -359,7 +359,6 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "passé",
     "passée",
     "passez",
-    "passes",
     "ces",
     "pourquoi",
     "déjà",
