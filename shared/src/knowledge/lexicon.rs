@@ -404,9 +404,13 @@ mod tests {
             "who pays for return shipping",
             "my order was cancelled",
             "ship to spain?",
+            "how long does delivery take to texas",
         ] {
             assert!(!reading(q), "{q}");
         }
+        // A place named for its country: the help pages say "the US", "the EU".
+        assert!(search("how long does delivery take to texas").contains("usa"));
+        assert!(search("do you deliver to munich").contains("germany eu"));
         // The same words in a question with another sign of its language.
         assert!(search("Qui paie les frais, quel pays ?").contains("country"));
         assert!(reading("Kann ich die Buchung ändern?"));

@@ -506,6 +506,9 @@ const GROUPS: &[&[&str]] = &[
     &["charged", "billed", "debited"],
     &["collect", "collection", "pickup", "pick"],
     &["near", "nearby", "closest", "nearest", "nearer"],
+    // countries as customers name them; "us" here only through them ("us" alone is a pronoun)
+    &["usa", "america", "us"],
+    &["uk", "britain", "gb"],
     &[
         "holiday",
         "holidays",
