@@ -258,7 +258,16 @@ pub struct Query {
     pub english: String,
     /// The question as asked, lower-case (its question words tell what kind of fact it asks).
     pub asked: String,
+    /// What the customer wants done, said as a phrasal verb ("send the boots back", "get my
+    /// cash back", "called off"): [`INTENTS`] the question's phrases stand for.
+    pub intents: Vec<&'static str>,
 }
+
+/// The phrases' words that say what the customer wants done (a return, a refund, a
+/// cancellation), not what the question is about: an answer that holds none of it answers
+/// something else ("can I get my cash back if the boots don't fit" is not answered by how the
+/// boots fit).
+pub const INTENTS: &[&str] = &["return", "refund", "cancel"];
 
 /// What a question term found only in a passage's title or parent headings counts for, against
 /// one found in its text or its own heading.
@@ -477,6 +486,11 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     search.extend(phrased.iter().map(|w| w.to_string()));
     search.extend(added);
     Query {
+        intents: phrased
+            .iter()
+            .copied()
+            .filter(|w| INTENTS.contains(w))
+            .collect(),
         terms,
         search_text: search.join(" "),
         english: lexicon::in_english(q, reading),
