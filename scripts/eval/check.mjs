@@ -53,24 +53,25 @@ const oldSet = new Set(
 
 // The later tuning sets (`questions-dev.json`, split "dev"; `questions-dev2.json`, split
 // "dev2"), checked the same way; the balance below is the labelled set's own.
-const later = {};
-for (const [file, split] of [["questions-dev.json", "dev"], ["questions-dev2.json", "dev2"]]) {
+const later = [["questions-dev.json", "dev"], ["questions-dev2.json", "dev2"]].map(([file, split]) => {
+  let set = [];
   try {
-    later[file] = [JSON.parse(readFileSync(join(here, file), "utf8")), split];
+    set = JSON.parse(readFileSync(join(here, file), "utf8"));
   } catch (e) {
     err(`${file}: ${e.message}`);
-    later[file] = [[], split];
   }
-  if (!Array.isArray(later[file][0])) err(`${file} is not an array`);
-}
+  if (!Array.isArray(set)) {
+    err(`${file} is not an array`);
+    set = [];
+  }
+  return { file, split, set };
+});
 
 const ids = new Set();
 const texts = new Set();
 const entries = [
   ...questions.map((o, i) => ["questions.json", i, o, SPLITS]),
-  ...Object.entries(later).flatMap(([file, [set, split]]) =>
-    (Array.isArray(set) ? set : []).map((o, i) => [file, i, o, [split]]),
-  ),
+  ...later.flatMap(({ file, split, set }) => set.map((o, i) => [file, i, o, [split]])),
 ];
 for (const [file, i, o, splits] of entries) {
   const at = `${file} #${i} (${o?.id ?? "no id"})`;
@@ -151,5 +152,5 @@ if (errors.length) {
   console.error(`${errors.length} error(s)`);
   process.exit(1);
 }
-const more = Object.values(later).reduce((n, [set]) => n + (Array.isArray(set) ? set.length : 0), 0);
+const more = later.reduce((n, { set }) => n + set.length, 0);
 console.log(`ok: ${questions.length} questions and ${more} more to tune on, ${kbs.demo.size} demo docs, ${kbs.kb2.size} kb2 docs`);

@@ -311,6 +311,16 @@ mod tests {
     }
 
     #[test]
+    fn no_function_word_is_listed_twice() {
+        // The lists grow by hand and by helpers' drafts; a word listed twice is a sign of a
+        // draft merged without checking what was there.
+        let mut seen = std::collections::HashSet::new();
+        for w in FOREIGN_STOPWORDS {
+            assert!(seen.insert(*w), "{w} listed twice");
+        }
+    }
+
+    #[test]
     fn every_entry_is_reachable() {
         // A key an earlier prefix already matches would never be used (its English silently
         // lost): put the specific key first, or leave it out.

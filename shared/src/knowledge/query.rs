@@ -122,7 +122,6 @@ const FILLER: &[&str] = &[
     "yes",
     "well",
     "back",
-    "thank",
     "thx",
     "been",
     "being",
@@ -136,10 +135,7 @@ const FILLER: &[&str] = &[
     "everyone",
     "last",
     "next",
-    "guy",
-    "said",
     "says",
-    "say",
     "happen",
     "happens",
     "until",
@@ -638,6 +634,14 @@ mod tests {
             .terms
             .iter()
             .all(|t| t.weight.is_none()));
+    }
+
+    #[test]
+    fn no_filler_word_is_listed_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for w in FILLER {
+            assert!(seen.insert(*w), "{w} listed twice");
+        }
     }
 
     #[test]
