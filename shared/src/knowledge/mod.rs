@@ -6,6 +6,7 @@ pub mod cache;
 pub mod chunk;
 pub mod embed;
 pub mod extract;
+pub mod generic;
 pub mod ingest;
 pub mod lexicon;
 pub mod query;
