@@ -47,6 +47,13 @@ const RELATED_COVERAGE: f32 = 0.3;
 const WHOLE_QUESTION: f32 = 0.99;
 const WHOLE_QUESTION_TERMS: usize = 3;
 
+/// Coverage a sentence holding the duration or amount its question asks for ("how long until my
+/// refund": "within 5 business days") may lack below the usual threshold: a question after a
+/// fact of a kind says the rest of its words are context more often than not. Tuning sets:
+/// `dev2` correct 42.0 → 44.4 %, nothing else moved (0.15 and 0.2 the same; for every kind of
+/// question, "when" and yes-or-no ones too, out of scope declined `dev` 94.1 → 82.4 %).
+const KIND_RELIEF: f32 = 0.1;
+
 /// Score added to a sentence holding the kind of fact the question asks for (a duration for
 /// "how long"…), and taken off per place its passage stands below the first.
 const KIND_BONUS: f32 = 0.4;
@@ -181,6 +188,12 @@ pub fn reply(
             .then(a.1.at.cmp(&b.1.at))
     });
     let best = scored.first().map(|s| s.1);
+    // A question after a duration or an amount answered by a sentence holding one needs less
+    // of its words there (the kind of fact is itself a sign the sentence answers it).
+    let min = match (asks, best) {
+        (Some((holds, true)), Some(b)) if holds(&b.text.to_lowercase()) => min - KIND_RELIEF,
+        _ => min,
+    };
     if coverage_of_best < min || !agrees {
         // Not sure enough to answer; near enough to show the customer, as possibly related,
         // while a person takes over.
@@ -642,6 +655,31 @@ mod tests {
         )
         .is_ok());
         assert!(reply(&q("how long until my card is charged?"), &[charged], false).is_err());
+    }
+
+    #[test]
+    fn the_fact_a_question_asks_for_lets_it_be_answered_from_less_of_its_words() {
+        let q = |s: &str| crate::knowledge::query::understand(s, None);
+        let refund = hit(
+            "returns",
+            "Refunds reach your card within 5 business days.",
+            0.6,
+        );
+        // Two of five words held (refund, reach; not bank, parcel, arrived): below the usual
+        // threshold, enough with the duration a "how long" asks for, not for a "when" (any
+        // event answers one).
+        assert!(reply(
+            &q("how long until my refund reaches my bank once the parcel arrived?"),
+            std::slice::from_ref(&refund),
+            false
+        )
+        .is_ok());
+        assert!(reply(
+            &q("when does my refund reach my bank once the parcel arrived?"),
+            &[refund],
+            false
+        )
+        .is_err());
     }
 
     #[test]
