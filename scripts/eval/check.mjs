@@ -1,4 +1,4 @@
-// Validates scripts/eval/questions.json, questions-dev.json and questions-dev2.json against the two knowledge bases.
+// Validates scripts/eval/questions.json and the later tuning sets (questions-dev*.json) against the two knowledge bases.
 // Node 20, no dependencies. Usage: node scripts/eval/check.mjs  (exit code 1 on any error)
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -52,8 +52,13 @@ const oldSet = new Set(
 );
 
 // The later tuning sets (`questions-dev.json`, split "dev"; `questions-dev2.json`, split
-// "dev2"), checked the same way; the balance below is the labelled set's own.
-const later = [["questions-dev.json", "dev"], ["questions-dev2.json", "dev2"]].map(([file, split]) => {
+// "dev2"; `questions-dev3.json`, split "dev3"), checked the same way; the balance below is the
+// labelled set's own.
+const later = [
+  ["questions-dev.json", "dev"],
+  ["questions-dev2.json", "dev2"],
+  ["questions-dev3.json", "dev3"],
+].map(([file, split]) => {
   let set = [];
   try {
     set = JSON.parse(readFileSync(join(here, file), "utf8"));
