@@ -176,6 +176,37 @@ const HUMAN: &[&str] = &[
     "mit jemandem",
     "einem menschen",
     "echten menschen",
+    // staff by another name, and being put through to them
+    "support person",
+    "staff member",
+    "member of staff",
+    "of your staff",
+    "whoever is in charge",
+    "someone in charge",
+    "person in charge",
+    "put me through",
+    "connect me to",
+    "connect me with",
+    "transfer me",
+    // a call back: only a person calls ("can someone ring me?")
+    "call me",
+    " ring me",
+    " phone me",
+    "call back",
+    "callback",
+    "llamarme",
+    "me llamen",
+    "me pueden llamar",
+    "llamar por tel",
+    "faire rappeler",
+    "rappelez-moi",
+    "zurückrufen",
+    "zurueckrufen",
+    "rückruf",
+    "rueckruf",
+    "me ligar",
+    "ligar-me",
+    "me liguem",
 ];
 
 /// Words that greet on their own (en, es, de, fr, pt). Matched as whole words, so that
@@ -622,6 +653,30 @@ mod tests {
             local("¿Cómo puedo devolver mi pedido? Hola", "en").language,
             "es"
         );
+    }
+
+    #[test]
+    fn asking_to_be_put_through_or_called_back_is_asking_for_a_person() {
+        for text in [
+            "connect me to a support person pls",
+            "I want to file a complaint with whoever is in charge",
+            "pls have someone call me back, my number is on my account",
+            "Can somebody from your team ring me?",
+            "could you put me through to one of your staff?",
+            "pouvez-vous me faire rappeler par quelqu'un ?",
+            "¿me pueden llamar por teléfono?",
+            "Können Sie mich zurückrufen?",
+            "vocês podem me ligar?",
+        ] {
+            assert_eq!(local(text, "en").intent, Intent::HumanRequest, "{text}");
+        }
+        // "In charge" alone is no one (a battery is in charge too), nor is "bring me" a call.
+        for text in [
+            "how long is the battery in charge mode?",
+            "battery died, can someone bring me a new one?",
+        ] {
+            assert_ne!(local(text, "en").intent, Intent::HumanRequest, "{text}");
+        }
     }
 
     #[test]
