@@ -360,6 +360,43 @@ pub fn detect_language(message: &str, default: &str) -> String {
     language_of(&text::words(message), &message.to_lowercase(), default)
 }
 
+/// Function words each of which, among the five languages, only one writes, and English does
+/// not: one is enough to tell a short message's language.
+const DISTINCTIVE: &[(&str, &[&str])] = &[
+    (
+        "es",
+        &[
+            "las", "los", "tienen", "puedo", "pueden", "usted", "ustedes", "cuánto", "cuanto",
+            "dónde", "donde", "qué", "cómo", "está", "tengo", "quiero", "hola", "gracias", "del",
+            "hasta", "también", "tambien", "nuestro", "vuestro",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "vous", "je", "les", "est", "votre", "vos", "nous", "avec", "une", "au", "aux", "il",
+            "elle", "combien", "comment", "où", "bonjour", "merci", "pouvez", "peux", "quoi",
+            "pourquoi", "chez", "sont", "ça", "c'est",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "das", "ist", "und", "ich", "nicht", "wie", "bei", "mein", "meine", "ein",
+            "eine", "einen", "für", "fuer", "auf", "euch", "eure", "euer", "kann", "gibt", "wo",
+            "wann", "warum", "hallo", "danke", "mit", "nach", "vom", "zum", "zur", "sie", "wir",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "você", "voce", "vocês", "voces", "não", "nao", "olá", "obrigado", "obrigada", "têm",
+            "posso", "minha", "meu", "alguém", "alguem", "tem", "qual", "quanto", "pra", "ao",
+            "uma", "é",
+        ],
+    ),
+];
+
 /// [`detect_language`] over a message already split into `words` and lower-cased.
 fn language_of(words: &[String], lower: &str, default: &str) -> String {
     /// Characters that, among these five languages, belong to one.
@@ -383,7 +420,8 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
             &[
                 "el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola",
                 "cuánto", "cuánta", "cuántos", "dónde", "qué", "cómo", "cuándo", "del", "una",
-                "tienen", "hay", "está", "tengo", "quiero", "gracias", "con", "hablar",
+                "tienen", "hay", "está", "tengo", "quiero", "gracias", "con", "hablar", "las",
+                "pueden", "usted",
             ],
         ),
         (
@@ -391,7 +429,8 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
             &[
                 "le", "la", "est", "et", "mon", "que", "comment", "je", "pour", "les", "bonjour",
                 "combien", "où", "quand", "quel", "quelle", "vous", "votre", "des", "du", "merci",
-                "peut", "pouvez", "pendant", "avec", "nous", "parler",
+                "peut", "pouvez", "pendant", "avec", "nous", "parler", "une", "au", "aux", "il",
+                "vos", "sont", "chez",
             ],
         ),
         (
@@ -399,7 +438,7 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
             &[
                 "der", "die", "das", "ist", "und", "mein", "wie", "ich", "nicht", "hallo", "wo",
                 "wann", "ihr", "euer", "eure", "kann", "meine", "mit", "einem", "danke", "möchte",
-                "ein", "eine", "zu", "für", "auf",
+                "ein", "eine", "zu", "für", "auf", "bei", "gibt", "euch",
             ],
         ),
         (
@@ -407,7 +446,8 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
             &[
                 "o", "a", "é", "e", "meu", "que", "como", "posso", "para", "os", "olá", "quanto",
                 "onde", "quando", "não", "você", "vocês", "uma", "um", "obrigado", "minha", "têm",
-                "quero", "em", "ao", "seu", "sua", "falar", "alguém",
+                "quero", "em", "ao", "seu", "sua", "falar", "alguém", "tem", "voce", "voces",
+                "nao",
             ],
         ),
     ];
@@ -426,6 +466,17 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         .collect();
     let most = counts.iter().map(|c| c.1).max().unwrap_or(0);
     if most < 2 {
+        // One word only one of the languages writes ("vous", "las", "bei") tells a short
+        // message better than its trigrams ("vous acceptez American Express ?" reads as
+        // Portuguese by letters).
+        let only: Vec<&str> = DISTINCTIVE
+            .iter()
+            .filter(|(_, list)| words.iter().any(|w| list.contains(&w.as_str())))
+            .map(|(lang, _)| *lang)
+            .collect();
+        if let [lang] = only.as_slice() {
+            return lang.to_string();
+        }
         // Too few function words to tell. Character trigrams decide, but only for a message
         // with some sign of not being English (a letter English does not write, a word the
         // lexicon knows as foreign, a foreign function word): on short English ("return
@@ -583,6 +634,23 @@ mod tests {
             "do you have a refer-a-friend bonus",
         ] {
             assert_eq!(detect_language(text, "xx"), "en", "{text}");
+        }
+    }
+
+    #[test]
+    fn one_word_only_one_language_writes_tells_a_short_message() {
+        for (text, lang) in [
+            ("vous acceptez American Express ?", "fr"),
+            ("las chaquetas llevan PFC?", "es"),
+            ("Notfallnummer bei Unfall?", "de"),
+            ("Y a-t-il une consigne a bagages au hub d'Amsterdam ?", "fr"),
+            ("voce aceita paypal?", "pt"),
+        ] {
+            assert_eq!(detect_language(text, "en"), lang, "{text}");
+        }
+        // English words the other languages share with it are no sign.
+        for text in ["no refund?", "express delivery?", "hay fever tea?"] {
+            assert_eq!(detect_language(text, "en"), "en", "{text}");
         }
     }
 
