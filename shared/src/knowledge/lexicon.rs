@@ -156,6 +156,51 @@ fn lookup_inflected(w: &str) -> Option<&'static str> {
     LEXICON.get(at).map(|(_, english)| *english)
 }
 
+/// Shortest part of a compound read on its own ("Fahrrad|taschen", "Kunden|konto").
+const MIN_PART: usize = 4;
+
+/// The English for the second part of a German-style compound the lexicon has no whole key for:
+/// "Fahrradtaschen" is bike bags, not a bike ("fahrrad*" alone would read it so), and
+/// "Kundenkonto" a customer account. Both parts must be the lexicon's own words (the first a key
+/// or a key's prefix, the second a whole key, or a prefix key of five letters or more), each of
+/// [`MIN_PART`] letters or more, so a word that merely starts like a key is not split.
+fn compound_tail(w: &str) -> Option<&'static str> {
+    let index = unaccented_index();
+    let plain = unaccented(w, false);
+    if index.exact.contains_key(&plain) {
+        return None;
+    }
+    let chars: Vec<(usize, char)> = plain.char_indices().collect();
+    let key_len = |at: usize| {
+        LEXICON
+            .get(at)
+            .map_or(0, |(k, _)| k.trim_end_matches('*').chars().count())
+    };
+    (MIN_PART..chars.len().saturating_sub(MIN_PART - 1)).find_map(|split| {
+        let (byte, _) = *chars.get(split)?;
+        let (head, tail) = (plain.get(..byte)?, plain.get(byte..)?);
+        let head_at = index.find(head).or_else(|| {
+            head.strip_suffix('s')
+                .and_then(|h| index.exact.get(h).copied())
+        })?;
+        if key_len(head_at) < MIN_PART {
+            return None;
+        }
+        let tail_at = index.exact.get(tail).copied().or_else(|| {
+            let at = index.find(tail).filter(|&at| key_len(at) > MIN_PART);
+            at.or_else(|| {
+                ENDINGS.iter().find_map(|e| {
+                    let rest = tail.strip_suffix(e)?;
+                    (rest.chars().count() >= MIN_PART)
+                        .then(|| index.exact.get(rest).copied())
+                        .flatten()
+                })
+            })
+        })?;
+        LEXICON.get(tail_at).map(|(_, english)| *english)
+    })
+}
+
 /// Foreign words that English writes too ("who pays", "leave a comment", "alter my booking",
 /// "the battery died"): the lexicon is not told which language a question is in, so these are
 /// read in their foreign sense only in a question that shows some other sign of a foreign
@@ -255,6 +300,13 @@ impl Reading {
         }
         lookup_unaccented(w).or_else(|| lookup_inflected(w))
     }
+
+    /// The English of a foreign compound's second part ([`compound_tail`]), beside what
+    /// [`Reading::lookup`] gives for the whole word (its first part's, when a prefix key caught
+    /// it); `None` in an English question.
+    pub fn compound_tail(self, w: &str) -> Option<&'static str> {
+        self.foreign.then(|| compound_tail(w)).flatten()
+    }
 }
 
 /// Whether `w` is one of [`FOREIGN_STOPWORDS`] (a set: every word of every question is asked,
@@ -297,6 +349,9 @@ pub fn in_english(q: &str, reading: Reading) -> String {
             Some(english) => out.extend(english.split(' ')),
             None => out.push(w),
         }
+        if let Some(tail) = reading.compound_tail(w) {
+            out.extend(tail.split(' '));
+        }
     }
     out.join(" ")
 }
@@ -308,6 +363,20 @@ mod tests {
     /// [`in_english`] with the question's own reading.
     fn english(q: &str) -> String {
         in_english(q, Reading::of(q, &text::words(q)))
+    }
+
+    #[test]
+    fn a_compound_reads_as_both_its_parts() {
+        let foreign = Reading { foreign: true };
+        assert_eq!(foreign.lookup("fahrradtaschen"), Some("bike bicycle"));
+        assert_eq!(foreign.compound_tail("fahrradtaschen"), Some("bag"));
+        assert_eq!(foreign.compound_tail("kundenkonto"), Some("account"));
+        // A whole key is no compound, nor is a word in an English question.
+        assert_eq!(foreign.compound_tail("kundenservice"), None);
+        assert_eq!(
+            Reading { foreign: false }.compound_tail("fahrradtaschen"),
+            None
+        );
     }
 
     #[test]

@@ -469,6 +469,18 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
     let (phrased, verbs_at) = phrase_words(&words);
     let phrase_verbs: std::collections::HashMap<usize, &str> = verbs_at.into_iter().collect();
     words.extend(phrased.iter().map(|w| w.to_string()));
+    // The second parts of foreign compounds ("Fahrrad|taschen": bike bags) are words of their
+    // own: a passage about bikes that says nothing of bags does not hold the question.
+    let tails: Vec<&str> = words
+        .iter()
+        .filter_map(|w| reading.compound_tail(w))
+        .collect();
+    let tails_from = words.len();
+    words.extend(
+        tails
+            .iter()
+            .map(|t| t.split(' ').next().unwrap_or(t).to_string()),
+    );
     for (at, w) in words.into_iter().enumerate() {
         // A phrase's verb and particle are only part of the phrase ("money" in "my money
         // back") where the knowledge base writes the phrase's word; where it does not
@@ -484,9 +496,13 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             continue;
         }
         // A foreign word stands for its English words; an English word for itself.
-        let english: Vec<String> = match reading.lookup(&w) {
-            Some(e) => e.split(' ').map(String::from).collect(),
-            None => vec![w.clone()],
+        let english: Vec<String> = match at.checked_sub(tails_from).and_then(|i| tails.get(i)) {
+            // A compound's second part, already in English.
+            Some(tail) => tail.split(' ').map(String::from).collect(),
+            None => match reading.lookup(&w) {
+                Some(e) => e.split(' ').map(String::from).collect(),
+                None => vec![w.clone()],
+            },
         };
         let mut stems: Vec<String> = Vec::new();
         for e in &english {
@@ -758,6 +774,17 @@ mod tests {
         let plain = understand("return student", Some(&v)).coverage(&p, &held);
         let with_aside = understand("return tried", Some(&v)).coverage(&p, &held);
         assert!(with_aside > plain, "{with_aside} vs {plain}");
+    }
+
+    #[test]
+    fn a_foreign_compound_s_parts_are_words_of_their_own() {
+        // Both must be held: a passage about bikes alone does not answer "Fahrradtaschen".
+        let q = understand("kann ich fahrradtaschen mieten?", None);
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        assert!(words.contains(&"fahrradtaschen"), "{words:?}");
+        assert!(words.contains(&"bag"), "{words:?}");
+        let bag = q.terms.iter().find(|t| t.word == "bag").unwrap();
+        assert!(!bag.stems.contains(&text::match_stem("bike")), "{q:?}");
     }
 
     #[test]
