@@ -419,6 +419,9 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["log", "logged", "logging"], "in", "login"),
     (&["call", "called", "calling"], "off", "cancel"),
     (&["year", "years", "yr", "yrs", "how"], "old", "age"),
+    // a job opening is a vacancy, not an opening hour
+    (&["job", "jobs"], "openings", "vacancy"),
+    (&["job", "jobs"], "opening", "vacancy"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
@@ -713,6 +716,8 @@ mod tests {
         };
         assert_eq!(words("our outing got called off"), vec!["outing", "cancel"]);
         assert_eq!(words("my son is 14 years old"), vec!["son", "14", "age"]);
+        // A job opening is a vacancy, a word no help page on bookings uses, not an opening.
+        assert!(words("any job openings?").contains(&"vacancy".to_string()));
         // Where the knowledge base writes the phrase itself, not one word for it, the verb stays.
         let mut v = Vocabulary::default();
         v.add_passage("Sign up in the app with your email address.");
