@@ -422,6 +422,8 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     // a job opening is a vacancy, not an opening hour
     (&["job", "jobs"], "openings", "vacancy"),
     (&["job", "jobs"], "opening", "vacancy"),
+    // "back in stock" asks when a sold-out item returns, not about returns
+    (&["back"], "stock", "restock"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
@@ -718,6 +720,7 @@ mod tests {
         assert_eq!(words("my son is 14 years old"), vec!["son", "14", "age"]);
         // A job opening is a vacancy, a word no help page on bookings uses, not an opening.
         assert!(words("any job openings?").contains(&"vacancy".to_string()));
+        assert!(words("when is it back in stock?").contains(&"restock".to_string()));
         // Where the knowledge base writes the phrase itself, not one word for it, the verb stays.
         let mut v = Vocabulary::default();
         v.add_passage("Sign up in the app with your email address.");
