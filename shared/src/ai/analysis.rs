@@ -376,7 +376,7 @@ const DISTINCTIVE: &[(&str, &[&str])] = &[
         &[
             "vous", "je", "les", "est", "votre", "vos", "nous", "avec", "une", "au", "aux", "il",
             "elle", "combien", "comment", "où", "bonjour", "merci", "pouvez", "peux", "quoi",
-            "pourquoi", "chez", "sont", "ça", "c'est",
+            "pourquoi", "chez", "sont", "ça",
         ],
     ),
     (
