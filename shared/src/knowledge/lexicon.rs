@@ -159,6 +159,11 @@ fn lookup_inflected(w: &str) -> Option<&'static str> {
 /// Shortest part of a compound read on its own ("Fahrrad|taschen", "Kunden|konto").
 const MIN_PART: usize = 4;
 
+/// Longest word tried as a compound. Each place a word could split looks its tail up, so the
+/// work grows with the square of its length: bounded, a word of thousands of letters (anyone
+/// can send one) costs nothing, and real compounds ("Rücksendeetikettendrucker") are shorter.
+const MAX_COMPOUND: usize = 40;
+
 /// The English for the second part of a German-style compound the lexicon has no whole key for:
 /// "Fahrradtaschen" is bike bags, not a bike ("fahrrad*" alone would read it so), and
 /// "Kundenkonto" a customer account. Both parts must be the lexicon's own words (the first a key
@@ -171,6 +176,9 @@ fn compound_tail(w: &str) -> Option<&'static str> {
         return None;
     }
     let chars: Vec<(usize, char)> = plain.char_indices().collect();
+    if chars.len() > MAX_COMPOUND {
+        return None;
+    }
     let key_len = |at: usize| {
         LEXICON
             .get(at)
@@ -377,6 +385,10 @@ mod tests {
             Reading { foreign: false }.compound_tail("fahrradtaschen"),
             None
         );
+        // A word too long for a compound is not split (its splits would cost the square of
+        // its length).
+        let long = format!("fahrrad{}taschen", "x".repeat(MAX_COMPOUND));
+        assert_eq!(foreign.compound_tail(&long), None);
     }
 
     #[test]
