@@ -262,6 +262,29 @@ const ALSO_ENGLISH: &[&str] = &[
     "lander",
     "filial",
     "commune",
+    "par",
+    "ton",
+    "ante",
+    "ti",
+    "he",
+    "has",
+    "ha",
+    "soy",
+    "son",
+    "sea",
+    "seas",
+    "era",
+    "eras",
+    "also",
+    "am",
+    "dies",
+    "hat",
+    "ins",
+    "man",
+    "nun",
+    "will",
+    "aura",
+    "auras",
 ];
 
 /// Letters Spanish, German, French and Portuguese write and English does not.
@@ -295,9 +318,12 @@ impl Reading {
         self.foreign
     }
 
-    /// A foreign function word, to be dropped.
+    /// A foreign function word, to be dropped; in a foreign question, also as written without
+    /// its accents ("ate" for "até", "dafuer" for "dafür"), unless the lexicon reads it as a
+    /// word of its own ("ue", the EU, is not "ué").
     pub fn stopword(self, w: &str) -> bool {
-        is_foreign_stopword(w) && (self.foreign || !ALSO_ENGLISH.contains(&w))
+        (is_foreign_stopword(w) && (self.foreign || !ALSO_ENGLISH.contains(&w)))
+            || (self.foreign && is_unaccented_stopword(w) && lookup(w).is_none())
     }
 
     /// The English for `w` as the table gives it, but not for an English word in an English
@@ -323,6 +349,19 @@ fn is_foreign_stopword(w: &str) -> bool {
     static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| FOREIGN_STOPWORDS.iter().copied().collect())
         .contains(w)
+}
+
+/// Whether `w` is one of [`FOREIGN_STOPWORDS`] as written without accents, umlauts either
+/// dropped or written out ("dafur", "dafuer").
+fn is_unaccented_stopword(w: &str) -> bool {
+    static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        FOREIGN_STOPWORDS
+            .iter()
+            .flat_map(|w| [unaccented(w, false), unaccented(w, true)])
+            .collect()
+    })
+    .contains(w)
 }
 
 /// A word that, by itself, says a question is not English. English's own function words and
@@ -441,6 +480,24 @@ mod tests {
         for w in &words {
             assert_eq!(lookup(w), linear(w), "{w}");
         }
+    }
+
+    #[test]
+    fn function_words_are_dropped_as_typed_and_in_their_reading_s_language() {
+        let foreign = Reading { foreign: true };
+        let english = Reading { foreign: false };
+        // Typed without accents or umlauts: "até" (until), "dafür" (for it).
+        for w in ["ate", "dafuer", "dafur", "meme", "von", "par"] {
+            assert!(foreign.stopword(w), "{w}");
+        }
+        // Unless the lexicon reads the plain form as a word: "UE" is the EU, not "ué".
+        assert!(!foreign.stopword("ue"));
+        // German "hat" and French "par" are English words in an English question.
+        assert!(foreign.stopword("hat"));
+        for w in ["hat", "par", "ate", "ton", "son"] {
+            assert!(!english.stopword(w), "{w}");
+        }
+        assert!(!Reading::of("is the hat warm", &text::words("is the hat warm")).foreign());
     }
 
     #[test]
