@@ -70,6 +70,8 @@ const GROUPS: &[&[&str]] = &[
         "flawed",
         "flaws",
         "busted",
+        "broke",
+        "snapped",
     ],
     &[
         "warranty",
@@ -77,6 +79,7 @@ const GROUPS: &[&[&str]] = &[
         "guaranteed",
         "warranties",
         "warrantee",
+        "covered",
     ],
     &["swimwear", "swimsuit", "bikini", "trunks"],
     &["underwear", "lingerie", "boxers", "briefs", "socks"],
@@ -340,6 +343,8 @@ const GROUPS: &[&[&str]] = &[
     &[
         "subscription",
         "subscriptions",
+        "sub",
+        "subs",
         "subscribe",
         "membership",
         "plan",
