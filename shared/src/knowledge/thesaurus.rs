@@ -426,7 +426,8 @@ const GROUPS: &[&[&str]] = &[
         "idcard",
     ],
     // time
-    &["days", "day", "weeks", "week", "daily"],
+    &["days", "day", "daily"],
+    &["weeks", "week", "weekly"],
     &["window", "deadline", "period", "within", "timeframe"],
     &["weekend", "saturday", "sunday"],
     &["tonight", "evening", "night", "late"],
