@@ -129,6 +129,7 @@ const GROUPS: &[&[&str]] = &[
         "prices",
         "cost",
         "costs",
+        "money",
         "fee",
         "fees",
         "charge",
