@@ -241,8 +241,11 @@ const FILLER: &[&str] = &[
 const NUMBER_WEIGHT: f32 = 1.0;
 
 /// Words that tell the customer's situation rather than what they ask ("booked for saturday,
-/// it's wednesday now", "a gift for my sister"): the day, the month, the people around them. A
-/// help page that answers the question rarely repeats them. In a question of at least
+/// it's wednesday now", "a gift for my sister"): the day, the month, the people around them,
+/// the garment they bought ("returned a jacket I paid for with a gift card": the help pages
+/// say "items"; tuning sets: correct `dev2` 50.6 → 51.9 %, `dev3` 59.5 → 62.0 %, one more
+/// wrong answer on `dev`; said aside in short questions too, two more). A help page that
+/// answers the question rarely repeats them. In a question of at least
 /// [`SITUATION_TERMS`] terms they are said aside (in a short one, "open on saturdays?", the day
 /// is what it asks); a passage that holds them still counts them in full.
 const SITUATION: &[&str] = &[
@@ -298,6 +301,35 @@ const SITUATION: &[&str] = &[
     "uncle",
     "nephew",
     "niece",
+    "jacket",
+    "jackets",
+    "coat",
+    "coats",
+    "parka",
+    "boots",
+    "boot",
+    "shoes",
+    "shoe",
+    "trousers",
+    "pants",
+    "shirt",
+    "shirts",
+    "tee",
+    "tees",
+    "tshirt",
+    "fleece",
+    "gloves",
+    "hat",
+    "beanie",
+    "sweater",
+    "jumper",
+    "hoodie",
+    "dress",
+    "skirt",
+    "jeans",
+    "shorts",
+    "leggings",
+    "pullover",
     "colleague",
     "colleagues",
     "boss",
@@ -798,6 +830,12 @@ mod tests {
         let long = understand("bought a gift card on monday, can i return it", Some(&v));
         assert_eq!(aside(&long), ["monday"], "{:?}", long.terms);
         assert!(aside(&understand("return on monday", Some(&v))).is_empty());
+        // So is the garment of a long question, in any language.
+        let garment = understand(
+            "devolví una chaqueta pagada con una tarjeta regalo",
+            Some(&v),
+        );
+        assert_eq!(aside(&garment), ["chaqueta"], "{:?}", garment.terms);
         // A foreign question's word the lexicon cannot read is as likely its gap as the
         // knowledge base's: aside too.
         let foreign = understand("muss ich die Rückgabefrist einhalten?", Some(&v));
