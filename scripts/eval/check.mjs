@@ -52,12 +52,13 @@ const oldSet = new Set(
 );
 
 // The later tuning sets (`questions-dev.json`, split "dev"; `questions-dev2.json`, split
-// "dev2"; `questions-dev3.json`, split "dev3"), checked the same way; the balance below is the
-// labelled set's own.
+// "dev2"; `questions-dev3.json`, split "dev3"; `questions-dev4.json`, split "dev4"), checked the
+// same way; the balance below is the labelled set's own.
 const later = [
   ["questions-dev.json", "dev"],
   ["questions-dev2.json", "dev2"],
   ["questions-dev3.json", "dev3"],
+  ["questions-dev4.json", "dev4"],
 ].map(([file, split]) => {
   let set = [];
   try {

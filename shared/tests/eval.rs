@@ -131,14 +131,15 @@ fn report(label: &str, rows: &[&Outcome]) -> String {
 #[test]
 #[ignore = "a measurement: scripts/eval/run"]
 fn answer_quality_on_the_evaluation_set() {
-    // The labelled set, then the later tuning sets (`split: "dev"`, `"dev2"` and `"dev3"`, each
-    // written from the help pages alone after the tuning before it).
+    // The labelled set, then the later tuning sets (`split: "dev"`, `"dev2"`, `"dev3"` and
+    // `"dev4"`, each written from the help pages alone after the tuning before it).
     let mut questions: Vec<Value> = Vec::new();
     for file in [
         "questions.json",
         "questions-dev.json",
         "questions-dev2.json",
         "questions-dev3.json",
+        "questions-dev4.json",
     ] {
         let path = format!("{}/../scripts/eval/{file}", env!("CARGO_MANIFEST_DIR"));
         let set: Vec<Value> =
@@ -240,9 +241,9 @@ fn answer_quality_on_the_evaluation_set() {
     );
     // While tuning (`--show`), not even the test half's totals are printed.
     let splits: &[&str] = if verbose.is_some() {
-        &["tune", "dev", "dev2", "dev3"]
+        &["tune", "dev", "dev2", "dev3", "dev4"]
     } else {
-        &["tune", "dev", "dev2", "dev3", "test"]
+        &["tune", "dev", "dev2", "dev3", "dev4", "test"]
     };
     for &split in splits {
         let rows: Vec<&Outcome> = outcomes.iter().filter(|o| o.split == split).collect();
