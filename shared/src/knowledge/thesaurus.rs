@@ -344,8 +344,6 @@ const GROUPS: &[&[&str]] = &[
     &[
         "subscription",
         "subscriptions",
-        "sub",
-        "subs",
         "subscribe",
         "membership",
         "plan",
