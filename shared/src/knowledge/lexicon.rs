@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 mod words;
-use words::{FOREIGN_STOPWORDS, LEXICON};
+use words::{ENGLISH_SPELLED_STOPWORDS, FOREIGN_STOPWORDS, LEXICON};
 
 /// The lexicon's keys by what they match, worked out once per isolate: every word of every
 /// question is looked up, and scanning the table for each was an eighth of reading a question.
@@ -262,30 +262,13 @@ const ALSO_ENGLISH: &[&str] = &[
     "lander",
     "filial",
     "commune",
-    "par",
-    "ton",
-    "ante",
-    "ti",
-    "he",
-    "has",
-    "ha",
-    "soy",
-    "son",
-    "sea",
-    "seas",
-    "era",
-    "eras",
-    "also",
-    "am",
-    "dies",
-    "hat",
-    "ins",
-    "man",
-    "nun",
-    "will",
-    "aura",
-    "auras",
 ];
+
+/// Whether `w` is a foreign word English writes too ([`ALSO_ENGLISH`] and the function words
+/// of [`ENGLISH_SPELLED_STOPWORDS`]).
+fn also_english(w: &str) -> bool {
+    ALSO_ENGLISH.contains(&w) || ENGLISH_SPELLED_STOPWORDS.contains(&w)
+}
 
 /// Letters Spanish, German, French and Portuguese write and English does not.
 const FOREIGN_LETTERS: &[char] = &[
@@ -322,7 +305,7 @@ impl Reading {
     /// its accents ("ate" for "até", "dafuer" for "dafür"), unless the lexicon reads it as a
     /// word of its own ("ue", the EU, is not "ué").
     pub fn stopword(self, w: &str) -> bool {
-        (is_foreign_stopword(w) && (self.foreign || !ALSO_ENGLISH.contains(&w)))
+        (is_foreign_stopword(w) && (self.foreign || !also_english(w)))
             || (self.foreign && is_unaccented_stopword(w) && lookup(w).is_none())
     }
 
@@ -330,7 +313,7 @@ impl Reading {
     /// question; in a foreign one, also as written without accents.
     pub fn lookup(self, w: &str) -> Option<&'static str> {
         if !self.foreign {
-            return lookup(w).filter(|_| !ALSO_ENGLISH.contains(&w));
+            return lookup(w).filter(|_| !also_english(w));
         }
         lookup_unaccented(w).or_else(|| lookup_inflected(w))
     }
@@ -343,12 +326,19 @@ impl Reading {
     }
 }
 
-/// Whether `w` is one of [`FOREIGN_STOPWORDS`] (a set: every word of every question is asked,
+/// Whether `w` is one of [`FOREIGN_STOPWORDS`] or [`ENGLISH_SPELLED_STOPWORDS`] (a set: every word
+/// of every question is asked,
 /// against a list of over a thousand).
 fn is_foreign_stopword(w: &str) -> bool {
     static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| FOREIGN_STOPWORDS.iter().copied().collect())
-        .contains(w)
+    SET.get_or_init(|| {
+        FOREIGN_STOPWORDS
+            .iter()
+            .chain(ENGLISH_SPELLED_STOPWORDS)
+            .copied()
+            .collect()
+    })
+    .contains(w)
 }
 
 /// Whether `w` is one of [`FOREIGN_STOPWORDS`] as written without accents, umlauts either
@@ -368,7 +358,7 @@ fn is_unaccented_stopword(w: &str) -> bool {
 /// the words it shares ([`ALSO_ENGLISH`]) do not count, nor a lexicon entry that keeps the word
 /// ("cancelled" → cancel, "spain" → spain eu).
 fn is_foreign_sign(w: &str) -> bool {
-    if ALSO_ENGLISH.contains(&w) || text::STOPWORDS.contains(&w) {
+    if also_english(w) || text::STOPWORDS.contains(&w) {
         return false;
     }
     is_foreign_stopword(w)

@@ -2608,7 +2608,7 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "sinto",
     "jeito",
     // The rest of each language's Snowball stop word list (snowballstem.org), less what the
-    // lexicon translates and English words ("par" and "ton" are, and are in `ALSO_ENGLISH`).
+    // lexicon translates and English words (those are in `ENGLISH_SPELLED_STOPWORDS`).
     // es
     "estáis",
     "estés",
@@ -2744,8 +2744,6 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "solchem",
     "von",
     // fr
-    "par",
-    "ton",
     "étée",
     "étées",
     "étés",
@@ -2777,28 +2775,6 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "eussions",
     "eussiez",
     "eussent",
-    // Function words English writes too, dropped in a foreign question only (`ALSO_ENGLISH`).
-    "ante",
-    "ti",
-    "he",
-    "has",
-    "ha",
-    "soy",
-    "son",
-    "sea",
-    "seas",
-    "era",
-    "eras",
-    "also",
-    "am",
-    "dies",
-    "hat",
-    "ins",
-    "man",
-    "nun",
-    "will",
-    "aura",
-    "auras",
     // pt
     "estávamos",
     "estivera",
@@ -2846,6 +2822,13 @@ pub(super) const FOREIGN_STOPWORDS: &[&str] = &[
     "terão",
     "teríamos",
     "teriam",
+];
+
+/// Function words of es, de, fr and pt (Snowball's lists) that English writes too ("hat",
+/// "par", "will"): dropped in a foreign question, English words in an English one.
+pub(super) const ENGLISH_SPELLED_STOPWORDS: &[&str] = &[
+    "par", "ton", "ante", "ti", "he", "has", "ha", "soy", "son", "sea", "seas", "era", "eras",
+    "also", "am", "dies", "hat", "ins", "man", "nun", "will", "aura", "auras",
 ];
 
 /// Foreign support vocabulary → English words as the knowledge base writes them. Keys are
