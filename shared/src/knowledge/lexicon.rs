@@ -326,9 +326,8 @@ impl Reading {
     }
 }
 
-/// Whether `w` is one of [`FOREIGN_STOPWORDS`] or [`ENGLISH_SPELLED_STOPWORDS`] (a set: every word
-/// of every question is asked,
-/// against a list of over a thousand).
+/// Whether `w` is one of [`FOREIGN_STOPWORDS`] or [`ENGLISH_SPELLED_STOPWORDS`] (a set: every
+/// word of every question is asked, against a list of over a thousand).
 fn is_foreign_stopword(w: &str) -> bool {
     static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| {
