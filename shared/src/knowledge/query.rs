@@ -197,12 +197,12 @@ const FILLER: &[&str] = &[
     "ive",
     "youre",
     "theyre",
-    // "broke after 4 years": when, in the customer's story (tuning sets: correct `dev` +1,
-    // `dev2` +1, `dev3` +1, nothing else moved; "before" moved nothing)
-    "after",
     "since",
     "down",
     "off",
+    // "broke after 4 years": when, in the customer's story (tuning sets: correct `dev` +1,
+    // `dev2` +1, `dev3` +1, nothing else moved; "before" moved nothing)
+    "after",
     "ur",
     "u",
     "til",

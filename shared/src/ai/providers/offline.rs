@@ -81,6 +81,15 @@ fn is_pointer(s: &str) -> bool {
     l.starts_with("this page ") || l.starts_with("see ") || l.contains(", see ")
 }
 
+/// A candidate sentence as scored: its score, the share of the question it holds, and whether it
+/// holds the kind of fact the question asks for.
+struct Scored<'a> {
+    score: f32,
+    coverage: f32,
+    holds_kind: bool,
+    sentence: &'a Sentence<'a>,
+}
+
 /// One sentence of a candidate passage.
 struct Sentence<'a> {
     rank: usize,
@@ -143,7 +152,9 @@ pub fn reply(
                 })
         })
         .collect();
-    let mut scored: Vec<(f32, f32, &Sentence)> = Vec::new();
+    // Each passage's loss for retrieval scoring it lower, worked out once per hit.
+    let gaps: Vec<f32> = (0..hits.len()).map(|rank| score_gap(hits, rank)).collect();
+    let mut scored: Vec<Scored> = Vec::new();
     for s in &sentences {
         // A sentence answers only if it says something the question asks about itself, and
         // not one sending the reader to another page ("To cancel a rental, see …"): that says
@@ -160,20 +171,22 @@ pub fn reply(
             .get(s.rank)
             .and_then(Option::as_ref)
             .map_or(0.0, |p| q.coverage(p, &s.terms));
-        let bonus = if kind.is_some_and(|k| k(&s.text.to_lowercase())) {
-            KIND_BONUS
-        } else {
-            0.0
-        };
-        // The best document's later passages compete one place below the last one read.
-        let penalty = SCORE_GAP_PENALTY * score_gap(hits, s.rank);
-        let score = coverage + bonus - penalty;
-        scored.push((score, coverage, s));
+        let holds_kind = kind.is_some_and(|k| k(&s.text.to_lowercase()));
+        let bonus = if holds_kind { KIND_BONUS } else { 0.0 };
+        // Less for a passage retrieval scored lower ([`score_gap`]).
+        let penalty = SCORE_GAP_PENALTY * gaps.get(s.rank).copied().unwrap_or(1.0);
+        scored.push(Scored {
+            score: coverage + bonus - penalty,
+            coverage,
+            holds_kind,
+            sentence: s,
+        });
     }
     scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.2.rank.cmp(&b.2.rank))
-            .then(a.2.at.cmp(&b.2.at))
+        b.score
+            .total_cmp(&a.score)
+            .then(a.sentence.rank.cmp(&b.sentence.rank))
+            .then(a.sentence.at.cmp(&b.sentence.at))
     });
     let of_top_document =
         |s: &Sentence| hits.get(s.rank).map(|h| &h.passage.document_id) == top_document;
@@ -184,29 +197,23 @@ pub fn reply(
     // the question, wherever its passage ranks. Tuning sets: correct `dev` 63.6 → 64.6 %,
     // `dev2` 45.7 → 46.9 %; wrong + confident `dev2` 1.7 → 0.8 %, `dev3` 5.2 → 6.0 % (a
     // question asking a price and whether to book got the price alone).
-    let chosen = match asks {
-        Some((holds, true))
-            if !scored
-                .first()
-                .is_some_and(|b| holds(&b.2.text.to_lowercase())) =>
-        {
-            let holding = |c: &&(f32, f32, &Sentence)| {
-                of_top_document(c.2) && holds(&c.2.text.to_lowercase())
-            };
-            let most = scored
-                .iter()
-                .filter(holding)
-                .map(|c| c.1)
-                .fold(0.0, f32::max);
-            scored
-                .iter()
-                .position(|c| holding(&c) && c.1 >= most)
-                .unwrap_or(0)
-        }
-        _ => 0,
+    let must = asks.is_some_and(|(_, must)| must);
+    let chosen = if must && !scored.first().is_some_and(|b| b.holds_kind) {
+        let holding = |c: &&Scored| c.holds_kind && of_top_document(c.sentence);
+        let most = scored
+            .iter()
+            .filter(holding)
+            .map(|c| c.coverage)
+            .fold(0.0, f32::max);
+        scored
+            .iter()
+            .position(|c| holding(&c) && c.coverage >= most)
+            .unwrap_or(0)
+    } else {
+        0
     };
-    let coverage_of_best = scored.get(chosen).map_or(0.0, |c| c.1);
-    let rank_of_best = scored.get(chosen).map(|c| c.2.rank);
+    let coverage_of_best = scored.get(chosen).map_or(0.0, |c| c.coverage);
+    let rank_of_best = scored.get(chosen).map(|c| c.sentence.rank);
     let min = if translated {
         MIN_COVERAGE_TRANSLATED
     } else if q.terms.iter().all(|t| t.known) {
@@ -230,7 +237,7 @@ pub fn reply(
         || rank_of_best
             .and_then(|r| hits.get(r))
             .is_some_and(|h| Some(&h.passage.document_id) == top_document);
-    let best = scored.get(chosen).map(|s| s.2);
+    let best = scored.get(chosen).map(|s| s.sentence);
     // A question after a duration or an amount answered by a sentence holding one needs less
     // of its words there (the kind of fact is itself a sign the sentence answers it).
     let min = match (asks, best) {
