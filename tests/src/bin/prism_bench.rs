@@ -492,6 +492,21 @@ async fn timed_get(url: &str, n: usize) -> f64 {
 /// wrangler's proxy worker (a second workerd in front of it). wrangler does not print it, so it
 /// is found from the listening sockets: the proxy owns `proxy_port`; its sibling workerd (same
 /// parent node process) serves the worker on one of its ports, the one answering `probe` with 200.
+/// Seeds a same-work anchor (JS or Rust: the same `POST /seed`) and returns its bench key.
+async fn seed(base: &str) -> String {
+    reqwest::Client::new()
+        .post(format!("{base}/seed"))
+        .send()
+        .await
+        .expect("seed a same-work worker")
+        .json::<Value>()
+        .await
+        .expect("seed answer")["key"]
+        .as_str()
+        .expect("seeded key")
+        .to_string()
+}
+
 async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
     let sockets = listeners();
     let ppid = |pid: u32| -> Option<u32> {
@@ -556,12 +571,16 @@ struct Side<'a> {
 fn gateway(
     floor: Side,
     same: (Side, &str),
+    rust: (Side, &str),
     edge: Side,
     secs: u64,
     token: &str,
     rounds: usize,
 ) -> Value {
     let (same, same_token) = same;
+    let (rust, rust_token) = rust;
+    let rust_url = format!("{}/v1/tenant", rust.base);
+    let rust_health_url = format!("{}/health", rust.base);
     let floor_url = format!("{}/", floor.base);
     let floor_health_url = format!("{}/health", floor.base);
     let health_url = format!("{}/health", edge.base);
@@ -572,13 +591,24 @@ fn gateway(
     let _ = wrk(&same_url, 2, Some(same_token));
     let _ = wrk(&tenant_url, 2, Some(token));
     let _ = wrk(&floor_health_url, 2, None);
-    let (mut f, mut fh, mut h, mut s, mut a) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let _ = wrk(&rust_url, 2, Some(rust_token));
+    let _ = wrk(&rust_health_url, 2, None);
+    let (mut f, mut fh, mut h, mut s, mut a, mut rs, mut rh) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for _ in 0..rounds {
         f.push(wrk_cpu(&floor_url, secs, None, floor.w));
         fh.push(wrk_cpu(&floor_health_url, secs, None, floor.w));
+        rh.push(wrk_cpu(&rust_health_url, secs, None, rust.w));
         h.push(wrk_cpu(&health_url, secs, None, edge.w));
         s.push(wrk_cpu(&same_url, secs, Some(same_token), same.w));
+        rs.push(wrk_cpu(&rust_url, secs, Some(rust_token), rust.w));
         a.push(wrk_cpu(&tenant_url, secs, Some(token), edge.w));
     }
     let avg = |rs: &[Value]| {
@@ -597,7 +627,21 @@ fn gateway(
         })
     };
     let (f, fh, h, s, a) = (avg(&f), avg(&fh), avg(&h), avg(&s), avg(&a));
+    let (rs, rh) = (avg(&rs), avg(&rh));
+    let r = |x: &Value, y: &Value, k: &str| ratio(x[k].as_f64(), y[k].as_f64());
     json!({
+        // The Rust anchors: what any workers-rs worker pays against JS for the same work, and
+        // PrismAI against that.
+        "rust_throughput_ratio": r(&rs, &s, "rps"),
+        "rust_p99_ratio": r(&rs, &s, "p99_ms"),
+        "rust_cpu_ratio": r(&rs, &s, "cpu_ms_per_request"),
+        "prism_vs_rust_throughput_ratio": r(&a, &rs, "rps"),
+        "prism_vs_rust_p99_ratio": r(&a, &rs, "p99_ms"),
+        "prism_vs_rust_cpu_ratio": r(&a, &rs, "cpu_ms_per_request"),
+        "rust_health_throughput_ratio": r(&rh, &fh, "rps"),
+        "rust_health_cpu_ratio": r(&rh, &fh, "cpu_ms_per_request"),
+        "health_vs_rust_throughput_ratio": r(&h, &rh, "rps"),
+        "health_vs_rust_cpu_ratio": r(&h, &rh, "cpu_ms_per_request"),
         "throughput_ratio": ratio(a["rps"].as_f64(), s["rps"].as_f64()),
         "p99_ratio": ratio(a["p99_ms"].as_f64(), s["p99_ms"].as_f64()),
         "cpu_ratio": ratio(a["cpu_ms_per_request"].as_f64(), s["cpu_ms_per_request"].as_f64()),
@@ -606,8 +650,9 @@ fn gateway(
         "health_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), f["cpu_ms_per_request"].as_f64()),
         "health_same_response_throughput_ratio": ratio(h["rps"].as_f64(), fh["rps"].as_f64()),
         "health_same_response_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), fh["cpu_ms_per_request"].as_f64()),
-        "proxy_open_fds": {"floor_js": floor.w.proxy_fds(), "same_work_js": same.w.proxy_fds(), "prism": edge.w.proxy_fds()},
+        "proxy_open_fds": {"floor_js": floor.w.proxy_fds(), "same_work_js": same.w.proxy_fds(), "same_work_rust": rust.w.proxy_fds(), "prism": edge.w.proxy_fds()},
         "floor_js": f, "floor_health_js": fh, "health": h, "same_work_js": s, "authenticated": a,
+        "same_work_rust": rs, "health_rust": rh,
     })
 }
 
@@ -799,22 +844,15 @@ async fn main() {
     let jsdo = Wrangler::start(&repo_root().join("tests/bench/jsdo.toml"));
     let jsmirror = Wrangler::start(&repo_root().join("tests/bench/jsmirror.toml"));
     let same = Wrangler::start(&repo_root().join("tests/bench/samework.toml"));
-    let same_key = reqwest::Client::new()
-        .post(format!("{}/seed", same.base))
-        .send()
-        .await
-        .expect("seed the same-work worker")
-        .json::<Value>()
-        .await
-        .expect("seed answer")["key"]
-        .as_str()
-        .expect("seeded key")
-        .to_string();
+    let rust = Wrangler::start(&repo_root().join("tests/bench/rustsame/wrangler.toml"));
+    let same_key = seed(&same.base).await;
+    let rust_key = seed(&rust.base).await;
     let base = edge.base.clone();
     let api = Api::at(&base);
     let edge_w = Workerd::of(edge.pgid().unwrap_or(0), edge.port);
     let floor_w = Workerd::of(floor.pgid(), floor.port);
     let same_w = Workerd::of(same.pgid(), same.port);
+    let rust_w = Workerd::of(rust.pgid(), rust.port);
     let jsdo_w = Workerd::of(jsdo.pgid(), jsdo.port);
     let jsmirror_w = Workerd::of(jsmirror.pgid(), jsmirror.port);
     // `PRISM_BENCH_INSPECTOR=keep` leaves wrangler's inspector sessions attached (to see what
@@ -822,7 +860,7 @@ async fn main() {
     let keep_inspector = std::env::var("PRISM_BENCH_INSPECTOR").is_ok_and(|v| v == "keep");
     if !keep_inspector {
         let mut n = 0;
-        for w in [edge_w, floor_w, same_w, jsdo_w, jsmirror_w] {
+        for w in [edge_w, floor_w, same_w, rust_w, jsdo_w, jsmirror_w] {
             n += detach_inspector(w).await;
         }
         progress(&format!(
@@ -904,6 +942,7 @@ async fn main() {
             "{}",
             json!({"edge": base, "edge_direct": direct_edge, "floor": floor.base,
                    "floor_direct": direct_floor, "same_work": same.base, "same_work_key": same_key,
+                   "same_work_rust": rust.base, "same_work_rust_key": rust_key,
                    "tenant_key": t.secret_key})
         );
         let secs = std::env::var("PRISM_BENCH_HOLD_SECS")
@@ -919,6 +958,7 @@ async fn main() {
     r["gateway"] = gateway(
         side(&floor.base, floor_w),
         (side(&same.base, same_w), &same_key),
+        (side(&rust.base, rust_w), &rust_key),
         side(&base, edge_w),
         secs,
         &t.secret_key,
@@ -927,14 +967,18 @@ async fn main() {
     // The same, straight to the workerd running each worker (no wrangler proxy worker).
     let direct_floor = direct_base(floor.port, "/").await;
     let direct_same = direct_base(same.port, "/").await;
+    let direct_rust = direct_base(rust.port, "/").await;
     let direct_edge = direct_base(edge.port, "/health").await;
-    if let (Some(df), Some(ds), Some(de)) = (&direct_floor, &direct_same, &direct_edge) {
+    if let (Some(df), Some(ds), Some(dr), Some(de)) =
+        (&direct_floor, &direct_same, &direct_rust, &direct_edge)
+    {
         progress(&format!(
-            "   direct to workerd: floor {df}, same-work JS {ds}, PrismAI {de}"
+            "   direct to workerd: floor {df}, same-work JS {ds}, same-work Rust {dr}, PrismAI {de}"
         ));
         r["gateway_direct"] = gateway(
             side(df, floor_w),
             (side(ds, same_w), &same_key),
+            (side(dr, rust_w), &rust_key),
             side(de, edge_w),
             secs,
             &t.secret_key,
@@ -1276,7 +1320,7 @@ fn render(r: &Value) -> String {
     if r["inspector_detached"] == json!(true) {
         s.push_str("Before measuring, `wrangler dev`'s inspector session is taken off each runtime (production has none attached). Attached, it turns each log line and subrequest into events that wrangler's proxy posts to node one by one; on this machine that cost 6–9 ms of wrangler CPU per logged request on both sides, more than the runtime's own 2–4 ms, so the gateway rows measured wrangler (docs/performance.md). Log lines still reach wrangler's output. Sections 4–7 run after the edge's restart in section 3, with the session attached again. `PRISM_BENCH_INSPECTOR=keep` leaves the sessions attached.\n\n");
     }
-    s.push_str("## 1. Gateway (wrk -t2 -c16, alternating rounds, means)\n\nTwo anchors run beside PrismAI in the same `wrangler dev`: a JS worker answering constant JSON (the floor, against `/health`), and a JS worker doing the same work as `GET /v1/tenant` ([tests/bench/samework.js](tests/bench/samework.js): bearer key from isolate memory/KV/D1 with its SHA-256 checked, an exact two-bucket GCRA check in the tenant's SQLite Durable Object, one D1 batch of two reads, JSON, a log line). CPU is user + system time from `/proc` over the run, per request: of the workerd process running the worker (the runtime, what a deployment pays; the ratios use it), and apart, of what `wrangler dev` adds locally and production does not have: the second workerd it puts in front of each worker (its proxy, which relays each request and posts each of the worker's inspector events — log lines, subrequests — to wrangler's node process) and that node process.\n\n");
+    s.push_str("## 1. Gateway (wrk -t2 -c16, alternating rounds, means)\n\nThree anchors run beside PrismAI in the same `wrangler dev`: a JS worker answering constant JSON (the floor, against `/health`), a JS worker doing the same work as `GET /v1/tenant` ([tests/bench/samework.js](tests/bench/samework.js): bearer key from isolate memory/KV/D1 with its SHA-256 checked, an exact two-bucket GCRA check in the tenant's SQLite Durable Object, one D1 batch of two reads, JSON, a log line), and the same two in a plain Rust worker on workers-rs ([tests/bench/rustsame](tests/bench/rustsame/src/lib.rs)), built with PrismAI's toolchain and profile: the JS anchors say what the runtime costs, the Rust one what compiling a worker to wasm costs on top, and PrismAI against it what PrismAI's own code adds. CPU is user + system time from `/proc` over the run, per request: of the workerd process running the worker (the runtime, what a deployment pays; the ratios use it), and apart, of what `wrangler dev` adds locally and production does not have: the second workerd it puts in front of each worker (its proxy, which relays each request and posts each of the worker's inspector events — log lines, subrequests — to wrangler's node process) and that node process.\n\n");
     let table = |s: &mut String, g: &Value| {
         s.push_str(
             "| target | req/s | p50 ms | p99 ms | CPU ms/request (runtime) | wrangler (proxy + node) CPU ms/request |\n|---|---|---|---|---|---|\n",
@@ -1287,8 +1331,16 @@ fn render(r: &Value) -> String {
                 "JS worker, `/health`'s headers and body byte for byte",
                 "floor_health_js",
             ),
+            (
+                "Rust (workers-rs) worker, `/health`'s headers and body byte for byte",
+                "health_rust",
+            ),
             ("PrismAI `/health`", "health"),
             ("JS worker, same work as `GET /v1/tenant`", "same_work_js"),
+            (
+                "Rust (workers-rs) worker, same work as `GET /v1/tenant`",
+                "same_work_rust",
+            ),
             (
                 "PrismAI `GET /v1/tenant` (API key + rate limit + D1)",
                 "authenticated",
@@ -1312,10 +1364,17 @@ fn render(r: &Value) -> String {
             "`/health` vs the JS worker sending its exact response (the ten headers every PrismAI response carries and the same body; [tests/bench/floor.js](tests/bench/floor.js)): throughput {}×, CPU per request {}× — the rest of the gap to the floor is the cost of that response, not PrismAI's.\n\n",
             f(&g["health_same_response_throughput_ratio"], 2), f(&g["health_same_response_cpu_ratio"], 2)
         ));
+        s.push_str(&format!(
+            "The same work in a plain workers-rs worker ([tests/bench/rustsame](tests/bench/rustsame/src/lib.rs): no PrismAI code, the same binding crates, toolchain and profile) against the JS worker: throughput {}×, p99 {}×, CPU per request {}× — what any Rust worker pays on this runtime. PrismAI against it: throughput **{}×**, p99 {}×, CPU per request {}×. `/health`'s exact response from Rust against JS: throughput {}×, CPU {}×; PrismAI's `/health` against Rust's: throughput {}×, CPU {}×.\n\n",
+            f(&g["rust_throughput_ratio"], 2), f(&g["rust_p99_ratio"], 2), f(&g["rust_cpu_ratio"], 2),
+            f(&g["prism_vs_rust_throughput_ratio"], 2), f(&g["prism_vs_rust_p99_ratio"], 2), f(&g["prism_vs_rust_cpu_ratio"], 2),
+            f(&g["rust_health_throughput_ratio"], 2), f(&g["rust_health_cpu_ratio"], 2),
+            f(&g["health_vs_rust_throughput_ratio"], 2), f(&g["health_vs_rust_cpu_ratio"], 2)
+        ));
         let fds = &g["proxy_open_fds"];
         s.push_str(&format!(
-            "Open file descriptors of each wrangler proxy after this table (its inspector relay leaks loopback sockets; at 20,000 it spins on errors and takes CPU from everything on the machine): floor {}, same-work JS {}, PrismAI {}.\n\n",
-            fds["floor_js"], fds["same_work_js"], fds["prism"]
+            "Open file descriptors of each wrangler proxy after this table (its inspector relay leaks loopback sockets; at 20,000 it spins on errors and takes CPU from everything on the machine): floor {}, same-work JS {}, same-work Rust {}, PrismAI {}.\n\n",
+            fds["floor_js"], fds["same_work_js"], fds["same_work_rust"], fds["prism"]
         ));
     };
     s.push_str("Through `wrangler dev`'s proxy (a second workerd in front of each worker; both sides pay it):\n\n");
