@@ -938,9 +938,12 @@ async fn main() {
     if std::env::args().any(|a| a == "--hold") {
         let direct_floor = direct_base(floor.port, "/").await;
         let direct_edge = direct_base(edge.port, "/health").await;
+        let direct_same = direct_base(same.port, "/").await;
+        let direct_rust = direct_base(rust.port, "/").await;
         println!(
             "{}",
             json!({"edge": base, "edge_direct": direct_edge, "floor": floor.base,
+                   "same_work_direct": direct_same, "same_work_rust_direct": direct_rust,
                    "floor_direct": direct_floor, "same_work": same.base, "same_work_key": same_key,
                    "same_work_rust": rust.base, "same_work_rust_key": rust_key,
                    "tenant_key": t.secret_key})
