@@ -488,10 +488,6 @@ async fn timed_get(url: &str, n: usize) -> f64 {
     percentile(&times, 0.5)
 }
 
-/// The address of the workerd process that runs a `wrangler dev` worker itself, bypassing
-/// wrangler's proxy worker (a second workerd in front of it). wrangler does not print it, so it
-/// is found from the listening sockets: the proxy owns `proxy_port`; its sibling workerd (same
-/// parent node process) serves the worker on one of its ports, the one answering `probe` with 200.
 /// Seeds a same-work anchor (JS or Rust: the same `POST /seed`) and returns its bench key.
 async fn seed(base: &str) -> String {
     reqwest::Client::new()
@@ -507,6 +503,10 @@ async fn seed(base: &str) -> String {
         .to_string()
 }
 
+/// The address of the workerd process that runs a `wrangler dev` worker itself, bypassing
+/// wrangler's proxy worker (a second workerd in front of it). wrangler does not print it, so it
+/// is found from the listening sockets: the proxy owns `proxy_port`; its sibling workerd (same
+/// parent node process) serves the worker on one of its ports, the one answering `probe` with 200.
 async fn direct_base(proxy_port: u16, probe: &str) -> Option<String> {
     let sockets = listeners();
     let ppid = |pid: u32| -> Option<u32> {
@@ -626,8 +626,15 @@ fn gateway(
             "non_2xx": non_2xx, "rounds": rs,
         })
     };
-    let (f, fh, h, s, a) = (avg(&f), avg(&fh), avg(&h), avg(&s), avg(&a));
-    let (rs, rh) = (avg(&rs), avg(&rh));
+    let (f, fh, h, s, a, rs, rh) = (
+        avg(&f),
+        avg(&fh),
+        avg(&h),
+        avg(&s),
+        avg(&a),
+        avg(&rs),
+        avg(&rh),
+    );
     let r = |x: &Value, y: &Value, k: &str| ratio(x[k].as_f64(), y[k].as_f64());
     json!({
         // The Rust anchors: what any workers-rs worker pays against JS for the same work, and
@@ -642,14 +649,14 @@ fn gateway(
         "rust_health_cpu_ratio": r(&rh, &fh, "cpu_ms_per_request"),
         "health_vs_rust_throughput_ratio": r(&h, &rh, "rps"),
         "health_vs_rust_cpu_ratio": r(&h, &rh, "cpu_ms_per_request"),
-        "throughput_ratio": ratio(a["rps"].as_f64(), s["rps"].as_f64()),
-        "p99_ratio": ratio(a["p99_ms"].as_f64(), s["p99_ms"].as_f64()),
-        "cpu_ratio": ratio(a["cpu_ms_per_request"].as_f64(), s["cpu_ms_per_request"].as_f64()),
-        "health_throughput_ratio": ratio(h["rps"].as_f64(), f["rps"].as_f64()),
-        "health_p99_ratio": ratio(h["p99_ms"].as_f64(), f["p99_ms"].as_f64()),
-        "health_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), f["cpu_ms_per_request"].as_f64()),
-        "health_same_response_throughput_ratio": ratio(h["rps"].as_f64(), fh["rps"].as_f64()),
-        "health_same_response_cpu_ratio": ratio(h["cpu_ms_per_request"].as_f64(), fh["cpu_ms_per_request"].as_f64()),
+        "throughput_ratio": r(&a, &s, "rps"),
+        "p99_ratio": r(&a, &s, "p99_ms"),
+        "cpu_ratio": r(&a, &s, "cpu_ms_per_request"),
+        "health_throughput_ratio": r(&h, &f, "rps"),
+        "health_p99_ratio": r(&h, &f, "p99_ms"),
+        "health_cpu_ratio": r(&h, &f, "cpu_ms_per_request"),
+        "health_same_response_throughput_ratio": r(&h, &fh, "rps"),
+        "health_same_response_cpu_ratio": r(&h, &fh, "cpu_ms_per_request"),
         "proxy_open_fds": {"floor_js": floor.w.proxy_fds(), "same_work_js": same.w.proxy_fds(), "same_work_rust": rust.w.proxy_fds(), "prism": edge.w.proxy_fds()},
         "floor_js": f, "floor_health_js": fh, "health": h, "same_work_js": s, "authenticated": a,
         "same_work_rust": rs, "health_rust": rh,

@@ -61,7 +61,7 @@ async fn key_record(env: &Env, prefix: &str) -> Result<Option<KeyRecord>> {
     let kept = MEMO.with(|m| {
         m.borrow()
             .get(prefix)
-            .filter(|(_, at)| now - at < MEMO_TTL_MS)
+            .filter(|(_, at)| now.saturating_sub(*at) < MEMO_TTL_MS)
             .map(|(r, _)| r.clone())
     });
     if kept.is_some() {
@@ -225,7 +225,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     console_log!(
         "{}",
         json!({"level": "info", "msg": "request", "method": "GET", "route": "/v1/tenant", "status": 200,
-               "duration_ms": Date::now().as_millis() - started, "tenant": rec.tenant_id, "credential": rec.id})
+               "duration_ms": Date::now().as_millis().saturating_sub(started), "tenant": rec.tenant_id, "credential": rec.id})
     );
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("cache-control", "no-store")?;
