@@ -10,7 +10,7 @@ use prism_core::auth::live::close;
 use prism_core::http::Method;
 use prism_core::objects::{self, ObjectContext, Pace};
 use prism_core::platform::Platform;
-use prism_core::ports::{ObjectClass, ObjectRef, SqlDatabase};
+use prism_core::ports::{ObjectClass, ObjectRef, PortError, Row, SqlDatabase, SqlValue, Statement};
 use prism_core::testing::{MemoryHub, TEST_ADMIN_SECRET};
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -50,28 +50,50 @@ impl Live {
     }
 
     fn with<T>(&self, class: ObjectClass, name: &str, f: impl FnOnce(&ObjectContext) -> T) -> T {
+        self.with_mirror(class, name, &*self.api.rig.db, f)
+    }
+
+    /// [`Live::with`] with its own mirror database (one that acts while a batch is out).
+    fn with_mirror<T>(
+        &self,
+        class: ObjectClass,
+        name: &str,
+        mirror: &dyn SqlDatabase,
+        f: impl FnOnce(&ObjectContext) -> T,
+    ) -> T {
         let target = ObjectRef::new(class, name);
-        let db = &*self.api.rig.db;
-        let ready = self
-            .schema
+        let ready = self.ready(class, name);
+        f(&self.context(&target, mirror, &ready))
+    }
+
+    /// Whether object `name`'s tables exist, as its Durable Object instance remembers it.
+    fn ready(&self, class: ObjectClass, name: &str) -> Rc<std::cell::Cell<bool>> {
+        self.schema
             .borrow_mut()
             .entry(format!("{class:?}:{name}"))
             .or_default()
-            .clone();
-        let cx = ObjectContext {
-            target: &target,
-            store: db,
+            .clone()
+    }
+
+    fn context<'a>(
+        &'a self,
+        target: &'a ObjectRef,
+        mirror: &'a dyn SqlDatabase,
+        ready: &'a std::cell::Cell<bool>,
+    ) -> ObjectContext<'a> {
+        ObjectContext {
+            target,
+            store: &*self.api.rig.db,
             hub: &self.hub,
             clock: &*self.api.rig.clock,
             random: &*self.api.rig.random,
-            mirror: Some(db),
+            mirror: Some(mirror),
             objects: None,
             platform: Some(&self.platform),
             flushing: None,
-            schema_ready: Some(&ready),
+            schema_ready: Some(ready),
             pace: Some(&self.pace),
-        };
-        f(&cx)
+        }
     }
 
     /// Connects socket `conn` as `participant` with a grant for `holder`.
@@ -462,6 +484,89 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert_eq!(live.hub.scans(), scans);
     assert!(next.is_some_and(|ms| ms > 0 && ms <= 60_000), "{next:?}");
+    let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
+    let texts: Vec<&str> = h.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(
+        texts.ends_with(&["first words", "second words", "third words"]),
+        "{texts:?}"
+    );
+}
+
+/// A mirror database that runs `during` once, after its first batch has been applied and
+/// before it answers: what a Durable Object does while a D1 batch is out (other events run).
+struct WhileOut<'a> {
+    db: &'a dyn SqlDatabase,
+    during: std::cell::RefCell<Option<futures::future::LocalBoxFuture<'a, ()>>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl SqlDatabase for WhileOut<'_> {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        self.db.query(sql, params).await
+    }
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        self.db.execute(sql, params).await
+    }
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, PortError> {
+        let done = self.db.batch(statements).await;
+        let during = self.during.borrow_mut().take();
+        if let Some(f) = during {
+            f.await;
+        }
+        done
+    }
+}
+
+#[test]
+fn a_frame_that_arrives_while_the_mirror_batch_is_out_waits_for_the_next_window() {
+    let lots = json!({"count": 100_000, "period_secs": 60});
+    let (live, cid, name) = customer_socket(lots);
+    let (api, t) = (&live.api, &live.t);
+    let conv = ObjectClass::Conversation;
+    let send = |id: &str, text: &str| {
+        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
+        live.with(conv, &name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        })
+    };
+    let mirrored = || api.get("/v1/conversations", &t.secret_key).body.to_string();
+    api.rig.clock.advance(1_000);
+    send("m1", "first words");
+    api.rig.clock.advance(30);
+    send("m2", "second words");
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS);
+    // The window's alarm flushes "second words"; while its batch is out, a frame arrives. The
+    // frame is in the window the alarm just opened: it asks for that window's alarm and does
+    // not flush.
+    let target = ObjectRef::new(conv, &name);
+    let ready = live.ready(conv, &name);
+    let frame = json!({"type": "message", "client_msg_id": "m3", "text": "third words"});
+    let late = WhileOut {
+        db: &*api.rig.db,
+        during: std::cell::RefCell::new(Some(Box::pin(async {
+            api.rig.clock.advance(5);
+            let cx = live.context(&target, &*api.rig.db, &ready);
+            let retry = objects::on_text(&cx, "c", &frame.to_string()).await;
+            assert_eq!(retry, Some(objects::FLUSH_EVERY_MS - 5));
+        }))),
+    };
+    let next = live.with_mirror(conv, &name, &late, |cx| block_on(objects::alarm(cx)));
+    assert!(late.during.borrow().is_none(), "the batch went out");
+    // The flush took what was queued when it started and left the late frame's entry to that
+    // window (one batch per window, not another for each frame let in while it ran)...
+    let now = mirrored();
+    assert!(now.contains("second words"), "{now}");
+    assert!(!now.contains("third words"), "{now}");
+    // ...for which it asks the alarm: the window's end, not sooner.
+    assert_eq!(next, Some(objects::FLUSH_EVERY_MS - 5));
+    api.rig.clock.advance(objects::FLUSH_EVERY_MS - 5);
+    live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
+    assert!(mirrored().contains("third words"));
     let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
     let texts: Vec<&str> = h.body["messages"]
         .as_array()

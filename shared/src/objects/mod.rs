@@ -40,8 +40,9 @@ pub struct ObjectContext<'a> {
     pub platform: Option<&'a crate::platform::Platform>,
     /// Set while a mirror flush is running in this object instance. A Durable Object runs
     /// other events while one awaits I/O; without this, concurrent flushes would apply (and
-    /// publish to the inbox) the same outbox entries several times. The running flush loops
-    /// until the outbox is empty, so a skipped flush loses nothing. `None` where calls cannot
+    /// publish to the inbox) the same outbox entries several times. A skipped flush loses
+    /// nothing: what was queued while the running one worked is left to the alarm it asks for
+    /// (`engine::MORE_QUEUED`). `None` where calls cannot
     /// overlap (in-process objects run each call in one transaction).
     pub flushing: Option<&'a std::cell::Cell<bool>>,
     /// Set once this object instance has created its tables, so later events skip the DDL
@@ -178,6 +179,10 @@ pub async fn flush(cx: &ObjectContext<'_>) -> RetryAfter {
         return None;
     }
     let retry = match engine::flush(&cx.conversation(), mirror, cx.objects, cx.platform).await {
+        // What frames queued meanwhile goes with the window after the one this flush opened.
+        Ok(Some(engine::MORE_QUEUED)) => Some(cx.pace.map_or(0, |p| {
+            (FLUSH_EVERY_MS - (cx.clock.now_ms() - p.flushed_at.get())).clamp(0, FLUSH_EVERY_MS)
+        })),
         Ok(retry) => retry,
         Err(_) => Some(5_000),
     };

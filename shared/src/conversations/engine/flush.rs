@@ -6,9 +6,21 @@ use crate::conversations::{mirror, store};
 use crate::error::ApiResult;
 use crate::ports::{Objects, SqlDatabase};
 
+/// Entries applied per mirror batch.
+const BATCH: u32 = 50;
+
 /// Applies queued mirror writes to the tenant-wide tables and publishes inbox events. Returns
 /// the delay before a retry when something failed (the caller schedules it: an alarm on
-/// Cloudflare), or `None` when the outbox is empty.
+/// Cloudflare), [`MORE_QUEUED`] when entries were queued while it ran, or `None` when the
+/// outbox is empty.
+///
+/// It takes the entries queued when it started (a full batch at a time while a backlog lasts)
+/// and leaves what live frames queue meanwhile to the next window, and in a busy conversation
+/// it lets those frames in before each batch and before the inbox call: mirroring is
+/// background work, and a live frame must not wait behind it. Locally D1 and the inbox run on
+/// the conversation's own thread with no I/O wait between them, so without the yields a
+/// window's whole flush ran as one block; without the bound, the frames let in would each have
+/// made another batch.
 pub async fn flush(
     env: &ObjectEnv<'_>,
     mirror_db: &dyn SqlDatabase,
@@ -19,10 +31,16 @@ pub async fn flush(
         return Ok(None);
     }
     loop {
-        let entries = env.queued(50).await?;
+        let entries = env.queued(BATCH).await?;
         let Some(last) = entries.last().map(|e| e.id) else {
             return Ok(None);
         };
+        // A window with more than one entry is a busy conversation's, whose next frames may
+        // be waiting already; a quiet one's flush (one entry) does not pay for the yields.
+        let busy = entries.len() > 1;
+        if busy {
+            yield_to_live(platform).await;
+        }
         let result = async {
             let known = env.mirrored.and_then(|m| m.get());
             let mut applied = match mirror::apply(mirror_db, &entries, known.as_ref()).await {
@@ -41,6 +59,9 @@ pub async fn flush(
             // A handoff's notification carries the conversation's summary, written now.
             if let Some(p) = platform {
                 summarise(p, &mut applied.events).await;
+            }
+            if busy {
+                yield_to_live(platform).await;
             }
             if let (Some(objects), false) = (objects, applied.events.is_empty()) {
                 crate::objects::inbox::publish(objects, &applied.events).await?;
@@ -127,6 +148,10 @@ pub async fn flush(
                     if let Some(o) = env.outbox {
                         o.flushed(last);
                     }
+                    if (entries.len() as u32) < BATCH {
+                        let more = !env.queued(1).await?.is_empty();
+                        return Ok(more.then_some(MORE_QUEUED));
+                    }
                 }
                 Err(e) => {
                     if let Some(o) = env.outbox {
@@ -145,6 +170,18 @@ pub async fn flush(
                 return Ok(Some((1_000i64 << attempts.clamp(0, 6)).min(60_000)));
             }
         }
+    }
+}
+
+/// What [`flush`] returns when live frames queued entries while it ran: flush again when the
+/// current window ends.
+pub const MORE_QUEUED: i64 = 0;
+
+/// Lets the events already waiting (live frames) run first: a zero-length timer, which the
+/// runtime fires only after it has looked for I/O.
+async fn yield_to_live(platform: Option<&crate::platform::Platform>) {
+    if let Some(p) = platform {
+        p.timer.sleep(0).await;
     }
 }
 

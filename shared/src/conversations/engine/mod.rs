@@ -26,7 +26,7 @@ pub use api::{
     ReadRequest, StatusRequest, TypingRequest, UpdateRequest,
 };
 pub use commands::{assign, history, init, note, post, read, set_status, update};
-pub use flush::flush;
+pub use flush::{flush, MORE_QUEUED};
 pub use live::{
     connect, joined, on_close, on_frame, on_text, receive, CONNECTION_RATE, MAX_CONNECTIONS,
     MAX_STRIKES,
