@@ -96,6 +96,37 @@ impl Live {
         }
     }
 
+    /// Sends a customer's message frame on socket "c" of conversation object `name`; returns
+    /// what the object asks of its host (the alarm).
+    fn message_frame(&self, name: &str, id: &str, text: &str) -> objects::RetryAfter {
+        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
+        self.with(ObjectClass::Conversation, name, |cx| {
+            block_on(objects::on_text(cx, "c", &frame))
+        })
+    }
+
+    /// The tenant's conversation list as mirrored (it carries each one's last message).
+    fn mirrored(&self) -> String {
+        self.api
+            .get("/v1/conversations", &self.t.secret_key)
+            .body
+            .to_string()
+    }
+
+    /// The texts of conversation `cid`'s messages, in order.
+    fn texts(&self, cid: &str) -> Vec<String> {
+        let h = self.api.get(
+            &format!("/v1/conversations/{cid}/messages"),
+            &self.t.secret_key,
+        );
+        h.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["text"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Connects socket `conn` as `participant` with a grant for `holder`.
     fn join(
         &self,
@@ -437,15 +468,10 @@ fn customer_socket_with_id(visitor: Value) -> (Live, String, String, String) {
 fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     let lots = json!({"count": 100_000, "period_secs": 60});
     let (live, cid, name) = customer_socket(lots);
-    let (api, t) = (&live.api, &live.t);
+    let api = &live.api;
     let conv = ObjectClass::Conversation;
-    let send = |id: &str, text: &str| {
-        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
-        live.with(conv, &name, |cx| {
-            block_on(objects::on_text(cx, "c", &frame))
-        })
-    };
-    let mirrored = || api.get("/v1/conversations", &t.secret_key).body.to_string();
+    let send = |id: &str, text: &str| live.message_frame(&name, id, text);
+    let mirrored = || live.mirrored();
     api.rig.clock.advance(1_000);
     // The first message after a quiet spell is mirrored at once, and with nothing left to
     // mirror the object asks for no alarm (one would be a storage write, and its firing an
@@ -484,15 +510,9 @@ fn a_busy_conversation_mirrors_once_per_window_and_loses_nothing() {
     let next = live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert_eq!(live.hub.scans(), scans);
     assert!(next.is_some_and(|ms| ms > 0 && ms <= 60_000), "{next:?}");
-    let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
-    let texts: Vec<&str> = h.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .collect();
+    let texts = live.texts(&cid);
     assert!(
-        texts.ends_with(&["first words", "second words", "third words"]),
+        texts.ends_with(&["first words", "second words", "third words"].map(String::from)),
         "{texts:?}"
     );
 }
@@ -526,15 +546,10 @@ impl SqlDatabase for WhileOut<'_> {
 fn a_frame_that_arrives_while_the_mirror_batch_is_out_waits_for_the_next_window() {
     let lots = json!({"count": 100_000, "period_secs": 60});
     let (live, cid, name) = customer_socket(lots);
-    let (api, t) = (&live.api, &live.t);
+    let api = &live.api;
     let conv = ObjectClass::Conversation;
-    let send = |id: &str, text: &str| {
-        let frame = json!({"type": "message", "client_msg_id": id, "text": text}).to_string();
-        live.with(conv, &name, |cx| {
-            block_on(objects::on_text(cx, "c", &frame))
-        })
-    };
-    let mirrored = || api.get("/v1/conversations", &t.secret_key).body.to_string();
+    let send = |id: &str, text: &str| live.message_frame(&name, id, text);
+    let mirrored = || live.mirrored();
     api.rig.clock.advance(1_000);
     send("m1", "first words");
     api.rig.clock.advance(30);
@@ -567,15 +582,9 @@ fn a_frame_that_arrives_while_the_mirror_batch_is_out_waits_for_the_next_window(
     api.rig.clock.advance(objects::FLUSH_EVERY_MS - 5);
     live.with(conv, &name, |cx| block_on(objects::alarm(cx)));
     assert!(mirrored().contains("third words"));
-    let h = api.get(&format!("/v1/conversations/{cid}/messages"), &t.secret_key);
-    let texts: Vec<&str> = h.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .collect();
+    let texts = live.texts(&cid);
     assert!(
-        texts.ends_with(&["first words", "second words", "third words"]),
+        texts.ends_with(&["first words", "second words", "third words"].map(String::from)),
         "{texts:?}"
     );
 }
