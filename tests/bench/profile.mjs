@@ -1,7 +1,5 @@
 // CPU profile of a running local worker through the V8 inspector (wrangler dev --inspector-port):
 //   node tests/bench/profile.mjs <inspector-port> <seconds> [out.cpuprofile]
-// `PROFILE_TARGET=regex` profiles only the targets whose id matches (a runtime's own inspector
-// also lists wrangler's internal workers, some of which never answer the profiler).
 // Prints the functions with the most self time (wasm functions by name), for finding where a
 // benchmark's time goes inside workerd.
 import { connect, targets as list } from "./cdp.mjs";
@@ -12,7 +10,7 @@ const targets = await list(port);
 const results = [];
 for (const t of targets) {
   const url = t.webSocketDebuggerUrl;
-  if (!url || (process.env.PROFILE_TARGET && !new RegExp(process.env.PROFILE_TARGET).test(t.id))) continue;
+  if (!url) continue;
   const { send, close } = await connect(url);
   await send("Profiler.enable");
   // 250 µs: at V8's default (1 ms) a few seconds of a busy benchmark gave too few samples.

@@ -42,8 +42,8 @@ pub struct ObjectContext<'a> {
     /// other events while one awaits I/O; without this, concurrent flushes would apply (and
     /// publish to the inbox) the same outbox entries several times. A skipped flush loses
     /// nothing: what was queued while the running one worked is left to the alarm it asks for
-    /// (`engine::MORE_QUEUED`). `None` where calls cannot
-    /// overlap (in-process objects run each call in one transaction).
+    /// (`engine::MORE_QUEUED`). `None` where calls cannot overlap (in-process objects run each
+    /// call in one transaction).
     pub flushing: Option<&'a std::cell::Cell<bool>>,
     /// Set once this object instance has created its tables, so later events skip the DDL
     /// (the gate sits on every authenticated request). `None`: create them on every call.
