@@ -304,8 +304,8 @@ fn fanout_warmup_secs() -> u64 {
 /// the steady load a long-lived isolate sees. The JS anchors get the same load (V8 warms their
 /// JavaScript the same way).
 ///
-/// `rooms`: each JS side's port and runtime.
-async fn warm_up(edge: &Edge, edge_w: Workerd, key: &str, rooms: [(u16, Workerd); 2]) {
+/// `rooms`: each anchor's port and runtime.
+async fn warm_up(edge: &Edge, edge_w: Workerd, key: &str, rooms: [(u16, Workerd); 3]) {
     let secs = fanout_warmup_secs();
     if secs == 0 {
         return;
@@ -325,7 +325,7 @@ async fn fanout_tenant(
     api: &Api,
     edge: &Edge,
     edge_w: Workerd,
-    rooms: [(u16, Workerd); 2],
+    rooms: [(u16, Workerd); 3],
 ) -> prism_e2e::api::Tenant {
     let ct = api
         .create_tenant(&unique_slug("fanout"), "enterprise", Some(fanout_limits()))
@@ -889,7 +889,11 @@ async fn main() {
     }
     // 1. Gateway overhead.
     if fanout_only {
-        let rooms = [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)];
+        let rooms = [
+            (jsdo.port, jsdo_w),
+            (jsmirror.port, jsmirror_w),
+            (rust.port, rust_w),
+        ];
         let ct = fanout_tenant(&api, &edge, edge_w, rooms).await;
         let url = live_url(&edge, &ct.secret_key).await;
         let rate = std::env::var("FANOUT_RATE")
@@ -938,6 +942,19 @@ async fn main() {
         .await;
         count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
         println!("{js_mirror}");
+        let before = mirrored_count(&rust.base).await;
+        let mut rust_mirror = fanout(
+            &format!("ws://127.0.0.1:{}/room", rust.port),
+            clients,
+            20,
+            rate,
+            rust_w,
+            None,
+            "rust-mirror",
+        )
+        .await;
+        count_mirrored(&mut rust_mirror, &rust.base, before).await;
+        println!("{rust_mirror}");
         return;
     }
     // `--hold`: start everything, print where it listens, and wait (`PRISM_BENCH_HOLD_SECS`,
@@ -1012,10 +1029,14 @@ async fn main() {
     // 2. Chat fan-out.
     checkpoint(&r);
     progress("2/7 chat fan-out: 2 and 10 clients at 4 msgs/s each, 50 at 2 and at 4, PrismAI conversation vs JS Durable Object");
-    let rooms = [(jsdo.port, jsdo_w), (jsmirror.port, jsmirror_w)];
+    let rooms = [
+        (jsdo.port, jsdo_w),
+        (jsmirror.port, jsmirror_w),
+        (rust.port, rust_w),
+    ];
     let ct = fanout_tenant(&api, &edge, edge_w, rooms).await;
     let mut fan = Vec::new();
-    // Alternating rounds (PrismAI, the room, the same-work anchor, then again): one run's p99
+    // Alternating rounds (PrismAI, the room, the JS and Rust same-work anchors, then again): one run's p99
     // on this machine moved 2-6x between runs of the same build; the table shows each side's
     // median round and the range of its p99 (`FANOUT_ROUNDS`, default 3).
     let rounds = std::env::var("FANOUT_ROUNDS")
@@ -1024,7 +1045,8 @@ async fn main() {
         .unwrap_or(3)
         .max(1);
     for (clients, rate) in [(2usize, 4u64), (10, 4), (50, 2), (50, 4)] {
-        let (mut prisms, mut rooms, mut mirrors) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut prisms, mut rooms, mut mirrors, mut rust_mirrors) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
             // A new conversation and new rooms each round: the clients' message ids repeat.
             let url = live_url(&edge, &ct.secret_key).await;
@@ -1070,8 +1092,27 @@ async fn main() {
             .await;
             count_mirrored(&mut run, &jsmirror.base, before).await;
             mirrors.push(run);
+            // The same work again in a plain workers-rs Durable Object (tests/bench/rustsame).
+            let before = mirrored_count(&rust.base).await;
+            let mut run = fanout(
+                &format!("ws://127.0.0.1:{}/room-{clients}-{rate}-{round}", rust.port),
+                clients,
+                secs.clamp(15, 30),
+                rate,
+                rust_w,
+                None,
+                "rust-mirror",
+            )
+            .await;
+            count_mirrored(&mut run, &rust.base, before).await;
+            rust_mirrors.push(run);
         }
-        let (prism, js, js_mirror) = (rounds_of(&prisms), rounds_of(&rooms), rounds_of(&mirrors));
+        let (prism, js, js_mirror, rust_mirror) = (
+            rounds_of(&prisms),
+            rounds_of(&rooms),
+            rounds_of(&mirrors),
+            rounds_of(&rust_mirrors),
+        );
         progress(&format!(
             "   {clients} clients: prism {:.0} msg/s p99 {:.1} ms; js {:.0} msg/s p99 {:.1} ms",
             prism["delivered_per_s"].as_f64().unwrap_or(0.0),
@@ -1084,6 +1125,15 @@ async fn main() {
             "mirror_p50_ratio": ratio(prism["p50_ms"].as_f64(), js_mirror["p50_ms"].as_f64()),
             "mirror_p99_ratio": ratio(prism["p99_ms"].as_f64(), js_mirror["p99_ms"].as_f64()),
             "js_mirror": js_mirror,
+            // What the same work costs a plain Rust Durable Object against JS, and PrismAI
+            // against that.
+            "rust_mirror_cpu_ratio": ratio(rust_mirror["cpu_ms_per_delivery"].as_f64(), js_mirror["cpu_ms_per_delivery"].as_f64()),
+            "rust_mirror_p50_ratio": ratio(rust_mirror["p50_ms"].as_f64(), js_mirror["p50_ms"].as_f64()),
+            "rust_mirror_p99_ratio": ratio(rust_mirror["p99_ms"].as_f64(), js_mirror["p99_ms"].as_f64()),
+            "prism_vs_rust_cpu_ratio": ratio(prism["cpu_ms_per_delivery"].as_f64(), rust_mirror["cpu_ms_per_delivery"].as_f64()),
+            "prism_vs_rust_p50_ratio": ratio(prism["p50_ms"].as_f64(), rust_mirror["p50_ms"].as_f64()),
+            "prism_vs_rust_p99_ratio": ratio(prism["p99_ms"].as_f64(), rust_mirror["p99_ms"].as_f64()),
+            "rust_mirror": rust_mirror,
             "clients": clients, "rate_per_client": rate, "prism": prism, "js_baseline": js,
             "throughput_ratio": ratio(prism["delivered_per_s"].as_f64(), js["delivered_per_s"].as_f64()),
             "p50_ratio": ratio(prism["p50_ms"].as_f64(), js["p50_ms"].as_f64()),
@@ -1394,7 +1444,7 @@ fn render(r: &Value) -> String {
         s.push_str("Straight to the workerd process running each worker (what production's front door is closer to; the `/health` goal of ≥ 0.9× is measured here):\n\n");
         table(&mut s, d);
     }
-    s.push_str("## 2. Chat fan-out (one conversation, every client sends at a steady rate; every message reaches every client)\n\nThe anchor is a JS Durable Object ([tests/bench/jsdo.js](tests/bench/jsdo.js)) that persists each message with its idempotency key and broadcasts it; PrismAI also authenticates and rate-limits each customer message at the tenant's gate, keeps read state and facts, writes the mirror outbox, mirrors to D1 and publishes to the inbox. CPU: the workerd time per delivered message of the runtime running each worker, less its idle rate measured just before (timers, wrangler's polling); in brackets, the same for what `wrangler dev` adds locally (its proxy workerd, which relays every WebSocket frame and inspector event, and its node process; production has neither). Every PrismAI client joins with the one customer token the conversation was created with, so they draw on one message lease at the tenant's gate; gate calls per message are the gate's own count. Each row runs in alternating rounds (PrismAI, the room, the same-work anchor below, then again; `FANOUT_ROUNDS`, 3 by default): each figure is its median over the rounds, p99 with its range over them in brackets. Before the first row each side carries 10 clients at 4 msgs/s in a conversation of its own for `FANOUT_WARMUP_SECS` (30 by default), unmeasured: V8 compiles hot wasm with its optimising tier only after enough calls, which at a few messages a second outlasted the measured rounds (the compiler was 15 % of PrismAI's runtime samples at 2 × 4 without it, 4 % after it).\n\n| clients × msgs/s | PrismAI delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | JS DO delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | p50 ratio | p99 ratio | CPU ratio | lost (P/JS) | PrismAI gate calls/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("## 2. Chat fan-out (one conversation, every client sends at a steady rate; every message reaches every client)\n\nThe anchor is a JS Durable Object ([tests/bench/jsdo.js](tests/bench/jsdo.js)) that persists each message with its idempotency key and broadcasts it; PrismAI also authenticates and rate-limits each customer message at the tenant's gate, keeps read state and facts, writes the mirror outbox, mirrors to D1 and publishes to the inbox. CPU: the workerd time per delivered message of the runtime running each worker, less its idle rate measured just before (timers, wrangler's polling); in brackets, the same for what `wrangler dev` adds locally (its proxy workerd, which relays every WebSocket frame and inspector event, and its node process; production has neither). Every PrismAI client joins with the one customer token the conversation was created with, so they draw on one message lease at the tenant's gate; gate calls per message are the gate's own count. Each row runs in alternating rounds (PrismAI, the room, the two same-work anchors below, then again; `FANOUT_ROUNDS`, 3 by default): each figure is its median over the rounds, p99 with its range over them in brackets. Before the first row each side carries 10 clients at 4 msgs/s in a conversation of its own for `FANOUT_WARMUP_SECS` (30 by default), unmeasured: V8 compiles hot wasm with its optimising tier only after enough calls, which at a few messages a second outlasted the measured rounds (the compiler was 15 % of PrismAI's runtime samples at 2 × 4 without it, 4 % after it).\n\n| clients × msgs/s | PrismAI delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | JS DO delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | p50 ratio | p99 ratio | CPU ratio | lost (P/JS) | PrismAI gate calls/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for row in r["fanout"].as_array().into_iter().flatten() {
         let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
         let cpu = |side: &Value| {
@@ -1443,6 +1493,29 @@ fn render(r: &Value) -> String {
             row["js_mirror"]["lost"],
             row["js_mirror"]["mirrored"],
             row["js_mirror"]["sent"]
+        ));
+    }
+    s.push_str("\nThe same durable work in a plain workers-rs Durable Object ([tests/bench/rustsame/src/room.rs](tests/bench/rustsame/src/room.rs): `jsmirror.js`'s room, outbox, D1 batch and inbox publish statement for statement, no PrismAI code, the same binding crates, toolchain and profile), in the same alternating rounds: against the JS one it says what any Rust Durable Object pays on this runtime for that work; PrismAI against it, what PrismAI's own code adds (authentication and rate limits at the tenant's gate, read state and facts, text analysis, its engine).\n\n| clients × msgs/s | Rust DO + mirror delivered/s | p50 ms | p99 ms | CPU µs/delivery (+wrangler) | Rust vs JS p50 | p99 | CPU | PrismAI vs Rust p50 | p99 | CPU | lost | mirrored to D1 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for row in r["fanout"].as_array().into_iter().flatten() {
+        let us = |v: &Value| f(&json!(v.as_f64().map(|x| x * 1000.0)), 0);
+        s.push_str(&format!(
+            "| {} × {} | {} | {} | {} | {} (+{}) | {}× | {}× | {}× | **{}×** | **{}×** | **{}×** | {} | {} of {} |\n",
+            row["clients"],
+            row["rate_per_client"],
+            f(&row["rust_mirror"]["delivered_per_s"], 0),
+            f(&row["rust_mirror"]["p50_ms"], 1),
+            p99_range(&row["rust_mirror"]),
+            us(&row["rust_mirror"]["cpu_ms_per_delivery"]),
+            us(&row["rust_mirror"]["wrangler_cpu_ms_per_delivery"]),
+            f(&row["rust_mirror_p50_ratio"], 2),
+            f(&row["rust_mirror_p99_ratio"], 2),
+            f(&row["rust_mirror_cpu_ratio"], 2),
+            f(&row["prism_vs_rust_p50_ratio"], 2),
+            f(&row["prism_vs_rust_p99_ratio"], 2),
+            f(&row["prism_vs_rust_cpu_ratio"], 2),
+            row["rust_mirror"]["lost"],
+            row["rust_mirror"]["mirrored"],
+            row["rust_mirror"]["sent"]
         ));
     }
     s.push('\n');

@@ -9,6 +9,11 @@
 //! Beside the JS anchor it says what any Rust worker pays on this runtime for the same work
 //! (wasm, wasm-bindgen's glue, workers-rs's conversions); beside PrismAI, what PrismAI's own
 //! code adds to that. A benchmark fixture, not product code: errors end the request with 500.
+//!
+//! A WebSocket upgrade on any other path joins the fan-out's room of that name ([`room`]), and
+//! `/mirrored` counts the messages its D1 mirror holds.
+
+mod room;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -130,6 +135,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if path == "/health" {
         return health();
     }
+    if path == "/mirrored" {
+        return mirrored(&env).await;
+    }
+    if req.headers().get("upgrade")?.as_deref() == Some("websocket") {
+        return env
+            .durable_object("ROOM")?
+            .id_from_name(&path)?
+            .get_stub()?
+            .fetch_with_request(req)
+            .await;
+    }
     if path != "/v1/tenant" {
         return error(404, "not_found", "no route");
     }
@@ -230,6 +246,24 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("cache-control", "no-store")?;
     Ok(Response::from_bytes(body.into_bytes())?.with_headers(headers))
+}
+
+/// How many messages reached the room's D1 mirror (the benchmark checks the anchor did its
+/// work); before the first flush the table does not exist yet: nothing mirrored.
+async fn mirrored(env: &Env) -> Result<Response> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: f64,
+    }
+    let n = env
+        .d1("DB")?
+        .prepare("SELECT COUNT(*) AS n FROM messages")
+        .first::<Count>(None)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0.0, |c| c.n);
+    Response::from_json(&json!({ "messages": n as u64 }))
 }
 
 fn health() -> Result<Response> {
