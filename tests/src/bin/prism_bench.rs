@@ -763,11 +763,18 @@ async fn mirrored_count(base: &str) -> Option<u64> {
 }
 
 /// Checks the same-work anchor did its work: how many of a run's messages reached its D1
-/// mirror, read once the last window's alarm (100 ms) has passed. An anchor that dropped its
-/// mirror work would look cheap; its row then shows fewer mirrored than sent.
+/// mirror, read after the last window's alarm (100 ms) until all are there or 3 s have passed
+/// (a retry after a failed batch waits a second). An anchor that dropped its mirror work would
+/// look cheap; its row then shows fewer mirrored than sent.
 async fn count_mirrored(run: &mut Value, base: &str, before: Option<u64>) {
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = mirrored_count(base).await;
+    let mut after = None;
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        after = mirrored_count(base).await;
+        if after.zip(before).map(|(a, b)| a.saturating_sub(b)) == run["sent"].as_u64() {
+            break;
+        }
+    }
     if let (Some(b), Some(a)) = (before, after) {
         run["mirrored"] = json!(a.saturating_sub(b));
         if Some(a.saturating_sub(b)) != run["sent"].as_u64() {

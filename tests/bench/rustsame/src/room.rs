@@ -172,7 +172,10 @@ impl DurableObject for Room {
         if ts >= flushed_at && ts - flushed_at < WINDOW_MS {
             let storage = self.state.storage();
             if storage.get_alarm().await?.is_none() {
-                storage.set_alarm((flushed_at + WINDOW_MS) as i64).await?;
+                // workers-rs reads an integer as milliseconds from now.
+                storage
+                    .set_alarm((flushed_at + WINDOW_MS - ts) as i64)
+                    .await?;
             }
             return Ok(());
         }
@@ -213,11 +216,7 @@ impl Room {
         }
         if let Err(e) = self.mirror().await {
             worker::console_error!("mirror flush failed: {e}");
-            let _ = self
-                .state
-                .storage()
-                .set_alarm(Date::now().as_millis() as i64 + 1000)
-                .await;
+            let _ = self.state.storage().set_alarm(1000).await;
         }
         self.flushing.set(false);
     }
