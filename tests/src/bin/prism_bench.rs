@@ -1043,9 +1043,9 @@ async fn main() {
     ];
     let ct = fanout_tenant(&api, &edge, edge_w, rooms).await;
     let mut fan = Vec::new();
-    // Alternating rounds (PrismAI, the room, the JS and Rust same-work anchors, then again): one run's p99
-    // on this machine moved 2-6x between runs of the same build; the table shows each side's
-    // median round and the range of its p99 (`FANOUT_ROUNDS`, default 3).
+    // Alternating rounds (PrismAI, the room, the JS and Rust same-work anchors, then again):
+    // one run's p99 on this machine moved 2-6x between runs of the same build; the table shows
+    // each side's median round and the range of its p99 (`FANOUT_ROUNDS`, default 3).
     let rounds = std::env::var("FANOUT_ROUNDS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
