@@ -787,6 +787,23 @@ async fn count_mirrored(run: &mut Value, base: &str, before: Option<u64>) {
     }
 }
 
+/// One fan-out run against a same-work anchor's room (`load`: clients, seconds, msgs/s per
+/// client), with how many of its messages the anchor mirrored ([`count_mirrored`]).
+async fn mirrored_fanout(
+    anchor: &Wrangler,
+    room: &str,
+    load: (usize, u64, u64),
+    w: Workerd,
+    label: &str,
+) -> Value {
+    let (clients, secs, rate) = load;
+    let before = mirrored_count(&anchor.base).await;
+    let url = format!("ws://127.0.0.1:{}{room}", anchor.port);
+    let mut run = fanout(&url, clients, secs, rate, w, None, label).await;
+    count_mirrored(&mut run, &anchor.base, before).await;
+    run
+}
+
 /// One fan-out side over its rounds: the median round's latencies and CPU (each field's own
 /// median), totals of what was sent, delivered, lost and mirrored, the range of p99, and the
 /// rounds themselves (raw data).
@@ -936,31 +953,10 @@ async fn main() {
         )
         .await;
         println!("{js}");
-        let before = mirrored_count(&jsmirror.base).await;
-        let mut js_mirror = fanout(
-            &format!("ws://127.0.0.1:{}/room", jsmirror.port),
-            clients,
-            20,
-            rate,
-            jsmirror_w,
-            None,
-            "js-mirror",
-        )
-        .await;
-        count_mirrored(&mut js_mirror, &jsmirror.base, before).await;
+        let load = (clients, 20, rate);
+        let js_mirror = mirrored_fanout(&jsmirror, "/room", load, jsmirror_w, "js-mirror").await;
         println!("{js_mirror}");
-        let before = mirrored_count(&rust.base).await;
-        let mut rust_mirror = fanout(
-            &format!("ws://127.0.0.1:{}/room", rust.port),
-            clients,
-            20,
-            rate,
-            rust_w,
-            None,
-            "rust-mirror",
-        )
-        .await;
-        count_mirrored(&mut rust_mirror, &rust.base, before).await;
+        let rust_mirror = mirrored_fanout(&rust, "/room", load, rust_w, "rust-mirror").await;
         println!("{rust_mirror}");
         return;
     }
@@ -1083,36 +1079,11 @@ async fn main() {
                 .await,
             );
             // The same room with PrismAI's mirror and inbox work done in JS (tests/bench/jsmirror.js).
-            let before = mirrored_count(&jsmirror.base).await;
-            let mut run = fanout(
-                &format!(
-                    "ws://127.0.0.1:{}/room-{clients}-{rate}-{round}",
-                    jsmirror.port
-                ),
-                clients,
-                secs.clamp(15, 30),
-                rate,
-                jsmirror_w,
-                None,
-                "js-mirror",
-            )
-            .await;
-            count_mirrored(&mut run, &jsmirror.base, before).await;
-            mirrors.push(run);
+            let room = format!("/room-{clients}-{rate}-{round}");
+            let load = (clients, secs.clamp(15, 30), rate);
+            mirrors.push(mirrored_fanout(&jsmirror, &room, load, jsmirror_w, "js-mirror").await);
             // The same work again in a plain workers-rs Durable Object (tests/bench/rustsame).
-            let before = mirrored_count(&rust.base).await;
-            let mut run = fanout(
-                &format!("ws://127.0.0.1:{}/room-{clients}-{rate}-{round}", rust.port),
-                clients,
-                secs.clamp(15, 30),
-                rate,
-                rust_w,
-                None,
-                "rust-mirror",
-            )
-            .await;
-            count_mirrored(&mut run, &rust.base, before).await;
-            rust_mirrors.push(run);
+            rust_mirrors.push(mirrored_fanout(&rust, &room, load, rust_w, "rust-mirror").await);
         }
         let (prism, js, js_mirror, rust_mirror) = (
             rounds_of(&prisms),
