@@ -975,6 +975,76 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
 }
 
 #[test]
+fn an_inbox_instance_numbers_events_from_memory_and_trims_its_log_in_steps() {
+    let db = SqliteDb::open_in_memory();
+    let hub = MemoryHub::default();
+    let clock = ManualClock::new(0);
+    let random = SeqRandom::default();
+    let target = ObjectRef::new(ObjectClass::Inbox, "ten_1");
+    let (ready, pace) = (Cell::new(false), objects::Pace::default());
+    let cx = ObjectContext {
+        target: &target,
+        store: &db,
+        hub: &hub,
+        clock: &clock,
+        random: &random,
+        mirror: None,
+        objects: None,
+        platform: None,
+        flushing: None,
+        schema_ready: Some(&ready),
+        pace: Some(&pace),
+    };
+    let publish = |n: usize| {
+        let events: Vec<Value> = (0..n)
+            .map(|_| json!({"kind": "message.created", "tenant_id": "ten_1", "conversation_id": "c1", "status": "open", "data": {}}))
+            .collect();
+        let mut req =
+            prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
+        req.body = json!({ "events": events }).to_string().into_bytes();
+        let before = db.statements();
+        assert_eq!(block_on(objects::handle(&cx, req)).0.status, 204);
+        db.statements() - before
+    };
+    publish(1);
+    // The instance wrote the last sequence itself: the next event is one insert, no read.
+    assert_eq!(publish(1), 1);
+    // 1,100 events in all: the log keeps at least the last 1,000 and never much more.
+    for _ in 0..11 {
+        publish(98);
+    }
+    publish(100);
+    let rows = block_on(db.query(
+        "SELECT MIN(seq) AS lo, MAX(seq) AS hi, COUNT(*) AS n FROM inbox_events",
+        &[],
+    ))
+    .unwrap();
+    let (lo, hi, n) = (
+        rows[0].int("lo").unwrap(),
+        rows[0].int("hi").unwrap(),
+        rows[0].int("n").unwrap(),
+    );
+    assert_eq!(hi, 1180);
+    assert_eq!(n, hi - lo + 1, "no gap");
+    assert!((1000..=1064).contains(&n), "{n} kept");
+    // A new instance (nothing kept) reads the last sequence back and goes on from it.
+    let fresh = objects::Pace::default();
+    let cx2 = ObjectContext {
+        pace: Some(&fresh),
+        ..cx
+    };
+    let mut req =
+        prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
+    req.body = json!({"events": [{"kind": "message.created", "tenant_id": "ten_1", "conversation_id": "c1", "status": "open", "data": {}}]}).to_string().into_bytes();
+    assert_eq!(block_on(objects::handle(&cx2, req)).0.status, 204);
+    let page = block_on(inbox::events_after("ten_1", &db, 1180, 10)).unwrap();
+    assert_eq!(
+        page.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1181]
+    );
+}
+
+#[test]
 fn a_flush_already_running_in_the_object_is_not_started_twice() {
     let w = World::new();
     block_on(engine::post(

@@ -707,9 +707,10 @@ fn a_customer_message_costs_a_fixed_number_of_statements() {
     // What each message of a steady conversation costs in SQL, so a new read or write per
     // message shows here before it shows in a benchmark (issue 16). With the conversation quiet
     // enough that each message is mirrored at once (and under the socket's flood limit): the
-    // storage step (message, state, outbox row and its id: 4), the mirror's batch (message,
-    // quarter-hour counter, analysis row with its counter taken out and added back, the
-    // conversation's row: 6) and the outbox delete (1). The tenant gate is called when the
+    // storage step (message, state, outbox row: 3), the mirror's batch (message, quarter-hour
+    // counter, analysis row with its counter taken out and added back, the conversation's
+    // row: 6) and the outbox delete with the last id it flushed (2, once per window: a busy
+    // conversation's messages share them). The tenant gate is called when the
     // customer's lease runs out (a lease is spendable for a second), not for every message.
     let lots = json!({"count": 10_000_000, "period_secs": 60});
     let (live, _cid, name) = customer_socket(lots);

@@ -1,12 +1,14 @@
 // CPU profile of a running local worker through the V8 inspector (wrangler dev --inspector-port):
-//   node tests/bench/profile.mjs <inspector-port> <seconds> [out.cpuprofile]
+//   node tests/bench/profile.mjs <inspector-port> <seconds> [out.cpuprofile] [target-regex]
 // Prints the functions with the most self time (wasm functions by name), for finding where a
 // benchmark's time goes inside workerd.
 import { connect, targets as list } from "./cdp.mjs";
 import { writeFileSync } from "node:fs";
 
-const [port, secs = "10", out] = process.argv.slice(2);
-const targets = await list(port);
+const [port, secs = "10", out, only] = process.argv.slice(2);
+// A runtime's own inspector lists its internal workers too (D1, KV, ...); `target-regex`
+// (e.g. `prismai-edge`) profiles only the matching ones.
+const targets = (await list(port)).filter((t) => !only || new RegExp(only).test(t.id));
 const results = [];
 for (const t of targets) {
   const url = t.webSocketDebuggerUrl;

@@ -219,21 +219,17 @@ pub fn save_and_queue(
 ) -> ApiResult<(Vec<Statement>, Queued)> {
     let state = QueuedState::of(meta)?;
     let entry = encode_entry(Some(&state), &ops)?;
-    // The next id is taken inside the statements (no read first): one query less per message,
-    // and the same ids as before (the last one plus one, never reused after a flush).
+    // The next id is taken inside the statement (no read first): the last queued entry's
+    // plus one, or while the outbox is empty the last flushed one's plus one (`outbox_done`
+    // records it), so ids never repeat. The flush records the last id once per window instead
+    // of every message counting it.
     let statements = vec![
         Statement::new(
             "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
             params![object, state.0.get()],
         ),
         Statement::new(
-            "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, 1)
-             ON CONFLICT (object) DO UPDATE SET last_id = last_id + 1",
-            params![object],
-        ),
-        Statement::new(
-            "INSERT INTO conv_outbox (object, id, ops)
-             SELECT ?1, last_id, ?2 FROM conv_outbox_seq WHERE object = ?1",
+            format!("INSERT INTO conv_outbox (object, id, ops) SELECT ?1, {LAST_ID} + 1, ?2"),
             params![object, entry],
         ),
     ];
@@ -318,22 +314,33 @@ pub async fn outbox(db: &dyn SqlDatabase, object: &str, limit: u32) -> ApiResult
         .collect()
 }
 
+/// The id the last queued entry took: the newest still queued, else the last one flushed
+/// (`conv_outbox_seq`, which an older build also advanced with every entry), else 0.
+const LAST_ID: &str = "COALESCE((SELECT MAX(id) FROM conv_outbox WHERE object = ?1),
+     (SELECT last_id FROM conv_outbox_seq WHERE object = ?1), 0)";
+
 /// The id the last queued entry took (0 before the first): the next one takes this plus one.
 pub async fn outbox_last_id(db: &dyn SqlDatabase, object: &str) -> ApiResult<i64> {
     let rows = db
-        .query(
-            "SELECT last_id FROM conv_outbox_seq WHERE object = ?1",
-            &params![object],
-        )
+        .query(&format!("SELECT {LAST_ID} AS last_id"), &params![object])
         .await?;
     Ok(rows.first().and_then(|r| r.int("last_id")).unwrap_or(0))
 }
 
+/// Drops the entries up to `up_to_id`, mirrored, and records the last one's id first, so the
+/// next entry's id stays above it once the outbox is empty.
 pub async fn outbox_done(db: &dyn SqlDatabase, object: &str, up_to_id: i64) -> ApiResult<()> {
-    db.execute(
-        "DELETE FROM conv_outbox WHERE object = ?1 AND id <= ?2",
-        &params![object, up_to_id],
-    )
+    db.batch(vec![
+        Statement::new(
+            "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, ?2)
+             ON CONFLICT (object) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
+            params![object, up_to_id],
+        ),
+        Statement::new(
+            "DELETE FROM conv_outbox WHERE object = ?1 AND id <= ?2",
+            params![object, up_to_id],
+        ),
+    ])
     .await?;
     Ok(())
 }
@@ -366,4 +373,67 @@ pub async fn outbox_len(db: &dyn SqlDatabase, object: &str) -> ApiResult<i64> {
 /// Status helper for rows written before a status existed (never in practice; keeps parsing total).
 pub fn parse_status(s: &str) -> Status {
     Status::parse(s).unwrap_or(Status::Open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SqliteDb;
+    use futures::executor::block_on;
+
+    fn meta() -> Meta {
+        serde_json::from_value(serde_json::json!({
+            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
+            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
+            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
+            "handoff_reason": null, "last_seq": 0, "last_message_at": null,
+            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
+            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
+            "updated_at": 1
+        }))
+        .unwrap()
+    }
+
+    fn queue(db: &SqliteDb) -> i64 {
+        let (stmts, _) = save_and_queue("o", &meta(), Vec::new()).unwrap();
+        block_on(db.batch(stmts)).unwrap();
+        block_on(outbox_last_id(db, "o")).unwrap()
+    }
+
+    #[test]
+    fn outbox_ids_keep_rising_after_the_outbox_empties_and_after_an_upgrade() {
+        let db = SqliteDb::open_in_memory();
+        block_on(ensure_schema(&db)).unwrap();
+        // An object an older build wrote: it counted every entry in `conv_outbox_seq`.
+        block_on(db.execute(
+            "INSERT INTO conv_outbox_seq (object, last_id) VALUES ('o', 5)",
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(queue(&db), 6);
+        assert_eq!(queue(&db), 7);
+        let ids: Vec<i64> = block_on(outbox(&db, "o", 10))
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, [6, 7]);
+        // Flushed: the outbox is empty, and the next id still comes after the last one.
+        block_on(outbox_done(&db, "o", 7)).unwrap();
+        assert!(block_on(outbox(&db, "o", 10)).unwrap().is_empty());
+        assert_eq!(block_on(outbox_last_id(&db, "o")).unwrap(), 7);
+        assert_eq!(queue(&db), 8);
+        // A partial flush leaves the newer entries, and ids go on from the newest.
+        assert_eq!(queue(&db), 9);
+        block_on(outbox_done(&db, "o", 8)).unwrap();
+        assert_eq!(queue(&db), 10);
+        // A flush never moves the recorded id back (an older batch finishing late).
+        block_on(outbox_done(&db, "o", 10)).unwrap();
+        block_on(outbox_done(&db, "o", 3)).unwrap();
+        assert_eq!(queue(&db), 11);
+        // Another object's entries do not count.
+        let (stmts, _) = save_and_queue("p", &meta(), Vec::new()).unwrap();
+        block_on(db.batch(stmts)).unwrap();
+        assert_eq!(block_on(outbox_last_id(&db, "p")).unwrap(), 1);
+    }
 }

@@ -22,6 +22,10 @@ const SCHEMA: &[&str] = &[
 
 /// Events kept for resuming consoles (older ones are in the mirror tables anyway).
 const KEEP_EVENTS: i64 = 1000;
+/// Older events are deleted each time the sequence crosses a multiple of this, not on every
+/// publish (a busy tenant's inbox gets one per conversation per mirror window): at most
+/// `KEEP_EVENTS + TRIM_EVERY` are kept.
+const TRIM_EVERY: i64 = 64;
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InboxEvent {
@@ -59,10 +63,31 @@ pub struct RouteResponse {
     pub assignee: Option<Author>,
 }
 
+/// The inbox's last event sequence as this instance last wrote it: the object is the inbox's
+/// one writer, so a publish need not read `MAX(seq)` back from storage. Unknown (`None`) on a
+/// new instance and after a failed write. Kept with the inbox's name: a host that shared one
+/// [`super::Pace`] between inboxes would otherwise number one from another's sequence.
+#[derive(Default)]
+pub struct KeptSeq(std::cell::RefCell<Option<(String, i64)>>);
+
+impl KeptSeq {
+    fn take(&self, name: &str) -> Option<i64> {
+        self.0
+            .borrow_mut()
+            .take()
+            .and_then(|(n, seq)| (n == name).then_some(seq))
+    }
+
+    fn set(&self, name: &str, seq: i64) {
+        *self.0.borrow_mut() = Some((name.to_string(), seq));
+    }
+}
+
 pub async fn handle(
     name: &str,
     db: &dyn SqlDatabase,
     schema_ready: Option<&std::cell::Cell<bool>>,
+    kept: Option<&KeptSeq>,
     hub: &dyn LiveHub,
     clock: &dyn Clock,
     req: Request,
@@ -71,7 +96,7 @@ pub async fn handle(
     match (req.method, req.path.as_str()) {
         (Method::Post, "/publish") => {
             let body: Published = parse_json(&req.body)?;
-            append(name, db, hub, clock.now_ms(), &body.events).await?;
+            append(name, db, kept, hub, clock.now_ms(), &body.events).await?;
             Ok(Response::new(204))
         }
         (Method::Get, "/events") => {
@@ -126,17 +151,24 @@ pub struct Published {
 async fn append(
     name: &str,
     db: &dyn SqlDatabase,
+    kept: Option<&KeptSeq>,
     hub: &dyn LiveHub,
     now: i64,
     events: &[InboxEventDraft],
 ) -> ApiResult<()> {
-    let rows = db
-        .query(
-            "SELECT COALESCE(MAX(seq), 0) AS s FROM inbox_events WHERE object = ?1",
-            &params![name],
-        )
-        .await?;
-    let mut seq = rows.first().and_then(|r| r.int("s")).unwrap_or(0);
+    let first = match kept.and_then(|k| k.take(name)) {
+        Some(seq) => seq,
+        None => {
+            let rows = db
+                .query(
+                    "SELECT COALESCE(MAX(seq), 0) AS s FROM inbox_events WHERE object = ?1",
+                    &params![name],
+                )
+                .await?;
+            rows.first().and_then(|r| r.int("s")).unwrap_or(0)
+        }
+    };
+    let mut seq = first;
     let mut stmts = Vec::new();
     let mut out = Vec::new();
     for e in events {
@@ -175,11 +207,17 @@ async fn append(
         }
         out.push(ev);
     }
-    stmts.push(Statement::new(
-        "DELETE FROM inbox_events WHERE object = ?1 AND seq <= ?2",
-        params![name, seq - KEEP_EVENTS],
-    ));
+    if seq / TRIM_EVERY != first / TRIM_EVERY {
+        stmts.push(Statement::new(
+            "DELETE FROM inbox_events WHERE object = ?1 AND seq <= ?2",
+            params![name, seq - KEEP_EVENTS],
+        ));
+    }
+    // The copy was taken above: a failed write leaves it unknown, to be read again.
     db.batch(stmts).await?;
+    if let Some(k) = kept {
+        k.set(name, seq);
+    }
     for ev in out {
         hub.broadcast(&serde_json::to_string(&InboxFrame::Event(ev)).unwrap_or_default());
     }

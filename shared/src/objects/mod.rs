@@ -74,6 +74,8 @@ pub struct Pace {
     turns: crate::live::turns::Turns,
     /// The customers' message leases.
     leases: live::Leases,
+    /// An inbox's last event sequence (inbox objects only).
+    inbox_seq: inbox::KeptSeq,
 }
 
 impl Pace {
@@ -146,6 +148,7 @@ pub async fn handle(cx: &ObjectContext<'_>, req: Request) -> (Response, RetryAft
                 &cx.target.name,
                 cx.store,
                 cx.schema_ready,
+                cx.pace.map(|p| &p.inbox_seq),
                 cx.hub,
                 cx.clock,
                 req,

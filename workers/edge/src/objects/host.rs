@@ -33,10 +33,34 @@ pub struct ConnRef {
     pub object: String,
 }
 
+/// The property of the runtime's own socket object a decoded [`ConnRef`] is kept in (as
+/// `id` and `object` joined by a newline): reading it back is one property read, where the
+/// attachment is a structured-clone decode of the whole attachment on every frame. The object
+/// lives while the instance keeps the socket; a woken instance gets new objects and decodes
+/// the attachment once more. Neither field changes while a socket is open.
+const REF_PROPERTY: &str = "__prismRef";
+
 impl ConnRef {
     /// Reads socket `ws`'s reference (none for a socket without an attachment).
     pub fn of(ws: &WebSocket) -> Result<Option<ConnRef>> {
-        ws.deserialize_attachment::<ConnRef>()
+        let js: &wasm_bindgen::JsValue = ws.as_ref().as_ref();
+        let key = wasm_bindgen::JsValue::from_str(REF_PROPERTY);
+        let kept = js_sys::Reflect::get(js, &key)
+            .ok()
+            .and_then(|v| v.as_string());
+        if let Some((id, object)) = kept.as_deref().and_then(|k| k.split_once('\n')) {
+            return Ok(Some(ConnRef {
+                id: id.to_string(),
+                object: object.to_string(),
+            }));
+        }
+        let decoded = ws.deserialize_attachment::<ConnRef>()?;
+        if let Some(r) = &decoded {
+            let kept = wasm_bindgen::JsValue::from_str(&format!("{}\n{}", r.id, r.object));
+            // Not kept: the next frame decodes the attachment again.
+            let _ = js_sys::Reflect::set(js, &key, &kept);
+        }
+        Ok(decoded)
     }
 }
 
