@@ -44,8 +44,12 @@ impl ConnRef {
     /// Reads socket `ws`'s reference (none for a socket without an attachment).
     pub fn of(ws: &WebSocket) -> Result<Option<ConnRef>> {
         let js: &wasm_bindgen::JsValue = ws.as_ref().as_ref();
-        let key = wasm_bindgen::JsValue::from_str(REF_PROPERTY);
-        let kept = js_sys::Reflect::get(js, &key)
+        // The key made into a JS string once per isolate (making it was half of this read).
+        thread_local! {
+            static KEY: wasm_bindgen::JsValue = wasm_bindgen::JsValue::from_str(REF_PROPERTY);
+        }
+        let kept = KEY
+            .with(|key| js_sys::Reflect::get(js, key))
             .ok()
             .and_then(|v| v.as_string());
         if let Some((id, object)) = kept.as_deref().and_then(|k| k.split_once('\n')) {
@@ -58,7 +62,7 @@ impl ConnRef {
         if let Some(r) = &decoded {
             let kept = wasm_bindgen::JsValue::from_str(&format!("{}\n{}", r.id, r.object));
             // Not kept: the next frame decodes the attachment again.
-            let _ = js_sys::Reflect::set(js, &key, &kept);
+            let _ = KEY.with(|key| js_sys::Reflect::set(js, key, &kept));
         }
         Ok(decoded)
     }
