@@ -358,6 +358,22 @@ impl Default for TestRig {
     }
 }
 
+/// A new web conversation's state as stored, for tests of what the object keeps and queues.
+pub fn sample_meta(last_seq: i64) -> crate::conversations::model::Meta {
+    let mut m: crate::conversations::model::Meta = serde_json::from_value(serde_json::json!({
+        "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
+        "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
+        "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
+        "handoff_reason": null, "last_seq": 0, "last_message_at": null,
+        "last_message_preview": null, "read_customer": 0, "read_agent": 0,
+        "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
+        "updated_at": 1
+    }))
+    .expect("a valid state");
+    m.last_seq = last_seq;
+    m
+}
+
 /// A valid body for every route that takes one, for the route-walking tests (native and end to
 /// end). A new route without an entry fails those tests, so it cannot skip isolation and
 /// permission testing.

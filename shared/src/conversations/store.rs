@@ -378,24 +378,11 @@ pub fn parse_status(s: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::SqliteDb;
+    use crate::testing::{sample_meta, SqliteDb};
     use futures::executor::block_on;
 
-    fn meta() -> Meta {
-        serde_json::from_value(serde_json::json!({
-            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
-            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
-            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
-            "handoff_reason": null, "last_seq": 0, "last_message_at": null,
-            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
-            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
-            "updated_at": 1
-        }))
-        .unwrap()
-    }
-
     fn queue(db: &SqliteDb) -> i64 {
-        let (stmts, _) = save_and_queue("o", &meta(), Vec::new()).unwrap();
+        let (stmts, _) = save_and_queue("o", &sample_meta(0), Vec::new()).unwrap();
         block_on(db.batch(stmts)).unwrap();
         block_on(outbox_last_id(db, "o")).unwrap()
     }
@@ -432,7 +419,7 @@ mod tests {
         block_on(outbox_done(&db, "o", 3)).unwrap();
         assert_eq!(queue(&db), 11);
         // Another object's entries do not count.
-        let (stmts, _) = save_and_queue("p", &meta(), Vec::new()).unwrap();
+        let (stmts, _) = save_and_queue("p", &sample_meta(0), Vec::new()).unwrap();
         block_on(db.batch(stmts)).unwrap();
         assert_eq!(block_on(outbox_last_id(&db, "p")).unwrap(), 1);
     }

@@ -55,21 +55,7 @@ impl KeptMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn meta(last_seq: i64) -> Meta {
-        let mut m: Meta = serde_json::from_value(serde_json::json!({
-            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
-            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
-            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
-            "handoff_reason": null, "last_seq": 0, "last_message_at": null,
-            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
-            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
-            "updated_at": 1
-        }))
-        .unwrap();
-        m.last_seq = last_seq;
-        m
-    }
+    use crate::testing::sample_meta as meta;
 
     #[test]
     fn a_read_that_raced_a_write_is_not_kept() {
