@@ -889,30 +889,66 @@ fn a_flush_that_leaves_the_rollup_fields_as_they_were_skips_them_and_the_rollups
     );
 }
 
+/// A tenant inbox object's parts, as its Durable Object instance would hold them.
+struct InboxRig {
+    db: SqliteDb,
+    hub: MemoryHub,
+    clock: ManualClock,
+    random: SeqRandom,
+    target: ObjectRef,
+}
+
+impl InboxRig {
+    fn new() -> InboxRig {
+        InboxRig {
+            db: SqliteDb::open_in_memory(),
+            hub: MemoryHub::default(),
+            clock: ManualClock::new(0),
+            random: SeqRandom::default(),
+            target: ObjectRef::new(ObjectClass::Inbox, "ten_1"),
+        }
+    }
+
+    /// The object's context; `ready` and `pace`: what the instance remembers between events
+    /// (`None`: nothing, every event reads storage).
+    fn cx<'a>(
+        &'a self,
+        ready: Option<&'a Cell<bool>>,
+        pace: Option<&'a objects::Pace>,
+    ) -> ObjectContext<'a> {
+        ObjectContext {
+            target: &self.target,
+            store: &self.db,
+            hub: &self.hub,
+            clock: &self.clock,
+            random: &self.random,
+            mirror: None,
+            objects: None,
+            platform: None,
+            flushing: None,
+            schema_ready: ready,
+            pace,
+        }
+    }
+}
+
+/// Publishes `events` to the inbox as a conversation's flush does.
+fn publish_to_inbox(cx: &ObjectContext, events: Value) {
+    let mut req =
+        prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
+    req.body = json!({ "events": events }).to_string().into_bytes();
+    assert_eq!(block_on(objects::handle(cx, req)).0.status, 204);
+}
+
 #[test]
 fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
-    let db = SqliteDb::open_in_memory();
-    let hub = MemoryHub::default();
-    let clock = ManualClock::new(0);
-    let random = SeqRandom::default();
-    let target = ObjectRef::new(ObjectClass::Inbox, "ten_1");
-    let cx = ObjectContext {
-        target: &target,
-        store: &db,
-        hub: &hub,
-        clock: &clock,
-        random: &random,
-        mirror: None,
-        objects: None,
-        platform: None,
-        flushing: None,
-        schema_ready: None,
-        pace: None,
-    };
+    let rig = InboxRig::new();
+    let (db, hub) = (&rig.db, &rig.hub);
+    let cx = rig.cx(None, None);
     let route = |skills: &[&str]| -> Option<String> {
         let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
-        block_on(inbox::ensure_schema(&db, None)).unwrap();
-        block_on(inbox::route("ten_1", &db, &hub, &skills))
+        block_on(inbox::ensure_schema(db, None)).unwrap();
+        block_on(inbox::route("ten_1", db, hub, &skills))
             .unwrap()
             .map(|a| a.id)
     };
@@ -940,12 +976,7 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         "best skill match"
     );
     // Give usr_a two open conversations and usr_b none: billing goes to usr_b (least load).
-    let publish = |events: Value| {
-        let mut req =
-            prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
-        req.body = json!({ "events": events }).to_string().into_bytes();
-        assert_eq!(block_on(objects::handle(&cx, req)).0.status, 204);
-    };
+    let publish = |events: Value| publish_to_inbox(&cx, events);
     publish(json!([
         {"kind": "conversation.assigned", "tenant_id": "ten_1", "conversation_id": "c1", "status": "pending_human", "data": {"assignee": {"type": "agent", "id": "usr_a", "name": "a"}}},
         {"kind": "conversation.assigned", "tenant_id": "ten_1", "conversation_id": "c2", "status": "pending_human", "data": {"assignee": {"type": "agent", "id": "usr_a", "name": "a"}}}
@@ -970,40 +1001,20 @@ fn handoffs_route_by_skill_then_load_and_queue_when_nobody_is_online() {
         Some("usr_a"),
         "equal load: stable order by id"
     );
-    let page = block_on(inbox::events_after("ten_1", &db, 2, 10)).unwrap();
+    let page = block_on(inbox::events_after("ten_1", db, 2, 10)).unwrap();
     assert_eq!(page.events.len(), 2);
 }
 
 #[test]
 fn an_inbox_instance_numbers_events_from_memory_and_trims_its_log_in_steps() {
-    let db = SqliteDb::open_in_memory();
-    let hub = MemoryHub::default();
-    let clock = ManualClock::new(0);
-    let random = SeqRandom::default();
-    let target = ObjectRef::new(ObjectClass::Inbox, "ten_1");
+    let rig = InboxRig::new();
+    let db = &rig.db;
     let (ready, pace) = (Cell::new(false), objects::Pace::default());
-    let cx = ObjectContext {
-        target: &target,
-        store: &db,
-        hub: &hub,
-        clock: &clock,
-        random: &random,
-        mirror: None,
-        objects: None,
-        platform: None,
-        flushing: None,
-        schema_ready: Some(&ready),
-        pace: Some(&pace),
-    };
+    let cx = rig.cx(Some(&ready), Some(&pace));
+    let event = json!({"kind": "message.created", "tenant_id": "ten_1", "conversation_id": "c1", "status": "open", "data": {}});
     let publish = |n: usize| {
-        let events: Vec<Value> = (0..n)
-            .map(|_| json!({"kind": "message.created", "tenant_id": "ten_1", "conversation_id": "c1", "status": "open", "data": {}}))
-            .collect();
-        let mut req =
-            prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
-        req.body = json!({ "events": events }).to_string().into_bytes();
         let before = db.statements();
-        assert_eq!(block_on(objects::handle(&cx, req)).0.status, 204);
+        publish_to_inbox(&cx, Value::Array(vec![event.clone(); n]));
         db.statements() - before
     };
     publish(1);
@@ -1029,15 +1040,8 @@ fn an_inbox_instance_numbers_events_from_memory_and_trims_its_log_in_steps() {
     assert!((1000..=1064).contains(&n), "{n} kept");
     // A new instance (nothing kept) reads the last sequence back and goes on from it.
     let fresh = objects::Pace::default();
-    let cx2 = ObjectContext {
-        pace: Some(&fresh),
-        ..cx
-    };
-    let mut req =
-        prism_core::http::Request::new(prism_core::http::Method::Post, "https://inbox/publish");
-    req.body = json!({"events": [{"kind": "message.created", "tenant_id": "ten_1", "conversation_id": "c1", "status": "open", "data": {}}]}).to_string().into_bytes();
-    assert_eq!(block_on(objects::handle(&cx2, req)).0.status, 204);
-    let page = block_on(inbox::events_after("ten_1", &db, 1180, 10)).unwrap();
+    publish_to_inbox(&rig.cx(Some(&ready), Some(&fresh)), json!([event]));
+    let page = block_on(inbox::events_after("ten_1", db, 1180, 10)).unwrap();
     assert_eq!(
         page.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [1181]
