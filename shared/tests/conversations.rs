@@ -561,21 +561,30 @@ fn queued_changes_keep_their_own_state_and_older_entries_still_apply() {
 #[test]
 fn an_erasure_redacts_the_state_queued_with_every_pending_change() {
     let w = World::new();
+    block_on(engine::post(&w.env(), &customer(), "m1", "Hello", None)).unwrap();
+    // Mirrored: the state row holds the customer's name from here on.
+    assert_eq!(w.flush(&w.mirror), None);
     block_on(engine::post(
         &w.env(),
         &customer(),
-        "m1",
+        "m2",
         "My card is 4242",
         None,
     ))
     .unwrap();
     block_on(engine::privacy::erase(&w.env())).unwrap();
+    let row = block_on(w.store.query("SELECT meta FROM conv_meta", &[])).unwrap();
+    let state = row[0].text("meta").unwrap();
+    assert!(
+        !state.contains("Ann") && state.contains("closed"),
+        "the state row is redacted in the erasure's own step: {state}"
+    );
     let stored = block_on(
         w.store
             .query("SELECT ops FROM conv_outbox ORDER BY id", &[]),
     )
     .unwrap();
-    assert!(stored.len() >= 3, "created, the message, the erasure");
+    assert!(stored.len() >= 2, "the message, the erasure");
     for row in &stored {
         let text = row.text("ops").unwrap();
         assert!(!text.contains("Ann") && !text.contains("4242"), "{text}");

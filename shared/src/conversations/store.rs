@@ -33,19 +33,30 @@ pub async fn ensure_schema(db: &dyn SqlDatabase) -> ApiResult<()> {
     Ok(())
 }
 
+/// The conversation's state: the newest outbox entry's when one is queued, else the row the
+/// last flush wrote. A storage step queues the state with its outbox entry and nowhere else
+/// (writing the row too cost a second ~1 KB write per message); the flush that drops entries
+/// writes the newest one's state to the row in the same step (`outbox_done`). Entries an older
+/// build queued (a bare array of ops) were written with the row, so the row is as new as they.
 pub async fn load_meta(db: &dyn SqlDatabase, object: &str) -> ApiResult<Option<Meta>> {
     let rows = db
         .query(
-            "SELECT meta FROM conv_meta WHERE object = ?1",
+            "SELECT v, queued FROM (SELECT ops AS v, 1 AS queued FROM (SELECT ops FROM conv_outbox
+               WHERE object = ?1 AND ops LIKE '{\"state\":%' ORDER BY id DESC LIMIT 1)
+             UNION ALL SELECT meta, 0 FROM conv_meta WHERE object = ?1) ORDER BY queued DESC LIMIT 1",
             &params![object],
         )
         .await?;
-    match rows.first().and_then(|r| r.text("meta")) {
-        Some(s) => serde_json::from_str(&s)
-            .map(Some)
-            .map_err(|_| ApiError::internal("corrupt conversation state")),
-        None => Ok(None),
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let text = row.text("v").unwrap_or_default();
+    let corrupt = || ApiError::internal("corrupt conversation state");
+    if row.int("queued") == Some(1) {
+        let (state, _) = decode_entry(&text).ok_or_else(corrupt)?;
+        return state.ok_or_else(corrupt)?.decode().map(Some);
     }
+    serde_json::from_str(&text).map(Some).map_err(|_| corrupt())
 }
 
 fn message_from_row(r: &Row) -> MessageView {
@@ -209,9 +220,10 @@ pub struct Queued {
 }
 
 /// Saves the conversation's state and queues the mirror operations describing the change, in
-/// the same atomic step: returns the statements to add to that step's batch, and the entry
-/// they queue. The state is serialised once, for its row and for the entry (what the mirror's
-/// row and the entry's webhook events show).
+/// the same atomic step: returns the statement to add to that step's batch, and the entry it
+/// queues. The state is serialised once, into the entry: it is what the mirror's row and the
+/// entry's webhook events show, and what a new instance resumes from until the flush writes
+/// it to the state row (`load_meta`).
 pub fn save_and_queue(
     object: &str,
     meta: &Meta,
@@ -223,17 +235,21 @@ pub fn save_and_queue(
     // plus one, or while the outbox is empty the last flushed one's plus one (`outbox_done`
     // records it), so ids never repeat. The flush records the last id once per window instead
     // of every message counting it.
-    let statements = vec![
-        Statement::new(
-            "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
-            params![object, state.0.get()],
-        ),
-        Statement::new(
-            format!("INSERT INTO conv_outbox (object, id, ops) SELECT ?1, {LAST_ID} + 1, ?2"),
-            params![object, entry],
-        ),
-    ];
+    let statements = vec![Statement::new(
+        format!("INSERT INTO conv_outbox (object, id, ops) SELECT ?1, {LAST_ID} + 1, ?2"),
+        params![object, entry],
+    )];
     Ok((statements, Queued { state, ops }))
+}
+
+/// Writes `meta` to the state row now, not at the next flush: for an erasure, whose redacted
+/// state must replace the customer's name in storage in the same step as everything else.
+pub fn save_state(object: &str, meta: &Meta) -> ApiResult<Statement> {
+    let state = serde_json::to_string(meta).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Statement::new(
+        "INSERT INTO conv_meta (object, meta) VALUES (?1, ?2) ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
+        params![object, state],
+    ))
 }
 
 /// An outbox entry as stored: `{"state": …, "ops": […]}`. Entries queued by an older build are
@@ -327,21 +343,37 @@ pub async fn outbox_last_id(db: &dyn SqlDatabase, object: &str) -> ApiResult<i64
     Ok(rows.first().and_then(|r| r.int("last_id")).unwrap_or(0))
 }
 
-/// Drops the entries up to `up_to_id`, mirrored, and records the last one's id first, so the
-/// next entry's id stays above it once the outbox is empty.
-pub async fn outbox_done(db: &dyn SqlDatabase, object: &str, up_to_id: i64) -> ApiResult<()> {
-    db.batch(vec![
-        Statement::new(
-            "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, ?2)
-             ON CONFLICT (object) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
-            params![object, up_to_id],
-        ),
-        Statement::new(
-            "DELETE FROM conv_outbox WHERE object = ?1 AND id <= ?2",
-            params![object, up_to_id],
-        ),
-    ])
-    .await?;
+/// Drops the entries up to `up_to_id`, mirrored, in one step with what they leave behind: the
+/// last one's id, so the next entry's id stays above it once the outbox is empty, and `state`,
+/// the newest state among them, which `load_meta` reads once no entry holds it.
+pub async fn outbox_done(
+    db: &dyn SqlDatabase,
+    object: &str,
+    up_to_id: i64,
+    state: Option<&QueuedState>,
+) -> ApiResult<()> {
+    let mut step = Vec::with_capacity(3);
+    if let Some(state) = state {
+        // Not over a newer flush's state: a batch finishing after a later one (its entries
+        // already gone) must not move the conversation back. The check reads the recorded id
+        // before the statement below raises it.
+        step.push(Statement::new(
+            "INSERT INTO conv_meta (object, meta) SELECT ?1, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM conv_outbox_seq WHERE object = ?1 AND last_id > ?3)
+             ON CONFLICT (object) DO UPDATE SET meta = excluded.meta",
+            params![object, state.0.get(), up_to_id],
+        ));
+    }
+    step.push(Statement::new(
+        "INSERT INTO conv_outbox_seq (object, last_id) VALUES (?1, ?2)
+         ON CONFLICT (object) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
+        params![object, up_to_id],
+    ));
+    step.push(Statement::new(
+        "DELETE FROM conv_outbox WHERE object = ?1 AND id <= ?2",
+        params![object, up_to_id],
+    ));
+    db.batch(step).await?;
     Ok(())
 }
 
@@ -382,9 +414,66 @@ mod tests {
     use futures::executor::block_on;
 
     fn queue(db: &SqliteDb) -> i64 {
-        let (stmts, _) = save_and_queue("o", &sample_meta(0), Vec::new()).unwrap();
+        queue_state(db, 0).1
+    }
+
+    /// Queues a change leaving the conversation at `last_seq`: its state and its entry's id.
+    fn queue_state(db: &SqliteDb, last_seq: i64) -> (QueuedState, i64) {
+        let (stmts, queued) = save_and_queue("o", &sample_meta(last_seq), Vec::new()).unwrap();
         block_on(db.batch(stmts)).unwrap();
-        block_on(outbox_last_id(db, "o")).unwrap()
+        (queued.state, block_on(outbox_last_id(db, "o")).unwrap())
+    }
+
+    fn last_seq(db: &SqliteDb) -> Option<i64> {
+        block_on(load_meta(db, "o")).unwrap().map(|m| m.last_seq)
+    }
+
+    #[test]
+    fn the_state_is_the_newest_queued_entrys_until_a_flush_writes_it_and_never_goes_back() {
+        let db = SqliteDb::open_in_memory();
+        block_on(ensure_schema(&db)).unwrap();
+        assert_eq!(last_seq(&db), None);
+        let (s1, id1) = queue_state(&db, 1);
+        let (s2, id2) = queue_state(&db, 2);
+        let (_, _) = queue_state(&db, 3);
+        // Only the entries hold it: a storage step writes no state row.
+        let rows = block_on(db.query("SELECT COUNT(*) AS n FROM conv_meta", &[])).unwrap();
+        assert_eq!(rows[0].int("n"), Some(0));
+        assert_eq!(last_seq(&db), Some(3));
+        // A partial flush writes its newest state; the entry left queued is newer still.
+        block_on(outbox_done(&db, "o", id2, Some(&s2))).unwrap();
+        assert_eq!(last_seq(&db), Some(3));
+        let (s4, id4) = queue_state(&db, 4);
+        block_on(outbox_done(&db, "o", id4, Some(&s4))).unwrap();
+        assert!(block_on(outbox(&db, "o", 10)).unwrap().is_empty());
+        assert_eq!(last_seq(&db), Some(4));
+        // A batch finishing after a later one does not move the state back.
+        block_on(outbox_done(&db, "o", id1, Some(&s1))).unwrap();
+        assert_eq!(last_seq(&db), Some(4));
+        // An older build wrote the row with every change and queued bare arrays of ops: the
+        // row wins over its entries, and a newer build's entry over the row.
+        let older = serde_json::to_string(&sample_meta(7)).unwrap();
+        block_on(db.batch(vec![
+            Statement::new(
+                "UPDATE conv_meta SET meta = ?1 WHERE object = 'o'",
+                params![older.as_str()],
+            ),
+            Statement::new(
+                "INSERT INTO conv_outbox (object, id, ops) VALUES ('o', 20, '[]')",
+                &[],
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(last_seq(&db), Some(7));
+        queue_state(&db, 8);
+        assert_eq!(last_seq(&db), Some(8));
+        // A state that does not parse is an error, not a fresh conversation.
+        block_on(db.execute(
+            "UPDATE conv_outbox SET ops = '{\"state\": 1, \"ops\": []}' WHERE id = 21",
+            &[],
+        ))
+        .unwrap();
+        assert!(block_on(load_meta(&db, "o")).is_err());
     }
 
     #[test]
@@ -406,17 +495,17 @@ mod tests {
             .collect();
         assert_eq!(ids, [6, 7]);
         // Flushed: the outbox is empty, and the next id still comes after the last one.
-        block_on(outbox_done(&db, "o", 7)).unwrap();
+        block_on(outbox_done(&db, "o", 7, None)).unwrap();
         assert!(block_on(outbox(&db, "o", 10)).unwrap().is_empty());
         assert_eq!(block_on(outbox_last_id(&db, "o")).unwrap(), 7);
         assert_eq!(queue(&db), 8);
         // A partial flush leaves the newer entries, and ids go on from the newest.
         assert_eq!(queue(&db), 9);
-        block_on(outbox_done(&db, "o", 8)).unwrap();
+        block_on(outbox_done(&db, "o", 8, None)).unwrap();
         assert_eq!(queue(&db), 10);
         // A flush never moves the recorded id back (an older batch finishing late).
-        block_on(outbox_done(&db, "o", 10)).unwrap();
-        block_on(outbox_done(&db, "o", 3)).unwrap();
+        block_on(outbox_done(&db, "o", 10, None)).unwrap();
+        block_on(outbox_done(&db, "o", 3, None)).unwrap();
         assert_eq!(queue(&db), 11);
         // Another object's entries do not count.
         let (stmts, _) = save_and_queue("p", &sample_meta(0), Vec::new()).unwrap();

@@ -142,8 +142,10 @@ pub async fn flush(
             ApiResult::Ok(())
         }
         .await;
+        // The state row follows the newest flushed entry's state (`store::load_meta`).
+        let newest = entries.iter().rev().find_map(|e| e.state.as_ref());
         match result {
-            Ok(()) => match store::outbox_done(env.store, env.name, last).await {
+            Ok(()) => match store::outbox_done(env.store, env.name, last, newest).await {
                 Ok(()) => {
                     if let Some(o) = env.outbox {
                         o.flushed(last);

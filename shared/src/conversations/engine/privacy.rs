@@ -80,6 +80,7 @@ pub async fn erase(env: &ObjectEnv<'_>) -> ApiResult<Meta> {
         conversation_id: meta.conversation_id.clone(),
         at: now,
     });
+    batch.push(store::save_state(env.name, &meta)?);
     batch.extend(store::save_and_queue(env.name, &meta, ops)?.0);
     // The queued entries were rewritten too: the instance's copy is forgotten.
     env.commit(Some(&meta), batch, OutboxChange::Other).await?;
