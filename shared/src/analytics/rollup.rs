@@ -345,16 +345,9 @@ mod tests {
     /// column the statements read must move `RolledFields` when it alone changes.
     #[test]
     fn every_column_the_contribution_reads_is_a_rolled_field() {
-        let base: Meta = serde_json::from_value(serde_json::json!({
-            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
-            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
-            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
-            "handoff_reason": null, "last_seq": 3, "last_message_at": 5,
-            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
-            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
-            "updated_at": 5
-        }))
-        .unwrap();
+        let mut base: Meta = crate::testing::sample_meta(3);
+        base.last_message_at = Some(5);
+        base.updated_at = 5;
         type Change = fn(&mut Meta);
         let changes: [(&str, Change); 11] = [
             ("tenant_id", |m| m.tenant_id = "ten_2".into()),

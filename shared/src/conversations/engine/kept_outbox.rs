@@ -131,16 +131,7 @@ mod tests {
     use crate::conversations::store::QueuedState;
 
     fn queued(n: i64) -> Queued {
-        let meta = serde_json::from_value(serde_json::json!({
-            "tenant_id": "ten_1", "conversation_id": "cnv_1", "customer_id": "cus_1",
-            "customer_name": "Ann", "channel": "web", "status": "open", "assignee_id": null,
-            "assignee_name": null, "priority": "normal", "tags": [], "subject": null,
-            "handoff_reason": null, "last_seq": n, "last_message_at": null,
-            "last_message_preview": null, "read_customer": 0, "read_agent": 0,
-            "unread_agent": 0, "unread_customer": 0, "ai_turns": 0, "created_at": 1,
-            "updated_at": 1
-        }))
-        .unwrap();
+        let meta = crate::testing::sample_meta(n);
         Queued {
             state: QueuedState::of(&meta).unwrap(),
             ops: vec![OutboxOp::Erase {
