@@ -26,6 +26,38 @@ pub fn in_list<'a>(args: &mut Vec<SqlValue>, values: impl IntoIterator<Item = &'
     marks.join(", ")
 }
 
+/// Most parameters one statement binds: D1's limit (SQLite's own is far higher).
+pub const MAX_PARAMS: usize = 100;
+
+/// Inserts `rows` with as few statements as D1 allows: `{head} VALUES (?1, …), (…) {tail}`,
+/// as many rows to a statement as keep it within [`MAX_PARAMS`]. Each statement costs the
+/// database and the runtime's binding about as much as a row does, so a window's rows go
+/// together. Every row has the same number of values.
+pub fn insert_rows(
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<SqlValue>>,
+) -> Vec<crate::ports::Statement> {
+    let width = rows.first().map_or(1, Vec::len).max(1);
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut args = Vec::new();
+        let mut tuples = Vec::new();
+        for row in rows.by_ref().take((MAX_PARAMS / width).max(1)) {
+            let first = args.len() + 1;
+            args.extend(row);
+            let marks: Vec<String> = (first..=args.len()).map(|i| format!("?{i}")).collect();
+            tuples.push(format!("({})", marks.join(", ")));
+        }
+        out.push(crate::ports::Statement::new(
+            format!("{head} VALUES {} {tail}", tuples.join(", ")),
+            args,
+        ));
+    }
+    out
+}
+
 pub fn first<T: FromRow>(rows: &[Row]) -> ApiResult<Option<T>> {
     rows.first().map(T::from_row).transpose()
 }
@@ -95,4 +127,34 @@ where
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_go_in_as_few_statements_as_the_parameter_limit_allows() {
+        let rows: Vec<Vec<SqlValue>> = (0..25)
+            .map(|i| (0..9).map(|c| SqlValue::Integer(i * 10 + c)).collect())
+            .collect();
+        let stmts = insert_rows(
+            "INSERT INTO t (a, b, c, d, e, f, g, h, i)",
+            "ON CONFLICT DO NOTHING",
+            rows,
+        );
+        let sizes: Vec<usize> = stmts.iter().map(|s| s.params.len()).collect();
+        assert_eq!(sizes, [99, 99, 27]);
+        assert!(stmts[0]
+            .sql
+            .starts_with("INSERT INTO t (a, b, c, d, e, f, g, h, i) VALUES (?1, ?2,"));
+        assert!(stmts[0]
+            .sql
+            .contains("(?91, ?92, ?93, ?94, ?95, ?96, ?97, ?98, ?99) ON CONFLICT DO NOTHING"));
+        assert_eq!(stmts[1].params[0], SqlValue::Integer(110));
+        // A row wider than the limit still goes (one to a statement: the database refuses it).
+        let wide = insert_rows("INSERT INTO w", "", vec![vec![SqlValue::Null; 120]; 2]);
+        assert_eq!(wide.len(), 2);
+        assert!(insert_rows("INSERT INTO t (a)", "", Vec::new()).is_empty());
+    }
 }

@@ -207,7 +207,21 @@ impl SqliteDb {
         }
     }
 
+    /// D1 and Durable Object storage refuse a statement binding more than
+    /// [`crate::records::MAX_PARAMS`] values; so do the tests' databases, so a test finds it.
+    fn within_limit(params: &[SqlValue]) -> Result<(), PortError> {
+        if params.len() > crate::records::MAX_PARAMS {
+            return Err(PortError::new(format!(
+                "too many SQL variables: {} (D1 binds at most {})",
+                params.len(),
+                crate::records::MAX_PARAMS
+            )));
+        }
+        Ok(())
+    }
+
     fn run_query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, PortError> {
+        Self::within_limit(params)?;
         self.1.set(self.1.get() + 1);
         let err = |e: rusqlite::Error| PortError::new(e.to_string());
         let mut stmt = self.0.prepare(sql).map_err(err)?;
@@ -236,6 +250,7 @@ impl SqliteDb {
     }
 
     fn run_execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, PortError> {
+        Self::within_limit(params)?;
         self.1.set(self.1.get() + 1);
         let values: Vec<_> = params.iter().map(Self::to_sql).collect();
         self.0

@@ -118,59 +118,89 @@ pub fn conversation_after(conversation_id: &str) -> Vec<Statement> {
     v
 }
 
-/// Before a message's insert into the mirror: count it (once) at its quarter hour, and an AI
-/// answer's provider, citations and tokens.
-pub fn message(
+/// Before a window's message inserts into the mirror: count each message (once) at its
+/// quarter hour, and an AI answer's provider, citations and tokens. One counting statement per
+/// quarter hour, author kind and agent, whatever the window's size (it was one per message):
+/// `seqs` lists the window's messages, and those already mirrored (a retried batch) are left
+/// out by the statement itself.
+pub fn messages(
     tenant_id: &str,
     conversation_id: &str,
     channel: &str,
-    m: &MessageView,
+    ms: &[&MessageView],
 ) -> Vec<Statement> {
-    let kind = m.author.kind.as_str();
-    let column = match kind {
-        "customer" => "msgs_customer",
-        "ai" => "msgs_ai",
-        "agent" => "msgs_agent",
-        _ => return Vec::new(),
-    };
-    let agent = if kind == "agent" {
-        m.author.id.as_str()
-    } else {
-        ""
-    };
-    let new =
-        "NOT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = ?5 AND seq = ?6)";
-    let mut v = vec![Statement::new(
-        format!(
-            "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, {column})
-             SELECT ?1, ?2, ?3, ?4, 1 WHERE {new}
-             ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET {column} = {column} + 1"
-        ),
-        params![tenant_id, m.ts.div_euclid(BUCKET_MS), channel, agent, conversation_id, m.seq],
-    )];
-    // An AI message without a provider is a notice (a handoff), not an answer.
-    let is_answer = m
-        .meta
-        .as_ref()
-        .and_then(|v| v.get("provider"))
-        .is_some_and(Value::is_string);
-    if kind == "ai" && is_answer {
-        let a = answer(m.meta.as_ref());
-        v.push(Statement::new(
-            format!(
-                "INSERT INTO analytics_ai (tenant_id, bucket, channel, provider, model, answers, cited, fallback, tokens_in, tokens_out)
-                 SELECT ?1, ?2, ?3, ?4, ?11, 1, ?7, ?8, ?9, ?10 WHERE {new}
-                 ON CONFLICT (tenant_id, bucket, channel, provider, model) DO UPDATE SET answers = answers + 1,
-                   cited = cited + excluded.cited, fallback = fallback + excluded.fallback,
-                   tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out"
-            ),
-            params![
-                tenant_id, m.ts.div_euclid(BUCKET_MS), channel, a.provider, conversation_id, m.seq,
-                a.cited as i64, a.fallback as i64, a.tokens_in, a.tokens_out, a.model
-            ],
-        ));
+    let mut groups: Vec<(CountKey<'_>, Vec<i64>)> = Vec::new();
+    let mut answers = Vec::new();
+    for m in ms {
+        let kind = m.author.kind.as_str();
+        let column = match kind {
+            "customer" => "msgs_customer",
+            "ai" => "msgs_ai",
+            "agent" => "msgs_agent",
+            _ => continue,
+        };
+        let agent = if kind == "agent" {
+            m.author.id.as_str()
+        } else {
+            ""
+        };
+        let key = (m.ts.div_euclid(BUCKET_MS), column, agent);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, seqs)) => seqs.push(m.seq),
+            None => groups.push((key, vec![m.seq])),
+        }
+        // An AI message without a provider is a notice (a handoff), not an answer.
+        let is_answer = m
+            .meta
+            .as_ref()
+            .and_then(|v| v.get("provider"))
+            .is_some_and(Value::is_string);
+        if kind == "ai" && is_answer {
+            let a = answer(m.meta.as_ref());
+            answers.push(Statement::new(
+                format!(
+                    "INSERT INTO analytics_ai (tenant_id, bucket, channel, provider, model, answers, cited, fallback, tokens_in, tokens_out)
+                     SELECT ?1, ?2, ?3, ?4, ?11, 1, ?7, ?8, ?9, ?10 WHERE {NEW_MESSAGE}
+                     ON CONFLICT (tenant_id, bucket, channel, provider, model) DO UPDATE SET answers = answers + 1,
+                       cited = cited + excluded.cited, fallback = fallback + excluded.fallback,
+                       tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out"
+                ),
+                params![
+                    tenant_id, m.ts.div_euclid(BUCKET_MS), channel, a.provider, conversation_id, m.seq,
+                    a.cited as i64, a.fallback as i64, a.tokens_in, a.tokens_out, a.model
+                ],
+            ));
+        }
     }
+    let mut v: Vec<Statement> = groups
+        .into_iter()
+        .map(|((bucket, column, agent), seqs)| {
+            Statement::new(
+                format!(
+                    "INSERT INTO analytics_buckets (tenant_id, bucket, channel, agent_id, {column})
+                     SELECT ?1, ?2, ?3, ?4, n FROM (SELECT COUNT(*) AS n FROM json_each(?6) AS j
+                       WHERE NOT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = ?5 AND seq = j.value))
+                     WHERE n > 0
+                     ON CONFLICT (tenant_id, bucket, channel, agent_id) DO UPDATE SET {column} = {column} + excluded.{column}"
+                ),
+                params![tenant_id, bucket, channel, agent, conversation_id, seq_list(&seqs)],
+            )
+        })
+        .collect();
+    v.extend(answers);
     v
+}
+
+/// What one counting statement counts: a quarter hour, the author kind's column, the agent.
+type CountKey<'a> = (i64, &'static str, &'a str);
+
+/// An AI answer's row counts only while its message is not in the mirror yet (`?5`, `?6`).
+const NEW_MESSAGE: &str =
+    "NOT EXISTS (SELECT 1 FROM conversation_messages WHERE conversation_id = ?5 AND seq = ?6)";
+
+/// Sequence numbers as the JSON array the statements read with `json_each`.
+fn seq_list(seqs: &[i64]) -> String {
+    serde_json::to_string(seqs).unwrap_or_else(|_| "[]".into())
 }
 
 /// What an AI answer's metadata says about it.
@@ -214,39 +244,63 @@ fn answer(meta: Option<&Value>) -> Answer {
     }
 }
 
-/// Before a customer message's insert into the mirror: its local reading (sentiment, intent),
-/// so analytics cover every customer message — those a person handles too, not only those
-/// the assistant answers (whose turn stores the same reading, or the model's, over it).
-pub fn customer_analysis(
+/// Before a window's customer messages are inserted into the mirror: their local reading
+/// (sentiment, intent), so analytics cover every customer message — those a person handles
+/// too, not only those the assistant answers (whose turn stores the same reading, or the
+/// model's, over it). Three statements for the window, however many messages (the inserts
+/// split only at D1's parameter limit).
+pub fn customer_analyses(
     tenant_id: &str,
     conversation_id: &str,
     channel: &str,
-    m: &MessageView,
+    ms: &[&MessageView],
 ) -> Vec<Statement> {
-    let a = crate::ai::analysis::local(&m.text, "en");
-    vec![
-        analysis(conversation_id, m.seq, channel, -1),
-        Statement::new(
-            "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'local', ?8) ON CONFLICT (conversation_id, seq) DO NOTHING",
+    if ms.is_empty() {
+        return Vec::new();
+    }
+    let seqs: Vec<i64> = ms.iter().map(|m| m.seq).collect();
+    let rows = ms
+        .iter()
+        .map(|m| {
+            let a = crate::ai::analysis::local(&m.text, "en");
             params![
-                tenant_id, conversation_id, m.seq, a.sentiment as f64, a.intent.as_str(),
-                serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into()), a.language.as_str(), m.ts
-            ],
-        ),
-        analysis(conversation_id, m.seq, channel, 1),
-    ]
+                tenant_id,
+                conversation_id,
+                m.seq,
+                a.sentiment as f64,
+                a.intent.as_str(),
+                serde_json::to_string(&a.topics).unwrap_or_else(|_| "[]".into()),
+                a.language.as_str(),
+                "local",
+                m.ts
+            ]
+        })
+        .map(Vec::from)
+        .collect();
+    let mut v = vec![analyses(conversation_id, &seqs, channel, -1)];
+    v.extend(crate::records::insert_rows(
+        "INSERT INTO message_analysis (tenant_id, conversation_id, seq, sentiment, intent, topics, language, source, created_at)",
+        "ON CONFLICT (conversation_id, seq) DO NOTHING",
+        rows,
+    ));
+    v.push(analyses(conversation_id, &seqs, channel, 1));
+    v
 }
 
 /// Around an analysis upsert: take out the row's old contribution, then add the new one.
 pub fn analysis(conversation_id: &str, seq: i64, channel: &str, sign: i64) -> Statement {
+    analyses(conversation_id, &[seq], channel, sign)
+}
+
+/// [`analysis`] for several messages of one conversation in one statement.
+fn analyses(conversation_id: &str, seqs: &[i64], channel: &str, sign: i64) -> Statement {
     Statement::new(
         "INSERT INTO analytics_intents (tenant_id, bucket, channel, intent, messages, sentiment_sum, negative)
          SELECT tenant_id, created_at / 900000, ?4, intent, ?3, ?3 * sentiment, ?3 * (sentiment < -0.25)
-         FROM message_analysis WHERE conversation_id = ?1 AND seq = ?2
+         FROM message_analysis WHERE conversation_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
          ON CONFLICT (tenant_id, bucket, channel, intent) DO UPDATE SET messages = messages + excluded.messages,
            sentiment_sum = sentiment_sum + excluded.sentiment_sum, negative = negative + excluded.negative",
-        params![conversation_id, seq, sign, channel],
+        params![conversation_id, seq_list(seqs), sign, channel],
     )
 }
 

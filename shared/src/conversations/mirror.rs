@@ -121,6 +121,9 @@ pub async fn apply(
         .find_map(|e| e.state.as_ref().map(|s| (e.id, s)))
         .map(|(id, s)| s.decode().map(|m| (id, m)))
         .transpose()?;
+    // A window's messages go to the mirror together (`window_messages`), in op order with
+    // the other ops' statements: an erasure queued behind them redacts them.
+    let mut window: Vec<WindowMessage<'_>> = Vec::new();
     for e in entries {
         for op in &e.ops {
             match op {
@@ -131,29 +134,12 @@ pub async fn apply(
                     customer_id,
                     message: m,
                 } => {
-                    stmts.extend(crate::analytics::rollup::message(
+                    window.push(WindowMessage {
                         tenant_id,
                         conversation_id,
-                        channel.as_str(),
-                        m,
-                    ));
-                    if m.author.kind == crate::conversations::model::AuthorKind::Customer {
-                        stmts.extend(crate::analytics::rollup::customer_analysis(
-                            tenant_id,
-                            conversation_id,
-                            channel.as_str(),
-                            m,
-                        ));
-                    }
-                    stmts.push(Statement::new(
-                        "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (conversation_id, seq) DO NOTHING",
-                        params![
-                            conversation_id.as_str(), m.seq, tenant_id.as_str(),
-                            m.id.as_str(), m.author.kind.as_str(), m.author.id.as_str(), m.text.as_str(),
-                            m.meta.as_ref().map(|v| v.to_string()), m.ts
-                        ],
-                    ));
+                        channel: channel.as_str(),
+                        message: m,
+                    });
                     let delivery = crate::channels::outbound::Reply {
                         tenant_id,
                         conversation_id,
@@ -175,14 +161,18 @@ pub async fn apply(
                     tenant_id,
                     conversation_id,
                     at,
-                } => stmts.extend(crate::privacy::erase::mirror_redaction(
-                    tenant_id,
-                    conversation_id,
-                    *at,
-                )),
+                } => {
+                    window_messages(&mut stmts, &mut window);
+                    stmts.extend(crate::privacy::erase::mirror_redaction(
+                        tenant_id,
+                        conversation_id,
+                        *at,
+                    ))
+                }
             }
         }
     }
+    window_messages(&mut stmts, &mut window);
     let mut rolled = None;
     if let Some((version, m)) = latest {
         let f = &m.facts;
@@ -240,6 +230,70 @@ pub async fn apply(
         outbound,
         rolled,
     })
+}
+
+/// A message op of the window being applied.
+struct WindowMessage<'a> {
+    tenant_id: &'a str,
+    conversation_id: &'a str,
+    channel: &'a str,
+    message: &'a MessageView,
+}
+
+/// The statements for `window`'s messages, which it empties: their counts, the customer
+/// messages' readings and the rows, a few statements for the whole window instead of five per
+/// customer message (each statement costs D1 and the runtime's binding about as much as its
+/// rows do). The counts and readings come first: they count only messages not mirrored yet.
+fn window_messages(stmts: &mut Vec<Statement>, window: &mut Vec<WindowMessage<'_>>) {
+    let same = |a: &WindowMessage<'_>, b: &WindowMessage<'_>| {
+        (a.tenant_id, a.conversation_id, a.channel) == (b.tenant_id, b.conversation_id, b.channel)
+    };
+    // An object's outbox holds one conversation, so this is one run; grouped all the same.
+    for run in window.chunk_by(same) {
+        let (tenant_id, conversation_id, channel) =
+            (run[0].tenant_id, run[0].conversation_id, run[0].channel);
+        let ms: Vec<&MessageView> = run.iter().map(|w| w.message).collect();
+        let customers: Vec<&MessageView> = ms
+            .iter()
+            .copied()
+            .filter(|m| m.author.kind == crate::conversations::model::AuthorKind::Customer)
+            .collect();
+        stmts.extend(crate::analytics::rollup::messages(
+            tenant_id,
+            conversation_id,
+            channel,
+            &ms,
+        ));
+        stmts.extend(crate::analytics::rollup::customer_analyses(
+            tenant_id,
+            conversation_id,
+            channel,
+            &customers,
+        ));
+        let rows = ms
+            .iter()
+            .map(|m| {
+                params![
+                    conversation_id,
+                    m.seq,
+                    tenant_id,
+                    m.id.as_str(),
+                    m.author.kind.as_str(),
+                    m.author.id.as_str(),
+                    m.text.as_str(),
+                    m.meta.as_ref().map(|v| v.to_string()),
+                    m.ts
+                ]
+            })
+            .map(Vec::from)
+            .collect();
+        stmts.extend(crate::records::insert_rows(
+            "INSERT INTO conversation_messages (conversation_id, seq, tenant_id, id, author_type, author_id, text, meta, created_at)",
+            "ON CONFLICT (conversation_id, seq) DO NOTHING",
+            rows,
+        ));
+    }
+    window.clear();
 }
 
 /// One row of the inbox.
