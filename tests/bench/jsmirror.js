@@ -1,9 +1,9 @@
 // The fan-out anchor with the durable work PrismAI does beyond a chat room, written plainly in
 // JavaScript: the room of jsdo.js, plus a mirror outbox written in the same storage step as each
 // message, applied at most every 100 ms (the window PrismAI's conversation uses) to a D1 mirror in
-// one batch — per message the statements PrismAI's mirror runs for a customer message (the
-// message row; its quarter-hour counter, counted once; its analysis row with the analysis
-// counter taken out and added back around it), per window the conversation's row — and one
+// one batch — the statements PrismAI's mirror runs for a window of customer messages (the
+// message rows; their quarter-hour counter, each message counted once; their analysis rows with
+// the analysis counter taken out and added back around them), and the conversation's row — and one
 // publish of the window's events to a second Durable Object (the inbox). What it leaves out of
 // PrismAI's work: authentication and rate limits, read state and analytics facts, the text
 // analysis itself, the rollup contribution of the conversation row when it changes (not on
@@ -11,6 +11,21 @@
 import { DurableObject } from "cloudflare:workers";
 
 const WINDOW_MS = 100;
+// Most values one D1 statement binds.
+const MAX_PARAMS = 100;
+
+// `{head} VALUES (?1, …), (…) {tail}`: as many rows to a statement as D1's limit allows.
+function insertRows(db, head, tail, rows) {
+  const out = [];
+  const per = Math.max(1, Math.floor(MAX_PARAMS / rows[0].length));
+  for (let i = 0; i < rows.length; i += per) {
+    const chunk = rows.slice(i, i + per);
+    let n = 0;
+    const tuples = chunk.map((row) => "(" + row.map(() => "?" + ++n).join(", ") + ")");
+    out.push(db.prepare(`${head} VALUES ${tuples.join(", ")} ${tail}`).bind(...chunk.flat()));
+  }
+  return out;
+}
 const BUCKET_MS = 900000;
 
 const MIRROR_SCHEMA = [
@@ -86,34 +101,42 @@ export class Room extends DurableObject {
         const rows = this.ctx.storage.sql.exec("SELECT seq, text, ts FROM outbox ORDER BY seq LIMIT 50").toArray();
         if (rows.length === 0) break;
         const stmts = [];
+        // The window's statements as PrismAI's mirror writes them: one count per quarter hour
+        // (messages mirrored already left out), the analysis counter taken out and added back
+        // around one multi-row insert, multi-row message inserts; inserts split at D1's 100
+        // parameters.
+        const buckets = new Map();
         for (const r of rows) {
           const bucket = Math.floor(r.ts / BUCKET_MS);
+          if (!buckets.has(bucket)) buckets.set(bucket, []);
+          buckets.get(bucket).push(r.seq);
+        }
+        for (const [bucket, seqs] of buckets) {
           stmts.push(
             db
               .prepare(
-                "INSERT INTO counts (bucket, msgs) SELECT ?1, 1 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE room = ?2 AND seq = ?3) ON CONFLICT (bucket) DO UPDATE SET msgs = msgs + 1",
+                "INSERT INTO counts (bucket, msgs) SELECT ?1, n FROM (SELECT COUNT(*) AS n FROM json_each(?3) AS j WHERE NOT EXISTS (SELECT 1 FROM messages WHERE room = ?2 AND seq = j.value)) WHERE n > 0 ON CONFLICT (bucket) DO UPDATE SET msgs = msgs + excluded.msgs",
               )
-              .bind(bucket, room, r.seq),
-          );
-          const around = (sign) =>
-            db
-              .prepare(
-                "INSERT INTO intents (bucket, intent, messages, sentiment_sum) SELECT ts / 900000, intent, ?3, ?3 * sentiment FROM analysis WHERE room = ?1 AND seq = ?2 ON CONFLICT (bucket, intent) DO UPDATE SET messages = messages + excluded.messages, sentiment_sum = sentiment_sum + excluded.sentiment_sum",
-              )
-              .bind(room, r.seq, sign);
-          stmts.push(around(-1));
-          stmts.push(
-            db
-              .prepare("INSERT INTO analysis (room, seq, sentiment, intent, ts) VALUES (?1, ?2, 0, 'other', ?3) ON CONFLICT (room, seq) DO NOTHING")
-              .bind(room, r.seq, r.ts),
-          );
-          stmts.push(around(1));
-          stmts.push(
-            db
-              .prepare("INSERT INTO messages (room, seq, text, ts) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (room, seq) DO NOTHING")
-              .bind(room, r.seq, r.text, r.ts),
+              .bind(bucket, room, JSON.stringify(seqs)),
           );
         }
+        const seqs = JSON.stringify(rows.map((r) => r.seq));
+        const around = (sign) =>
+          db
+            .prepare(
+              "INSERT INTO intents (bucket, intent, messages, sentiment_sum) SELECT ts / 900000, intent, ?3, ?3 * sentiment FROM analysis WHERE room = ?1 AND seq IN (SELECT value FROM json_each(?2)) ON CONFLICT (bucket, intent) DO UPDATE SET messages = messages + excluded.messages, sentiment_sum = sentiment_sum + excluded.sentiment_sum",
+            )
+            .bind(room, seqs, sign);
+        stmts.push(around(-1));
+        stmts.push(
+          ...insertRows(db, "INSERT INTO analysis (room, seq, sentiment, intent, ts)", "ON CONFLICT (room, seq) DO NOTHING",
+            rows.map((r) => [room, r.seq, 0, "other", r.ts])),
+        );
+        stmts.push(around(1));
+        stmts.push(
+          ...insertRows(db, "INSERT INTO messages (room, seq, text, ts)", "ON CONFLICT (room, seq) DO NOTHING",
+            rows.map((r) => [room, r.seq, r.text, r.ts])),
+        );
         const last = rows[rows.length - 1];
         stmts.push(
           db

@@ -2,8 +2,8 @@
 //! as a plain workers-rs Durable Object. Per customer message: the message row with its
 //! idempotency key and the mirror outbox row in the object's SQLite storage, the ack, one
 //! broadcast to every socket; at most every 100 ms (the window PrismAI's conversation uses) the
-//! outbox read back and mirrored to D1 in one batch (per message the statements PrismAI's mirror
-//! runs for a customer message, per window the room's row), one publish of the window's events
+//! outbox read back and mirrored to D1 in one batch (the statements PrismAI's mirror runs for a
+//! window of customer messages, and the room's row), one publish of the window's events
 //! to the inbox object, and the outbox rows deleted.
 //!
 //! Beside `jsmirror.js` it says what the same durable work costs any Rust Durable Object on this
@@ -17,13 +17,49 @@ use serde_json::json;
 use std::cell::{Cell, RefCell};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{
-    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result,
-    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    durable_object, D1Database, D1PreparedStatement, Date, DurableObject, Env, Method, Request,
+    RequestInit, Response, Result, SqlStorageValue, State, WebSocket, WebSocketIncomingMessage,
+    WebSocketPair,
 };
 
 const WINDOW_MS: u64 = 100;
 const BUCKET_MS: u64 = 900_000;
 const BATCH: u32 = 50;
+/// Most values one D1 statement binds.
+const MAX_PARAMS: usize = 100;
+
+/// `{head} VALUES (?1, …), (…) {tail}`: as many rows to a statement as D1's limit allows.
+fn insert_rows(
+    db: &D1Database,
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<JsValue>>,
+) -> Result<Vec<D1PreparedStatement>> {
+    let per = (MAX_PARAMS / rows.first().map_or(1, Vec::len).max(1)).max(1);
+    let mut out = Vec::new();
+    for chunk in rows.chunks(per) {
+        let mut n = 0;
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|row| {
+                let marks: Vec<String> = row
+                    .iter()
+                    .map(|_| {
+                        n += 1;
+                        format!("?{n}")
+                    })
+                    .collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let values: Vec<JsValue> = chunk.iter().flatten().cloned().collect();
+        out.push(
+            db.prepare(format!("{head} VALUES {} {tail}", tuples.join(", ")))
+                .bind(&values)?,
+        );
+    }
+    Ok(out)
+}
 
 const MIRROR_SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS rooms (id TEXT PRIMARY KEY, last_seq INTEGER, last_at INTEGER, preview TEXT, version INTEGER)",
@@ -241,29 +277,65 @@ impl Room {
             let Some(last) = rows.last() else {
                 return Ok(());
             };
-            let mut stmts = Vec::with_capacity(rows.len() * 5 + 1);
+            // The window's statements as PrismAI's mirror writes them: one count per quarter
+            // hour (messages mirrored already left out), the analysis counter taken out and
+            // added back around one multi-row insert, multi-row message inserts; inserts split
+            // at D1's 100 parameters.
+            let mut stmts = Vec::new();
+            let mut buckets: Vec<(u64, Vec<f64>)> = Vec::new();
             for q in &rows {
-                let seq = JsValue::from_f64(q.seq);
-                let bucket = JsValue::from_f64((q.ts as u64 / BUCKET_MS) as f64);
+                let bucket = q.ts as u64 / BUCKET_MS;
+                match buckets.iter_mut().find(|(b, _)| *b == bucket) {
+                    Some((_, seqs)) => seqs.push(q.seq),
+                    None => buckets.push((bucket, vec![q.seq])),
+                }
+            }
+            for (bucket, seqs) in &buckets {
                 stmts.push(
-                    db.prepare("INSERT INTO counts (bucket, msgs) SELECT ?1, 1 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE room = ?2 AND seq = ?3) ON CONFLICT (bucket) DO UPDATE SET msgs = msgs + 1")
-                        .bind(&[bucket, r.clone(), seq.clone()])?,
-                );
-                let around = |sign: f64| {
-                    db.prepare("INSERT INTO intents (bucket, intent, messages, sentiment_sum) SELECT ts / 900000, intent, ?3, ?3 * sentiment FROM analysis WHERE room = ?1 AND seq = ?2 ON CONFLICT (bucket, intent) DO UPDATE SET messages = messages + excluded.messages, sentiment_sum = sentiment_sum + excluded.sentiment_sum")
-                        .bind(&[r.clone(), seq.clone(), JsValue::from_f64(sign)])
-                };
-                stmts.push(around(-1.0)?);
-                stmts.push(
-                    db.prepare("INSERT INTO analysis (room, seq, sentiment, intent, ts) VALUES (?1, ?2, 0, 'other', ?3) ON CONFLICT (room, seq) DO NOTHING")
-                        .bind(&[r.clone(), seq.clone(), JsValue::from_f64(q.ts)])?,
-                );
-                stmts.push(around(1.0)?);
-                stmts.push(
-                    db.prepare("INSERT INTO messages (room, seq, text, ts) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (room, seq) DO NOTHING")
-                        .bind(&[r.clone(), seq, JsValue::from_str(&q.text), JsValue::from_f64(q.ts)])?,
+                    db.prepare("INSERT INTO counts (bucket, msgs) SELECT ?1, n FROM (SELECT COUNT(*) AS n FROM json_each(?3) AS j WHERE NOT EXISTS (SELECT 1 FROM messages WHERE room = ?2 AND seq = j.value)) WHERE n > 0 ON CONFLICT (bucket) DO UPDATE SET msgs = msgs + excluded.msgs")
+                        .bind(&[JsValue::from_f64(*bucket as f64), r.clone(), JsValue::from_str(&serde_json::to_string(seqs)?)])?,
                 );
             }
+            let seqs = JsValue::from_str(&serde_json::to_string(
+                &rows.iter().map(|q| q.seq).collect::<Vec<_>>(),
+            )?);
+            let around = |sign: f64| {
+                db.prepare("INSERT INTO intents (bucket, intent, messages, sentiment_sum) SELECT ts / 900000, intent, ?3, ?3 * sentiment FROM analysis WHERE room = ?1 AND seq IN (SELECT value FROM json_each(?2)) ON CONFLICT (bucket, intent) DO UPDATE SET messages = messages + excluded.messages, sentiment_sum = sentiment_sum + excluded.sentiment_sum")
+                    .bind(&[r.clone(), seqs.clone(), JsValue::from_f64(sign)])
+            };
+            stmts.push(around(-1.0)?);
+            stmts.extend(insert_rows(
+                &db,
+                "INSERT INTO analysis (room, seq, sentiment, intent, ts)",
+                "ON CONFLICT (room, seq) DO NOTHING",
+                rows.iter()
+                    .map(|q| {
+                        vec![
+                            r.clone(),
+                            JsValue::from_f64(q.seq),
+                            JsValue::from_f64(0.0),
+                            JsValue::from_str("other"),
+                            JsValue::from_f64(q.ts),
+                        ]
+                    })
+                    .collect(),
+            )?);
+            stmts.push(around(1.0)?);
+            stmts.extend(insert_rows(
+                &db,
+                "INSERT INTO messages (room, seq, text, ts)",
+                "ON CONFLICT (room, seq) DO NOTHING",
+                rows.iter()
+                    .map(|q| {
+                        vec![
+                            r.clone(),
+                            JsValue::from_f64(q.seq),
+                            JsValue::from_str(&q.text),
+                            JsValue::from_f64(q.ts),
+                        ]
+                    })
+                    .collect(),
+            )?);
             stmts.push(
                 db.prepare("INSERT INTO rooms (id, last_seq, last_at, preview, version) VALUES (?1, ?2, ?3, ?4, ?2) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, last_at = excluded.last_at, preview = excluded.preview, version = excluded.version WHERE excluded.version > rooms.version")
                     .bind(&[r.clone(), JsValue::from_f64(last.seq), JsValue::from_f64(last.ts), JsValue::from_str(preview(&last.text))])?,
