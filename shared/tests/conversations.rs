@@ -1142,7 +1142,8 @@ fn a_window_of_many_messages_is_mirrored_and_counted_once() {
     for i in 3..30 {
         post(i);
     }
-    // The whole conversation as one window, three of its messages mirrored already.
+    // The whole conversation as one window, three of its messages mirrored already and the
+    // last one listed twice.
     let meta = block_on(store::load_meta(&w.store, NAME)).unwrap().unwrap();
     let messages = block_on(store::messages_after(&w.store, NAME, 0, 100)).unwrap();
     assert_eq!(messages.len(), 30);
@@ -1150,6 +1151,7 @@ fn a_window_of_many_messages_is_mirrored_and_counted_once() {
         id: 1_000,
         ops: messages
             .iter()
+            .chain(messages.last())
             .map(|m| mirror::op_message(&meta, m))
             .collect(),
         attempts: 0,

@@ -145,7 +145,9 @@ pub fn messages(
             ""
         };
         let key = (m.ts.div_euclid(BUCKET_MS), column, agent);
+        // A message listed twice still counts once, as it did with one statement per message.
         match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, seqs)) if seqs.contains(&m.seq) => {}
             Some((_, seqs)) => seqs.push(m.seq),
             None => groups.push((key, vec![m.seq])),
         }
