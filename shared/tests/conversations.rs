@@ -91,6 +91,16 @@ impl World {
         block_on(engine::on_close(&self.env(), conn, &a)).unwrap();
     }
 
+    /// The text the mirror holds for message `seq`.
+    fn mirrored_text(&self, seq: i64) -> Option<String> {
+        let rows = block_on(self.mirror.query(
+            "SELECT text FROM conversation_messages WHERE seq = ?1",
+            &[SqlValue::Integer(seq)],
+        ))
+        .unwrap();
+        rows.first().and_then(|r| r.text("text"))
+    }
+
     fn flush(&self, mirror_db: &dyn SqlDatabase) -> Option<i64> {
         block_on(engine::flush(&self.env(), mirror_db, None, None)).unwrap()
     }
@@ -799,13 +809,8 @@ fn flushes_take_the_outbox_from_memory_once_known_and_from_storage_after_the_une
     );
     let row = block_on(mirror::get(&w.mirror, "ten_1", "cnv_1")).unwrap();
     assert_eq!((row.status, row.last_seq), (Status::Closed, 7));
-    let texts = block_on(
-        w.mirror
-            .query("SELECT text FROM conversation_messages WHERE seq = 7", &[]),
-    )
-    .unwrap();
     assert_eq!(
-        texts[0].text("text").as_deref(),
+        w.mirrored_text(7).as_deref(),
         Some(prism_core::privacy::ERASED_TEXT),
         "the entry queued before the erasure reached the mirror redacted"
     );
@@ -1162,13 +1167,8 @@ fn a_window_of_many_messages_is_mirrored_and_counted_once() {
     // The queued entries then flush over it: nothing counted twice.
     assert_eq!(w.flush(&w.mirror), None);
     assert_eq!(counts(), [30; 4]);
-    let texts = block_on(
-        w.mirror
-            .query("SELECT text FROM conversation_messages WHERE seq = 30", &[]),
-    )
-    .unwrap();
     assert_eq!(
-        texts[0].text("text").as_deref(),
+        w.mirrored_text(30).as_deref(),
         Some("question number 29 about my refund")
     );
 }

@@ -303,21 +303,20 @@ impl Room {
                 db.prepare("INSERT INTO intents (bucket, intent, messages, sentiment_sum) SELECT ts / 900000, intent, ?3, ?3 * sentiment FROM analysis WHERE room = ?1 AND seq IN (SELECT value FROM json_each(?2)) ON CONFLICT (bucket, intent) DO UPDATE SET messages = messages + excluded.messages, sentiment_sum = sentiment_sum + excluded.sentiment_sum")
                     .bind(&[r.clone(), seqs.clone(), JsValue::from_f64(sign)])
             };
+            // A message's row in a mirror table: the room, its seq, `middle`, its time.
+            let row = |q: &Queued, middle: &[JsValue]| {
+                let mut v = vec![r.clone(), JsValue::from_f64(q.seq)];
+                v.extend_from_slice(middle);
+                v.push(JsValue::from_f64(q.ts));
+                v
+            };
             stmts.push(around(-1.0)?);
             stmts.extend(insert_rows(
                 &db,
                 "INSERT INTO analysis (room, seq, sentiment, intent, ts)",
                 "ON CONFLICT (room, seq) DO NOTHING",
                 rows.iter()
-                    .map(|q| {
-                        vec![
-                            r.clone(),
-                            JsValue::from_f64(q.seq),
-                            JsValue::from_f64(0.0),
-                            JsValue::from_str("other"),
-                            JsValue::from_f64(q.ts),
-                        ]
-                    })
+                    .map(|q| row(q, &[JsValue::from_f64(0.0), JsValue::from_str("other")]))
                     .collect(),
             )?);
             stmts.push(around(1.0)?);
@@ -326,14 +325,7 @@ impl Room {
                 "INSERT INTO messages (room, seq, text, ts)",
                 "ON CONFLICT (room, seq) DO NOTHING",
                 rows.iter()
-                    .map(|q| {
-                        vec![
-                            r.clone(),
-                            JsValue::from_f64(q.seq),
-                            JsValue::from_str(&q.text),
-                            JsValue::from_f64(q.ts),
-                        ]
-                    })
+                    .map(|q| row(q, &[JsValue::from_str(&q.text)]))
                     .collect(),
             )?);
             stmts.push(
