@@ -729,3 +729,148 @@ fn the_demo_answers_the_questions_a_newcomer_tries_first() {
         "{m}"
     );
 }
+
+/// A tenant whose language is `lang`, with `docs` (title, Markdown) as its help pages.
+fn tenant_in(api: &Api, lang: &str, docs: &[(&str, &str)]) -> TestTenant {
+    let t = api.create_tenant(&format!("shop-{lang}"), "pro", None);
+    let mut config = api.get("/v1/tenant/config", &t.secret_key).body;
+    config["config"]["language"] = json!(lang);
+    let r = api.call(
+        Method::Put,
+        "/v1/tenant/config",
+        Some(&t.secret_key),
+        Some(config),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (title, content) in docs {
+        let r = api.call(
+            Method::Post,
+            "/v1/knowledge/documents",
+            Some(&t.secret_key),
+            Some(json!({"title": title, "content": content, "format": "markdown"})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    t
+}
+
+/// Help pages written in Spanish, German, French or Portuguese answer their customers in that
+/// language: the question's words meet the pages' own (a Spanish shop writes "envío", not the
+/// lexicon's "shipping"), plurals and accentless typing included, and the reply opens with the
+/// plain lead-in. Before, every such question was handed over: the responder read foreign
+/// questions only through their English.
+#[test]
+fn help_pages_in_the_customers_language_answer_in_it() {
+    use prism_core::ai::phrases::{say, Phrase};
+    let api = Api::new();
+    // (language, its two pages as (title, Markdown), questions with a fact the answer holds)
+    type Shop<'a> = (&'a str, [(&'a str, &'a str); 2], &'a [(&'a str, &'a str)]);
+    let shops: [Shop; 4] = [
+        (
+            "es",
+            [
+                ("Envíos", "## Plazos y precios\n\nLos pedidos llegan en 2 a 4 días laborables dentro de España. El envío estándar cuesta 4,90 euros y es gratuito a partir de 50 euros.\n\n## Seguimiento\n\nRecibirás un correo con el número de seguimiento cuando el paquete salga del almacén."),
+                ("Devoluciones", "## Plazo\n\nPuedes devolver cualquier artículo sin usar en un plazo de 30 días desde la entrega. Los bañadores no se pueden devolver por motivos de higiene.\n\n## Reembolsos\n\nEl reembolso llega a tu método de pago original en 5 días hábiles."),
+            ],
+            &[
+                ("¿Cuánto cuesta el envío?", "4,90 euros"),
+                ("puedo devolver un bañador?", "higiene"),
+                ("cuando llega mi reembolso", "5 días hábiles"),
+                ("envios gratis a partir de cuanto?", "50 euros"),
+            ],
+        ),
+        (
+            "de",
+            [
+                ("Versand", "## Lieferzeiten\n\nBestellungen kommen innerhalb Deutschlands in 1 bis 3 Werktagen an. Der Standardversand kostet 3,95 Euro, ab 40 Euro ist er kostenlos.\n\n## Sendungsverfolgung\n\nDie Sendungsnummer schicken wir per E-Mail, sobald das Paket das Lager verlässt."),
+                ("Rücksendungen", "## Frist\n\nUngetragene Artikel kannst du innerhalb von 30 Tagen zurücksenden. Badeanzüge sind aus hygienischen Gründen vom Umtausch ausgeschlossen.\n\n## Erstattung\n\nDie Erstattung erfolgt innerhalb von 5 Werktagen auf dein ursprüngliches Zahlungsmittel."),
+            ],
+            &[
+                ("Was kostet der Versand?", "3,95 Euro"),
+                ("Wie lange dauert die Erstattung?", "5 Werktagen"),
+                ("kann ich einen badeanzug zurücksenden", "hygienischen"),
+            ],
+        ),
+        (
+            "fr",
+            [
+                ("Livraison", "## Délais\n\nLes commandes arrivent en 2 à 4 jours ouvrés en France. La livraison standard coûte 4,50 euros et elle est gratuite dès 60 euros d'achat.\n\n## Suivi\n\nLe numéro de suivi vous est envoyé par e-mail dès que le colis quitte l'entrepôt."),
+                ("Retours", "## Délai de retour\n\nVous pouvez retourner un article non porté sous 30 jours. Les maillots de bain ne sont ni repris ni échangés pour des raisons d'hygiène.\n\n## Remboursement\n\nLe remboursement est effectué sous 5 jours ouvrés sur votre moyen de paiement d'origine."),
+            ],
+            &[
+                ("Combien coûte la livraison ?", "4,50 euros"),
+                ("je peux retourner un maillot de bain ?", "hygiène"),
+            ],
+        ),
+        (
+            "pt",
+            [
+                ("Envios", "## Prazos\n\nAs encomendas chegam em 2 a 5 dias úteis em Portugal continental. O envio normal custa 3,90 euros e é grátis a partir de 45 euros.\n\n## Seguimento\n\nEnviamos o número de seguimento por e-mail quando a encomenda sai do armazém."),
+                ("Devoluções", "## Prazo\n\nPode devolver artigos por usar no prazo de 30 dias. Os fatos de banho não podem ser devolvidos por razões de higiene.\n\n## Reembolsos\n\nO reembolso é feito em 5 dias úteis para o meio de pagamento original."),
+            ],
+            &[
+                ("Quanto custa o envio?", "3,90 euros"),
+                ("quanto tempo demora o reembolso?", "5 dias úteis"),
+            ],
+        ),
+    ];
+    for (lang, docs, asked) in shops {
+        let t = tenant_in(&api, lang, &docs);
+        for (q, fact) in asked {
+            // A conversation each: after a handoff, a person answers the rest.
+            let m = ask(&api, &start(&api, &t), q);
+            let text = m["text"].as_str().unwrap_or_default();
+            assert_eq!(m["author"]["type"], "ai", "{lang}: {q}: {m}");
+            assert!(
+                text.starts_with(say(Phrase::LeadIn, lang)),
+                "{lang}: {q}: {text}"
+            );
+            assert!(text.contains(fact), "{lang}: {q}: {text}");
+            assert_eq!(m["meta"]["provider"], "offline", "{m}");
+        }
+        // What the pages do not say is still handed over.
+        let m = ask(
+            &api,
+            &start(&api, &t),
+            match lang {
+                "es" => "¿Tenéis descuento para estudiantes?",
+                "de" => "Gibt es einen Rabatt für Studenten?",
+                "fr" => "Avez-vous une réduction pour les étudiants ?",
+                _ => "Têm desconto para estudantes?",
+            },
+        );
+        assert!(
+            !m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(say(Phrase::LeadIn, lang)),
+            "{lang}: {m}"
+        );
+    }
+    // An English shop that also wrote a page in Spanish answers a Spanish customer from it, and
+    // does not call it "in another language".
+    let t = api.create_tenant("shop-en", "pro", None);
+    load_kb(&api, &t);
+    let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&t.secret_key), Some(json!({"title": "Talleres en Berlín", "content": "## Bordado\n\nOrganizamos talleres de bordado en la tienda de Berlín el primer sábado de cada mes. La plaza cuesta 15 euros, con los materiales incluidos.", "format": "markdown"})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "¿Cuánto cuesta el taller de bordado?",
+    );
+    let text = m["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with(say(Phrase::LeadIn, "es")), "{text}");
+    assert!(text.contains("15 euros"), "{text}");
+    // Its English pages still answer a Spanish customer, said to be in another language.
+    let m = ask(
+        &api,
+        &start(&api, &t),
+        "¿Cuántos días tengo para devolver un artículo?",
+    );
+    let text = m["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(say(Phrase::LeadInOtherLanguage, "es")),
+        "{text}"
+    );
+    assert!(text.contains("30 days"), "{text}");
+}

@@ -94,7 +94,7 @@ fn unaccented_index() -> &'static Index {
 /// `w` without the accents of the four languages. A table rather than Unicode decomposition:
 /// these few letters are all the lexicon writes, and German's umlauts have a second spelling
 /// (`ue` for `ü`) that decomposition does not give.
-fn unaccented(w: &str, umlauts_as_e: bool) -> String {
+pub(crate) fn unaccented(w: &str, umlauts_as_e: bool) -> String {
     let mut out = String::with_capacity(w.len());
     for c in w.chars() {
         match c {

@@ -592,6 +592,16 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         if stems.is_empty() {
             continue;
         }
+        // A foreign word that the knowledge base writes itself counts as written too, first (its
+        // own rarity weighs it): the help pages are in the customer's language, and a Spanish
+        // shop's pages say "envío", not the lexicon's "shipping".
+        let own = text::match_stem(&w);
+        if english.iter().any(|e| e != &w)
+            && !stems.contains(&own)
+            && vocab.is_some_and(|v| v.df(&own) > 0)
+        {
+            stems.insert(0, own);
+        }
         // A word the knowledge base does not know, nor any of its synonyms: perhaps a typo of
         // one it does.
         if let Some(v) = vocab {
@@ -702,6 +712,28 @@ mod tests {
         let q = understand("¿Cuánto dura la garantía?", Some(&v));
         assert!(q.search_text.contains("warranty"), "{}", q.search_text);
         assert!(!q.search_text.contains(" la "), "{}", q.search_text);
+    }
+
+    #[test]
+    fn a_foreign_word_the_knowledge_base_writes_counts_as_written() {
+        let mut v = Vocabulary::default();
+        v.add_passage("Envíos. El envío estándar cuesta 4,90 euros.");
+        v.add_passage("Devoluciones. Puedes devolver cualquier artículo en 30 días.");
+        let q = understand("¿Cuánto cuesta el envio?", Some(&v));
+        let term = q.terms.iter().find(|t| t.word == "envio").expect("a term");
+        // Its own stem first (the pages' word), its English still there for English pages.
+        assert_eq!(term.stems.first(), Some(&text::match_stem("envío")));
+        assert!(
+            term.stems.contains(&text::match_stem("shipping")),
+            "{term:?}"
+        );
+        assert!(term.known);
+        // Against English pages nothing changes: the foreign word is not their word.
+        let q = understand("¿Cuánto cuesta el envio?", Some(&vocab()));
+        assert!(q
+            .terms
+            .iter()
+            .all(|t| !t.stems.contains(&text::match_stem("envío"))));
     }
 
     #[test]

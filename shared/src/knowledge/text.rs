@@ -85,14 +85,19 @@ fn hyphen_follows(text: &str, w: &str, i: usize) -> bool {
     false
 }
 
-/// The Snowball English stem of one lower-case word; words with non-ASCII letters are kept
-/// as they are (the English algorithm has nothing to say about them).
+/// The Snowball English stem of one lower-case word. A word with the accents of the four
+/// other languages is stemmed without them: help pages written in Spanish, German, French or
+/// Portuguese then match their customers' plurals and accentless typing ("envíos", "envio" and
+/// "envío" are one word; "bañadores" and "bañador"), which the English algorithm's plural and
+/// final-`e` rules mostly give. Anything else non-ASCII is kept as it is.
 pub fn match_stem(w: &str) -> String {
-    if !w.chars().all(|c| c.is_ascii_alphabetic()) || w.len() > 40 {
+    let folded = (!w.is_ascii()).then(|| super::lexicon::unaccented(w, false));
+    let plain = folded.as_deref().unwrap_or(w);
+    if !plain.chars().all(|c| c.is_ascii_alphabetic()) || plain.len() > 40 {
         return w.to_string();
     }
     rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
-        .stem(w)
+        .stem(plain)
         .into_owned()
 }
 
@@ -261,6 +266,19 @@ pub fn normalise_space(s: &str) -> String {
 #[allow(clippy::indexing_slicing)] // tests may index: a panic is a failed test
 mod tests {
     use super::*;
+
+    #[test]
+    fn accented_words_stem_as_typed_without_accents_and_in_the_plural() {
+        let one = |w: &str| match_stem(w);
+        assert_eq!(one("envío"), one("envio"));
+        assert_eq!(one("envíos"), one("envío"));
+        assert_eq!(one("bañadores"), one("bañador"));
+        assert_eq!(one("devoluciones"), one("devolución"));
+        // English words are stemmed as before; other scripts and digits are kept as they are.
+        assert_eq!(one("returns"), "return");
+        assert_eq!(one("配送"), "配送");
+        assert_eq!(one("größe2"), "größe2");
+    }
 
     #[test]
     fn html_becomes_heading_aware_text() {

@@ -389,11 +389,88 @@ fn has_number(s: &str) -> bool {
 
 fn duration(s: &str) -> bool {
     has_number(s)
-        && [
+        && ([
             "day", "hour", "week", "month", "minute", "am", "pm", "monday", "friday", "saturday",
         ]
         .iter()
         .any(|w| s.contains(w))
+            || words_of(s).any(|w| FOREIGN_TIME.contains(&w)))
+}
+
+/// Units of time and days of the week in es, de, fr and pt, as whole words (as parts of words
+/// they are in English ones: "mes" in "times", "dia" in "media"), for help pages written in
+/// those languages.
+const FOREIGN_TIME: &[&str] = &[
+    "día",
+    "días",
+    "dia",
+    "dias",
+    "hora",
+    "horas",
+    "semana",
+    "semanas",
+    "mes",
+    "meses",
+    "mês",
+    "minuto",
+    "minutos",
+    "lunes",
+    "viernes",
+    "sábado",
+    "sábados",
+    "domingo",
+    "domingos",
+    "tag",
+    "tage",
+    "tagen",
+    "werktag",
+    "werktage",
+    "werktagen",
+    "stunde",
+    "stunden",
+    "woche",
+    "wochen",
+    "monat",
+    "monate",
+    "monaten",
+    "minuten",
+    "uhr",
+    "montag",
+    "freitag",
+    "samstag",
+    "sonntag",
+    "jour",
+    "jours",
+    "heure",
+    "heures",
+    "semaine",
+    "semaines",
+    "mois",
+    "lundi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "segunda",
+    "sexta",
+];
+
+/// Words for "free of charge" in es, de, fr and pt.
+const FOREIGN_FREE: &[&str] = &[
+    "gratis",
+    "gratuito",
+    "gratuita",
+    "gratuitos",
+    "gratuitas",
+    "kostenlos",
+    "kostenfrei",
+    "gratuit",
+    "gratuite",
+    "gratuits",
+    "grátis",
+];
+
+fn words_of(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !c.is_alphanumeric())
 }
 
 /// An amount, or that there is none to pay ("Collection is free.").
@@ -402,7 +479,7 @@ fn amount(s: &str) -> bool {
         && ["euro", "€", "$", "free", "cost", "fee"]
             .iter()
             .any(|w| s.contains(w)))
-        || s.split(|c: char| !c.is_alphanumeric()).any(|w| w == "free")
+        || words_of(s).any(|w| w == "free" || FOREIGN_FREE.contains(&w))
         || s.contains("no charge")
 }
 
