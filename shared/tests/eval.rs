@@ -148,9 +148,15 @@ fn answer_quality_on_the_evaluation_set() {
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         questions.extend(set);
     }
-    let api = Api::new();
+    // The Spanish shop in a database of its own: keyword search's BM25 statistics are the
+    // whole search table's, all tenants together, so a third knowledge base in the same
+    // database would move the English sets' rankings (it moved the held-out half's top-1 from
+    // 87.0 % to 88.3 % when it was tried).
+    let shared = Api::new();
+    let own = Api::new();
     let mut tenants = BTreeMap::new();
     for kb in ["demo", "kb2", "kb3"] {
+        let api = if kb == "kb3" { &own } else { &shared };
         let t = api.create_tenant(&format!("eval-{kb}"), "enterprise", None);
         if kb == "kb3" {
             // A Spanish shop: its help pages and its customers are in Spanish.
@@ -164,14 +170,14 @@ fn answer_quality_on_the_evaluation_set() {
             );
             assert_eq!(r.status, 200, "{}", r.body);
         }
-        load(&api, &t, kb);
-        tenants.insert(kb, t);
+        load(api, &t, kb);
+        tenants.insert(kb, (api, t));
     }
     let verbose = std::env::var("EVAL_SHOW").ok();
     let mut outcomes = Vec::new();
     for (n, q) in questions.iter().enumerate() {
         let kb = q["kb"].as_str().unwrap();
-        let t = &tenants[kb];
+        let (api, t) = &tenants[kb];
         let text = q["q"].as_str().unwrap();
         let kind = q["kind"].as_str().unwrap().to_string();
         let split = q["split"].as_str().unwrap().to_string();
@@ -205,7 +211,7 @@ fn answer_quality_on_the_evaluation_set() {
                     .collect()
             })
             .unwrap_or_default();
-        let answer = ask(&api, t, text, n);
+        let answer = ask(api, t, text, n);
         let answered = answer.is_object() && answer["meta"]["handoff"].is_null();
         let body = answer["text"].as_str().unwrap_or("").to_lowercase();
         let facts: Vec<String> = q["facts"]

@@ -270,6 +270,57 @@ fn also_english(w: &str) -> bool {
     ALSO_ENGLISH.contains(&w) || ENGLISH_SPELLED_STOPWORDS.contains(&w)
 }
 
+/// How a help page's words are read ([`page_words`]): as foreign when it writes more foreign
+/// function words than English ones. Stricter than a question's reading ([`Reading::of`]): one
+/// sign is not enough on a page, where "Witte de Withstraat", "10 am" or "CET" stand in English
+/// text.
+pub fn page_reading(text: &str) -> Reading {
+    let (mut foreign, mut english) = (0, 0);
+    for w in text::match_words(text) {
+        if text::STOPWORDS.contains(&w.as_str()) {
+            english += 1;
+        } else if is_foreign_stopword(&w) && !also_english(&w) {
+            foreign += 1;
+        }
+    }
+    Reading {
+        foreign: foreign > english,
+    }
+}
+
+/// A help page's words as the responder matches them: each word as written (surface, stem),
+/// and on a page that reads as foreign (`reading`, from [`page_reading`] over the whole page: a
+/// shop's own pages in Spanish, German, French or Portuguese) also each word's English from
+/// the lexicon. A question is read through the same lexicon, with its English synonyms and
+/// typo fixes, so the two then meet in English as well as word for word ("llegar" asked,
+/// "llegan" written: both "arrive"). English pages are read as before.
+pub fn page_words(text: &str, reading: Reading) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for w in text::match_words(text) {
+        if text::STOPWORDS.contains(&w.as_str()) {
+            continue;
+        }
+        let english = if reading.foreign && !reading.stopword(&w) {
+            reading.lookup(&w)
+        } else {
+            None
+        };
+        out.push((w.clone(), text::match_stem(&w)));
+        for e in english.into_iter().flat_map(|e| e.split(' ')) {
+            out.push((e.to_string(), text::match_stem(e)));
+        }
+    }
+    out
+}
+
+/// [`page_words`]' stems alone.
+pub fn page_terms(text: &str, reading: Reading) -> Vec<String> {
+    page_words(text, reading)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect()
+}
+
 /// Letters Spanish, German, French and Portuguese write and English does not.
 const FOREIGN_LETTERS: &[char] = &[
     'á', 'à', 'â', 'ã', 'ä', 'ç', 'é', 'è', 'ê', 'ë', 'í', 'î', 'ï', 'ñ', 'ó', 'ô', 'õ', 'ö', 'ú',
@@ -395,6 +446,25 @@ pub fn in_english(q: &str, reading: Reading) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_in_another_language_holds_its_words_english_and_an_english_page_does_not() {
+        let page = "Los pedidos llegan en 2 a 4 días laborables dentro de España.";
+        let reading = page_reading(page);
+        assert!(reading.foreign());
+        let terms = page_terms(page, reading);
+        assert!(terms.contains(&text::match_stem("llegan")), "{terms:?}");
+        assert!(terms.contains(&text::match_stem("arrive")), "{terms:?}");
+        // One foreign sign in English text is not enough on a page.
+        for page in [
+            "Witte de Withstraat 27. Open Tuesday to Sunday from 10:00 to 18:00.",
+            "Orders placed before 2 pm (CET) on a business day leave our warehouse the same day.",
+        ] {
+            let reading = page_reading(page);
+            assert!(!reading.foreign(), "{page}");
+            assert_eq!(page_terms(page, reading), text::match_terms(page));
+        }
+    }
 
     /// [`in_english`] with the question's own reading.
     fn english(q: &str) -> String {

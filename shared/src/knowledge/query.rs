@@ -416,10 +416,11 @@ impl PassageTerms {
     /// `heading` is the passage's heading path (`Title > Section > Subsection`).
     pub fn new(title: &str, heading: &str, body: &str) -> Self {
         let (parents, own) = heading.rsplit_once(" > ").unwrap_or(("", heading));
+        let reading = lexicon::page_reading(&format!("{title} {heading} {body}"));
         PassageTerms {
-            context: text::match_terms(&format!("{title} {parents}")),
-            heading: text::match_terms(own),
-            body: text::match_terms(body),
+            context: lexicon::page_terms(&format!("{title} {parents}"), reading),
+            heading: lexicon::page_terms(own, reading),
+            body: lexicon::page_terms(body, reading),
         }
     }
 }

@@ -38,11 +38,8 @@ impl Vocabulary {
     pub fn add_passage(&mut self, text: &str) {
         self.passages += 1;
         let mut seen: Vec<String> = Vec::new();
-        for w in text::match_words(text) {
-            if text::STOPWORDS.contains(&w.as_str()) {
-                continue;
-            }
-            let t = text::match_stem(&w);
+        let reading = super::lexicon::page_reading(text);
+        for (w, t) in super::lexicon::page_words(text, reading) {
             let first_here = !seen.contains(&t);
             if first_here {
                 seen.push(t.clone());

@@ -9,7 +9,7 @@
 
 use crate::knowledge::query::{PassageTerms, Query};
 use crate::knowledge::search::Hit;
-use crate::knowledge::text;
+use crate::knowledge::{lexicon, text};
 
 /// Characters of quoted passage in an answer.
 const MAX_ANSWER: usize = 480;
@@ -141,6 +141,11 @@ pub fn reply(
         .enumerate()
         .filter(|(rank, h)| read(*rank, h))
         .flat_map(|(rank, hit)| {
+            // Read as its whole page reads (a Spanish page's sentences hold their English too).
+            let reading = lexicon::page_reading(&format!(
+                "{} {} {}",
+                hit.passage.title, hit.passage.heading, hit.passage.text
+            ));
             split_sentences(&hit.passage.text)
                 .into_iter()
                 .enumerate()
@@ -148,7 +153,7 @@ pub fn reply(
                     rank,
                     at,
                     text: s,
-                    terms: text::match_terms(s),
+                    terms: lexicon::page_terms(s, reading),
                 })
         })
         .collect();
