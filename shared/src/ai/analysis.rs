@@ -477,6 +477,13 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
         if let [lang] = only.as_slice() {
             return lang.to_string();
         }
+        // A shop that speaks one of the other four languages hears mostly that one: its
+        // language is a better guess than trigrams, which mix Spanish and Portuguese up on
+        // short messages typed without accents ("a q hora cerrais entre semana": Portuguese).
+        let primary = default.split(['-', '_']).next().unwrap_or("");
+        if primary != "en" && LANGS.iter().any(|(l, _)| l.eq_ignore_ascii_case(primary)) {
+            return default.to_string();
+        }
         // Too few function words to tell. Character trigrams decide, but only for a message
         // with some sign of not being English (a letter English does not write, a word the
         // lexicon knows as foreign, a foreign function word): on short English ("return
@@ -652,6 +659,15 @@ mod tests {
         for text in ["no refund?", "express delivery?", "hay fever tea?"] {
             assert_eq!(detect_language(text, "en"), "en", "{text}");
         }
+    }
+
+    #[test]
+    fn a_short_message_to_a_shop_in_another_language_is_in_the_shops_language() {
+        // Trigrams read this accentless Spanish as Portuguese; a Spanish shop hears Spanish.
+        assert_eq!(detect_language("a q hora cerrais entre semana", "es"), "es");
+        // A word only one language writes still decides, and an English shop is unchanged.
+        assert_eq!(detect_language("voce aceita paypal?", "es"), "pt");
+        assert_eq!(detect_language("voce aceita paypal?", "en"), "pt");
     }
 
     #[test]

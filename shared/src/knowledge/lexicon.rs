@@ -306,8 +306,11 @@ pub fn page_words(text: &str, reading: Reading) -> Vec<(String, String)> {
             None
         };
         out.push((w.clone(), text::match_stem(&w)));
-        for e in english.into_iter().flat_map(|e| e.split(' ')) {
-            out.push((e.to_string(), text::match_stem(e)));
+        // The English stem's surface is the page's own word: what a search for it must say.
+        // Its first sense only: a question's word may stand for all its senses ("devolver":
+        // return, refund), a page's says one ("puede devolver… en 30 días" is no refund time).
+        for e in english.into_iter().flat_map(|e| e.split(' ').take(1)) {
+            out.push((w.clone(), text::match_stem(e)));
         }
     }
     out

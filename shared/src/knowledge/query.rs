@@ -601,7 +601,21 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             && !stems.contains(&own)
             && vocab.is_some_and(|v| v.df(&own) > 0)
         {
-            stems.insert(0, own);
+            stems.insert(0, own.clone());
+        }
+        // The pages' own words for the question's English, when they are in another language
+        // (a Spanish page's "envío" for "portes", both "shipping"): keyword search looks for
+        // the words a page writes, not for their English. The English itself only, not its
+        // synonyms: their pages' words too cost right pages in the top 5 on `kb3-tune`.
+        if let Some(v) = vocab {
+            for e in english.iter().filter(|e| **e != w) {
+                let s = text::match_stem(e);
+                if let Some(surface) = v.surface(&s) {
+                    if text::match_stem(surface) != s && surface != w {
+                        add(surface.to_string(), &mut added);
+                    }
+                }
+            }
         }
         // A word the knowledge base does not know, nor any of its synonyms: perhaps a typo of
         // one it does.
