@@ -733,15 +733,7 @@ fn the_demo_answers_the_questions_a_newcomer_tries_first() {
 /// A tenant whose language is `lang`, with `docs` (title, Markdown) as its help pages.
 fn tenant_in(api: &Api, lang: &str, docs: &[(&str, &str)]) -> TestTenant {
     let t = api.create_tenant(&format!("shop-{lang}"), "pro", None);
-    let mut config = api.get("/v1/tenant/config", &t.secret_key).body;
-    config["config"]["language"] = json!(lang);
-    let r = api.call(
-        Method::Put,
-        "/v1/tenant/config",
-        Some(&t.secret_key),
-        Some(config),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    api.set_language(&t, lang);
     for (title, content) in docs {
         let r = api.call(
             Method::Post,

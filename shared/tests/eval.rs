@@ -160,15 +160,7 @@ fn answer_quality_on_the_evaluation_set() {
         let t = api.create_tenant(&format!("eval-{kb}"), "enterprise", None);
         if kb == "kb3" {
             // A Spanish shop: its help pages and its customers are in Spanish.
-            let mut config = api.get("/v1/tenant/config", &t.secret_key).body;
-            config["config"]["language"] = json!("es");
-            let r = api.call(
-                Method::Put,
-                "/v1/tenant/config",
-                Some(&t.secret_key),
-                Some(config),
-            );
-            assert_eq!(r.status, 200, "{}", r.body);
+            api.set_language(&t, "es");
         }
         load(api, &t, kb);
         tenants.insert(kb, (api, t));

@@ -163,6 +163,20 @@ impl Api {
         r.body["secret"].as_str().unwrap().to_string()
     }
 
+    /// Sets the tenant's language (its configuration's `language`): what its help pages and
+    /// its customers are taken to speak.
+    pub fn set_language(&self, t: &TestTenant, lang: &str) {
+        let mut config = self.get("/v1/tenant/config", &t.secret_key).body;
+        config["config"]["language"] = json!(lang);
+        let r = self.call(
+            Method::Put,
+            "/v1/tenant/config",
+            Some(&t.secret_key),
+            Some(config),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// Starts a conversation as the tenant's server would (secret key): (id, customer token,
     /// the whole response).
     pub fn start_conversation(&self, t: &TestTenant, body: Value) -> (String, String, Value) {
