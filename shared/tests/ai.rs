@@ -866,3 +866,56 @@ fn help_pages_in_the_customers_language_answer_in_it() {
     );
     assert!(text.contains("30 days"), "{text}");
 }
+
+/// A tenant's keyword ranking comes from its own passages: another tenant's documents, however
+/// many and whatever words they hold, do not move it (FTS5's `bm25()` counted every tenant's
+/// rows together, so a neighbour writing "return" everywhere made "return" worth nothing in
+/// everyone's search).
+#[test]
+fn another_tenants_documents_do_not_move_a_tenants_keyword_ranking() {
+    let api = Api::new();
+    let shop = api.create_tenant("ranked", "pro", None);
+    for (title, content) in [
+        ("Returns", "Return it within 30 days."),
+        ("Refunds", "A refund reaches your card within 5 business days of our receiving the parcel at the warehouse."),
+        ("Opening hours", "We open at 10 and close at 20, Monday to Saturday."),
+        ("Gift cards", "Gift cards never expire and can be used online or in store."),
+        ("Payments", "We accept cards, PayPal and Klarna."),
+    ] {
+        let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&shop.secret_key), Some(json!({"title": title, "content": content, "format": "markdown"})));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let ranks = || -> Vec<(String, Value)> {
+        let r = api.get(
+            "/v1/knowledge/search?q=return%20refund&k=5",
+            &shop.secret_key,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut v: Vec<(String, Value)> = r.body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| !h["keyword_rank"].is_null())
+            .map(|h| {
+                (
+                    h["title"].as_str().unwrap().to_string(),
+                    h["keyword_rank"].clone(),
+                )
+            })
+            .collect();
+        v.sort_by_key(|r| r.1.as_u64());
+        v
+    };
+    let alone = ranks();
+    assert_eq!(
+        alone.first().map(|r| r.0.as_str()),
+        Some("Returns"),
+        "{alone:?}"
+    );
+    let neighbour = api.create_tenant("neighbour", "pro", None);
+    for i in 0..30 {
+        let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&neighbour.secret_key), Some(json!({"title": format!("Return policy {i}"), "content": "Return, return, return: every return is a return.", "format": "markdown"})));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    assert_eq!(ranks(), alone);
+}

@@ -1,5 +1,5 @@
 //! The tenant's knowledge base: documents, heading-aware chunking, embeddings (a built-in
-//! deterministic embedder, or a provider's), an in-worker quantised vector index, FTS5 keyword
+//! deterministic embedder, or a provider's), an in-worker quantised vector index, keyword
 //! search and hybrid retrieval.
 
 pub mod cache;
@@ -8,6 +8,7 @@ pub mod embed;
 pub mod extract;
 pub mod generic;
 pub mod ingest;
+pub mod keywords;
 pub mod lexicon;
 pub mod query;
 pub mod search;

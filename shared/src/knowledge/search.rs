@@ -62,6 +62,16 @@ pub struct SearchResult {
 /// Turns free text into a safe FTS5 query: quoted terms OR-ed together (no operators from the
 /// user reach FTS5 syntax).
 pub fn fts_query(q: &str) -> String {
+    query_words(q)
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The words keyword search looks for: the question's words but stopwords and single letters,
+/// each once, at most 32.
+pub fn query_words(q: &str) -> Vec<String> {
     let mut seen = Vec::new();
     for w in text::words(q) {
         if text::STOPWORDS.contains(&w.as_str()) || w.len() < 2 || seen.contains(&w) {
@@ -72,10 +82,7 @@ pub fn fts_query(q: &str) -> String {
             break;
         }
     }
-    seen.iter()
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
-        .collect::<Vec<_>>()
-        .join(" OR ")
+    seen
 }
 
 /// Searches a tenant's knowledge base with an embedder for the index's model.
@@ -125,8 +132,15 @@ pub async fn search(
             vector_hits = index.search(qv, PER_RETRIEVER);
         }
     }
-    let keyword_hits =
-        store::keyword_search(db, tenant_id, &fts_query(&prepared), PER_RETRIEVER as u32).await?;
+    // Ranked from the tenant's own statistics when its passages are held in memory (see
+    // `keywords`); FTS5's, which are every tenant's together, only for the largest.
+    let keyword_hits = if index.keywords.is_empty() {
+        store::keyword_search(db, tenant_id, &fts_query(&prepared), PER_RETRIEVER as u32).await?
+    } else {
+        index
+            .keywords
+            .search(&query_words(&prepared), PER_RETRIEVER)
+    };
 
     let mut fused: Vec<(i64, f64, Option<f32>, Option<usize>)> = Vec::new();
     for (rank, (id, sim)) in vector_hits.iter().enumerate() {

@@ -254,18 +254,21 @@ pub async fn load_index(db: &dyn SqlDatabase, tenant_id: &str, model: &str) -> A
     if index.len() <= super::vocab::MAX_PASSAGES {
         let rows = db
             .query(
-                "SELECT c.heading, c.text, d.title FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
-                 WHERE c.tenant_id = ?1 AND c.model = ?2",
+                "SELECT c.id, c.heading, c.text, d.title FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+                 WHERE c.tenant_id = ?1 AND c.model = ?2 ORDER BY c.id",
                 &params![tenant_id, model],
             )
             .await?;
         for r in rows {
+            let heading = r.text("heading").unwrap_or_default();
+            let text = r.text("text").unwrap_or_default();
             index.vocab.add_passage(&format!(
-                "{} {} {}",
+                "{} {heading} {text}",
                 r.text("title").unwrap_or_default(),
-                r.text("heading").unwrap_or_default(),
-                r.text("text").unwrap_or_default()
             ));
+            if let Some(id) = r.int("id") {
+                index.keywords.add(id, &heading, &text);
+            }
         }
     }
     Ok(index)

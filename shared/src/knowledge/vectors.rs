@@ -36,6 +36,9 @@ pub struct Index {
     scales: Vec<f32>,
     /// The passages' vocabulary (empty for knowledge bases over [`super::vocab::MAX_PASSAGES`]).
     pub vocab: super::vocab::Vocabulary,
+    /// The passages' keyword statistics, the tenant's own (empty, like the vocabulary, over
+    /// [`super::vocab::MAX_PASSAGES`]).
+    pub keywords: super::keywords::Keywords,
 }
 
 impl Index {
@@ -54,6 +57,7 @@ impl Index {
             + self.q.len()
             + self.scales.len() * std::mem::size_of::<f32>()
             + self.vocab.bytes()
+            + self.keywords.bytes()
     }
 
     /// Adds a stored vector (as produced by [`quantise`]); malformed blobs are skipped.
