@@ -735,13 +735,7 @@ fn tenant_in(api: &Api, lang: &str, docs: &[(&str, &str)]) -> TestTenant {
     let t = api.create_tenant(&format!("shop-{lang}"), "pro", None);
     api.set_language(&t, lang);
     for (title, content) in docs {
-        let r = api.call(
-            Method::Post,
-            "/v1/knowledge/documents",
-            Some(&t.secret_key),
-            Some(json!({"title": title, "content": content, "format": "markdown"})),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
+        api.add_document(&t, title, content);
     }
     t
 }
@@ -843,8 +837,7 @@ fn help_pages_in_the_customers_language_answer_in_it() {
     // does not call it "in another language".
     let t = api.create_tenant("shop-en", "pro", None);
     load_kb(&api, &t);
-    let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&t.secret_key), Some(json!({"title": "Talleres en Berlín", "content": "## Bordado\n\nOrganizamos talleres de bordado en la tienda de Berlín el primer sábado de cada mes. La plaza cuesta 15 euros, con los materiales incluidos.", "format": "markdown"})));
-    assert_eq!(r.status, 201, "{}", r.body);
+    api.add_document(&t, "Talleres en Berlín", "## Bordado\n\nOrganizamos talleres de bordado en la tienda de Berlín el primer sábado de cada mes. La plaza cuesta 15 euros, con los materiales incluidos.");
     let m = ask(
         &api,
         &start(&api, &t),
@@ -882,8 +875,7 @@ fn another_tenants_documents_do_not_move_a_tenants_keyword_ranking() {
         ("Gift cards", "Gift cards never expire and can be used online or in store."),
         ("Payments", "We accept cards, PayPal and Klarna."),
     ] {
-        let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&shop.secret_key), Some(json!({"title": title, "content": content, "format": "markdown"})));
-        assert_eq!(r.status, 201, "{}", r.body);
+        api.add_document(&shop, title, content);
     }
     let ranks = || -> Vec<(String, Value)> {
         let r = api.get(
@@ -914,8 +906,11 @@ fn another_tenants_documents_do_not_move_a_tenants_keyword_ranking() {
     );
     let neighbour = api.create_tenant("neighbour", "pro", None);
     for i in 0..30 {
-        let r = api.call(Method::Post, "/v1/knowledge/documents", Some(&neighbour.secret_key), Some(json!({"title": format!("Return policy {i}"), "content": "Return, return, return: every return is a return.", "format": "markdown"})));
-        assert_eq!(r.status, 201, "{}", r.body);
+        api.add_document(
+            &neighbour,
+            &format!("Return policy {i}"),
+            "Return, return, return: every return is a return.",
+        );
     }
     assert_eq!(ranks(), alone);
 }

@@ -23,13 +23,7 @@ fn docs(kb: &str) -> Vec<(String, String)> {
 
 fn load(api: &Api, t: &TestTenant, kb: &str) {
     for (title, content) in docs(kb) {
-        let r = api.call(
-            Method::Post,
-            "/v1/knowledge/documents",
-            Some(&t.secret_key),
-            Some(json!({"title": title, "content": content, "format": "markdown"})),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
+        api.add_document(t, &title, &content);
     }
 }
 

@@ -163,6 +163,17 @@ impl Api {
         r.body["secret"].as_str().unwrap().to_string()
     }
 
+    /// Adds a Markdown help page to the tenant's knowledge base.
+    pub fn add_document(&self, t: &TestTenant, title: &str, content: &str) {
+        let r = self.call(
+            Method::Post,
+            "/v1/knowledge/documents",
+            Some(&t.secret_key),
+            Some(json!({"title": title, "content": content, "format": "markdown"})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+
     /// Sets the tenant's language (its configuration's `language`): what its help pages and
     /// its customers are taken to speak.
     pub fn set_language(&self, t: &TestTenant, lang: &str) {
