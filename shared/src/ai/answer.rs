@@ -385,8 +385,13 @@ impl<'a, 'e> Turn<'a, 'e> {
                 // Acknowledge, then the help pages' own words (which may be in the tenant's
                 // language rather than the customer's; not when the tenant also wrote the
                 // page in the customer's language and that page answered).
-                let quote_language = analysis::detect_language(&quoted, &self.cfg.language);
-                let lead = if translated && quote_language.split('-').next() != Some(lang) {
+                let quote_elsewhere = || {
+                    analysis::detect_language(&quoted, &self.cfg.language)
+                        .split('-')
+                        .next()
+                        != Some(lang)
+                };
+                let lead = if translated && quote_elsewhere() {
                     Phrase::LeadInOtherLanguage
                 } else {
                     Phrase::LeadIn

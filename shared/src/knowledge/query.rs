@@ -410,6 +410,9 @@ pub struct PassageTerms {
     /// The passage's own section heading (what the section is about).
     pub heading: Vec<String>,
     pub body: Vec<String>,
+    /// How the passage's words are read ([`lexicon::page_reading`]): its sentences are read
+    /// the same way.
+    pub reading: lexicon::Reading,
 }
 
 impl PassageTerms {
@@ -421,6 +424,7 @@ impl PassageTerms {
             context: lexicon::page_terms(&format!("{title} {parents}"), reading),
             heading: lexicon::page_terms(own, reading),
             body: lexicon::page_terms(body, reading),
+            reading,
         }
     }
 }

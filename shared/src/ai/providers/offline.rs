@@ -141,11 +141,11 @@ pub fn reply(
         .enumerate()
         .filter(|(rank, h)| read(*rank, h))
         .flat_map(|(rank, hit)| {
-            // Read as its whole page reads (a Spanish page's sentences hold their English too).
-            let reading = lexicon::page_reading(&format!(
-                "{} {} {}",
-                hit.passage.title, hit.passage.heading, hit.passage.text
-            ));
+            // Read as its passage reads (a Spanish page's sentences hold their English too).
+            let reading = passages
+                .get(rank)
+                .and_then(Option::as_ref)
+                .map_or_else(|| lexicon::page_reading(""), |p| p.reading);
             split_sentences(&hit.passage.text)
                 .into_iter()
                 .enumerate()
