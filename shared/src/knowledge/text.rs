@@ -42,7 +42,9 @@ pub fn match_terms(text: &str) -> Vec<String> {
 }
 
 /// [`words`], with one-letter prefixes joined to their word ("e-bike" → "ebike", "e-mail" →
-/// "email"), as customers often write them without the hyphen.
+/// "email"), as customers often write them without the hyphen, and without the "free" of a
+/// compound like "plastic-free" or "PFC-free": it says *without* the first word, not *at no
+/// charge*, and "is shipping free?" is not answered by "we ship in plastic-free packaging".
 pub fn match_words(text: &str) -> Vec<String> {
     let raw = words(text);
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
@@ -50,6 +52,13 @@ pub fn match_words(text: &str) -> Vec<String> {
     for (i, w) in raw.iter().enumerate() {
         if joined_prefix {
             joined_prefix = false;
+            continue;
+        }
+        if w == "free"
+            && i.checked_sub(1)
+                .and_then(|p| raw.get(p).map(|before| (p, before)))
+                .is_some_and(|(p, before)| hyphen_follows(text, before, p))
+        {
             continue;
         }
         let next = raw.get(i + 1);
@@ -302,6 +311,20 @@ mod tests {
         assert_eq!(html_to_text("<p>unclosed <b"), "unclosed");
         assert_eq!(html_to_text("é<script>never closed"), "é");
         assert_eq!(html_to_text("&#xFFFFFFFFFF; &#-1;"), "&#xFFFFFFFFFF; &#-1;");
+    }
+
+    #[test]
+    fn the_free_of_a_compound_says_without_not_at_no_charge() {
+        assert_eq!(
+            match_words("plastic-free packaging, PFC-free coating"),
+            vec!["plastic", "packaging", "pfc", "coating"]
+        );
+        assert_eq!(
+            match_words("Delivery is free. Free returns."),
+            vec!["delivery", "is", "free", "free", "returns"]
+        );
+        // A hyphen after "free" leaves it alone ("free-of-charge").
+        assert_eq!(match_words("free-of-charge"), vec!["free", "of", "charge"]);
     }
 
     #[test]

@@ -484,8 +484,26 @@ fn amount(s: &str) -> bool {
         && ["euro", "€", "$", "free", "cost", "fee"]
             .iter()
             .any(|w| s.contains(w)))
-        || words_of(s).any(|w| w == "free" || FOREIGN_FREE.contains(&w))
+        || words_of(s).any(|w| FOREIGN_FREE.contains(&w))
+        || free_standing(s)
         || s.contains("no charge")
+}
+
+/// Whether `s` says "free" as a word of its own: "plastic-free" says without plastic, not at no
+/// charge.
+fn free_standing(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(at) = rest.find("free") {
+        let before = rest.get(..at).and_then(|b| b.chars().next_back());
+        let after = rest.get(at + 4..).and_then(|a| a.chars().next());
+        if !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
+            && !after.is_some_and(char::is_alphanumeric)
+        {
+            return true;
+        }
+        rest = rest.get(at + 4..).unwrap_or("");
+    }
+    false
 }
 
 /// What kind of fact a question asks for, as a test on a sentence, and whether an answer must
@@ -809,6 +827,22 @@ mod tests {
         )
         .is_ok());
         assert!(reply(&q("how long until my card is charged?"), &[charged], false).is_err());
+    }
+
+    #[test]
+    fn plastic_free_packaging_is_no_answer_to_whether_shipping_is_free() {
+        let q = |s: &str| crate::knowledge::query::understand(s, None);
+        let packaging = hit(
+            "sustainability",
+            "We ship in plastic-free packaging made from recycled cardboard.",
+            0.6,
+        );
+        assert!(reply(&q("is shipping free of charge?"), &[packaging], false).is_err());
+        let free = hit("shipping", "We ship for free on orders over €50.", 0.6);
+        assert!(reply(&q("is shipping free of charge?"), &[free], false).is_ok());
+        assert!(amount("collection is free."));
+        assert!(!amount("plastic-free packaging"));
+        assert!(!amount("a freebie"));
     }
 
     #[test]
