@@ -149,11 +149,37 @@ const MIN_STRIPPED: usize = 3;
 fn lookup_inflected(w: &str) -> Option<&'static str> {
     let exact = &unaccented_index().exact;
     let plain = unaccented(w, false);
-    let at = ENDINGS.iter().find_map(|ending| {
-        let rest = plain.strip_suffix(ending)?;
-        (rest.chars().count() >= MIN_STRIPPED).then(|| exact.get(rest).copied())?
-    })?;
+    let at = ENDINGS
+        .iter()
+        .find_map(|ending| {
+            let rest = plain.strip_suffix(ending)?;
+            (rest.chars().count() >= MIN_STRIPPED).then(|| exact.get(rest).copied())?
+        })
+        .or_else(|| exact.get(&without_clitics(&plain)?).copied())?;
     LEXICON.get(at).map(|(_, english)| *english)
+}
+
+/// Pronouns Spanish and Portuguese write onto an infinitive ("cargarse", "devolverla",
+/// "cambiármelo" once unaccented as "cambiarmelo").
+const CLITICS: &[&str] = &[
+    "nos", "las", "los", "les", "se", "la", "lo", "le", "me", "te",
+];
+
+/// An unaccented infinitive with its pronouns (at most two) taken off, when that is what it is:
+/// the lexicon writes infinitives, customers write "¿cuánto tarda en cargarse?". Only a rest
+/// ending like an infinitive (-ar, -er, -ir) counts, so "bola" is not "bo" + "la".
+fn without_clitics(plain: &str) -> Option<String> {
+    let mut rest = plain;
+    for _ in 0..2 {
+        rest = CLITICS.iter().find_map(|c| {
+            rest.strip_suffix(c)
+                .filter(|r| r.chars().count() > MIN_STRIPPED)
+        })?;
+        if ["ar", "er", "ir"].iter().any(|e| rest.ends_with(e)) {
+            return Some(rest.to_string());
+        }
+    }
+    None
 }
 
 /// Shortest part of a compound read on its own ("Fahrrad|taschen", "Kunden|konto").
@@ -472,6 +498,21 @@ mod tests {
     /// [`in_english`] with the question's own reading.
     fn english(q: &str) -> String {
         in_english(q, Reading::of(q, &text::words(q)))
+    }
+
+    #[test]
+    fn an_infinitive_with_its_pronouns_reads_as_the_infinitive() {
+        let foreign = Reading { foreign: true };
+        let charge = foreign.lookup("cargar");
+        assert!(charge.is_some());
+        assert_eq!(foreign.lookup("cargarse"), charge);
+        assert_eq!(foreign.lookup("cargársela"), charge);
+        // Only an infinitive sheds a pronoun: "xla" is no verb.
+        assert_eq!(without_clitics("carla"), None);
+        assert_eq!(without_clitics("cargarme"), Some("cargar".to_string()));
+        // A word of pronoun endings alone stays whole (and nothing panics).
+        assert_eq!(without_clitics("lalala"), None);
+        assert_eq!(without_clitics("se"), None);
     }
 
     #[test]
