@@ -342,6 +342,61 @@ const SITUATION: &[&str] = &[
 ];
 const SITUATION_TERMS: usize = 5;
 
+/// Words that open a question in the five languages: a sentence of a message that starts with
+/// one (or ends with a question mark) is what the customer asks.
+const ASKING: &[&str] = &[
+    "can", "could", "do", "does", "did", "is", "are", "am", "was", "how", "what", "whats", "when",
+    "where", "why", "which", "who", "will", "would", "should", "may", "any", "puedo", "puede",
+    "pueden", "cómo", "como", "cuánto", "cuanto", "cuándo", "cuando", "dónde", "donde", "qué",
+    "que", "cuál", "cual", "cuáles", "cuales", "hay", "kann", "können", "wie", "was", "wann", "wo",
+    "welche", "welcher", "welches", "gibt", "puis", "peut", "pouvez", "comment", "combien",
+    "quand", "où", "quel", "quelle", "quels", "quelles", "est", "posso", "pode", "podem", "quanto",
+    "quando", "onde", "qual", "quais", "tem",
+];
+
+/// Words of a message read as the question (the rest of a long message is not).
+const MAX_WORDS: usize = 64;
+
+/// Fewest terms the asking sentences must hold for the rest of the message to be read as
+/// context.
+const MIN_ASKED_TERMS: usize = 2;
+
+/// The words of a message's sentences that ask nothing, when it has both kinds: "forecast
+/// says heavy rain all day saturday in utrecht. can i cancel for free?" asks about cancelling
+/// for free; the forecast is why. A help page rarely repeats the context, so its words are
+/// said aside ([`ASIDE_WEIGHT`]). A word the asking sentences use too stays in full.
+fn context_words(q: &str) -> Option<Vec<String>> {
+    let mut asking: Vec<String> = Vec::new();
+    let mut context: Vec<String> = Vec::new();
+    let mut sentences = 0;
+    // A full stop inside a number ("4.5 hours") splits a sentence in two here; the words stay
+    // the same, and only which sentence asks can differ.
+    for sentence in q.split_inclusive(['.', '!', '?', '\n', ';']) {
+        let words = text::match_words(sentence);
+        if words.is_empty() {
+            continue;
+        }
+        // The words `understand` reads, and no more (a message can be long).
+        if asking.len() + context.len() + words.len() > MAX_WORDS {
+            break;
+        }
+        sentences += 1;
+        let asks = sentence.trim_end().ends_with('?')
+            || sentence.trim_start().starts_with('¿')
+            || words.first().is_some_and(|w| ASKING.contains(&w.as_str()));
+        if asks {
+            asking.extend(words);
+        } else {
+            context.extend(words);
+        }
+    }
+    if sentences < 2 || asking.is_empty() || context.is_empty() {
+        return None;
+    }
+    context.retain(|w| !asking.contains(w));
+    Some(context)
+}
+
 /// What a word said aside counts for against a passage that lacks it: a [`SITUATION`] word of
 /// a long question, or an everyday word the knowledge base never uses
 /// ([`super::generic::GENERIC`]: "tried", "broke", "extra"; unknown, it would otherwise weigh
@@ -375,6 +430,9 @@ pub struct QueryTerm {
     pub known: bool,
     /// Said aside ([`ASIDE_WEIGHT`]): its absence from a passage says little.
     pub aside: bool,
+    /// Said in a sentence of the message that asks nothing ([`context_words`]): why the
+    /// customer asks, not what.
+    pub context: bool,
 }
 
 /// A question as retrieval sees it.
@@ -527,7 +585,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             added.push(w);
         }
     };
-    let mut words: Vec<String> = text::match_words(q).into_iter().take(64).collect();
+    let mut words: Vec<String> = text::match_words(q).into_iter().take(MAX_WORDS).collect();
     let reading = lexicon::Reading::of(q, &words);
     let (phrased, verbs_at) = phrase_words(&words);
     let phrase_verbs: std::collections::HashMap<usize, &str> = verbs_at.into_iter().collect();
@@ -668,6 +726,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             weight,
             known,
             aside: generic,
+            context: false,
         });
         situational.push(english.iter().any(|e| SITUATION.contains(&e.as_str())));
     }
@@ -676,10 +735,19 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             t.aside = true;
         }
     }
+    if let Some(context) = context_words(q) {
+        let asked: usize = terms.iter().filter(|t| !context.contains(&t.word)).count();
+        if asked >= MIN_ASKED_TERMS {
+            for t in terms.iter_mut().filter(|t| context.contains(&t.word)) {
+                t.aside = true;
+                t.context = true;
+            }
+        }
+    }
     let mut search: Vec<String> = text::match_words(q)
         .into_iter()
         .filter(|w| !reading.stopword(w))
-        .take(64)
+        .take(MAX_WORDS)
         .collect();
     search.extend(phrased.iter().map(|w| w.to_string()));
     search.extend(added);
@@ -892,6 +960,52 @@ mod tests {
         let plain = understand("return student", Some(&v)).coverage(&p, &held);
         let with_aside = understand("return tried", Some(&v)).coverage(&p, &held);
         assert!(with_aside > plain, "{with_aside} vs {plain}");
+    }
+
+    #[test]
+    fn the_sentences_that_ask_nothing_are_the_question_s_context() {
+        let v = vocab();
+        let context = |q: &Query| -> Vec<String> {
+            q.terms
+                .iter()
+                .filter(|t| t.context)
+                .map(|t| t.word.clone())
+                .collect()
+        };
+        let q = understand(
+            "my sister gave me a gift card for monday. can i return the order with it?",
+            Some(&v),
+        );
+        assert_eq!(
+            context(&q),
+            ["sister", "gift", "card", "monday"],
+            "{:?}",
+            q.terms
+        );
+        assert!(q.terms.iter().filter(|t| t.context).all(|t| t.aside));
+        // A word the asking sentence says too is what it asks.
+        let both = understand(
+            "the gift card is lost. can i return the gift card?",
+            Some(&v),
+        );
+        assert_eq!(context(&both), ["lost"], "{:?}", both.terms);
+        // One sentence, or no asking one, or an asking one holding fewer than two terms:
+        // no context.
+        for q in [
+            "can i return a gift card bought on monday?",
+            "gift card lost. return please.",
+            "someone stole my gift card!!! what now?",
+            "¿cuánto cuesta? quiero devolver la chaqueta",
+        ] {
+            assert!(context(&understand(q, Some(&v))).is_empty(), "{q}");
+        }
+        // Which sentence asks is told by its question mark or its first word, in any of the
+        // five languages.
+        let es = understand(
+            "compré una chaqueta. cuál es el plazo para devolver",
+            Some(&v),
+        );
+        assert!(!context(&es).is_empty(), "{:?}", es.terms);
     }
 
     #[test]

@@ -271,6 +271,7 @@ pub fn reply(
     let passage = passages.get(best.rank).and_then(Option::as_ref);
     if asks.is_some_and(|(holds, must)| must && !holds(&text.to_lowercase()))
         || !q.intents.iter().all(|i| holds_intent(q, i, best, passage))
+        || !holds_what_is_asked(q, best)
     {
         return Err(Some(Related {
             hit: best.rank,
@@ -300,6 +301,20 @@ fn score_gap(hits: &[Hit], rank: usize) -> f32 {
     } else {
         0.0
     }
+}
+
+/// Whether `s` itself holds a word of what the message asks, when the message also tells its
+/// context in sentences that ask nothing ([`QueryTerm::context`]): with the context said
+/// aside, a sentence holding only the context ("probably out of warranty. can u still fix
+/// it": a 2-year warranty) would otherwise answer a question it says nothing about.
+///
+/// [`QueryTerm::context`]: crate::knowledge::query::QueryTerm::context
+fn holds_what_is_asked(q: &Query, s: &Sentence) -> bool {
+    !q.terms.iter().any(|t| t.context)
+        || q.terms
+            .iter()
+            .filter(|t| !t.context)
+            .any(|t| t.stems.iter().any(|x| s.terms.contains(x)))
 }
 
 /// Whether `s` (with its passage's headings) speaks of the intent `intent` of `q`, by the term
@@ -827,6 +842,20 @@ mod tests {
         )
         .is_ok());
         assert!(reply(&q("how long until my card is charged?"), &[charged], false).is_err());
+    }
+
+    #[test]
+    fn a_sentence_holding_only_the_context_does_not_answer_what_is_asked() {
+        let q = |s: &str| crate::knowledge::query::understand(s, None);
+        let asked = "my zip warranty ended last year. can you repair or replace it?";
+        let context = hit(
+            "warranty",
+            "The zip warranty ended for orders placed last year.",
+            0.6,
+        );
+        assert!(reply(&q(asked), &[context], false).is_err());
+        let answer = hit("repairs", "We repair zips under warranty.", 0.6);
+        assert!(reply(&q(asked), &[answer], false).is_ok());
     }
 
     #[test]
