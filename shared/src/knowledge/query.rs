@@ -237,8 +237,14 @@ const FILLER: &[&str] = &[
     "because",
 ];
 
-/// The weight of a word with digits in it.
+/// The weight of a word with digits in it, or of a number written out.
 const NUMBER_WEIGHT: f32 = 1.0;
+
+/// Numbers written out, which weigh as numbers do ("two months" is as particular as "2 months").
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred",
+];
 
 /// Words that tell the customer's situation rather than what they ask ("booked for saturday,
 /// it's wednesday now", "a gift for my sister"): the day, the month, the people around them,
@@ -540,6 +546,8 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["job", "jobs"], "opening", "vacancy"),
     // "back in stock" asks when a sold-out item returns, not about returns
     (&["back"], "stock", "restock"),
+    // "put my subscription on hold" pauses it; a deposit "hold" is another thing
+    (&["put", "putting", "place", "placing"], "hold", "pause"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
@@ -704,7 +712,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
         // use, its most ordinary synonym's (a word counts for as much as the usual way of saying it).
         // A number in a question is its particular ("size 43", "2 hrs"): rarely in the
         // knowledge base as written, and no sign that a passage is beside the point.
-        let numeric = w.chars().any(|c| c.is_ascii_digit());
+        let numeric = w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str());
         let weight = vocab.map(|v| match stems.first().filter(|s| v.df(s) > 0) {
             _ if numeric => NUMBER_WEIGHT,
             Some(own) => v.idf(own),
@@ -893,6 +901,21 @@ mod tests {
         // A job opening is a vacancy, a word no help page on bookings uses, not an opening.
         assert!(words("any job openings?").contains(&"vacancy".to_string()));
         assert!(words("when is it back in stock?").contains(&"restock".to_string()));
+        // A subscription put on hold is paused; the deposit's "hold" is not asked about.
+        let mut v = Vocabulary::default();
+        v.add_passage("You can pause your subscription. The deposit is a hold on your card.");
+        let q = understand("can i put my subscription on hold?", Some(&v));
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, vec!["subscription", "pause"], "{:?}", q.terms);
+        // A number written out weighs as a number does, not as a rare word.
+        let q = understand("away for two months", Some(&v));
+        let two = q.terms.iter().find(|t| t.word == "two");
+        assert_eq!(
+            two.and_then(|t| t.weight),
+            Some(NUMBER_WEIGHT),
+            "{:?}",
+            q.terms
+        );
         // Where the knowledge base writes the phrase itself, not one word for it, the verb stays.
         let mut v = Vocabulary::default();
         v.add_passage("Sign up in the app with your email address.");
