@@ -463,6 +463,10 @@ pub struct Query {
 /// boots fit).
 pub const INTENTS: &[&str] = &["return", "refund", "cancel"];
 
+/// Stems of the words that ask for an exchange ("can you just swap it for a large?"): what the
+/// customer wants done, like [`INTENTS`], said in one word.
+const SWAPS: &[&str] = &["swap", "exchang"];
+
 /// What a question term found only in a passage's title or parent headings counts for, against
 /// one found in its text or its own heading.
 pub const CONTEXT: f32 = 0.6;
@@ -764,6 +768,12 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             .iter()
             .copied()
             .filter(|w| INTENTS.contains(w))
+            .chain(
+                terms
+                    .iter()
+                    .any(|t| t.stems.first().is_some_and(|s| SWAPS.contains(&s.as_str())))
+                    .then_some("exchange"),
+            )
             .collect(),
         terms,
         search_text: search.join(" "),

@@ -741,6 +741,24 @@ mod tests {
             0.7,
         )];
         assert!(reply(&q, &refunds, false).is_ok_and(|(t, _)| t.contains("refunded")));
+        // Said in one word: a swap is an exchange, not advice on sizes.
+        let q = crate::knowledge::query::understand(
+            "the jacket is too small, can you swap it for a large size?",
+            None,
+        );
+        assert_eq!(q.intents, ["exchange"]);
+        let sizing = vec![hit(
+            "sizing",
+            "If the jacket is between two sizes, choose the large size.",
+            0.7,
+        )];
+        assert!(reply(&q, &sizing, false).is_err());
+        let exchanges = vec![hit(
+            "returns",
+            "To exchange a jacket for another size, return it and place a new order.",
+            0.7,
+        )];
+        assert!(reply(&q, &exchanges, false).is_ok());
     }
 
     #[test]
