@@ -272,6 +272,7 @@ pub fn reply(
     if asks.is_some_and(|(holds, must)| must && !holds(&text.to_lowercase()))
         || !q.intents.iter().all(|i| holds_intent(q, i, best, passage))
         || !holds_what_is_asked(q, best)
+        || asks_for_what_the_pages_never_name(q)
     {
         return Err(Some(Related {
             hit: best.rank,
@@ -301,6 +302,38 @@ fn score_gap(hits: &[Hit], rank: usize) -> f32 {
     } else {
         0.0
     }
+}
+
+/// Openings of a question whether something exists ("do you have kids sizes…?"), in the five
+/// languages.
+const EXISTENCE: &[&str] = &[
+    "do you have",
+    "do u have",
+    "do you sell",
+    "do you offer",
+    "have you got",
+    "is there",
+    "are there",
+    "tienen",
+    "teneis",
+    "tenéis",
+    "hay ",
+    "gibt es",
+    "habt ihr",
+    "haben sie",
+    "avez-vous",
+    "vous avez",
+    "y a-t-il",
+    "vocês têm",
+    "voces tem",
+    "tem ",
+];
+
+/// Whether the question asks whether something exists and names it with a word the knowledge
+/// base never uses (nor a synonym or a typo of one): "do you have kids sizes for the hiking
+/// boots?" is not answered by how the boots fit. The help pages would name what they offer.
+fn asks_for_what_the_pages_never_name(q: &Query) -> bool {
+    EXISTENCE.iter().any(|e| q.asked.starts_with(e)) && q.terms.iter().any(|t| !t.known && !t.aside)
 }
 
 /// Whether `s` itself holds a word of what the message asks, when the message also tells its
@@ -874,6 +907,24 @@ mod tests {
         assert!(reply(&q(asked), &[context], false).is_err());
         let answer = hit("repairs", "We repair zips under warranty.", 0.6);
         assert!(reply(&q(asked), &[answer], false).is_ok());
+    }
+
+    #[test]
+    fn whether_something_the_pages_never_name_exists_is_not_answered() {
+        let mut v = crate::knowledge::vocab::Vocabulary::default();
+        let boots = "Our hiking boots run half a size small.";
+        v.add_passage(boots);
+        let q = |s: &str| crate::knowledge::query::understand(s, Some(&v));
+        let hits = [hit("sizing", boots, 0.7)];
+        assert!(reply(
+            &q("do you have kids sizes for the hiking boots?"),
+            &hits,
+            false
+        )
+        .is_err());
+        // Asked otherwise, or with the pages' own words, it is answered.
+        assert!(reply(&q("which size for kids hiking boots?"), &hits, false).is_ok());
+        assert!(reply(&q("do you have sizes for the hiking boots?"), &hits, false).is_ok());
     }
 
     #[test]
