@@ -535,6 +535,7 @@ fn amount(s: &str) -> bool {
         || words_of(s).any(|w| FOREIGN_FREE.contains(&w))
         || free_standing(s)
         || s.contains("no charge")
+        || s.contains("no cost")
 }
 
 /// Whether `s` says "free" as a word of its own: "plastic-free" says without plastic, not at no
@@ -587,6 +588,13 @@ fn question_kind(q: &str) -> Option<(Kind, bool)> {
     } else if has(&[
         // Not "how many" in any language ("wie viel", "combien"): a count is not an amount.
         "how much",
+        // Whether there is anything to pay: "free" answers it.
+        "have to pay",
+        "need to pay",
+        "pay extra",
+        "pay anything",
+        "for free",
+        "free of charge",
         "cost",
         "price",
         "fee",
@@ -893,6 +901,18 @@ mod tests {
         )
         .is_ok());
         assert!(reply(&q("how long until my card is charged?"), &[charged], false).is_err());
+        // Whether there is anything to pay is answered by "free", and not without an amount.
+        let asked = "do i have to pay for return shipping to the uk";
+        assert!(question_kind(asked).is_some_and(|(_, must)| must));
+        let free = hit("returns", "Return shipping to the UK is free.", 0.6);
+        assert!(reply(&q(asked), &[free], false).is_ok());
+        let label = hit(
+            "returns",
+            "Print the return shipping label for the UK.",
+            0.6,
+        );
+        assert!(reply(&q(asked), &[label], false).is_err());
+        assert!(amount("move the booking at no cost"));
     }
 
     #[test]
