@@ -550,6 +550,8 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["job", "jobs"], "opening", "vacancy"),
     // "back in stock" asks when a sold-out item returns, not about returns
     (&["back"], "stock", "restock"),
+    // "buy now, pay later" (Klarna and the like)
+    (&["pay", "paying"], "later", "paylater"),
     // "put my subscription on hold" pauses it; a deposit "hold" is another thing
     (&["put", "putting", "place", "placing"], "hold", "pause"),
 ];
@@ -911,6 +913,15 @@ mod tests {
         // A job opening is a vacancy, a word no help page on bookings uses, not an opening.
         assert!(words("any job openings?").contains(&"vacancy".to_string()));
         assert!(words("when is it back in stock?").contains(&"restock".to_string()));
+        // "Pay later" is what the pages call Klarna or instalments.
+        let q = understand("can i buy now and pay later?", None);
+        assert!(
+            q.terms
+                .iter()
+                .any(|t| t.stems.iter().any(|s| s == "klarna")),
+            "{:?}",
+            q.terms
+        );
         // A subscription put on hold is paused; the deposit's "hold" is not asked about.
         let mut v = Vocabulary::default();
         v.add_passage("You can pause your subscription. The deposit is a hold on your card.");
