@@ -350,6 +350,8 @@ const GROUPS: &[&[&str]] = &[
         "monthly",
         "subscriber",
         "subscribers",
+        "sub",
+        "subs",
     ],
     &[
         "repair",
@@ -1199,6 +1201,7 @@ mod tests {
     fn customers_words_stand_for_the_help_pages_words() {
         assert!(synonyms("guarantee").contains(&text::match_stem("warranty")));
         assert!(synonyms("swap").contains(&text::match_stem("exchange")));
+        assert!(synonyms("sub").contains(&text::match_stem("subscription")));
         assert!(synonyms("engraved").contains(&text::match_stem("personalised")));
         assert!(synonym_words("labels").contains(&"tags"));
         assert!(synonyms("zebra").is_empty());
