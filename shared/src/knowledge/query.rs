@@ -360,6 +360,33 @@ const ASKING: &[&str] = &[
     "quando", "onde", "qual", "quais", "tem",
 ];
 
+/// Words that say where something happened ("stolen outside the museum", "died near the
+/// park"), and the words that may stand between one and the place.
+const PLACED: &[&str] = &["near", "outside", "behind", "opposite", "beside", "nearby"];
+const PLACE_ARTICLES: &[&str] = &["the", "a", "an", "my", "our", "this", "that"];
+
+/// Where in `words` a place is named after one of [`PLACED`]: the word itself and the next two
+/// after any article. Said aside when the knowledge base does not use them: the customer's
+/// whereabouts, which a help page does not repeat.
+fn place_words(words: &[String]) -> std::collections::HashSet<usize> {
+    let mut out = std::collections::HashSet::new();
+    for (at, w) in words.iter().enumerate() {
+        if !PLACED.contains(&w.as_str()) {
+            continue;
+        }
+        out.insert(at);
+        let mut next = at + 1;
+        while words
+            .get(next)
+            .is_some_and(|x| PLACE_ARTICLES.contains(&x.as_str()))
+        {
+            next += 1;
+        }
+        out.extend([next, next + 1].into_iter().filter(|i| *i < words.len()));
+    }
+    out
+}
+
 /// Words of a message read as the question (the rest of a long message is not).
 const MAX_WORDS: usize = 64;
 
@@ -616,6 +643,7 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             .iter()
             .map(|t| t.split(' ').next().unwrap_or(t).to_string()),
     );
+    let places = place_words(&words);
     for (at, w) in words.into_iter().enumerate() {
         // A phrase's verb and particle are only part of the phrase ("money" in "my money
         // back") where the knowledge base writes the phrase's word; where it does not
@@ -734,12 +762,15 @@ pub fn understand(q: &str, vocab: Option<&Vocabulary>) -> Query {
             && english
                 .iter()
                 .any(|e| super::generic::GENERIC.binary_search(&e.as_str()).is_ok());
+        // Where it happened ("outside the Rijksmuseum"): the place is the customer's, not the
+        // help pages'.
+        let place = places.contains(&at) && (!known || PLACED.contains(&w.as_str()));
         terms.push(QueryTerm {
             word: w,
             stems,
             weight,
             known,
-            aside: generic,
+            aside: generic || place,
             context: false,
         });
         situational.push(english.iter().any(|e| SITUATION.contains(&e.as_str())));
@@ -998,6 +1029,11 @@ mod tests {
             Some(&v),
         );
         assert_eq!(aside(&garment), ["chaqueta"], "{:?}", garment.terms);
+        // So is where it happened, unless the help pages name the place.
+        let q = understand("gift card stolen outside the rijksmuseum", Some(&v));
+        assert_eq!(aside(&q), ["outside", "rijksmuseum"], "{:?}", q.terms);
+        let q = understand("gift card stolen near the store desk", Some(&v));
+        assert_eq!(aside(&q), ["near", "desk"], "{:?}", q.terms);
         // A passage lacking a word said aside loses less than one lacking any other word.
         let p = PassageTerms::new("Returns", "", "You can return unworn items within 30 days.");
         let held = text::match_terms("You can return unworn items within 30 days.");
