@@ -580,7 +580,7 @@ const PHRASES: &[(&[&str], &str, &str)] = &[
     // "buy now, pay later" (Klarna and the like)
     (&["pay", "paying"], "later", "paylater"),
     // "put my subscription on hold" pauses it; a deposit "hold" is another thing
-    (&["put", "putting", "place", "placing"], "hold", "pause"),
+    (&["put", "putting"], "on hold", "pause"),
 ];
 
 /// Words allowed between a phrasal verb and its particle ("send my old boots back").
@@ -594,14 +594,29 @@ fn phrase_words(words: &[String]) -> (Vec<&'static str>, Vec<(usize, &'static st
     let mut parts = Vec::new();
     for (at, w) in words.iter().enumerate() {
         for (verbs, particle, stands_for) in PHRASES {
+            if !verbs.contains(&w.as_str()) {
+                continue;
+            }
+            // A particle of two words ("on hold": "a hold on my card" is a deposit) is found
+            // by its last, with the others straight before it.
+            let mut particle_words = particle.split(' ').rev();
+            let last = particle_words.next().unwrap_or(particle);
+            let before: Vec<&str> = particle_words.collect();
             let particle_at = words
                 .iter()
                 .enumerate()
-                .skip(at + 1)
+                .skip(at + 1 + before.len())
                 .take(PHRASE_GAP + 1)
-                .find(|(_, x)| x == particle)
+                .find(|(i, x)| {
+                    x.as_str() == last
+                        && before.iter().enumerate().all(|(back, b)| {
+                            i.checked_sub(1 + back)
+                                .and_then(|j| words.get(j))
+                                .is_some_and(|y| y.as_str() == *b)
+                        })
+                })
                 .map(|(i, _)| i);
-            if let (true, Some(p)) = (verbs.contains(&w.as_str()), particle_at) {
+            if let Some(p) = particle_at {
                 parts.push((at, *stands_for));
                 parts.push((p, *stands_for));
                 if !out.contains(stands_for) {
@@ -959,6 +974,9 @@ mod tests {
         let q = understand("can i put my subscription on hold?", Some(&v));
         let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
         assert_eq!(words, vec!["subscription", "pause"], "{:?}", q.terms);
+        let q = understand("why did you put a hold on my card?", Some(&v));
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, vec!["put", "hold", "card"], "{:?}", q.terms);
         // A number written out weighs as a number does, not as a rare word.
         let q = understand("away for two months", Some(&v));
         let two = q.terms.iter().find(|t| t.word == "two");
