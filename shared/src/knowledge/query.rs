@@ -351,7 +351,7 @@ const SITUATION_TERMS: usize = 5;
 /// Words that open a question in the five languages: a sentence of a message that starts with
 /// one (or ends with a question mark) is what the customer asks.
 const ASKING: &[&str] = &[
-    "can", "could", "do", "does", "did", "is", "are", "am", "was", "how", "what", "whats", "when",
+    "can", "could", "do", "does", "did", "is", "are", "am", "how", "what", "whats", "when",
     "where", "why", "which", "who", "will", "would", "should", "may", "any", "puedo", "puede",
     "pueden", "cómo", "como", "cuánto", "cuanto", "cuándo", "cuando", "dónde", "donde", "qué",
     "que", "cuál", "cual", "cuáles", "cuales", "hay", "kann", "können", "wie", "was", "wann", "wo",
@@ -480,7 +480,8 @@ pub struct Query {
     /// The question as asked, lower-case (its question words tell what kind of fact it asks).
     pub asked: String,
     /// What the customer wants done, said as a phrasal verb ("send the boots back", "get my
-    /// cash back", "called off"): [`INTENTS`] the question's phrases stand for.
+    /// cash back", "called off": [`INTENTS`] the question's phrases stand for) or as a swap
+    /// ([`SWAPS`]: "exchange").
     pub intents: Vec<&'static str>,
 }
 
