@@ -421,7 +421,7 @@ fn language_of(words: &[String], lower: &str, default: &str) -> String {
                 "el", "la", "es", "y", "mi", "que", "como", "puedo", "por", "para", "los", "hola",
                 "cuánto", "cuánta", "cuántos", "dónde", "qué", "cómo", "cuándo", "del", "una",
                 "tienen", "hay", "está", "tengo", "quiero", "gracias", "con", "hablar", "las",
-                "pueden", "usted",
+                "pueden", "usted", "un", "lo",
             ],
         ),
         (
@@ -668,6 +668,11 @@ mod tests {
         // A word only one language writes still decides, and an English shop is unchanged.
         assert_eq!(detect_language("voce aceita paypal?", "es"), "pt");
         assert_eq!(detect_language("voce aceita paypal?", "en"), "pt");
+        // "me" and "a" are English words too; "un" and "lo" are Spanish ones.
+        let canarias = "vivo en las palmas y queria pillarme un ereader, me va a tocar pagar \
+                        algo extra cuando me lo traigan?";
+        assert_eq!(detect_language(canarias, "es"), "es");
+        assert_eq!(detect_language("can you send me a label?", "es"), "en");
     }
 
     #[test]
