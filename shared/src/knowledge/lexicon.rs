@@ -507,7 +507,7 @@ mod tests {
         assert!(charge.is_some());
         assert_eq!(foreign.lookup("cargarse"), charge);
         assert_eq!(foreign.lookup("cargársela"), charge);
-        // Only an infinitive sheds a pronoun: "xla" is no verb.
+        // Only an infinitive sheds a pronoun: "carla" is no verb with "la" on it.
         assert_eq!(without_clitics("carla"), None);
         assert_eq!(without_clitics("cargarme"), Some("cargar".to_string()));
         // A word of pronoun endings alone stays whole (and nothing panics).

@@ -549,16 +549,19 @@ mod tests {
             .all(|t| t.weight.is_none()));
     }
 
+    /// The words of `q`'s terms that `pick` picks.
+    fn words_where(q: &Query, pick: impl Fn(&QueryTerm) -> bool) -> Vec<String> {
+        q.terms
+            .iter()
+            .filter(|t| pick(t))
+            .map(|t| t.word.clone())
+            .collect()
+    }
+
     #[test]
     fn everyday_words_and_the_customers_situation_are_said_aside() {
         let v = vocab();
-        let aside = |q: &Query| -> Vec<String> {
-            q.terms
-                .iter()
-                .filter(|t| t.aside)
-                .map(|t| t.word.clone())
-                .collect()
-        };
+        let aside = |q: &Query| words_where(q, |t| t.aside);
         // An everyday word the knowledge base never uses is aside; a topic it lacks is not.
         let q = understand("tried to return a student gift card", Some(&v));
         assert_eq!(aside(&q), ["tried"], "{:?}", q.terms);
@@ -588,13 +591,7 @@ mod tests {
     #[test]
     fn the_sentences_that_ask_nothing_are_the_question_s_context() {
         let v = vocab();
-        let context = |q: &Query| -> Vec<String> {
-            q.terms
-                .iter()
-                .filter(|t| t.context)
-                .map(|t| t.word.clone())
-                .collect()
-        };
+        let context = |q: &Query| words_where(q, |t| t.context);
         let q = understand(
             "my sister gave me a gift card for monday. can i return the order with it?",
             Some(&v),

@@ -533,26 +533,11 @@ fn amount(s: &str) -> bool {
             .iter()
             .any(|w| s.contains(w)))
         || words_of(s).any(|w| FOREIGN_FREE.contains(&w))
-        || free_standing(s)
+        // As a word of its own: "plastic-free" says without plastic ([`text::match_words`]
+        // drops the "free" of such a compound).
+        || text::match_words(s).iter().any(|w| w == "free")
         || s.contains("no charge")
         || s.contains("no cost")
-}
-
-/// Whether `s` says "free" as a word of its own: "plastic-free" says without plastic, not at no
-/// charge.
-fn free_standing(s: &str) -> bool {
-    let mut rest = s;
-    while let Some(at) = rest.find("free") {
-        let before = rest.get(..at).and_then(|b| b.chars().next_back());
-        let after = rest.get(at + 4..).and_then(|a| a.chars().next());
-        if !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
-            && !after.is_some_and(char::is_alphanumeric)
-        {
-            return true;
-        }
-        rest = rest.get(at + 4..).unwrap_or("");
-    }
-    false
 }
 
 /// What kind of fact a question asks for, as a test on a sentence, and whether an answer must
