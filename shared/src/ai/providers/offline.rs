@@ -450,6 +450,28 @@ fn duration(s: &str) -> bool {
             || words_of(s).any(|w| FOREIGN_TIME.contains(&w)))
 }
 
+/// A time of day ("10:00", "20h30", "2 pm", "9 Uhr"): what "at what time do you close" asks
+/// for, which a duration ("takes 3 hours") or a day ("4 weeks") does not give.
+fn clock_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    (0..b.len()).any(|i| {
+        if !digit(i) || digit(i + 1) {
+            return false;
+        }
+        // "10:00", "9:30": a colon and two digits.
+        if b.get(i + 1) == Some(&b':') && digit(i + 2) && digit(i + 3) {
+            return true;
+        }
+        // "2 pm", "9am", "20 Uhr", "20h", "20h30": a unit right after the number, as a word.
+        let rest = s.get(i + 1..).unwrap_or("").trim_start();
+        ["am", "pm", "a.m", "p.m", "uhr", "h"].iter().any(|unit| {
+            rest.strip_prefix(unit)
+                .is_some_and(|after| after.chars().next().is_none_or(|c| !c.is_alphabetic()))
+        })
+    })
+}
+
 /// Units of time and days of the week in es, de, fr and pt, as whole words (as parts of words
 /// they are in English ones: "mes" in "times", "dia" in "media"), for help pages written in
 /// those languages.
@@ -548,6 +570,21 @@ fn question_kind(q: &str) -> Option<(Kind, bool)> {
     // The question words of en, es, de, fr and pt (the lexicon drops the foreign ones before
     // matching, so they are looked for in the question as written).
     if has(&[
+        "what time",
+        "opening hours",
+        "opening times",
+        "closing time",
+        "qué hora",
+        "que hora",
+        "q hora",
+        "wie viel uhr",
+        "wieviel uhr",
+        "quelle heure",
+        "que horas",
+        "q horas",
+    ]) {
+        Some((clock_time, true))
+    } else if has(&[
         "how long",
         "how soon",
         "how quick",
@@ -843,6 +880,46 @@ mod tests {
         assert!(reply(&q, &hits, false).is_ok(), "every word known");
         q.terms[1].known = false;
         assert!(reply(&q, &hits, false).is_err(), "one word unknown");
+    }
+
+    #[test]
+    fn a_question_after_a_time_of_day_needs_one_in_the_answer() {
+        for s in [
+            "open from 10:00",
+            "before 2 pm",
+            "from 9am",
+            "ab 20 Uhr",
+            "dès 20h",
+            "à 9h30.",
+        ] {
+            assert!(clock_time(&s.to_lowercase()), "{s}");
+        }
+        for s in [
+            "takes 3 hours",
+            "4 semanas",
+            "€17.50",
+            "1.000 €",
+            "12 amigos",
+            "",
+            "9",
+        ] {
+            assert!(!clock_time(s), "{s}");
+        }
+        let q = |s: &str| crate::knowledge::query::understand(s, None);
+        let battery = hit(
+            "battery",
+            "A full charge takes about 3 hours and lasts 4 weeks a day.",
+            0.6,
+        );
+        let asked = "what time do you close on weekdays, after how many hours of the week";
+        assert!(question_kind(asked).is_some_and(|(_, must)| must));
+        assert!(reply(&q(asked), &[battery], false).is_err());
+        let hours = hit(
+            "shop",
+            "On weekdays we close at 20:30, after eleven hours of the week's work.",
+            0.6,
+        );
+        assert!(reply(&q(asked), &[hours], false).is_ok());
     }
 
     #[test]
