@@ -481,6 +481,10 @@ mod tests {
         };
         assert_eq!(words("our outing got called off"), vec!["outing", "cancel"]);
         assert_eq!(words("my son is 14 years old"), vec!["son", "14", "age"]);
+        // "How far" asks for a distance, which the pages give in kilometres.
+        let far = understand("how far can the ebike go", None);
+        assert!(far.terms.iter().any(|t| t.word == "distance"));
+        assert!(far.terms.iter().any(|t| t.stems.iter().any(|s| s == "km")));
         // A job opening is a vacancy, a word no help page on bookings uses, not an opening.
         assert!(words("any job openings?").contains(&"vacancy".to_string()));
         assert!(words("when is it back in stock?").contains(&"restock".to_string()));

@@ -472,6 +472,30 @@ fn clock_time(s: &str) -> bool {
     })
 }
 
+/// A distance ("90 km", "60 kilometres", "30 miles"): what "how far can I ride" asks for.
+fn distance(s: &str) -> bool {
+    let words: Vec<&str> = words_of(s).filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().any(|(at, w)| {
+        let number_ends = w.trim_end_matches(|c: char| c.is_alphabetic());
+        let unit =
+            if number_ends.len() < w.len() && number_ends.ends_with(|c: char| c.is_ascii_digit()) {
+                // "90km": the unit written onto the number.
+                w.get(number_ends.len()..)
+            } else if w.ends_with(|c: char| c.is_ascii_digit()) {
+                words.get(at + 1).copied()
+            } else {
+                None
+            };
+        unit.is_some_and(|u| {
+            u == "km"
+                || u == "mi"
+                || u.starts_with("kilomet")
+                || u.starts_with("quilômet")
+                || u.starts_with("mile")
+        })
+    })
+}
+
 /// Units of time and days of the week in es, de, fr and pt, as whole words (as parts of words
 /// they are in English ones: "mes" in "times", "dia" in "media"), for help pages written in
 /// those languages.
@@ -584,6 +608,30 @@ fn question_kind(q: &str) -> Option<(Kind, bool)> {
         "q horas",
     ]) {
         Some((clock_time, true))
+    } else if has(&[
+        "how far",
+        "how many km",
+        "how many kilomet",
+        "how many miles",
+        "what range",
+        "the range",
+        "wie weit",
+        "reichweite",
+        "wie viele km",
+        "wie viele kilometer",
+        "cuántos km",
+        "cuantos km",
+        "cuántos kilómetros",
+        "cuantos kilometros",
+        "autonomía",
+        "autonomia",
+        "autonomie",
+        "quantos km",
+        "quantos quilômetros",
+        "combien de km",
+        "combien de kilomètres",
+    ]) {
+        Some((distance, true))
     } else if has(&[
         "how long",
         "how soon",
@@ -920,6 +968,34 @@ mod tests {
             0.6,
         );
         assert!(reply(&q(asked), &[hours], false).is_ok());
+    }
+
+    #[test]
+    fn a_question_after_a_distance_needs_one_in_the_answer() {
+        for s in [
+            "the range is 50 to 90 km per charge",
+            "about 60km",
+            "30 miles",
+            "12 kilometres",
+        ] {
+            assert!(distance(s), "{s}");
+        }
+        // A speed holds a distance too.
+        assert!(distance("25 km/h"));
+        for s in ["a full charge takes 3 hours", "km", "go far", "", "90"] {
+            assert!(!distance(s), "{s}");
+        }
+        let q = |s: &str| crate::knowledge::query::understand(s, None);
+        let asked = "how far can the ebike go on one charge?";
+        assert!(question_kind(asked).is_some_and(|(_, must)| must));
+        let charging = hit(
+            "ebikes",
+            "A flat ebike battery takes one charge of 3 hours to go again.",
+            0.6,
+        );
+        assert!(reply(&q(asked), &[charging], false).is_err());
+        let range = hit("ebikes", "On one charge the ebike can go 50 to 90 km.", 0.6);
+        assert!(reply(&q(asked), &[range], false).is_ok());
     }
 
     #[test]

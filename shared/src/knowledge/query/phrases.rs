@@ -22,6 +22,8 @@ pub(super) const PHRASES: &[(&[&str], &str, &str)] = &[
     (&["log", "logged", "logging"], "in", "login"),
     (&["call", "called", "calling"], "off", "cancel"),
     (&["year", "years", "yr", "yrs", "how"], "old", "age"),
+    // "how far can I ride" asks for a distance (the pages' "90 km")
+    (&["how"], "far", "distance"),
     // a job opening is a vacancy, not an opening hour
     (&["job", "jobs"], "openings", "vacancy"),
     (&["job", "jobs"], "opening", "vacancy"),
