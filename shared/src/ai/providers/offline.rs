@@ -131,7 +131,10 @@ pub fn reply(
         .into_iter()
         .find(|t| question_kind(t).is_some());
     let asks = asked_in.and_then(question_kind);
-    let rare = asked_in.and_then(rare_kind).is_some();
+    let rare_names = asked_in
+        .and_then(rare_kind)
+        .map(|(_, names)| lexicon::page_terms(names, lexicon::page_reading("")));
+    let rare = rare_names.is_some();
     let kind = asks.map(|a| a.0);
     // The first passages, and any later one of the best passage's document (its other
     // sections: the answer may sit there, below another document's passage).
@@ -182,11 +185,20 @@ pub fn reply(
         {
             continue;
         }
+        let holds_kind = kind.is_some_and(|k| k(&s.text.to_lowercase()));
+        // A sentence giving a rare kind of fact says what the words naming it ask.
+        let named;
+        let body = match rare_names.as_ref().filter(|_| holds_kind) {
+            Some(names) => {
+                named = [s.terms.as_slice(), names.as_slice()].concat();
+                &named
+            }
+            None => &s.terms,
+        };
         let coverage = passages
             .get(s.rank)
             .and_then(Option::as_ref)
-            .map_or(0.0, |p| q.coverage(p, &s.terms));
-        let holds_kind = kind.is_some_and(|k| k(&s.text.to_lowercase()));
+            .map_or(0.0, |p| q.coverage(p, body));
         let bonus = if holds_kind { KIND_BONUS } else { 0.0 };
         // Less for a passage retrieval scored lower ([`score_gap`]).
         let penalty = SCORE_GAP_PENALTY * gaps.get(s.rank).copied().unwrap_or(1.0);
@@ -769,6 +781,15 @@ mod tests {
         assert!(
             reply(&q, &hits, false).is_ok_and(|(t, used)| t.contains("Strasse 12") && used == [1])
         );
+        // A street address is what "address" asks, though the sentence never writes the word.
+        let hub = hit(
+            "opening hours",
+            "Stationsplein 8, next to the east exit of Amsterdam Centraal station.",
+            0.6,
+        );
+        let q =
+            crate::knowledge::query::understand("Adresse von eurem Standort in Amsterdam?", None);
+        assert!(reply(&q, &[hub], true).is_ok());
     }
 
     #[test]

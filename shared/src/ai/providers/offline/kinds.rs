@@ -254,15 +254,17 @@ const ASKS_DISTANCE: &[&str] = &[
 ];
 
 /// Kinds of fact only some pages give (an address, a time of day, a distance), as a test on a
-/// sentence: a page that gives none cannot answer a question after one.
-pub(super) fn rare_kind(q: &str) -> Option<Kind> {
+/// sentence, with the words that name the kind: a page that gives none cannot answer a question
+/// after one, and a sentence that gives one says what those words ask ("Stationsplein 8" is the
+/// address a question names without the page writing "address").
+pub(super) fn rare_kind(q: &str) -> Option<(Kind, &'static str)> {
     let has = |list: &[&str]| list.iter().any(|p| q.contains(p));
     if asks_for_address(q) {
-        Some(street_address)
+        Some((street_address, "address location"))
     } else if has(ASKS_TIME_OF_DAY) {
-        Some(clock_time)
+        Some((clock_time, "time hour"))
     } else if has(ASKS_DISTANCE) {
-        Some(distance)
+        Some((distance, "distance far range"))
     } else {
         None
     }
@@ -275,7 +277,7 @@ pub(super) fn question_kind(q: &str) -> Option<(Kind, bool)> {
     let starts = |list: &[&str]| list.iter().any(|p| q.starts_with(p));
     // The question words of en, es, de, fr and pt (the lexicon drops the foreign ones before
     // matching, so they are looked for in the question as written).
-    if let Some(kind) = rare_kind(q) {
+    if let Some((kind, _)) = rare_kind(q) {
         Some((kind, true))
     } else if has(&[
         "how long",
