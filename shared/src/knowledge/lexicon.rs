@@ -155,67 +155,8 @@ fn lookup_inflected(w: &str) -> Option<&'static str> {
             let rest = plain.strip_suffix(ending)?;
             (rest.chars().count() >= MIN_STRIPPED).then(|| exact.get(rest).copied())?
         })
-        .or_else(|| exact.get(&without_clitics(&plain)?).copied())
-        .or_else(|| {
-            infinitive_of(&plain, |k| exact.contains_key(k)).and_then(|k| exact.get(&k).copied())
-        })?;
+        .or_else(|| exact.get(&without_clitics(&plain)?).copied())?;
     LEXICON.get(at).map(|(_, english)| *english)
-}
-
-/// Verb endings of Spanish, Portuguese and French (written without accents), each before the
-/// shorter ones it ends with. The lexicon writes a verb once, as its infinitive, and customers
-/// write it conjugated ("¿a qué hora cerráis?", "me lo guardáis", "vous fermez"). Each is tried with every
-/// infinitive ending, and only a form whose infinitive is one of the lexicon's own whole keys
-/// counts, so a noun that ends like a verb ("pasta") is left alone unless the lexicon has a
-/// verb of that stem.
-const VERB_ENDINGS: &[&str] = &[
-    "aremos", "eremos", "iremos", "ariais", "eriais", "iriais", "isteis", "asteis", "ieron",
-    "iendo", "abamos", "iamos", "aban", "aron", "aram", "eram", "iram", "aste", "iste", "abas",
-    "aran", "eran", "iran", "aria", "eria", "iria", "amos", "emos", "imos", "ando", "ados", "adas",
-    "idos", "idas", "aba", "ado", "ada", "ido", "ida", "ais", "eis", "ias", "ian", "ons", "ent",
-    "ait", "ara", "era", "ira", "ez", "ee", "ia", "io", "ou", "eu", "iu", "am", "em", "an", "en",
-    "as", "es", "is", "a", "e", "i", "o",
-];
-
-/// Infinitive endings a stem left by [`VERB_ENDINGS`] is tried with.
-const INFINITIVES: &[&str] = &["ar", "er", "ir", "re"];
-
-/// Shortest stem a verb ending may leave.
-const MIN_STEM: usize = 4;
-
-/// The infinitive a conjugated Romance verb form stands for, when `is_key` knows it: each
-/// ending of [`VERB_ENDINGS`] the word ends with, in the list's order, and each infinitive ending
-/// after what is left; Spanish and Portuguese stems that change under stress ("cierran" from
-/// "cerrar", "vuelvo" from "volver") are tried with the stem's vowel put back. Hand-written:
-/// a stemmer (Snowball) joins words by shape alone, and gating on the lexicon is what keeps
-/// this from joining words that merely end alike.
-fn infinitive_of(plain: &str, is_key: impl Fn(&str) -> bool) -> Option<String> {
-    VERB_ENDINGS.iter().find_map(|ending| {
-        let stem = plain.strip_suffix(ending)?;
-        if stem.chars().count() < MIN_STEM {
-            return None;
-        }
-        // The last "ie" or "ue" of the stem as the vowel it stands for.
-        let unchanged = |from: &str, to: &str| {
-            let at = stem.rfind(from)?;
-            Some(format!(
-                "{}{to}{}",
-                stem.get(..at)?,
-                stem.get(at + from.len()..)?
-            ))
-        };
-        let stems = [
-            Some(stem.to_string()),
-            unchanged("ie", "e"),
-            unchanged("ue", "o"),
-        ];
-        stems.into_iter().flatten().find_map(|stem| {
-            INFINITIVES
-                .iter()
-                .map(|inf| format!("{stem}{inf}"))
-                .find(|candidate| candidate != plain && is_key(candidate))
-        })
-    })
 }
 
 /// Pronouns Spanish and Portuguese write onto an infinitive ("cargarse", "devolverla",
@@ -572,28 +513,6 @@ mod tests {
         // A word of pronoun endings alone stays whole (and nothing panics).
         assert_eq!(without_clitics("lalala"), None);
         assert_eq!(without_clitics("se"), None);
-    }
-
-    #[test]
-    fn a_conjugated_verb_reads_as_its_infinitive() {
-        let foreign = Reading { foreign: true };
-        let closed = foreign.lookup("cerrar");
-        assert!(closed.is_some());
-        for form in [
-            "cerráis", "cerrais", "cierran", "fermez", "fermée", "fechou",
-        ] {
-            assert_eq!(foreign.lookup(form), closed, "{form}");
-        }
-        // Only the lexicon's own infinitives: a noun ending like a verb stays unread.
-        assert_eq!(infinitive_of("pasta", |k| k == "pagar"), None);
-        assert_eq!(
-            infinitive_of("vuelvo", |k| k == "volver"),
-            Some("volver".to_string())
-        );
-        // Too little left once the ending is off; odd input is no verb and no panic.
-        assert_eq!(infinitive_of("va", |_| true), None);
-        assert_eq!(infinitive_of("ieieo", |_| false), None);
-        assert_eq!(infinitive_of("", |_| true), None);
     }
 
     #[test]
