@@ -1,13 +1,13 @@
 //! The answer pipeline, run inside the conversation object after a customer message. Its steps,
 //! in order, each a function below:
 //!
-//! 1. [`Turn::load`]: the question, the conversation so far and the tenant's settings (nothing
+//! 1. `Turn::load`: the question, the conversation so far and the tenant's settings (nothing
 //!    to do when AI answers are off, the question is gone or already answered);
 //! 2. analysis, then the escalation rules ([`super::handoff::escalation`]);
 //! 3. providers within the daily quota, and retrieval (hand off when nothing answers);
 //! 4. the answer cache, for prompts it may serve ([`super::answer_cache`]);
-//! 5. the provider chain, streaming `ai.delta` frames ([`Turn::ask_providers`]);
-//! 6. the offline responder ([`Turn::answer_offline`]).
+//! 5. the provider chain, streaming `ai.delta` frames (`Turn::ask_providers`);
+//! 6. the offline responder (`Turn::answer_offline`).
 //!
 //! The customer's message is already persisted before any of this runs; whatever the providers
 //! do, the customer gets an answer or a handoff notice.

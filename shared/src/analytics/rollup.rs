@@ -61,8 +61,8 @@ fn contribution(sign: i64, only: &str, p: &[SqlValue]) -> Vec<Statement> {
         .collect()
 }
 
-/// The fields of a conversation's mirror row that its contribution ([`AT_CREATED`],
-/// [`AT_RESOLVED`]) reads. While a change leaves them as they were — most messages: only a
+/// The fields of a conversation's mirror row that its contribution (`AT_CREATED`,
+/// `AT_RESOLVED`) reads. While a change leaves them as they were — most messages: only a
 /// first message or reply, a handoff, an assignment, a resolution or a reopen moves them —
 /// taking the contribution out and adding it back is a no-op, and a flush that knows what
 /// the row holds skips those five statements (two to take it out, two to add it back, one to

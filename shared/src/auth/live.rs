@@ -253,7 +253,7 @@ impl Leases {
         self.kept.borrow().get(key).copied().unwrap_or_default()
     }
 
-    /// Keeps `lease` under `key`; past [`KEPT_LEASES`], expired leases are forgotten.
+    /// Keeps `lease` under `key`; past `KEPT_LEASES`, expired leases are forgotten.
     pub fn put(&self, key: &str, lease: MessageLease, now: i64) {
         let mut map = self.kept.borrow_mut();
         if map.len() >= KEPT_LEASES && !map.contains_key(key) {
@@ -326,8 +326,8 @@ impl MessageLease {
 
     /// Whether to ask for more now ([`Leases::claim_top_up`]), after the claiming message is
     /// stored, so the messages after it do not queue behind a gate call: a large lease that
-    /// will run out before it expires ([`Self::running_out`]), or a lease in steady use that
-    /// expires before its next use or the one after ([`Self::expiring`]).
+    /// will run out before it expires (`Self::running_out`), or a lease in steady use that
+    /// expires before its next use or the one after (`Self::expiring`).
     pub fn low(&self, now: i64) -> bool {
         self.running_out(now) || self.expiring(now)
     }

@@ -357,7 +357,7 @@ const FOREIGN_LETTERS: &[char] = &[
 ];
 
 /// How one question's words are read: whether the words English shares with the other
-/// languages ([`ALSO_ENGLISH`]) take their foreign sense in it.
+/// languages (`ALSO_ENGLISH`) take their foreign sense in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reading {
     foreign: bool,
@@ -398,7 +398,7 @@ impl Reading {
         lookup_unaccented(w).or_else(|| lookup_inflected(w))
     }
 
-    /// The English of a foreign compound's second part ([`compound_tail`]), beside what
+    /// The English of a foreign compound's second part (`compound_tail`), beside what
     /// [`Reading::lookup`] gives for the whole word (its first part's, when a prefix key caught
     /// it); `None` in an English question.
     pub fn compound_tail(self, w: &str) -> Option<&'static str> {

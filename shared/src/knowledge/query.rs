@@ -59,9 +59,9 @@ pub struct QueryTerm {
     /// The knowledge base uses the word (or a synonym, or what it corrects to); `true` when
     /// there is no vocabulary to tell.
     pub known: bool,
-    /// Said aside ([`ASIDE_WEIGHT`]): its absence from a passage says little.
+    /// Said aside (`ASIDE_WEIGHT`): its absence from a passage says little.
     pub aside: bool,
-    /// Said in a sentence of the message that asks nothing ([`context_words`]): why the
+    /// Said in a sentence of the message that asks nothing (`context_words`): why the
     /// customer asks, not what.
     pub context: bool,
 }
@@ -79,7 +79,7 @@ pub struct Query {
     pub asked: String,
     /// What the customer wants done, said as a phrasal verb ("send the boots back", "get my
     /// cash back", "called off": [`INTENTS`] the question's phrases stand for) or as a swap
-    /// ([`SWAPS`]: "exchange").
+    /// (`SWAPS`: "exchange").
     pub intents: Vec<&'static str>,
 }
 

@@ -1,5 +1,5 @@
 //! What a runtime provides to the core. Each port is a small trait; the Cloudflare worker and
-//! the Spin component implement them over their bindings, and [`crate::testing`] implements them
+//! the Spin component implement them over their bindings, and `crate::testing` implements them
 //! natively (in memory, or over a real SQLite) for fast tests.
 //!
 //! All ports are `?Send`: both edge runtimes run one request on one thread, and requiring `Send`

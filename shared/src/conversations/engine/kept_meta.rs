@@ -4,7 +4,7 @@
 //! whole-run CPU per delivery moved within noise (docs/performance.md).
 //!
 //! Invariant: what is kept is exactly what storage holds. Every write of the state goes
-//! through [`super::ObjectEnv::commit`], which forgets the copy before the write and keeps the
+//! through `super::ObjectEnv::commit`, which forgets the copy before the write and keeps the
 //! new one only once the write succeeded; a read that started before a write may not fill in
 //! its (older) result afterwards — the generation tells. Only hosts whose instance is the one
 //! writer of its conversation (a Durable Object) keep one; in-process objects (Spin, tests)

@@ -1,12 +1,12 @@
 //! The conversation object: the single writer of one conversation. It answers the typed calls
 //! the edge makes ([`api::Call`]: create, post, history, status, assignment, notes, read) and the
 //! live socket events, always in one atomic storage step per change, then fans frames out to the
-//! connected clients. Mirror writes are queued in the same step and applied by [`flush`].
+//! connected clients. Mirror writes are queued in the same step and applied by [`flush()`].
 //!
 //! - [`api`]: the calls and their request/response types, and the dispatch.
 //! - [`commands`]: what each call does to the conversation.
 //! - [`live`]: sockets joining, sending frames, leaving.
-//! - [`flush`]: applying the mirror outbox to the tenant-wide tables.
+//! - [`mod@flush`]: applying the mirror outbox to the tenant-wide tables.
 //! - [`privacy`]: erasure and the retention purge.
 //! - [`kept_meta`]: the instance's copy of the conversation state (Durable Objects only).
 //! - [`kept_outbox`]: the instance's copy of the mirror outbox (the same).
