@@ -19,8 +19,9 @@ use situation::{context_words, place_words, MIN_ASKED_TERMS, PLACED, SITUATION, 
 /// The weight of a word with digits in it, or of a number written out.
 const NUMBER_WEIGHT: f32 = 1.0;
 
-/// Numbers written out, which weigh as numbers do ("two months" is as particular as "2 months").
-const NUMBER_WORDS: &[&str] = &[
+/// Numbers written out, which weigh as numbers do ("two months" is as particular as "2 months");
+/// the responder reads a sentence's numbers by the same list.
+pub(crate) const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
     "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred",
 ];

@@ -5,19 +5,19 @@
 // Sees outside bytes (questions and help pages): no indexing or slicing that could panic.
 #![deny(clippy::indexing_slicing)]
 
+use crate::knowledge::query::NUMBER_WORDS;
 use crate::knowledge::text;
 
 /// A test on a sentence (lower-cased): whether it holds the kind of fact a question asks for.
 pub(super) type Kind = fn(&str) -> bool;
 
+/// A number, in digits or written out (the words a question's numbers weigh by).
 fn has_number(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_digit())
-        || ["one", "two", "three", "four", "five", "ten", "thirty"]
-            .iter()
-            .any(|w| {
-                s.split_whitespace()
-                    .any(|x| x.trim_matches(|c: char| !c.is_alphanumeric()) == *w)
-            })
+        || NUMBER_WORDS.iter().any(|w| {
+            s.split_whitespace()
+                .any(|x| x.trim_matches(|c: char| !c.is_alphanumeric()) == *w)
+        })
 }
 
 fn duration(s: &str) -> bool {
