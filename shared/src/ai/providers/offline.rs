@@ -127,10 +127,10 @@ pub fn reply(
     // The question as written, else its English reading; and whether only some pages give
     // what it asks for.
     let english = q.english.to_lowercase();
-    let asked_in = [q.asked.as_str(), english.as_str()]
+    let (asks, asked_in) = [q.asked.as_str(), english.as_str()]
         .into_iter()
-        .find(|t| question_kind(t).is_some());
-    let asks = asked_in.and_then(question_kind);
+        .find_map(|t| question_kind(t).map(|k| (k, t)))
+        .unzip();
     let rare_names = asked_in
         .and_then(rare_kind)
         .map(|(_, names)| lexicon::page_terms(names, lexicon::page_reading("")));
