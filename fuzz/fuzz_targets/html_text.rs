@@ -24,6 +24,37 @@ fuzz_target!(|data: &[u8]| {
     let q = prism_core::knowledge::query::understand(s, Some(&vocab));
     assert!(q.terms.iter().all(|t| t.weight.is_some_and(f32::is_finite)));
     let _ = prism_core::knowledge::query::understand(s, None);
+    // The built-in responder, with the same bytes as question and as the pages it reads (its
+    // tests of a sentence for a time of day, a distance, an address see page text as it is).
+    use prism_core::knowledge::{search::Hit, store::Passage};
+    let hit = |doc: &str, text: &str, score: f64| Hit {
+        passage: Passage {
+            chunk_id: 1,
+            document_id: doc.into(),
+            title: doc.into(),
+            source_url: None,
+            heading: String::new(),
+            text: text.into(),
+        },
+        score,
+        similarity: Some(0.5),
+        keyword_rank: Some(1),
+    };
+    let hits = [
+        hit("a", s, 1.0),
+        hit("b", "Rosenthaler Strasse 12, open from 10:00, range 90 km.", 0.9),
+        hit("a", s, 0.0),
+    ];
+    // Two questions per input (the responder reads every sentence: more would slow the whole
+    // target several times over): the input itself, and one asking for a rare kind of fact.
+    let asked = ["what time do you open", "address of your shop?", "how far can I go"];
+    let translated = data.len() % 2 == 0;
+    for question in [s, asked[data.len() % asked.len()]] {
+        let q = prism_core::knowledge::query::understand(question, Some(&vocab));
+        if let Ok((text, used)) = prism_core::ai::providers::offline::reply(&q, &hits, translated) {
+            assert!(used.iter().all(|&i| i < hits.len()) && !text.is_empty());
+        }
+    }
     let _ = prism_core::knowledge::search::fts_query(&q.search_text);
     let _ = prism_core::ai::analysis::local(s, "en");
     let _ = prism_core::channels::resend::reply_text(s);
