@@ -54,7 +54,7 @@ pub(super) fn clock_time(s: &str) -> bool {
 
 /// A distance ("90 km", "60 kilometres", "30 miles"): what "how far can I ride" asks for.
 pub(super) fn distance(s: &str) -> bool {
-    let words: Vec<&str> = words_of(s).filter(|w| !w.is_empty()).collect();
+    let words = word_list(s);
     words.iter().enumerate().any(|(at, w)| {
         let number_ends = w.trim_end_matches(|c: char| c.is_alphabetic());
         let unit =
@@ -83,7 +83,7 @@ pub(super) fn street_address(s: &str) -> bool {
         "strasse", "straße", "street", "plein", "straat", "gracht", "laan", "platz", "plaza",
     ];
     const BEFORE: &[&str] = &["calle", "rue", "rua", "avenida", "avenue", "via"];
-    let words: Vec<&str> = words_of(s).filter(|w| !w.is_empty()).collect();
+    let words = word_list(s);
     let number = |w: &&str| w.len() <= 4 && w.chars().all(|c| c.is_ascii_digit());
     words.iter().enumerate().any(|(at, w)| {
         if SUFFIXES.iter().any(|x| w.ends_with(x)) {
@@ -113,7 +113,7 @@ pub(super) fn asks_for_address(q: &str) -> bool {
         "update", "saved", "home", "delivery", "shipping", "cambiar", "cambio", "equivoqu",
         "modifier", "ändern", "mudar", "trocar", "wrong",
     ];
-    let words: Vec<&str> = words_of(q).filter(|w| !w.is_empty()).collect();
+    let words = word_list(q);
     words.iter().any(|w| ADDRESS.contains(w))
         && !words.iter().any(|w| {
             THEIRS
@@ -196,6 +196,11 @@ const FOREIGN_FREE: &[&str] = &[
 
 fn words_of(s: &str) -> impl Iterator<Item = &str> {
     s.split(|c: char| !c.is_alphanumeric())
+}
+
+/// The words of `s` in order, for tests that look at a word's neighbour.
+fn word_list(s: &str) -> Vec<&str> {
+    words_of(s).filter(|w| !w.is_empty()).collect()
 }
 
 /// An amount, or that there is none to pay ("Collection is free.").
